@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine:
+#   make run   — virtualenv, Python and npm dependencies, SQLite database with the demo, server on :5000
+#   make test  — the same set-up, then the whole test suite (TEST_DATABASE_URL adds PostgreSQL)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP  := $(VENV)/.stamp-deps
+NPM_STAMP := node_modules/.stamp-deps
+VENDOR_STAMP := web/static/vendor/.stamp
+
+.PHONY: setup run test bench bench-quick db clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(PY_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR_STAMP): $(NPM_STAMP) tools/vendor_assets.py
+	$(BIN)/python tools/vendor_assets.py
+	touch $@
+
+setup: $(PY_STAMP) $(VENDOR_STAMP)
+
+db: setup
+	$(BIN)/guantong init-db
+	$(BIN)/guantong deploy
+	$(BIN)/guantong demo
+
+run: db
+	$(BIN)/guantong serve --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/python tools/check_browser.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: setup
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) node_modules web/static/vendor instance/guantong.db*

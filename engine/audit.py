@@ -1,0 +1,27 @@
+"""The append-only audit trail: every handler signs every step (监督执纪工作规则 第23条).
+
+Events are added to the caller's session, so they commit or roll back together with the change they
+describe. Nothing in Guantong updates or deletes an audit row.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+from sqlalchemy.orm import Session
+
+from .clock import now
+from .models import AuditEvent
+
+
+def digest(data) -> str:
+    """A stable fingerprint of submitted data, so the log proves what was sent without storing it twice."""
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def record(session: Session, action: str, *, actor: str | None, instance_id: int | None = None,
+           task_id: int | None = None, version_id: int | None = None, **detail) -> AuditEvent:
+    event = AuditEvent(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
+                       version_id=version_id, detail={k: v for k, v in detail.items() if v is not None})
+    session.add(event)
+    return event

@@ -1,0 +1,77 @@
+"""Who may see, claim and complete a human task (need-to-know, 知悉范围).
+
+A task belongs to a role (its lane) and, usually, to candidate units. A person may act on it when they
+hold that role in one of those units (or in any unit when the task names none), or when it is assigned
+to them. Separation of functions (审理 ≠ investigators, 复审 ≠ 审理) is enforced through the task's
+``separate_from`` list. A unit leader may reassign their unit's tasks.
+"""
+from __future__ import annotations
+
+from .errors import Conflict, Forbidden
+from .models import HumanTask
+from .principal import Principal
+
+
+def candidate_units(task: HumanTask) -> set[str]:
+    return {c.unit_code for c in task.candidates}
+
+
+def in_pool(principal: Principal, task: HumanTask) -> bool:
+    """The person holds the task's role in a candidate unit."""
+    if task.role is None:
+        return False
+    units = candidate_units(task)
+    if not units:
+        return principal.holds(task.role)
+    return bool(principal.units_for(task.role) & units)
+
+
+def can_see(principal: Principal, task: HumanTask) -> bool:
+    if principal.is_system:
+        return True
+    if task.assignee == principal.username or task.completed_by == principal.username:
+        return True
+    if in_pool(principal, task):
+        return True
+    return bool(principal.leader_of & candidate_units(task))
+
+
+def _separated(principal: Principal, task: HumanTask) -> bool:
+    return principal.username in (task.separate_from or [])
+
+
+def require_can_claim(principal: Principal, task: HumanTask) -> None:
+    if task.status != "ready":
+        raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
+    if not in_pool(principal, task):
+        raise Forbidden(f"task {task.id} is not for your role or unit", task=task.id)
+    if _separated(principal, task):
+        raise Forbidden(f"task {task.id}: you took part in an earlier step this one must be separate from",
+                        task=task.id, rule="separation_of_functions")
+    if task.assignee and task.assignee != principal.username:
+        raise Conflict(f"task {task.id} is already claimed by {task.assignee}", task=task.id, assignee=task.assignee)
+
+
+def require_can_complete(principal: Principal, task: HumanTask) -> None:
+    if task.status != "ready":
+        raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
+    if principal.is_system:
+        return
+    if _separated(principal, task):
+        raise Forbidden(f"task {task.id}: you took part in an earlier step this one must be separate from",
+                        task=task.id, rule="separation_of_functions")
+    if task.assignee == principal.username:
+        return
+    if task.assignee:
+        raise Conflict(f"task {task.id} is claimed by {task.assignee}", task=task.id, assignee=task.assignee)
+    if not in_pool(principal, task):
+        raise Forbidden(f"task {task.id} is not for your role or unit", task=task.id)
+
+
+def require_can_reassign(principal: Principal, task: HumanTask) -> None:
+    if task.status != "ready":
+        raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
+    if principal.is_admin or principal.is_system:
+        return
+    if not (principal.leader_of & candidate_units(task)):
+        raise Forbidden("only a leader of the task's unit may reassign it", task=task.id)

@@ -1,0 +1,79 @@
+"""One clock for the whole engine, so tests and the scheduler can move time.
+
+SpiffWorkflow's timer events read ``datetime.now(timezone.utc)`` directly. We swap the ``datetime``
+name inside its timer module for a subclass whose ``now`` asks this clock, so a test can jump over a
+holiday and watch a boundary timer fire, and production uses the real time unchanged.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+from typing import Callable, Iterator
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_source: Callable[[], _dt.datetime] | None = None
+
+
+def now() -> _dt.datetime:
+    """The current moment, timezone-aware (UTC)."""
+    if _source is not None:
+        return _source().astimezone(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def local_now() -> _dt.datetime:
+    return now().astimezone(LOCAL_TZ)
+
+
+def today() -> _dt.date:
+    """Today's date in China, which is what working-day limits count from."""
+    return local_now().date()
+
+
+class FrozenClock:
+    """A clock a test can set and advance."""
+
+    def __init__(self, start: _dt.datetime):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=LOCAL_TZ)
+        self.current = start
+
+    def __call__(self) -> _dt.datetime:
+        return self.current
+
+    def set(self, moment: _dt.datetime) -> None:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        self.current = moment
+
+    def advance(self, **delta) -> _dt.datetime:
+        self.current = self.current + _dt.timedelta(**delta)
+        return self.current
+
+
+@contextlib.contextmanager
+def frozen(start: _dt.datetime) -> Iterator[FrozenClock]:
+    global _source
+    previous = _source
+    clock = FrozenClock(start)
+    _source = clock
+    try:
+        yield clock
+    finally:
+        _source = previous
+
+
+class _EngineDatetime(_dt.datetime):
+    @classmethod
+    def now(cls, tz=None):  # noqa: D401 - mirrors datetime.now
+        moment = now()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def install() -> None:
+    """Point SpiffWorkflow's timers at this clock (idempotent)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
+    timer.datetime = _EngineDatetime

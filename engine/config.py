@@ -1,0 +1,44 @@
+"""Settings from the environment, with defaults that make ``make run`` work on a fresh machine."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    database_url: str
+    processes_dir: Path
+    instance_dir: Path
+    secret_key: str
+    attachments_dir: Path
+    embedded_worker: bool
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        instance_dir = Path(os.environ.get("GUANTONG_INSTANCE_DIR", ROOT / "instance"))
+        database_url = os.environ.get("GUANTONG_DATABASE_URL") or f"sqlite:///{instance_dir / 'guantong.db'}"
+        values = dict(
+            database_url=database_url,
+            processes_dir=Path(os.environ.get("GUANTONG_PROCESSES", ROOT / "processes")),
+            instance_dir=instance_dir,
+            secret_key=os.environ.get("GUANTONG_SECRET_KEY") or _instance_secret(instance_dir),
+            attachments_dir=Path(os.environ.get("GUANTONG_ATTACHMENTS", instance_dir / "attachments")),
+            embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """A random key kept in instance/ so sessions survive restarts without anyone choosing a password."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

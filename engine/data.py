@@ -1,0 +1,67 @@
+"""What may live in process data: small, plain JSON values under ordinary names.
+
+SpiffWorkflow copies task data into every task and reads a ``typename`` key as a type tag (an unknown
+one makes the instance unloadable), turns sets into lists and cannot serialize dates. So data is checked
+before it reaches the engine, and the check names the offending field.
+"""
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from .errors import ValidationError
+
+RESERVED_KEYS = frozenset({"typename", "serializer_version"})
+MAX_PROCESS_DATA_BYTES = 64 * 1024
+MAX_DEPTH = 8
+
+
+def check_process_data(data, *, what: str = "data") -> dict:
+    """Return ``data`` unchanged if it is acceptable, else raise ValidationError naming each bad field."""
+    if not isinstance(data, dict):
+        raise ValidationError(f"{what} must be a JSON object", fields={"": "expected an object"})
+    problems: dict[str, str] = {}
+    _walk(data, "", 0, problems)
+    if not problems:
+        size = len(orjson.dumps(data))
+        if size > MAX_PROCESS_DATA_BYTES:
+            problems[""] = (f"{size} bytes is more than the {MAX_PROCESS_DATA_BYTES} bytes process data may hold; "
+                            "keep long texts and attachments in records and pass their ids")
+    if problems:
+        first = next(iter(problems))
+        raise ValidationError(f"{what} refused: {first or '(whole)'}: {problems[first]}", fields=problems)
+    return data
+
+
+def _walk(value, path: str, depth: int, problems: dict) -> None:
+    if depth > MAX_DEPTH:
+        problems[path] = f"nested more than {MAX_DEPTH} levels deep"
+        return
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems[path] = "numbers must be finite"
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk(item, f"{path}[{i}]", depth + 1, problems)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, str):
+                problems[child] = "keys must be strings"
+                continue
+            if key in RESERVED_KEYS:
+                problems[child] = f"'{key}' is a reserved name and may not be used as a field"
+                continue
+            if key.startswith("_"):
+                problems[child] = "field names may not start with '_'"
+                continue
+            _walk(item, child, depth + 1, problems)
+        return
+    problems[path] = f"{type(value).__name__} is not a JSON value (use strings for dates, lists for sets)"

@@ -1,0 +1,125 @@
+"""Time limits from ``processes/settings.yaml`` turned into due moments on the working-day calendar.
+
+Rules such as "函询 reply within 15 working days" or "审理 within 1 month" are data, not code: each key
+under ``deadlines:`` gives a count in ``workdays``, ``months`` or ``days``, how many working days ahead
+to remind, and which role to escalate to. Local practice values stay editable there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import clock
+from .workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    key: str
+    workdays: int | None = None
+    months: int | None = None
+    days: int | None = None
+    reminder_before_workdays: int = 2
+    escalate_to: str | None = None
+    basis: str | None = None
+    local_practice: bool = False
+
+    @classmethod
+    def from_settings(cls, key: str, raw: dict) -> "DeadlineRule":
+        if not isinstance(raw, dict):
+            raise ValueError(f"deadline {key}: expected a mapping")
+        units = [u for u in ("workdays", "months", "days") if raw.get(u) is not None]
+        if len(units) != 1:
+            raise ValueError(f"deadline {key}: give exactly one of workdays, months, days")
+        return cls(
+            key=key,
+            workdays=raw.get("workdays"),
+            months=raw.get("months"),
+            days=raw.get("days"),
+            reminder_before_workdays=int(raw.get("reminder_before_workdays", 2) or 0),
+            escalate_to=raw.get("escalate_to"),
+            basis=raw.get("basis"),
+            local_practice=bool(raw.get("local_practice", False)),
+        )
+
+    def describe(self) -> str:
+        if self.workdays is not None:
+            return f"{self.workdays} 个工作日"
+        if self.months is not None:
+            return f"{self.months} 个月"
+        return f"{self.days} 日"
+
+
+class DeadlinePolicy:
+    """Computes due dates, reminders and period boundaries for one deployed version's settings."""
+
+    def __init__(self, settings: dict | None):
+        settings = settings or {}
+        self.rules = {k: DeadlineRule.from_settings(k, v) for k, v in (settings.get("deadlines") or {}).items()}
+        self.schedules = settings.get("schedules") or {}
+        overrides = ((settings.get("calendar") or {}).get("overrides")) or {}
+        self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()})
+
+    def rule(self, key: str) -> DeadlineRule:
+        try:
+            return self.rules[key]
+        except KeyError:
+            raise KeyError(f"no deadline '{key}' in settings.yaml") from None
+
+    def due_date(self, key: str, start: dt.date) -> dt.date:
+        rule = self.rule(key)
+        if rule.workdays is not None:
+            return self.calendar.add_workdays(start, rule.workdays)
+        if rule.months is not None:
+            return self.calendar.add_months(start, rule.months)
+        return self.calendar.add_days(start, rule.days or 0)
+
+    def due_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
+        start_date = _local_date(start)
+        return self.calendar.end_of(self.due_date(key, start_date))
+
+    def reminder_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
+        rule = self.rule(key)
+        due = self.due_date(key, _local_date(start))
+        day = self.calendar.subtract_workdays(due, rule.reminder_before_workdays)
+        # Remind at the start of that working day.
+        return dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.LOCAL_TZ)
+
+    def functions(self, context: dict) -> dict:
+        """The helpers BPMN expressions may call (see processes/CONVENTIONS.md)."""
+
+        def deadline(key: str) -> str:
+            return self.due_at(key).isoformat()
+
+        def deadline_from(key: str, start: str) -> str:
+            return self.due_at(key, dt.date.fromisoformat(str(start)[:10])).isoformat()
+
+        def reminder(key: str) -> str:
+            return self.reminder_at(key).isoformat()
+
+        def schedule(key: str) -> str:
+            fired = context.get("scheduled_at")
+            return str(fired) if fired else clock.now().isoformat()
+
+        def today() -> str:
+            return clock.today().isoformat()
+
+        def workdays_between(a: str, b: str) -> int:
+            return self.calendar.workdays_between(dt.date.fromisoformat(str(a)[:10]), dt.date.fromisoformat(str(b)[:10]))
+
+        return {
+            "deadline": deadline,
+            "deadline_from": deadline_from,
+            "reminder": reminder,
+            "schedule": schedule,
+            "today": today,
+            "workdays_between": workdays_between,
+        }
+
+
+def _local_date(start) -> dt.date:
+    if start is None:
+        return clock.today()
+    if isinstance(start, dt.datetime):
+        return start.astimezone(clock.LOCAL_TZ).date()
+    return start

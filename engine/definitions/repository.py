@@ -1,0 +1,165 @@
+"""Deployed versions in the database, and their parsed specs cached in memory.
+
+A version is immutable and addressed by the hash of its files: deploying the same bundle again returns
+the stored version and stores nothing. Specs are restored from the version's stored JSON once per
+process and shared by every instance pinned to that version (SpiffWorkflow specs are read-only at run
+time), so loading an instance never parses XML.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit, state
+from ..db import Database
+from ..deadlines import DeadlinePolicy
+from ..errors import NotFound
+from ..models import DefinitionFile, DefinitionVersion, ProcessDefinition
+from ..sandbox import make_script_engine
+from .compiler import CompiledBundle, RoleCatalogue
+
+
+@dataclass
+class LoadedVersion:
+    """Everything the runtime needs about one version, built once and shared."""
+
+    id: int
+    catalogue: dict
+    forms: dict
+    settings: dict
+    roles: RoleCatalogue
+    policy: DeadlinePolicy
+    script_engine: object
+    _spec_dicts: dict = field(repr=False, default_factory=dict)
+    _specs: dict = field(repr=False, default_factory=dict)
+    _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+
+    def spec(self, process_id: str):
+        spec = self._specs.get(process_id)
+        if spec is None:
+            with self._lock:
+                spec = self._specs.get(process_id)
+                if spec is None:
+                    if process_id not in self._spec_dicts:
+                        raise NotFound(f"process '{process_id}' is not part of version {self.id}", process=process_id)
+                    spec = state.spec_from_dict(self._spec_dicts[process_id])
+                    self._specs[process_id] = spec
+        return spec
+
+    def subprocess_specs(self, process_id: str) -> dict:
+        deps = self.catalogue[process_id].get("dependencies", [])
+        return {dep: self.spec(dep) for dep in deps}
+
+    def task_meta(self, process_id: str, bpmn_id: str) -> dict:
+        return self.catalogue.get(process_id, {}).get("tasks", {}).get(bpmn_id, {})
+
+
+class DefinitionRepository:
+    def __init__(self, db: Database, cache_size: int = 32):
+        self.db = db
+        self._cache: dict[int, LoadedVersion] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ deploy
+    def deploy(self, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None) -> tuple[int, bool]:
+        """Store a compiled bundle; returns ``(version_id, created)``. Same content: same version."""
+        with self.db.session() as session:
+            existing = session.scalar(select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash))
+            if existing is not None:
+                return existing, False
+            bundle = compiled.bundle
+            version = DefinitionVersion(
+                bundle_hash=compiled.bundle_hash, created_by=actor, comment=comment,
+                specs=compiled.specs_json(), catalogue=compiled.catalogue, forms=bundle.forms,
+                roles=bundle.roles, settings=bundle.settings,
+            )
+            for filename, content in sorted(bundle.bpmn.items()):
+                version.files.append(DefinitionFile(
+                    filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")))
+            session.add(version)
+            session.flush()
+            for pid, meta in compiled.catalogue.items():
+                session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
+            audit.record(session, "deployed", actor=actor, version_id=version.id,
+                         bundle_hash=compiled.bundle_hash, processes=sorted(compiled.catalogue),
+                         files=sorted(bundle.bpmn))
+            return version.id, True
+
+    @staticmethod
+    def _process_row(session: Session, version_id: int, pid: str, meta: dict, content_hash: str) -> ProcessDefinition:
+        previous = session.execute(
+            select(ProcessDefinition.revision, ProcessDefinition.content_hash)
+            .where(ProcessDefinition.process_key == pid)
+            .order_by(ProcessDefinition.version_id.desc()).limit(1)
+        ).first()
+        if previous is None:
+            revision = 1
+        elif previous.content_hash == content_hash:
+            revision = previous.revision
+        else:
+            revision = previous.revision + 1
+        start = meta.get("start", {})
+        return ProcessDefinition(
+            version_id=version_id, process_key=pid, revision=revision, content_hash=content_hash,
+            name=meta["name"], filename=meta["file"], stage=meta.get("stage"), mechanism=meta.get("mechanism"),
+            platform=meta.get("platform"), executable=meta.get("executable", False),
+            start_kind=start.get("kind", "none"), start_message=start.get("message"),
+            schedule_key=start.get("schedule"),
+        )
+
+    # ------------------------------------------------------------------ queries
+    def latest_version_id(self, session: Session) -> int | None:
+        return session.scalar(select(func.max(DefinitionVersion.id)))
+
+    def latest_definition(self, session: Session, process_key: str) -> ProcessDefinition:
+        row = session.scalar(
+            select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
+            .order_by(ProcessDefinition.version_id.desc()).limit(1))
+        if row is None:
+            raise NotFound(f"no deployed process '{process_key}'", process=process_key)
+        return row
+
+    def latest_definitions(self, session: Session) -> list[ProcessDefinition]:
+        latest = self.latest_version_id(session)
+        if latest is None:
+            return []
+        return list(session.scalars(select(ProcessDefinition).where(ProcessDefinition.version_id == latest)
+                                    .order_by(ProcessDefinition.process_key)))
+
+    def file_content(self, session: Session, version_id: int, filename: str) -> str:
+        content = session.scalar(select(DefinitionFile.content).where(
+            DefinitionFile.version_id == version_id, DefinitionFile.filename == filename))
+        if content is None:
+            raise NotFound(f"file {filename} not in version {version_id}", file=filename)
+        return content
+
+    # ------------------------------------------------------------------ loaded versions
+    def loaded(self, version_id: int) -> LoadedVersion:
+        hit = self._cache.get(version_id)
+        if hit is not None:
+            return hit
+        with self._lock:
+            hit = self._cache.get(version_id)
+            if hit is not None:
+                return hit
+            with self.db.session() as session:
+                row = session.get(DefinitionVersion, version_id)
+                if row is None:
+                    raise NotFound(f"definition version {version_id} not found", version=version_id)
+                policy = DeadlinePolicy(row.settings)
+                loaded = LoadedVersion(
+                    id=row.id, catalogue=row.catalogue, forms=row.forms, settings=row.settings,
+                    roles=RoleCatalogue(row.roles), policy=policy,
+                    script_engine=make_script_engine(policy.functions),
+                    _spec_dicts=orjson.loads(row.specs),
+                )
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[version_id] = loaded
+            return loaded

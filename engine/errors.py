@@ -1,0 +1,89 @@
+"""Errors the engine raises, each carrying what a caller needs to tell a person what went wrong.
+
+Every error has a stable ``code`` (for API clients), a human ``message`` and ``details`` that name
+the file, BPMN element or form field at fault. The HTTP layer maps ``status`` directly.
+"""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+    def __str__(self) -> str:
+        if not self.details:
+            return self.message
+        where = ", ".join(f"{k}={v}" for k, v in self.details.items() if not isinstance(v, (list, dict)))
+        return f"{self.message} ({where})" if where else self.message
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class DeployError(EngineError):
+    """A BPMN bundle was refused; nothing of it was stored.
+
+    ``problems`` lists every finding (file, element, reason) so a designer fixes them in one pass.
+    """
+
+    status = 422
+    code = "invalid_definition"
+
+    def __init__(self, message: str, problems: list[dict] | None = None, **details):
+        problems = problems or []
+        super().__init__(message, problems=problems, **details)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        for p in self.problems:
+            lines.append(f"  {p.get('file', '?')}: {p.get('element', '-')}: {p.get('reason')}")
+        return "\n".join(lines)
+
+
+class ValidationError(EngineError):
+    """Input data was refused (form data, process data); ``fields`` maps a field path to its reason."""
+
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, **details):
+        super().__init__(message, fields=fields or {}, **details)
+        self.fields = fields or {}
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        lines += [f"  {field or '(whole)'}: {reason}" for field, reason in list(self.fields.items())[:50]]
+        return "\n".join(lines)
+
+
+class NotFound(EngineError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(EngineError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(EngineError):
+    """Someone else changed the same thing first (task already completed, instance moved on)."""
+
+    status = 409
+    code = "conflict"
+
+
+class ProcessError(EngineError):
+    """The process itself failed while running (an expression error, no gateway condition true).
+
+    ``element`` names the BPMN element, so the designer knows where to look.
+    """
+
+    status = 422
+    code = "process_error"

@@ -1,0 +1,351 @@
+"""The tables Guantong keeps. Everything a person looks for is a column, never buried in engine state.
+
+- organisation: units, the links the rules define between them, users and their role memberships;
+- definitions: an immutable, content-hashed version per deploy, with its files and parsed specs;
+- runtime: instances (engine state without the spec), a denormalised ``human_task`` table the inboxes
+  query without loading any workflow, message subscriptions and form submissions;
+- audit: an append-only event log written in the same transaction as the change it records.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .clock import now
+from .db import Base, JSONType, UTCDateTime
+
+
+# --------------------------------------------------------------------------- organisation
+class Unit(Base):
+    __tablename__ = "unit"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitLink(Base):
+    """A relation the rules define: 室 links 组 and 地, a 派驻组 covers units, a zone groups townships."""
+
+    __tablename__ = "unit_link"
+    __table_args__ = (UniqueConstraint("kind", "from_code", "to_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    from_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    to_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "unit_code", "role_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    role_code: Mapped[str] = mapped_column(String(64), index=True)
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+# --------------------------------------------------------------------------- definitions
+class DefinitionVersion(Base):
+    """One deploy: the BPMN files, forms, role catalogue and settings, hashed as a whole."""
+
+    __tablename__ = "definition_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bundle_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    comment: Mapped[str | None] = mapped_column(Text)
+    specs: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow specs, JSON, once per version
+    catalogue: Mapped[dict] = mapped_column(JSONType)  # per process: tags, lanes, tasks, messages
+    forms: Mapped[dict] = mapped_column(JSONType)
+    roles: Mapped[dict] = mapped_column(JSONType)
+    settings: Mapped[dict] = mapped_column(JSONType)
+
+    files: Mapped[list[DefinitionFile]] = relationship(back_populates="version", cascade="all, delete-orphan")
+
+
+class DefinitionFile(Base):
+    __tablename__ = "definition_file"
+    __table_args__ = (UniqueConstraint("version_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[DefinitionVersion] = relationship(back_populates="files")
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("version_id", "process_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id", ondelete="CASCADE"), index=True)
+    process_key: Mapped[str] = mapped_column(String(120), index=True)
+    revision: Mapped[int] = mapped_column(Integer)  # counts content changes of this process
+    content_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    mechanism: Mapped[str | None] = mapped_column(String(10))
+    platform: Mapped[str | None] = mapped_column(String(10))
+    executable: Mapped[bool] = mapped_column(Boolean, default=True)
+    start_kind: Mapped[str] = mapped_column(String(20), default="none")  # none | message | timer
+    start_message: Mapped[str | None] = mapped_column(String(120), index=True)
+    schedule_key: Mapped[str | None] = mapped_column(String(120))
+
+
+# --------------------------------------------------------------------------- runtime
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_instance_status_next_timer", "status", "next_timer_at"),
+        Index("ix_instance_key_status", "process_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(120))
+    business_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|suspended|completed|cancelled|error
+    stage: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)  # engine state, JSON, spec not included
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    started_by: Mapped[str | None] = mapped_column(String(80))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    owner_unit: Mapped[str | None] = mapped_column(String(64), index=True)
+    error: Mapped[dict | None] = mapped_column(JSONType)
+    summary: Mapped[dict] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
+    # Background work on this instance (timers): which worker holds it, until when, and failed attempts.
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HumanTask(Base):
+    """One row per user task the engine made READY; the inbox reads only this table."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_status_role", "status", "role"),
+        Index("ix_task_assignee_status", "assignee", "status"),
+        Index("ix_task_instance_status", "instance_id", "status"),
+        Index("ix_task_status_due", "status", "due_at"),
+        Index("ix_task_status_reminder", "status", "reminder_at"),
+        UniqueConstraint("instance_id", "task_uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    spec_id: Mapped[str] = mapped_column(String(120))
+    process_key: Mapped[str] = mapped_column(String(120))  # the process the task belongs to (may be a called one)
+    business_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str | None] = mapped_column(String(64))
+    form_key: Mapped[str | None] = mapped_column(String(120))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    mechanism: Mapped[str | None] = mapped_column(String(10))
+    platform: Mapped[str | None] = mapped_column(String(10))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
+    separate_from: Mapped[list | None] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    due_key: Mapped[str | None] = mapped_column(String(120))
+    reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class TaskCandidate(Base):
+    """A unit whose members holding the task's role may claim it."""
+
+    __tablename__ = "human_task_candidate"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class TaskSubmission(Base):
+    """The whole form a person submitted (or saved as a draft); only marked fields reach the engine."""
+
+    __tablename__ = "task_submission"
+    __table_args__ = (Index("ix_submission_task_kind", "task_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="final")  # final | draft
+    data: Mapped[dict] = mapped_column(JSONType)
+    sealed: Mapped[str | None] = mapped_column(Text)  # encrypted confidential fields
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message, found by name and correlation key without loading state."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_subscription_lookup", "message_name", "correlation_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    message_name: Mapped[str] = mapped_column(String(120))
+    correlation_key: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PendingMessage(Base):
+    """A message that arrived before its receiver waited; kept until it is delivered or expires."""
+
+    __tablename__ = "pending_message"
+    __table_args__ = (Index("ix_pending_lookup", "message_name", "correlation_key", "status"),
+                      Index("ix_pending_status_retry", "status", "retry_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_name: Mapped[str] = mapped_column(String(120))
+    correlation_key: Mapped[str | None] = mapped_column(String(120))
+    payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    sent_by: Mapped[str | None] = mapped_column(String(80))
+    source_instance_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting|delivered|expired|failed
+    delivered_to: Mapped[int | None] = mapped_column(Integer)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ScheduleRun(Base):
+    """One row per (process, period) a timer start fired for: the unique key makes it once across workers."""
+
+    __tablename__ = "schedule_run"
+    __table_args__ = (UniqueConstraint("process_key", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(120))
+    schedule_key: Mapped[str] = mapped_column(String(120))
+    period: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    fired_by: Mapped[str | None] = mapped_column(String(80))
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- audit
+class AuditEvent(Base):
+    """Append-only: who did what, when, to which instance/task; written with the change itself."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_instance_at", "instance_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+# --------------------------------------------------------------------------- records around tasks
+class Attachment(Base):
+    """A document uploaded to an instance (or one task of it), stored by content hash outside the DB."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored, and it can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """A reminder, an escalation or a hand-over notice for a person or for a unit's role holders."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reminder | escalation | overdue | info
+    username: Mapped[str | None] = mapped_column(String(80))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    role_code: Mapped[str | None] = mapped_column(String(64))
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

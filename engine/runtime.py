@@ -1,0 +1,743 @@
+"""Running instances: start, complete, claim, cancel, suspend, fire timers, deliver messages.
+
+Each public method is one state change and one database transaction: the instance's engine state, its
+human-task rows, message subscriptions, the outbox of thrown messages and the audit events commit
+together or not at all. Engine work happens before the first write; the write is guarded by the
+instance's ``lock_version`` so that of two people completing the same task exactly one succeeds and
+the other gets a ``Conflict`` with nothing changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock, state
+from .authz import require_can_claim, require_can_complete, require_can_reassign
+from .data import check_process_data
+from .db import Database
+from .definitions.repository import DefinitionRepository, LoadedVersion
+from .errors import Conflict, EngineError, Forbidden, NotFound, ProcessError, ValidationError
+from .models import (
+    HumanTask,
+    MessageSubscription,
+    PendingMessage,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskCandidate,
+    TaskSubmission,
+    User,
+)
+from .principal import SYSTEM_PRINCIPAL, Principal
+
+log = logging.getLogger(__name__)
+clock.install()
+
+ACTIVE = ("running",)
+# SpiffWorkflow's task iterators stop at depth 1000 and then report a live instance as finished.
+# Refuse any step that takes a live task near that depth: long-lived cycles must be new instances.
+MAX_TASK_DEPTH = 900
+
+
+@dataclass
+class ReadyTask:
+    uuid: str
+    spec_id: str
+    process_key: str
+    meta: dict
+    data: dict
+
+
+@dataclass
+class Outcome:
+    """What one state change produced, for callers that want to show or route it."""
+
+    instance_id: int
+    status: str
+    created_tasks: list[int] = field(default_factory=list)
+    messages_out: list[int] = field(default_factory=list)
+
+
+def _element(exc: Exception) -> str | None:
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None) if task is not None else None
+    return getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+
+
+def _process_error(exc: Exception) -> ProcessError:
+    element = _element(exc)
+    reason = str(exc)
+    inner = getattr(exc, "exception", None)
+    if inner is not None and str(inner) not in reason:
+        reason = f"{reason}: {inner}"
+    return ProcessError(f"process step {element or '?'} failed: {reason}", element=element)
+
+
+def run_engine(workflow: BpmnWorkflow) -> None:
+    """Run automatic steps until only human work or waiting events remain.
+
+    ``do_engine_steps`` refreshes timers last, so a timer that has just fired leaves its task READY
+    until the next pass; we loop (boundedly) until a pass changes nothing.
+    """
+    try:
+        for _ in range(5):
+            before = {t.id: t.state for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
+            workflow.do_engine_steps()
+            after = {t.id: t.state for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
+            if before == after:
+                break
+    except (SpiffWorkflowException, WorkflowException) as exc:
+        raise _process_error(exc) from exc
+    except EngineError:
+        raise
+    except Exception as exc:  # an expression failed in the sandbox
+        raise _process_error(exc) from exc
+
+
+class Runtime:
+    def __init__(self, db: Database, repository: DefinitionRepository | None = None,
+                 message_ttl: dt.timedelta = dt.timedelta(days=30)):
+        self.db = db
+        self.repo = repository or DefinitionRepository(db)
+        self.message_ttl = message_ttl
+
+    # ================================================================== start
+    def start(self, process_key: str, *, actor: Principal = SYSTEM_PRINCIPAL, business_key: str | None = None,
+              data: dict | None = None, parent_instance_id: int | None = None, owner_unit: str | None = None,
+              _session: Session | None = None) -> Outcome:
+        data = check_process_data(dict(data or {}), what="start data")
+        with self._session(_session) as session:
+            definition = self.repo.latest_definition(session, process_key)
+            if not definition.executable:
+                raise Forbidden(f"process '{process_key}' is not startable on its own (it is called by others)",
+                                process=process_key)
+            outcome = self._start(session, definition, actor, business_key, data, parent_instance_id, owner_unit)
+        if _session is None:
+            self._after_commit(outcome)
+        return outcome
+
+    def _start(self, session, definition: ProcessDefinition, actor: Principal, business_key, data,
+               parent_instance_id, owner_unit, start_event: BpmnEvent | None = None) -> Outcome:
+        loaded = self.repo.loaded(definition.version_id)
+        meta = loaded.catalogue[definition.process_key]
+        workflow = BpmnWorkflow(loaded.spec(definition.process_key), loaded.subprocess_specs(definition.process_key),
+                                script_engine=loaded.script_engine)
+        start_task = workflow.task_tree
+        start_task.data.update(data)
+        for child in workflow.get_tasks(state=TaskState.READY):
+            child.data.update(data)
+        if business_key is None and meta.get("business_key_var"):
+            value = data.get(meta["business_key_var"])
+            business_key = str(value) if value not in (None, "") else None
+        try:
+            if start_event is not None:
+                run_engine(workflow)
+                workflow.send_event(start_event)
+            run_engine(workflow)
+        except WorkflowException as exc:
+            raise _process_error(exc) from exc
+        now = clock.now()
+        row = ProcessInstance(
+            definition_id=definition.id, version_id=definition.version_id, process_key=definition.process_key,
+            business_key=business_key, title=f"{definition.name}" + (f" · {business_key}" if business_key else ""),
+            status="running", stage=definition.stage, state="", lock_version=1, started_by=actor.username,
+            started_at=now, updated_at=now, parent_instance_id=parent_instance_id, owner_unit=owner_unit,
+            summary={"process_name": definition.name, "stage": definition.stage,
+                     "mechanism": definition.mechanism, "platform": definition.platform},
+        )
+        self._apply_snapshot(row, loaded, workflow)
+        session.add(row)
+        session.flush()
+        audit.record(session, "started", actor=actor.username, instance_id=row.id, version_id=row.version_id,
+                     process=definition.process_key, business_key=business_key, data_digest=audit.digest(data))
+        outcome = Outcome(instance_id=row.id, status=row.status)
+        self._sync(session, row, loaded, workflow, outcome, actor)
+        return outcome
+
+    # ================================================================== complete
+    def complete_task(self, task_id: int, *, actor: Principal, data: dict | None = None,
+                      record: dict | None = None, sealed: str | None = None) -> Outcome:
+        """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
+
+        Raises Conflict when the task was completed or the instance moved on meanwhile; nothing changes.
+        """
+        data = check_process_data(dict(data or {}), what="task data")
+        with self.db.session() as session:
+            task = self._task(session, task_id)
+            require_can_complete(actor, task)
+            row = self._instance(session, task.instance_id)
+            if row.status != "running":
+                raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
+            expected = row.lock_version
+            loaded = self.repo.loaded(row.version_id)
+            workflow = self._load(row, loaded)
+            spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise Conflict(f"task {task.id} is no longer waiting for input", task=task.id)
+            spiff_task.data.update(data)
+            try:
+                spiff_task.run()
+            except (SpiffWorkflowException, WorkflowException) as exc:
+                raise _process_error(exc) from exc
+            run_engine(workflow)
+            now = clock.now()
+            self._guarded_write(session, row, expected, loaded, workflow)
+            done = session.execute(
+                update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "ready")
+                .values(status="completed", completed_at=now, completed_by=actor.username,
+                        assignee=task.assignee or actor.username)
+                .execution_options(synchronize_session=False))
+            if done.rowcount != 1:
+                raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
+            session.add(TaskSubmission(task_id=task.id, instance_id=row.id, kind="final",
+                                       data=record if record is not None else data, sealed=sealed,
+                                       submitted_by=actor.username, submitted_at=now))
+            session.execute(TaskSubmission.__table__.delete().where(
+                TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"))
+            audit.record(session, "completed", actor=actor.username, instance_id=row.id, task_id=task.id,
+                         task=task.spec_id, task_name=task.name, data_digest=audit.digest(record or data))
+            outcome = Outcome(instance_id=row.id, status=row.status)
+            self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
+        self._after_commit(outcome)
+        return outcome
+
+    def save_draft(self, task_id: int, *, actor: Principal, record: dict, sealed: str | None = None) -> None:
+        """Keep a half-filled form; it never reaches the engine."""
+        with self.db.session() as session:
+            task = self._task(session, task_id)
+            require_can_complete(actor, task)
+            session.execute(TaskSubmission.__table__.delete().where(
+                TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"))
+            session.add(TaskSubmission(task_id=task.id, instance_id=task.instance_id, kind="draft", data=record,
+                                       sealed=sealed, submitted_by=actor.username, submitted_at=clock.now()))
+            audit.record(session, "draft_saved", actor=actor.username, instance_id=task.instance_id, task_id=task.id)
+
+    # ================================================================== claim / reassign
+    def claim(self, task_id: int, *, actor: Principal) -> None:
+        with self.db.session() as session:
+            task = self._task(session, task_id)
+            require_can_claim(actor, task)
+            res = session.execute(update(HumanTask).where(
+                HumanTask.id == task_id, HumanTask.status == "ready",
+                (HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username))
+                .values(assignee=actor.username).execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                raise Conflict(f"task {task_id} was claimed by someone else", task=task_id)
+            audit.record(session, "claimed", actor=actor.username, instance_id=task.instance_id, task_id=task_id)
+
+    def unclaim(self, task_id: int, *, actor: Principal) -> None:
+        with self.db.session() as session:
+            task = self._task(session, task_id)
+            if task.status != "ready":
+                raise Conflict(f"task {task_id} is already {task.status}", task=task_id)
+            if task.assignee != actor.username and not (actor.leader_of or actor.is_admin):
+                raise Forbidden("only the assignee or a unit leader may release a task", task=task_id)
+            if task.assignee != actor.username:
+                require_can_reassign(actor, task)
+            session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "ready")
+                            .values(assignee=None).execution_options(synchronize_session=False))
+            audit.record(session, "unclaimed", actor=actor.username, instance_id=task.instance_id, task_id=task_id,
+                         previous=task.assignee)
+
+    def reassign(self, task_id: int, *, actor: Principal, to_username: str) -> None:
+        from .principal import load_principal
+        from .authz import in_pool
+
+        with self.db.session() as session:
+            task = self._task(session, task_id)
+            require_can_reassign(actor, task)
+            target = load_principal(session, to_username)
+            if not in_pool(target, task):
+                raise ValidationError(f"{to_username} does not hold the task's role in its unit",
+                                      fields={"assignee": "not eligible for this task"})
+            if to_username in (task.separate_from or []):
+                raise ValidationError(f"{to_username} must be kept apart from this step",
+                                      fields={"assignee": "separation of functions"})
+            session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "ready")
+                            .values(assignee=to_username).execution_options(synchronize_session=False))
+            audit.record(session, "reassigned", actor=actor.username, instance_id=task.instance_id, task_id=task_id,
+                         previous=task.assignee, assignee=to_username)
+
+    # ================================================================== lifecycle
+    def cancel(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
+        self._set_status(instance_id, actor, "cancelled", "cancelled", reason, allowed=("running", "suspended", "error"))
+
+    def suspend(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
+        self._set_status(instance_id, actor, "suspended", "suspended", reason, allowed=("running",))
+
+    def resume(self, instance_id: int, *, actor: Principal) -> None:
+        self._set_status(instance_id, actor, "running", "resumed", None, allowed=("suspended",))
+
+    def _set_status(self, instance_id, actor, status, action, reason, allowed):
+        if not (actor.is_admin or actor.is_system):
+            raise Forbidden("only an administrator may change an instance's state", instance=instance_id)
+        with self.db.session() as session:
+            row = self._instance(session, instance_id)
+            if row.status not in allowed:
+                raise Conflict(f"instance {instance_id} is {row.status}", instance=instance_id, status=row.status)
+            values = {"status": status, "lock_version": row.lock_version + 1, "updated_at": clock.now()}
+            if status == "cancelled":
+                values["completed_at"] = clock.now()
+                loaded = self.repo.loaded(row.version_id)
+                workflow = self._load(row, loaded)
+                workflow.cancel()
+                values["state"] = state.dump(workflow).decode()
+                values["next_timer_at"] = None
+                session.execute(update(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+                                .values(status="cancelled").execution_options(synchronize_session=False))
+                session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance_id))
+            res = session.execute(update(ProcessInstance).where(
+                ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
+                .values(**values).execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                raise Conflict(f"instance {instance_id} changed meanwhile; try again", instance=instance_id)
+            audit.record(session, action, actor=actor.username, instance_id=instance_id, reason=reason)
+
+    # ================================================================== timers
+    def due_timer_instances(self, session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
+        return list(session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.status == "running",
+                                             ProcessInstance.next_timer_at <= now)
+            .order_by(ProcessInstance.next_timer_at).limit(limit)))
+
+    def lease_due_instances(self, owner: str, *, limit: int = 50, lease: dt.timedelta = dt.timedelta(seconds=60)) -> list[int]:
+        """Take a lease on instances whose timers are due, so that no other worker fires them meanwhile.
+
+        On PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``, so workers on any number
+        of machines take disjoint batches without waiting on each other. A lease that expires (its worker
+        died) makes the instance available again; the state write itself is guarded by ``lock_version``,
+        so a late worker can never apply a step twice.
+        """
+        now = clock.now()
+        free = (ProcessInstance.lease_until.is_(None)) | (ProcessInstance.lease_until < now)
+        due = select(ProcessInstance.id).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
+                                               free).order_by(ProcessInstance.next_timer_at).limit(limit)
+        with self.db.session() as session:
+            if self.db.dialect == "postgresql":
+                ids = session.scalars(
+                    update(ProcessInstance).where(ProcessInstance.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+                    .values(lease_owner=owner, lease_until=now + lease).returning(ProcessInstance.id)
+                    .execution_options(synchronize_session=False)).all()
+                return sorted(ids)
+            taken = []
+            for instance_id in session.scalars(due).all():
+                res = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id, free)
+                                      .values(lease_owner=owner, lease_until=now + lease)
+                                      .execution_options(synchronize_session=False))
+                if res.rowcount == 1:
+                    taken.append(instance_id)
+            return taken
+
+    def fire_timers(self, instance_id: int, *, actor: Principal = SYSTEM_PRINCIPAL,
+                    lease_owner: str | None = None) -> Outcome | None:
+        """Advance one instance whose timer is due. Returns None if there was nothing (left) to do."""
+        with self.db.session() as session:
+            row = self._instance(session, instance_id)
+            now = clock.now()
+            if row.status != "running" or row.next_timer_at is None or row.next_timer_at > now:
+                return None
+            if lease_owner is not None and row.lease_owner != lease_owner:
+                return None  # our lease expired and another worker took the instance
+            expected = row.lock_version
+            loaded = self.repo.loaded(row.version_id)
+            workflow = self._load(row, loaded)
+            waiting_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
+            run_engine(workflow)
+            fired = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
+                     if str(t.id) in waiting_before and isinstance(getattr(t.task_spec, "event_definition", None),
+                                                                   TimerEventDefinition)]
+            self._guarded_write(session, row, expected, loaded, workflow,
+                                extra={"lease_owner": None, "lease_until": None, "attempts": 0})
+            audit.record(session, "timer_fired", actor=actor.username, instance_id=row.id,
+                         timers=[t.task_spec.bpmn_id for t in fired] or None,
+                         due=row.next_timer_at.isoformat() if row.next_timer_at else None, worker=lease_owner)
+            outcome = Outcome(instance_id=row.id, status=row.status)
+            self._sync(session, row, loaded, workflow, outcome, actor)
+        self._after_commit(outcome)
+        return outcome
+
+    def record_failure(self, instance_id: int, error: EngineError, *, max_attempts: int = 5,
+                       base_delay: dt.timedelta = dt.timedelta(seconds=30), worker: str | None = None) -> str:
+        """An automatic step failed: retry later with exponential backoff, then show it as failed."""
+        with self.db.session() as session:
+            row = self._instance(session, instance_id)
+            attempts = (row.attempts or 0) + 1
+            values = {"attempts": attempts, "lease_owner": None, "lease_until": None,
+                      "error": {"message": error.message, **error.details, "attempts": attempts,
+                                "at": clock.now().isoformat()}}
+            if attempts >= max_attempts:
+                values.update(status="error", lock_version=row.lock_version + 1)
+                outcome = "failed"
+            else:
+                values["next_timer_at"] = clock.now() + base_delay * (2 ** (attempts - 1))
+                outcome = "retry"
+            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                            .values(**values).execution_options(synchronize_session=False))
+            audit.record(session, "step_failed" if outcome == "retry" else "instance_failed", actor=SYSTEM_PRINCIPAL.username,
+                         instance_id=instance_id, error=error.message, element=error.details.get("element"),
+                         attempts=attempts, worker=worker)
+        return outcome
+
+    def retry(self, instance_id: int, *, actor: Principal) -> None:
+        """Put a failed instance back to work (after the designer fixed the cause or the data)."""
+        if not (actor.is_admin or actor.is_system):
+            raise Forbidden("only an administrator may retry a failed instance", instance=instance_id)
+        with self.db.session() as session:
+            row = self._instance(session, instance_id)
+            if row.status != "error":
+                raise Conflict(f"instance {instance_id} is {row.status}, not failed", instance=instance_id)
+            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id,
+                                                          ProcessInstance.lock_version == row.lock_version)
+                            .values(status="running", attempts=0, error=None, next_timer_at=clock.now(),
+                                    lock_version=row.lock_version + 1).execution_options(synchronize_session=False))
+            audit.record(session, "retried", actor=actor.username, instance_id=instance_id)
+
+    def fire_due_timers(self, limit: int = 100, *, owner: str = "inline") -> int:
+        """Fire every due timer now (tests and single-process use; the worker adds leases and retries)."""
+        fired = 0
+        for instance_id in self.lease_due_instances(owner, limit=limit):
+            try:
+                if self.fire_timers(instance_id, lease_owner=owner) is not None:
+                    fired += 1
+            except Conflict:
+                continue
+            except EngineError as exc:
+                self.record_failure(instance_id, exc, worker=owner)
+        return fired
+
+    # ================================================================== messages
+    def send_message(self, name: str, correlation_key: str | None, payload: dict | None = None, *,
+                     actor: Principal = SYSTEM_PRINCIPAL) -> dict:
+        """Deliver to waiting instances, else start a process that starts on it, else keep it pending."""
+        payload = check_process_data(dict(payload or {}), what="message payload")
+        with self.db.session() as session:
+            message = PendingMessage(message_name=name, correlation_key=correlation_key, payload=payload,
+                                     sent_by=actor.username, received_at=clock.now(),
+                                     expires_at=clock.now() + self.message_ttl, status="waiting")
+            session.add(message)
+            session.flush()
+            audit.record(session, "message_received", actor=actor.username, message=name,
+                         correlation_key=correlation_key, message_id=message.id)
+            message_id = message.id
+        return self.dispatch_message(message_id, actor=actor)
+
+    def dispatch_message(self, message_id: int, *, actor: Principal = SYSTEM_PRINCIPAL,
+                         recheck: dt.timedelta = dt.timedelta(minutes=1)) -> dict:
+        """Deliver one pending message, or start the process that starts on it, in one transaction.
+
+        The message row is locked first (``SKIP LOCKED`` on PostgreSQL: a message another worker is
+        delivering is skipped, not waited for) and marked delivered in the same transaction as the
+        receiving instance's step, so a crash delivers it later, never twice. With no receiver yet it
+        stays waiting and is looked at again after ``recheck`` (and at once when a receiver subscribes).
+        """
+        with self.db.session() as session:
+            query = select(PendingMessage).where(PendingMessage.id == message_id, PendingMessage.status == "waiting")
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            message = session.scalars(query).first()
+            if message is None:
+                return {"status": "skipped", "message_id": message_id}
+            res = session.execute(update(PendingMessage).where(PendingMessage.id == message_id,
+                                                               PendingMessage.status == "waiting")
+                                  .values(status="delivered").execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                return {"status": "skipped", "message_id": message_id}
+            subscriber = session.scalar(
+                select(MessageSubscription.instance_id)
+                .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+                .where(MessageSubscription.message_name == message.message_name,
+                       MessageSubscription.correlation_key == message.correlation_key,
+                       ProcessInstance.status == "running")
+                .order_by(MessageSubscription.id).limit(1))
+            if subscriber is not None:
+                outcome = self._deliver(session, subscriber, message, actor)
+                result = {"status": "delivered", "instance_id": outcome.instance_id, "message_id": message_id}
+            else:
+                starter = self._message_starter(session, message.message_name)
+                if starter is None:
+                    session.execute(update(PendingMessage).where(PendingMessage.id == message_id)
+                                    .values(status="waiting", retry_at=clock.now() + recheck)
+                                    .execution_options(synchronize_session=False))
+                    return {"status": "pending", "message_id": message_id}
+                event = BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload)
+                business_key = message.payload.get("business_key") or message.correlation_key
+                outcome = self._start(session, starter, actor, business_key, dict(message.payload),
+                                      message.source_instance_id, None, start_event=event)
+                result = {"status": "started", "instance_id": outcome.instance_id, "message_id": message_id}
+            session.execute(update(PendingMessage).where(PendingMessage.id == message_id)
+                            .values(delivered_to=outcome.instance_id).execution_options(synchronize_session=False))
+        self._after_commit(outcome)
+        return result
+
+    def record_message_failure(self, message_id: int, error: EngineError, *, max_attempts: int = 5,
+                               base_delay: dt.timedelta = dt.timedelta(seconds=30)) -> str:
+        with self.db.session() as session:
+            message = session.get(PendingMessage, message_id)
+            if message is None or message.status != "waiting":
+                return "gone"
+            message.attempts = (message.attempts or 0) + 1
+            message.last_error = str(error)
+            if message.attempts >= max_attempts:
+                message.status = "failed"
+            else:
+                message.retry_at = clock.now() + base_delay * (2 ** (message.attempts - 1))
+            audit.record(session, "message_failed" if message.status == "failed" else "message_retry",
+                         actor=SYSTEM_PRINCIPAL.username, message=message.message_name,
+                         correlation_key=message.correlation_key, message_id=message_id, error=str(error),
+                         attempts=message.attempts)
+            return message.status
+
+    def _message_starter(self, session, name: str) -> ProcessDefinition | None:
+        candidates = session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.start_message == name)
+            .order_by(ProcessDefinition.version_id.desc())).all()
+        latest = self.repo.latest_version_id(session)
+        for definition in candidates:
+            if definition.version_id == latest:
+                return definition
+        return candidates[0] if candidates else None
+
+    def _deliver(self, session, instance_id: int, message: PendingMessage, actor: Principal) -> Outcome:
+        row = self._instance(session, instance_id)
+        expected = row.lock_version
+        loaded = self.repo.loaded(row.version_id)
+        workflow = self._load(row, loaded)
+        try:
+            workflow.send_event(BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload))
+        except WorkflowException as exc:
+            raise Conflict(f"instance {instance_id} is no longer waiting for {message.message_name}",
+                           instance=instance_id) from exc
+        run_engine(workflow)
+        self._guarded_write(session, row, expected, loaded, workflow)
+        audit.record(session, "message_delivered", actor=actor.username, instance_id=row.id,
+                     message=message.message_name, correlation_key=message.correlation_key, message_id=message.id)
+        outcome = Outcome(instance_id=row.id, status=row.status)
+        self._sync(session, row, loaded, workflow, outcome, actor)
+        return outcome
+
+    def _after_commit(self, outcome: Outcome) -> None:
+        """Route what the change produced at once: thrown messages, and pending ones now awaited."""
+        for message_id in list(outcome.messages_out):
+            try:
+                self.dispatch_message(message_id)
+            except EngineError as exc:
+                log.warning("message %s not dispatched now (%s); the worker retries it", message_id, exc)
+                self.record_message_failure(message_id, exc)
+        with self.db.session() as session:
+            waiting = session.execute(
+                select(PendingMessage.id)
+                .join(MessageSubscription, (MessageSubscription.message_name == PendingMessage.message_name)
+                      & (MessageSubscription.correlation_key == PendingMessage.correlation_key))
+                .where(MessageSubscription.instance_id == outcome.instance_id, PendingMessage.status == "waiting")
+            ).scalars().all()
+        for message_id in waiting:
+            try:
+                self.dispatch_message(message_id)
+            except EngineError as exc:
+                log.warning("pending message %s not delivered (%s)", message_id, exc)
+
+    # ================================================================== internals
+    def _session(self, session: Session | None):
+        if session is not None:
+            from contextlib import nullcontext
+
+            return nullcontext(session)
+        return self.db.session()
+
+    @staticmethod
+    def _task(session: Session, task_id: int) -> HumanTask:
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found", task=task_id)
+        return task
+
+    @staticmethod
+    def _instance(session: Session, instance_id: int) -> ProcessInstance:
+        row = session.get(ProcessInstance, instance_id)
+        if row is None:
+            raise NotFound(f"instance {instance_id} not found", instance=instance_id)
+        return row
+
+    @staticmethod
+    def _load(row: ProcessInstance, loaded: LoadedVersion) -> BpmnWorkflow:
+        return state.load(row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key),
+                          loaded.script_engine)
+
+    def _apply_snapshot(self, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
+            if task.depth >= MAX_TASK_DEPTH:
+                raise ProcessError(
+                    f"instance of {row.process_key} would grow past {MAX_TASK_DEPTH} nested steps at "
+                    f"{task.task_spec.bpmn_id}; a loop this long must start new instances instead",
+                    element=task.task_spec.bpmn_id)
+        row.state = state.dump(workflow).decode()
+        row.updated_at = clock.now()
+        row.next_timer_at = self._next_timer(workflow)
+        if workflow.is_completed():
+            row.status = "completed"
+            row.completed_at = clock.now()
+            row.next_timer_at = None
+        if not row.business_key:
+            var = loaded.catalogue.get(row.process_key, {}).get("business_key_var")
+            if var:
+                for task in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)]:
+                    value = task.data.get(var) if task is not None else None
+                    if value not in (None, ""):
+                        row.business_key = str(value)
+                        row.title = f"{(row.summary or {}).get('process_name') or row.process_key} · {row.business_key}"
+                        break
+        stages = [loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
+                  for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        stages = [s for s in stages if s]
+        if stages:
+            row.stage = stages[0]
+
+    def _guarded_write(self, session: Session, row: ProcessInstance, expected: int, loaded: LoadedVersion,
+                       workflow: BpmnWorkflow, extra: dict | None = None) -> None:
+        self._apply_snapshot(row, loaded, workflow)
+        values = {**(extra or {}), "state": row.state, "updated_at": row.updated_at, "business_key": row.business_key,
+                  "title": row.title, "next_timer_at": row.next_timer_at,
+                  "status": row.status, "completed_at": row.completed_at, "stage": row.stage,
+                  "lock_version": expected + 1}
+        session.expunge(row)
+        res = session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id,
+                                                            ProcessInstance.lock_version == expected)
+                              .values(**values).execution_options(synchronize_session=False))
+        if res.rowcount != 1:
+            raise Conflict(f"instance {row.id} was changed by someone else meanwhile; reload and try again",
+                           instance=row.id)
+        row.lock_version = expected + 1
+
+    @staticmethod
+    def _next_timer(workflow: BpmnWorkflow) -> dt.datetime | None:
+        moments = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            if not value:
+                moments.append(clock.now())  # not evaluated yet: look again soon
+                continue
+            try:
+                moments.append(TimerEventDefinition.get_datetime(value) if isinstance(value, str) else value)
+            except (TypeError, ValueError):
+                moments.append(clock.now())
+        return min(moments) if moments else None
+
+    def _sync(self, session: Session, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow,
+              outcome: Outcome, actor: Principal, completed_uuid: str | None = None) -> None:
+        """Bring human-task rows, subscriptions and the outbox in line with the engine state."""
+        outcome.status = row.status
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        existing = {uuid: (tid, status) for tid, uuid, status in session.execute(
+            select(HumanTask.id, HumanTask.task_uuid, HumanTask.status).where(HumanTask.instance_id == row.id))}
+        gone = [tid for uuid, (tid, status) in existing.items()
+                if status == "ready" and uuid not in ready and uuid != completed_uuid]
+        if gone:
+            session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "ready")
+                            .values(status="cancelled").execution_options(synchronize_session=False))
+        now = clock.now()
+        for uuid, spiff_task in ready.items():
+            if uuid in existing:
+                continue
+            process_key = spiff_task.workflow.spec.name
+            meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
+            task = self._human_task(row, loaded, spiff_task, process_key, meta, now)
+            session.add(task)
+            session.flush()
+            outcome.created_tasks.append(task.id)
+            audit.record(session, "task_created", actor=actor.username, instance_id=row.id, task_id=task.id,
+                         task=task.spec_id, role=task.role,
+                         units=sorted(c.unit_code for c in task.candidates) or None, assignee=task.assignee,
+                         due_at=task.due_at.isoformat() if task.due_at else None)
+        self._sync_subscriptions(session, row, loaded, workflow)
+        for event in workflow.get_events():
+            if not isinstance(event.event_definition, BaseMessageEventDefinition):
+                continue
+            payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
+            payload = check_process_data(dict(payload), what=f"message {event.event_definition.name}")
+            correlation = payload.get("correlation") or row.business_key
+            message = PendingMessage(message_name=event.event_definition.name,
+                                     correlation_key=str(correlation) if correlation is not None else None,
+                                     payload=payload, sent_by=actor.username, source_instance_id=row.id,
+                                     received_at=now, expires_at=now + self.message_ttl, status="waiting")
+            session.add(message)
+            session.flush()
+            outcome.messages_out.append(message.id)
+            audit.record(session, "message_sent", actor=actor.username, instance_id=row.id,
+                         message=message.message_name, correlation_key=message.correlation_key, message_id=message.id)
+        if row.status == "completed":
+            audit.record(session, "instance_completed", actor=actor.username, instance_id=row.id)
+
+    def _human_task(self, row, loaded, spiff_task, process_key, meta, now) -> HumanTask:
+        data = spiff_task.data
+        units = []
+        if meta.get("unit_var"):
+            value = data.get(meta["unit_var"])
+            if isinstance(value, str) and value:
+                units = [value]
+            elif isinstance(value, list):
+                units = [str(v) for v in value if v]
+            if not units:
+                raise ProcessError(
+                    f"task {spiff_task.task_spec.bpmn_id}: data variable '{meta['unit_var']}' names no unit",
+                    element=spiff_task.task_spec.bpmn_id, field=meta["unit_var"])
+        assignee = None
+        if meta.get("assignee_var"):
+            assignee = data.get(meta["assignee_var"]) or None
+        separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
+        due_at = reminder_at = None
+        if meta.get("due_in"):
+            due_at = loaded.policy.due_at(meta["due_in"], now)
+            reminder_at = loaded.policy.reminder_at(meta["due_in"], now)
+        task = HumanTask(
+            instance_id=row.id, task_uuid=str(spiff_task.id), spec_id=spiff_task.task_spec.bpmn_id,
+            process_key=process_key, business_key=row.business_key,
+            name=meta.get("name") or spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id,
+            lane=meta.get("lane") or spiff_task.task_spec.lane, role=meta.get("role"), form_key=meta.get("form_key"),
+            stage=meta.get("stage"), mechanism=meta.get("mechanism"), platform=meta.get("platform"),
+            assignee=assignee, status="ready", separate_from=separate or None, created_at=now,
+            due_at=due_at, due_key=meta.get("due_in"), reminder_at=reminder_at,
+        )
+        task.candidates = [TaskCandidate(unit_code=u) for u in dict.fromkeys(units)]
+        return task
+
+    def _sync_subscriptions(self, session, row, loaded, workflow) -> None:
+        wanted = set()
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, BaseMessageEventDefinition):
+                continue
+            meta = loaded.catalogue.get(task.workflow.spec.name, {}).get("catch_messages", {}).get(task.task_spec.bpmn_id, {})
+            var = meta.get("correlation_var")
+            key = task.data.get(var) if var else row.business_key
+            wanted.add((definition.name, str(key) if key is not None else None))
+        current = {(r.message_name, r.correlation_key): r.id for r in session.execute(
+            select(MessageSubscription.id, MessageSubscription.message_name, MessageSubscription.correlation_key)
+            .where(MessageSubscription.instance_id == row.id))}
+        stale = [sid for key, sid in current.items() if key not in wanted]
+        if stale:
+            session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.id.in_(stale)))
+        for name, key in wanted - set(current):
+            session.add(MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key,
+                                            created_at=clock.now()))
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,29 @@
+"""The engine assembled: database, definition repository and runtime, built from one Config.
+
+The CLI, the web app, the worker and the benchmarks each build one ``Services`` and share nothing else.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Config
+from .db import Database
+from .definitions import compile_bundle, load_bundle
+from .definitions.repository import DefinitionRepository
+from .runtime import Runtime
+
+
+class Services:
+    def __init__(self, config: Config | None = None, *, database_url: str | None = None, db: Database | None = None):
+        self.config = config or Config.from_env(**({"database_url": database_url} if database_url else {}))
+        self.db = db or Database(self.config.database_url)
+        self.definitions = DefinitionRepository(self.db)
+        self.runtime = Runtime(self.db, self.definitions)
+
+    def deploy_path(self, path: str | Path | None = None, *, actor: str | None = None,
+                    comment: str | None = None) -> tuple[int, bool]:
+        compiled = compile_bundle(load_bundle(path or self.config.processes_dir))
+        return self.definitions.deploy(compiled, actor=actor, comment=comment)
+
+    def close(self) -> None:
+        self.db.dispose()

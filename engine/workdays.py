@@ -1,0 +1,115 @@
+"""Working-day arithmetic on the Chinese calendar (public holidays and 调休 make-up working days).
+
+Legal time limits (函询 reply 15 working days, 受理告知 15 working days, transfers 5 working days) count
+working days, not calendar days. ``chinese-calendar`` carries the official State Council table
+(holidays *and* make-up working days) but only up to the last year it knows; after that we fall back to
+weekends plus the public holidays from ``holidays`` and flag the result as unofficial. Administrators
+override single dates (the next year's arrangement is published each November) through settings.
+
+Counting rule: the day the period starts is not counted; a deadline is the end of the N-th working day
+after it. A limit in months ends on the same day N months later, moved to the next working day when
+that day is not one (期间届满日为节假日的, 以节假日后的第一个工作日为期间届满日).
+"""
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import chinese_calendar
+import holidays as _holidays
+
+from .clock import LOCAL_TZ
+
+
+@lru_cache(maxsize=64)
+def _fallback_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(_holidays.country_holidays("CN", years=year).keys())
+
+
+@dataclass
+class WorkCalendar:
+    """Decides whether a date is a working day; ``overrides`` maps ISO dates to ``workday``/``holiday``."""
+
+    overrides: dict[str, str] = field(default_factory=dict)
+    day_end: dt.time = dt.time(23, 59, 59)
+
+    def __post_init__(self):
+        parsed: dict[dt.date, bool] = {}
+        for key, value in (self.overrides or {}).items():
+            day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+            if value not in ("workday", "holiday"):
+                raise ValueError(f"calendar override {key}: expected 'workday' or 'holiday', got {value!r}")
+            parsed[day] = value == "workday"
+        self._overrides = parsed
+
+    def is_official(self, day: dt.date) -> bool:
+        """True when the official table (or an administrator's override) covers this date."""
+        if day in self._overrides:
+            return True
+        try:
+            chinese_calendar.is_workday(day)
+            return True
+        except NotImplementedError:
+            return False
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self._overrides:
+            return self._overrides[day]
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return day.weekday() < 5 and day not in _fallback_holidays(day.year)
+
+    def next_workday(self, day: dt.date) -> dt.date:
+        while not self.is_workday(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def add_workdays(self, start: dt.date, count: int) -> dt.date:
+        """The N-th working day after ``start`` (``start`` itself not counted)."""
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        day = start
+        remaining = count
+        if remaining == 0:
+            return self.next_workday(day)
+        while remaining:
+            day += dt.timedelta(days=1)
+            if self.is_workday(day):
+                remaining -= 1
+        return day
+
+    def subtract_workdays(self, end: dt.date, count: int) -> dt.date:
+        day = end
+        remaining = count
+        while remaining:
+            day -= dt.timedelta(days=1)
+            if self.is_workday(day):
+                remaining -= 1
+        return day
+
+    def workdays_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+        if end < start:
+            return -self.workdays_between(end, start)
+        count, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            if self.is_workday(day):
+                count += 1
+        return count
+
+    def add_months(self, start: dt.date, months: int) -> dt.date:
+        month_index = start.month - 1 + months
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, _calendar.monthrange(year, month)[1])
+        return self.next_workday(dt.date(year, month, day))
+
+    def add_days(self, start: dt.date, days: int) -> dt.date:
+        return self.next_workday(start + dt.timedelta(days=days))
+
+    def end_of(self, day: dt.date) -> dt.datetime:
+        """The moment a limit that falls on ``day`` expires, in China's time zone."""
+        return dt.datetime.combine(day, self.day_end, tzinfo=LOCAL_TZ)

@@ -1,0 +1,131 @@
+"""The ``guantong`` command: database set-up, deploy, demo data, web server and worker."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from engine.config import ROOT, Config
+from engine.errors import EngineError
+
+
+def _services():
+    from engine.services import Services
+
+    return Services(Config.from_env())
+
+
+def _fail(exc: EngineError) -> None:
+    click.echo(click.style(str(exc), fg="red"), err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """贯通 Guantong — BPMN process orchestration for the four supervisions."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from engine.migrate import upgrade
+
+    services = _services()
+    if services.db.url.startswith("sqlite:///"):
+        Path(services.db.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(services.db)
+    click.echo(f"database ready: {services.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--actor", default="system", help="who deploys (recorded in the audit trail)")
+@click.option("--comment", default=None)
+def deploy(path: Path | None, actor: str, comment: str | None) -> None:
+    """Validate and deploy PATH (default: processes/) as a new version; unchanged content is not stored twice."""
+    services = _services()
+    try:
+        version_id, created = services.deploy_path(path, actor=actor, comment=comment)
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(f"{'deployed' if created else 'unchanged'}: version {version_id}")
+
+
+@main.command()
+@click.option("--organisation", type=click.Path(exists=True, path_type=Path),
+              default=ROOT / "demo" / "organisation.yaml", show_default=True)
+@click.option("--instances/--no-instances", default=True, help="also start sample instances")
+def demo(organisation: Path, instances: bool) -> None:
+    """Seed the demo county (units, links, users) and a few running instances."""
+    from engine.demo import seed_demo
+
+    services = _services()
+    try:
+        result = seed_demo(services, organisation, with_instances=instances)
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def users(as_json: bool) -> None:
+    """List users with their roles and units."""
+    from sqlalchemy import select
+
+    from engine.models import Membership, User
+
+    services = _services()
+    with services.db.session() as session:
+        rows = []
+        for user in session.scalars(select(User).order_by(User.username)):
+            memberships = session.execute(select(Membership.unit_code, Membership.role_code, Membership.is_leader)
+                                          .where(Membership.user_id == user.id)).all()
+            rows.append({
+                "username": user.username, "display_name": user.display_name, "admin": user.is_admin,
+                "roles": sorted({m.role_code for m in memberships}),
+                "units": sorted({m.unit_code for m in memberships}),
+                "leader_of": sorted({m.unit_code for m in memberships if m.is_leader}),
+            })
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['username']:<12} {row['display_name']:<24} {','.join(row['roles'])} @ {','.join(row['units'])}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--worker/--no-worker", default=None, help="run the worker in-process (default: on for SQLite)")
+def serve(host: str, port: int, worker: bool | None) -> None:
+    """Serve the web front end (development server; use gunicorn for production, see README)."""
+    from web import create_app
+
+    app = create_app()
+    services = app.extensions["guantong"]
+    if worker is None:
+        worker = services.db.dialect == "sqlite" and services.config.embedded_worker
+    if worker:
+        from engine.worker import start_background_worker
+
+        start_background_worker(services)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--interval", default=2.0, show_default=True, help="seconds between polls when idle")
+@click.option("--once", is_flag=True, help="process what is due now and exit")
+def worker(interval: float, once: bool) -> None:
+    """Fire due timers and deliver pending messages until stopped (SIGTERM finishes the current step)."""
+    from engine.worker import Worker
+
+    Worker(_services(), interval=interval).run(once=once)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
