@@ -702,8 +702,15 @@ class Runtime:
         separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
         due_at = reminder_at = None
         if meta.get("due_in"):
-            due_at = loaded.policy.due_at(meta["due_in"], now)
-            reminder_at = loaded.policy.reminder_at(meta["due_in"], now)
+            start = now
+            if meta.get("due_from") and data.get(meta["due_from"]):
+                try:  # the limit runs from a date the process knows (receipt of a report, a letter)
+                    start = dt.date.fromisoformat(str(data[meta["due_from"]])[:10])
+                except ValueError:
+                    raise ProcessError(f"task {spiff_task.task_spec.bpmn_id}: '{meta['due_from']}' is not a date",
+                                       element=spiff_task.task_spec.bpmn_id, field=meta["due_from"]) from None
+            due_at = loaded.policy.due_at(meta["due_in"], start)
+            reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
         task = HumanTask(
             instance_id=row.id, task_uuid=str(spiff_task.id), spec_id=spiff_task.task_spec.bpmn_id,
             process_key=process_key, business_key=row.business_key,

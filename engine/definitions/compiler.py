@@ -36,7 +36,8 @@ MECHANISMS = {"M1", "M2", "M3"}
 PLATFORMS = {f"P{i}" for i in range(1, 9)} | {f"L{i}" for i in range(1, 5)} | {"M"}
 RESERVED_KEYS = {"typename"}
 
-USER_TASK_PROPS = {"formKey", "dueIn", "unitVar", "assigneeVar", "stage", "platform", "mechanism", "separateFrom"}
+USER_TASK_PROPS = {"formKey", "dueIn", "dueFrom", "unitVar", "assigneeVar", "stage", "platform", "mechanism",
+                   "separateFrom"}
 
 
 @dataclass
@@ -165,6 +166,14 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         for process in tree.getroot().iterfind("bpmn:process", NS):
             catalogue[process.get("id")] = _describe_process(
                 filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings)
+    called = {c for meta in catalogue.values() for c in meta["calls"]}
+    for pid, meta in catalogue.items():
+        entry = meta.pop("entry")
+        if entry is None:
+            # Not said: a process nobody calls, started by a person or a message or the scheduler.
+            meta["executable"] = pid not in called
+        else:
+            meta["executable"] = entry == "true"
     findings.raise_if_any("deploy refused")
 
     parser = SpiffBpmnParser()
@@ -207,7 +216,7 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
         "id": pid,
         "name": process.get("name") or pid,
         "file": filename,
-        "executable": process.get("isExecutable", "false") == "true",
+        "entry": props.get("entry"),
         "stage": props.get("stage"),
         "mechanism": props.get("mechanism"),
         "platform": props.get("platform"),
@@ -219,6 +228,8 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
         "throw_messages": {},
         "calls": [],
     }
+    if meta["entry"] not in (None, "true", "false"):
+        findings.add(filename, pid, "process property 'entry' must be 'true' or 'false'")
     if meta["stage"] not in STAGES:
         findings.add(filename, pid, f"process property 'stage' must be one of {sorted(STAGES)}, got {meta['stage']!r}")
     if meta["mechanism"] is not None and meta["mechanism"] not in MECHANISMS:
@@ -342,6 +353,7 @@ def _describe_user_task(filename, element, lane_of, meta, roles, bundle, deadlin
         "role": lane["role"] if lane else None,
         "form_key": form_key,
         "due_in": due,
+        "due_from": props.get("dueFrom"),
         "unit_var": props.get("unitVar"),
         "assignee_var": props.get("assigneeVar"),
         "separate_from": separate,

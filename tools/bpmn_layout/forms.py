@@ -436,10 +436,10 @@ add(form('p5_verify_report', '初核情况报告', '基本情况、反映问题�
 }, ['basic', 'issues', 'results', 'verify_result', 'signature']))
 
 add(form('p5_member_signature', '核查组成员签名', '初核情况报告由核查组全体人员签名备查。', {
-    'agree': b('同意报告内容', ''),
+    'member_agrees': P(b('同意报告内容', '不同意的在下栏注明意见。')),
     'dissent': txt('不同意见', ''),
     'signature': SIGN,
-}, ['agree', 'signature']))
+}, ['member_agrees', 'signature']))
 
 # ---------- P5 立案 / 审查调查 / 审理 ----------
 add(form('p5_filing_request', '立案审查调查呈批报告', '§9.5；监督执纪工作规则第38条、监察法实施条例第181条。', {
