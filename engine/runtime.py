@@ -84,19 +84,42 @@ def _process_error(exc: Exception) -> ProcessError:
     return ProcessError(f"process step {element or '?'} failed: {reason}", element=element)
 
 
-def run_engine(workflow: BpmnWorkflow) -> None:
+MAX_AUTOMATIC_STEPS = 2000
+
+
+def run_engine(workflow: BpmnWorkflow, compact: bool = True, passes: int = 4,
+               max_steps: int = MAX_AUTOMATIC_STEPS) -> None:
     """Run automatic steps until only human work or waiting events remain.
 
     ``do_engine_steps`` refreshes timers last, so a timer that has just fired leaves its task READY
-    until the next pass; we loop (boundedly) until a pass changes nothing.
+    until the next pass; and its iterators stop at tree depth 1000, which a long automatic loop reaches
+    within one pass. So we pass again (compacting finished history in between, which lowers the depth)
+    until nothing automatic is left; a process still busy after ``passes`` passes has a runaway loop
+    and is refused, naming the step, rather than saved half-way; so is one that runs more than
+    ``max_steps`` automatic steps in a single state change.
     """
+    steps = 0
+
+    def count(task):
+        nonlocal steps
+        steps += 1
+        if steps > max_steps:
+            raise ProcessError(f"more than {max_steps} automatic steps in one go (at {task.task_spec.bpmn_id}); "
+                               f"an unbounded loop must be bounded or split into new instances",
+                               element=task.task_spec.bpmn_id)
+
     try:
-        for _ in range(5):
-            before = {t.id: t.state for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
-            workflow.do_engine_steps()
-            after = {t.id: t.state for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
-            if before == after:
+        for _ in range(passes):
+            workflow.do_engine_steps(did_complete_task=count)
+            if compact:
+                state.compact(workflow)
+            if not _pending_automatic(workflow):
                 break
+        else:
+            stuck = _pending_automatic(workflow)
+            element = stuck[0].task_spec.bpmn_id if stuck else None
+            raise ProcessError(f"automatic steps did not settle (at {element}); an unbounded loop must be "
+                               f"bounded or split into new instances", element=element)
     except (SpiffWorkflowException, WorkflowException) as exc:
         raise _process_error(exc) from exc
     except EngineError:
@@ -105,10 +128,15 @@ def run_engine(workflow: BpmnWorkflow) -> None:
         raise _process_error(exc) from exc
 
 
+def _pending_automatic(workflow: BpmnWorkflow) -> list:
+    return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
+
+
 class Runtime:
     def __init__(self, db: Database, repository: DefinitionRepository | None = None,
-                 message_ttl: dt.timedelta = dt.timedelta(days=30)):
+                 message_ttl: dt.timedelta = dt.timedelta(days=30), compact_history: bool = True):
         self.db = db
+        self.compact_history = compact_history
         self.repo = repository or DefinitionRepository(db)
         self.message_ttl = message_ttl
 
@@ -142,9 +170,9 @@ class Runtime:
             business_key = str(value) if value not in (None, "") else None
         try:
             if start_event is not None:
-                run_engine(workflow)
+                run_engine(workflow, self.compact_history)
                 workflow.send_event(start_event)
-            run_engine(workflow)
+            run_engine(workflow, self.compact_history)
         except WorkflowException as exc:
             raise _process_error(exc) from exc
         now = clock.now()
@@ -190,7 +218,7 @@ class Runtime:
                 spiff_task.run()
             except (SpiffWorkflowException, WorkflowException) as exc:
                 raise _process_error(exc) from exc
-            run_engine(workflow)
+            run_engine(workflow, self.compact_history)
             now = clock.now()
             self._guarded_write(session, row, expected, loaded, workflow)
             done = session.execute(
@@ -353,7 +381,7 @@ class Runtime:
             loaded = self.repo.loaded(row.version_id)
             workflow = self._load(row, loaded)
             waiting_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
-            run_engine(workflow)
+            run_engine(workflow, self.compact_history)
             fired = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
                      if str(t.id) in waiting_before and isinstance(getattr(t.task_spec, "event_definition", None),
                                                                    TimerEventDefinition)]
@@ -518,7 +546,7 @@ class Runtime:
         except WorkflowException as exc:
             raise Conflict(f"instance {instance_id} is no longer waiting for {message.message_name}",
                            instance=instance_id) from exc
-        run_engine(workflow)
+        run_engine(workflow, self.compact_history)
         self._guarded_write(session, row, expected, loaded, workflow)
         audit.record(session, "message_delivered", actor=actor.username, instance_id=row.id,
                      message=message.message_name, correlation_key=message.correlation_key, message_id=message.id)
@@ -575,6 +603,8 @@ class Runtime:
                           loaded.script_engine)
 
     def _apply_snapshot(self, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
+        if self.compact_history:
+            state.compact(workflow)
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(

@@ -58,3 +58,64 @@ def load(state: bytes | str, spec, subprocess_specs: dict, script_engine) -> Bpm
     converter.subprocesses_from_dict(dct["subprocesses"], workflow)
     workflow.bpmn_events = registry.restore(dct.pop("bpmn_events", []))
     return workflow
+
+
+def compact(workflow: BpmnWorkflow, keep_above: int = 2) -> int:
+    """Drop the finished history above the live part of the task tree; return how many tasks went.
+
+    SpiffWorkflow keeps every completed task, so an instance's load, engine passes and save grow with
+    its history (about 60 times slower after 1,000 completions) and a long-lived instance eventually
+    hits the iterators' depth limit. Guantong keeps history in its own tables (human_task, submissions,
+    audit), so the engine only needs the live part: we re-root each task tree a few levels above the
+    deepest task that is an ancestor of every unfinished task (joins and boundary events look only
+    below that point) and forget call-activity subprocesses whose calling task went with the history.
+    """
+    from SpiffWorkflow.util.task import TaskState
+
+    removed = _compact_tree(workflow, keep_above, TaskState)
+    for subprocess in list(workflow.subprocesses.values()):
+        removed += _compact_tree(subprocess, keep_above, TaskState)
+    while True:
+        retained = set(workflow.tasks)
+        for subprocess in workflow.subprocesses.values():
+            retained.update(subprocess.tasks)
+        orphans = [sp_id for sp_id in workflow.subprocesses if sp_id not in retained]
+        if not orphans:
+            break
+        for sp_id in orphans:
+            removed += len(workflow.subprocesses.pop(sp_id).tasks)
+    return removed
+
+
+def _compact_tree(wf, keep_above: int, TaskState) -> int:
+    live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not live:
+        return 0
+    paths = []
+    for task in live:
+        path = []
+        node = task
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        paths.append(path[::-1])
+    common = 0
+    shortest = min(len(p) for p in paths)
+    first = paths[0]
+    while common < shortest and all(p[common] is first[common] for p in paths):
+        common += 1
+    new_root_index = max(0, common - 1 - keep_above)
+    if new_root_index == 0:
+        return 0
+    new_root = first[new_root_index]
+    kept = {}
+    stack = [new_root]
+    while stack:
+        node = stack.pop()
+        kept[node.id] = node
+        stack.extend(child for child in node.children if child is not None)
+    removed = len(wf.tasks) - len(kept)
+    new_root._parent = None
+    wf.task_tree = new_root
+    wf.tasks = kept
+    return removed
