@@ -673,10 +673,13 @@ class Runtime:
         """Bring human-task rows, subscriptions and the outbox in line with the engine state."""
         outcome.status = row.status
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        existing = {uuid: (tid, status) for tid, uuid, status in session.execute(
-            select(HumanTask.id, HumanTask.task_uuid, HumanTask.status).where(HumanTask.instance_id == row.id))}
-        gone = [tid for uuid, (tid, status) in existing.items()
-                if status == "ready" and uuid not in ready and uuid != completed_uuid]
+        # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
+        existing = {uuid: tid for tid, uuid in session.execute(
+            select(HumanTask.id, HumanTask.task_uuid).where(HumanTask.instance_id == row.id,
+                                                            HumanTask.status == "ready"))}
+        if completed_uuid is not None:
+            existing.pop(completed_uuid, None)
+        gone = [tid for uuid, tid in existing.items() if uuid not in ready]
         if gone:
             session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "ready")
                             .values(status="cancelled").execution_options(synchronize_session=False))

@@ -1,0 +1,48 @@
+"""``make bench``: run every benchmark once and write docs/benchmarks.md.
+
+``--quick`` runs each benchmark on tiny inputs in well under a minute, to prove the code still works
+(the suite calls it); its figures mean nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import history, timers
+from .common import Report, workdir
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHES = {"history": history, "timers": timers}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--quick", action="store_true", help="tiny inputs: checks the benchmark code works")
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the report (default docs/benchmarks.md; quick runs: none)")
+    args = parser.parse_args(argv)
+    report = Report(quick=args.quick)
+    work = workdir()
+    started = time.perf_counter()
+    try:
+        for name, module in BENCHES.items():
+            if args.only and name not in args.only:
+                continue
+            module.run(report, work, args.quick)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    output = args.output or (None if args.quick else ROOT / "docs" / "benchmarks.md")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        report.write(output)
+        print(f"\nwrote {output}")
+    print(f"benchmarks took {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
