@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 PY_STAMP  := $(VENV)/.stamp-deps
 NPM_STAMP := node_modules/.stamp-deps
 VENDOR_STAMP := web/static/vendor/.stamp
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: setup run test bench bench-quick db clean
 
@@ -26,7 +27,11 @@ $(VENDOR_STAMP): $(NPM_STAMP) tools/vendor_assets.py
 	$(BIN)/python tools/vendor_assets.py
 	touch $@
 
-setup: $(PY_STAMP) $(VENDOR_STAMP)
+# Translations: the .po files are committed, the .mo files are built here (Babel's API, no extra tool).
+$(MO_FILES): %.mo: %.po $(PY_STAMP) tools/compile_translations.py
+	$(BIN)/python tools/compile_translations.py
+
+setup: $(PY_STAMP) $(VENDOR_STAMP) $(MO_FILES)
 
 db: setup
 	$(BIN)/guantong init-db

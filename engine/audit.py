@@ -19,9 +19,12 @@ def digest(data) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+_INSERT = AuditEvent.__table__.insert()
+
+
 def record(session: Session, action: str, *, actor: str | None, instance_id: int | None = None,
-           task_id: int | None = None, version_id: int | None = None, **detail) -> AuditEvent:
-    event = AuditEvent(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
-                       version_id=version_id, detail={k: v for k, v in detail.items() if v is not None})
-    session.add(event)
-    return event
+           task_id: int | None = None, version_id: int | None = None, **detail) -> None:
+    """Append one event inside the caller's transaction (written now, committed with the change)."""
+    session.connection().execute(_INSERT, {
+        "at": now(), "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
+        "version_id": version_id, "detail": {k: v for k, v in detail.items() if v is not None}})

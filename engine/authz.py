@@ -13,6 +13,10 @@ from .principal import Principal
 
 
 def candidate_units(task: HumanTask) -> set[str]:
+    """The task's candidate units, from a loaded ORM row or from a plain view carrying ``candidate_units``."""
+    units = getattr(task, "candidate_units", None)
+    if units is not None:
+        return set(units)
     return {c.unit_code for c in task.candidates}
 
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
@@ -42,6 +42,34 @@ from .models import (
 from .principal import SYSTEM_PRINCIPAL, Principal
 
 log = logging.getLogger(__name__)
+
+# Statements on the completion path, built once: building a statement per call (values(), cache keys)
+# costs more than executing it. They run on the session's connection, inside its transaction.
+_T, _I = HumanTask.__table__, ProcessInstance.__table__
+_S, _C = TaskSubmission.__table__, TaskCandidate.__table__
+_SUB = MessageSubscription.__table__
+_READ_FOR_COMPLETION = (
+    select(_T.c.id, _T.c.instance_id, _T.c.task_uuid, _T.c.spec_id, _T.c.name, _T.c.role, _T.c.assignee,
+           _T.c.status, _T.c.separate_from, _T.c.completed_by,
+           select(_S.c.id).where(_S.c.task_id == _T.c.id, _S.c.kind == "draft").exists().label("has_draft"),
+           _I.c.status.label("i_status"), _I.c.lock_version, _I.c.version_id, _I.c.process_key, _I.c.business_key,
+           _I.c.title, _I.c.summary, _I.c.state, _I.c.stage, _I.c.next_timer_at, _I.c.completed_at, _I.c.updated_at)
+    .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("task_id")))
+_CANDIDATES = select(_C.c.unit_code).where(_C.c.task_id == bindparam("task_id"))
+_GUARDED_UPDATE = (
+    _I.update().where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
+    .values(state=bindparam("state"), updated_at=bindparam("updated_at"), business_key=bindparam("business_key"),
+            title=bindparam("title"), next_timer_at=bindparam("next_timer_at"), status=bindparam("status"),
+            completed_at=bindparam("completed_at"), stage=bindparam("stage"), lock_version=bindparam("lock_version")))
+_COMPLETE_TASK = (
+    _T.update().where(_T.c.id == bindparam("_id"), _T.c.status == "ready")
+    .values(status="completed", completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"),
+            assignee=bindparam("assignee")))
+_DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
+_READY_ROWS = select(_T.c.id, _T.c.task_uuid).where(_T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready")
+_INSERT_TASK = _T.insert().returning(_T.c.id)
+_SUBSCRIPTIONS = select(_SUB.c.id, _SUB.c.message_name, _SUB.c.correlation_key).where(
+    _SUB.c.instance_id == bindparam("instance_id"))
 clock.install()
 
 ACTIVE = ("running",)
@@ -67,6 +95,7 @@ class Outcome:
     status: str
     created_tasks: list[int] = field(default_factory=list)
     messages_out: list[int] = field(default_factory=list)
+    subscribed: bool = False  # the instance started waiting for a message (a pending one may match)
 
 
 def _element(exc: Exception) -> str | None:
@@ -199,12 +228,12 @@ class Runtime:
         """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
 
         Raises Conflict when the task was completed or the instance moved on meanwhile; nothing changes.
+        This is the hot path: one joined read, the engine, then a handful of Core statements.
         """
         data = check_process_data(dict(data or {}), what="task data")
         with self.db.session() as session:
-            task = self._task(session, task_id)
+            task, row = self._read_for_completion(session, task_id, actor)
             require_can_complete(actor, task)
-            row = self._instance(session, task.instance_id)
             if row.status != "running":
                 raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
             expected = row.lock_version
@@ -221,24 +250,45 @@ class Runtime:
             run_engine(workflow, self.compact_history)
             now = clock.now()
             self._guarded_write(session, row, expected, loaded, workflow)
-            done = session.execute(
-                update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "ready")
-                .values(status="completed", completed_at=now, completed_by=actor.username,
-                        assignee=task.assignee or actor.username)
-                .execution_options(synchronize_session=False))
+            conn = session.connection()
+            done = conn.execute(_COMPLETE_TASK, {"_id": task.id, "completed_at": now, "completed_by": actor.username,
+                                                 "assignee": task.assignee or actor.username})
             if done.rowcount != 1:
                 raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
-            session.add(TaskSubmission(task_id=task.id, instance_id=row.id, kind="final",
-                                       data=record if record is not None else data, sealed=sealed,
-                                       submitted_by=actor.username, submitted_at=now))
-            session.execute(TaskSubmission.__table__.delete().where(
-                TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"))
+            if task.has_draft:
+                conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
+            conn.execute(_S.insert(), {"task_id": task.id, "instance_id": row.id, "kind": "final",
+                                       "data": record if record is not None else data, "sealed": sealed,
+                                       "submitted_by": actor.username, "submitted_at": now})
             audit.record(session, "completed", actor=actor.username, instance_id=row.id, task_id=task.id,
                          task=task.spec_id, task_name=task.name, data_digest=audit.digest(record or data))
             outcome = Outcome(instance_id=row.id, status=row.status)
             self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
         self._after_commit(outcome)
         return outcome
+
+    @staticmethod
+    def _read_for_completion(session: Session, task_id: int, actor: Principal):
+        """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
+        from types import SimpleNamespace
+
+        conn = session.connection()
+        found = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).first()
+        if found is None:
+            raise NotFound(f"task {task_id} not found", task=task_id)
+        units = None
+        if not actor.is_system and found.assignee != actor.username:
+            units = conn.execute(_CANDIDATES, {"task_id": task_id}).scalars().all()
+        task = SimpleNamespace(id=found.id, instance_id=found.instance_id, task_uuid=found.task_uuid,
+                               spec_id=found.spec_id, name=found.name, role=found.role, assignee=found.assignee,
+                               status=found.status, separate_from=found.separate_from, completed_by=found.completed_by,
+                               candidate_units=units if units is not None else [], has_draft=found.has_draft)
+        row = SimpleNamespace(id=found.instance_id, status=found.i_status, lock_version=found.lock_version,
+                              version_id=found.version_id, process_key=found.process_key,
+                              business_key=found.business_key, title=found.title, summary=found.summary,
+                              state=found.state, stage=found.stage, next_timer_at=found.next_timer_at,
+                              completed_at=found.completed_at, updated_at=found.updated_at)
+        return task, row
 
     def save_draft(self, task_id: int, *, actor: Principal, record: dict, sealed: str | None = None) -> None:
         """Keep a half-filled form; it never reaches the engine."""
@@ -562,6 +612,8 @@ class Runtime:
             except EngineError as exc:
                 log.warning("message %s not dispatched now (%s); the worker retries it", message_id, exc)
                 self.record_message_failure(message_id, exc)
+        if not outcome.subscribed:
+            return
         with self.db.session() as session:
             waiting = session.execute(
                 select(PendingMessage.id)
@@ -640,10 +692,14 @@ class Runtime:
                   "title": row.title, "next_timer_at": row.next_timer_at,
                   "status": row.status, "completed_at": row.completed_at, "stage": row.stage,
                   "lock_version": expected + 1}
-        session.expunge(row)
-        res = session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id,
-                                                            ProcessInstance.lock_version == expected)
-                              .values(**values).execution_options(synchronize_session=False))
+        if isinstance(row, ProcessInstance):
+            session.expunge(row)
+        if extra:
+            res = session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id,
+                                                                ProcessInstance.lock_version == expected)
+                                  .values(**values).execution_options(synchronize_session=False))
+        else:
+            res = session.connection().execute(_GUARDED_UPDATE, {**values, "_id": row.id, "_expected": expected})
         if res.rowcount != 1:
             raise Conflict(f"instance {row.id} was changed by someone else meanwhile; reload and try again",
                            instance=row.id)
@@ -674,9 +730,8 @@ class Runtime:
         outcome.status = row.status
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
-        existing = {uuid: tid for tid, uuid in session.execute(
-            select(HumanTask.id, HumanTask.task_uuid).where(HumanTask.instance_id == row.id,
-                                                            HumanTask.status == "ready"))}
+        conn = session.connection()
+        existing = {uuid: tid for tid, uuid in conn.execute(_READY_ROWS, {"instance_id": row.id})}
         if completed_uuid is not None:
             existing.pop(completed_uuid, None)
         gone = [tid for uuid, tid in existing.items() if uuid not in ready]
@@ -689,15 +744,16 @@ class Runtime:
                 continue
             process_key = spiff_task.workflow.spec.name
             meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
-            task = self._human_task(row, loaded, spiff_task, process_key, meta, now)
-            session.add(task)
-            session.flush()
-            outcome.created_tasks.append(task.id)
-            audit.record(session, "task_created", actor=actor.username, instance_id=row.id, task_id=task.id,
-                         task=task.spec_id, role=task.role,
-                         units=sorted(c.unit_code for c in task.candidates) or None, assignee=task.assignee,
-                         due_at=task.due_at.isoformat() if task.due_at else None)
-        self._sync_subscriptions(session, row, loaded, workflow)
+            values, units = self._human_task(row, loaded, spiff_task, process_key, meta, now)
+            task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+            if units:
+                conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
+            outcome.created_tasks.append(task_id)
+            audit.record(session, "task_created", actor=actor.username, instance_id=row.id, task_id=task_id,
+                         task=values["spec_id"], role=values["role"], units=units or None,
+                         assignee=values["assignee"],
+                         due_at=values["due_at"].isoformat() if values["due_at"] else None)
+        outcome.subscribed = self._sync_subscriptions(session, row, loaded, workflow)
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):
                 continue
@@ -716,7 +772,7 @@ class Runtime:
         if row.status == "completed":
             audit.record(session, "instance_completed", actor=actor.username, instance_id=row.id)
 
-    def _human_task(self, row, loaded, spiff_task, process_key, meta, now) -> HumanTask:
+    def _human_task(self, row, loaded, spiff_task, process_key, meta, now) -> tuple[dict, list[str]]:
         data = spiff_task.data
         units = []
         if meta.get("unit_var"):
@@ -744,7 +800,7 @@ class Runtime:
                                        element=spiff_task.task_spec.bpmn_id, field=meta["due_from"]) from None
             due_at = loaded.policy.due_at(meta["due_in"], start)
             reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
-        task = HumanTask(
+        values = dict(
             instance_id=row.id, task_uuid=str(spiff_task.id), spec_id=spiff_task.task_spec.bpmn_id,
             process_key=process_key, business_key=row.business_key,
             name=meta.get("name") or spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id,
@@ -753,10 +809,9 @@ class Runtime:
             assignee=assignee, status="ready", separate_from=separate or None, created_at=now,
             due_at=due_at, due_key=meta.get("due_in"), reminder_at=reminder_at,
         )
-        task.candidates = [TaskCandidate(unit_code=u) for u in dict.fromkeys(units)]
-        return task
+        return values, list(dict.fromkeys(units))
 
-    def _sync_subscriptions(self, session, row, loaded, workflow) -> None:
+    def _sync_subscriptions(self, session, row, loaded, workflow) -> bool:
         wanted = set()
         for task in workflow.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
@@ -766,15 +821,16 @@ class Runtime:
             var = meta.get("correlation_var")
             key = task.data.get(var) if var else row.business_key
             wanted.add((definition.name, str(key) if key is not None else None))
-        current = {(r.message_name, r.correlation_key): r.id for r in session.execute(
-            select(MessageSubscription.id, MessageSubscription.message_name, MessageSubscription.correlation_key)
-            .where(MessageSubscription.instance_id == row.id))}
+        current = {(r.message_name, r.correlation_key): r.id
+                   for r in session.connection().execute(_SUBSCRIPTIONS, {"instance_id": row.id})}
         stale = [sid for key, sid in current.items() if key not in wanted]
         if stale:
             session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.id.in_(stale)))
-        for name, key in wanted - set(current):
+        added = wanted - set(current)
+        for name, key in added:
             session.add(MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key,
                                             created_at=clock.now()))
+        return bool(added)
 
 
 def _as_list(value):

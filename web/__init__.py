@@ -1,4 +1,9 @@
-"""Guantong's web front end: an app factory and one blueprint per audience."""
+"""Guantong's web front end: an app factory and one blueprint per audience.
+
+Blueprints: ``health`` (probes), ``auth`` (sign-in, sign-out, language), ``tasks`` (the officers'
+workspace: inbox, task pages, attachments, instance context) and ``admin`` (organisation). The cockpit,
+the process studio and the JSON API register themselves here too, in ``_register_blueprints``.
+"""
 from __future__ import annotations
 
 from flask import Flask
@@ -6,21 +11,56 @@ from flask import Flask
 from engine.config import Config
 from engine.services import Services
 
+DEFAULTS = dict(
+    SESSION_COOKIE_HTTPONLY=True,
+    SESSION_COOKIE_SAMESITE="Lax",
+    SESSION_COOKIE_NAME="guantong_session",
+    REMEMBER_COOKIE_HTTPONLY=True,
+    REMEMBER_COOKIE_SAMESITE="Lax",
+    PERMANENT_SESSION_LIFETIME=8 * 3600,  # one working day
+    MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    ATTACHMENT_MAX_BYTES=20 * 1024 * 1024,
+    LOGIN_RATE_LIMIT="10 per 5 minutes",
+    BABEL_DEFAULT_LOCALE="zh_CN",
+    BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+    LANGUAGES={"zh_CN": "中文", "en": "English"},
+    INBOX_PER_PAGE=20,
+    DUE_SOON_WORKDAYS=2,
+    REVEAL_ROLES=None,  # None: GUANTONG_REVEAL_ROLES or engine.sealing.DEFAULT_REVEAL_ROLES
+    CONTENT_SECURITY_POLICY=("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                             "script-src 'self'; font-src 'self' data:; object-src 'none'; "
+                             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+)
+
 
 def create_app(config: Config | None = None, services: Services | None = None, **flask_config) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     config = config or (services.config if services else Config.from_env())
     services = services or Services(config)
-    app.config.update(
-        SECRET_KEY=config.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-    )
+    app.config.update(DEFAULTS)
+    app.config.update(SECRET_KEY=config.secret_key)
     app.config.update(flask_config)
     app.extensions["guantong"] = services
 
+    from . import security
+
+    security.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
     from .health import bp as health_bp
+    from .tasks import bp as tasks_bp
 
     app.register_blueprint(health_bp)
-    return app
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    from .auth import apply_login_rate_limit
+
+    apply_login_rate_limit(app)
+

@@ -60,7 +60,7 @@ def test_restart_safety_complete_drop_reload_continue(db, deployed, frozen_clock
     fresh = Runtime(db, DefinitionRepository(db))
     outcome = fresh.complete_task(propose_id, actor=S, data={"disposal": "tanhua_hanxun"})
     approve = _task(db, outcome.created_tasks[0])
-    assert approve.name == "审批处置意见" and approve.role == "commission_leader"
+    assert approve.name == "审批处置意见" and approve.role == "commission_secretary"
     fresh2 = Runtime(db, DefinitionRepository(db))
     done = fresh2.complete_task(approve.id, actor=S, data={"approved": True})
     assert done.status == "completed"

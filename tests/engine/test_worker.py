@@ -149,7 +149,7 @@ def test_reminder_then_escalation_across_qingming(db, services, deployed):
         notes = s.execute(select(Notification.kind, Notification.role_code, Notification.unit_code)
                           .order_by(Notification.id)).all()
     assert notes == [("reminder", "supervision_office", "qh_jc2"), ("overdue", "supervision_office", "qh_jc2"),
-                     ("escalation", "commission_leader", None)]
+                     ("escalation", "commission_secretary", None)]
 
 
 def test_monthly_start_fires_once_per_period_across_workers(db, services, deployed):

@@ -1,0 +1,462 @@
+"""Task forms: a JSON Schema per user task, read as fields, filled from HTML, checked and split.
+
+One module answers every question the web pages and the JSON API ask about a form, so both refuse the
+same input with the same Chinese messages:
+
+- ``load_schema``: the schema of a task's ``formKey`` in its deployed version;
+- ``fields``: the schema as a list of field descriptions a page renders (label, help, widget, options);
+- ``resolve_options``: the choices of ``x-options`` fields (``units:<role>`` / ``users:<role>``) from
+  the organisation;
+- ``coerce``: HTML form strings turned into the schema's types (integer, number, boolean, array);
+- ``validate``: Draft 2020-12 validation with format checks, returning ``{field path: 中文说明}``;
+- ``split``: a valid submission cut into process data (``x-process``), the record kept whole (minus
+  confidential fields) and the confidential part (``x-confidential``, sealed by ``engine.sealing``);
+- ``mask`` and ``display``: what a reader sees of a stored submission.
+
+No web framework is imported here (processes/CONVENTIONS.md, "Forms").
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from jsonschema import Draft202012Validator, FormatChecker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import LOCAL_TZ
+from .errors import NotFound
+from .models import Membership, Unit, User
+
+MASK = "●●●●●●"
+
+TYPE_NAMES = {
+    "string": "文本", "integer": "整数", "number": "数字", "boolean": "是或否",
+    "array": "列表", "object": "对象", "null": "空值",
+}
+
+
+# --------------------------------------------------------------------------- schema access
+def load_schema(forms: Mapping[str, dict], form_key: str | None) -> dict:
+    """The JSON Schema of ``form_key`` among a version's forms; an empty form when the task has none."""
+    if not form_key:
+        return {"type": "object", "properties": {}}
+    schema = forms.get(form_key)
+    if schema is None:
+        raise NotFound(f"form '{form_key}' is not part of this version", form=form_key)
+    return schema
+
+
+def _properties(schema: dict) -> dict[str, dict]:
+    return schema.get("properties") or {}
+
+
+def confidential_fields(schema: dict) -> set[str]:
+    return {name for name, prop in _properties(schema).items() if prop.get("x-confidential")}
+
+
+def process_fields(schema: dict) -> set[str]:
+    return {name for name, prop in _properties(schema).items() if prop.get("x-process")}
+
+
+def _choices(prop: dict) -> list[tuple[object, str]] | None:
+    """``oneOf``/``anyOf`` of ``const``+``title``, or a plain ``enum``, as (value, label) pairs."""
+    for key in ("oneOf", "anyOf"):
+        alternatives = prop.get(key)
+        if alternatives and all(isinstance(a, dict) and "const" in a for a in alternatives):
+            return [(a["const"], a.get("title") or str(a["const"])) for a in alternatives]
+    if "enum" in prop:
+        return [(v, str(v)) for v in prop["enum"]]
+    return None
+
+
+def _type_of(prop: dict) -> str:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind:
+        return kind
+    choices = _choices(prop)
+    if choices:
+        values = [v for v, _ in choices]
+        if all(isinstance(v, bool) for v in values):
+            return "boolean"
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "integer"
+    return "string"
+
+
+# --------------------------------------------------------------------------- fields for rendering
+@dataclass
+class Field:
+    """One top-level property of a form, described for a page that renders it."""
+
+    name: str
+    title: str
+    description: str
+    type: str
+    widget: str  # text | textarea | select | radio | checkboxes | boolean | date | datetime | integer | number | lines
+    required: bool
+    options: list[tuple[object, str]] = field(default_factory=list)
+    options_source: str | None = None  # "units:<role>" or "users:<role>"
+    confidential: bool = False
+    process: bool = False
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    @property
+    def multiple(self) -> bool:
+        return self.type == "array"
+
+
+def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None = None) -> list[Field]:
+    """The form's top-level properties in schema order, with widgets chosen from type, format and hints."""
+    options = options or {}
+    required = set(schema.get("required") or [])
+    result = []
+    for name, prop in _properties(schema).items():
+        kind = _type_of(prop)
+        choices = _choices(prop)
+        item_choices = _choices(prop.get("items") or {}) if kind == "array" else None
+        source = prop.get("x-options") or ((prop.get("items") or {}).get("x-options") if kind == "array" else None)
+        if source:
+            choices = list(options.get(name, []))
+        fmt = prop.get("format")
+        if kind == "array":
+            widget = "checkboxes" if (item_choices or source) else "lines"
+            if item_choices and not source:
+                choices = item_choices
+        elif kind == "boolean":
+            widget = "boolean"
+            choices = choices or [(True, "是"), (False, "否")]
+        elif choices is not None:
+            widget = "radio" if len(choices) <= 4 and not source else "select"
+        elif fmt == "date":
+            widget = "date"
+        elif fmt == "date-time":
+            widget = "datetime"
+        elif kind in ("integer", "number"):
+            widget = kind
+        elif prop.get("x-widget") == "textarea":
+            widget = "textarea"
+        else:
+            widget = "text"
+        result.append(Field(
+            name=name, title=prop.get("title") or name, description=prop.get("description") or "",
+            type=kind, widget=widget, required=name in required, options=choices or [], options_source=source,
+            confidential=bool(prop.get("x-confidential")), process=bool(prop.get("x-process")),
+            min=prop.get("minimum"), max=prop.get("maximum"), max_length=prop.get("maxLength"),
+            pattern=prop.get("pattern"),
+        ))
+    return result
+
+
+def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") -> dict[str, list[tuple[str, str]]]:
+    """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    for name, prop in _properties(schema).items():
+        source = prop.get("x-options") or (prop.get("items") or {}).get("x-options")
+        if not source or ":" not in source:
+            continue
+        kind, role = source.split(":", 1)
+        if kind == "units":
+            rows = session.execute(
+                select(Unit.code, Unit.name, Unit.name_en).join(Membership, Membership.unit_code == Unit.code)
+                .where(Membership.role_code == role, Unit.active.is_(True))
+                .distinct().order_by(Unit.code)).all()
+            sort = {code: s for code, s in session.execute(select(Unit.code, Unit.sort))}
+            rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
+            result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
+        elif kind == "users":
+            rows = session.execute(
+                select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
+                .where(Membership.role_code == role, User.active.is_(True))
+                .distinct().order_by(User.username)).all()
+            result[name] = [(r.username, r.display_name) for r in rows]
+    return result
+
+
+# --------------------------------------------------------------------------- HTML strings to typed data
+_TRUE = {"true", "on", "1", "yes", "是"}
+_FALSE = {"false", "off", "0", "no", "否"}
+
+
+def _coerce_scalar(value: str, kind: str, prop: dict) -> object:
+    value = value.strip() if kind != "string" or prop.get("format") else value
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?\d+", value.strip()):
+            raise ValueError("请输入整数")
+        return int(value)
+    if kind == "number":
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError("请输入数字") from None
+        return int(number) if number.is_integer() and "." not in value else number
+    if kind == "boolean":
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError("请选择“是”或“否”")
+    if prop.get("format") == "date-time" and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
+        # <input type="datetime-local"> sends local time without a zone; the commission works in China time.
+        return dt.datetime.fromisoformat(value).replace(tzinfo=LOCAL_TZ).isoformat()
+    choices = _choices(prop)
+    if choices:
+        # Enumerations may hold integers or booleans; map the posted string back to the stored value.
+        for const, _ in choices:
+            if str(const) == value or (isinstance(const, bool) and value.lower() == str(const).lower()):
+                return const
+    return value
+
+
+def coerce(schema: dict, form: Mapping[str, Iterable[str]]) -> tuple[dict, dict[str, str]]:
+    """Typed data from posted strings (``form`` maps a name to its list of values, like a MultiDict).
+
+    Empty inputs are left out, so ``required`` reports them. Returns ``(data, errors)``; a field that
+    cannot be read as its type is absent from ``data`` and named in ``errors``.
+    """
+    data: dict = {}
+    errors: dict[str, str] = {}
+    for name, prop in _properties(schema).items():
+        raw = [v for v in (form.get(name) or []) if isinstance(v, str)]
+        kind = _type_of(prop)
+        try:
+            if kind == "array":
+                item = prop.get("items") or {}
+                item_kind = _type_of(item)
+                values = []
+                for value in raw:
+                    # A textarea of one entry per line ("lines" widget) or repeated inputs (checkboxes).
+                    parts = value.splitlines() if not (_choices(item) or item.get("x-options")) else [value]
+                    values.extend(p.strip() for p in parts if p.strip())
+                if values:
+                    data[name] = [_coerce_scalar(v, item_kind, item) for v in values]
+                continue
+            values = [v for v in raw if v.strip() != ""]
+            if not values:
+                continue
+            data[name] = _coerce_scalar(values[-1], kind, prop)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    return data, errors
+
+
+# --------------------------------------------------------------------------- validation
+def _format_checker() -> FormatChecker:
+    base = FormatChecker()
+    checker = FormatChecker(formats=[f for f in ("email", "ipv4", "ipv6", "uuid", "regex") if f in base.checkers])
+
+    @checker.checks("date-time", raises=(ValueError, TypeError))
+    def _is_datetime(value) -> bool:
+        if not isinstance(value, str):
+            return True
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.tzinfo is not None
+
+    @checker.checks("date", raises=(ValueError, TypeError))
+    def _is_date(value) -> bool:
+        if not isinstance(value, str):
+            return True
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
+
+    return checker
+
+
+_CHECKER = _format_checker()
+_FORMAT_MESSAGES = {
+    "date": "请输入有效日期（年-月-日，如 2024-03-04）",
+    "date-time": "请输入有效的日期和时间",
+    "email": "请输入有效的电子邮箱",
+    "time": "请输入有效时间",
+}
+
+
+def _path(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _message(error) -> str:
+    v, value = error.validator, error.validator_value
+    if v == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return "应为" + "或".join(TYPE_NAMES.get(k, k) for k in kinds)
+    if v in ("enum", "const", "oneOf", "anyOf"):
+        return "请从给出的选项中选择"
+    if v == "format":
+        return _FORMAT_MESSAGES.get(value, "格式不正确")
+    if v == "minLength":
+        return "此项不能为空" if value == 1 else f"至少填写 {value} 个字"
+    if v == "maxLength":
+        return f"最多 {value} 个字"
+    if v == "minimum":
+        return f"不能小于 {value}"
+    if v == "maximum":
+        return f"不能大于 {value}"
+    if v == "exclusiveMinimum":
+        return f"应大于 {value}"
+    if v == "exclusiveMaximum":
+        return f"应小于 {value}"
+    if v == "pattern":
+        return "格式不正确"
+    if v == "minItems":
+        return "请至少选择一项" if value == 1 else f"请至少选择 {value} 项"
+    if v == "maxItems":
+        return f"最多选择 {value} 项"
+    if v == "uniqueItems":
+        return "选项不能重复"
+    if v == "additionalProperties":
+        return "表单中没有此项"
+    return "填写不符合要求"
+
+
+def validate(schema: dict, data: dict, *, options: Mapping[str, Iterable[object]] | None = None) -> dict[str, str]:
+    """Check ``data`` against ``schema``; returns ``{field path: 中文说明}``, empty when valid.
+
+    ``options`` (from ``resolve_options``) restricts ``x-options`` fields to the organisation's units or
+    people, so a hand-crafted request cannot name a unit that does not hold the role.
+    """
+    errors: dict[str, str] = {}
+    validator = Draft202012Validator(schema, format_checker=_CHECKER)
+    for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path))):
+        if error.validator == "required":
+            present = error.instance if isinstance(error.instance, dict) else {}
+            for name in error.validator_value:
+                if name not in present:
+                    errors.setdefault(_path([*error.absolute_path, name]), "此项为必填项")
+            continue
+        errors.setdefault(_path(error.absolute_path) or "", _message(error))
+    for name, allowed in (options or {}).items():
+        if name not in data or name in errors:
+            continue
+        allowed_values = {str(v[0]) if isinstance(v, tuple) else str(v) for v in allowed}
+        values = data[name] if isinstance(data[name], list) else [data[name]]
+        if any(str(v) not in allowed_values for v in values):
+            errors[name] = "请从给出的选项中选择"
+    return errors
+
+
+# --------------------------------------------------------------------------- split and show
+def split(schema: dict, data: dict) -> tuple[dict, dict, dict]:
+    """``(process_data, record, confidential)`` of a submission.
+
+    Process data holds only ``x-process`` fields (never a confidential one); the record is the whole
+    submission minus confidential fields; the confidential part is sealed by the caller.
+    """
+    secret = confidential_fields(schema)
+    marked = process_fields(schema) - secret
+    process_data = {k: v for k, v in data.items() if k in marked}
+    record = {k: v for k, v in data.items() if k not in secret}
+    confidential = {k: v for k, v in data.items() if k in secret}
+    return process_data, record, confidential
+
+
+def mask(schema: dict, record: dict, confidential: dict | None = None, *, reveal: bool = False) -> dict:
+    """The record as a reader sees it: confidential fields masked, or filled in when ``reveal``."""
+    shown = dict(record)
+    for name in confidential_fields(schema):
+        if reveal and confidential and name in confidential:
+            shown[name] = confidential[name]
+        elif name in shown or (confidential and name in confidential):
+            shown[name] = MASK
+    return shown
+
+
+@dataclass
+class ShownValue:
+    name: str
+    title: str
+    value: str
+    confidential: bool = False
+    masked: bool = False
+    multiline: bool = False
+
+
+def display(schema: dict, data: dict, *, options: Mapping[str, list[tuple[object, str]]] | None = None,
+            sealed_present: bool = False, revealed: bool = False) -> list[ShownValue]:
+    """Labelled, human-readable values of a submission, in form order; unknown keys come last."""
+    options = options or {}
+    rows = []
+    props = _properties(schema)
+    secret = confidential_fields(schema)
+    for name, prop in props.items():
+        is_secret = name in secret
+        if name not in data and not (is_secret and sealed_present):
+            continue
+        value = data.get(name)
+        masked = is_secret and (not revealed or value in (None, MASK))
+        if masked:
+            text = MASK
+        else:
+            labels = dict((str(k), lbl) for k, lbl in (_choices(prop) or []))
+            labels.update({str(k): lbl for k, lbl in options.get(name, [])})
+            item = prop.get("items") or {}
+            labels.update({str(k): lbl for k, lbl in (_choices(item) or [])})
+            text = _text(value, labels)
+        rows.append(ShownValue(name=name, title=prop.get("title") or name, value=text, confidential=is_secret,
+                               masked=masked, multiline=prop.get("x-widget") == "textarea"))
+    for name in data:
+        if name not in props and not name.startswith("_"):
+            rows.append(ShownValue(name=name, title=name, value=_text(data[name], {})))
+    return rows
+
+
+def _text(value, labels: Mapping[str, str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return labels.get(str(value), "是" if value else "否")
+    if isinstance(value, list):
+        return "、".join(_text(v, labels) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_text(v, labels)}" for k, v in value.items())
+    return labels.get(str(value), str(value))
+
+
+def form_values(schema: dict, data: dict) -> dict[str, str | list[str]]:
+    """Stored values as the strings an HTML form shows again (the inverse of ``coerce``).
+
+    Booleans become ``"true"``/``"false"``, date-times local ``YYYY-MM-DDTHH:MM``, free lists one entry
+    per line, lists of choices a list of strings.
+    """
+    values: dict[str, str | list[str]] = {}
+    for name, prop in _properties(schema).items():
+        if name not in data or data[name] is None:
+            continue
+        value = data[name]
+        if isinstance(value, list):
+            item = prop.get("items") or {}
+            strings = [as_form_string(v) for v in value]
+            values[name] = strings if (_choices(item) or item.get("x-options")) else "\n".join(strings)
+            continue
+        if prop.get("format") == "date-time" and isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+            except ValueError:
+                pass
+        values[name] = as_form_string(value)
+    return values
+
+
+def as_form_string(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def unknown_fields(schema: dict, data: Mapping) -> dict[str, str]:
+    """Keys of JSON ``data`` that are not properties of the form, as ``{name: 中文说明}``.
+
+    HTML posts only ever carry the form's own inputs (``coerce`` reads nothing else); a JSON client can
+    send anything, and an unknown key would otherwise be kept in the record unchecked.
+    """
+    props = _properties(schema)
+    return {name: "表单中没有此项" for name in data if name not in props}

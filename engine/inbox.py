@@ -1,0 +1,345 @@
+"""The officer's inbox, read from the ``human_task`` table alone (no workflow state is ever loaded).
+
+Tabs:
+- ``mine``: ready tasks assigned to me;
+- ``group``: ready, unclaimed tasks I may claim: my role in one of the task's candidate units (or in
+  any unit when it names none);
+- ``team``: for unit leaders, every ready task of the units they lead, claimed or not (to reassign);
+- ``completed``: tasks I completed.
+
+Filters (stage, mechanism, platform, process, unit, business-key search) and pagination are SQL; the
+due state (overdue / due soon / ok) is counted in working days on the version's calendar. The instance
+context (what earlier steps recorded) is shown to people who can see one of the instance's tasks, with
+confidential fields sealed unless they hold a reveal role.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .authz import can_see
+from .models import (
+    DefinitionVersion,
+    HumanTask,
+    Membership,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskCandidate,
+    TaskSubmission,
+    User,
+)
+from .principal import Principal
+from .workdays import WorkCalendar
+
+TABS = ("mine", "group", "team", "completed")
+DUE_SOON_WORKDAYS = 2
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class InboxQuery:
+    tab: str = "mine"
+    stage: str | None = None
+    mechanism: str | None = None
+    platform: str | None = None
+    process_key: str | None = None
+    unit: str | None = None
+    q: str | None = None  # business key search (substring, case-insensitive)
+    page: int = 1
+    per_page: int = 20
+
+    def normalised(self) -> "InboxQuery":
+        tab = self.tab if self.tab in TABS else "mine"
+        page = max(1, int(self.page or 1))
+        per_page = min(MAX_PER_PAGE, max(1, int(self.per_page or 20)))
+        clean = lambda v: (v.strip() or None) if isinstance(v, str) else v  # noqa: E731
+        return InboxQuery(tab=tab, stage=clean(self.stage), mechanism=clean(self.mechanism),
+                          platform=clean(self.platform), process_key=clean(self.process_key),
+                          unit=clean(self.unit), q=clean(self.q), page=page, per_page=per_page)
+
+
+@dataclass
+class DueInfo:
+    state: str  # none | ok | due_soon | overdue
+    due_at: dt.datetime | None = None
+    workdays_left: int | None = None  # working days from today to the due day; negative once overdue
+
+
+@dataclass
+class InboxItem:
+    id: int
+    instance_id: int
+    name: str
+    process_key: str
+    process_name: str
+    business_key: str | None
+    title: str | None
+    role: str | None
+    lane: str | None
+    units: list[str]
+    assignee: str | None
+    status: str
+    stage: str | None
+    mechanism: str | None
+    platform: str | None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    due: DueInfo
+    claimable: bool = False
+    separated: bool = False
+
+
+@dataclass
+class InboxPage:
+    query: InboxQuery
+    items: list[InboxItem]
+    total: int
+    counts: dict[str, int]
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, math.ceil(self.total / self.query.per_page))
+
+
+# --------------------------------------------------------------------------- scoping
+def _pool_clause(principal: Principal):
+    """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'."""
+    clauses = []
+    for role in sorted(principal.roles):
+        units = sorted(principal.units_for(role))
+        has_candidates = exists().where(TaskCandidate.task_id == HumanTask.id)
+        in_units = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(units))
+        clauses.append(and_(HumanTask.role == role, or_(in_units, ~has_candidates)))
+    return or_(*clauses) if clauses else false()
+
+
+def _tab_clause(principal: Principal, tab: str):
+    if tab == "mine":
+        return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
+    if tab == "group":
+        return and_(HumanTask.status == "ready", HumanTask.assignee.is_(None), _pool_clause(principal))
+    if tab == "team":
+        if not principal.leader_of:
+            return false()
+        return and_(HumanTask.status == "ready", exists().where(
+            TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(sorted(principal.leader_of))))
+    if tab == "completed":
+        return and_(HumanTask.status == "completed", HumanTask.completed_by == principal.username)
+    raise ValueError(f"unknown inbox tab {tab!r}")
+
+
+def _filters(query: InboxQuery) -> list:
+    clauses = []
+    if query.stage:
+        clauses.append(HumanTask.stage == query.stage)
+    if query.mechanism:
+        clauses.append(HumanTask.mechanism == query.mechanism)
+    if query.platform:
+        clauses.append(HumanTask.platform == query.platform)
+    if query.process_key:
+        clauses.append(HumanTask.process_key == query.process_key)
+    if query.unit:
+        clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code == query.unit))
+    if query.q:
+        escaped = query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(func.lower(HumanTask.business_key).like(f"%{escaped.lower()}%", escape="\\"))
+    return clauses
+
+
+# --------------------------------------------------------------------------- due state
+class Calendars:
+    """The working-day calendar of each deployed version (its settings' overrides), read once."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._by_version: dict[int, WorkCalendar] = {}
+
+    def __call__(self, version_id: int | None) -> WorkCalendar:
+        if version_id is None:
+            return WorkCalendar()
+        cal = self._by_version.get(version_id)
+        if cal is None:
+            settings = self._session.scalar(select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id))
+            overrides = (((settings or {}).get("calendar") or {}).get("overrides")) or {}
+            cal = WorkCalendar(overrides={str(k): v for k, v in overrides.items()})
+            self._by_version[version_id] = cal
+        return cal
+
+
+def due_info(due_at: dt.datetime | None, calendar: WorkCalendar, *, now: dt.datetime | None = None,
+             reminder_at: dt.datetime | None = None, soon_workdays: int = DUE_SOON_WORKDAYS,
+             status: str = "ready") -> DueInfo:
+    if due_at is None:
+        return DueInfo(state="none")
+    now = now or clock.now()
+    today = now.astimezone(clock.LOCAL_TZ).date()
+    due_day = due_at.astimezone(clock.LOCAL_TZ).date()
+    left = calendar.workdays_between(today, due_day)
+    if status != "ready":
+        return DueInfo(state="none", due_at=due_at, workdays_left=left)
+    if now > due_at:
+        state = "overdue"
+    elif left <= soon_workdays or (reminder_at is not None and now >= reminder_at):
+        state = "due_soon"
+    else:
+        state = "ok"
+    return DueInfo(state=state, due_at=due_at, workdays_left=left)
+
+
+# --------------------------------------------------------------------------- queries
+_COLUMNS = (
+    HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.process_key, HumanTask.business_key,
+    HumanTask.role, HumanTask.lane, HumanTask.assignee, HumanTask.status, HumanTask.stage, HumanTask.mechanism,
+    HumanTask.platform, HumanTask.created_at, HumanTask.completed_at, HumanTask.due_at, HumanTask.reminder_at,
+    HumanTask.separate_from, ProcessInstance.version_id, ProcessInstance.title, ProcessInstance.summary,
+)
+
+
+def count_tabs(session: Session, principal: Principal, query: InboxQuery | None = None) -> dict[str, int]:
+    """How many tasks each tab holds (with the same filters applied)."""
+    filters = _filters(query.normalised()) if query else []
+    counts = {}
+    for tab in TABS:
+        counts[tab] = session.scalar(select(func.count()).select_from(HumanTask)
+                                     .where(_tab_clause(principal, tab), *filters)) or 0
+    return counts
+
+
+def list_tasks(session: Session, principal: Principal, query: InboxQuery | None = None, *,
+               calendars: Callable[[int | None], WorkCalendar] | None = None,
+               soon_workdays: int = DUE_SOON_WORKDAYS) -> InboxPage:
+    query = (query or InboxQuery()).normalised()
+    calendars = calendars or Calendars(session)
+    where = [_tab_clause(principal, query.tab), *_filters(query)]
+    total = session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
+    stmt = select(*_COLUMNS).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*where)
+    if query.tab == "completed":
+        stmt = stmt.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+    else:
+        stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    rows = session.execute(stmt.offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
+    units = _candidate_units(session, [r.id for r in rows])
+    now = clock.now()
+    items = []
+    for r in rows:
+        separated = principal.username in (r.separate_from or [])
+        claimable = (r.status == "ready" and r.assignee is None and not separated
+                     and _in_pool(principal, r.role, units.get(r.id, [])))
+        items.append(InboxItem(
+            id=r.id, instance_id=r.instance_id, name=r.name, process_key=r.process_key,
+            process_name=(r.summary or {}).get("process_name") or r.process_key, business_key=r.business_key,
+            title=r.title, role=r.role, lane=r.lane, units=units.get(r.id, []), assignee=r.assignee,
+            status=r.status, stage=r.stage, mechanism=r.mechanism, platform=r.platform, created_at=r.created_at,
+            completed_at=r.completed_at,
+            due=due_info(r.due_at, calendars(r.version_id), now=now, reminder_at=r.reminder_at,
+                         soon_workdays=soon_workdays, status=r.status),
+            claimable=claimable, separated=separated,
+        ))
+    return InboxPage(query=query, items=items, total=total, counts=count_tabs(session, principal, query))
+
+
+def _in_pool(principal: Principal, role: str | None, units: list[str]) -> bool:
+    if role is None:
+        return False
+    if not units:
+        return principal.holds(role)
+    return bool(principal.units_for(role) & set(units))
+
+
+def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
+    if not task_ids:
+        return {}
+    result: dict[int, list[str]] = {}
+    for task_id, unit in session.execute(select(TaskCandidate.task_id, TaskCandidate.unit_code)
+                                         .where(TaskCandidate.task_id.in_(task_ids))
+                                         .order_by(TaskCandidate.unit_code)):
+        result.setdefault(task_id, []).append(unit)
+    return result
+
+
+def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
+    """Values the filter menus offer: the processes, stages and units among the person's visible tasks."""
+    visible = or_(*(_tab_clause(principal, t) for t in TABS))
+    keys = session.execute(select(HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
+                           .where(visible).distinct()).all()
+    latest = {}
+    for pk, name in session.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
+                                    .order_by(ProcessDefinition.version_id)):
+        latest[pk] = name
+    units = sorted(principal.units | set(principal.leader_of))
+    return {
+        "processes": sorted({(k.process_key, latest.get(k.process_key, k.process_key)) for k in keys}),
+        "stages": sorted({k.stage for k in keys if k.stage}),
+        "mechanisms": sorted({k.mechanism for k in keys if k.mechanism}),
+        "platforms": sorted({k.platform for k in keys if k.platform}),
+        "units": units,
+    }
+
+
+# --------------------------------------------------------------------------- visibility and context
+def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
+    """Need-to-know: admins, and people who can see at least one task of the instance."""
+    if principal.is_admin or principal.is_system:
+        return True
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).all()
+    return any(can_see(principal, t) for t in tasks)
+
+
+@dataclass
+class Step:
+    task_id: int
+    name: str
+    lane: str | None
+    form_key: str | None
+    submitted_by: str
+    submitted_by_name: str
+    submitted_at: dt.datetime
+    data: dict
+    sealed: str | None
+
+
+def instance_steps(session: Session, instance_id: int, *, before_task: int | None = None) -> list[Step]:
+    """Final submissions of the instance, oldest first (the caller checks ``can_see_instance`` first)."""
+    stmt = (select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
+            .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
+            .where(TaskSubmission.instance_id == instance_id, TaskSubmission.kind == "final")
+            .order_by(TaskSubmission.submitted_at, TaskSubmission.id))
+    if before_task is not None:
+        stmt = stmt.where(TaskSubmission.task_id != before_task)
+    rows = session.execute(stmt).all()
+    names = dict(session.execute(select(User.username, User.display_name).where(
+        User.username.in_({r[0].submitted_by for r in rows}))).all()) if rows else {}
+    return [Step(task_id=s.task_id, name=name, lane=lane, form_key=form_key, submitted_by=s.submitted_by,
+                 submitted_by_name=names.get(s.submitted_by, s.submitted_by), submitted_at=s.submitted_at,
+                 data=dict(s.data or {}), sealed=s.sealed)
+            for s, name, lane, form_key in rows]
+
+
+def latest_draft(session: Session, task_id: int) -> TaskSubmission | None:
+    return session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task_id,
+                                                        TaskSubmission.kind == "draft")
+                          .order_by(TaskSubmission.submitted_at.desc(), TaskSubmission.id.desc()).limit(1))
+
+
+def final_submission(session: Session, task_id: int) -> TaskSubmission | None:
+    return session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task_id,
+                                                        TaskSubmission.kind == "final")
+                          .order_by(TaskSubmission.id.desc()).limit(1))
+
+
+def eligible_assignees(session: Session, task: HumanTask) -> list[tuple[str, str]]:
+    """People a leader may hand the task to: the role in a candidate unit, active, not kept apart."""
+    units = [c.unit_code for c in task.candidates]
+    stmt = (select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.role_code == task.role, User.active.is_(True)))
+    if units:
+        stmt = stmt.where(Membership.unit_code.in_(units))
+    excluded = set(task.separate_from or [])
+    rows = session.execute(stmt.distinct().order_by(User.username)).all()
+    return [(r.username, r.display_name) for r in rows if r.username not in excluded]

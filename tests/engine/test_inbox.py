@@ -1,0 +1,144 @@
+"""engine.inbox: tabs, filters, pagination and counts from human_task alone; due states; context."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from engine import inbox
+from engine.clock import LOCAL_TZ
+from engine.models import HumanTask
+from engine.organisation import import_organisation
+from engine.principal import load_principal
+from engine.workdays import WorkCalendar
+
+ORG = {
+    "units": [{"code": "ags", "name": "案管室", "kind": "office"}, {"code": "jc1", "name": "一室", "kind": "office"},
+              {"code": "jc2", "name": "二室", "kind": "office"}, {"code": "cdi", "name": "委", "kind": "commission"}],
+    "users": [
+        {"username": "cm1", "name": "案管一", "roles": [{"unit": "ags", "role": "case_management"}]},
+        {"username": "cm2", "name": "案管二", "roles": [{"unit": "ags", "role": "case_management"}]},
+        {"username": "so1", "name": "一室甲", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
+        {"username": "lead1", "name": "一室主任", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
+        {"username": "so2", "name": "二室甲", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
+        {"username": "boss", "name": "书记", "roles": [{"unit": "cdi", "role": "commission_secretary"}]},
+    ],
+}
+
+
+@pytest.fixture
+def org(db, deployed):
+    with db.session() as s:
+        import_organisation(s, ORG)
+
+
+def who(db, username):
+    with db.session() as s:
+        return load_principal(s, username)
+
+
+def page(db, username, **query):
+    with db.session() as s:
+        return inbox.list_tasks(s, who(db, username), inbox.InboxQuery(**query))
+
+
+def start(runtime, db, n=1, **data):
+    return [runtime.start("gt_test_clue", actor=who(db, "cm1"), data={**data, "clue_no": f"XS-{i}"} if "clue_no" not in data else data)
+            for i in range(n)]
+
+
+def register_all(runtime, db, unit="jc1"):
+    with db.session() as s:
+        ids = s.scalars(select(HumanTask.id).where(HumanTask.spec_id == "register", HumanTask.status == "ready")).all()
+    for task_id in ids:
+        runtime.complete_task(task_id, actor=who(db, "cm1"), data={"clue_no": f"XS-{task_id}", "handling_unit": unit})
+
+
+def test_group_tab_is_role_and_unit_scoped(db, runtime, org):
+    start(runtime, db, 3)
+    assert page(db, "cm1", tab="group").total == 3
+    assert page(db, "cm2", tab="group").total == 3
+    assert page(db, "so1", tab="group").total == 0
+    register_all(runtime, db, unit="jc1")
+    assert page(db, "so1", tab="group").total == 3
+    assert page(db, "lead1", tab="group").total == 3
+    assert page(db, "so2", tab="group").total == 0
+    assert page(db, "cm1", tab="completed").total == 3
+    assert page(db, "cm2", tab="completed").total == 0
+    items = page(db, "so1", tab="group").items
+    assert all(i.claimable and i.units == ["jc1"] and i.process_name == "测试线索处置" for i in items)
+
+
+def test_mine_team_and_counts(db, runtime, org):
+    start(runtime, db, 2)
+    register_all(runtime, db)
+    first = page(db, "so1", tab="group").items[0]
+    runtime.claim(first.id, actor=who(db, "so1"))
+    result = page(db, "so1", tab="mine")
+    assert [i.id for i in result.items] == [first.id]
+    assert result.counts == {"mine": 1, "group": 1, "team": 0, "completed": 0}
+    assert page(db, "lead1", tab="team").counts["team"] == 2  # the leader sees claimed and unclaimed
+    assert page(db, "so2", tab="team").total == 0
+
+
+def test_filters_search_and_pagination(db, runtime, org):
+    for i in range(5):
+        runtime.start("gt_test_clue", actor=who(db, "cm1"), data={"clue_no": f"XS-2024-{i}"})
+    result = page(db, "cm1", tab="group", per_page=2, page=3)
+    assert result.total == 5 and result.pages == 3 and len(result.items) == 1
+    ids = [i.id for p in (1, 2, 3) for i in page(db, "cm1", tab="group", per_page=2, page=p).items]
+    assert len(set(ids)) == 5
+    assert [i.business_key for i in page(db, "cm1", tab="group", q="2024-3").items] == ["XS-2024-3"]
+    assert page(db, "cm1", tab="group", q="_").total == 0  # wildcards are literal
+    assert page(db, "cm1", tab="group", stage="dispose", platform="P5", mechanism="M2",
+                process_key="gt_test_clue").total == 5
+    assert page(db, "cm1", tab="group", platform="P1").total == 0
+    assert page(db, "cm1", tab="group", unit="ags").total == 0  # register names no candidate unit
+
+
+def test_inbox_never_loads_workflow_state(db, runtime, org):
+    start(runtime, db, 2)
+    statements = []
+    from sqlalchemy import event
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        page(db, "cm1", tab="group")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert statements and not any("process_instance.state" in s for s in statements)
+
+
+def test_due_info_in_working_days():
+    cal = WorkCalendar()
+    due = dt.datetime(2024, 4, 12, 23, 59, 59, tzinfo=LOCAL_TZ)  # Friday after 清明
+    at = lambda *a: dt.datetime(*a, tzinfo=LOCAL_TZ)  # noqa: E731
+    assert inbox.due_info(None, cal).state == "none"
+    ok = inbox.due_info(due, cal, now=at(2024, 4, 3, 9))
+    assert (ok.state, ok.workdays_left) == ("ok", 6)  # 04-04..06 holiday, Sunday 04-07 a working day
+    soon = inbox.due_info(due, cal, now=at(2024, 4, 10, 9))
+    assert (soon.state, soon.workdays_left) == ("due_soon", 2)
+    reminded = inbox.due_info(due, cal, now=at(2024, 4, 3, 9), reminder_at=at(2024, 4, 1, 9))
+    assert reminded.state == "due_soon"
+    late = inbox.due_info(due, cal, now=at(2024, 4, 16, 9))
+    assert (late.state, late.workdays_left) == ("overdue", -2)
+    assert inbox.due_info(due, cal, now=at(2024, 4, 16, 9), status="completed").state == "none"
+
+
+def test_context_visible_to_people_involved(db, runtime, org):
+    [outcome] = start(runtime, db, 1)
+    register_all(runtime, db, unit="jc1")
+    with db.session() as s:
+        assert inbox.can_see_instance(s, who(db, "so1"), outcome.instance_id)
+        assert inbox.can_see_instance(s, who(db, "cm2"), outcome.instance_id)  # 案管 sees every clue's metadata
+        assert not inbox.can_see_instance(s, who(db, "so2"), outcome.instance_id)
+        assert not inbox.can_see_instance(s, who(db, "boss"), outcome.instance_id)
+        steps = inbox.instance_steps(s, outcome.instance_id)
+        assert [(st.name, st.submitted_by_name) for st in steps] == [("登记线索", "案管一")]
+        propose = s.scalar(select(HumanTask).where(HumanTask.spec_id == "propose"))
+        assert inbox.eligible_assignees(s, propose) == [("lead1", "一室主任"), ("so1", "一室甲")]
+        assert inbox.latest_draft(s, propose.id) is None

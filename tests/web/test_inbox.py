@@ -1,0 +1,75 @@
+"""Inbox pages: counts per tab, filters, business-key search, pagination and due states."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from engine.clock import LOCAL_TZ
+from engine.models import HumanTask
+
+
+def _task_ids(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'data-task-id="(\d+)"', html)]
+
+
+def test_pagination_counts_and_search(client_for, start_clue, services):
+    for n in range(7):
+        start_clue(clue_no=f"XS-2024-{n:03d}")
+    cm1 = client_for("cm1")
+    first = cm1.get("/inbox?tab=group").get_data(as_text=True)
+    assert len(_task_ids(first)) == 5  # INBOX_PER_PAGE=5 in the test app
+    assert 'data-testid="count-group">7<' in first and 'data-testid="count-mine">0<' in first
+    assert 'aria-label="分页"' in first and "第 1 / 2 页，共 7 项" in first
+    second = cm1.get("/inbox?tab=group&page=2").get_data(as_text=True)
+    assert len(_task_ids(second)) == 2
+    assert not set(_task_ids(first)) & set(_task_ids(second))
+    found = cm1.get("/inbox?tab=group&q=2024-003").get_data(as_text=True)
+    assert len(_task_ids(found)) == 1 and "XS-2024-003" in found
+    assert 'data-testid="count-group">1<' in found
+    assert _task_ids(cm1.get("/inbox?tab=group&q=xs-2024").get_data(as_text=True))  # case-insensitive
+    assert _task_ids(cm1.get("/inbox?tab=group&q=%25").get_data(as_text=True)) == []  # % is literal
+
+
+def test_filters_by_stage_platform_process_and_unit(client_for, start_clue, services):
+    start_clue(clue_no="XS-1")
+    cm1 = client_for("cm1")
+    assert len(_task_ids(cm1.get("/inbox?tab=group&stage=dispose&platform=P5&mechanism=M2").get_data(as_text=True))) == 1
+    assert _task_ids(cm1.get("/inbox?tab=group&stage=goal").get_data(as_text=True)) == []
+    assert _task_ids(cm1.get("/inbox?tab=group&process=gt_test_waiter").get_data(as_text=True)) == []
+    assert len(_task_ids(cm1.get("/inbox?tab=group&process=gt_test_clue").get_data(as_text=True))) == 1
+    with services.db.session() as s:
+        register = s.scalar(select(HumanTask).where(HumanTask.spec_id == "register"))
+    cm1.post(f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-1", "handling_unit": "jc1"})
+    lead = client_for("so1lead")
+    assert len(_task_ids(lead.get("/inbox?tab=group&unit=jc1").get_data(as_text=True))) == 1
+    assert _task_ids(lead.get("/inbox?tab=group&unit=jc2").get_data(as_text=True)) == []
+    html = lead.get("/inbox?tab=group").get_data(as_text=True)
+    assert '<option value="gt_test_clue"' in html and "测试线索处置" in html  # process filter offers it
+
+
+def test_due_states_in_working_days(client_for, start_clue, services, frozen_clock):
+    # Monday 2024-03-04: propose is due 5 working days later, Monday 03-11 end of day.
+    start_clue()
+    with services.db.session() as s:
+        register = s.scalar(select(HumanTask).where(HumanTask.spec_id == "register"))
+    client_for("cm1").post(f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-D",
+                                                           "handling_unit": "jc1"})
+    so1 = client_for("so1")
+    html = so1.get("/inbox?tab=group").get_data(as_text=True)
+    assert "2024-03-11" in html and "正常" in html and "剩 5 个工作日" in html
+    frozen_clock.set(dt.datetime(2024, 3, 8, 10, 0, tzinfo=LOCAL_TZ))  # Friday: 1 working day left
+    html = so1.get("/inbox?tab=group").get_data(as_text=True)
+    assert "即将到期" in html and "剩 1 个工作日" in html
+    frozen_clock.set(dt.datetime(2024, 3, 13, 10, 0, tzinfo=LOCAL_TZ))  # Wednesday after
+    html = so1.get("/inbox?tab=group").get_data(as_text=True)
+    assert "已逾期" in html and "逾期 2 个工作日" in html
+
+
+def test_bad_page_and_tab_values_fall_back(client_for, start_clue):
+    start_clue()
+    cm1 = client_for("cm1")
+    assert cm1.get("/inbox?page=abc").status_code == 200
+    assert cm1.get("/inbox?tab=everything").status_code == 200
+    assert cm1.get("/inbox?tab=group&page=99").status_code == 200

@@ -1,0 +1,233 @@
+"""Sign-in state, CSRF, language, rate limits, error pages and security headers for every blueprint.
+
+Permission questions are answered by the engine from a ``Principal`` (engine/authz.py); this module
+only loads the principal of the signed-in user once per request and turns refusals into 403 pages that
+leave an ``access_denied`` audit event behind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, render_template, request, session
+from flask_babel import Babel, format_datetime, gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select
+
+from engine import audit, clock
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.models import Unit, User
+from engine.principal import Principal, load_principal
+from engine.sealing import Sealer, may_reveal, reveal_roles
+
+from . import labels
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def services():
+    return current_app.extensions["guantong"]
+
+
+class SessionUser(UserMixin):
+    """The signed-in person: their ``Principal`` plus what Flask-Login needs.
+
+    The session id includes a fragment of the password hash, so changing a password (or an
+    administrator resetting it) signs out every other session of that person.
+    """
+
+    def __init__(self, user: User, principal: Principal):
+        self.id = f"{user.id}:{(user.password_hash or '')[-12:]}"
+        self.user_id = user.id
+        self.username = user.username
+        self.display_name = user.display_name
+        self.locale = user.locale
+        self.principal = principal
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.is_admin
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    user_id, _, fragment = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    with services().db.session() as s:
+        user = s.get(User, int(user_id))
+        if user is None or not user.active or (user.password_hash or "")[-12:] != fragment:
+            return None
+        return SessionUser(user, load_principal(s, user.username))
+
+
+def principal() -> Principal:
+    if not current_user.is_authenticated:
+        abort(401)
+    return current_user.principal
+
+
+def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = None, **detail):
+    """Refuse with 403 and keep an audit event of who tried to open what."""
+    actor = current_user.username if current_user.is_authenticated else None
+    with services().db.session() as s:
+        audit.record(s, "access_denied", actor=actor, instance_id=instance_id, task_id=task_id,
+                     reason=reason, path=request.path, method=request.method, **detail)
+    abort(403)
+
+
+def sealer() -> Sealer:
+    app = current_app
+    cached = app.extensions.get("guantong_sealer")
+    if cached is None:
+        cached = Sealer.from_config(services().config)
+        app.extensions["guantong_sealer"] = cached
+    return cached
+
+
+def allowed_reveal_roles() -> frozenset[str]:
+    configured = current_app.config.get("REVEAL_ROLES")
+    return frozenset(configured) if configured is not None else reveal_roles()
+
+
+def can_reveal(p: Principal) -> bool:
+    return may_reveal(p, allowed_reveal_roles())
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in or a language switch."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+# --------------------------------------------------------------------------- language
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def unit_names() -> dict[str, str]:
+    """Unit code → name in the current language, read once per request."""
+    if "unit_names" not in g:
+        english = select_locale().startswith("en")
+        with services().db.session() as s:
+            g.unit_names = {code: (name_en if english and name_en else name)
+                            for code, name, name_en in s.execute(select(Unit.code, Unit.name, Unit.name_en))}
+    return g.unit_names
+
+
+def _fmt_dt(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def _formval(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- error pages
+def _error_page(status: int, title: str, message: str):
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _error_page(400, _("请求无效"), _("请求的内容不完整或格式不正确。"))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _error_page(400, _("表单已失效"), _("表单已过期或来源无法验证，请返回上一页刷新后重试。"))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return _error_page(403, _("无权访问"), _("您无权查看或办理此内容。此次访问已记录。"))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return _error_page(404, _("未找到"), _("您要找的页面或记录不存在。"))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return _error_page(413, _("文件过大"), _("上传的内容超过了允许的大小。"))
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return _error_page(429, _("尝试次数过多"), _("登录尝试过于频繁，请稍后再试。"))
+
+    @app.errorhandler(Forbidden)
+    def engine_forbidden(exc: Forbidden):
+        actor = current_user.username if current_user.is_authenticated else None
+        with services().db.session() as s:
+            audit.record(s, "access_denied", actor=actor, task_id=exc.details.get("task"),
+                         instance_id=exc.details.get("instance"), reason=exc.message, path=request.path,
+                         method=request.method)
+        return _error_page(403, _("无权办理"), labels.engine_message(exc))
+
+    @app.errorhandler(NotFound)
+    def engine_not_found(exc: NotFound):
+        return _error_page(404, _("未找到"), _("您要找的页面或记录不存在。"))
+
+    @app.errorhandler(Conflict)
+    def engine_conflict(exc: Conflict):
+        return _error_page(409, _("操作冲突"), labels.engine_message(exc))
+
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError):
+        current_app.logger.warning("engine error on %s: %s", request.path, exc)
+        return _error_page(exc.status if 400 <= exc.status < 500 else 500, _("无法完成操作"), labels.engine_message(exc))
+
+
+# --------------------------------------------------------------------------- wiring
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    app.extensions["guantong_limiter"] = Limiter(
+        get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        default_limits=[], headers_enabled=False)
+    _register_errors(app)
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        csp = app.config.get("CONTENT_SECURITY_POLICY")
+        if csp:
+            response.headers.setdefault("Content-Security-Policy", csp)
+        if current_user and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def globals_():
+        return {
+            "current_locale": select_locale(),
+            "languages": app.config["LANGUAGES"],
+            "labels": labels,
+            "unit_name": lambda code: unit_names().get(code, code) if code else "",
+            "now": clock.now,
+        }
+
+    app.add_template_filter(_fmt_dt, "dt")
+    app.add_template_filter(_formval, "formval")
