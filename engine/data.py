@@ -65,3 +65,26 @@ def _walk(value, path: str, depth: int, problems: dict) -> None:
             _walk(item, child, depth + 1, problems)
         return
     problems[path] = f"{type(value).__name__} is not a JSON value (use strings for dates, lists for sets)"
+
+
+def nul_paths(value, path: str = "") -> list[str]:
+    """Paths of strings (values or keys) holding a NUL character, which PostgreSQL text and JSONB refuse.
+
+    Callers taking JSON from outside (the API) check this first, so such input is a validation error
+    rather than a database error.
+    """
+    found: list[str] = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found.extend(nul_paths(item, f"{path}[{i}]"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                found.append(child.replace("\x00", "\\0"))
+                continue
+            found.extend(nul_paths(item, child))
+    return found

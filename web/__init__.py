@@ -64,3 +64,6 @@ def _register_blueprints(app: Flask) -> None:
 
     apply_login_rate_limit(app)
 
+    from .api import init_api
+
+    init_api(app)

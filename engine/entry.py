@@ -1,0 +1,141 @@
+"""Who may put new work into Guantong: start a process by hand, or send it a message.
+
+Starting. A process started by hand opens with a user task; whoever does that first task is the one
+who starts the matter (信访室 registers a report, 案件审理室 an appeal). So a person may start a process
+when they hold the role of a first user task's lane (in any unit), or are an administrator. Processes
+that start on a message or a timer are not started by hand: their sender or the schedule does it.
+Processes that only other processes call remain startable under the same rule; the first task's role
+is still the one that would receive the work. The web pages and the JSON API both ask ``may_start``.
+
+Messages. A message starts or continues an instance on behalf of another system (an intake system
+hands a clue over, an audit bureau reports a finding), so only administrators and a configured set of
+roles may send them. The set is a setting: per message name, with ``"*"`` for every other message;
+``GUANTONG_MESSAGE_SENDER_ROLES`` (comma-separated) replaces the default roles for ``"*"``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Iterable, Mapping
+
+from .definitions.repository import LoadedVersion
+from .errors import Forbidden
+from .models import ProcessDefinition
+from .principal import Principal
+
+DEFAULT_MESSAGE_SENDER_ROLES = frozenset({"case_management_office", "inspection_office", "x_department"})
+
+_first_roles: dict[tuple[int, str], frozenset[str]] = {}
+_lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------- starting
+def first_task_roles(loaded: LoadedVersion, process_key: str) -> frozenset[str]:
+    """Roles of the user tasks reached first from the process's start, through gateways and calls.
+
+    Walks the spec graph (never instance state) and stops at each user task it meets; a call activity
+    met before any user task contributes the first tasks of the process it calls. Cached per version,
+    which is immutable.
+    """
+    key = (loaded.id, process_key)
+    cached = _first_roles.get(key)
+    if cached is not None:
+        return cached
+    roles = frozenset(_walk_first(loaded, process_key, set()))
+    with _lock:
+        _first_roles[key] = roles
+    return roles
+
+
+def _walk_first(loaded: LoadedVersion, process_key: str, seen_processes: set[str]) -> set[str]:
+    if process_key in seen_processes or process_key not in loaded.catalogue:
+        return set()
+    seen_processes = seen_processes | {process_key}
+    tasks = loaded.catalogue[process_key].get("tasks", {})
+    roles: set[str] = set()
+    pending = list(loaded.spec(process_key).start.outputs)
+    visited: set[int] = set()
+    while pending:
+        spec = pending.pop()
+        if id(spec) in visited:
+            continue
+        visited.add(id(spec))
+        bpmn_id = getattr(spec, "bpmn_id", None)
+        if bpmn_id in tasks:
+            if tasks[bpmn_id].get("role"):
+                roles.add(tasks[bpmn_id]["role"])
+            continue
+        called = getattr(spec, "spec", None)
+        if type(spec).__name__ == "CallActivity" and isinstance(called, str):
+            found = _walk_first(loaded, called, seen_processes)
+            if found:
+                roles |= found
+                continue
+        pending.extend(spec.outputs)
+    return roles
+
+
+def started_by_hand(definition: ProcessDefinition) -> bool:
+    return bool(definition.executable) and (definition.start_kind or "none") == "none"
+
+
+def may_start(principal: Principal, definition: ProcessDefinition, loaded: LoadedVersion) -> bool:
+    if not started_by_hand(definition):
+        return False
+    if principal.is_admin or principal.is_system:
+        return True
+    return bool(principal.roles & first_task_roles(loaded, definition.process_key))
+
+
+def require_can_start(principal: Principal, definition: ProcessDefinition, loaded: LoadedVersion) -> None:
+    if not started_by_hand(definition):
+        raise Forbidden(f"process '{definition.process_key}' starts on a {definition.start_kind}, not by hand",
+                        process=definition.process_key, start_kind=definition.start_kind)
+    if not may_start(principal, definition, loaded):
+        raise Forbidden(f"only holders of {sorted(first_task_roles(loaded, definition.process_key))} "
+                        f"may start '{definition.process_key}'", process=definition.process_key)
+
+
+# --------------------------------------------------------------------------- messages
+def message_senders(environ: Mapping[str, str] | None = None,
+                    configured: Mapping[str, Iterable[str]] | None = None) -> dict[str, frozenset[str]]:
+    """Roles allowed to send each message: ``configured`` (per name, ``"*"`` for the rest) over the default."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get("GUANTONG_MESSAGE_SENDER_ROLES")
+    default = (frozenset(r.strip() for r in raw.split(",") if r.strip()) if raw is not None
+               else DEFAULT_MESSAGE_SENDER_ROLES)
+    senders = {"*": default}
+    for name, roles in (configured or {}).items():
+        senders[name] = frozenset(roles)
+    return senders
+
+
+def may_send_message(principal: Principal, name: str, senders: Mapping[str, Iterable[str]]) -> bool:
+    if principal.is_admin or principal.is_system:
+        return True
+    allowed = senders.get(name, senders.get("*", ()))
+    return bool(principal.roles & set(allowed))
+
+
+def require_can_send_message(principal: Principal, name: str, senders: Mapping[str, Iterable[str]]) -> None:
+    if not may_send_message(principal, name, senders):
+        raise Forbidden(f"your roles may not send message '{name}'", message_name=name)
+
+
+def message_is_known(session, repository, name: str) -> bool:
+    """Some deployed process catches or starts on ``name``, or an instance waits for it now.
+
+    An unknown name would otherwise sit as a pending message until it expires, which a sending system
+    cannot tell from a message that merely arrived early.
+    """
+    from sqlalchemy import select
+
+    from .models import MessageSubscription
+
+    latest = repository.latest_version_id(session)
+    if latest is not None:
+        for meta in repository.loaded(latest).catalogue.values():
+            if any(m.get("message") == name for m in meta.get("catch_messages", {}).values()):
+                return True
+    return session.scalar(select(MessageSubscription.id).where(MessageSubscription.message_name == name)
+                          .limit(1)) is not None
