@@ -1,20 +1,388 @@
-"""Seed the demo county: its organisation and a handful of instances at different stages."""
+"""Seed the demo county and drive processes the way officers would.
+
+Two things live here, both plain Python (no web framework, no test framework):
+
+- ``Autopilot``: works a process library on the real engine like a room of officers. It finds the
+  ready human tasks, picks a person who may do each (role, candidate unit, assignee, separation of
+  functions), fills the task's form from its JSON Schema (plus the values it is given), validates it
+  exactly like the web does (``engine.forms.validate`` with the organisation's options), splits it
+  (``engine.forms.split``: only ``x-process`` fields reach the process data) and completes the task.
+  When a boundary timer is meant to fire, or nothing is left but a timer, it moves the frozen clock
+  past the timer and fires it. The tests in ``tests/processes`` and ``guantong demo`` both use it.
+- ``seed_demo``: imports the organisation and starts a handful of instances for the demo county,
+  advanced a few steps so that every main role has something in its inbox.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, clock
+from . import forms as form_lib
 from .errors import EngineError
-from .models import ProcessInstance
+from .models import HumanTask, Membership, ProcessInstance, User
 from .organisation import import_organisation, load_file
-from .principal import load_principal
+from .principal import SYSTEM_PRINCIPAL, Principal, load_principal
 
 log = logging.getLogger(__name__)
 
-# (process id, business key, start data, username who starts it)
+
+# =========================================================================== filling forms
+class Seq:
+    """Successive values of one field: the first time it is asked, the second time, … (last one repeats)."""
+
+    def __init__(self, *values):
+        if not values:
+            raise ValueError("Seq needs at least one value")
+        self.values = list(values)
+
+    def at(self, index: int):
+        return self.values[min(index, len(self.values) - 1)]
+
+
+class FormFillError(EngineError):
+    status = 422
+    code = "form_fill_error"
+
+
+def _text_for(name: str, prop: dict) -> str:
+    title = prop.get("title") or name
+    if prop.get("x-widget") == "textarea":
+        text = f"{title}：经集体研究，情况已核实，具体见卷宗材料。"
+    else:
+        text = f"{title}（已填）"
+    if prop.get("maxLength"):
+        text = text[: prop["maxLength"]]
+    return text
+
+
+SAMPLE_NAMES = ["卓玛", "才让", "李娜", "马海军", "索南措", "周涛"]
+
+
+def sample_value(name: str, prop: dict, options: dict[str, list] | None = None) -> Any:
+    """A value valid for ``prop`` when nobody said what to enter."""
+    options = options or {}
+    if "const" in prop:
+        return prop["const"]
+    if prop.get("oneOf"):
+        return prop["oneOf"][0]["const"]
+    if prop.get("enum"):
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        low = prop.get("minimum", prop.get("exclusiveMinimum", 0) + (1 if "exclusiveMinimum" in prop else 0))
+        return max(low, 1) if prop.get("maximum", 10**9) >= 1 else low
+    if kind == "array":
+        items = prop.get("items") or {}
+        count = max(int(prop.get("minItems", 1) or 1), 1)
+        if name in options and options[name]:
+            return [str(v[0]) for v in options[name][:count]]
+        if items.get("oneOf"):
+            return [c["const"] for c in items["oneOf"][:count]]
+        if items.get("type") == "object":
+            return [sample_value(name, items, options) for _ in range(count)]
+        if items.get("type") in ("integer", "number"):
+            return list(range(1, count + 1))
+        return [SAMPLE_NAMES[i % len(SAMPLE_NAMES)] for i in range(count)]
+    if kind == "object":
+        req = set(prop.get("required") or [])
+        return {k: sample_value(k, v, {}) for k, v in (prop.get("properties") or {}).items() if k in req}
+    if name in options and options[name]:
+        return str(options[name][0][0])
+    fmt = prop.get("format")
+    if fmt == "date":
+        return clock.today().isoformat()
+    if fmt == "date-time":
+        return clock.local_now().replace(microsecond=0).isoformat()
+    pattern = prop.get("pattern")
+    if pattern == "^XS-\\d{4}-\\d{4}$":
+        return "XS-2024-0156"
+    if pattern == "^\\d{4}-\\d{2}$":
+        return clock.today().strftime("%Y-%m")
+    return _text_for(name, prop)
+
+
+def fill_form(schema: dict, given: dict, options: dict[str, list] | None = None) -> dict:
+    """A full submission: every required and every ``x-process`` field, given values winning."""
+    props = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    submission = {}
+    for name, prop in props.items():
+        if name in given:
+            submission[name] = given[name]
+        elif name in required or prop.get("x-process"):
+            submission[name] = sample_value(name, prop, options)
+    return submission
+
+
+# =========================================================================== the autopilot
+@dataclass
+class Step:
+    """One thing the autopilot did, for tests and logs."""
+
+    kind: str  # completed | timer | stopped
+    process_key: str | None = None
+    spec_id: str | None = None
+    task_id: int | None = None
+    actor: str | None = None
+    values: dict = field(default_factory=dict)
+    at: dt.datetime | None = None
+
+
+class Autopilot:
+    """Works ready tasks of a set of instances (and the instances they start) until nothing is left.
+
+    ``values``: field name -> value (or ``Seq`` of successive values, or a callable taking the task row)
+    for every form; ``per_task``: ``"spec_id"`` or ``"process_key:spec_id"`` -> {field: value} winning over
+    ``values``; ``actors``: spec id -> username who does that task (otherwise the first eligible person);
+    ``expire``: ids of boundary timers to let fire (the clock jumps past the task's limit instead of the
+    task being done); ``stop_at``: spec ids left waiting in the inbox.
+    """
+
+    def __init__(self, runtime, *, values: dict | None = None, per_task: dict | None = None,
+                 actors: dict | None = None, expire: Iterable[str] = (), stop_at: Iterable[str] = (),
+                 boundary_timers: dict[tuple[str, str], list[str]] | None = None, sealer=None,
+                 clock_source: "clock.FrozenClock | None" = None, wait_timers: bool = True,
+                 on_step: Callable[[Step], None] | None = None, leave: Iterable[str] = ()):
+        self.runtime = runtime
+        self.db = runtime.db
+        self.values = dict(values or {})
+        self.per_task = dict(per_task or {})
+        self.actors = dict(actors or {})
+        self.expire = set(expire)
+        self.stop_at = set(stop_at)
+        self.boundary_timers = boundary_timers if boundary_timers is not None else {}
+        self.sealer = sealer
+        self.clock = clock_source
+        self.wait_timers = wait_timers
+        self.on_step = on_step
+        self.counters: dict[str, int] = {}
+        self.steps: list[Step] = []
+        self.roots: set[int] = set()
+        self.leave = set(leave)  # processes started by messages that this run leaves to others
+
+    # ------------------------------------------------------------------ starting
+    def start(self, process_key: str, data: dict | None = None, *, actor: str | Principal | None = None,
+              business_key: str | None = None) -> int:
+        principal = self.principal(actor) if actor else SYSTEM_PRINCIPAL
+        outcome = self.runtime.start(process_key, actor=principal, data=data or {}, business_key=business_key)
+        self.roots.add(outcome.instance_id)
+        return outcome.instance_id
+
+    def send(self, name: str, correlation_key: str | None, payload: dict | None = None) -> dict:
+        result = self.runtime.send_message(name, correlation_key, payload or {})
+        if result.get("instance_id"):
+            self.roots.add(result["instance_id"])
+        return result
+
+    # ------------------------------------------------------------------ people
+    def principal(self, who: str | Principal) -> Principal:
+        if isinstance(who, Principal):
+            return who
+        with self.db.session() as session:
+            return load_principal(session, who)
+
+    def eligible(self, task: HumanTask) -> list[str]:
+        """Usernames who may complete ``task`` (assignee, or role in a candidate unit, minus separated ones)."""
+        with self.db.session() as session:
+            if task.assignee:
+                return [task.assignee]
+            units = [c.unit_code for c in task.candidates]
+            query = (select(User.username).join(Membership, Membership.user_id == User.id)
+                     .where(Membership.role_code == task.role, User.active.is_(True)))
+            if units:
+                query = query.where(Membership.unit_code.in_(units))
+            names = sorted(set(session.scalars(query)))
+        return [n for n in names if n not in (task.separate_from or [])]
+
+    def actor_for(self, task: HumanTask) -> Principal:
+        wanted = self.actors.get(f"{task.process_key}:{task.spec_id}") or self.actors.get(task.spec_id)
+        pool = self.eligible(task)
+        if wanted:
+            if wanted not in pool:
+                raise FormFillError(f"{task.process_key}/{task.spec_id}: {wanted} may not do this task "
+                                    f"(eligible: {pool})", task=task.id)
+            return self.principal(wanted)
+        if not pool:
+            raise FormFillError(f"{task.process_key}/{task.spec_id}: nobody in the organisation may do this task "
+                                f"(role {task.role}, units {[c.unit_code for c in task.candidates]}, "
+                                f"kept apart {task.separate_from})", task=task.id)
+        # prefer a non-leader officer when there is one, as the work is usually done by staff
+        return self.principal(pool[-1] if len(pool) > 1 else pool[0])
+
+    # ------------------------------------------------------------------ tasks
+    def scope(self) -> set[int]:
+        """The root instances and every instance they started (messages, recursively)."""
+        with self.db.session() as session:
+            rows = session.execute(select(ProcessInstance.id, ProcessInstance.parent_instance_id,
+                                          ProcessInstance.process_key)).all()
+        if not self.roots:
+            return {r.id for r in rows if r.process_key not in self.leave}
+        found = set(self.roots)
+        changed = True
+        while changed:
+            changed = False
+            for r in rows:
+                if r.id not in found and r.parent_instance_id in found and r.process_key not in self.leave:
+                    found.add(r.id)
+                    changed = True
+        return found
+
+    def ready_tasks(self, spec_id: str | None = None) -> list[HumanTask]:
+        scope = self.scope()
+        with self.db.session() as session:
+            query = select(HumanTask).where(HumanTask.status == "ready", HumanTask.instance_id.in_(scope))
+            if spec_id:
+                query = query.where(HumanTask.spec_id == spec_id)
+            tasks = session.scalars(query.order_by(HumanTask.id)).all()
+            for t in tasks:
+                _ = [c.unit_code for c in t.candidates]  # load while the session is open
+                session.expunge(t)
+        return tasks
+
+    def form_schema(self, task: HumanTask) -> dict:
+        with self.db.session() as session:
+            version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+        loaded = self.runtime.repo.loaded(version_id)
+        return form_lib.load_schema(loaded.forms, task.form_key)
+
+    def _given(self, task: HumanTask, extra: dict | None) -> dict:
+        given: dict = {}
+        sources = [self.values, self.per_task.get(task.spec_id) or {},
+                   self.per_task.get(f"{task.process_key}:{task.spec_id}") or {}, extra or {}]
+        for source in sources:
+            given.update(source)
+        resolved = {}
+        for name, value in given.items():
+            if isinstance(value, Seq):
+                key = f"{task.process_key}:{name}" if name not in (extra or {}) else name
+                index = self.counters.get(key, 0)
+                resolved[name] = value.at(index)
+            elif callable(value):
+                resolved[name] = value(task)
+            else:
+                resolved[name] = value
+        return resolved
+
+    def _count(self, task: HumanTask, schema: dict, used: dict) -> None:
+        for name in (schema.get("properties") or {}):
+            if name in used and isinstance(self.values.get(name), Seq):
+                key = f"{task.process_key}:{name}"
+                self.counters[key] = self.counters.get(key, 0) + 1
+
+    def submission(self, task: HumanTask, extra: dict | None = None) -> tuple[dict, dict, dict, dict]:
+        """(process data, record, confidential, full submission) for ``task``, validated like the web."""
+        schema = self.form_schema(task)
+        with self.db.session() as session:
+            options = form_lib.resolve_options(session, schema)
+        given = {k: v for k, v in self._given(task, extra).items() if k in (schema.get("properties") or {})}
+        full = fill_form(schema, given, options)
+        errors = form_lib.validate(schema, full, options=options)
+        if errors:
+            raise FormFillError(f"{task.process_key}/{task.spec_id} ({task.form_key}): form refused: {errors}",
+                                task=task.id, fields=errors)
+        process_data, record, confidential = form_lib.split(schema, full)
+        self._count(task, schema, given)
+        return process_data, record, confidential, full
+
+    def complete(self, task: HumanTask | int, extra: dict | None = None, *, actor: str | None = None):
+        if isinstance(task, int):
+            task = next(t for t in self.ready_tasks() if t.id == task)
+        principal = self.principal(actor) if actor else self.actor_for(task)
+        process_data, record, confidential, full = self.submission(task, extra)
+        sealed = self.sealer.seal(confidential) if (self.sealer and confidential) else None
+        outcome = self.runtime.complete_task(task.id, actor=principal, data=process_data, record=record,
+                                             sealed=sealed)
+        step = Step("completed", task.process_key, task.spec_id, task.id, principal.username, process_data,
+                    clock.now())
+        self._record(step)
+        return outcome
+
+    def _record(self, step: Step) -> None:
+        self.steps.append(step)
+        if self.on_step:
+            self.on_step(step)
+
+    # ------------------------------------------------------------------ timers
+    def next_timer(self) -> dt.datetime | None:
+        scope = self.scope()
+        with self.db.session() as session:
+            return session.scalar(select(func.min(ProcessInstance.next_timer_at)).where(
+                ProcessInstance.status == "running", ProcessInstance.id.in_(scope)))
+
+    def jump_to_next_timer(self) -> int:
+        moment = self.next_timer()
+        if moment is None:
+            return 0
+        if self.clock is None:
+            raise FormFillError("the autopilot needs a frozen clock to let timers fire")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        if moment >= self.clock.current - dt.timedelta(seconds=1):
+            self.clock.set(max(moment, self.clock.current) + dt.timedelta(seconds=1))
+        fired = self.runtime.fire_due_timers()
+        self._record(Step("timer", at=clock.now()))
+        return fired
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, *, until: str | Iterable[str] | Callable[[list], bool] | None = None,
+            max_steps: int = 400) -> list[Step]:
+        """Work until only ``stop_at``/``until`` tasks (or nothing) are left. Returns the steps taken."""
+        check = until if callable(until) else None
+        targets = set() if check else ({until} if isinstance(until, str) else set(until or ()))
+        taken = []
+        for _ in range(max_steps):
+            ready = self.ready_tasks()
+            if targets and any(t.spec_id in targets for t in ready):
+                return taken
+            if check and check(ready):
+                return taken
+            work = [t for t in ready if t.spec_id not in self.stop_at and t.spec_id not in targets]
+            expiring = [t for t in work if set(self.boundary_timers.get((t.process_key, t.spec_id), [])) & self.expire]
+            if expiring:
+                before = len(self.steps)
+                if self.jump_to_next_timer() == 0 and len(self.steps) == before:
+                    raise FormFillError(f"timer on {expiring[0].spec_id} did not fire")
+                taken.append(self.steps[-1])
+                continue
+            if work:
+                self.complete(work[0])
+                taken.append(self.steps[-1])
+                continue
+            if self.wait_timers and self.next_timer() is not None and not (ready and self.stop_at):
+                self.jump_to_next_timer()
+                taken.append(self.steps[-1])
+                continue
+            return taken
+        raise FormFillError(f"autopilot did not settle within {max_steps} steps")
+
+
+def boundary_timer_map(bpmn_files: Iterable[Path]) -> dict[tuple[str, str], list[str]]:
+    """(process id, task id) -> ids of the timer boundary events attached to that task."""
+    from lxml import etree
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    result: dict[tuple[str, str], list[str]] = {}
+    for path in bpmn_files:
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        for process in root.iterfind("bpmn:process", ns):
+            for event in process.iterfind(".//bpmn:boundaryEvent", ns):
+                if event.find("bpmn:timerEventDefinition", ns) is not None:
+                    result.setdefault((process.get("id"), event.get("attachedToRef")), []).append(event.get("id"))
+    return result
+
+
+# =========================================================================== demo instances
+# (process id, business key, start data, username who starts it); kept for callers that add their own.
 DEMO_INSTANCES: list[tuple[str, str | None, dict, str]] = []
 
 
@@ -38,4 +406,75 @@ def seed_demo(services, organisation: str | Path, *, with_instances: bool = True
                 started.append(outcome.instance_id)
             except EngineError as exc:
                 log.warning("demo instance %s not started: %s", process_key, exc)
+        if latest is not None:
+            try:
+                started.extend(seed_demo_instances(services))
+            except EngineError as exc:
+                log.warning("demo instances not (fully) advanced: %s", exc)
     return {**counts, "instances_started": len(started)}
+
+
+# What the demo officers enter when a story does not say otherwise (the demo county's codes and people).
+DEMO_VALUES = {
+    "clue_no": "XS-2024-0156", "host_unit": "qh_nmj_dz", "handling_unit": "qh_jc2", "resident_unit": "qh_pz3",
+    "township_unit": "qh_tl", "supervision_unit": "qh_jc2", "real_name": False, "jurisdiction": "this_level",
+    "source_category": "xuncha_yijiao", "cadre_authority": "other", "secretary_approval_required": False,
+    "needs_secretary_approval": False, "lower_party_leader": False, "joint_mode": "shizudi",
+    "township_conflict": False, "verify_team": ["wangfang", "chenhao"], "investigator_users": ["wujun"],
+    "hearing_users": ["heping", "xuqing"], "task_no": "RW-2024-07", "task_nos": ["RW-2024-07"],
+    "plan_no": "JH-2024-01", "problem_no": "WT-2024-031", "rectification_no": "ZG-2024-009",
+    "office_units": ["qh_jc2"], "resident_units": ["qh_pz3"], "x_units": ["qh_sjj"], "township_units": ["qh_tl"],
+    "scope_units": ["qh_nmj_dz"], "target_unit": "qh_nmj_dz", "nominee_covered_units": ["qh_yy_dw"],
+    "nominee_resident_unit": "qh_pz5", "has_conflict": False, "force_mode": "inspection",
+    "ledger_items": ["ZG-17", "ZG-18"], "item_due_dates": {"ZG-17": "2024-09-30", "ZG-18": "2024-10-31"},
+    "source_type": "inspection", "four_forms": "first",
+}
+
+
+def _in_process(process_key: str, role: str | None = None):
+    def check(ready):
+        return any(t.process_key == process_key and (role is None or t.role == role) for t in ready)
+    return check
+
+
+def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
+    """Start the demo stories and advance each a few steps, so every main role finds work in its inbox.
+
+    - 信访室: a new 检举控告 waits for its initial screening (周静, 李红);
+    - 第二监督检查室 (王芳): clue XS-2024-0156 handed over by the 巡察办, routed and approved, waiting for
+      the office to register it and decide on 室组地 joint handling;
+    - 巡察办: an inspection round (监督任务 RW-2024-07) waiting for the team-leader proposal;
+    - 农牧局党组: a rectification list from the 巡察 feedback, waiting for its rectification plan;
+    - 党风政风监督室 and the offices: the May 月例会, waiting for the launch and the data submissions.
+    """
+    pilot = Autopilot(services.runtime, values={**DEMO_VALUES, **(values or {})}, wait_timers=False)
+    started: list[int] = []
+
+    def story(label, begin, until, max_steps=40):
+        pilot.roots = set()  # each story works only its own instances
+        try:
+            begin()
+            pilot.run(until=until, max_steps=max_steps)
+        except EngineError as exc:
+            log.warning("demo story %s stopped early: %s", label, exc)
+        started.extend(sorted(pilot.roots))
+
+    story("信访受理", lambda: pilot.start("gt_p5_intake_report", {}, actor="zhoujing"), "t_screen")
+    story("巡察移交线索", lambda: pilot.send("gt_msg_clue_handover", "XCB〔2024〕7号",
+                                         {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"}),
+          "t_accept")
+    story("巡察轮次", lambda: pilot.send("gt_msg_supervision_task", "RW-2024-07",
+                                      {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"}),
+          _in_process("gt_l2_inspection", "inspection_office"))
+    story("整改方案", lambda: pilot.send("gt_msg_rectification_needed", "ZG-2024-009",
+                                      {"source_type": "inspection", "host_unit": "qh_nmj_dz",
+                                       "rectification_no": "ZG-2024-009"}),
+          _in_process("gt_p6_plan", "supervised_party_org"))
+    def monthly_meeting():  # as the scheduler does on the 5th: start, then the start timer fires
+        pilot.start("gt_p2_info", {"scheduled_at": (clock.now() - dt.timedelta(minutes=1)).isoformat(),
+                                   "period": clock.today().strftime("%Y-%m")}, business_key=
+                    f"gt_p2_info:{clock.today().strftime('%Y-%m')}")
+        services.runtime.fire_due_timers()
+
+    story("月例会", monthly_meeting, "t_launch")
+    return started

@@ -227,7 +227,7 @@ add(form('supervision_order', '督办单', '对逾期事项发出督办（§9.13
 
 # ---------- P5 受理 ----------
 add(form('p5_jurisdiction_screen', '检举控告初步甄别', '只记录管辖判定所需的最少信息；上级管辖或反映本机关主要负责人的件不得录入反映内容（检举控告工作规则第15条）。', {
-    'received_date': d('收到日期', ''),
+    'received_date': P(d('收到日期', '检举控告收到之日；受理告知和转送的工作日时限自此日起计算。')),
     'channel': enum('来信来访渠道', '', [('letter', '来信'), ('visit', '来访'), ('phone', '电话'), ('online', '网络举报平台'),
                                     ('upper', '上级转交')]),
     'stub_no': s('收件存根号', '系统生成的收件号，不含内容。'),
@@ -361,8 +361,9 @@ add(form('p5_inquiry_letter', '函询通知书', '以纪委办公室名义发函
     'questions': txt('函询问题', '系统校验：不得出现检举人姓名、联系方式。'),
     'reply_due': d('回复期限', '收到函询后15个工作日，由系统按工作日历计算。'),
     'sent_date': d('发函日期', ''),
+    'delivered_date': P(d('送达日期', '被函询人签收函询通知书之日；书面说明的15个工作日自此日起按工作日历计算。')),
     'signature': SIGN,
-}, ['letter_no', 'recipient', 'party_committee', 'questions', 'sent_date', 'signature']))
+}, ['letter_no', 'recipient', 'party_committee', 'questions', 'sent_date', 'delivered_date', 'signature']))
 
 add(form('p5_inquiry_reply', '函询书面说明', '被函询人收到函询后15个工作日内书面说明。', {
     'received_date': d('收到函询日期', ''),

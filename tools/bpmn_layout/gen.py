@@ -12,7 +12,7 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
     flows: list of [source, target] or [source, target, 名称, condition] (condition "default" marks the default flow)
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload),
-    user(form, instr, due?, unitVar?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
+    user(form, instr, due?, dueFrom?, unitVar?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
          pre?, post?), script(script), call(called, mi?), send(message, payload, mi?),
     throw_msg(message, payload), catch_msg(message, var?, correlationVar?), catch_timer(expr),
     xor, and, or, boundary_timer(attach, expr, interrupting?).
@@ -256,7 +256,7 @@ def build(spec):
             w(f'{ind}<bpmn:documentation>{escape(n["doc"])}</bpmn:documentation>\n')
         ext = ''
         if t == 'user':
-            p = {'formKey': n['form'], 'dueIn': n.get('due'), 'unitVar': n.get('unitVar'),
+            p = {'formKey': n['form'], 'dueIn': n.get('due'), 'dueFrom': n.get('dueFrom'), 'unitVar': n.get('unitVar'),
                  'assigneeVar': n.get('assigneeVar'), 'separateFrom': n.get('separateFrom'),
                  'stage': n.get('stage', spec['props']['stage']), 'platform': n.get('platform', spec['props']['platform'])}
             ext += props_xml(p, ind + '  ')

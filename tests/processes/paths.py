@@ -1,0 +1,221 @@
+"""The walks: one entry per path through the library, with the data officers would enter.
+
+Each walk starts an entry process (as a person, by a message, or by the scheduler), lets the
+``Autopilot`` work every task with the values below (any field not named gets a valid default from
+its schema) and ends when nothing is left. ``expire`` names boundary timers that must fire (the
+officer misses the limit); ``expect`` names tasks the walk must have gone through. Together the walks
+take every outgoing flow of every exclusive/inclusive gateway and every timer (test_completeness.py).
+
+Data are the demo county's (demo/organisation.yaml): 第二监督检查室 qh_jc2 with 派驻第三组 qh_pz3 and
+塔拉镇 qh_tl / 河卡镇 qh_hk; 农牧局党组 qh_nmj_dz; 乡村振兴局党组 qh_xczxj_dz; 县医院党委 qh_yy_dw.
+"""
+from __future__ import annotations
+
+from engine.demo import Seq
+
+# Values every walk starts from (field name -> value); walks override what their path needs.
+BASE = {
+    "clue_no": "XS-2024-0156",
+    "host_unit": "qh_nmj_dz",
+    "handling_unit": "qh_jc2",
+    "resident_unit": "qh_pz3",
+    "township_unit": "qh_tl",
+    "supervision_unit": "qh_jc2",
+    "real_name": False,
+    "jurisdiction": "this_level",
+    "source_category": "xinfang_jubao",
+    "cadre_authority": "other",
+    "lower_party_leader": False,
+    "secretary_approval_required": False,
+    "needs_secretary_approval": False,
+    "joint_mode": "self",
+    "verify_team": ["wangfang", "chenhao", "guoxia"],
+    "investigator_users": ["wujun"],
+    "hearing_users": ["heping", "xuqing"],
+    "case_no": "LA-2024-0012",
+    "problem_no": "WT-2024-031",
+    "rectification_no": "ZG-2024-009",
+    "plan_no": "JH-2024-01",
+    "task_no": "RW-2024-07",
+    "task_nos": ["RW-2024-07", "RW-2024-08"],
+    "eco_period": "2024",
+    "period": "2024-05",
+    "office_units": ["qh_jc1", "qh_jc2"],
+    "resident_units": ["qh_pz3", "qh_pz4"],
+    "x_units": ["qh_sjj", "qh_czj"],
+    "township_units": ["qh_tl"],
+    "scope_units": ["qh_nmj_dz", "qh_yy_dw"],
+    "target_unit": "qh_nmj_dz",
+    "ledger_items": ["ZG-17", "ZG-18"],
+    "item_due_dates": {"ZG-17": "2024-09-30", "ZG-18": "2024-10-31"},
+    "four_forms": "first",
+    "score": 86,
+    "amount": 42000,
+}
+
+REPORT = ("gt_p5_intake_report", {}, "zhoujing")  # 信访室 registers a 检举控告
+HANDOVER = ("msg", "gt_msg_clue_handover", None)
+
+PATHS: dict[str, dict] = {
+    # ------------------------------------------------------------------ P5 受理与管辖分流
+    "report_upper_level": dict(start=REPORT, values=dict(jurisdiction="upper_level"),
+                               expect=["t_upper", "t_upper_send"]),
+    "report_own_leader": dict(start=REPORT, values=dict(jurisdiction="own_leader", real_name=True), expect=["t_own"]),
+    "report_other_organ": dict(start=REPORT, values=dict(jurisdiction="other_organ"), expect=["t_other"]),
+    "report_lower_level": dict(start=REPORT, values=dict(jurisdiction="lower_level"), expect=["t_lower"]),
+    "report_close_directly": dict(start=REPORT, values=dict(disposal_method="yiyu_liaojie", four_forms="none"),
+                                  expect=["t_close"]),
+    # 实名, 函询, reply overdue → 督办 (boundary timer), 书记审批
+    "report_letter_overdue": dict(
+        start=REPORT,
+        values=dict(real_name=True, inquiry_mode="letter", disposal_method="tanhua_hanxun", inquiry_result="close",
+                    secretary_approval_required=True, needs_secretary_approval=True, handling_unit="qh_jc1",
+                    host_unit="qh_xczxj_dz", resident_unit="qh_pz1"),
+        expire={"b_overdue"}, expect=["t_notice", "t_urge", "t_fb"]),
+    # 谈话 → first form; delegated talk via the lower party leader, re-inquiry bound → 初核 → 谈话提醒
+    "report_zone_joint_reinquiry": dict(
+        start=REPORT,
+        values=dict(joint_mode="zone", zone_mode="joint", zone_township_units=["qh_tl", "qh_hk", "qh_qj"],
+                    disposal_method="tanhua_hanxun", lower_party_leader=True, inquiry_mode="delegated_talk",
+                    inquiry_result="re_inquiry", verify_result="reminder_talk"),
+        expect=["t_joint", "t_deleg", "t_remind"]),
+    # ------------------------------------------------------------------ P5 移交线索
+    "handover_shizudi_talk_first_form": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"}),
+        values=dict(source_category="xuncha_yijiao", joint_mode="shizudi", township_conflict=True,
+                    disposal_method="tanhua_hanxun", inquiry_mode="talk", inquiry_result="first_form"),
+        expect=["t_replace", "t_talk", "t_src_fb"]),
+    "handover_zone_cross_hold": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "jiancha_faxian"}),
+        values=dict(source_category="jiancha_faxian", joint_mode="zone", zone_mode="cross", handling_township_unit="qh_hk",
+                    disposal_method="chubu_heshi", needs_secretary_approval=True, lower_party_leader=True,
+                    verify_result="hold", hold_decision="keep"),
+        expire={"b_ext"}, expect=["t_cross", "t_hold"]),
+    "handover_audit_hold_verify_case": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "shenji_yijiao"}),
+        values=dict(source_category="shenji_yijiao", disposal_method="zancun_daicha", hold_decision="verify",
+                    verify_result=Seq("hold", "file_case"), hearing_accept="accept", hearing_finding="proceed",
+                    county_approval_required=False, four_forms="second"),
+        expect=["t_hold", "t_src_fb"]),
+    "handover_other_organ": dict(start=("msg", "gt_msg_clue_handover", {"source_category": "zhifa_sifa"}),
+                                 values=dict(jurisdiction="other_organ")),
+    # ------------------------------------------------------------------ 初核 with recusal, 立案 for a 县管 cadre
+    "report_verify_recusal_case_county": dict(
+        start=REPORT,
+        values=dict(real_name=True, cadre_authority="county", secretary_approval_required=True, needs_secretary_approval=True,
+                    disposal_method="chubu_heshi", has_conflict=Seq(True, False, False, False, False, False),
+                    verify_result="file_case", detention_proposed=False, hearing_accept="accept", hearing_finding="proceed",
+                    county_approval_required=True, sanction_post_change_required=False, prosecution_transfer=False,
+                    four_forms="second", handling_unit="qh_jc1", host_unit="qh_xczxj_dz", resident_unit="qh_pz1"),
+        expect=["t_county"]),
+    "report_verify_transfer_party_org": dict(
+        start=REPORT, values=dict(disposal_method="chubu_heshi", verify_result="transfer_party_org")),
+    "report_verify_close": dict(start=REPORT, values=dict(disposal_method="chubu_heshi", verify_result="close",
+                                                           lower_party_leader=True, cadre_authority="county")),
+    # ------------------------------------------------------------------ 申诉
+    "appeal_admin_reexam_review": dict(start=("gt_p5_appeal", {}, "xuqing"),
+                                       values=dict(appeal_type="admin_reexam", review_applied=True,
+                                                   original_staff=["heping"])),
+    "appeal_admin_reexam_only": dict(start=("gt_p5_appeal", {}, "xuqing"),
+                                     values=dict(appeal_type="admin_reexam", review_applied=False,
+                                                 original_staff=["heping"])),
+    "appeal_party_review": dict(start=("gt_p5_appeal", {}, "xuqing"),
+                                values=dict(appeal_type="party_review", original_staff=["heping"])),
+
+    # ------------------------------------------------------------------ M1 / P1 goals
+    "p1_annual_one_revision": dict(
+        start=("gt_p1_goal", {}, "dengqiang"), at=(2024, 1, 2),
+        values=dict(goal_scope="annual", committee_decision=Seq("revise", "approve"), needs_county_approval=True),
+        expect=["t_county", "t_issue"]),
+    "m1_next_cycle": dict(
+        start=("msg", "gt_msg_next_cycle", {"eco_period": "2024", "correlation": "2024"}), at=(2024, 12, 20),
+        values=dict(committee_decision="approve", needs_county_approval=False), leave={"gt_m2_discover"}),
+    "m1_adjust_revise_bound": dict(
+        start=("msg", "gt_msg_task_adjust", {"period": "2024-05", "goal_scope": "adjust"}), at=(2024, 5, 6),
+        values=dict(committee_decision="revise", needs_county_approval=False), leave={"gt_m2_discover"}),
+    "m1_quarterly_timer": dict(
+        start=("schedule", (2024, 7, 10)), at=(2024, 7, 1),
+        values=dict(committee_decision="approve"), leave={"gt_m2_discover"}, only_process="gt_m1_quarterly"),
+    # ------------------------------------------------------------------ P2 月例会
+    "p2_meeting_all_outputs": dict(
+        start=("schedule", (2024, 5, 6)), at=(2024, 5, 1),
+        values=dict(risk_alert=True, adjust_tasks=True, clue_found=True, risk_units=["qh_yy_dw"]),
+        leave={"gt_m2_risk", "gt_m1_adjust", "gt_p5_intake_handover"}, only_process="gt_p2_info"),
+    "p2_meeting_nothing": dict(start=("schedule", (2024, 6, 5)), at=(2024, 6, 1), only_process="gt_p2_info",
+                               values=dict(risk_alert=False, adjust_tasks=False, clue_found=False)),
+    # ------------------------------------------------------------------ M2: P3 forces, P4 findings, L1–L4
+    "m2_inspection_seconded_head_blocked": dict(
+        start=("msg", "gt_msg_supervision_task", {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"}), at=(2024, 3, 11),
+        values=dict(force_mode="inspection", target_unit="qh_nmj_dz",
+                    nominee_covered_units=Seq(["qh_nmj_dz"], ["qh_xczxj_dz"]), nominee_resident_unit="qh_pz3",
+                    has_conflict=False, needs_corroboration=True, problem_disposition="both",
+                    source_category="xuncha_yijiao"),
+        leave={"gt_p5_intake_handover", "gt_m3_rectify"}),
+    "m2_inspection_bound_archive": dict(
+        start=("msg", "gt_msg_supervision_task", {"task_no": "RW-2024-08"}), at=(2024, 3, 11),
+        values=dict(force_mode="inspection", target_unit="qh_nmj_dz", nominee_covered_units=["qh_nmj_dz"],
+                    nominee_resident_unit="qh_pz3", has_conflict=False, needs_corroboration=False,
+                    problem_disposition="archive")),
+    "m2_four_plus_x_conflict_clue": dict(
+        start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_yy_dw"], "period": "2024-05"}), at=(2024, 5, 6),
+        values=dict(force_mode="four_plus_x", x_conflict=True, x_replace_unit="qh_sjj", needs_corroboration=True,
+                    problem_disposition="clue", source_category="jiancha_faxian"),
+        leave={"gt_p5_intake_handover"}),
+    "m2_zone_cross_rectification": dict(
+        start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_nmj_dz"]}), at=(2024, 5, 6),
+        values=dict(force_mode="zone", zone_mode="cross", handling_township_unit="qh_hk", needs_corroboration=False,
+                    problem_disposition="rectification"),
+        leave={"gt_m3_rectify"}),
+    "m2_zone_joint_archive": dict(
+        start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_nmj_dz"]}), at=(2024, 5, 6),
+        values=dict(force_mode="zone", zone_mode="joint", zone_township_units=["qh_tl", "qh_hk"],
+                    needs_corroboration=False, problem_disposition="archive")),
+    "m2_shizudi_no_conflict": dict(
+        start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_nmj_dz"]}), at=(2024, 5, 6),
+        values=dict(force_mode="shizudi", township_conflict=False, x_conflict=False, needs_corroboration=False,
+                    problem_disposition="archive")),
+    # ------------------------------------------------------------------ M3: P6 plan, P7 supervise/items, P8 eco
+    "m3_inspection_rectification": dict(
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "inspection", "host_unit": "qh_nmj_dz"}),
+        at=(2024, 7, 15),
+        values=dict(source_type="inspection", plan_adequate=Seq(False, True), verify_passed=True, score=86,
+                    eval_grade="jiaohao"),
+        expect=["t_pub", "t_eval"]),
+    "m3_eco_poor_overdue_accountability": dict(
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "eco", "host_unit": "qh_yy_dw"}), at=(2024, 7, 15),
+        values=dict(source_type="eco", host_unit="qh_yy_dw", supervision_unit="qh_jc1", resident_unit="qh_pz4",
+                    plan_adequate=False, ledger_items=["ZG-17"], verify_passed=False, eval_grade="cha", score=58,
+                    accountability_needed=True),
+        expire={"b_due", "b_due2"}, leave={"gt_p5_intake_handover"}),
+    "m3_eco_annual": dict(
+        start=("schedule", (2024, 12, 2)), at=(2024, 11, 28), only_process="gt_m3_eco",
+        values=dict(period_type="annual", problem_units=["qh_yy_dw", "qh_nmj_dz"], warning_units=["qh_yy_dw"]),
+        leave={"gt_m3_rectify", "gt_m1_goal"}),
+    "m3_eco_semiannual_no_problems": dict(
+        start=("schedule", (2024, 7, 1)), at=(2024, 6, 28), only_process="gt_m3_eco",
+        values=dict(period_type="semiannual", eco_period="2024H1", problem_units=[], warning_units=[])),
+
+    # ------------------------------------------------------------------ 立案: 留置, 审理退回, 移送检察
+    "case_detention_reinvestigate_prosecution": dict(
+        start=REPORT,
+        values=dict(disposal_method="chubu_heshi", verify_result="file_case", detention_proposed=True,
+                    hearing_accept=Seq("defer", "accept"), hearing_finding="reinvestigate",
+                    county_approval_required=False, sanction_post_change_required=True, prosecution_transfer=True,
+                    four_forms="fourth", amount=30000),
+        expect=["t_det", "t_supp", "t_re", "t_post", "t_pros"]),
+    "case_hearing_refused_then_supplement": dict(
+        start=REPORT,
+        values=dict(disposal_method="chubu_heshi", verify_result="file_case", cadre_authority="county",
+                    hearing_accept=Seq("refuse", "accept"), hearing_finding=Seq("supplement", "proceed"),
+                    county_approval_required=False, four_forms="second")),
+    "m2_four_plus_x_no_conflict": dict(
+        start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_nmj_dz"], "period": "2024-06"}), at=(2024, 6, 5),
+        values=dict(force_mode="four_plus_x", x_conflict=False, needs_corroboration=False,
+                    problem_disposition="archive")),
+    "m3_item_overdue_no_accountability": dict(
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "audit", "host_unit": "qh_nmj_dz"}),
+        at=(2024, 7, 15),
+        values=dict(source_type="audit", plan_adequate=True, ledger_items=["ZG-17"], verify_passed=True,
+                    accountability_needed=False, eval_grade="hao", score=92),
+        expire={"b_due", "b_due2"}),
+}
