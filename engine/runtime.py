@@ -670,15 +670,17 @@ class Runtime:
             row.status = "completed"
             row.completed_at = clock.now()
             row.next_timer_at = None
-        if not row.business_key:
-            var = loaded.catalogue.get(row.process_key, {}).get("business_key_var")
-            if var:
-                for task in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)]:
-                    value = task.data.get(var) if task is not None else None
-                    if value not in (None, ""):
+        # The business key follows the process's key variable once it is known (a clue handed over under
+        # its letter number becomes XS-2024-0156 when 案管室 registers it).
+        var = loaded.catalogue.get(row.process_key, {}).get("business_key_var")
+        if var:
+            for task in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)]:
+                value = task.data.get(var) if task is not None else None
+                if value not in (None, ""):
+                    if str(value) != row.business_key:
                         row.business_key = str(value)
                         row.title = f"{(row.summary or {}).get('process_name') or row.process_key} · {row.business_key}"
-                        break
+                    break
         stages = [loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
                   for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
         stages = [s for s in stages if s]

@@ -45,18 +45,7 @@ def organisation_data():
     """The demo county without passwords (hashing 45 passwords per test database costs seconds)."""
     data = dict(load_file(ORGANISATION))
     data.pop("default_password", None)
-    # The demo county has nobody in the role 被反映人 (reported_person); the 函询 reply and the
-    # 审理 fact-meeting belong to the reported official, so the tests add the two of the scenarios.
-    data["users"] = [*data["users"], *EXTRA_USERS]
     return data
-
-
-EXTRA_USERS = [
-    {"username": "zhaomou", "name": "赵某（乡村振兴局副局长，被反映人）",
-     "roles": [{"unit": "qh_xczxj_dz", "role": "reported_person"}]},
-    {"username": "duoji", "name": "多吉（草原站站长，被反映人）",
-     "roles": [{"unit": "qh_nmj_dz", "role": "reported_person"}]},
-]
 
 
 @lru_cache(maxsize=1)

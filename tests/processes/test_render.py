@@ -6,6 +6,7 @@ processes/bpmn/*.bpmn and reports what bpmn-js said; the canvas is saved to docs
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from .driver import BPMN_FILES, NS, ROOT
 
 VIEWER = ROOT / "web" / "static" / "vendor" / "bpmn-js" / "bpmn-viewer.production.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
-OUT = ROOT / "docs" / "processes"
+DOCS = ROOT / "docs" / "processes"  # refreshed when UPDATE_SCREENSHOTS=1, so a test run leaves the tree clean
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <style>html,body{margin:0;background:#fff;font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif}
@@ -69,6 +70,7 @@ def test_every_process_renders_in_bpmn_js(tmp_path):
     if not VIEWER.exists():
         pytest.skip(f"{VIEWER.relative_to(ROOT)} is missing: run .venv/bin/python tools/vendor_assets.py")
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    OUT = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "shots"
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = tmp_path / "bpmn-viewer.js"
     shutil.copy(VIEWER, viewer)

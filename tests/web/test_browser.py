@@ -6,6 +6,9 @@ docs/screenshots/.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+
 import shutil
 import threading
 from pathlib import Path
@@ -16,7 +19,9 @@ from werkzeug.serving import make_server
 from tests.web.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
+# Kept in docs/ when UPDATE_SCREENSHOTS=1; otherwise a test run writes them to a temporary folder.
+SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else \
+    Path(tempfile.mkdtemp(prefix="guantong-shots-"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
