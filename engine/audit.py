@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 import orjson
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .clock import now
@@ -24,7 +25,22 @@ _INSERT = AuditEvent.__table__.insert()
 
 def record(session: Session, action: str, *, actor: str | None, instance_id: int | None = None,
            task_id: int | None = None, version_id: int | None = None, **detail) -> None:
-    """Append one event inside the caller's transaction (written now, committed with the change)."""
-    session.connection().execute(_INSERT, {
+    """Append one event to the caller's transaction; all of a change's events go in one insert at commit."""
+    session.info.setdefault(_BUFFER, []).append({
         "at": now(), "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
         "version_id": version_id, "detail": {k: v for k, v in detail.items() if v is not None}})
+
+
+_BUFFER = "guantong_audit"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_buffered(session: Session) -> None:
+    events = session.info.pop(_BUFFER, None)
+    if events:
+        session.connection().execute(_INSERT, events)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_buffered(session: Session, previous_transaction) -> None:
+    session.info.pop(_BUFFER, None)

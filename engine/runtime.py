@@ -655,8 +655,6 @@ class Runtime:
                           loaded.script_engine)
 
     def _apply_snapshot(self, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
-        if self.compact_history:
-            state.compact(workflow)
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(

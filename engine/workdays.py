@@ -43,6 +43,7 @@ class WorkCalendar:
                 raise ValueError(f"calendar override {key}: expected 'workday' or 'holiday', got {value!r}")
             parsed[day] = value == "workday"
         self._overrides = parsed
+        self._cache: dict[dt.date, bool] = {}
 
     def is_official(self, day: dt.date) -> bool:
         """True when the official table (or an administrator's override) covers this date."""
@@ -55,6 +56,12 @@ class WorkCalendar:
             return False
 
     def is_workday(self, day: dt.date) -> bool:
+        cached = self._cache.get(day)
+        if cached is None:
+            cached = self._cache[day] = self._lookup(day)
+        return cached
+
+    def _lookup(self, day: dt.date) -> bool:
         if day in self._overrides:
             return self._overrides[day]
         try:
