@@ -17,6 +17,7 @@ class Config:
     secret_key: str
     attachments_dir: Path
     embedded_worker: bool
+    message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":
@@ -29,6 +30,7 @@ class Config:
             secret_key=os.environ.get("GUANTONG_SECRET_KEY") or _instance_secret(instance_dir),
             attachments_dir=Path(os.environ.get("GUANTONG_ATTACHMENTS", instance_dir / "attachments")),
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
+            message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
         )
         values.update(overrides)
         return cls(**values)

@@ -417,6 +417,17 @@ class Runtime:
                     taken.append(instance_id)
             return taken
 
+    def release_leases(self, owner: str, instance_ids: list[int]) -> int:
+        """Give back leases a stopping worker holds but will not use."""
+        if not instance_ids:
+            return 0
+        with self.db.session() as session:
+            res = session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(instance_ids),
+                                                                ProcessInstance.lease_owner == owner)
+                                  .values(lease_owner=None, lease_until=None)
+                                  .execution_options(synchronize_session=False))
+            return res.rowcount
+
     def fire_timers(self, instance_id: int, *, actor: Principal = SYSTEM_PRINCIPAL,
                     lease_owner: str | None = None) -> Outcome | None:
         """Advance one instance whose timer is due. Returns None if there was nothing (left) to do."""

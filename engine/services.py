@@ -4,6 +4,7 @@ The CLI, the web app, the worker and the benchmarks each build one ``Services`` 
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from .config import Config
@@ -18,7 +19,8 @@ class Services:
         self.config = config or Config.from_env(**({"database_url": database_url} if database_url else {}))
         self.db = db or Database(self.config.database_url)
         self.definitions = DefinitionRepository(self.db)
-        self.runtime = Runtime(self.db, self.definitions)
+        self.runtime = Runtime(self.db, self.definitions,
+                               message_ttl=dt.timedelta(days=self.config.message_ttl_days))
 
     def deploy_path(self, path: str | Path | None = None, *, actor: str | None = None,
                     comment: str | None = None) -> tuple[int, bool]:

@@ -65,9 +65,12 @@ class Worker:
 
     def fire_timers(self) -> int:
         fired = 0
-        for instance_id in self.runtime.lease_due_instances(self.id, limit=self.batch, lease=self.lease):
+        leased = self.runtime.lease_due_instances(self.id, limit=self.batch, lease=self.lease)
+        for position, instance_id in enumerate(leased):
             if self.stopping.is_set():
-                break  # the lease lapses and another worker takes it
+                # Shutting down: hand back what we leased but did not start, so others need not wait.
+                self.runtime.release_leases(self.id, leased[position:])
+                break
             try:
                 if self.runtime.fire_timers(instance_id, lease_owner=self.id) is not None:
                     fired += 1

@@ -227,3 +227,23 @@ def test_unreceived_message_expires_and_is_reported(db, services, deployed):
         assert s.scalar(select(PendingMessage.status)) == "expired"
         assert s.scalar(select(AuditEvent.action).where(AuditEvent.action == "message_expired")) == "message_expired"
         assert "无人接收" in s.scalar(select(Notification.message))
+
+
+def test_a_stopping_worker_hands_back_the_leases_it_did_not_use(db, services, deployed):
+    with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=LOCAL)) as c:
+        ids = _propose_tasks(services.runtime, 3)
+        c.set(dt.datetime(2024, 3, 12, 10, tzinfo=LOCAL))
+        worker = Worker(services, name="leaving")
+        worker.stopping.set()  # SIGTERM arrived
+        assert worker.fire_timers() == 0
+        with db.session() as s:
+            assert s.scalars(select(ProcessInstance.lease_owner).where(ProcessInstance.id.in_(ids))).all() == [None] * 3
+        assert Worker(services, name="other").fire_timers() == 3  # no waiting for the leases to lapse
+
+
+def test_message_retention_is_configurable(tmp_path, monkeypatch):
+    from engine.config import Config
+
+    monkeypatch.setenv("GUANTONG_MESSAGE_TTL_DAYS", "7")
+    config = Config.from_env(database_url=f"sqlite:///{tmp_path / 'x.db'}", instance_dir=tmp_path)
+    assert Services(config).runtime.message_ttl == dt.timedelta(days=7)
