@@ -50,12 +50,32 @@ class FormFillError(EngineError):
     code = "form_fill_error"
 
 
+# What an officer would write, by what the field is called (first match wins). The demo and the
+# process tests fill forms nobody gave values for with these, so records read like real ones.
+_LONG_TEXTS = [
+    ("摘要", "反映其在2023年草原生态保护补助奖励资金发放中优亲厚友，涉及3户、4.2万元。"),
+    ("问题", "补奖资格审核把关不严，公示流于形式，群众反映强烈。"),
+    ("分析", "经综合分析并适当了解，反映问题具体、可查，建议按程序处置。"),
+    ("理由", "问题线索具体，具备核查条件，依据监督执纪工作规则提出处置意见。"),
+    ("意见", "同意，请按程序抓紧办理。"),
+    ("措施", "建立补奖资格联审机制，逐户复核并张榜公示，限期整改到位。"),
+    ("结论", "反映问题部分属实，情节轻微，予以批评教育。"),
+    ("情况", "已按要求完成，相关材料已归档备查。"),
+    ("方案", "成立核查组，调取发放台账，走访相关农户，形成核查报告。"),
+    ("说明", "本人对反映问题作如下说明：相关补奖资格经村两委集体研究确定，本人未从中谋利。"),
+]
+_SHORT_TEXTS = [
+    ("姓名", "多吉"), ("单位", "县农牧水利和科技局"), ("职务", "草原站站长"), ("文号", "青湖纪办函〔2024〕12号"),
+    ("台账", "TZ-2024-0156"), ("编号", "XS-2024-0156"), ("地点", "县纪委监委谈话室"), ("电话", "0974-8512345"),
+    ("名称", "2023年度草原补奖发放台账"), ("人员", "王芳、郭霞"), ("对象", "县农牧水利和科技局"),
+]
+
+
 def _text_for(name: str, prop: dict) -> str:
     title = prop.get("title") or name
-    if prop.get("x-widget") == "textarea":
-        text = f"{title}：经集体研究，情况已核实，具体见卷宗材料。"
-    else:
-        text = f"{title}（已填）"
+    table = _LONG_TEXTS if prop.get("x-widget") == "textarea" else _SHORT_TEXTS
+    text = next((value for key, value in table if key in title),
+                "已按程序办理，材料附卷。" if prop.get("x-widget") == "textarea" else title)
     if prop.get("maxLength"):
         text = text[: prop["maxLength"]]
     return text
@@ -279,13 +299,15 @@ class Autopilot:
                 key = f"{task.process_key}:{name}"
                 self.counters[key] = self.counters.get(key, 0) + 1
 
-    def submission(self, task: HumanTask, extra: dict | None = None) -> tuple[dict, dict, dict, dict]:
+    def submission(self, task: HumanTask, extra: dict | None = None,
+                   signer: str | None = None) -> tuple[dict, dict, dict, dict]:
         """(process data, record, confidential, full submission) for ``task``, validated like the web."""
         schema = self.form_schema(task)
         with self.db.session() as session:
             options = form_lib.resolve_options(session, schema)
         given = {k: v for k, v in self._given(task, extra).items() if k in (schema.get("properties") or {})}
         full = fill_form(schema, given, options)
+        full = form_lib.sign(schema, full, signer=signer or "系统", at=clock.now())
         errors = form_lib.validate(schema, full, options=options)
         if errors:
             raise FormFillError(f"{task.process_key}/{task.spec_id} ({task.form_key}): form refused: {errors}",
@@ -298,7 +320,8 @@ class Autopilot:
         if isinstance(task, int):
             task = next(t for t in self.ready_tasks() if t.id == task)
         principal = self.principal(actor) if actor else self.actor_for(task)
-        process_data, record, confidential, full = self.submission(task, extra)
+        process_data, record, confidential, full = self.submission(
+            task, extra, signer=principal.display_name or principal.username)
         sealed = self.sealer.seal(confidential) if (self.sealer and confidential) else None
         outcome = self.runtime.complete_task(task.id, actor=principal, data=process_data, record=record,
                                              sealed=sealed)

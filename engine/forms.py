@@ -107,24 +107,78 @@ class Field:
     max: float | None = None
     max_length: int | None = None
     pattern: str | None = None
+    children: list["Field"] = field(default_factory=list)  # widget "group": the object's own fields
+    rows: list[list["Field"]] = field(default_factory=list)  # widget "repeat": one list of fields per row
 
     @property
     def multiple(self) -> bool:
         return self.type == "array"
 
+    @property
+    def label_name(self) -> str:
+        """The last part of a dotted name (``items.0.unit`` → ``unit``), for ids and tests."""
+        return self.name.rsplit(".", 1)[-1]
 
-def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None = None) -> list[Field]:
-    """The form's top-level properties in schema order, with widgets chosen from type, format and hints."""
+
+def is_signature(prop: dict) -> bool:
+    """An e-signature block: the system, not the person, fills in who signed and when."""
+    props = prop.get("properties") or {}
+    return _type_of(prop) == "object" and "signer" in props and "signed_at" in props
+
+
+def _object_with_fields(prop: dict) -> bool:
+    return _type_of(prop) == "object" and bool(prop.get("properties"))
+
+
+def _repeating(prop: dict) -> bool:
+    return _type_of(prop) == "array" and _object_with_fields(prop.get("items") or {})
+
+
+def _mapping(prop: dict) -> bool:
+    """An object of free keys (``additionalProperties``), such as 事项编号 → 完成日期."""
+    return _type_of(prop) == "object" and not prop.get("properties") and isinstance(prop.get("additionalProperties"), dict)
+
+
+def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None = None,
+           values: Mapping[str, object] | None = None, prefix: str = "") -> list[Field]:
+    """The form's properties in schema order, with widgets chosen from type, format and hints.
+
+    Objects become groups of their own fields (names ``parent.child``), lists of objects repeating groups
+    (``items.0.child``; as many rows as ``values`` hold, plus one empty row to add another), signature
+    blocks a note that the system signs.
+    """
     options = options or {}
+    values = values or {}
     required = set(schema.get("required") or [])
     result = []
     for name, prop in _properties(schema).items():
+        full = prefix + name
         kind = _type_of(prop)
+        common = dict(name=full, title=prop.get("title") or name, description=prop.get("description") or "",
+                      type=kind, required=name in required, confidential=bool(prop.get("x-confidential")),
+                      process=bool(prop.get("x-process")))
+        if is_signature(prop):
+            result.append(Field(widget="signature", **common))
+            continue
+        if _object_with_fields(prop):
+            result.append(Field(widget="group", children=fields(prop, options, values, full + "."), **common))
+            continue
+        if _repeating(prop):
+            item = prop["items"]
+            present = {int(k[len(full) + 1:].split(".", 1)[0]) for k in values
+                       if k.startswith(full + ".") and k[len(full) + 1:].split(".", 1)[0].isdigit()}
+            count = max(int(prop.get("minItems") or 1), (max(present) + 2) if present else 1)
+            rows = [fields(item, options, values, f"{full}.{i}.") for i in range(count)]
+            result.append(Field(widget="repeat", rows=rows, **common))
+            continue
+        if _mapping(prop):
+            result.append(Field(widget="mapping", **common))
+            continue
         choices = _choices(prop)
         item_choices = _choices(prop.get("items") or {}) if kind == "array" else None
         source = prop.get("x-options") or ((prop.get("items") or {}).get("x-options") if kind == "array" else None)
         if source:
-            choices = list(options.get(name, []))
+            choices = list(options.get(full) or options.get(name) or options.get(source) or [])
         fmt = prop.get("format")
         if kind == "array":
             widget = "checkboxes" if (item_choices or source) else "lines"
@@ -146,21 +200,49 @@ def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None 
         else:
             widget = "text"
         result.append(Field(
-            name=name, title=prop.get("title") or name, description=prop.get("description") or "",
-            type=kind, widget=widget, required=name in required, options=choices or [], options_source=source,
-            confidential=bool(prop.get("x-confidential")), process=bool(prop.get("x-process")),
+            widget=widget, options=choices or [], options_source=source,
             min=prop.get("minimum"), max=prop.get("maximum"), max_length=prop.get("maxLength"),
-            pattern=prop.get("pattern"),
+            pattern=prop.get("pattern"), **common,
         ))
     return result
+
+
+def leaves(items: list[Field]):
+    """Every input-bearing field, groups and repeating rows opened up."""
+    for f in items:
+        if f.widget == "group":
+            yield from leaves(f.children)
+        elif f.widget == "repeat":
+            for row in f.rows:
+                yield from leaves(row)
+        elif f.widget != "signature":
+            yield f
+
+
+def sign(schema: dict, data: dict, *, signer: str, at: dt.datetime) -> dict:
+    """``data`` with every signature block signed by ``signer`` at ``at`` (what was typed is ignored).
+
+    监督执纪工作规则 第23条: every handler signs every step. The signature is the authenticated person
+    and the server's time, never a name someone typed.
+    """
+    signed = dict(data)
+    for name, prop in _properties(schema).items():
+        if is_signature(prop):
+            kept = signed.get(name) if isinstance(signed.get(name), dict) else {}
+            kept = {k: v for k, v in kept.items() if k not in ("signer", "signed_at") and k in prop["properties"]}
+            signed[name] = {**kept, "signer": signer, "signed_at": at.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()}
+    return signed
 
 
 def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") -> dict[str, list[tuple[str, str]]]:
     """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it."""
     result: dict[str, list[tuple[str, str]]] = {}
-    for name, prop in _properties(schema).items():
+    for name, prop in _option_sources(schema):
         source = prop.get("x-options") or (prop.get("items") or {}).get("x-options")
         if not source or ":" not in source:
+            continue
+        if source in result:
+            result.setdefault(name, result[source])
             continue
         kind, role = source.split(":", 1)
         if kind == "units":
@@ -177,7 +259,18 @@ def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") ->
                 .where(Membership.role_code == role, User.active.is_(True))
                 .distinct().order_by(User.username)).all()
             result[name] = [(r.username, r.display_name) for r in rows]
+        result[source] = result[name]
     return result
+
+
+def _option_sources(schema: dict, prefix: str = ""):
+    """(name, property) of every field at any depth; nested names are dotted without row numbers."""
+    for name, prop in _properties(schema).items():
+        yield prefix + name, prop
+        if _object_with_fields(prop):
+            yield from _option_sources(prop, prefix + name + ".")
+        elif _repeating(prop):
+            yield from _option_sources(prop["items"], prefix + name + ".")
 
 
 # --------------------------------------------------------------------------- HTML strings to typed data
@@ -220,14 +313,55 @@ def coerce(schema: dict, form: Mapping[str, Iterable[str]]) -> tuple[dict, dict[
     """Typed data from posted strings (``form`` maps a name to its list of values, like a MultiDict).
 
     Empty inputs are left out, so ``required`` reports them. Returns ``(data, errors)``; a field that
-    cannot be read as its type is absent from ``data`` and named in ``errors``.
+    cannot be read as its type is absent from ``data`` and named in ``errors`` (dotted for nested
+    fields: ``reported_person.rank``, ``items.2.due_date``). Signature blocks are not read: ``sign``
+    fills them.
     """
     data: dict = {}
     errors: dict[str, str] = {}
+    _coerce_into(schema, form, "", data, errors)
+    return data, errors
+
+
+def _coerce_into(schema: dict, form, prefix: str, out: dict, errors: dict) -> None:
     for name, prop in _properties(schema).items():
-        raw = [v for v in (form.get(name) or []) if isinstance(v, str)]
+        key = prefix + name
         kind = _type_of(prop)
+        if is_signature(prop):
+            continue
+        if _object_with_fields(prop):
+            inner: dict = {}
+            _coerce_into(prop, form, key + ".", inner, errors)
+            if inner:
+                out[name] = inner
+            continue
+        if _repeating(prop):
+            indices = sorted({int(k[len(key) + 1:].split(".", 1)[0]) for k in form
+                              if k.startswith(key + ".") and k[len(key) + 1:].split(".", 1)[0].isdigit()})
+            rows = []
+            for index in indices:
+                row: dict = {}
+                _coerce_into(prop["items"], form, f"{key}.{index}.", row, errors)
+                if row:
+                    rows.append(row)
+            if rows:
+                out[name] = rows
+            continue
+        raw = [v for v in (form.get(key) or []) if isinstance(v, str)]
         try:
+            if _mapping(prop):
+                mapping = {}
+                inner_prop = prop["additionalProperties"]
+                for line in "\n".join(raw).splitlines():
+                    if not line.strip():
+                        continue
+                    left, sep, right = line.partition(":") if ":" in line else line.partition("：")
+                    if not sep or not left.strip():
+                        raise ValueError("每行填写“编号: 值”")
+                    mapping[left.strip()] = _coerce_scalar(right.strip(), _type_of(inner_prop), inner_prop)
+                if mapping:
+                    out[name] = mapping
+                continue
             if kind == "array":
                 item = prop.get("items") or {}
                 item_kind = _type_of(item)
@@ -237,15 +371,14 @@ def coerce(schema: dict, form: Mapping[str, Iterable[str]]) -> tuple[dict, dict[
                     parts = value.splitlines() if not (_choices(item) or item.get("x-options")) else [value]
                     values.extend(p.strip() for p in parts if p.strip())
                 if values:
-                    data[name] = [_coerce_scalar(v, item_kind, item) for v in values]
+                    out[name] = [_coerce_scalar(v, item_kind, item) for v in values]
                 continue
             values = [v for v in raw if v.strip() != ""]
             if not values:
                 continue
-            data[name] = _coerce_scalar(values[-1], kind, prop)
+            out[name] = _coerce_scalar(values[-1], kind, prop)
         except ValueError as exc:
-            errors[name] = str(exc)
-    return data, errors
+            errors[key] = str(exc)
 
 
 # --------------------------------------------------------------------------- validation
@@ -398,7 +531,7 @@ def display(schema: dict, data: dict, *, options: Mapping[str, list[tuple[object
             labels.update({str(k): lbl for k, lbl in options.get(name, [])})
             item = prop.get("items") or {}
             labels.update({str(k): lbl for k, lbl in (_choices(item) or [])})
-            text = _text(value, labels)
+            text = _text(value, labels, prop)
         rows.append(ShownValue(name=name, title=prop.get("title") or name, value=text, confidential=is_secret,
                                masked=masked, multiline=prop.get("x-widget") == "textarea"))
     for name in data:
@@ -407,40 +540,73 @@ def display(schema: dict, data: dict, *, options: Mapping[str, list[tuple[object
     return rows
 
 
-def _text(value, labels: Mapping[str, str]) -> str:
+def _text(value, labels: Mapping[str, str], prop: dict | None = None) -> str:
+    """A stored value as a reader should see it: choice titles, nested fields by their titles, local times."""
+    prop = prop or {}
     if value is None:
         return ""
     if isinstance(value, bool):
         return labels.get(str(value), "是" if value else "否")
     if isinstance(value, list):
-        return "、".join(_text(v, labels) for v in value)
+        item = prop.get("items") or {}
+        if isinstance(item, dict) and item.get("properties"):
+            return "\n".join(_text(v, {}, item) for v in value)
+        item_labels = {**labels, **{str(k): lbl for k, lbl in (_choices(item) or [])}}
+        return "、".join(_text(v, item_labels, item) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{k}：{_text(v, labels)}" for k, v in value.items())
+        props = prop.get("properties") or {}
+        parts = []
+        for key, inner in value.items():
+            sub = props.get(key) or {}
+            sub_labels = {str(k): lbl for k, lbl in (_choices(sub) or [])}
+            text = _text(inner, sub_labels, sub)
+            if text != "":
+                parts.append(f"{sub.get('title') or key}：{text}")
+        return "；".join(parts)
+    if prop.get("format") == "date-time" and isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            pass
     return labels.get(str(value), str(value))
 
 
-def form_values(schema: dict, data: dict) -> dict[str, str | list[str]]:
+def form_values(schema: dict, data: dict, prefix: str = "") -> dict[str, str | list[str]]:
     """Stored values as the strings an HTML form shows again (the inverse of ``coerce``).
 
     Booleans become ``"true"``/``"false"``, date-times local ``YYYY-MM-DDTHH:MM``, free lists one entry
-    per line, lists of choices a list of strings.
+    per line, lists of choices a list of strings; nested fields get dotted names.
     """
     values: dict[str, str | list[str]] = {}
     for name, prop in _properties(schema).items():
+        key = prefix + name
         if name not in data or data[name] is None:
             continue
         value = data[name]
+        if is_signature(prop):
+            continue
+        if _object_with_fields(prop) and isinstance(value, dict):
+            values.update(form_values(prop, value, key + "."))
+            continue
+        if _repeating(prop) and isinstance(value, list):
+            for index, row in enumerate(value):
+                if isinstance(row, dict):
+                    values.update(form_values(prop["items"], row, f"{key}.{index}."))
+            continue
+        if _mapping(prop) and isinstance(value, dict):
+            values[key] = "\n".join(f"{k}: {as_form_string(v)}" for k, v in value.items())
+            continue
         if isinstance(value, list):
             item = prop.get("items") or {}
             strings = [as_form_string(v) for v in value]
-            values[name] = strings if (_choices(item) or item.get("x-options")) else "\n".join(strings)
+            values[key] = strings if (_choices(item) or item.get("x-options")) else "\n".join(strings)
             continue
         if prop.get("format") == "date-time" and isinstance(value, str):
             try:
                 value = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
             except ValueError:
                 pass
-        values[name] = as_form_string(value)
+        values[key] = as_form_string(value)
     return values
 
 

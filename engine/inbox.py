@@ -19,11 +19,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from . import clock
-from .authz import can_see
 from .models import (
     DefinitionVersion,
     HumanTask,
@@ -108,8 +107,9 @@ class InboxPage:
 
 
 # --------------------------------------------------------------------------- scoping
-def _pool_clause(principal: Principal):
-    """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'."""
+def pool_row_clause(principal: Principal):
+    """The same condition tested row by row (correlated ``EXISTS``): right when the rows are already few,
+    as in one instance's tasks (engine/visibility.py)."""
     clauses = []
     for role in sorted(principal.roles):
         units = sorted(principal.units_for(role))
@@ -119,11 +119,37 @@ def _pool_clause(principal: Principal):
     return or_(*clauses) if clauses else false()
 
 
+def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
+    """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'.
+
+    Written as ``id IN (…)`` over a union the database can drive from indexes: the candidate rows of the
+    person's units (``human_task_candidate.unit_code``), and the tasks of their roles that name no unit.
+    ``pushdown`` repeats conditions the caller applies anyway (``status == 'ready'``) inside the union,
+    so the second branch reads only those tasks instead of every task of the role ever created;
+    ``unclaimed`` goes into the second branch only (in the first it would mislead PostgreSQL's row
+    estimate, status and assignee being correlated, into reading every open task instead of the
+    person's candidate rows).
+    """
+    parts = []
+    for role in sorted(principal.roles):
+        units = sorted(principal.units_for(role))
+        parts.append(select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+                     .where(TaskCandidate.unit_code.in_(units), HumanTask.role == role, *pushdown))
+    if not parts:
+        return false()
+    no_candidates = ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    extra = (unclaimed,) if unclaimed is not None else ()
+    parts.append(select(HumanTask.id).where(HumanTask.role.in_(sorted(principal.roles)), no_candidates, *pushdown,
+                                            *extra))
+    return HumanTask.id.in_(union_all(*parts))
+
+
 def _tab_clause(principal: Principal, tab: str):
     if tab == "mine":
         return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
     if tab == "group":
-        return and_(HumanTask.status == "ready", HumanTask.assignee.is_(None), _pool_clause(principal))
+        ready, unclaimed = HumanTask.status == "ready", HumanTask.assignee.is_(None)
+        return and_(ready, unclaimed, _pool_clause(principal, ready, unclaimed=unclaimed))
     if tab == "team":
         if not principal.leader_of:
             return false()
@@ -265,9 +291,10 @@ def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[st
 
 def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
     """Values the filter menus offer: the processes, stages and units among the person's visible tasks."""
-    visible = or_(*(_tab_clause(principal, t) for t in TABS))
-    keys = session.execute(select(HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
-                           .where(visible).distinct()).all()
+    # One distinct query per tab, united: each is driven by its own index, where an OR of the four
+    # would make the database read every completed task to find one person's.
+    columns = (HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
+    keys = session.execute(union(*(select(*columns).where(_tab_clause(principal, t)) for t in TABS))).all()
     latest = {}
     for pk, name in session.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
                                     .order_by(ProcessDefinition.version_id)):
@@ -284,11 +311,12 @@ def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
 
 # --------------------------------------------------------------------------- visibility and context
 def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
-    """Need-to-know: admins, and people who can see at least one task of the instance."""
-    if principal.is_admin or principal.is_system:
-        return True
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).all()
-    return any(can_see(principal, t) for t in tasks)
+    """Need-to-know for a whole instance: the SQL rule of ``engine.visibility`` (the API's), so web and
+    API agree: its starter, anyone who could see one of its tasks, administrators. Reading what its
+    steps recorded is narrower: ``visibility.can_read_instance_data``."""
+    from .visibility import can_see_instance as visible  # visibility imports this module
+
+    return visible(session, principal, instance_id)
 
 
 @dataclass

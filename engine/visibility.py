@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import Session
 
-from .inbox import _pool_clause
+from .inbox import pool_row_clause as _pool_clause
 from .models import HumanTask, ProcessInstance, TaskCandidate
 from .principal import Principal
 

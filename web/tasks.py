@@ -20,9 +20,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine import attachments as files
-from engine import audit, forms
+from engine import clock, attachments as files
+from engine import audit, forms, visibility
 from engine import inbox as inbox_q
+from engine.data import nul_paths
 from engine.authz import can_see, require_can_complete, require_can_reassign
 from engine.errors import Conflict, EngineError, Forbidden, ValidationError
 from engine.models import HumanTask, ProcessInstance, User
@@ -153,7 +154,8 @@ def _page_context(s, task: HumanTask, *, values=None, errors=None, notice=None) 
     return dict(
         people=people,
         task=task, instance=inst, meta=meta, instructions=meta.get("instructions") or "",
-        schema=schema, fields=forms.fields(schema, options), values=values, errors=errors or {},
+        schema=schema, fields=forms.fields(schema, options, values), values=values, errors=errors or {},
+        signer_name=p.display_name or p.username,
         can_act=action_block is None, action_block=action_block, draft=draft, steps=steps, own=own,
         attachments=attachments, reveal=reveal, can_reassign=can_reassign, assignees=assignees, due=due,
         units=units, notice=notice, is_assignee=task.assignee == p.username,
@@ -177,8 +179,9 @@ def task(task_id: int):
 def _posted_values(schema: dict) -> dict:
     """What the person typed, as strings, to show the form again unchanged."""
     values = {}
-    for f in forms.fields(schema):
-        posted = request.form.getlist(f.name)
+    posted_names = {k: [""] for k in request.form}
+    for f in forms.leaves(forms.fields(schema, values=posted_names)):
+        posted = [v.replace("\x00", "") for v in request.form.getlist(f.name)]
         values[f.name] = posted if f.widget == "checkboxes" else (posted[-1] if posted else "")
     return values
 
@@ -201,6 +204,11 @@ def submit(task_id: int):
         except Conflict as exc:
             context = _page_context(s, row, values=_posted_values(schema), notice=labels.engine_message(exc))
             return render_template("task.html", **context), 409
+    # PostgreSQL text and JSONB cannot hold NUL: refuse it at the field, as the API does.
+    nul_errors = {name.replace("\x00", ""): _("不能包含控制字符（NUL）。")
+                  for name, posted in request.form.lists() if "\x00" in name or nul_paths(posted)}
+    if nul_errors:
+        return _rerender(task_id, schema, nul_errors, None, 422)
     data, errors = forms.coerce(schema, request.form.to_dict(flat=False))
     _process, record, confidential = forms.split(schema, data)
     if action == "draft":
@@ -213,6 +221,7 @@ def submit(task_id: int):
             return _rerender(task_id, schema, {}, labels.engine_message(exc), 409)
         flash(_("草稿已保存。"), "success")
         return redirect(url_for("tasks.task", task_id=task_id))
+    data = forms.sign(schema, data, signer=p.display_name or p.username, at=clock.now())
     for name, message in forms.validate(schema, data, options=options).items():
         errors.setdefault(name, message)
     if errors:
@@ -341,7 +350,8 @@ def download(attachment_id: int):
     p = principal()
     with services().db.session() as s:
         row = files.get(s, attachment_id)
-        if not inbox_q.can_see_instance(s, p, row.instance_id):
+        # Attachments are part of what the steps recorded: not for the one who only started the matter.
+        if not visibility.can_read_instance_data(s, p, row.instance_id):
             deny("instance_not_visible", instance_id=row.instance_id, attachment=row.id)
         if row.confidential and not can_reveal(p):
             deny("confidential_attachment", instance_id=row.instance_id, attachment=row.id)
@@ -366,12 +376,14 @@ def instance(instance_id: int):
             abort(404)
         if not inbox_q.can_see_instance(s, p, instance_id):
             deny("instance_not_visible", instance_id=instance_id)
+        # Seeing an instance (e.g. as its starter) is not reading what its steps recorded (engine/visibility.py).
+        may_read = visibility.can_read_instance_data(s, p, instance_id)
         loaded = services().definitions.loaded(inst.version_id)
         tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                           .order_by(HumanTask.created_at, HumanTask.id)).all()
         steps = []
         revealed_any = False
-        for step in inbox_q.instance_steps(s, instance_id):
+        for step in (inbox_q.instance_steps(s, instance_id) if may_read else []):
             schema, options = _schema_and_options(s, loaded, step.form_key)
             data = dict(step.data)
             if step.sealed and reveal:
@@ -381,7 +393,7 @@ def instance(instance_id: int):
                                               revealed=reveal)))
         if revealed_any:
             audit.record(s, "confidential_viewed", actor=p.username, instance_id=instance_id)
-        attachments = files.for_instance(s, instance_id)
+        attachments = files.for_instance(s, instance_id) if may_read else []
         visible_tasks = {t.id for t in tasks if can_see(p, t)}
     return render_template("instance.html", instance=inst, tasks=tasks, steps=steps, attachments=attachments,
-                           reveal=reveal, visible_tasks=visible_tasks)
+                           reveal=reveal, visible_tasks=visible_tasks, may_read=may_read)

@@ -8,61 +8,23 @@ token endpoint itself is tested with a password.
 """
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine import tokens
-from engine.config import Config
 from engine.models import User
-from engine.organisation import import_organisation
-from engine.passwords import hash_password
 from engine.principal import load_principal
-from engine.services import Services
+from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-PASSWORD = "api-test-password-7"
-
-ORGANISATION = {
-    "units": [
-        {"code": "cdi", "name": "测试县纪委监委", "kind": "commission"},
-        {"code": "ags", "name": "案件监督管理室", "kind": "office", "parent": "cdi"},
-        {"code": "xfs", "name": "信访室", "kind": "office", "parent": "cdi"},
-        {"code": "jc1", "name": "第一监督检查室", "kind": "office", "parent": "cdi"},
-        {"code": "jc2", "name": "第二监督检查室", "kind": "office", "parent": "cdi"},
-    ],
-    "users": [
-        {"username": "admin", "name": "管理员", "admin": True, "roles": []},
-        {"username": "cm1", "name": "冯丽", "roles": [{"unit": "ags", "role": "case_management"}]},
-        {"username": "cm2", "name": "高远", "roles": [{"unit": "ags", "role": "case_management", "leader": True}]},
-        {"username": "so1", "name": "刘洋", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
-        {"username": "so1lead", "name": "赵刚", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
-        {"username": "so2", "name": "王芳", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
-        {"username": "boss", "name": "马成志", "roles": [{"unit": "cdi", "role": "commission_secretary", "leader": True}]},
-        {"username": "xf1", "name": "周静", "roles": [{"unit": "xfs", "role": "petition_office"}]},
-        {"username": "gone", "name": "已停用", "active": False, "roles": [{"unit": "ags", "role": "case_management"}]},
-    ],
-}
 
 
-@functools.lru_cache(maxsize=1)
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
 
 
 @pytest.fixture
 def services(db, deployed, tmp_path):
-    config = Config(database_url=db.url, processes_dir=FIXTURES / "lib", instance_dir=tmp_path,
-                    secret_key="test-secret-key-for-api", attachments_dir=tmp_path / "attachments",
-                    embedded_worker=False)
-    svc = Services(config, db=db)
-    with db.session() as s:
-        import_organisation(s, ORGANISATION)
-        s.execute(update(User).values(password_hash=_password_hash()))
-    return svc
+    return county_services(db, tmp_path, "test-secret-key-for-api")
 
 
 @pytest.fixture

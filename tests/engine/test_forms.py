@@ -161,3 +161,63 @@ def test_resolve_options_reads_the_organisation(db):
     assert options["units"] == [("b", "乙室"), ("a", "甲室")]  # active units holding the role, by sort
     assert english["units"] == [("b", "乙室"), ("a", "Office A")]
     assert options["handler"] == [("u1", "一号"), ("u2", "二号"), ("u3", "三号")]
+
+
+# --------------------------------------------------------------------------- nested fields and signatures
+def _nested_schema():
+    import json
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parents[1] / "fixtures" / "lib" / "forms"
+    return json.loads((lib / "register.json").read_text()), json.loads((lib / "approve.json").read_text())
+
+
+def test_nested_groups_and_repeating_rows_round_trip():
+    from engine import forms
+
+    register, _ = _nested_schema()
+    posted = {"clue_no": ["XS-1"], "handling_unit": ["jc1"], "reported_person.name": ["多吉"],
+              "reported_person.rank": ["gu"], "evidence.0.title": ["发放台账"], "evidence.0.pages": ["12"],
+              "evidence.1.title": [""], "evidence.1.pages": [""]}
+    data, errors = forms.coerce(register, posted)
+    assert errors == {}
+    assert data["reported_person"] == {"name": "多吉", "rank": "gu"}
+    assert data["evidence"] == [{"title": "发放台账", "pages": 12}]  # the empty row is dropped
+    assert forms.validate(register, data) == {}
+    values = forms.form_values(register, data)
+    assert values["reported_person.rank"] == "gu" and values["evidence.0.pages"] == "12"
+    laid_out = forms.fields(register, values=values)
+    repeat = next(f for f in laid_out if f.name == "evidence")
+    assert repeat.widget == "repeat" and len(repeat.rows) == 2  # one filled row, one empty to add another
+    assert [f.name for f in repeat.rows[1]] == ["evidence.1.title", "evidence.1.pages"]
+    shown = {r.name: r.value for r in forms.display(register, data)}
+    assert shown["reported_person"] == "姓名：多吉；职级：股级"
+
+
+def test_nested_errors_are_named_by_dotted_path():
+    from engine import forms
+
+    register, _ = _nested_schema()
+    data, errors = forms.coerce(register, {"evidence.0.title": ["台账"], "evidence.0.pages": ["十二"]})
+    assert errors == {"evidence.0.pages": "请输入整数"}
+    data, _ = forms.coerce(register, {"clue_no": ["XS-1"], "handling_unit": ["jc1"], "reported_person.rank": ["gu"],
+                                      "evidence.0.pages": ["0"]})
+    problems = forms.validate(register, data)
+    assert problems["reported_person.name"] and problems["evidence.0.title"] and problems["evidence.0.pages"]
+
+
+def test_signature_is_the_authenticated_person_and_the_servers_time():
+    import datetime as dt
+
+    from engine import forms
+    from engine.clock import LOCAL_TZ
+
+    _, approve = _nested_schema()
+    typed = {"approved": True, "signature": {"signer": "冒名者", "signed_at": "2020-01-01T00:00:00+08:00"}}
+    at = dt.datetime(2024, 3, 5, 9, 30, tzinfo=LOCAL_TZ)
+    signed = forms.sign(approve, typed, signer="马成志", at=at)
+    assert signed["signature"] == {"signer": "马成志", "signed_at": "2024-03-05T09:30:00+08:00"}
+    assert forms.validate(approve, signed) == {}
+    assert [f.widget for f in forms.fields(approve)] == ["boolean", "text", "signature"]
+    data, _ = forms.coerce(approve, {"approved": ["true"], "signature": ["冒名者"]})
+    assert "signature" not in data  # never read from the post

@@ -6,49 +6,17 @@ and an administrator. The test library (tests/fixtures/lib) is deployed.
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
-from engine.config import Config
-from engine.models import User
-from engine.organisation import import_organisation
-from engine.passwords import hash_password
 from engine.principal import load_principal
-from engine.services import Services
+from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
-PASSWORD = "correct-horse-42"
-
-ORGANISATION = {
-    "units": [
-        {"code": "cdi", "name": "测试县纪委监委", "name_en": "Test County Commission", "kind": "commission"},
-        {"code": "ags", "name": "案件监督管理室", "name_en": "Case Management Office", "kind": "office", "parent": "cdi"},
-        {"code": "xfs", "name": "信访室", "kind": "office", "parent": "cdi"},
-        {"code": "jc1", "name": "第一监督检查室", "name_en": "1st Supervision Office", "kind": "office", "parent": "cdi"},
-        {"code": "jc2", "name": "第二监督检查室", "kind": "office", "parent": "cdi"},
-        {"code": "pz1", "name": "派驻第一纪检监察组", "kind": "resident_group", "parent": "cdi"},
-    ],
-    "links": [{"kind": "office_group", "from": "jc1", "to": "pz1"}],
-    "users": [
-        {"username": "admin", "name": "管理员", "admin": True, "roles": []},
-        {"username": "cm1", "name": "冯丽", "roles": [{"unit": "ags", "role": "case_management"}]},
-        {"username": "cm2", "name": "高远", "roles": [{"unit": "ags", "role": "case_management", "leader": True}]},
-        {"username": "so1", "name": "刘洋", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
-        {"username": "so1b", "name": "张敏", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
-        {"username": "so1lead", "name": "赵刚", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
-        {"username": "so2", "name": "王芳", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
-        {"username": "boss", "name": "马成志", "roles": [{"unit": "cdi", "role": "commission_secretary", "leader": True}]},
-        {"username": "xf1", "name": "周静", "roles": [{"unit": "xfs", "role": "petition_office"}]},
-        {"username": "gone", "name": "已停用", "active": False, "roles": [{"unit": "ags", "role": "case_management"}]},
-    ],
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,20 +30,9 @@ def compiled_translations():
 
 @pytest.fixture
 def services(db, deployed, tmp_path):
-    config = Config(database_url=db.url, processes_dir=FIXTURES / "lib", instance_dir=tmp_path,
-                    secret_key="test-secret-key-for-web", attachments_dir=tmp_path / "attachments",
-                    embedded_worker=False)
-    svc = Services(config, db=db)
-    with db.session() as s:
-        import_organisation(s, ORGANISATION)
-        # argon2 is slow on purpose: hash the shared test password once per run, not once per user and test.
-        s.execute(update(User).values(password_hash=_password_hash()))
-    return svc
+    return county_services(db, tmp_path, "test-secret-key-for-web")
 
 
-@functools.lru_cache(maxsize=1)
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
 
 
 @pytest.fixture

@@ -189,3 +189,41 @@ def test_task_completed_meanwhile_shows_a_clear_message(client_for, start_clue, 
     with services.db.session() as s:
         finals = s.scalars(select(TaskSubmission).where(TaskSubmission.task_id == register.id)).all()
     assert [f.submitted_by for f in finals] == ["cm2"]
+
+
+def test_nested_groups_rows_and_signature_through_the_page(client_for, start_clue, services):
+    start_clue()
+    register = _ready(services, "register")[0]
+    cm1 = client_for("cm1")
+    page = cm1.get(f"/tasks/{register.id}").get_data(as_text=True)
+    assert 'name="reported_person.name"' in page and 'name="evidence.0.title"' in page
+    resp = _register(cm1, register.id, **{"reported_person.name": "多吉", "reported_person.rank": "gu",
+                                           "evidence.0.title": "发放台账", "evidence.0.pages": "十二"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert 'data-testid="error-evidence.0.pages"' in html and "请输入整数" in html
+    assert 'value="多吉"' in html  # what was typed is kept
+    resp = _register(cm1, register.id, **{"reported_person.name": "多吉", "reported_person.rank": "gu",
+                                           "evidence.0.title": "发放台账", "evidence.0.pages": "12"})
+    assert resp.status_code == 302
+    with services.db.session() as s:
+        record = s.scalar(select(TaskSubmission.data).where(TaskSubmission.task_id == register.id,
+                                                            TaskSubmission.kind == "final"))
+    assert record["reported_person"] == {"name": "多吉", "rank": "gu"}
+    assert record["evidence"] == [{"title": "发放台账", "pages": 12}]
+
+    propose = _ready(services, "propose")[0]
+    so1 = client_for("so1")
+    steps = so1.get(f"/tasks/{propose.id}").get_data(as_text=True)
+    assert "姓名：多吉；职级：股级" in steps
+    assert so1.post(f"/tasks/{propose.id}", data={"action": "complete", "disposal": "tanhua_hanxun"}).status_code == 302
+    approve = _ready(services, "approve")[0]
+    boss = client_for("boss")
+    page = boss.get(f"/tasks/{approve.id}").get_data(as_text=True)
+    assert "电子签名" in page and 'name="signature' not in page  # nothing to type: the system signs
+    assert boss.post(f"/tasks/{approve.id}", data={"action": "complete", "approved": "true",
+                                                   "signature": "冒名者"}).status_code == 302
+    with services.db.session() as s:
+        record = s.scalar(select(TaskSubmission.data).where(TaskSubmission.task_id == approve.id,
+                                                            TaskSubmission.kind == "final"))
+    assert record["signature"]["signer"] == "马成志"

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from engine import forms
+from engine import clock, forms
 from engine import inbox as inbox_q
 from engine.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -158,7 +158,7 @@ def complete(body, task_id: int):
         version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
         schema = forms.load_schema(svc.definitions.loaded(version_id).forms, task.form_key)
         options = forms.resolve_options(s, schema)
-    data = body["data"]
+    data = forms.sign(schema, body["data"], signer=p.display_name or p.username, at=clock.now())
     problems = forms.unknown_fields(schema, data)
     for name, message in forms.validate(schema, data, options=options).items():
         problems.setdefault(name, message)

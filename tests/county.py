@@ -1,0 +1,62 @@
+"""The small test county the web and API tests share, fitted to the test library (tests/fixtures/lib).
+
+案管室 (two officers, one a leader), two 监督检查室 (第一室 with two officers and a leader, 第二室 with
+one), the commission's secretary (a reveal role: sees reporter identity), a 信访室 officer with no task
+in the library, a 派驻组 linked to 第一室, an administrator and a disabled user.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from sqlalchemy import update
+
+from engine.config import Config
+from engine.models import User
+from engine.organisation import import_organisation
+from engine.passwords import hash_password
+from engine.services import Services
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PASSWORD = "correct-horse-42"
+
+ORGANISATION = {
+    "units": [
+        {"code": "cdi", "name": "测试县纪委监委", "name_en": "Test County Commission", "kind": "commission"},
+        {"code": "ags", "name": "案件监督管理室", "name_en": "Case Management Office", "kind": "office", "parent": "cdi"},
+        {"code": "xfs", "name": "信访室", "kind": "office", "parent": "cdi"},
+        {"code": "jc1", "name": "第一监督检查室", "name_en": "1st Supervision Office", "kind": "office", "parent": "cdi"},
+        {"code": "jc2", "name": "第二监督检查室", "kind": "office", "parent": "cdi"},
+        {"code": "pz1", "name": "派驻第一纪检监察组", "kind": "resident_group", "parent": "cdi"},
+    ],
+    "links": [{"kind": "office_group", "from": "jc1", "to": "pz1"}],
+    "users": [
+        {"username": "admin", "name": "管理员", "admin": True, "roles": []},
+        {"username": "cm1", "name": "冯丽", "roles": [{"unit": "ags", "role": "case_management"}]},
+        {"username": "cm2", "name": "高远", "roles": [{"unit": "ags", "role": "case_management", "leader": True}]},
+        {"username": "so1", "name": "刘洋", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
+        {"username": "so1b", "name": "张敏", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
+        {"username": "so1lead", "name": "赵刚", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
+        {"username": "so2", "name": "王芳", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
+        {"username": "boss", "name": "马成志", "roles": [{"unit": "cdi", "role": "commission_secretary", "leader": True}]},
+        {"username": "xf1", "name": "周静", "roles": [{"unit": "xfs", "role": "petition_office"}]},
+        {"username": "gone", "name": "已停用", "active": False, "roles": [{"unit": "ags", "role": "case_management"}]},
+    ],
+}
+
+
+@functools.lru_cache(maxsize=1)
+def password_hash() -> str:
+    """argon2 is slow on purpose: hash the shared test password once per run, not per user and test."""
+    return hash_password(PASSWORD)
+
+
+def county_services(db, tmp_path, secret_key: str) -> Services:
+    """Services on the test database with the test library deployed (by the caller) and the county imported."""
+    config = Config(database_url=db.url, processes_dir=FIXTURES / "lib", instance_dir=tmp_path,
+                    secret_key=secret_key, attachments_dir=tmp_path / "attachments", embedded_worker=False)
+    services = Services(config, db=db)
+    with db.session() as s:
+        import_organisation(s, ORGANISATION)
+        s.execute(update(User).values(password_hash=password_hash()))
+    return services

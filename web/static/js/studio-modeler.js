@@ -1,0 +1,134 @@
+/* Studio modeler: edit a BPMN file with bpmn-js, validate and deploy it through the engine's compiler.
+ * Loaded after bpmn-modeler.production.min.js (global BpmnJS). Problems come back as
+ * {file, element, reason}; their elements are marked in red on the diagram and listed below it. */
+(function () {
+  'use strict';
+  var canvasEl = document.getElementById('canvas');
+  if (!canvasEl || typeof window.BpmnJS !== 'function') { return; }
+  var result = document.getElementById('studio-result');
+  var texts = result.dataset;
+  var token = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
+  var modeler = new window.BpmnJS({ container: canvasEl });
+  var marked = [];
+  var dirty = false;
+  var busy = false;
+  window.gtModeler = modeler; // for people debugging in the console, and for browser tests
+
+  function clearMarks() {
+    var canvas = modeler.get('canvas');
+    marked.forEach(function (id) { try { canvas.removeMarker(id, 'gt-problem'); } catch (e) { /* gone */ } });
+    marked = [];
+    modeler.get('overlays').remove({ type: 'gt-problem' });
+  }
+
+  function show(kind, heading, problems, link) {
+    result.textContent = '';
+    var box = document.createElement('div');
+    box.className = 'alert alert-' + kind;
+    box.setAttribute('role', kind === 'danger' ? 'alert' : 'status');
+    var p = document.createElement('p');
+    p.className = 'mb-1';
+    p.textContent = heading;
+    box.appendChild(p);
+    if (problems && problems.length) {
+      var ul = document.createElement('ul');
+      ul.className = 'mb-0 small';
+      ul.setAttribute('data-testid', 'problems');
+      problems.forEach(function (pr) {
+        var li = document.createElement('li');
+        li.textContent = (pr.file || '') + (pr.element ? ' · ' + texts.textElement + ' ' + pr.element : '') + '：' + pr.reason;
+        if (pr.element) { li.setAttribute('data-element-id', pr.element); }
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }
+    if (link) {
+      var a = document.createElement('a');
+      a.href = link;
+      a.className = 'alert-link';
+      a.textContent = texts.textView;
+      box.appendChild(a);
+    }
+    result.appendChild(box);
+  }
+
+  function mark(problems) {
+    var registry = modeler.get('elementRegistry');
+    var canvas = modeler.get('canvas');
+    var overlays = modeler.get('overlays');
+    function targets(id) {
+      if (registry.get(id)) { return [id]; }
+      // Not drawn (a lane without its own shape, say): mark the elements that belong to it.
+      return registry.filter(function (el) {
+        var lanes = el.businessObject && el.businessObject.lanes;
+        return !el.labelTarget && lanes && lanes.some(function (lane) { return lane.id === id; });
+      }).map(function (el) { return el.id; });
+    }
+    problems.forEach(function (pr) {
+      if (!pr.element) { return; }
+      targets(pr.element).forEach(function (id) {
+        if (marked.indexOf(id) >= 0) { return; }
+        canvas.addMarker(id, 'gt-problem');
+        marked.push(id);
+        var note = document.createElement('span');
+        note.className = 'gt-problem-note';
+        note.textContent = '!';
+        note.title = pr.reason;
+        overlays.add(id, 'gt-problem', { position: { top: -10, left: -10 }, html: note });
+      });
+    });
+  }
+
+  function send(url) {
+    if (busy) { return; }
+    busy = true;
+    clearMarks();
+    show('secondary', texts.textWorking);
+    modeler.saveXML({ format: true }).then(function (saved) {
+      var body = new URLSearchParams();
+      body.set('filename', canvasEl.dataset.filename);
+      body.set('xml', saved.xml);
+      body.set('comment', document.getElementById('deploy-comment').value);
+      body.set('base_sha', canvasEl.dataset.baseSha || '');
+      return fetch(url, {
+        method: 'POST', credentials: 'same-origin', body: body,
+        headers: { 'X-CSRFToken': token, 'Accept': 'application/json' }
+      });
+    }).then(function (response) {
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    }).then(function (res) {
+      var data = res.data;
+      if (data.ok && url === canvasEl.dataset.deployUrl) {
+        dirty = false;
+        show('success', (data.text || data.message) + ' (' + data.message + ')', null, data.url);
+      } else if (data.ok) {
+        show('success', data.message || texts.textOk);
+      } else {
+        var problems = data.problems || [];
+        show(res.status === 409 ? 'warning' : 'danger', data.message && !problems.length ? data.message : texts.textProblems, problems);
+        mark(problems);
+      }
+    }).catch(function () {
+      show('danger', texts.textError);
+    }).then(function () { busy = false; });
+  }
+
+  fetch(canvasEl.dataset.xmlUrl, { credentials: 'same-origin' }).then(function (r) {
+    if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.text();
+  }).then(function (xml) {
+    return modeler.importXML(xml);
+  }).then(function () {
+    try { modeler.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty */ }
+    modeler.on('commandStack.changed', function () { dirty = true; });
+    canvasEl.setAttribute('data-ready', '1');
+  }).catch(function (err) {
+    canvasEl.setAttribute('data-ready', 'error');
+    show('danger', String(err && err.message || err));
+  });
+
+  document.getElementById('btn-validate').addEventListener('click', function () { send(canvasEl.dataset.validateUrl); });
+  document.getElementById('btn-deploy').addEventListener('click', function () { send(canvasEl.dataset.deployUrl); });
+  window.addEventListener('beforeunload', function (event) {
+    if (dirty) { event.preventDefault(); event.returnValue = ''; }
+  });
+})();
