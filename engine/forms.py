@@ -449,6 +449,22 @@ def _message(error) -> str:
     return "填写不符合要求"
 
 
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """One compiled validator per form schema object (a deployed version's forms live as long as the
+    process); building one costs more than validating a submission."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft202012Validator(schema, format_checker=_CHECKER)
+    if len(_VALIDATORS) > 2048:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def validate(schema: dict, data: dict, *, options: Mapping[str, Iterable[object]] | None = None) -> dict[str, str]:
     """Check ``data`` against ``schema``; returns ``{field path: 中文说明}``, empty when valid.
 
@@ -456,7 +472,7 @@ def validate(schema: dict, data: dict, *, options: Mapping[str, Iterable[object]
     people, so a hand-crafted request cannot name a unit that does not hold the role.
     """
     errors: dict[str, str] = {}
-    validator = Draft202012Validator(schema, format_checker=_CHECKER)
+    validator = _validator(schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path))):
         if error.validator == "required":
             present = error.instance if isinstance(error.instance, dict) else {}

@@ -11,11 +11,11 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, clock
-from .models import ApiToken, User
+from .models import ApiToken, Membership, User
 from .principal import Principal, load_principal
 
 PREFIX = "gt_"
@@ -53,17 +53,41 @@ def _live(session: Session, raw: str) -> tuple[ApiToken, User] | None:
     return token, user
 
 
+_T, _U, _M = ApiToken.__table__, User.__table__, Membership.__table__
+_LOOKUP = (select(_T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at, _U.c.id.label("user_id"),
+                  _U.c.username, _U.c.display_name, _U.c.is_admin, _U.c.active)
+           .join(_U, _U.c.id == _T.c.user_id).where(_T.c.token_hash == bindparam("token_hash")))
+_MEMBERSHIPS = select(_M.c.unit_code, _M.c.role_code, _M.c.is_leader).where(_M.c.user_id == bindparam("user_id"))
+
+
 def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
-    """The principal a live token acts for, and the token's id; None for an unknown, expired or revoked one."""
-    found = _live(session, raw)
-    if found is None:
+    """The principal a live token acts for, and the token's id; None for an unknown, expired or revoked one.
+
+    Every API call passes here, so it is two prebuilt reads (token with its user, the user's memberships);
+    the user is read each time, so disabling someone stops their tokens at once.
+    """
+    if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    token, user = found
+    conn = session.connection()
+    token = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).first()
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+    if token is None or token.revoked_at is not None or not token.active:
+        return None
+    expires_at = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=dt.timezone.utc)
+    if expires_at <= now:
+        return None
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.timezone.utc)
+    if last is None or now - last >= TOUCH_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
                         .execution_options(synchronize_session=False))
-    return load_principal(session, user.username), token.id
+    rows = conn.execute(_MEMBERSHIPS, {"user_id": token.user_id}).all()
+    principal = Principal(username=token.username, display_name=token.display_name,
+                          memberships=frozenset((r.unit_code, r.role_code) for r in rows),
+                          leader_of=frozenset(r.unit_code for r in rows if r.is_leader),
+                          is_admin=token.is_admin, user_id=token.user_id)
+    return principal, token.id
 
 
 def revoke(session: Session, token_id: int, *, actor: str) -> bool:

@@ -203,8 +203,15 @@ class NextTaskSchema(ma.Schema):
     lane = fields.String(allow_none=True, required=True)
 
 
+class CompletedTaskSchema(TaskSummarySchema):
+    """The task as it stands after completion (its form is not sent again: ``GET /tasks/{id}`` has it)."""
+
+    completed_by = fields.String(allow_none=True, required=True)
+    actions = fields.Nested(TaskActionsSchema, required=True)
+
+
 class CompleteResultSchema(ma.Schema):
-    task = fields.Nested(TaskDetailSchema, required=True)
+    task = fields.Nested(CompletedTaskSchema, required=True)
     instance_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     next_tasks = fields.List(fields.Nested(NextTaskSchema), required=True)
 

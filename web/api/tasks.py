@@ -170,7 +170,22 @@ def complete(body, task_id: int):
     with svc.db.session() as s:
         created = s.execute(select(HumanTask.id, HumanTask.name, HumanTask.lane)
                             .where(HumanTask.id.in_(outcome.created_tasks)).order_by(HumanTask.id)).all()
-        detail = task_detail(s, _visible_task(s, task_id, p), p)
+        done = _visible_task(s, task_id, p)
+        title, summary, version_id = s.execute(
+            select(ProcessInstance.title, ProcessInstance.summary, ProcessInstance.version_id)
+            .where(ProcessInstance.id == done.instance_id)).one()
+        due = inbox_q.due_info(done.due_at, svc.definitions.loaded(version_id).policy.calendar,
+                               reminder_at=done.reminder_at, soon_workdays=_soon(), status=done.status)
+        detail = {
+            "id": done.id, "instance_id": done.instance_id, "name": done.name, "process_key": done.process_key,
+            "process_name": (summary or {}).get("process_name") or done.process_key,
+            "business_key": done.business_key, "title": title, "lane": done.lane, "role": done.role,
+            "units": sorted(c.unit_code for c in done.candidates), "assignee": done.assignee,
+            "status": done.status, "stage": done.stage, "mechanism": done.mechanism, "platform": done.platform,
+            "created_at": done.created_at, "due_at": done.due_at, "due_state": due.state, "workdays_left": due.workdays_left,
+            "completed_at": done.completed_at, "completed_by": done.completed_by, "claimable": False,
+            "actions": {"claim": False, "unclaim": False, "complete": False},
+        }
     return {"task": detail, "instance_status": outcome.status,
             "next_tasks": [{"id": r.id, "name": r.name, "lane": r.lane} for r in created]}
 
