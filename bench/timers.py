@@ -54,7 +54,7 @@ def _run_workers(db_url: str, workers: int, work: Path) -> tuple[float, int]:
 
 
 def run(report, work, quick: bool) -> dict:
-    count = 60 if quick else 3000
+    count = 40 if quick else 3000
     kinds = ["sqlite"] + (["postgresql"] if pg_available() else [])
     rows, results = [], {}
     for kind in kinds:

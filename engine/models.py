@@ -137,6 +137,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_instance_status_next_timer", "status", "next_timer_at"),
         Index("ix_instance_key_status", "process_key", "status"),
+        Index("ix_instance_started_by", "started_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,6 +172,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_task_status_role", "status", "role"),
         Index("ix_task_assignee_status", "assignee", "status"),
+        Index("ix_task_completed_by_status", "completed_by", "status"),
         Index("ix_task_instance_status", "instance_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_status_reminder", "status", "reminder_at"),
