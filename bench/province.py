@@ -31,7 +31,7 @@ from engine.principal import load_principal
 from .common import PG_ADMIN, PG_URL, deployed_services
 from .serve import add_units, add_users
 
-SEED_VERSION = "province-v2"
+SEED_VERSION = "province-v3"
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 
 FULL = dict(instances=100_000, users=5_000, counties_per_prefecture=6, prefectures=8, real=40)
@@ -176,7 +176,7 @@ class Copier:
 
 TASK_COLS = ("id", "instance_id", "task_uuid", "spec_id", "process_key", "business_key", "name", "lane", "role",
              "form_key", "stage", "mechanism", "platform", "assignee", "status", "created_at", "due_at", "due_key",
-             "completed_at", "completed_by")
+             "completed_at", "completed_by", "has_candidates")
 INSTANCE_COLS = ("id", "definition_id", "version_id", "process_key", "business_key", "title", "status", "stage",
                  "state", "lock_version", "started_by", "started_at", "updated_at", "completed_at", "owner_unit",
                  "summary", "attempts")
@@ -249,7 +249,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
                     assignee = rng.choice(members) if rng.random() < 0.35 else None
                     task.add(task_id, iid, uuid.UUID(int=rng.getrandbits(128)), spec_id, key, bkey, t["name"], t["lane"],
                              role, t["form_key"], t["stage"], t["mechanism"], t["platform"], assignee, "ready", created,
-                             due, t["due_in"], None, None)
+                             due, t["due_in"], None, None, True)
                     counts["ready"] += 1
                 else:
                     who = rng.choice(members)
@@ -257,7 +257,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
                     at = done
                     task.add(task_id, iid, uuid.UUID(int=rng.getrandbits(128)), spec_id, key, bkey, t["name"], t["lane"],
                              role, t["form_key"], t["stage"], t["mechanism"], t["platform"], who, "completed", created,
-                             due, t["due_in"], done, who)
+                             due, t["due_in"], done, who, True)
                     sub_id += 1
                     sub.add(sub_id, task_id, iid, "final", {"opinion": "同意，按程序办理。", "seq": n}, who, done)
                     audit_id += 1

@@ -113,9 +113,8 @@ def pool_row_clause(principal: Principal):
     clauses = []
     for role in sorted(principal.roles):
         units = sorted(principal.units_for(role))
-        has_candidates = exists().where(TaskCandidate.task_id == HumanTask.id)
         in_units = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(units))
-        clauses.append(and_(HumanTask.role == role, or_(in_units, ~has_candidates)))
+        clauses.append(and_(HumanTask.role == role, or_(in_units, HumanTask.has_candidates.is_(False))))
     return or_(*clauses) if clauses else false()
 
 
@@ -137,7 +136,7 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
                      .where(TaskCandidate.unit_code.in_(units), HumanTask.role == role, *pushdown))
     if not parts:
         return false()
-    no_candidates = ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    no_candidates = HumanTask.has_candidates.is_(False)
     extra = (unclaimed,) if unclaimed is not None else ()
     parts.append(select(HumanTask.id).where(HumanTask.role.in_(sorted(principal.roles)), no_candidates, *pushdown,
                                             *extra))

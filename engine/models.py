@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
+    false,
     ForeignKey,
     Index,
     Integer,
@@ -176,6 +177,7 @@ class HumanTask(Base):
         Index("ix_task_instance_status", "instance_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_status_reminder", "status", "reminder_at"),
+        Index("ix_task_status_role_unscoped", "status", "role", "has_candidates"),
         UniqueConstraint("instance_id", "task_uuid"),
     )
 
@@ -195,6 +197,9 @@ class HumanTask(Base):
     assignee: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
     separate_from: Mapped[list | None] = mapped_column(JSONType)
+    # False: the task names no candidate unit, so every holder of its role may take it. Kept on the row
+    # so the inbox finds such tasks through an index instead of proving a NOT EXISTS per open task.
+    has_candidates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_key: Mapped[str | None] = mapped_column(String(120))

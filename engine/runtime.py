@@ -818,7 +818,7 @@ class Runtime:
             lane=meta.get("lane") or spiff_task.task_spec.lane, role=meta.get("role"), form_key=meta.get("form_key"),
             stage=meta.get("stage"), mechanism=meta.get("mechanism"), platform=meta.get("platform"),
             assignee=assignee, status="ready", separate_from=separate or None, created_at=now,
-            due_at=due_at, due_key=meta.get("due_in"), reminder_at=reminder_at,
+            due_at=due_at, due_key=meta.get("due_in"), reminder_at=reminder_at, has_candidates=bool(units),
         )
         return values, list(dict.fromkeys(units))
 
