@@ -451,6 +451,7 @@ DEMO_VALUES = {
     "nominee_resident_unit": "qh_pz5", "has_conflict": False, "force_mode": "inspection",
     "ledger_items": ["ZG-17", "ZG-18"], "item_due_dates": {"ZG-17": "2024-09-30", "ZG-18": "2024-10-31"},
     "source_type": "inspection", "four_forms": "first",
+    "reported_person": {"name": "多吉", "unit": "县农牧水利和科技局草原站", "position": "站长", "rank": "gu"},
 }
 
 
