@@ -80,9 +80,10 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -w N 'web:create_app()'`` on 127.0.0.1 against one database; stopped on exit."""
 
-    def __init__(self, database_url: str, work: Path, workers: int = 2):
+    def __init__(self, database_url: str, work: Path, workers: int = 2, options: tuple[str, ...] = ()):
         self.database_url = database_url
         self.workers = workers
+        self.options = tuple(options)
         self.port = free_port()
         self.instance_dir = work / f"instance-{self.port}"
         self.log = work / f"gunicorn-{self.port}.log"
@@ -95,7 +96,7 @@ class Gunicorn:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
-                 "--log-level", "warning", "web:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=log,
+                 "--log-level", "warning", *self.options, "web:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=log,
                 start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
 from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
@@ -24,7 +26,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock, state
-from .authz import require_can_claim, require_can_complete, require_can_reassign
+from .authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from .data import check_process_data
 from .db import Database
 from .definitions.repository import DefinitionRepository, LoadedVersion
@@ -50,7 +52,10 @@ _S, _C = TaskSubmission.__table__, TaskCandidate.__table__
 _SUB = MessageSubscription.__table__
 _READ_FOR_COMPLETION = (
     select(_T.c.id, _T.c.instance_id, _T.c.task_uuid, _T.c.spec_id, _T.c.name, _T.c.role, _T.c.assignee,
-           _T.c.status, _T.c.separate_from, _T.c.completed_by,
+           _T.c.status, _T.c.separate_from, _T.c.completed_by, _T.c.lane, _T.c.form_key,
+           _T.c.process_key.label("t_process_key"), _T.c.business_key.label("t_business_key"),
+           _T.c.stage.label("t_stage"), _T.c.mechanism, _T.c.platform, _T.c.created_at, _T.c.due_at,
+           _T.c.reminder_at,
            select(_S.c.id).where(_S.c.task_id == _T.c.id, _S.c.kind == "draft").exists().label("has_draft"),
            _I.c.status.label("i_status"), _I.c.lock_version, _I.c.version_id, _I.c.process_key, _I.c.business_key,
            _I.c.title, _I.c.summary, _I.c.state, _I.c.stage, _I.c.next_timer_at, _I.c.completed_at, _I.c.updated_at)
@@ -78,6 +83,10 @@ ACTIVE = ("running",)
 MAX_TASK_DEPTH = 900
 
 
+# complete_task's form step: (session, task view, loaded version) -> (process data, record, sealed).
+Prepare = Callable[[Session, SimpleNamespace, LoadedVersion], tuple[dict, dict | None, str | None]]
+
+
 @dataclass
 class ReadyTask:
     uuid: str
@@ -96,6 +105,11 @@ class Outcome:
     created_tasks: list[int] = field(default_factory=list)
     messages_out: list[int] = field(default_factory=list)
     subscribed: bool = False  # the instance started waiting for a message (a pending one may match)
+    # Filled by complete_task, so a caller can answer without reading again: the completed task and
+    # its instance as they were committed, and (id, name, lane) of each task the step opened.
+    task: object | None = None
+    instance: object | None = None
+    next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
 
 
 def _element(exc: Exception) -> str | None:
@@ -224,20 +238,33 @@ class Runtime:
 
     # ================================================================== complete
     def complete_task(self, task_id: int, *, actor: Principal, data: dict | None = None,
-                      record: dict | None = None, sealed: str | None = None) -> Outcome:
+                      record: dict | None = None, sealed: str | None = None,
+                      prepare: Prepare | None = None) -> Outcome:
         """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
+
+        ``prepare(session, task, loaded)``, when given, turns the submitted form into ``(data, record,
+        sealed)`` once the permission checks have passed, inside the same transaction: the API checks a
+        form against the task's schema without a read of its own, and refusals still come in the order a
+        person meets them (not found, not yours, already done, then the form).
 
         Raises Conflict when the task was completed or the instance moved on meanwhile; nothing changes.
         This is the hot path: one joined read, the engine, then a handful of Core statements.
         """
-        data = check_process_data(dict(data or {}), what="task data")
+        if prepare is None:
+            data = check_process_data(dict(data or {}), what="task data")
         with self.db.session() as session:
             task, row = self._read_for_completion(session, task_id, actor)
+            if not can_see(actor, task):
+                raise Forbidden(f"task {task_id} is not for your role or unit", task=task_id,
+                                instance=task.instance_id)
             require_can_complete(actor, task)
             if row.status != "running":
                 raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
             expected = row.lock_version
             loaded = self.repo.loaded(row.version_id)
+            if prepare is not None:
+                data, record, sealed = prepare(session, task, loaded)
+                data = check_process_data(dict(data or {}), what="task data")
             workflow = self._load(row, loaded)
             spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
             if spiff_task is None or spiff_task.state != TaskState.READY:
@@ -264,25 +291,28 @@ class Runtime:
                          task=task.spec_id, task_name=task.name, data_digest=audit.digest(record or data))
             outcome = Outcome(instance_id=row.id, status=row.status)
             self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
+            task.status, task.completed_at, task.completed_by = "completed", now, actor.username
+            task.assignee = task.assignee or actor.username
+            outcome.task, outcome.instance = task, row
         self._after_commit(outcome)
         return outcome
 
     @staticmethod
     def _read_for_completion(session: Session, task_id: int, actor: Principal):
         """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
-        from types import SimpleNamespace
-
         conn = session.connection()
         found = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"task {task_id} not found", task=task_id)
-        units = None
-        if not actor.is_system and found.assignee != actor.username:
-            units = conn.execute(_CANDIDATES, {"task_id": task_id}).scalars().all()
+        units = sorted(conn.execute(_CANDIDATES, {"task_id": task_id}).scalars())
         task = SimpleNamespace(id=found.id, instance_id=found.instance_id, task_uuid=found.task_uuid,
                                spec_id=found.spec_id, name=found.name, role=found.role, assignee=found.assignee,
                                status=found.status, separate_from=found.separate_from, completed_by=found.completed_by,
-                               candidate_units=units if units is not None else [], has_draft=found.has_draft)
+                               candidate_units=units, has_draft=found.has_draft, lane=found.lane,
+                               form_key=found.form_key, process_key=found.t_process_key,
+                               business_key=found.t_business_key, stage=found.t_stage, mechanism=found.mechanism,
+                               platform=found.platform, created_at=found.created_at, due_at=found.due_at,
+                               reminder_at=found.reminder_at, completed_at=None)
         row = SimpleNamespace(id=found.instance_id, status=found.i_status, lock_version=found.lock_version,
                               version_id=found.version_id, process_key=found.process_key,
                               business_key=found.business_key, title=found.title, summary=found.summary,
@@ -760,6 +790,7 @@ class Runtime:
             if units:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
+            outcome.next_tasks.append((task_id, values["name"], values["lane"]))
             audit.record(session, "task_created", actor=actor.username, instance_id=row.id, task_id=task_id,
                          task=values["spec_id"], role=values["role"], units=units or None,
                          assignee=values["assignee"],

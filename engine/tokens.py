@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .models import ApiToken, Membership, User
-from .principal import Principal, load_principal
+from .principal import Principal
 
 PREFIX = "gt_"
 DEFAULT_TTL = dt.timedelta(hours=8)
@@ -40,52 +40,44 @@ def issue(session: Session, user: User, *, ttl: dt.timedelta = DEFAULT_TTL, name
     return raw, row
 
 
-def _live(session: Session, raw: str) -> tuple[ApiToken, User] | None:
-    if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
-        return None
-    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                            .where(ApiToken.token_hash == hash_token(raw))).first()
-    if found is None:
-        return None
-    token, user = found
-    if token.revoked_at is not None or token.expires_at <= clock.now() or not user.active:
-        return None
-    return token, user
-
-
 _T, _U, _M = ApiToken.__table__, User.__table__, Membership.__table__
+# The token, its user and the user's memberships in one read: one row per membership (one row with
+# NULL membership columns for a user who holds none).
 _LOOKUP = (select(_T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at, _U.c.id.label("user_id"),
-                  _U.c.username, _U.c.display_name, _U.c.is_admin, _U.c.active)
-           .join(_U, _U.c.id == _T.c.user_id).where(_T.c.token_hash == bindparam("token_hash")))
-_MEMBERSHIPS = select(_M.c.unit_code, _M.c.role_code, _M.c.is_leader).where(_M.c.user_id == bindparam("user_id"))
+                  _U.c.username, _U.c.display_name, _U.c.is_admin, _U.c.active,
+                  _M.c.unit_code, _M.c.role_code, _M.c.is_leader)
+           .join(_U, _U.c.id == _T.c.user_id).outerjoin(_M, _M.c.user_id == _U.c.id)
+           .where(_T.c.token_hash == bindparam("token_hash")))
+_TOUCH = _T.update().where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
     """The principal a live token acts for, and the token's id; None for an unknown, expired or revoked one.
 
-    Every API call passes here, so it is two prebuilt reads (token with its user, the user's memberships);
-    the user is read each time, so disabling someone stops their tokens at once.
+    Every API call passes here, so it is one prebuilt read (token, user and memberships joined); the user
+    is read each time, so disabling someone stops their tokens at once.
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
     conn = session.connection()
-    token = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).first()
+    rows = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).all()
     now = clock.now()
-    if token is None or token.revoked_at is not None or not token.active:
+    if not rows:
         return None
-    expires_at = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=dt.timezone.utc)
-    if expires_at <= now:
+    token = rows[0]
+    if token.revoked_at is not None or not token.active or _aware(token.expires_at) <= now:
         return None
-    last = token.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=dt.timezone.utc)
+    last = _aware(token.last_used_at)
     if last is None or now - last >= TOUCH_EVERY:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-                        .execution_options(synchronize_session=False))
-    rows = conn.execute(_MEMBERSHIPS, {"user_id": token.user_id}).all()
+        conn.execute(_TOUCH, {"token_id": token.id, "now": now})
+    held = [r for r in rows if r.unit_code is not None]
     principal = Principal(username=token.username, display_name=token.display_name,
-                          memberships=frozenset((r.unit_code, r.role_code) for r in rows),
-                          leader_of=frozenset(r.unit_code for r in rows if r.is_leader),
+                          memberships=frozenset((r.unit_code, r.role_code) for r in held),
+                          leader_of=frozenset(r.unit_code for r in held if r.is_leader),
                           is_admin=token.is_admin, user_id=token.user_id)
     return principal, token.id
 

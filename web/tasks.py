@@ -239,10 +239,8 @@ def submit(task_id: int):
         if isinstance(exc, Forbidden):
             raise
         return _rerender(task_id, schema, {}, labels.engine_message(exc), 422)
-    with db.session() as s:
-        created = s.execute(select(HumanTask.name, HumanTask.lane).where(HumanTask.id.in_(outcome.created_tasks))).all()
-    if created:
-        nxt = "；".join(f"{n}（{lane or ''}）" for n, lane in created)
+    if outcome.next_tasks:
+        nxt = "；".join(f"{n}（{lane or ''}）" for _id, n, lane in outcome.next_tasks)
         flash(_("已办结。下一步：%(next)s", next=nxt), "success")
     elif outcome.status == "completed":
         flash(_("已办结，流程已完成。"), "success")

@@ -82,6 +82,24 @@ def test_complete_splits_like_the_web(api_as, clue, services):
     assert api_as("cm1").get("/tasks?scope=completed").get_json()["items"][0]["id"] == task["id"]
 
 
+def test_completion_reply_matches_a_fresh_read(api_as, clue):
+    """The reply is built from what the completion committed, without reading again: it must say what a
+    later GET says, field by field, and name the tasks the step opened."""
+    clue.start()
+    result = clue.register()
+    done = result["task"]
+    cm1 = api_as("cm1")
+    fresh = cm1.get(f"/tasks/{done['id']}").get_json()
+    for name in ("id", "instance_id", "name", "process_key", "process_name", "business_key", "title", "lane",
+                 "role", "units", "assignee", "status", "stage", "mechanism", "platform", "created_at", "due_at",
+                 "due_state", "workdays_left", "completed_at", "completed_by"):
+        assert done[name] == fresh[name], name
+    assert result["instance_status"] == fresh["instance_status"]
+    opened = [t for t in api_as("so1").get("/tasks?scope=group").get_json()["items"]
+              if t["instance_id"] == done["instance_id"]]
+    assert [{"id": t["id"], "name": t["name"], "lane": t["lane"]} for t in opened] == result["next_tasks"]
+
+
 def test_one_unit_cannot_list_read_claim_or_complete_anothers_task(api_as, clue):
     clue.start()
     clue.register(unit="jc1")

@@ -149,43 +149,38 @@ def unclaim(task_id: int):
 @blp.response(200, CompleteResultSchema)
 @documents(blp, 400, 401, 403, 404, 409, 422)
 def complete(body, task_id: int):
-    """Submit the task's form. Refusals come in the order a person meets them: permission, then the form."""
+    """Submit the task's form. Refusals come in the order a person meets them: permission, then the form.
+
+    One transaction: the engine reads the task, checks who may act, then calls ``prepare`` to check the
+    form against the task's schema; the reply is built from what the completion committed.
+    """
     p = principal()
     svc = services()
-    with svc.db.session() as s:
-        task = _visible_task(s, task_id, p)
-        require_can_complete(p, task)
-        version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
-        schema = forms.load_schema(svc.definitions.loaded(version_id).forms, task.form_key)
-        options = forms.resolve_options(s, schema)
-    data = forms.sign(schema, body["data"], signer=p.display_name or p.username, at=clock.now())
-    problems = forms.unknown_fields(schema, data)
-    for name, message in forms.validate(schema, data, options=options).items():
-        problems.setdefault(name, message)
-    if problems:
-        raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
-    process_data, record, confidential = forms.split(schema, data)
-    outcome = svc.runtime.complete_task(task_id, actor=p, data=process_data, record=record,
-                                        sealed=sealer().seal(confidential))
-    with svc.db.session() as s:
-        created = s.execute(select(HumanTask.id, HumanTask.name, HumanTask.lane)
-                            .where(HumanTask.id.in_(outcome.created_tasks)).order_by(HumanTask.id)).all()
-        done = _visible_task(s, task_id, p)
-        title, summary, version_id = s.execute(
-            select(ProcessInstance.title, ProcessInstance.summary, ProcessInstance.version_id)
-            .where(ProcessInstance.id == done.instance_id)).one()
-        due = inbox_q.due_info(done.due_at, svc.definitions.loaded(version_id).policy.calendar,
-                               reminder_at=done.reminder_at, soon_workdays=_soon(), status=done.status)
-        detail = {
-            "id": done.id, "instance_id": done.instance_id, "name": done.name, "process_key": done.process_key,
-            "process_name": (summary or {}).get("process_name") or done.process_key,
-            "business_key": done.business_key, "title": title, "lane": done.lane, "role": done.role,
-            "units": sorted(c.unit_code for c in done.candidates), "assignee": done.assignee,
-            "status": done.status, "stage": done.stage, "mechanism": done.mechanism, "platform": done.platform,
-            "created_at": done.created_at, "due_at": done.due_at, "due_state": due.state, "workdays_left": due.workdays_left,
-            "completed_at": done.completed_at, "completed_by": done.completed_by, "claimable": False,
-            "actions": {"claim": False, "unclaim": False, "complete": False},
-        }
-    return {"task": detail, "instance_status": outcome.status,
-            "next_tasks": [{"id": r.id, "name": r.name, "lane": r.lane} for r in created]}
 
+    def prepare(s, task, loaded):
+        schema = forms.load_schema(loaded.forms, task.form_key)
+        data = forms.sign(schema, body["data"], signer=p.display_name or p.username, at=clock.now())
+        problems = forms.unknown_fields(schema, data)
+        for name, message in forms.validate(schema, data, options=forms.resolve_options(s, schema)).items():
+            problems.setdefault(name, message)
+        if problems:
+            raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
+        process_data, record, confidential = forms.split(schema, data)
+        return process_data, record, sealer().seal(confidential)
+
+    outcome = svc.runtime.complete_task(task_id, actor=p, prepare=prepare)
+    done, instance = outcome.task, outcome.instance
+    due = inbox_q.due_info(done.due_at, svc.definitions.loaded(instance.version_id).policy.calendar,
+                           reminder_at=done.reminder_at, soon_workdays=_soon(), status=done.status)
+    detail = {
+        "id": done.id, "instance_id": done.instance_id, "name": done.name, "process_key": done.process_key,
+        "process_name": (instance.summary or {}).get("process_name") or done.process_key,
+        "business_key": done.business_key, "title": instance.title, "lane": done.lane, "role": done.role,
+        "units": list(done.candidate_units), "assignee": done.assignee, "status": done.status,
+        "stage": done.stage, "mechanism": done.mechanism, "platform": done.platform,
+        "created_at": done.created_at, "due_at": done.due_at, "due_state": due.state,
+        "workdays_left": due.workdays_left, "completed_at": done.completed_at, "completed_by": done.completed_by,
+        "claimable": False, "actions": {"claim": False, "unclaim": False, "complete": False},
+    }
+    return {"task": detail, "instance_status": outcome.status,
+            "next_tasks": [{"id": i, "name": name, "lane": lane} for i, name, lane in outcome.next_tasks]}
