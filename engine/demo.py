@@ -194,15 +194,33 @@ class Autopilot:
     def start(self, process_key: str, data: dict | None = None, *, actor: str | Principal | None = None,
               business_key: str | None = None) -> int:
         principal = self.principal(actor) if actor else SYSTEM_PRINCIPAL
-        outcome = self.runtime.start(process_key, actor=principal, data=data or {}, business_key=business_key)
+        data = {**self.owner_data(process_key, principal), **(data or {})}
+        outcome = self.runtime.start(process_key, actor=principal, data=data, business_key=business_key)
         self.roots.add(outcome.instance_id)
         return outcome.instance_id
 
     def send(self, name: str, correlation_key: str | None, payload: dict | None = None) -> dict:
+        """Send a message as another system would; a message that starts a process gets the owning
+        commission's units from the engine (Runtime._message_owner) unless the payload names them."""
         result = self.runtime.send_message(name, correlation_key, payload or {})
         if result.get("instance_id"):
             self.roots.add(result["instance_id"])
         return result
+
+    def _loaded(self):
+        with self.db.session() as session:
+            latest = self.runtime.repo.latest_version_id(session)
+        return self.runtime.repo.loaded(latest) if latest is not None else None
+
+    def owner_data(self, process_key: str, principal: Principal | None = None) -> dict:
+        """The owning commission's units for a new instance (engine.entry.owner_data)."""
+        from .entry import owner_data
+
+        loaded = self._loaded()
+        if loaded is None or process_key not in loaded.catalogue:
+            return {}
+        with self.db.session() as session:
+            return owner_data(session, loaded, process_key, principal)
 
     # ------------------------------------------------------------------ people
     def principal(self, who: str | Principal) -> Principal:
@@ -492,7 +510,7 @@ def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
           _in_process("gt_l2_inspection", "inspection_office"))
     story("整改方案", lambda: pilot.send("gt_msg_rectification_needed", "ZG-2024-009",
                                       {"source_type": "inspection", "host_unit": "qh_nmj_dz",
-                                       "rectification_no": "ZG-2024-009"}),
+                                       "supervision_unit": "qh_jc2", "rectification_no": "ZG-2024-009"}),
           _in_process("gt_p6_plan", "supervised_party_org"))
     def monthly_meeting():  # as the scheduler does on the 5th: start, then the start timer fires
         pilot.start("gt_p2_info", {"scheduled_at": (clock.now() - dt.timedelta(minutes=1)).isoformat(),

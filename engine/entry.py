@@ -7,6 +7,13 @@ that start on a message or a timer are not started by hand: their sender or the 
 Processes that only other processes call remain startable under the same rule; the first task's role
 is still the one that would receive the work. The web pages and the JSON API both ask ``may_start``.
 
+Owner. Every task names the unit whose members may do it (``unitVar``); the standing units of the
+commission that owns the matter (its 信访室, 案管室, 书记 …, see ``owner_var`` in roles.yaml) travel in
+the data from the start. ``owner_data`` gives them for a new instance: the starter's commission (the
+commission of the unit where they hold the first task's role), or, with no person starting (timers, the
+demo's messages), the one commission whose units hold that role. Whoever starts an instance merges it
+into the start data; message payloads between processes pass the variables on.
+
 Messages. A message starts or continues an instance on behalf of another system (an intake system
 hands a clue over, an audit bureau reports a finding), so only administrators and a configured set of
 roles may send them. The set is a setting: per message name, with ``"*"`` for every other message;
@@ -94,6 +101,35 @@ def require_can_start(principal: Principal, definition: ProcessDefinition, loade
     if not may_start(principal, definition, loaded):
         raise Forbidden(f"only holders of {sorted(first_task_roles(loaded, definition.process_key))} "
                         f"may start '{definition.process_key}'", process=definition.process_key)
+
+
+def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None) -> dict:
+    """The owner variables (``commission_unit``, ``petition_unit`` …) for a new instance of ``process_key``.
+
+    The owning commission is the starter's: the commission of the units where ``principal`` holds a role
+    of the process's first tasks (any of their units when they hold none). With no principal, the system,
+    or a person of no commission (an administrator), it is the commission whose units hold that role,
+    when exactly one does.
+    Returns ``{}`` when no single commission is found; the caller's data must then name the units.
+    """
+    from sqlalchemy import select
+
+    from .models import Membership, User
+    from .organisation import commission_of, owner_units
+
+    roles = first_task_roles(loaded, process_key)
+    commissions: set[str] = set()
+    if principal is not None and not principal.is_system:
+        units = {u for r in roles for u in principal.units_for(r)} or principal.units
+        commissions = {commission_of(session, u) for u in units} - {None}
+    if not commissions:  # the system, or a person of no commission (an administrator, an outside system)
+        query = select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.active.is_(True))
+        if roles:
+            query = query.where(Membership.role_code.in_(roles))
+        commissions = {commission_of(session, u) for u in set(session.scalars(query))} - {None}
+    if len(commissions) != 1:
+        return {}
+    return owner_units(session, commissions.pop(), loaded.roles.roles)
 
 
 # --------------------------------------------------------------------------- messages

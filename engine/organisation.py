@@ -15,7 +15,8 @@ from .errors import ValidationError
 from .models import Membership, Unit, UnitLink, User
 from .passwords import hash_password
 
-LINK_KINDS = {"office_group", "office_township", "group_covers", "group_host", "zone_member", "zone_lead_unit"}
+LINK_KINDS = {"office_group", "office_township", "group_covers", "group_host", "zone_member", "zone_lead_unit",
+              "commission_committee"}  # 纪委监委 → its same-level Party committee (县委)
 
 
 def load_file(path: str | Path) -> dict:
@@ -108,3 +109,77 @@ def import_organisation(session: Session, data: dict, *, known_roles: set[str] |
 def linked_units(session: Session, unit_code: str, kind: str) -> list[str]:
     """Units linked from ``unit_code`` by ``kind`` (e.g. the 派驻组 a 监督检查室 links)."""
     return list(session.scalars(select(UnitLink.to_code).where(UnitLink.from_code == unit_code, UnitLink.kind == kind)))
+
+
+# --------------------------------------------------------------------------- the commission that owns a matter
+def owner_vars(role_entries: dict) -> dict[str, list[str]]:
+    """Process variable -> the role codes whose unit it names, from the role catalogue's ``owner_var``.
+
+    ``role_entries`` is the catalogue as deployed (``RoleCatalogue.roles``: code -> entry). Several roles
+    may share one variable (书记, 分管领导 and 常委会 all sit in the commission itself: ``commission_unit``).
+    """
+    result: dict[str, list[str]] = {}
+    for code, entry in sorted((role_entries or {}).items()):
+        var = (entry or {}).get("owner_var") if isinstance(entry, dict) else None
+        if var:
+            result.setdefault(str(var), []).append(code)
+    return result
+
+
+def commission_of(session: Session, unit_code: str | None) -> str | None:
+    """The 纪委监委 a unit belongs to: itself or its nearest ``commission`` ancestor; for a unit of the
+    same-level Party committee (县委, 巡察办, 组织部 …), the commission linked to that committee."""
+    seen = set()
+    code = unit_code
+    root = None
+    while code and code not in seen:
+        seen.add(code)
+        row = session.get(Unit, code)
+        if row is None:
+            return None
+        if row.kind == "commission":
+            return row.code
+        root = row.code
+        code = row.parent_code
+    if root is None:
+        return None
+    return session.scalar(select(UnitLink.from_code).where(UnitLink.kind == "commission_committee",
+                                                            UnitLink.to_code == root).order_by(UnitLink.from_code))
+
+
+def _subtree(session: Session, roots: list[str]) -> set[str]:
+    children: dict[str, list[str]] = {}
+    for code, parent in session.execute(select(Unit.code, Unit.parent_code).where(Unit.active.is_(True))):
+        children.setdefault(parent, []).append(code)
+    found, pending = set(), list(roots)
+    while pending:
+        code = pending.pop()
+        if code in found:
+            continue
+        found.add(code)
+        pending.extend(children.get(code, []))
+    return found
+
+
+def owner_units(session: Session, commission: str, role_entries: dict) -> dict[str, str | list[str]]:
+    """The owner variables of a matter owned by ``commission``: variable -> unit code (or codes).
+
+    Each variable names the units, inside the commission and its same-level Party committee (linked by
+    ``commission_committee``), where an active person holds one of the variable's roles: ``petition_unit``
+    is the commission's 信访室, ``commission_unit`` the commission itself, ``committee_unit`` the 县委.
+    A variable no unit fills is left out (a task that needs it then fails loudly instead of opening to all).
+    """
+    committees = list(session.scalars(select(UnitLink.to_code).where(UnitLink.kind == "commission_committee",
+                                                                     UnitLink.from_code == commission)))
+    scope = _subtree(session, [commission, *committees])
+    held: dict[str, set[str]] = {}
+    rows = session.execute(select(Membership.role_code, Membership.unit_code).join(User, User.id == Membership.user_id)
+                           .where(Membership.unit_code.in_(scope), User.active.is_(True)))
+    for role, unit in rows:
+        held.setdefault(role, set()).add(unit)
+    result: dict[str, str | list[str]] = {}
+    for var, roles in owner_vars(role_entries).items():
+        units = sorted(set().union(*(held.get(r, set()) for r in roles)))
+        if units:
+            result[var] = units[0] if len(units) == 1 else units
+    return result

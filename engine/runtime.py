@@ -591,7 +591,8 @@ class Runtime:
                     return {"status": "pending", "message_id": message_id}
                 event = BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload)
                 business_key = message.payload.get("business_key") or message.correlation_key
-                outcome = self._start(session, starter, actor, business_key, dict(message.payload),
+                data = {**self._message_owner(session, starter, message), **message.payload}
+                outcome = self._start(session, starter, actor, business_key, data,
                                       message.source_instance_id, None, start_event=event)
                 result = {"status": "started", "instance_id": outcome.instance_id, "message_id": message_id}
             session.execute(update(PendingMessage).where(PendingMessage.id == message_id)
@@ -616,6 +617,21 @@ class Runtime:
                          correlation_key=message.correlation_key, message_id=message_id, error=str(error),
                          attempts=message.attempts)
             return message.status
+
+    def _message_owner(self, session, starter: ProcessDefinition, message: PendingMessage) -> dict:
+        """Owner variables for an instance a message starts. A process that sends the message passes its
+        own on in the payload (which wins); a person or system sending through the API owns it through
+        their commission; with neither, the one commission whose units hold the first task's role."""
+        from .entry import owner_data
+        from .principal import load_principal
+
+        sender = None
+        if message.source_instance_id is None and message.sent_by not in (None, SYSTEM_PRINCIPAL.username):
+            try:
+                sender = load_principal(session, message.sent_by)
+            except EngineError:  # the sender has since been removed or disabled: fall back to the role
+                sender = None
+        return owner_data(session, self.repo.loaded(starter.version_id), starter.process_key, sender)
 
     def _message_starter(self, session, name: str) -> ProcessDefinition | None:
         candidates = session.scalars(

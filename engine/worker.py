@@ -20,7 +20,7 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, clock
+from . import audit, clock, entry
 from .errors import Conflict, EngineError
 from .models import (
     DefinitionVersion,
@@ -146,7 +146,7 @@ class Worker:
             occ = latest_due(schedule, now, loaded.policy.calendar)
             if occ is None or occ.due_at < self._first_deployed(process_key):
                 continue
-            if self._start_once(process_key, schedule_key, occ):
+            if self._start_once(process_key, schedule_key, occ, loaded):
                 started += 1
         return started
 
@@ -156,7 +156,7 @@ class Worker:
                                   .join(ProcessDefinition, ProcessDefinition.version_id == DefinitionVersion.id)
                                   .where(ProcessDefinition.process_key == process_key))
 
-    def _start_once(self, process_key: str, schedule_key: str, occ) -> bool:
+    def _start_once(self, process_key: str, schedule_key: str, occ, loaded=None) -> bool:
         with self.db.session() as session:
             exists = session.scalar(select(ScheduleRun.id).where(ScheduleRun.process_key == process_key,
                                                                  ScheduleRun.period == occ.period))
@@ -168,8 +168,11 @@ class Worker:
                                   due_at=occ.due_at, fired_at=clock.now(), fired_by=self.id)
                 session.add(run)
                 session.flush()  # the unique (process, period) key decides between racing workers here
+                # the commission whose offices do the first task owns the scheduled instance (its units)
+                owner = entry.owner_data(session, loaded, process_key) if loaded is not None else {}
                 outcome = self.runtime.start(process_key, business_key=f"{process_key}:{occ.period}",
-                                             data={"scheduled_at": occ.due_at.isoformat(), "period": occ.period},
+                                             data={**owner, "scheduled_at": occ.due_at.isoformat(),
+                                                   "period": occ.period},
                                              _session=session)
                 run.instance_id = outcome.instance_id
         except IntegrityError:
@@ -199,12 +202,13 @@ class Worker:
                 if not self._mark(session, task, "escalated_at", now):
                     continue
                 sent += 1
-                escalate_to = self._escalation_role(session, task)
+                escalate_to, escalate_unit = self._escalation_role(session, task)
                 self._notify_task(session, task, "overdue",
                                   f"任务“{task.name}”（{task.business_key or task.instance_id}）已于 "
                                   f"{_local(task.due_at)} 逾期。")
                 if escalate_to:
-                    session.add(Notification(kind="escalation", role_code=escalate_to, task_id=task.id,
+                    session.add(Notification(kind="escalation", role_code=escalate_to, unit_code=escalate_unit,
+                                             task_id=task.id,
                                              instance_id=task.instance_id, created_at=now,
                                              message=f"督办：{task.lane or ''}的任务“{task.name}”"
                                                      f"（{task.business_key or task.instance_id}）已逾期，请督促办理。"))
@@ -219,16 +223,30 @@ class Worker:
                               .values({column: now}).execution_options(synchronize_session=False))
         return res.rowcount == 1
 
-    def _escalation_role(self, session, task: HumanTask) -> str | None:
+    def _escalation_role(self, session, task: HumanTask) -> tuple[str | None, str | None]:
+        """The role an overdue task escalates to, and the unit where that role sits in the commission that
+        owns the task (its candidate unit's commission), so only that commission's 分管领导 or 书记 hear of it;
+        no unit when the role has no ``owner_var`` or the commission cannot be told."""
         if not task.due_key:
-            return None
+            return None, None
         from .models import ProcessInstance
+        from .organisation import commission_of, owner_units, owner_vars
 
         version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+        loaded = self.services.definitions.loaded(version_id)
         try:
-            return self.services.definitions.loaded(version_id).policy.rule(task.due_key).escalate_to
+            role = loaded.policy.rule(task.due_key).escalate_to
         except KeyError:
-            return None
+            return None, None
+        if not role:
+            return None, None
+        var = next((v for v, roles in owner_vars(loaded.roles.roles).items() if role in roles), None)
+        candidates = session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)).all()
+        commissions = {commission_of(session, u) for u in candidates} - {None}
+        if var is None or len(commissions) != 1:
+            return role, None
+        unit = owner_units(session, commissions.pop(), loaded.roles.roles).get(var)
+        return role, unit if isinstance(unit, str) else None
 
     @staticmethod
     def _notify_task(session, task: HumanTask, kind: str, message: str) -> None:

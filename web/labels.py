@@ -56,6 +56,7 @@ LINK_KINDS = {
     "group_host": _l("派驻组驻在单位"),
     "zone_member": _l("片区成员乡镇"),
     "zone_lead_unit": _l("片区牵头单位"),
+    "commission_committee": _l("纪委监委的同级党委"),
 }
 UNIT_KINDS = {
     "commission": _l("纪委监委"), "office": _l("内设室"), "resident_group": _l("派驻纪检监察组"),

@@ -176,13 +176,15 @@ PATHS: dict[str, dict] = {
                     problem_disposition="archive")),
     # ------------------------------------------------------------------ M3: P6 plan, P7 supervise/items, P8 eco
     "m3_inspection_rectification": dict(
-        start=("msg", "gt_msg_rectification_needed", {"source_type": "inspection", "host_unit": "qh_nmj_dz"}),
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "inspection", "host_unit": "qh_nmj_dz",
+                                                         "supervision_unit": "qh_jc2"}),
         at=(2024, 7, 15),
         values=dict(source_type="inspection", plan_adequate=Seq(False, True), verify_passed=True, score=86,
                     eval_grade="jiaohao"),
         expect=["t_pub", "t_eval"]),
     "m3_eco_poor_overdue_accountability": dict(
-        start=("msg", "gt_msg_rectification_needed", {"source_type": "eco", "host_unit": "qh_yy_dw"}), at=(2024, 7, 15),
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "eco", "host_unit": "qh_yy_dw",
+                                                         "supervision_unit": "qh_jc1"}), at=(2024, 7, 15),
         values=dict(source_type="eco", host_unit="qh_yy_dw", supervision_unit="qh_jc1", resident_unit="qh_pz4",
                     plan_adequate=False, ledger_items=["ZG-17"], verify_passed=False, eval_grade="cha", score=58,
                     accountability_needed=True),
@@ -213,7 +215,8 @@ PATHS: dict[str, dict] = {
         values=dict(force_mode="four_plus_x", x_conflict=False, needs_corroboration=False,
                     problem_disposition="archive")),
     "m3_item_overdue_no_accountability": dict(
-        start=("msg", "gt_msg_rectification_needed", {"source_type": "audit", "host_unit": "qh_nmj_dz"}),
+        start=("msg", "gt_msg_rectification_needed", {"source_type": "audit", "host_unit": "qh_nmj_dz",
+                                                         "supervision_unit": "qh_jc2"}),
         at=(2024, 7, 15),
         values=dict(source_type="audit", plan_adequate=True, ledger_items=["ZG-17"], verify_passed=True,
                     accountability_needed=False, eval_grade="hao", score=92),

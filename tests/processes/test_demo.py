@@ -27,10 +27,10 @@ def test_demo_instances_fill_the_main_inboxes(db):
         inbox = {(t.role, c.unit_code) for t in ready for c in (t.candidates or [None]) if c} | \
                 {(t.role, None) for t in ready if not t.candidates}
         statuses = set(s.scalars(select(ProcessInstance.status)))
-    roles = {r for r, _ in inbox}
-    assert ("petition_office", None) in inbox  # 信访室: initial screening
+    assert not [r for r, u in inbox if u is None], "every task names its unit"
+    assert ("petition_office", "qh_xfs") in inbox  # 信访室: initial screening
     assert ("supervision_office", "qh_jc2") in inbox  # 王芳's office: the handed-over clue
-    assert "inspection_office" in roles  # 巡察办: the inspection round
+    assert ("inspection_office", "qh_xcb") in inbox  # 巡察办: the inspection round
     assert ("supervised_party_org", "qh_nmj_dz") in inbox  # 农牧局党组: its rectification plan
-    assert "conduct_supervision_office" in roles  # 党风政风监督室: the monthly meeting
+    assert ("conduct_supervision_office", "qh_dfzf") in inbox  # 党风政风监督室: the monthly meeting
     assert statuses <= {"running", "completed"}

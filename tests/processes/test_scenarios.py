@@ -67,11 +67,11 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     w.complete("t_notice", actor="lihong")
     # 2. Routing to 第一监督检查室; the 书记 approves (副科级, 县管)
     route = w.task("t_route")
-    assert route.role == "case_management_office"
+    assert (route.role, units(route)) == ("case_management_office", {"qh_ags"})
     w.complete("t_route", actor="fengli")
     w.complete("t_route_appr", actor="hanwei")
     sec = w.task("t_route_sec")
-    assert sec.role == "commission_secretary"
+    assert (sec.role, units(sec)) == ("commission_secretary", {"qh_cdi"})
     w.complete("t_route_sec", actor="machengzhi")
     accept = w.task("t_accept")
     assert units(accept) == {"qh_jc1"}
@@ -129,12 +129,12 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     w.complete("t_req")
     w.complete("t_sec", actor="machengzhi")
     county = w.task("t_county")
-    assert county.role == "county_party_committee"
+    assert (county.role, units(county)) == ("county_party_committee", {"qh_county_committee"})
     w.at(2024, 6, 7)
     w.complete("t_county", actor="sunjianguo")
     w.at(2024, 6, 11)
     announce = w.task("t_announce")
-    assert announce.role == "investigation_office"
+    assert (announce.role, units(announce)) == ("investigation_office", {"qh_scdc"})
     w.complete("t_announce", actor="yangfan")
     # 6. 审查调查 without 留置; transfer 08-20; 审理 accepts 08-21
     w.at(2024, 8, 20)
@@ -143,6 +143,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     w.complete("t_transfer", investigator_users=["yangfan", "wujun"])
     hearing_accept = w.task("t_accept", "gt_p5_hearing")
     assert hearing_accept.role == "hearing_office" and set(hearing_accept.separate_from) == {"yangfan", "wujun"}
+    assert units(hearing_accept) == {"qh_sl"}
     with pytest.raises(Forbidden):  # 审理 staff ≠ investigators (yangfan also holds no 审理 role)
         w.pilot.complete(hearing_accept, actor="yangfan")
     w.at(2024, 8, 21)
@@ -165,6 +166,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     w.run(until="t_fb")
     feedback = w.task("t_fb")
     assert feedback.role == "petition_office" and feedback.due_key == "realname_result_feedback"
+    assert units(feedback) == {"qh_xfs"}  # the 信访室 that registered the report, not any 信访室
     w.complete("t_fb")
     clue = w.instances("gt_p5_intake_report")[0]
     assert clue.status == "completed" and clue.business_key == "XS-2024-0088"
@@ -206,8 +208,9 @@ def test_overdue_acceptance_notice_is_escalated(db, scenario_clock):
     with db.session() as s:
         notes = {(n.kind, n.unit_code, n.role_code) for n in
                  s.scalars(select(Notification).where(Notification.task_id == notice.id))}
-    assert notes == {("reminder", None, "petition_office"), ("overdue", None, "petition_office"),
-                     ("escalation", None, "leader_in_charge")}
+    # to the task's own 信访室, escalated to the 分管领导 of the commission that owns it (not the whole database)
+    assert notes == {("reminder", "qh_xfs", "petition_office"), ("overdue", "qh_xfs", "petition_office"),
+                     ("escalation", "qh_cdi", "leader_in_charge")}
     worker.remind_and_escalate()  # once only
     with db.session() as s:
         assert len(s.scalars(select(Notification).where(Notification.task_id == notice.id)).all()) == 3
@@ -295,7 +298,7 @@ def test_scenario_c_zone_cross_handling_hold_then_closed(db, scenario_clock):
     w.at(2024, 5, 20)
     w.send("gt_msg_clue_handover", "WT-2024-031", {"source_category": "jiancha_faxian", "problem_no": "WT-2024-031"})
     lead = w.until("t_lead")
-    assert lead.role == "zone_lead"
+    assert (lead.role, units(lead)) == ("zone_lead", {"qh_zone3"})
     assert w.pilot.eligible(lead) == ["caiyun"]
     w.complete("t_lead", actor="caiyun")
     cross = w.task("t_cross")

@@ -65,6 +65,7 @@ def check_walk(w: Walk, name: str) -> None:
         tasks = session.scalars(select(HumanTask)).all()
         for t in tasks:
             assert t.role, f"{t.spec_id} has no role"
+            assert t.has_candidates, f"{t.process_key}/{t.spec_id} has no candidate unit: open to every {t.role}"
             if t.due_key:
                 assert t.due_at is not None, f"{t.spec_id}: due key {t.due_key} but no due date"
         open_tasks = [(t.process_key, t.spec_id) for t in tasks if t.status == "ready" and t.instance_id in scope]

@@ -670,11 +670,11 @@ add(form('p4_assist', '协查反馈', '协查请求的办理结果（P4 发现�
 }, ['result', 'signature']))
 
 add(form('l4_zone_request', '片区协作提请', '提请协作区牵头领导包案。', {
-    'zone': s('协作区', '例如：第三协作区。'),
+    'zone_unit': P(unit('协作区', '线索所在乡镇所属的乡镇片区协作区；该协作区的牵头领导包案。', 'zone_lead')),
     'reason': txt('提请理由', '熟人社会干扰、力量不足、案情复杂等。'),
     'home_township': unit('线索所在乡镇', '', 'township_commission'),
     'signature': SIGN,
-}, ['zone', 'reason', 'home_township', 'signature']))
+}, ['zone_unit', 'reason', 'home_township', 'signature']))
 
 add(form('l4_zone_decision', '包案和协作方式', '牵头领导包案，确定交叉办理或片区协办。', {
     'zone_mode': P(enum('协作方式', '', [('cross', '交叉办理'), ('joint', '片区协办')])),

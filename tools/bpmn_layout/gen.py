@@ -11,11 +11,15 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
     nodes: list of {id, type, lane, col, row?, name, ...}
     flows: list of [source, target] or [source, target, 名称, condition] (condition "default" marks the default flow)
 
-Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload),
-    user(form, instr, due?, dueFrom?, unitVar?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
-         pre?, post?), script(script), call(called, mi?), send(message, payload, mi?),
-    throw_msg(message, payload), catch_msg(message, var?, correlationVar?), catch_timer(expr),
+Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
+    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
+         pre?, post?), script(script), call(called, mi?), send(message, payload, mi?, owner?),
+    throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
     xor, and, or, boundary_timer(attach, expr, interrupting?).
+Every user task names its unitVar (the data variable holding the unit whose members do it).
+owner: true on a message that starts another process appends the owning commission's unit variables
+(every `owner_var` of processes/roles.yaml) to its payload, so the new instance's tasks reach the same
+commission's 信访室, 案管室, 书记 … (see processes/README.md, "谁办理：unitVar").
 Layout: columns left to right (col), rows inside a lane (row, default 0). Pure Python + lxml.
 """
 import sys
@@ -56,6 +60,22 @@ TAG = {
 
 class SpecError(Exception):
     pass
+
+
+def owner_vars():
+    """The owning commission's unit variables: every `owner_var` of processes/roles.yaml, sorted."""
+    roles = yaml.safe_load((ROOT / 'processes' / 'roles.yaml').read_text(encoding='utf-8'))['roles']
+    return sorted({r['owner_var'] for r in roles if r.get('owner_var')})
+
+
+def with_owner(payload):
+    """A payload dict expression with the owner variables appended (`'petition_unit': petition_unit`, ...)."""
+    body = payload.strip()
+    if not (body.startswith('{') and body.endswith('}')):
+        raise SpecError(f'owner: true needs a dict payload, got {payload!r}')
+    extra = ', '.join(f"'{v}': {v}" for v in owner_vars())
+    inner = body[1:-1].strip()
+    return '{' + (inner + ', ' if inner else '') + extra + '}'
 
 
 def a(s):
@@ -144,7 +164,12 @@ def props_xml(props, indent):
 def build(spec):
     pid = spec['id']
     lane_y, width, height, bounds = layout(spec)
-    nodes = spec['nodes']
+    nodes = [dict(n) for n in spec['nodes']]
+    for n in nodes:
+        if n['type'] == 'user' and not n.get('unitVar'):
+            raise SpecError(f'{pid}: user task {n["id"]} names no unitVar (the unit whose members do it)')
+        if n.get('owner'):
+            n['payload'] = with_owner(n.get('payload') or '{}')
     byid = {n['id']: n for n in nodes}
     flows = []
     for i, f in enumerate(spec['flows']):

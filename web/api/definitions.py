@@ -46,11 +46,17 @@ def list_definitions():
 @blp.response(201, InstanceDetailSchema)
 @documents(blp, 400, 401, 403, 404, 422)
 def start_instance(body, key: str):
-    """Start the latest version of a process; the caller becomes its starter."""
+    """Start the latest version of a process; the caller becomes its starter and the caller's commission
+    its owner (``commission_unit``, ``case_management_unit`` … are filled in from the organisation)."""
     p = principal()
     svc = services()
     with svc.db.session() as s:
         definition = svc.definitions.latest_definition(s, key)
-    entry.require_can_start(p, definition, svc.definitions.loaded(definition.version_id))
-    outcome = svc.runtime.start(key, actor=p, business_key=body.get("business_key") or None, data=body["data"])
+        loaded = svc.definitions.loaded(definition.version_id)
+        entry.require_can_start(p, definition, loaded)
+        # The caller's commission owns the matter: its standing units receive the tasks, whatever the
+        # data says, so no caller can route work into another commission's offices.
+        owner = entry.owner_data(s, loaded, key, p)
+    outcome = svc.runtime.start(key, actor=p, business_key=body.get("business_key") or None,
+                                data={**body["data"], **owner})
     return instance_detail(outcome.instance_id, p)

@@ -252,12 +252,15 @@ def start(key: str):
     key = key[:120]
     with svc.db.session() as s:
         definition = svc.definitions.latest_definition(s, key)
-    entry.require_can_start(p, definition, svc.definitions.loaded(definition.version_id))
+    loaded = svc.definitions.loaded(definition.version_id)
+    entry.require_can_start(p, definition, loaded)
     business_key = (request.form.get("business_key") or "").strip()
     if "\x00" in business_key or len(business_key) > 120:
         flash(_("业务编号不能超过 120 个字符，且不能包含控制字符。"), "danger")
         return redirect(url_for("cockpit.start_list"))
-    outcome = svc.runtime.start(key, actor=p, business_key=business_key or None)
+    with svc.db.session() as s:  # the starter's commission owns the matter: its units get the tasks
+        owner = entry.owner_data(s, loaded, key, p)
+    outcome = svc.runtime.start(key, actor=p, business_key=business_key or None, data=owner)
     with svc.db.session() as s:
         created = s.scalars(select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1]))
                             .order_by(HumanTask.id)).all()

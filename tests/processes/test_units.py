@@ -1,0 +1,118 @@
+"""Every user task names the unit whose members may do it (need-to-know, 知悉范围).
+
+A task with no candidate unit is open to every holder of its lane's role in the whole database: in a
+province-wide database a county 案管室 officer would see the whole province's case management. So every
+user task of the library names a ``unitVar``, and a task in the lane of one of the owning commission's
+standing roles (书记, 分管领导, 常委会, 信访室, 案管室, 审理室 …, ``owner_var`` in roles.yaml) names
+that role's owner variable, which every instance carries from its start.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+from lxml import etree
+
+from engine import clock
+from engine.entry import owner_data
+from engine.organisation import owner_vars
+
+from .driver import BPMN_FILES, PROCESSES, Walk, units
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+
+
+def _roles() -> dict:
+    return {r["code"]: r for r in yaml.safe_load((PROCESSES / "roles.yaml").read_text(encoding="utf-8"))["roles"]}
+
+
+def _user_tasks():
+    """(file, process id, task id, lane name, unitVar or None) of every user task of the library."""
+    for path in BPMN_FILES:
+        root = etree.parse(str(path)).getroot()
+        for process in root.iterfind("bpmn:process", NS):
+            lane_of = {ref.text.strip(): lane.get("name")
+                       for lane in process.iterfind(".//bpmn:lane", NS)
+                       for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
+            for tag in ("userTask", "manualTask"):
+                for task in process.iterfind(f".//bpmn:{tag}", NS):
+                    props = {p.get("name"): p.get("value") for p in task.iterfind(
+                        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+                    yield path.name, process.get("id"), task.get("id"), lane_of.get(task.get("id")), props.get("unitVar")
+
+
+def test_every_user_task_names_a_unit_var():
+    tasks = list(_user_tasks())
+    assert len(tasks) > 150  # the whole library was read
+    missing = [f"{file}: {task} ({lane})" for file, _, task, lane, var in tasks if not var]
+    assert not missing, (f"{len(missing)} of {len(tasks)} user tasks name no unitVar, so every holder of their "
+                         "lane's role in the database could see them:\n  " + "\n  ".join(missing))
+
+
+def test_standing_role_lanes_name_their_owner_variable():
+    roles = _roles()
+    by_lane = {r["zh"]: r for r in roles.values()}
+    wrong = [f"{file}: {task} in {lane} names {var}, not {by_lane[lane]['owner_var']}"
+             for file, _, task, lane, var in _user_tasks()
+             if lane in by_lane and by_lane[lane].get("owner_var") and var != by_lane[lane]["owner_var"]]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_owner_variables_match_the_generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen", PROCESSES.parent / "tools" / "bpmn_layout" / "gen.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert gen.owner_vars() == sorted(owner_vars(_roles()))
+
+
+def test_owner_data_of_the_demo_county(db):
+    """A person starting a process gets their own commission's units; the scheduler the one commission's."""
+    with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = Walk(db, frozen)
+        loaded = w.repo.loaded(w.version_id)
+        zhoujing = w.pilot.principal("zhoujing")
+        with db.session() as s:
+            by_person = owner_data(s, loaded, "gt_p5_intake_report", zhoujing)
+            scheduled = owner_data(s, loaded, "gt_p2_info")
+        expected = {"commission_unit": "qh_cdi", "petition_unit": "qh_xfs", "case_management_unit": "qh_ags",
+                    "conduct_unit": "qh_dfzf", "investigation_unit": "qh_scdc", "hearing_unit": "qh_sl",
+                    "committee_unit": "qh_county_committee", "inspection_group_unit": "qh_inspection_group",
+                    "inspection_unit": "qh_xcb", "organization_unit": "qh_zzb", "propaganda_unit": "qh_xcbu"}
+        assert by_person == expected and scheduled == expected
+        w.start("gt_p5_intake_report", actor="zhoujing")
+        screen = w.task("t_screen")
+        assert (screen.role, units(screen)) == ("petition_office", {"qh_xfs"})
+
+
+def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
+    """Whoever starts an instance, its owner units come from the organisation: through the API the
+    caller's commission (overriding what the caller's data says), through a message the sender's."""
+    from engine.config import Config
+    from engine.services import Services
+    from engine.tokens import issue
+    from engine.models import User
+    from sqlalchemy import select
+    from web import create_app
+
+    with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = Walk(db, frozen)
+        services = Services(Config.from_env(database_url=db.url, instance_dir=tmp_path), db=db)
+        app = create_app(services=services, TESTING=True, SECRET_KEY="test-secret-key-for-owner-units")
+        with db.session() as s:
+            raw, _ = issue(s, s.scalar(select(User).where(User.username == "zhoujing")))
+        resp = app.test_client().post("/api/v1/definitions/gt_p5_intake_report/instances",
+                                      json={"data": {"petition_unit": "qh_ags"}},
+                                      headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"})
+        assert resp.status_code == 201, resp.get_json()
+        screen = w.task("t_screen")
+        assert units(screen) == {"qh_xfs"}  # her own 信访室, not the unit the data named
+
+        # An intake system's account (here 案管室's 冯丽) hands a clue over with no owner units at all.
+        started = w.runtime.send_message("gt_msg_clue_handover", "HX-2024-1", {"source_category": "zhifa_sifa"},
+                                         actor=w.pilot.principal("fengli"))
+        assert started["status"] == "started"
+        register = w.task("t_register")
+        assert (register.role, units(register)) == ("case_management_office", {"qh_ags"})
