@@ -107,6 +107,7 @@ def run(report, work, quick: bool) -> dict:
     expected_rate = 150.0
     rows, outs = [], []
     with Gunicorn(db.url, work, workers=workers) as server:
+        server_cmd = server.describe()
         warm = _start_pool(services, 2, "warm")
         (warmed,) = run_clients([{"port": server.port, "mode": "officers", "duration": 0.5 if quick else 1.0,
                                   "jobs": _officer_jobs(0)[:10]}], work)
@@ -156,7 +157,7 @@ def run(report, work, quick: bool) -> dict:
     for o in outs:
         errors_total.update(o["errors"])
     report.add("4. Concurrency", "\n".join([
-        f"{officers} officers at once (closed loop, no think time) against gunicorn `-w {workers}` on the province "
+        f"{officers} officers at once (closed loop, no think time) against {server_cmd} on the province "
         f"database; {rounds} rounds of {duration:g} s. Throughput **{statistics.median(o['rate'] for o in outs):.0f} "
         f"completions/s** (median), completion p95 **{statistics.median(o['p95'] for o in outs):.0f} ms**; "
         f"every completion applied exactly once and none lost: **{'proved' if all_ok else 'NOT PROVED'}**.", "",

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine import state
+from engine.db import sqlite_synchronous
 
 from .common import deployed_services, fresh_database, median_ms, p95_ms, pg_available
 from .serve import Gunicorn, add_units, add_users, py_spy, run_clients, summarise_profile
@@ -136,6 +137,7 @@ def run(report, work, quick: bool) -> dict:
             results["raw"] = {n: statistics.median(raw_rate(loaded, blobs, n, raw_duration) for _ in range(rounds))
                               for n in client_levels}
         with Gunicorn(db.url, work, workers=workers) as server:
+            results["server"] = server.describe()
             service_round(services, server, work, 4, 0.3 if quick else 1.5, 400, f"{kind}-warm")  # every worker warm
             for n in client_levels:
                 samples = []
@@ -188,15 +190,17 @@ def run(report, work, quick: bool) -> dict:
         "API latency p50 / p95 (ms) | the client's own CPU | errors |",
         "|---|---|---|---|---|---|---|---|", *rows, "",
         f"SpiffWorkflow alone: the 8-step linear process (`gt_bench_linear`), state loaded without the spec "
-        f"(engine/state.py `load`), one user task completed, `do_engine_steps`, state dumped; {raw_duration:.0f} s per "
-        "round, one process per client, no database. Guantong: gunicorn "
-        f"`-w {workers}` (sync workers) on 127.0.0.1, each client a thread completing the tasks of its own "
+        f"(engine/state.py `load`), one user task completed, `do_engine_steps`, state dumped; {raw_duration:g} s per "
+        "round, one process per client, no database. Guantong: "
+        f"{results['server']} on 127.0.0.1, each client a thread on one keep-alive connection completing the tasks of its own "
         "instances in a chain (`POST /api/v1/tasks/{id}/complete`, following `next_tasks`), one client process. "
         "The machine has 2 cores, shared by the server, the database and the client: with 4 clients "
         "SpiffWorkflow alone gets both cores to itself while Guantong shares them with PostgreSQL and the "
-        "client (its CPU share is in the table). SQLite runs in WAL mode with `synchronous=NORMAL` "
-        "(engine/db.py): a commit survives a crash of the process but not necessarily a power cut; "
-        "PostgreSQL commits with `synchronous_commit=on` and fsync.", "",
+        "client (its CPU share is in the table). SQLite runs in WAL mode "
+        f"with `synchronous={sqlite_synchronous()}` (engine/db.py; "
+        + ("the WAL is fsynced at each commit, so commits are durable" if sqlite_synchronous() != "NORMAL"
+           else "GUANTONG_SQLITE_SYNCHRONOUS=NORMAL: no fsync per commit, NOT durable against a power cut")
+        + "), PostgreSQL with `synchronous_commit=on` and fsync.", "",
         f"**Profile** (py-spy, {results.get('profile_db', '?')}, 1 client, gunicorn workers):", "",
         profile_md,
     ]))

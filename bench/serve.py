@@ -77,10 +77,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Gunicorn:
-    """``gunicorn -w N 'web:create_app()'`` on 127.0.0.1 against one database; stopped on exit."""
+# How the README says to serve Guantong: threaded workers keep a client's connection alive between
+# requests (the sync worker closes it after each response, and each new connection may land on another
+# worker, whose SQLite page cache then starts cold); two threads let a worker answer while the other waits.
+SERVER_OPTIONS = ("-k", "gthread", "--threads", "2")
 
-    def __init__(self, database_url: str, work: Path, workers: int = 2, options: tuple[str, ...] = ()):
+
+class Gunicorn:
+    """``gunicorn -w N -k gthread --threads 2 'web:create_app()'`` on 127.0.0.1 against one database;
+    stopped on exit."""
+
+    def __init__(self, database_url: str, work: Path, workers: int = 2, options: tuple[str, ...] = SERVER_OPTIONS):
         self.database_url = database_url
         self.workers = workers
         self.options = tuple(options)
@@ -120,6 +127,10 @@ class Gunicorn:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
+    def describe(self) -> str:
+        """The command line, for the report."""
+        return f"`gunicorn -w {self.workers} {' '.join(self.options)}`".replace("  ", " ")
+
     def worker_pids(self) -> list[int]:
         try:
             text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
@@ -146,8 +157,8 @@ class Gunicorn:
 
 # --------------------------------------------------------------------------- client
 class Http:
-    """One keep-alive connection to 127.0.0.1 (reopened when the server closes it, as gunicorn's sync
-    workers do after each response). Returns (status, body, seconds)."""
+    """One keep-alive connection to 127.0.0.1 (reopened whenever the server closes it). Returns
+    (status, body, seconds)."""
 
     def __init__(self, port: int, headers: dict | None = None):
         self.port = port
