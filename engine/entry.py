@@ -112,24 +112,33 @@ def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Prin
     when exactly one does.
     Returns ``{}`` when no single commission is found; the caller's data must then name the units.
     """
-    from sqlalchemy import select
-
-    from .models import Membership, User
     from .organisation import commission_of, owner_units
 
-    roles = first_task_roles(loaded, process_key)
     commissions: set[str] = set()
     if principal is not None and not principal.is_system:
+        roles = first_task_roles(loaded, process_key)
         units = {u for r in roles for u in principal.units_for(r)} or principal.units
         commissions = {commission_of(session, u) for u in units} - {None}
     if not commissions:  # the system, or a person of no commission (an administrator, an outside system)
-        query = select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.active.is_(True))
-        if roles:
-            query = query.where(Membership.role_code.in_(roles))
-        commissions = {commission_of(session, u) for u in set(session.scalars(query))} - {None}
+        commissions = set(owning_commissions(session, loaded, process_key))
     if len(commissions) != 1:
         return {}
     return owner_units(session, commissions.pop(), loaded.roles.roles)
+
+
+def owning_commissions(session, loaded: LoadedVersion, process_key: str) -> list[str]:
+    """The commissions whose units hold a role of the process's first tasks (sorted): each would own an
+    instance of it. A scheduled process (月例会, 年度研判) starts once per period for each of them."""
+    from sqlalchemy import select
+
+    from .models import Membership, User
+    from .organisation import commission_of
+
+    roles = first_task_roles(loaded, process_key)
+    query = select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.active.is_(True))
+    if roles:
+        query = query.where(Membership.role_code.in_(roles))
+    return sorted({commission_of(session, u) for u in set(session.scalars(query))} - {None})
 
 
 # --------------------------------------------------------------------------- messages

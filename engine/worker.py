@@ -31,6 +31,7 @@ from .models import (
     ScheduleRun,
     TaskCandidate,
 )
+from .organisation import owner_units
 from .schedules import latest_due
 
 log = logging.getLogger(__name__)
@@ -168,16 +169,22 @@ class Worker:
                                   due_at=occ.due_at, fired_at=clock.now(), fired_by=self.id)
                 session.add(run)
                 session.flush()  # the unique (process, period) key decides between racing workers here
-                # the commission whose offices do the first task owns the scheduled instance (its units)
-                owner = entry.owner_data(session, loaded, process_key) if loaded is not None else {}
-                outcome = self.runtime.start(process_key, business_key=f"{process_key}:{occ.period}",
-                                             data={**owner, "scheduled_at": occ.due_at.isoformat(),
-                                                   "period": occ.period},
-                                             _session=session)
-                run.instance_id = outcome.instance_id
+                # Each commission whose offices do the first task holds its own 月例会 / 研判: one instance
+                # per commission, owned by it (its units get the tasks), all in this one transaction.
+                commissions = entry.owning_commissions(session, loaded, process_key) if loaded is not None else []
+                outcomes = []
+                for commission in commissions or [None]:
+                    owner = owner_units(session, commission, loaded.roles.roles) if commission else {}
+                    suffix = f":{commission}" if len(commissions) > 1 else ""
+                    outcomes.append(self.runtime.start(
+                        process_key, business_key=f"{process_key}:{occ.period}{suffix}", owner_unit=commission,
+                        data={**owner, "scheduled_at": occ.due_at.isoformat(), "period": occ.period},
+                        _session=session))
+                run.instance_id = outcomes[0].instance_id
         except IntegrityError:
             return False
-        self.runtime._after_commit(outcome)
+        for outcome in outcomes:
+            self.runtime._after_commit(outcome)
         return True
 
     # ------------------------------------------------------------------ reminders and escalations

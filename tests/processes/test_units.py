@@ -116,3 +116,36 @@ def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
         assert started["status"] == "started"
         register = w.task("t_register")
         assert (register.role, units(register)) == ("case_management_office", {"qh_ags"})
+
+
+def test_a_scheduled_process_starts_once_per_commission(db):
+    """In a database of several commissions each holds its own 月例会: one instance per commission and
+    period, owned by it, its first task in its own 党风政风监督室; never twice for a period."""
+    from sqlalchemy import select
+
+    from engine.models import HumanTask, ProcessInstance
+    from engine.organisation import import_organisation
+    from engine.worker import Worker
+
+    from .walks import _Services
+
+    with clock.frozen(dt.datetime(2024, 3, 1, 9, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = Walk(db, frozen)
+        with db.session() as s:
+            import_organisation(s, {
+                "units": [{"code": "xn_cdi", "name": "西宁县纪委监委", "kind": "commission"},
+                          {"code": "xn_dfzf", "name": "党风政风监督室", "kind": "office", "parent": "xn_cdi"}],
+                "users": [{"username": "xn_officer", "name": "西宁干部", "password": "another-county-42",
+                           "roles": [{"unit": "xn_dfzf", "role": "conduct_supervision_office"}]}],
+            }, known_roles=None)
+        worker = Worker(_Services(w))
+        w.at(2024, 3, 5, 9)
+        assert worker.start_scheduled() == 1 and worker.start_scheduled() == 0  # one run, two instances
+        w.at(2024, 3, 5, 10)
+        assert worker.fire_timers() == 2  # the meeting's start timer, in each commission
+        with db.session() as s:
+            meetings = s.execute(select(ProcessInstance.id, ProcessInstance.owner_unit)
+                                 .where(ProcessInstance.process_key == "gt_p2_info")).all()
+            first = {owner: {c.unit_code for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == i))
+                             for c in t.candidates} for i, owner in meetings}
+    assert first == {"qh_cdi": {"qh_dfzf"}, "xn_cdi": {"xn_dfzf"}}
