@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import and_, exists, false, func, or_, select, union, union_all
+from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -122,12 +122,14 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
     """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'.
 
     Written as ``id IN (…)`` over a union the database can drive from indexes: the candidate rows of the
-    person's units (``human_task_candidate.unit_code``), and the tasks of their roles that name no unit.
-    ``pushdown`` repeats conditions the caller applies anyway (``status == 'ready'``) inside the union,
-    so the second branch reads only those tasks instead of every task of the role ever created;
-    ``unclaimed`` goes into the second branch only (in the first it would mislead PostgreSQL's row
-    estimate, status and assignee being correlated, into reading every open task instead of the
-    person's candidate rows).
+    person's units (``ix_candidate_unit_task``) matched against the open tasks of the role
+    (``ix_task_open_role``, partial on ``status = 'ready'``) — both read from the index alone, where
+    visiting every task a unit was ever offered cost 10 ms per count at a province's scale —, and the
+    tasks of their roles that name no unit. ``pushdown`` repeats conditions the caller applies anyway
+    (``status == 'ready'``) inside the union, so the second branch reads only those tasks instead of
+    every task of the role ever created; ``unclaimed`` goes into the second branch only (in the first
+    PostgreSQL underestimates the role's unclaimed open tasks twentyfold and may then probe the
+    candidate rows once per open task instead of hashing the person's few).
     """
     parts = []
     for role in sorted(principal.roles):
@@ -143,6 +145,15 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
     return HumanTask.id.in_(union_all(*parts))
 
 
+def _led_clause(principal: Principal, *pushdown):
+    """SQL for 'one of the task's candidate units is led by the person', as ``id IN (…)`` over the led
+    units' candidate rows joined to the tasks ``pushdown`` admits (``status == 'ready'``): PostgreSQL
+    then matches the units' rows against the open tasks' index, where a correlated EXISTS made it visit
+    every task the units were ever offered (30 ms for a county leader)."""
+    return HumanTask.id.in_(select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+                            .where(TaskCandidate.unit_code.in_(sorted(principal.leader_of)), *pushdown))
+
+
 def _tab_clause(principal: Principal, tab: str):
     if tab == "mine":
         return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
@@ -152,8 +163,8 @@ def _tab_clause(principal: Principal, tab: str):
     if tab == "team":
         if not principal.leader_of:
             return false()
-        return and_(HumanTask.status == "ready", exists().where(
-            TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(sorted(principal.leader_of))))
+        ready = HumanTask.status == "ready"
+        return and_(ready, _led_clause(principal, ready))
     if tab == "completed":
         return and_(HumanTask.status == "completed", HumanTask.completed_by == principal.username)
     raise ValueError(f"unknown inbox tab {tab!r}")
@@ -187,14 +198,32 @@ class Calendars:
 
     def __call__(self, version_id: int | None) -> WorkCalendar:
         if version_id is None:
-            return WorkCalendar()
+            return _calendar_for({})
         cal = self._by_version.get(version_id)
         if cal is None:
             settings = self._session.scalar(select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id))
             overrides = (((settings or {}).get("calendar") or {}).get("overrides")) or {}
-            cal = WorkCalendar(overrides={str(k): v for k, v in overrides.items()})
+            cal = _calendar_for({str(k): v for k, v in overrides.items()})
             self._by_version[version_id] = cal
         return cal
+
+
+_SHARED_CALENDARS: dict[tuple, WorkCalendar] = {}
+
+
+def _calendar_for(overrides: dict[str, str]) -> WorkCalendar:
+    """One ``WorkCalendar`` per distinct set of overrides for the whole process, so the days it has
+    looked up stay known from one request to the next: counting the working days to a due date two
+    years back looks up every day in between (about 7 ms per inbox page of completed tasks when each
+    request started from an empty calendar). Keyed by the overrides themselves, not a version id, so
+    databases that reuse ids (tests) never share a wrong calendar."""
+    key = tuple(sorted(overrides.items()))
+    cal = _SHARED_CALENDARS.get(key)
+    if cal is None:
+        if len(_SHARED_CALENDARS) >= 64:
+            _SHARED_CALENDARS.clear()
+        cal = _SHARED_CALENDARS[key] = WorkCalendar(overrides=overrides)
+    return cal
 
 
 def due_info(due_at: dt.datetime | None, calendar: WorkCalendar, *, now: dt.datetime | None = None,
@@ -227,22 +256,48 @@ _COLUMNS = (
 
 
 def count_tabs(session: Session, principal: Principal, query: InboxQuery | None = None) -> dict[str, int]:
-    """How many tasks each tab holds (with the same filters applied)."""
+    """How many tasks each tab holds (with the same filters applied).
+
+    One statement with one scalar subquery per tab: a single round trip, and each tab's count still
+    planned on its own index (an OR of the tabs, or one aggregate with FILTERs, would make the database
+    read the union of the four, every completed task of the person's included)."""
     filters = _filters(query.normalised()) if query else []
-    counts = {}
-    for tab in TABS:
-        counts[tab] = session.scalar(select(func.count()).select_from(HumanTask)
-                                     .where(_tab_clause(principal, tab), *filters)) or 0
-    return counts
+    subqueries = [select(func.count()).select_from(HumanTask).where(_tab_clause(principal, tab), *filters)
+                  .scalar_subquery().label(tab) for tab in TABS]
+    row = session.execute(select(*subqueries)).one()
+    return {tab: getattr(row, tab) or 0 for tab in TABS}
 
 
 def list_tasks(session: Session, principal: Principal, query: InboxQuery | None = None, *,
                calendars: Callable[[int | None], WorkCalendar] | None = None,
                soon_workdays: int = DUE_SOON_WORKDAYS) -> InboxPage:
+    """One page of a tab with every tab's count (the API's inbox)."""
     query = (query or InboxQuery()).normalised()
-    calendars = calendars or Calendars(session)
+    # The tab badges count every tab with the page's filters; the page's total is its own tab's badge,
+    # so the pool (the costly part) is not counted twice.
+    counts = count_tabs(session, principal, query)
+    return _page(session, principal, query, counts, calendars or Calendars(session), soon_workdays)
+
+
+def inbox_page(session: Session, principal: Principal, query: InboxQuery | None = None, *,
+               soon_workdays: int = DUE_SOON_WORKDAYS) -> tuple[InboxPage, dict[str, list]]:
+    """The web inbox: one page of a tab, every tab's count and the filter menus' values.
+
+    Without a filter the badges and the menus are read from the same tabs, so one grouped statement
+    answers both (``_tab_summary``) instead of proving each tab's rule twice; with a filter the badges
+    count the filtered tabs, the menus still offer everything."""
+    query = (query or InboxQuery()).normalised()
+    counts, keys = _tab_summary(session, principal)
+    if _filters(query):
+        counts = count_tabs(session, principal, query)
+    page = _page(session, principal, query, counts, Calendars(session), soon_workdays)
+    return page, _choices(session, principal, keys)
+
+
+def _page(session: Session, principal: Principal, query: InboxQuery, counts: dict[str, int],
+          calendars: Callable[[int | None], WorkCalendar], soon_workdays: int) -> InboxPage:
+    """The rows of ``query``'s page; ``counts`` are every tab's counts under the same filters."""
     where = [_tab_clause(principal, query.tab), *_filters(query)]
-    total = session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
     stmt = select(*_COLUMNS).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*where)
     if query.tab == "completed":
         stmt = stmt.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
@@ -266,7 +321,7 @@ def list_tasks(session: Session, principal: Principal, query: InboxQuery | None 
                          soon_workdays=soon_workdays, status=r.status),
             claimable=claimable, separated=separated,
         ))
-    return InboxPage(query=query, items=items, total=total, counts=count_tabs(session, principal, query))
+    return InboxPage(query=query, items=items, total=counts[query.tab], counts=counts)
 
 
 def _in_pool(principal: Principal, role: str | None, units: list[str]) -> bool:
@@ -288,22 +343,43 @@ def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[st
     return result
 
 
+_KEYS = (HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
+
+
+def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int], set[tuple]]:
+    """Every tab's count and the (process, stage, mechanism, platform) values among its tasks, unfiltered,
+    in one statement: the tabs' selects united, tagged with their tab and grouped. Each select is still
+    driven by its own index, where an OR of the four would make the database read every completed task
+    to find one person's."""
+    tagged = union_all(*(select(literal(tab).label("tab"), *_KEYS).where(_tab_clause(principal, tab))
+                         for tab in TABS)).subquery()
+    columns = (tagged.c.tab, tagged.c.process_key, tagged.c.stage, tagged.c.mechanism, tagged.c.platform)
+    counts = dict.fromkeys(TABS, 0)
+    keys = set()
+    for tab, process_key, stage, mechanism, platform, n in session.execute(
+            select(*columns, func.count()).group_by(*columns)):
+        counts[tab] += n
+        keys.add((process_key, stage, mechanism, platform))
+    return counts, keys
+
+
 def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
     """Values the filter menus offer: the processes, stages and units among the person's visible tasks."""
-    # One distinct query per tab, united: each is driven by its own index, where an OR of the four
-    # would make the database read every completed task to find one person's.
-    columns = (HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
-    keys = session.execute(union(*(select(*columns).where(_tab_clause(principal, t)) for t in TABS))).all()
+    return _choices(session, principal, _tab_summary(session, principal)[1])
+
+
+def _choices(session: Session, principal: Principal, keys: set[tuple]) -> dict[str, list]:
+    """The menus from the distinct (process, stage, mechanism, platform) values of the person's tabs."""
     latest = {}
     for pk, name in session.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
                                     .order_by(ProcessDefinition.version_id)):
         latest[pk] = name
     units = sorted(principal.units | set(principal.leader_of))
     return {
-        "processes": sorted({(k.process_key, latest.get(k.process_key, k.process_key)) for k in keys}),
-        "stages": sorted({k.stage for k in keys if k.stage}),
-        "mechanisms": sorted({k.mechanism for k in keys if k.mechanism}),
-        "platforms": sorted({k.platform for k in keys if k.platform}),
+        "processes": sorted({(pk, latest.get(pk, pk)) for pk, _, _, _ in keys}),
+        "stages": sorted({stage for _, stage, _, _ in keys if stage}),
+        "mechanisms": sorted({mechanism for _, _, mechanism, _ in keys if mechanism}),
+        "platforms": sorted({platform for _, _, _, platform in keys if platform}),
         "units": units,
     }
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -138,7 +139,8 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_instance_status_next_timer", "status", "next_timer_at"),
         Index("ix_instance_key_status", "process_key", "status"),
-        Index("ix_instance_started_by", "started_by"),
+        # started_by + id: need-to-know's "I started it" answered from the index alone (engine/visibility.py).
+        Index("ix_instance_started_by", "started_by", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,8 +174,14 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_task_status_role", "status", "role"),
-        Index("ix_task_assignee_status", "assignee", "status"),
-        Index("ix_task_completed_by_status", "completed_by", "status"),
+        # The trailing columns let the inbox and need-to-know read these from the index alone: the
+        # instance of each task I hold or completed, and my completed tasks newest first (one page).
+        Index("ix_task_assignee_status", "assignee", "status", "instance_id"),
+        Index("ix_task_completed_by_status", "completed_by", "status", "completed_at", "id", "instance_id"),
+        # Open tasks only (about 5% of the rows): the inbox's pool and team tabs join their candidate
+        # units against this instead of reading every task a unit was ever offered.
+        Index("ix_task_open_role", "role", "assignee", "id", postgresql_where=text("status = 'ready'"),
+              sqlite_where=text("status = 'ready'")),
         Index("ix_task_instance_status", "instance_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_status_reminder", "status", "reminder_at"),
@@ -216,9 +224,30 @@ class TaskCandidate(Base):
     """A unit whose members holding the task's role may claim it."""
 
     __tablename__ = "human_task_candidate"
+    # (unit_code, task_id): a unit's tasks from the index alone, to join against the open tasks.
+    __table_args__ = (Index("ix_candidate_unit_task", "unit_code", "task_id"),)
 
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class InstanceAccess(Base):
+    """Who may find an instance through its tasks' units and roles, kept beside the tasks.
+
+    Derived, never edited by hand: engine/visibility.py writes one row per (candidate unit, role,
+    instance) a task grants, plus (``ANY_UNIT``, role, instance) for a task that names no unit, in the
+    transaction that creates the task. These facts never change once a task exists (claims, releases
+    and completions change who *holds* a task, which the visibility query reads from ``human_task``
+    itself), so the rows are only ever added, and removed with their instance. Listing a person's
+    instances then reads a few index ranges instead of every task their units were ever offered.
+    """
+
+    __tablename__ = "instance_access"
+
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
 
 
 class TaskSubmission(Base):

@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock, state
+from . import audit, clock, state, visibility
 from .authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from .data import check_process_data
 from .db import Database
@@ -811,6 +811,8 @@ class Runtime:
                          task=values["spec_id"], role=values["role"], units=units or None,
                          assignee=values["assignee"],
                          due_at=values["due_at"].isoformat() if values["due_at"] else None)
+        # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
+        visibility.grant_task_access(session, outcome.created_tasks)
         outcome.subscribed = self._sync_subscriptions(session, row, loaded, workflow)
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):

@@ -1,22 +1,40 @@
 """Which instances a person may find and read, answered in SQL so lists never load workflow state.
 
 Need-to-know (知悉范围) for a whole instance follows from its tasks: a person sees an instance when they
-started it, when they could see any of its tasks (``engine.authz.can_see``, written here as exists-
-subqueries on ``human_task``/``human_task_candidate``), or when they are an administrator.
+started it, when they could see any of its tasks (``engine.authz.can_see``: assignee, completer, the
+task's role in one of its candidate units — or in any unit when it names none —, or leader of one of
+its candidate units), or when they are an administrator.
 
 Seeing an instance is not the same as reading what its steps recorded. The one who only started it
 (an intake system, a 信访室 officer handing a clue on) follows its status and current step; what later
 steps recorded is for the people who work on the instance's tasks, as on the web's instance page.
 Confidential fields need a reveal role on top of that (``engine.sealing.may_reveal``).
+
+The unit-and-role half of the rule is read from ``instance_access`` (engine/models.py
+``InstanceAccess``), which this module derives from the tasks (``_access_rows``) and keeps in step:
+``grant_task_access`` in the transaction that creates tasks (engine/runtime.py ``_sync``),
+``refresh_access`` for rows written outside the runtime. A province holds about a million task rows;
+reading every task a person's units were ever offered, twice per list, cost 60–90 ms for a commission
+leader, where the derived rows take one index range per role. The person half (started, holds,
+completed) changes with claims and completions and is read live from indexed columns.
 """
 from __future__ import annotations
 
-from sqlalchemy import union, exists, or_, select, true
+import functools
+from typing import Iterable
+
+from sqlalchemy import bindparam, exists, func, literal, or_, select, true, union
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from .inbox import pool_row_clause as _pool_clause
-from .models import HumanTask, ProcessInstance, TaskCandidate
+from .models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
 from .principal import Principal
+
+# instance_access.unit_code of a task that names no candidate unit: every holder of its role may see it.
+ANY_UNIT = ""
+# instance_access.role of a task without a role: no pool holds it, only leaders of its units see it.
+NO_ROLE = ""
 
 
 def task_visible_clause(principal: Principal):
@@ -31,48 +49,130 @@ def task_visible_clause(principal: Principal):
     return or_(*clauses)
 
 
-def _visible_task_instances(principal: Principal):
-    """The instances of the tasks ``task_visible_clause`` admits, as a union the database drives from
-    indexes (assignee, completer, candidate unit, role without units, led unit): a province holds about
-    a million task rows, and a correlated EXISTS per instance would read them for every instance."""
+# --------------------------------------------------------------------------- the derived rows
+def _access_rows(task_filter):
+    """(unit_code, role, instance_id) for every grant the tasks matching ``task_filter`` make: one per
+    candidate unit (its members holding the role, and its leaders, may see the instance) and one with
+    ``ANY_UNIT`` for a task that names no unit — the same facts ``pool_row_clause`` and the leader rule
+    of ``task_visible_clause`` read (``has_candidates`` decides "names no unit", as there)."""
     t, c = HumanTask, TaskCandidate
-    parts = [select(t.instance_id).where(t.assignee == principal.username),
-             select(t.instance_id).where(t.completed_by == principal.username)]
-    for role in sorted(principal.roles):
-        units = sorted(principal.units_for(role))
-        parts.append(select(t.instance_id).join(c, c.task_id == t.id)
-                     .where(c.unit_code.in_(units), t.role == role))
-    if principal.roles:
-        parts.append(select(t.instance_id).where(t.status.in_(("ready", "completed", "cancelled")),
-                                                 t.role.in_(sorted(principal.roles)), t.has_candidates.is_(False)))
-    if principal.leader_of:
-        parts.append(select(t.instance_id).join(c, c.task_id == t.id)
-                     .where(c.unit_code.in_(sorted(principal.leader_of))))
+    by_unit = (select(c.unit_code, func.coalesce(t.role, NO_ROLE), t.instance_id)
+               .join(t, t.id == c.task_id).where(task_filter))
+    unscoped = select(literal(ANY_UNIT), t.role, t.instance_id).where(
+        t.has_candidates.is_(False), t.role.is_not(None), task_filter)
+    return union(by_unit, unscoped)
+
+
+def _insert_statement(dialect: str, rows):
+    """Insert derived rows, skipping those already there (two tasks of an instance often grant the same)."""
+    table = InstanceAccess.__table__
+    columns = ["unit_code", "role", "instance_id"]
+    if dialect == "postgresql":
+        return postgresql.insert(table).from_select(columns, rows).on_conflict_do_nothing()
+    return table.insert().prefix_with("OR IGNORE").from_select(columns, rows)
+
+
+def _insert_missing(session: Session, rows) -> None:
+    session.execute(_insert_statement(session.get_bind().dialect.name, rows))
+
+
+@functools.lru_cache(maxsize=None)
+def _grant_statement(dialect: str):
+    """Built once per dialect: it runs in every state change that opens a task (the completion path)."""
+    return _insert_statement(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
+
+
+def grant_task_access(session: Session, task_ids: Iterable[int]) -> None:
+    """Record what newly created tasks grant, in the transaction that creates them.
+
+    Called by ``Runtime._sync`` once the new task rows and their candidate units are written. Nothing
+    else needs maintaining: a task's role and units never change, and who holds or completed it is read
+    from ``human_task`` directly."""
+    ids = sorted(set(task_ids))
+    if ids:
+        conn = session.connection()
+        conn.execute(_grant_statement(conn.dialect.name), {"task_ids": ids})
+
+
+def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) -> None:
+    """Derive the rows of the given instances (every instance when None) again from their tasks.
+
+    For task rows written outside the runtime (a bulk load, a benchmark reset that deleted tasks) and
+    after restoring data; in normal operation ``grant_task_access`` keeps the table equal to this."""
+    table = InstanceAccess.__table__
+    if instance_ids is None:
+        session.execute(table.delete())
+        _insert_missing(session, _access_rows(true()))
+        return
+    ids = sorted(set(instance_ids))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        session.execute(table.delete().where(table.c.instance_id.in_(chunk)))
+        _insert_missing(session, _access_rows(HumanTask.instance_id.in_(chunk)))
+
+
+# --------------------------------------------------------------------------- reading the rule
+def _granted_instances(principal: Principal, instance_id: int | None):
+    """Selects of the instances the person's units and roles reach through ``instance_access``: one per
+    role (its units), the roles' tasks that name no unit, and every task of the units they lead."""
+    a = InstanceAccess
+    only = (a.instance_id == instance_id,) if instance_id is not None else ()
+    roles = sorted(r for r in principal.roles if r != NO_ROLE)
+    parts = []
+    for role in roles:
+        units = sorted(u for u in principal.units_for(role) if u != ANY_UNIT)
+        parts.append(select(a.instance_id).where(a.unit_code.in_(units), a.role == role, *only))
+    if roles:
+        parts.append(select(a.instance_id).where(a.unit_code == ANY_UNIT, a.role.in_(roles), *only))
+    led = sorted(u for u in principal.leader_of if u != ANY_UNIT)
+    if led:
+        parts.append(select(a.instance_id).where(a.unit_code.in_(led), *only))
     return parts
 
 
-def instance_visible_clause(principal: Principal):
-    """SQL for 'the person may find this instance' over ``process_instance``."""
+def _visible_task_instances(principal: Principal, instance_id: int | None = None):
+    """The instances of the tasks ``task_visible_clause`` admits, as a union of index ranges: the tasks
+    the person holds or completed (read live: claims and releases change them), and the grants of
+    their units and roles. ``instance_id`` narrows every branch to that instance (one probe each)."""
+    t = HumanTask
+    only = (t.instance_id == instance_id,) if instance_id is not None else ()
+    return [select(t.instance_id).where(t.assignee == principal.username, *only),
+            select(t.instance_id).where(t.completed_by == principal.username, *only),
+            *_granted_instances(principal, instance_id)]
+
+
+def _started_instances(principal: Principal, instance_id: int | None = None):
+    only = (ProcessInstance.id == instance_id,) if instance_id is not None else ()
+    return select(ProcessInstance.id).where(ProcessInstance.started_by == principal.username, *only)
+
+
+def visible_instance_ids(principal: Principal, instance_id: int | None = None):
+    """The ids of the instances the person may find, as a union to select from (``instance_id``: when
+    the caller asks about that one instance only); None when they may find every instance
+    (administrators). Counting this union is cheaper than counting the instances it names."""
     if principal.is_admin or principal.is_system:
-        return true()
-    parts = [select(ProcessInstance.id).where(ProcessInstance.started_by == principal.username),
-             *_visible_task_instances(principal)]
-    return ProcessInstance.id.in_(union(*parts))
+        return None
+    return union(_started_instances(principal, instance_id), *_visible_task_instances(principal, instance_id))
 
 
-def instance_data_clause(principal: Principal):
+def instance_visible_clause(principal: Principal, instance_id: int | None = None):
+    """SQL for 'the person may find this instance' over ``process_instance``."""
+    ids = visible_instance_ids(principal, instance_id)
+    return true() if ids is None else ProcessInstance.id.in_(ids)
+
+
+def instance_data_clause(principal: Principal, instance_id: int | None = None):
     """SQL for 'the person may read what the instance's steps recorded'."""
     if principal.is_admin or principal.is_system:
         return true()
-    return ProcessInstance.id.in_(union(*_visible_task_instances(principal)))
+    return ProcessInstance.id.in_(union(*_visible_task_instances(principal, instance_id)))
 
 
 def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
     return bool(session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.id == instance_id, instance_visible_clause(principal))))
+        ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id))))
 
 
 def can_read_instance_data(session: Session, principal: Principal, instance_id: int) -> bool:
     return bool(session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.id == instance_id, instance_data_clause(principal))))
-
+        ProcessInstance.id == instance_id, instance_data_clause(principal, instance_id))))

@@ -60,8 +60,7 @@ def inbox():
         platform=args.get("platform"), process_key=args.get("process"), unit=args.get("unit"),
         q=args.get("q"), page=page, per_page=current_app.config["INBOX_PER_PAGE"])
     with services().db.session() as s:
-        result = inbox_q.list_tasks(s, p, query, soon_workdays=current_app.config["DUE_SOON_WORKDAYS"])
-        choices = inbox_q.filter_choices(s, p)
+        result, choices = inbox_q.inbox_page(s, p, query, soon_workdays=current_app.config["DUE_SOON_WORKDAYS"])
     params = {k: v for k, v in {
         "tab": result.query.tab, "stage": result.query.stage, "mechanism": result.query.mechanism,
         "platform": result.query.platform, "process": result.query.process_key, "unit": result.query.unit,

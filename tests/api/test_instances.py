@@ -114,3 +114,23 @@ def test_timestamps_are_aware(api_as, clue):
     body = clue.start()
     started = dt.datetime.fromisoformat(body["started_at"])
     assert started.tzinfo is not None
+
+
+def test_list_total_equals_the_rows_for_everyone(api_as, clue):
+    """The total is counted from the visibility union alone when no filter applies and through the
+    instances otherwise: either way it must equal the rows the pages list, newest activity first."""
+    clue.start("XS-1")
+    clue.register(clue_no="XS-1", unit="jc1")
+    clue.start("XS-2")
+    clue.register(clue_no="XS-2", unit="jc2")
+    clue.start("XS-3")
+    for username in ("admin", "cm1", "cm2", "so1", "so1lead", "so2", "boss", "xf1"):
+        api = api_as(username)
+        for query in ("", "&status=running", "&unit=jc1"):
+            first = api.get(f"/instances?per_page=1{query}").get_json()
+            listed = [i for n in range(1, first["pages"] + 1)
+                      for i in api.get(f"/instances?per_page=1&page={n}{query}").get_json()["items"]]
+            assert first["total"] == len(listed) == len({i["id"] for i in listed}), (username, query)
+            stamps = [i["updated_at"] for i in listed]
+            assert stamps == sorted(stamps, reverse=True), (username, query)
+    assert [i["business_key"] for i in api_as("so2").get("/instances").get_json()["items"]] == ["XS-2"]

@@ -82,6 +82,48 @@ def test_mine_team_and_counts(db, runtime, org):
     assert page(db, "so2", tab="team").total == 0
 
 
+def test_counts_equal_the_rows_of_each_tab(db, runtime, org):
+    """The badges come from one statement and the page's total from its own badge: each must equal the
+    rows the tab actually lists, for every person, with and without a filter."""
+    start(runtime, db, 4)
+    register_all(runtime, db, unit="jc1")
+    start(runtime, db, 2, clue_no="XS-open")
+    group = page(db, "so1", tab="group").items
+    runtime.claim(group[0].id, actor=who(db, "so1"))
+    runtime.complete_task(group[1].id, actor=who(db, "lead1"), data={"disposal": "chubu_heshi"})
+    for username in ("cm1", "cm2", "so1", "lead1", "so2", "boss"):
+        for filters in ({}, {"stage": "dispose"}, {"q": "XS-open"}, {"unit": "jc1"}):
+            first = page(db, username, **filters)
+            for tab in inbox.TABS:
+                listed = page(db, username, tab=tab, per_page=inbox.MAX_PER_PAGE, **filters)
+                assert listed.counts == first.counts, (username, filters)
+                assert listed.total == first.counts[tab] == len(listed.items), (username, tab, filters)
+    counts = page(db, "lead1").counts
+    assert counts["team"] == 3 and counts["completed"] == 1 and counts["group"] == 2  # the claimed one is mine only
+
+
+def test_web_page_reads_the_same_counts_rows_and_menus(db, runtime, org):
+    """``inbox_page`` reads badges and menus in one grouped statement when no filter applies: it must
+    answer exactly what ``list_tasks`` and ``filter_choices`` answer separately."""
+    start(runtime, db, 3)
+    register_all(runtime, db, unit="jc1")
+    start(runtime, db, 1, clue_no="XS-open")
+    runtime.claim(page(db, "so1", tab="group").items[0].id, actor=who(db, "so1"))
+    for username in ("cm1", "so1", "lead1", "so2", "boss"):
+        p = who(db, username)
+        for query in (inbox.InboxQuery(tab="group"), inbox.InboxQuery(tab="team"),
+                      inbox.InboxQuery(tab="mine", stage="dispose"), inbox.InboxQuery(tab="group", q="open")):
+            with db.session() as s:
+                combined, choices = inbox.inbox_page(s, p, query)
+                separate = inbox.list_tasks(s, p, query)
+                assert choices == inbox.filter_choices(s, p), (username, query)
+            assert combined.counts == separate.counts and combined.total == separate.total, (username, query)
+            assert [i.id for i in combined.items] == [i.id for i in separate.items], (username, query)
+    with db.session() as s:
+        _, choices = inbox.inbox_page(s, who(db, "lead1"))
+    assert choices["processes"] == [("gt_test_clue", "测试线索处置")] and choices["units"] == ["jc1"]
+
+
 def test_filters_search_and_pagination(db, runtime, org):
     for i in range(5):
         runtime.start("gt_test_clue", actor=who(db, "cm1"), data={"clue_no": f"XS-2024-{i}"})

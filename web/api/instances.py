@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from flask_smorest import Blueprint
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from engine import audit, clock, visibility
 from engine import inbox as inbox_q
@@ -59,7 +59,7 @@ def list_instances(args):
     """Instances the caller may see, newest activity first, filtered and paginated."""
     p = principal()
     now = clock.now()
-    where = [visibility.instance_visible_clause(p)]
+    where = []
     if args.get("status"):
         where.append(ProcessInstance.status == args["status"])
     if args.get("definition"):
@@ -75,15 +75,31 @@ def list_instances(args):
     if "overdue" in args:
         where.append(_overdue(now) if args["overdue"] else ~_overdue(now))
     page, per_page = args["page"], args["per_page"]
+    newest_first = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
+    # The page's ids first, then their columns: the ``overdue`` flag is then asked for the page's rows
+    # only, where PostgreSQL would otherwise hash every overdue task of the province (80 ms) to answer it.
+    ids = (select(ProcessInstance.id).where(visibility.instance_visible_clause(p), *where).order_by(*newest_first)
+           .offset((page - 1) * per_page).limit(per_page).subquery())
     with services().db.session() as s:
-        total = s.scalar(select(func.count()).select_from(ProcessInstance).where(and_(*where))) or 0
-        rows = s.execute(select(*_columns(now))
+        total = _count(s, visibility.visible_instance_ids(p), where)
+        rows = s.execute(select(*_columns(now)).join(ids, ids.c.id == ProcessInstance.id)
                          .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-                         .where(and_(*where))
-                         .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
-                         .offset((page - 1) * per_page).limit(per_page)).all()
+                         .order_by(*newest_first)).all()
     return {"items": [_summary(r) for r in rows], "total": total, "page": page, "per_page": per_page,
             "pages": max(1, math.ceil(total / per_page))}
+
+
+def _count(s, visible_ids, filters: list) -> int:
+    """How many instances the list holds. Without filters on the instances themselves, the ids the person
+    may see are counted as they come out of the visibility union, without visiting ``process_instance``
+    (which PostgreSQL would otherwise read in full to match them against)."""
+    if visible_ids is None:
+        stmt = select(func.count()).select_from(ProcessInstance).where(*filters)
+    elif filters:
+        stmt = select(func.count()).select_from(ProcessInstance).where(ProcessInstance.id.in_(visible_ids), *filters)
+    else:
+        stmt = select(func.count()).select_from(visible_ids.subquery())
+    return s.scalar(stmt) or 0
 
 
 @blp.route(f"/instances/{ID}", methods=["GET"])
