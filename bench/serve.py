@@ -158,26 +158,43 @@ class Gunicorn:
 # --------------------------------------------------------------------------- client
 class Http:
     """One keep-alive connection to 127.0.0.1 (reopened whenever the server closes it). Returns
-    (status, body, seconds)."""
+    (status, body, seconds).
+
+    gunicorn closes a connection left idle for its keep-alive time (2 s), and a request sent on it then
+    fails before the server reads it. A connection idle for longer than ``IDLE`` is therefore reopened
+    before use, and a GET that meets a connection closed under it is sent once more on a new one (a POST
+    never is: it might have been applied)."""
+
+    IDLE = 1.0  # seconds; below gunicorn's default keep-alive of 2 s
 
     def __init__(self, port: int, headers: dict | None = None):
         self.port = port
         self.headers = dict(headers or {})
         self.conn: http.client.HTTPConnection | None = None
+        self.used = 0.0
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         hdrs = {**self.headers, **(headers or {})}
         start = time.perf_counter()
-        if self.conn is None:
+        if self.conn is not None and start - self.used > self.IDLE:
+            self.close()
+        fresh = self.conn is None
+        if fresh:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
             self.conn.request(method, path, body=body, headers=hdrs)
             resp = self.conn.getresponse()
             data = resp.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.close()
+            if fresh or method != "GET":
+                raise
+            return self.request(method, path, body, headers)
         except (http.client.HTTPException, OSError):
             self.close()
             raise
-        elapsed = time.perf_counter() - start
+        self.used = time.perf_counter()
+        elapsed = self.used - start
         if resp.will_close:
             self.close()
         self.last_headers = resp.headers
