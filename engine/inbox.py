@@ -22,7 +22,7 @@ from typing import Callable
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, search
 from .models import (
     DefinitionVersion,
     HumanTask,
@@ -183,8 +183,7 @@ def _filters(query: InboxQuery) -> list:
     if query.unit:
         clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code == query.unit))
     if query.q:
-        escaped = query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(func.lower(HumanTask.business_key).like(f"%{escaped.lower()}%", escape="\\"))
+        clauses.append(search.contains(HumanTask.business_key, query.q))
     return clauses
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, search
 from engine.inbox import Calendars, DueInfo, due_info
 from engine.models import (
     AuditEvent,
@@ -38,9 +38,6 @@ STATUSES = ("running", "suspended", "error", "completed", "cancelled")
 TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
 
 
-def _like(value: str):
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 # --------------------------------------------------------------------------- overview
@@ -129,7 +126,7 @@ def list_instances(session: Session, f: InstanceFilter) -> InstancePage:
             .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready",
                    TaskCandidate.unit_code == f.unit))))
     if f.q:
-        where.append(func.lower(ProcessInstance.business_key).like(_like(f.q), escape="\\"))
+        where.append(search.contains(ProcessInstance.business_key, f.q))
     if f.overdue:
         where.append(_overdue(now))
     base = select(ProcessInstance.id).join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)

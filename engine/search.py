@@ -1,0 +1,14 @@
+"""Case-insensitive substring search on a column, for the search boxes of the inbox and the cockpit.
+
+What an officer types is text, never a LIKE pattern: ``XS-2024_01`` or ``50%`` find themselves, not
+every business key that happens to match the wildcard.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func
+
+
+def contains(column, text: str):
+    """``column`` contains ``text``, ignoring case, with LIKE's wildcards and escape character escaped."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
