@@ -115,7 +115,13 @@ def get_task(task_id: int):
         return task_detail(s, _visible_task(s, task_id, p), p)
 
 
-def _after(task_id: int, p: Principal) -> dict:
+def _change_hands(task_id: int, change) -> dict:
+    """Claim or release: a task the caller may not see is refused (404/403) before the engine's own rule
+    is asked, so the answer never tells whether someone else holds it; then the task as it now stands."""
+    p = principal()
+    with services().db.session() as s:
+        _visible_task(s, task_id, p)
+    change(task_id, actor=p)
     with services().db.session() as s:
         return task_detail(s, _visible_task(s, task_id, p), p)
 
@@ -125,11 +131,7 @@ def _after(task_id: int, p: Principal) -> dict:
 @documents(blp, 401, 403, 404, 409)
 def claim(task_id: int):
     """Take a group task; it leaves the others' ``group`` lists."""
-    p = principal()
-    with services().db.session() as s:
-        _visible_task(s, task_id, p)
-    services().runtime.claim(task_id, actor=p)
-    return _after(task_id, p)
+    return _change_hands(task_id, services().runtime.claim)
 
 
 @blp.route(f"/tasks/{ID}/unclaim", methods=["POST"])
@@ -137,11 +139,7 @@ def claim(task_id: int):
 @documents(blp, 401, 403, 404, 409)
 def unclaim(task_id: int):
     """Give a claimed task back to its unit (the assignee, or a leader of the unit)."""
-    p = principal()
-    with services().db.session() as s:
-        _visible_task(s, task_id, p)
-    services().runtime.unclaim(task_id, actor=p)
-    return _after(task_id, p)
+    return _change_hands(task_id, services().runtime.unclaim)
 
 
 @blp.route(f"/tasks/{ID}/complete", methods=["POST"])
