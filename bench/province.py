@@ -27,6 +27,7 @@ from engine import clock, visibility
 from engine.db import Database
 from engine.migrate import upgrade
 from engine.principal import load_principal
+from web import DEFAULTS as WEB_DEFAULTS
 
 from .common import PG_ADMIN, PG_URL, deployed_services
 from .serve import add_units, add_users
@@ -426,15 +427,19 @@ class Reader:
     username: str
     instances: list[int]
     cookie: str | None = None
+    manager: bool = False  # holds a role that opens the cockpit
 
 
 @dataclass
 class Page:
-    """One page or endpoint under measurement: ``path(reader, i)`` gives the i-th request's path."""
+    """One page or endpoint under measurement: ``path(reader, i)`` gives the i-th request's path (None: not
+    this reader's page). ``goal``: the issue's 50 ms goal covers it; other pages are measured as they are
+    built, so their figures are known before anyone sets a goal for them."""
 
     name: str
     kind: str  # "api": bearer token | "web": signed-in session
     path: object
+    goal: bool = True
 
 
 TABS = ("mine", "group", "completed")
@@ -445,8 +450,14 @@ PAGES = [
     Page("instance list API `GET /api/v1/instances`", "api", lambda r, i: "/api/v1/instances"),
     Page("instance detail API `GET /api/v1/instances/{id}`", "api",
          lambda r, i: f"/api/v1/instances/{r.instances[i % len(r.instances)]}" if r.instances else None),
+    # The managers' pages (cockpit), for those who may open them.
+    *(Page(f"cockpit {title} `GET {path}`", "web", (lambda p: lambda r, i: p if r.manager else None)(path), goal=False)
+      for title, path in (("overview", "/cockpit/"), ("running instances", "/cockpit/instances"),
+                          ("deadlines", "/cockpit/deadlines"), ("step durations", "/cockpit/durations"))),
 ]
+GOAL_PAGES = [p for p in PAGES if p.goal]
 READ_GOAL_MS, MEMORY_GOAL_MB = 50.0, 200.0
+MANAGER_ROLES = set(WEB_DEFAULTS["COCKPIT_ROLES"])
 READ_MARKERS = (
     "web/api/__init__.py:_bearer", "web/security.py:_load_user", "engine/inbox.py:list_tasks",
     "engine/inbox.py:inbox_page", "engine/inbox.py:count_tabs", "engine/inbox.py:_tab_summary",
@@ -459,6 +470,10 @@ READ_MARKERS = (
 def _readers(db: Database, org: Org, count: int, rng: random.Random) -> list[Reader]:
     pool = [u for u in org.users if not u["username"].startswith("officer_")]
     chosen = rng.sample(pool, min(count, len(pool)))
+    # Managers (cockpit roles) are a few per commission: make sure the sample holds some of them.
+    managers = [u for u in pool if {m[1] for m in u["memberships"]} & MANAGER_ROLES and u not in chosen]
+    wanted = max(2, count // 6) - sum(1 for u in chosen if {m[1] for m in u["memberships"]} & MANAGER_ROLES)
+    chosen += rng.sample(managers, max(0, min(wanted, len(managers))))
     readers = []
     with db.engine.connect() as conn:
         for u in chosen:
@@ -470,7 +485,7 @@ def _readers(db: Database, org: Org, count: int, rng: random.Random) -> list[Rea
                 " WHERE t.status = 'ready' AND (t.role, c.unit_code) IN (SELECT * FROM unnest(CAST(:roles AS text[]), "
                 "CAST(:units AS text[]))) LIMIT 4)"),
                 {"u": u["username"], "roles": roles, "units": units}).scalars().all()
-            readers.append(Reader(u["username"], sorted(ids)))
+            readers.append(Reader(u["username"], sorted(ids), manager=bool(set(roles) & MANAGER_ROLES)))
     return readers
 
 
@@ -511,9 +526,14 @@ def run(report, work, quick: bool) -> dict:
                 errors[key] = errors.get(key, 0) + 1
             return elapsed
 
+        # Each page is asked by the readers it is for (the cockpit by managers, detail by those with instances).
+        askers = {p.name: [r for r in readers if p.path(r, 0) is not None] for p in PAGES}
+        for name, who in askers.items():
+            if not who:
+                raise RuntimeError(f"no reader in the sample may ask for {name}")
         for i in range(2 * workers):  # warm every worker's caches (specs, calendars, templates)
             for page in PAGES:
-                hit(page, readers[i % len(readers)], i)
+                hit(page, askers[page.name][i % len(askers[page.name])], i)
         budget = 2.0 if quick else 12.0  # seconds per page and round: a page far over its goal stops early
         for rnd in range(rounds):
             spent = {p.name: 0.0 for p in PAGES}
@@ -521,7 +541,8 @@ def run(report, work, quick: bool) -> dict:
                 for page in PAGES:
                     if spent[page.name] > budget:
                         continue
-                    reader = readers[(i * 7 + rnd) % len(readers)]
+                    who = askers[page.name]
+                    reader = who[(i * 7 + rnd) % len(who)]
                     elapsed = hit(page, reader, i + rnd)
                     if elapsed is not None:
                         samples[page.name][rnd].append(elapsed)
@@ -532,25 +553,25 @@ def run(report, work, quick: bool) -> dict:
             flat = [x for s in samples[page.name] for x in s]
             results[page.name] = {"p95": sorted(per)[len(per) // 2], "p95_range": (min(per), max(per)),
                                   "p50": 1000 * sorted(flat)[len(flat) // 2], "max": 1000 * max(flat), "n": len(flat)}
-        slowest = max(PAGES, key=lambda p: results[p.name]["p95"])
+        slowest = max(GOAL_PAGES, key=lambda p: results[p.name]["p95"])
         prof = work / "profile-province.txt"
         with py_spy(server.worker_pids(), prof):
             end = time.perf_counter() + (0.5 if quick else 6.0)
             i = 0
             while time.perf_counter() < end:
-                hit(slowest, readers[i % len(readers)], i)
+                hit(slowest, askers[slowest.name][i % len(askers[slowest.name])], i)
                 i += 1
         profile_md = summarise_profile(prof, markers=READ_MARKERS)
         memory_after = server.worker_memory()
         server_errors = server.errors()
     rss = max(m["rss_mb"] for m in memory_after)
     peak = max(m["peak_mb"] for m in memory_after)
-    met_reads = all(r["p95"] < READ_GOAL_MS for r in results.values())
+    met_reads = all(results[p.name]["p95"] < READ_GOAL_MS for p in GOAL_PAGES)
     rows = []
     for page in PAGES:
         r = results[page.name]
-        ok = r["p95"] < READ_GOAL_MS
-        rows.append(f"| {page.name} | {r['p50']:.1f} | **{r['p95']:.1f}** {'✓' if ok else '✗'} "
+        mark = ("✓" if r["p95"] < READ_GOAL_MS else "✗") if page.goal else "(no goal yet)"
+        rows.append(f"| {page.name} | {r['p50']:.1f} | **{r['p95']:.1f}** {mark} "
                     f"({r['p95_range'][0]:.0f}–{r['p95_range'][1]:.0f}) | {r['max']:.0f} | {r['n']} |")
     with db.engine.connect() as conn:
         sizes = dict(conn.execute(text(
@@ -564,7 +585,8 @@ def run(report, work, quick: bool) -> dict:
         f"(province, {FULL['prefectures'] if not quick else QUICK['prefectures']} prefectures, "
         f"{len(org.counties)} counties), plus {len(marker['real_instances'])} real engine instances; {seed_note}. "
         f"Table sizes: " + ", ".join(f"{k} {v}" for k, v in sorted(sizes.items())) + ".", "",
-        f"Goal: p95 under {READ_GOAL_MS:.0f} ms for each — **{'met' if met_reads else 'MISSED'}**; "
+        f"Goal: p95 under {READ_GOAL_MS:.0f} ms for each of the inbox page, the inbox API, the instance list and "
+        f"instance detail — **{'met' if met_reads else 'MISSED'}**; "
         f"memory of a web process under {MEMORY_GOAL_MB:.0f} MB — "
         f"**{'met' if peak < MEMORY_GOAL_MB else 'MISSED'}: {rss:.0f} MB resident after the run, {peak:.0f} MB peak**.", "",
         "| page | p50 (ms) | p95 (ms), median of rounds (range) | max (ms) | requests |", "|---|---|---|---|---|",
@@ -573,7 +595,8 @@ def run(report, work, quick: bool) -> dict:
         "of the 5,000: officers, unit leaders and commission leaders; each signed in through the login form for the "
         f"page, by bearer token for the API), {rounds} rounds of up to {per_round} requests per page (a page stops "
         f"early in a round once its requests took {budget:.0f} s); {server_cmd}. "
-        "The detail requests ask for instances the person worked on or may claim. Memory: resident set of each "
+        "The detail requests ask for instances the person worked on or may claim; the cockpit pages are asked "
+        f"by the readers holding a cockpit role ({', '.join(sorted(MANAGER_ROLES))}). Memory: resident set of each "
         "gunicorn worker (`/proc/<pid>/status` VmRSS / VmHWM). Errors: "
         + ("; ".join(f"{v}× {k}" for k, v in errors.items()) or "none") + (f" (server log: {server_errors})" if server_errors else "") + ".",
         "",
