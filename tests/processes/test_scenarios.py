@@ -240,7 +240,8 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
     # 室组地: 第二监督检查室 leads with 派驻第三组 and 塔拉镇纪委
     setup = w.task("t_setup")
     assert (setup.role, units(setup)) == ("supervision_office", {"qh_jc2"})
-    w.complete("t_setup", actor="wangfang", resident_unit="qh_pz3", township_unit="qh_tl")
+    # 审计局 (an X department) joins the 协查 to provide its 2023 fund audit (§10 A.4)
+    w.complete("t_setup", actor="wangfang", resident_unit="qh_pz3", township_unit="qh_tl", l1_x_units=["qh_sjj"])
     declarations = {t.spec_id: t for t in w.pilot.ready_tasks() if t.process_key == "gt_l1_shizudi"}
     assert {k: (t.role, units(t)) for k, t in declarations.items()} == {
         "t_rd_so": ("supervision_office", {"qh_jc2"}),
@@ -258,10 +259,16 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
     with pytest.raises(Forbidden):  # the 塔拉镇 member is out of the team now
         w.pilot.complete(new, actor="dawa")
     w.complete("t_rd_new", actor="suonan", has_conflict=False)
-    assist = {t.spec_id: units(t) for t in w.pilot.ready_tasks() if t.process_key == "gt_l1_shizudi"}
-    assert assist == {"t_as_rg": {"qh_pz3"}, "t_as_tw": {"qh_hk"}}
+    assist = {t.spec_id: (t.role, units(t)) for t in w.pilot.ready_tasks() if t.process_key == "gt_l1_shizudi"}
+    assert assist == {"t_as_rg": ("resident_group", {"qh_pz3"}), "t_as_tw": ("township_commission", {"qh_hk"}),
+                      "t_as_x": ("x_department", {"qh_sjj"})}
+    audit_task = w.task("t_as_x")
+    assert w.pilot.eligible(audit_task) == ["shenmei"]  # 审计局 only, not 财政局 or the other X departments
+    with pytest.raises(Forbidden):
+        w.pilot.complete(audit_task, actor="qinfeng")  # 财政局 holds the same role in another unit
     w.complete("t_as_rg", actor="guoxia")
     w.complete("t_as_tw", actor="suonan")
+    w.complete("t_as_x", actor="shenmei")
     w.at(2024, 6, 12)
     w.complete("t_meet", actor="wangfang")
     # Disposal: 谈话函询, chain 室主任 → 分管领导 (not 县管: no 书记); approved 06-13
@@ -285,6 +292,22 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
     assert w.instances("gt_p5_intake_handover")[0].business_key == "XS-2024-0156"
     assert _records(db, "t_src_fb"), "the 巡察办 is told the result"
     assert not _records(db, "t_fb"), "anonymous: no reporter feedback"
+    w.__exit__(None, None, None)
+
+
+def test_shizudi_without_x_department_has_no_x_assistance(db, scenario_clock):
+    """室组地 without an X department: the X 协查 step makes no task (the collection is empty)."""
+    w = _walk(db, scenario_clock, source_category="xuncha_yijiao", joint_mode="shizudi", township_conflict=False)
+    w.at(2024, 5, 30)
+    w.send("gt_msg_clue_handover", "XCB〔2024〕8号", {"source_category": "xuncha_yijiao"})
+    w.until("t_setup")
+    w.complete("t_setup", actor="wangfang", l1_x_units=[])
+    w.run(until="t_as_rg")
+    assist = {t.spec_id: units(t) for t in _l1_tasks(w) if t.spec_id.startswith("t_as_")}
+    assert assist == {"t_as_rg": {"qh_pz3"}, "t_as_tw": {"qh_tl"}}
+    w.complete("t_as_rg")
+    w.complete("t_as_tw")
+    assert w.task("t_meet").process_key == "gt_l1_shizudi"
     w.__exit__(None, None, None)
 
 
@@ -358,6 +381,47 @@ def test_scenario_d_monthly_meeting_risk_alert_and_eco_feedback(db, scenario_clo
     rect = w.instances("gt_m3_rectify")
     assert len(rect) == 1 and rect[0].status == "running"
     assert len(w.instances("gt_m1_goal")) == 1
+    w.__exit__(None, None, None)
+
+
+def test_scenario_d_late_priority_submissions_get_one_reminder(db, scenario_clock):
+    """January goal setting (P1): 14 bodies submit priorities (multi-instance); the 2 still open at the
+    reminder moment each get exactly one reminder, the 12 submitted in time none (§10 D.1)."""
+    w = _walk(db, scenario_clock, plan_no="JH-2024-01")
+    w.at(2024, 1, 8, 9)  # Monday
+    w.start("gt_p1_goal", actor="dengqiang")
+    w.complete("t_launch", actor="dengqiang", office_units=["qh_jc1", "qh_jc2", "qh_jc3"],
+               resident_units=["qh_pz1", "qh_pz2", "qh_pz3", "qh_pz4", "qh_pz5"],
+               x_units=["qh_czj", "qh_sjj", "qh_nmj"])
+    bodies = {(t.spec_id, frozenset(units(t))): t for t in w.pilot.ready_tasks() if t.process_key == "gt_p1_goal"}
+    assert len(bodies) == 14  # 3 offices + 5 resident groups + 巡察办 + 信访室 + 案管室 + 3 X departments
+    assert {t.due_key for t in bodies.values()} == {"priority_submission"}
+    due = {local_date(t.due_at) for t in bodies.values()}
+    reminder = {local_date(t.reminder_at) for t in bodies.values()}
+    assert (due, reminder) == ({D(2024, 1, 22)}, {D(2024, 1, 17)})  # 10 working days; reminder 3 before
+    late = {k: t for k, t in bodies.items() if k in {("t_rg", frozenset({"qh_pz4"})), ("t_x", frozenset({"qh_nmj"}))}}
+    assert len(late) == 2
+    w.at(2024, 1, 15)
+    for key, t in bodies.items():
+        if key not in late:
+            w.pilot.complete(t)
+    assert {(t.spec_id, frozenset(units(t))) for t in w.pilot.ready_tasks() if t.process_key == "gt_p1_goal"} \
+        == set(late)
+    worker = Worker(_Services(w))
+    w.at(2024, 1, 16, 18)  # not yet
+    assert worker.remind_and_escalate() == 0
+    w.at(2024, 1, 17, 10)
+    assert worker.remind_and_escalate() == 2
+    w.at(2024, 1, 18, 10)
+    assert worker.remind_and_escalate() == 0  # once only
+    with db.session() as s:
+        notes = s.scalars(select(Notification).where(Notification.task_id.in_([t.id for t in bodies.values()]))).all()
+        got = sorted((n.task_id, n.kind, n.unit_code, n.role_code) for n in notes)
+    assert got == sorted([(late[("t_rg", frozenset({"qh_pz4"}))].id, "reminder", "qh_pz4", "resident_group"),
+                          (late[("t_x", frozenset({"qh_nmj"}))].id, "reminder", "qh_nmj", "x_department")])
+    for t in late.values():
+        w.pilot.complete(t)
+    assert w.task("t_draft").process_key == "gt_p1_goal"
     w.__exit__(None, None, None)
 
 

@@ -639,6 +639,7 @@ add(form('joint_team_setup', '联合监督（联合办案）组建单', '§9.10�
     'lead_unit': unit('牵头单位', '', 'supervision_office'),
     'resident_unit': P(unit('派驻纪检监察组', '联系的派驻组。', 'resident_group')),
     'township_unit': P(unit('乡镇纪委', '联系乡镇（联点县）纪委。', 'township_commission')),
+    'l1_x_units': P(units('协查的X部门', '需要提供审计报告、资金拨付和发放数据的审计、财政等部门（四类监督+X），各自收到一项协查任务；不需要的不选。', 'x_department')),
     'members': {'type': 'array', 'title': '人员及分工', 'description': '新老搭配、强弱结合。',
                 'items': {'type': 'object', 'properties': {
                     'user': s('人员', ''), 'unit': s('所在单位', ''), 'role': enum('角色', '', [('lead', '组长'), ('member', '组员'), ('liaison', '联络员')])},
