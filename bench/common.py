@@ -57,17 +57,24 @@ def fresh_database(kind: str, workdir: Path) -> Database:
         path = workdir / f"bench-{time.time_ns()}.db"
         db = Database(f"sqlite:///{path}")
     else:
-        admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = PG_URL.rsplit("/", 1)[1]
-        with admin.engine.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
-                              "AND pid <> pg_backend_pid()"))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        recreate_pg_database(PG_URL)
         db = Database(PG_URL)
     upgrade(db)
     return db
+
+
+def recreate_pg_database(url: str) -> None:
+    """Drop the PostgreSQL database ``url`` names (closing its connections) and create it empty."""
+    name = url.rsplit("/", 1)[1]
+    admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                              "AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 _COMPILED = None

@@ -29,7 +29,7 @@ from engine.migrate import upgrade
 from engine.principal import load_principal
 from web import DEFAULTS as WEB_DEFAULTS
 
-from .common import PG_ADMIN, PG_URL, deployed_services
+from .common import PG_ADMIN, PG_URL, deployed_services, recreate_pg_database
 from .serve import add_units, add_users
 
 SEED_VERSION = "province-v3"
@@ -59,7 +59,9 @@ LOAD_UNITS, LOAD_OFFICERS = 10, 5  # reserved for the concurrency benchmark: no 
 
 
 def db_url(quick: bool) -> str:
-    return PG_URL.rsplit("/", 1)[0] + ("/guantong_bench_province_quick" if quick else "/guantong_bench_province")
+    """Named after the bench database (guantong_bench → guantong_bench_province), so runs given different
+    BENCH_DATABASE_URLs never share (and reset under each other) a province data set."""
+    return PG_URL + ("_province_quick" if quick else "_province")
 
 
 @dataclass
@@ -338,6 +340,8 @@ def _marker(db: Database) -> dict | None:
         return orjson.loads(row) if row else None
     except Exception:
         return None
+    finally:
+        db.dispose()
 
 
 def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
@@ -351,21 +355,16 @@ def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
     admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.engine.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+    admin.dispose()
     marker = _marker(Database(url)) if exists else None
     if marker and all(marker.get(k) == v for k, v in wanted.items()):
-        admin.dispose()
         db = Database(url)
         upgrade(db)  # a new migration (an index) applies to the kept data set
         services = deployed_services(db, work)
         _reset(db, marker)
         marker["reused"] = True
         return db, services, org, marker
-    with admin.engine.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
-                          "AND pid <> pg_backend_pid()"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    recreate_pg_database(url)
     started = time.perf_counter()
     db = Database(url)
     upgrade(db)

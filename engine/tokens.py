@@ -73,13 +73,18 @@ def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
         return None
     last = _aware(token.last_used_at)
     if last is None or now - last >= TOUCH_EVERY:
-        conn.execute(_TOUCH, {"token_id": token.id, "now": now})
+        touch(conn, token.id, now)
     held = [r for r in rows if r.unit_code is not None]
     principal = Principal(username=token.username, display_name=token.display_name,
                           memberships=frozenset((r.unit_code, r.role_code) for r in held),
                           leader_of=frozenset(r.unit_code for r in held if r.is_leader),
                           is_admin=token.is_admin, user_id=token.user_id)
     return principal, token.id
+
+
+def touch(conn, token_id: int, now: dt.datetime) -> None:
+    """Record that a token was used (authenticate does it at most once a minute per token)."""
+    conn.execute(_TOUCH, {"token_id": token_id, "now": now})
 
 
 def revoke(session: Session, token_id: int, *, actor: str) -> bool:
