@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.stamp-deps
 VENDOR_STAMP := web/static/vendor/.stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: setup run test bench bench-quick db clean
+.PHONY: setup run test lint format bench bench-quick db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ run: db
 test: setup
 	$(BIN)/python tools/check_browser.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint: ruff (rules and formatting, configured in pyproject.toml). `make format` rewrites in place.
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(PY_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -3,6 +3,7 @@
 ``--quick`` runs each benchmark on tiny inputs in well under a minute, to prove the code still works
 (the suite calls it); its figures mean nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,11 @@ from .common import Report, workdir
 ROOT = Path(__file__).resolve().parent.parent
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"  # written by hand from the profiles
 BENCHES = {
-    "overhead": overhead, "history": history, "province": province, "concurrency": concurrency, "timers": timers,
+    "overhead": overhead,
+    "history": history,
+    "province": province,
+    "concurrency": concurrency,
+    "timers": timers,
 }
 
 
@@ -25,8 +30,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--quick", action="store_true", help="tiny inputs: checks the benchmark code works")
     parser.add_argument("--only", choices=sorted(BENCHES), action="append")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="where to write the report (default docs/benchmarks.md; quick runs: none)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write the report (default docs/benchmarks.md; quick runs: none)",
+    )
     args = parser.parse_args(argv)
     report = Report(quick=args.quick)
     work = workdir()

@@ -10,6 +10,7 @@ Modes:
 - ``officers``: each thread is an officer: read the group inbox, pick one task at random, complete it;
   another officer may have taken it meanwhile (409, counted), exactly as at work.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,9 @@ def _chain(port: int, job: dict, deadline: float, out: dict) -> None:
         try:
             status, body, elapsed = http.post_json(f"/api/v1/tasks/{task}/complete", {"data": data})
         except OSError as exc:
-            out["errors"][f"transport: {type(exc).__name__}"] = out["errors"].get(f"transport: {type(exc).__name__}", 0) + 1
+            out["errors"][f"transport: {type(exc).__name__}"] = (
+                out["errors"].get(f"transport: {type(exc).__name__}", 0) + 1
+            )
             break
         if status != 200:
             key = f"{status}: {body[:200].decode(errors='replace')}"
@@ -90,8 +93,18 @@ def main(config_path: str) -> None:
     config = json.loads(Path(config_path).read_text())
     port, duration = config["port"], config["duration"]
     target = {"chain": _chain, "officers": _officer}[config["mode"]]
-    outs = [{"latencies": [], "list_latencies": [], "conflict_latencies": [], "done": [], "errors": {},
-             "conflicts": 0, "ran_out": False} for _ in config["jobs"]]
+    outs = [
+        {
+            "latencies": [],
+            "list_latencies": [],
+            "conflict_latencies": [],
+            "done": [],
+            "errors": {},
+            "conflicts": 0,
+            "ran_out": False,
+        }
+        for _ in config["jobs"]
+    ]
     print("ready", flush=True)
     go = Path(config["go"])
     while not go.exists():
@@ -99,20 +112,27 @@ def main(config_path: str) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     deadline = start + duration
-    threads = [threading.Thread(target=target, args=(port, job, deadline, out), daemon=True)
-               for job, out in zip(config["jobs"], outs)]
+    threads = [
+        threading.Thread(target=target, args=(port, job, deadline, out), daemon=True)
+        for job, out in zip(config["jobs"], outs, strict=False)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
-    merged = {"elapsed": elapsed, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-              "latencies": [x for o in outs for x in o["latencies"]],
-              "list_latencies": [x for o in outs for x in o["list_latencies"]],
-              "conflict_latencies": [x for o in outs for x in o["conflict_latencies"]],
-              "done": [x for o in outs for x in o["done"]], "conflicts": sum(o["conflicts"] for o in outs),
-              "ran_out": any(o["ran_out"] for o in outs), "errors": {}}
+    merged = {
+        "elapsed": elapsed,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "latencies": [x for o in outs for x in o["latencies"]],
+        "list_latencies": [x for o in outs for x in o["list_latencies"]],
+        "conflict_latencies": [x for o in outs for x in o["conflict_latencies"]],
+        "done": [x for o in outs for x in o["done"]],
+        "conflicts": sum(o["conflicts"] for o in outs),
+        "ran_out": any(o["ran_out"] for o in outs),
+        "errors": {},
+    }
     for o in outs:
         for k, v in o["errors"].items():
             merged["errors"][k] = merged["errors"].get(k, 0) + v

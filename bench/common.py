@@ -1,4 +1,5 @@
 """Shared pieces of the benchmarks: databases, timing, and the record of what was measured."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,7 @@ def median_ms(samples: list[float]) -> float:
 
 def p95_ms(samples: list[float]) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
@@ -69,8 +70,13 @@ def recreate_pg_database(url: str) -> None:
     admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
     try:
         with admin.engine.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
@@ -92,7 +98,7 @@ def deployed_services(db: Database, workdir: Path) -> Services:
 @dataclass
 class Report:
     quick: bool
-    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     sections: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, title: str, markdown: str) -> None:
@@ -130,9 +136,15 @@ class Report:
         return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
     def write(self, path: Path) -> None:
-        parts = ["# Benchmarks", "",
-                 "Written by `make bench` (bench/). Medians and ratios are from one run on the machine below; "
-                 "the machines are noisy, so compare figures from the same run only.", "", self.machine(), ""]
+        parts = [
+            "# Benchmarks",
+            "",
+            "Written by `make bench` (bench/). Medians and ratios are from one run on the machine below; "
+            "the machines are noisy, so compare figures from the same run only.",
+            "",
+            self.machine(),
+            "",
+        ]
         for title, markdown in self.sections:
             parts += [f"## {title}", "", markdown, ""]
         path.write_text("\n".join(parts), encoding="utf-8")

@@ -11,16 +11,16 @@ the second gets 409. After each round the database is checked against what the o
   acknowledged, and each running instance's engine state waits at exactly the step its task rows say
   (the state is loaded and compared with the open ``human_task`` row).
 """
+
 from __future__ import annotations
 
 import statistics
-import time
 from collections import Counter
 
-from sqlalchemy import text
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import text
 
-from engine import state
+from engine.runtime import state
 
 from .common import median_ms, p95_ms, pg_available
 from .overhead import COMPLETION_MARKERS, PROCESS, STEPS
@@ -33,34 +33,62 @@ def _start_pool(services, per_unit: int, tag: str) -> list[int]:
     for u in range(1, LOAD_UNITS + 1):
         unit = f"load_{u:02d}"
         for i in range(per_unit):
-            ids.append(services.runtime.start(PROCESS, data={"clue_no": f"XS-LOAD-{tag}-{u}-{i}", "unit": unit}).instance_id)
+            ids.append(
+                services.runtime.start(PROCESS, data={"clue_no": f"XS-LOAD-{tag}-{u}-{i}", "unit": unit}).instance_id
+            )
     return ids
 
 
 def _officer_jobs(seed: int) -> list[dict]:
-    return [{"user": f"officer_{u:02d}_{k}", "unit": f"load_{u:02d}", "seed": seed * 1000 + u * 10 + k}
-            for u in range(1, LOAD_UNITS + 1) for k in range(1, LOAD_OFFICERS + 1)]
+    return [
+        {"user": f"officer_{u:02d}_{k}", "unit": f"load_{u:02d}", "seed": seed * 1000 + u * 10 + k}
+        for u in range(1, LOAD_UNITS + 1)
+        for k in range(1, LOAD_OFFICERS + 1)
+    ]
 
 
 def _verify(db, services, instance_ids: list[int], acked: list[int]) -> dict:
     loaded = services.definitions.loaded(1)
     ack_counts = Counter(acked)
     with db.engine.connect() as conn:
-        completed = set(conn.execute(text(
-            "SELECT id FROM human_task WHERE instance_id = ANY(:ids) AND status = 'completed'"),
-            {"ids": instance_ids}).scalars())
-        subs = Counter(dict(conn.execute(text(
-            "SELECT task_id, count(*) FROM task_submission WHERE instance_id = ANY(:ids) AND kind = 'final' "
-            "GROUP BY task_id"), {"ids": instance_ids}).all()))
-        audits = Counter(dict(conn.execute(text(
-            "SELECT task_id, count(*) FROM audit_event WHERE instance_id = ANY(:ids) AND action = 'completed' "
-            "GROUP BY task_id"), {"ids": instance_ids}).all()))
-        instances = conn.execute(text(
-            "SELECT i.id, i.status, i.lock_version, i.state, i.process_key, "
-            " (SELECT count(*) FROM human_task t WHERE t.instance_id = i.id AND t.status = 'completed') AS done, "
-            " (SELECT array_agg(t.spec_id || ' ' || t.task_uuid) FROM human_task t "
-            "   WHERE t.instance_id = i.id AND t.status = 'ready') AS open "
-            "FROM process_instance i WHERE i.id = ANY(:ids)"), {"ids": instance_ids}).all()
+        completed = set(
+            conn.execute(
+                text("SELECT id FROM human_task WHERE instance_id = ANY(:ids) AND status = 'completed'"),
+                {"ids": instance_ids},
+            ).scalars()
+        )
+        subs = Counter(
+            dict(
+                conn.execute(
+                    text(
+                        "SELECT task_id, count(*) FROM task_submission WHERE instance_id = ANY(:ids) AND kind = 'final' "
+                        "GROUP BY task_id"
+                    ),
+                    {"ids": instance_ids},
+                ).all()
+            )
+        )
+        audits = Counter(
+            dict(
+                conn.execute(
+                    text(
+                        "SELECT task_id, count(*) FROM audit_event WHERE instance_id = ANY(:ids) AND action = 'completed' "
+                        "GROUP BY task_id"
+                    ),
+                    {"ids": instance_ids},
+                ).all()
+            )
+        )
+        instances = conn.execute(
+            text(
+                "SELECT i.id, i.status, i.lock_version, i.state, i.process_key, "
+                " (SELECT count(*) FROM human_task t WHERE t.instance_id = i.id AND t.status = 'completed') AS done, "
+                " (SELECT array_agg(t.spec_id || ' ' || t.task_uuid) FROM human_task t "
+                "   WHERE t.instance_id = i.id AND t.status = 'ready') AS open "
+                "FROM process_instance i WHERE i.id = ANY(:ids)"
+            ),
+            {"ids": instance_ids},
+        ).all()
     problems = []
     doubles = [t for t, n in ack_counts.items() if n > 1]
     if doubles:
@@ -86,13 +114,21 @@ def _verify(db, services, instance_ids: list[int], acked: list[int]) -> dict:
         if row.status != "running" or not row.open or len(row.open) != 1 or row.open[0].split()[0] != expected:
             problems.append(f"instance {row.id}: {row.done} completions but open rows {row.open}")
             continue
-        wf = state.load(row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key),
-                        loaded.script_engine)
+        wf = state.load(
+            row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
+        )
         waiting = [(t.task_spec.bpmn_id, str(t.id)) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
         if waiting != [tuple(row.open[0].split())]:
             problems.append(f"instance {row.id}: engine waits at {waiting}, task rows say {row.open}")
-    return {"completed": len(completed), "acked": len(acked), "doubles": len(doubles), "lost": len(lost),
-            "unacked": len(unacked), "instances": len(instances), "problems": problems}
+    return {
+        "completed": len(completed),
+        "acked": len(acked),
+        "doubles": len(doubles),
+        "lost": len(lost),
+        "unacked": len(unacked),
+        "instances": len(instances),
+        "problems": problems,
+    }
 
 
 def run(report, work, quick: bool) -> dict:
@@ -103,14 +139,23 @@ def run(report, work, quick: bool) -> dict:
     duration = 1.0 if quick else 15.0
     workers = 4
     officers = LOAD_UNITS * LOAD_OFFICERS
-    db, services, org, marker = province(quick, work)
+    db, services, _org, _marker = province(quick, work)
     expected_rate = 150.0
     rows, outs = [], []
     with Gunicorn(db.url, work, workers=workers) as server:
         server_cmd = server.describe()
         warm = _start_pool(services, 2, "warm")
-        (warmed,) = run_clients([{"port": server.port, "mode": "officers", "duration": 0.5 if quick else 1.0,
-                                  "jobs": _officer_jobs(0)[:10]}], work)
+        (warmed,) = run_clients(
+            [
+                {
+                    "port": server.port,
+                    "mode": "officers",
+                    "duration": 0.5 if quick else 1.0,
+                    "jobs": _officer_jobs(0)[:10],
+                }
+            ],
+            work,
+        )
         warm_acked = warmed["done"]
         all_ids: list[int] = []
         all_acked: list[int] = []
@@ -119,9 +164,13 @@ def run(report, work, quick: bool) -> dict:
             ids = _start_pool(services, per_unit, f"r{rnd}")
             jobs = _officer_jobs(rnd + 1)
             half = len(jobs) // 2
-            results = run_clients([{"port": server.port, "mode": "officers", "duration": duration, "jobs": jobs[:half]},
-                                   {"port": server.port, "mode": "officers", "duration": duration, "jobs": jobs[half:]}],
-                                  work)
+            results = run_clients(
+                [
+                    {"port": server.port, "mode": "officers", "duration": duration, "jobs": jobs[:half]},
+                    {"port": server.port, "mode": "officers", "duration": duration, "jobs": jobs[half:]},
+                ],
+                work,
+            )
             acked = [t for r in results for t in r["done"]]
             elapsed = max(r["elapsed"] for r in results)
             latencies = [x for r in results for x in r["latencies"]]
@@ -134,44 +183,77 @@ def run(report, work, quick: bool) -> dict:
             all_acked += acked + warm_acked
             check = _verify(db, services, all_ids, all_acked)
             warm, warm_acked = [], []
-            out = {"rate": len(acked) / elapsed, "p50": median_ms(latencies), "p95": p95_ms(latencies),
-                   "list_p95": p95_ms(lists), "conflicts": sum(r["conflicts"] for r in results),
-                   "errors": dict(errors), "client_cpu": sum(r["cpu"] for r in results) / elapsed,
-                   "ran_out": any(r["ran_out"] for r in results), "check": check, "instances": len(ids)}
+            out = {
+                "rate": len(acked) / elapsed,
+                "p50": median_ms(latencies),
+                "p95": p95_ms(latencies),
+                "list_p95": p95_ms(lists),
+                "conflicts": sum(r["conflicts"] for r in results),
+                "errors": dict(errors),
+                "client_cpu": sum(r["cpu"] for r in results) / elapsed,
+                "ran_out": any(r["ran_out"] for r in results),
+                "check": check,
+                "instances": len(ids),
+            }
             expected_rate = max(out["rate"], 20.0)
             outs.append(out)
             ok = not check["problems"]
-            rows.append(f"| {rnd + 1} | {len(acked)} | {out['rate']:.0f} | {out['p50']:.0f} / **{out['p95']:.0f}** | "
-                        f"{out['list_p95']:.0f} | {out['conflicts']} | "
-                        f"{sum(errors.values())} | {check['completed']} | {check['doubles']} | {check['lost']} | "
-                        f"{'yes' if ok else 'NO: ' + '; '.join(check['problems'][:3])} |")
+            rows.append(
+                f"| {rnd + 1} | {len(acked)} | {out['rate']:.0f} | {out['p50']:.0f} / **{out['p95']:.0f}** | "
+                f"{out['list_p95']:.0f} | {out['conflicts']} | "
+                f"{sum(errors.values())} | {check['completed']} | {check['doubles']} | {check['lost']} | "
+                f"{'yes' if ok else 'NO: ' + '; '.join(check['problems'][:3])} |"
+            )
         prof = work / "profile-concurrency.txt"
         ids = _start_pool(services, int(expected_rate * 6 / STEPS / LOAD_UNITS) + 3, "profile")
         with py_spy(server.worker_pids(), prof):
-            run_clients([{"port": server.port, "mode": "officers", "duration": 0.5 if quick else 6.0,
-                          "jobs": _officer_jobs(99)}], work)
-        profile_md = summarise_profile(prof, markers=COMPLETION_MARKERS + ("engine/inbox.py:list_tasks",))
+            run_clients(
+                [
+                    {
+                        "port": server.port,
+                        "mode": "officers",
+                        "duration": 0.5 if quick else 6.0,
+                        "jobs": _officer_jobs(99),
+                    }
+                ],
+                work,
+            )
+        profile_md = summarise_profile(prof, markers=(*COMPLETION_MARKERS, "engine/inbox.py:list_tasks"))
         server_errors = server.errors()
     all_ok = all(not o["check"]["problems"] for o in outs)
     errors_total: Counter = Counter()
     for o in outs:
         errors_total.update(o["errors"])
-    report.add("4. Concurrency", "\n".join([
-        f"{officers} officers at once (closed loop, no think time) against {server_cmd} on the province "
-        f"database; {rounds} rounds of {duration:g} s. Throughput **{statistics.median(o['rate'] for o in outs):.0f} "
-        f"completions/s** (median), completion p95 **{statistics.median(o['p95'] for o in outs):.0f} ms**; "
-        f"every completion applied exactly once and none lost: **{'proved' if all_ok else 'NOT PROVED'}**.", "",
-        "| round | completions acknowledged | completions/s | completion p50 / p95 (ms) | inbox read p95 (ms) | "
-        "409 (someone was faster) | other errors | completed in the database (all rounds so far) | "
-        "acknowledged twice | lost | database agrees |", "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
-        "Each officer reads `GET /api/v1/tasks?scope=group&per_page=20`, picks a task at random and posts "
-        "`/complete`; five officers share each unit's pool, so they collide, and the loser gets 409 with nothing "
-        "changed. The check after each round compares the acknowledgements with the database row by row: "
-        "task status, submissions, audit events, `lock_version` and the open task row against the engine "
-        "state loaded from the instance. Two client processes of 25 threads; their CPU "
-        f"({statistics.median(o['client_cpu'] for o in outs) * 100:.0f}% of a core) comes out of the same 2 cores. "
-        "Other errors: " + ("; ".join(f"{v}× {k}" for k, v in errors_total.items()) or "none")
-        + (f" (server log: {server_errors})" if server_errors else "") + ".", "",
-        "**Profile** (py-spy on the 4 workers, 50 officers):", "", profile_md,
-    ]))
+    report.add(
+        "4. Concurrency",
+        "\n".join(
+            [
+                f"{officers} officers at once (closed loop, no think time) against {server_cmd} on the province "
+                f"database; {rounds} rounds of {duration:g} s. Throughput **{statistics.median(o['rate'] for o in outs):.0f} "
+                f"completions/s** (median), completion p95 **{statistics.median(o['p95'] for o in outs):.0f} ms**; "
+                f"every completion applied exactly once and none lost: **{'proved' if all_ok else 'NOT PROVED'}**.",
+                "",
+                "| round | completions acknowledged | completions/s | completion p50 / p95 (ms) | inbox read p95 (ms) | "
+                "409 (someone was faster) | other errors | completed in the database (all rounds so far) | "
+                "acknowledged twice | lost | database agrees |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
+                *rows,
+                "",
+                "Each officer reads `GET /api/v1/tasks?scope=group&per_page=20`, picks a task at random and posts "
+                "`/complete`; five officers share each unit's pool, so they collide, and the loser gets 409 with nothing "
+                "changed. The check after each round compares the acknowledgements with the database row by row: "
+                "task status, submissions, audit events, `lock_version` and the open task row against the engine "
+                "state loaded from the instance. Two client processes of 25 threads; their CPU "
+                f"({statistics.median(o['client_cpu'] for o in outs) * 100:.0f}% of a core) comes out of the same 2 cores. "
+                "Other errors: "
+                + ("; ".join(f"{v}× {k}" for k, v in errors_total.items()) or "none")
+                + (f" (server log: {server_errors})" if server_errors else "")
+                + ".",
+                "",
+                "**Profile** (py-spy on the 4 workers, 50 officers):",
+                "",
+                profile_md,
+            ]
+        ),
+    )
     return {"rounds": outs, "ok": all_ok}

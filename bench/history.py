@@ -7,6 +7,7 @@ Three rows per history size, each the median over several completions:
 - Guantong end to end through ``Runtime.complete_task`` on SQLite and PostgreSQL: authorization,
   engine, guarded write, task rows, submission and audit, committed.
 """
+
 from __future__ import annotations
 
 import random
@@ -16,9 +17,9 @@ from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from engine import state
-from engine.principal import SYSTEM_PRINCIPAL
-from engine.runtime import run_engine
+from engine.access.principal import SYSTEM_PRINCIPAL
+from engine.runtime import state
+from engine.runtime.core import run_engine
 
 from .common import deployed_services, fresh_database, median_ms, pg_available, timed
 
@@ -50,11 +51,13 @@ def _engine_cycles(loaded, blob: bytes, samples: int, compact: bool) -> list[flo
     spec, subs = loaded.spec("gt_bench_loop"), loaded.subprocess_specs("gt_bench_loop")
     times = []
     for _ in range(samples):
+
         def cycle():
             wf = state.load(blob, spec, subs, loaded.script_engine)
             _complete_ready(wf, {"finished": False, "unit": "qh_jc2"})
             run_engine(wf, compact=compact)
             return state.dump(wf)
+
         elapsed, _ = timed(cycle)
         times.append(elapsed)
     return times
@@ -64,12 +67,14 @@ def _service_instances(services, history) -> dict[int, int]:
     """One instance per history size, each with that many completions behind it: {size: open task id}."""
     tasks = {}
     for h in history:
-        outcome = services.runtime.start("gt_bench_loop", data={"clue_no": f"XS-H{h}", "unit": "qh_jc2",
-                                                                 "finished": False})
+        outcome = services.runtime.start(
+            "gt_bench_loop", data={"clue_no": f"XS-H{h}", "unit": "qh_jc2", "finished": False}
+        )
         task_id = outcome.created_tasks[0]
         for _ in range(h):
-            task_id = services.runtime.complete_task(task_id, actor=SYSTEM_PRINCIPAL,
-                                                     data={"finished": False, "unit": "qh_jc2"}).created_tasks[0]
+            task_id = services.runtime.complete_task(
+                task_id, actor=SYSTEM_PRINCIPAL, data={"finished": False, "unit": "qh_jc2"}
+            ).created_tasks[0]
         tasks[h] = task_id
     return tasks
 
@@ -83,8 +88,13 @@ def _service_cycles(services, tasks: dict[int, int], samples: int, seed: int) ->
     for _ in range(samples):
         rng.shuffle(order)
         for h in order:
-            elapsed, out = timed(services.runtime.complete_task, tasks[h], actor=SYSTEM_PRINCIPAL,
-                                 data={"finished": False, "unit": "qh_jc2"}, record={"opinion": "按期推进"})
+            elapsed, out = timed(
+                services.runtime.complete_task,
+                tasks[h],
+                actor=SYSTEM_PRINCIPAL,
+                data={"finished": False, "unit": "qh_jc2"},
+                record={"opinion": "按期推进"},
+            )
             times[h].append(elapsed)
             tasks[h] = out.created_tasks[0]
     return times
@@ -113,8 +123,12 @@ def run(report, work, quick: bool) -> dict:
             raw = _engine_cycles(loaded, raw_blob, samples, compact=False)
         state.compact(wf)
         compacted = _engine_cycles(loaded, state.dump(wf), samples, compact=True)
-        results[h] = {"raw": median_ms(raw), "compacted": median_ms(compacted),
-                      "state_kb": len(raw_blob) / 1024, "compacted_kb": len(state.dump(wf)) / 1024}
+        results[h] = {
+            "raw": median_ms(raw),
+            "compacted": median_ms(compacted),
+            "state_kb": len(raw_blob) / 1024,
+            "compacted_kb": len(state.dump(wf)) / 1024,
+        }
     for kind, services in all_services.items():
         times = _service_cycles(services, _service_instances(services, history), service_samples, seed=7)
         for h in history:
@@ -123,27 +137,39 @@ def run(report, work, quick: bool) -> dict:
     for h in history:
         r = results[h]
         service = " | ".join(f"{r[kind]:.2f} ({r[kind] / base[kind]:.2f}×)" for kind in kinds)
-        rows.append(f"| {h} | {r['raw']:.2f} ({r['raw'] / base['raw']:.1f}×) | {r['state_kb']:.0f} KB | "
-                    f"{r['compacted']:.2f} ({r['compacted'] / base['compacted']:.2f}×) | {r['compacted_kb']:.1f} KB | "
-                    f"{service} |")
+        rows.append(
+            f"| {h} | {r['raw']:.2f} ({r['raw'] / base['raw']:.1f}×) | {r['state_kb']:.0f} KB | "
+            f"{r['compacted']:.2f} ({r['compacted'] / base['compacted']:.2f}×) | {r['compacted_kb']:.1f} KB | "
+            f"{service} |"
+        )
     last = results[history[-1]]
     verdicts = {kind: last[kind] / base[kind] for kind in kinds}
     goal = "met" if max(verdicts.values()) <= 1.2 else "MISSED"
-    report.add("2. Cost against history", "\n".join([
-        "Median milliseconds per completion (ratio to a fresh instance). Goal: Guantong at 1,000 completed "
-        f"tasks at most 1.2× a fresh instance's cost — **{goal}: "
-        + ", ".join(f"{v:.2f}× on {kind}" for kind, v in verdicts.items()) + "**.", "",
-        "| completed tasks behind | SpiffWorkflow alone (ms) | its state | with compaction (ms) | compacted state | "
-        + " | ".join(f"Guantong `complete_task`, {kind} (ms)" for kind in kinds) + " |",
-        "|---|---|---|---|---|" + "---|" * len(kinds), *rows, "",
-        f"SpiffWorkflow alone and with compaction: {samples} cycles per cell. Guantong: {service_samples} "
-        "completions per cell, one instance per history size, the sizes interleaved in a shuffled order each "
-        "round (so the database growing and the machine's load drifting weigh on every size alike). For "
-        "SpiffWorkflow alone the iterators' depth limit (1,000, which "
-        "stalls this loop after ~250 iterations) is lifted while it is measured. SpiffWorkflow alone keeps every completed task in its tree, so load, "
-        "engine passes and save grow with history; Guantong keeps history in its own tables (human_task, "
-        "submissions, audit) and saves only the live part of the tree (engine/state.py `compact`).",
-    ]))
+    report.add(
+        "2. Cost against history",
+        "\n".join(
+            [
+                "Median milliseconds per completion (ratio to a fresh instance). Goal: Guantong at 1,000 completed "
+                f"tasks at most 1.2× a fresh instance's cost — **{goal}: "
+                + ", ".join(f"{v:.2f}× on {kind}" for kind, v in verdicts.items())
+                + "**.",
+                "",
+                "| completed tasks behind | SpiffWorkflow alone (ms) | its state | with compaction (ms) | compacted state | "
+                + " | ".join(f"Guantong `complete_task`, {kind} (ms)" for kind in kinds)
+                + " |",
+                "|---|---|---|---|---|" + "---|" * len(kinds),
+                *rows,
+                "",
+                f"SpiffWorkflow alone and with compaction: {samples} cycles per cell. Guantong: {service_samples} "
+                "completions per cell, one instance per history size, the sizes interleaved in a shuffled order each "
+                "round (so the database growing and the machine's load drifting weigh on every size alike). For "
+                "SpiffWorkflow alone the iterators' depth limit (1,000, which "
+                "stalls this loop after ~250 iterations) is lifted while it is measured. SpiffWorkflow alone keeps every completed task in its tree, so load, "
+                "engine passes and save grow with history; Guantong keeps history in its own tables (human_task, "
+                "submissions, audit) and saves only the live part of the tree (engine/state.py `compact`).",
+            ]
+        ),
+    )
     for db in databases.values():
         db.dispose()
     return results

@@ -11,6 +11,7 @@ The database (``guantong_bench_province``; ``…_quick`` for --quick) is kept be
 marker matches, rows added by earlier benchmark runs are deleted and it is reused; otherwise it is
 rebuilt (about three minutes on a 2-core machine).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,17 +24,17 @@ from dataclasses import dataclass, field
 import orjson
 from sqlalchemy import text
 
-from engine import clock, visibility
+from engine.access import visibility
+from engine.access.principal import load_principal
 from engine.db import Database
 from engine.migrate import upgrade
-from engine.principal import load_principal
 from web import DEFAULTS as WEB_DEFAULTS
 
 from .common import PG_ADMIN, PG_URL, deployed_services, recreate_pg_database
 from .serve import add_units, add_users
 
 SEED_VERSION = "province-v3"
-NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 FULL = dict(instances=100_000, users=5_000, counties_per_prefecture=6, prefectures=8, real=40)
 QUICK = dict(instances=1_000, users=400, counties_per_prefecture=2, prefectures=2, real=6)
@@ -41,19 +42,42 @@ QUICK = dict(instances=1_000, users=400, counties_per_prefecture=2, prefectures=
 # Unit kinds per level: (suffix, role, weight of people)
 COMMISSION_ROLES = (("commission_secretary", 1), ("leader_in_charge", 2), ("standing_committee", 2))
 OFFICES = {
-    "province": [("xfs", "petition_office", 6), ("ags", "case_management_office", 8),
-                 ("dfzf", "conduct_supervision_office", 6), ("jc1", "supervision_office", 12),
-                 ("jc2", "supervision_office", 12), ("jc3", "supervision_office", 12), ("jc4", "supervision_office", 12),
-                 ("scdc", "investigation_office", 10), ("sl", "hearing_office", 8), ("pz1", "resident_group", 6),
-                 ("pz2", "resident_group", 6), ("pz3", "resident_group", 6)],
-    "prefecture": [("xfs", "petition_office", 6), ("ags", "case_management_office", 8),
-                   ("dfzf", "conduct_supervision_office", 6), ("jc1", "supervision_office", 12),
-                   ("jc2", "supervision_office", 12), ("jc3", "supervision_office", 12),
-                   ("scdc", "investigation_office", 10), ("sl", "hearing_office", 8), ("pz1", "resident_group", 6),
-                   ("pz2", "resident_group", 6)],
-    "county": [("xfs", "petition_office", 4), ("ags", "case_management_office", 5), ("jc1", "supervision_office", 8),
-               ("jc2", "supervision_office", 8), ("sl", "hearing_office", 5), ("pz1", "resident_group", 4),
-               ("tw1", "township_commission", 3), ("tw2", "township_commission", 3)],
+    "province": [
+        ("xfs", "petition_office", 6),
+        ("ags", "case_management_office", 8),
+        ("dfzf", "conduct_supervision_office", 6),
+        ("jc1", "supervision_office", 12),
+        ("jc2", "supervision_office", 12),
+        ("jc3", "supervision_office", 12),
+        ("jc4", "supervision_office", 12),
+        ("scdc", "investigation_office", 10),
+        ("sl", "hearing_office", 8),
+        ("pz1", "resident_group", 6),
+        ("pz2", "resident_group", 6),
+        ("pz3", "resident_group", 6),
+    ],
+    "prefecture": [
+        ("xfs", "petition_office", 6),
+        ("ags", "case_management_office", 8),
+        ("dfzf", "conduct_supervision_office", 6),
+        ("jc1", "supervision_office", 12),
+        ("jc2", "supervision_office", 12),
+        ("jc3", "supervision_office", 12),
+        ("scdc", "investigation_office", 10),
+        ("sl", "hearing_office", 8),
+        ("pz1", "resident_group", 6),
+        ("pz2", "resident_group", 6),
+    ],
+    "county": [
+        ("xfs", "petition_office", 4),
+        ("ags", "case_management_office", 5),
+        ("jc1", "supervision_office", 8),
+        ("jc2", "supervision_office", 8),
+        ("sl", "hearing_office", 5),
+        ("pz1", "resident_group", 4),
+        ("tw1", "township_commission", 3),
+        ("tw2", "township_commission", 3),
+    ],
 }
 LOAD_UNITS, LOAD_OFFICERS = 10, 5  # reserved for the concurrency benchmark: no seeded tasks
 
@@ -129,8 +153,13 @@ def build_org(size: dict, rng: random.Random) -> Org:
         org.members.setdefault(unit, {}).setdefault(role, []).append(f"u{n:05d}")
     for i in range(1, LOAD_UNITS + 1):
         for k in range(1, LOAD_OFFICERS + 1):
-            org.users.append({"username": f"officer_{i:02d}_{k}", "name": f"负载{i}-{k}",
-                              "memberships": [(f"load_{i:02d}", "supervision_office", k == 1)]})
+            org.users.append(
+                {
+                    "username": f"officer_{i:02d}_{k}",
+                    "name": f"负载{i}-{k}",
+                    "memberships": [(f"load_{i:02d}", "supervision_office", k == 1)],
+                }
+            )
     return org
 
 
@@ -177,19 +206,56 @@ class Copier:
         self.raw.close()
 
 
-TASK_COLS = ("id", "instance_id", "task_uuid", "spec_id", "process_key", "business_key", "name", "lane", "role",
-             "form_key", "stage", "mechanism", "platform", "assignee", "status", "created_at", "due_at", "due_key",
-             "completed_at", "completed_by", "has_candidates")
-INSTANCE_COLS = ("id", "definition_id", "version_id", "process_key", "business_key", "title", "status", "stage",
-                 "state", "lock_version", "started_by", "started_at", "updated_at", "completed_at", "owner_unit",
-                 "summary", "attempts")
+TASK_COLS = (
+    "id",
+    "instance_id",
+    "task_uuid",
+    "spec_id",
+    "process_key",
+    "business_key",
+    "name",
+    "lane",
+    "role",
+    "form_key",
+    "stage",
+    "mechanism",
+    "platform",
+    "assignee",
+    "status",
+    "created_at",
+    "due_at",
+    "due_key",
+    "completed_at",
+    "completed_by",
+    "has_candidates",
+)
+INSTANCE_COLS = (
+    "id",
+    "definition_id",
+    "version_id",
+    "process_key",
+    "business_key",
+    "title",
+    "status",
+    "stage",
+    "state",
+    "lock_version",
+    "started_by",
+    "started_at",
+    "updated_at",
+    "completed_at",
+    "owner_unit",
+    "summary",
+    "attempts",
+)
 
 
 def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random) -> dict:
     loaded = services.definitions.loaded(1)
     with db.session() as s:
-        definitions = {k: (i, v) for k, i, v in s.execute(text(
-            "SELECT process_key, id, version_id FROM process_definition"))}
+        definitions = {
+            k: (i, v) for k, i, v in s.execute(text("SELECT process_key, id, version_id FROM process_definition"))
+        }
     known_roles = {r for roles in org.roles_at.values() for r in roles}
     processes = []
     for key, meta in loaded.catalogue.items():
@@ -215,8 +281,12 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
         inst = Copier(db, "process_instance", INSTANCE_COLS)
         task = Copier(db, "human_task", TASK_COLS)
         cand = Copier(db, "human_task_candidate", ("task_id", "unit_code"))
-        sub = Copier(db, "task_submission", ("id", "task_id", "instance_id", "kind", "data", "submitted_by", "submitted_at"))
-        aud = Copier(db, "audit_event", ("id", "at", "actor", "action", "instance_id", "task_id", "version_id", "detail"))
+        sub = Copier(
+            db, "task_submission", ("id", "task_id", "instance_id", "kind", "data", "submitted_by", "submitted_at")
+        )
+        aud = Copier(
+            db, "audit_event", ("id", "at", "actor", "action", "instance_id", "task_id", "version_id", "detail")
+        )
         task_id = sub_id = audit_id = 0
         counts = {"ready": 0, "completed": 0}
         levels = org.counties * 16 + org.prefectures * 3 + ["p"]
@@ -231,7 +301,9 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
             else:
                 done_n, ready_n = rng.randint(8, 16), 0
             span = (done_n + ready_n) * 2.5
-            started = NOW - dt.timedelta(days=rng.uniform(0, 20) if running else rng.uniform(span + 1, 730)) - span * day
+            started = (
+                NOW - dt.timedelta(days=rng.uniform(0, 20) if running else rng.uniform(span + 1, 730)) - span * day
+            )
             bkey = f"XS-{started.year}-{iid:06d}"
             starter = None
             at = started
@@ -250,17 +322,57 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
                 due = created + 7 * day
                 if ready:
                     assignee = rng.choice(members) if rng.random() < 0.35 else None
-                    task.add(task_id, iid, uuid.UUID(int=rng.getrandbits(128)), spec_id, key, bkey, t["name"], t["lane"],
-                             role, t["form_key"], t["stage"], t["mechanism"], t["platform"], assignee, "ready", created,
-                             due, t["due_in"], None, None, True)
+                    task.add(
+                        task_id,
+                        iid,
+                        uuid.UUID(int=rng.getrandbits(128)),
+                        spec_id,
+                        key,
+                        bkey,
+                        t["name"],
+                        t["lane"],
+                        role,
+                        t["form_key"],
+                        t["stage"],
+                        t["mechanism"],
+                        t["platform"],
+                        assignee,
+                        "ready",
+                        created,
+                        due,
+                        t["due_in"],
+                        None,
+                        None,
+                        True,
+                    )
                     counts["ready"] += 1
                 else:
                     who = rng.choice(members)
                     done = created + dt.timedelta(hours=rng.uniform(1, 60))
                     at = done
-                    task.add(task_id, iid, uuid.UUID(int=rng.getrandbits(128)), spec_id, key, bkey, t["name"], t["lane"],
-                             role, t["form_key"], t["stage"], t["mechanism"], t["platform"], who, "completed", created,
-                             due, t["due_in"], done, who, True)
+                    task.add(
+                        task_id,
+                        iid,
+                        uuid.UUID(int=rng.getrandbits(128)),
+                        spec_id,
+                        key,
+                        bkey,
+                        t["name"],
+                        t["lane"],
+                        role,
+                        t["form_key"],
+                        t["stage"],
+                        t["mechanism"],
+                        t["platform"],
+                        who,
+                        "completed",
+                        created,
+                        due,
+                        t["due_in"],
+                        done,
+                        who,
+                        True,
+                    )
                     sub_id += 1
                     sub.add(sub_id, task_id, iid, "final", {"opinion": "同意，按程序办理。", "seq": n}, who, done)
                     audit_id += 1
@@ -272,10 +384,30 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
             status = "running" if running else "completed"
             audit_id += 1
             aud.add(audit_id, started, starter, "started", iid, None, version_id, {"process": key})
-            inst.add(iid, def_id, version_id, key, bkey, f"{meta['name']} · {bkey}", status, last_stage, blob,
-                     1 + done_n, starter, started, at, None if running else at, level,
-                     {"process_name": meta["name"], "stage": meta["stage"], "mechanism": meta["mechanism"],
-                      "platform": meta["platform"]}, 0)
+            inst.add(
+                iid,
+                def_id,
+                version_id,
+                key,
+                bkey,
+                f"{meta['name']} · {bkey}",
+                status,
+                last_stage,
+                blob,
+                1 + done_n,
+                starter,
+                started,
+                at,
+                None if running else at,
+                level,
+                {
+                    "process_name": meta["name"],
+                    "stage": meta["stage"],
+                    "mechanism": meta["mechanism"],
+                    "platform": meta["platform"],
+                },
+                0,
+            )
         for c in (inst, task, cand, sub, aud):
             c.close()
         cur.execute("SET maintenance_work_mem = '256MB'")
@@ -286,8 +418,13 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
         raw.commit()
     finally:
         raw.close()
-    return {"instances": size["instances"], "tasks": task_id, "ready": counts["ready"], "submissions": sub_id,
-            "audit": audit_id}
+    return {
+        "instances": size["instances"],
+        "tasks": task_id,
+        "ready": counts["ready"],
+        "submissions": sub_id,
+        "audit": audit_id,
+    }
 
 
 def _units_for(org: Org, level: str, role: str, rng: random.Random) -> list[str]:
@@ -299,7 +436,9 @@ def _units_for(org: Org, level: str, role: str, rng: random.Random) -> list[str]
         if lv == "p":
             break
         lv = org.parent_level[lv]
-    county = level if level in org.counties else rng.choice([c for c in org.counties if c.startswith(level)] or org.counties)
+    county = (
+        level if level in org.counties else rng.choice([c for c in org.counties if c.startswith(level)] or org.counties)
+    )
     return org.roles_at[county].get(role) or org.roles_at["p"]["supervision_office"]
 
 
@@ -324,11 +463,14 @@ def _real_instances(services, org: Org, count: int, rng: random.Random) -> list[
             unit = f"{county}_jc1"
             principals[unit] = load_principal(s, org.members[unit]["supervision_office"][-1])
     for i, (unit, who) in enumerate(principals.items()):
-        outcome = services.runtime.start("gt_bench_linear", actor=who, data={"clue_no": f"XS-REAL-{i:03d}", "unit": unit})
+        outcome = services.runtime.start(
+            "gt_bench_linear", actor=who, data={"clue_no": f"XS-REAL-{i:03d}", "unit": unit}
+        )
         task = outcome.created_tasks[0]
         for _ in range(rng.randint(1, 5)):
-            task = services.runtime.complete_task(task, actor=who, data={"unit": unit, "finished": False},
-                                                  record={"opinion": "按期推进", "unit": unit}).created_tasks[0]
+            task = services.runtime.complete_task(
+                task, actor=who, data={"unit": unit, "finished": False}, record={"opinion": "按期推进", "unit": unit}
+            ).created_tasks[0]
         ids.append(outcome.instance_id)
     return ids
 
@@ -351,7 +493,7 @@ def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
     name = url.rsplit("/", 1)[1]
     rng = random.Random(20261128)
     org = build_org(size, rng)
-    wanted = {"version": SEED_VERSION, **{k: v for k, v in size.items()}}
+    wanted = {"version": SEED_VERSION, **dict(size.items())}
     admin = Database(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.engine.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
@@ -373,7 +515,7 @@ def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
         add_units(s, org.units)
     for i in range(0, len(org.users), 1000):
         with db.session() as s:
-            add_users(s, org.users[i:i + 1000])
+            add_users(s, org.users[i : i + 1000])
     counts = _seed_tasks(db, services, org, size, rng)
     with db.session() as s:  # COPY bypassed the runtime, which keeps need-to-know's derived rows
         visibility.refresh_access(s)
@@ -381,13 +523,29 @@ def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     with db.session() as s:
-        maxima = {t: s.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar()
-                  for t in ("process_instance", "human_task", "task_submission", "audit_event", "api_token",
-                            "pending_message", "message_subscription", "notification")}
+        maxima = {
+            t: s.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar()
+            for t in (
+                "process_instance",
+                "human_task",
+                "task_submission",
+                "audit_event",
+                "api_token",
+                "pending_message",
+                "message_subscription",
+                "notification",
+            )
+        }
         s.execute(text("CREATE TABLE bench_seed (key varchar(40) PRIMARY KEY, value text)"))
-        marker = {**wanted, **counts, "real_instances": real, "maxima": maxima,
-                  "seed_seconds": round(time.perf_counter() - started, 1), "users_total": len(org.users),
-                  "units_total": len(org.units)}
+        marker = {
+            **wanted,
+            **counts,
+            "real_instances": real,
+            "maxima": maxima,
+            "seed_seconds": round(time.perf_counter() - started, 1),
+            "users_total": len(org.users),
+            "units_total": len(org.units),
+        }
         s.execute(text("INSERT INTO bench_seed VALUES ('marker', :v)"), {"v": orjson.dumps(marker).decode()})
     marker["reused"] = False
     return db, services, org, marker
@@ -398,8 +556,14 @@ def _reset(db: Database, marker: dict) -> None:
     m = marker["maxima"]
     with db.session() as s:
         # Seeded instances that earlier runs gave new tasks: their derived access rows are rebuilt below.
-        touched = s.execute(text("SELECT DISTINCT instance_id FROM human_task WHERE id > :t AND instance_id <= :i"),
-                            {"t": m["human_task"], "i": m["process_instance"]}).scalars().all()
+        touched = (
+            s.execute(
+                text("SELECT DISTINCT instance_id FROM human_task WHERE id > :t AND instance_id <= :i"),
+                {"t": m["human_task"], "i": m["process_instance"]},
+            )
+            .scalars()
+            .all()
+        )
         s.execute(text("DELETE FROM audit_event WHERE id > :m"), {"m": m["audit_event"]})
         s.execute(text("DELETE FROM process_instance WHERE id > :m"), {"m": m["process_instance"]})
         s.execute(text("DELETE FROM human_task WHERE id > :m"), {"m": m["human_task"]})
@@ -444,25 +608,46 @@ class Page:
 TABS = ("mine", "group", "completed")
 PAGES = [
     Page("inbox page `GET /inbox` (tabs mine / group / completed)", "web", lambda r, i: f"/inbox?tab={TABS[i % 3]}"),
-    Page("inbox API `GET /api/v1/tasks` (scopes mine / group / completed)", "api",
-         lambda r, i: f"/api/v1/tasks?scope={TABS[i % 3]}"),
+    Page(
+        "inbox API `GET /api/v1/tasks` (scopes mine / group / completed)",
+        "api",
+        lambda r, i: f"/api/v1/tasks?scope={TABS[i % 3]}",
+    ),
     Page("instance list API `GET /api/v1/instances`", "api", lambda r, i: "/api/v1/instances"),
-    Page("instance detail API `GET /api/v1/instances/{id}`", "api",
-         lambda r, i: f"/api/v1/instances/{r.instances[i % len(r.instances)]}" if r.instances else None),
+    Page(
+        "instance detail API `GET /api/v1/instances/{id}`",
+        "api",
+        lambda r, i: f"/api/v1/instances/{r.instances[i % len(r.instances)]}" if r.instances else None,
+    ),
     # The managers' pages (cockpit), for those who may open them.
-    *(Page(f"cockpit {title} `GET {path}`", "web", (lambda p: lambda r, i: p if r.manager else None)(path), goal=False)
-      for title, path in (("overview", "/cockpit/"), ("running instances", "/cockpit/instances"),
-                          ("deadlines", "/cockpit/deadlines"), ("step durations", "/cockpit/durations"))),
+    *(
+        Page(
+            f"cockpit {title} `GET {path}`", "web", (lambda p: lambda r, i: p if r.manager else None)(path), goal=False
+        )
+        for title, path in (
+            ("overview", "/cockpit/"),
+            ("running instances", "/cockpit/instances"),
+            ("deadlines", "/cockpit/deadlines"),
+            ("step durations", "/cockpit/durations"),
+        )
+    ),
 ]
 GOAL_PAGES = [p for p in PAGES if p.goal]
 READ_GOAL_MS, MEMORY_GOAL_MB = 50.0, 200.0
 MANAGER_ROLES = set(WEB_DEFAULTS["COCKPIT_ROLES"])
 READ_MARKERS = (
-    "web/api/__init__.py:_bearer", "web/security.py:_load_user", "engine/inbox.py:list_tasks",
-    "engine/inbox.py:inbox_page", "engine/inbox.py:count_tabs", "engine/inbox.py:_tab_summary",
-    "engine/inbox.py:_page", "flask/templating.py:render_template",
-    "web/api/instances.py:list_instances", "web/api/instances.py:instance_detail",
-    "sqlalchemy/orm/session.py:execute", "flask_smorest/response.py:wrapper",
+    "web/api/__init__.py:_bearer",
+    "web/security.py:_load_user",
+    "engine/inbox.py:list_tasks",
+    "engine/inbox.py:inbox_page",
+    "engine/inbox.py:count_tabs",
+    "engine/inbox.py:_tab_summary",
+    "engine/inbox.py:_page",
+    "flask/templating.py:render_template",
+    "web/api/instances.py:list_instances",
+    "web/api/instances.py:instance_detail",
+    "sqlalchemy/orm/session.py:execute",
+    "flask_smorest/response.py:wrapper",
 )
 
 
@@ -478,12 +663,19 @@ def _readers(db: Database, org: Org, count: int, rng: random.Random) -> list[Rea
         for u in chosen:
             units = [m[0] for m in u["memberships"]]
             roles = [m[1] for m in u["memberships"]]
-            ids = conn.execute(text(
-                "(SELECT instance_id FROM human_task WHERE completed_by = :u LIMIT 4) UNION "
-                "(SELECT t.instance_id FROM human_task t JOIN human_task_candidate c ON c.task_id = t.id "
-                " WHERE t.status = 'ready' AND (t.role, c.unit_code) IN (SELECT * FROM unnest(CAST(:roles AS text[]), "
-                "CAST(:units AS text[]))) LIMIT 4)"),
-                {"u": u["username"], "roles": roles, "units": units}).scalars().all()
+            ids = (
+                conn.execute(
+                    text(
+                        "(SELECT instance_id FROM human_task WHERE completed_by = :u LIMIT 4) UNION "
+                        "(SELECT t.instance_id FROM human_task t JOIN human_task_candidate c ON c.task_id = t.id "
+                        " WHERE t.status = 'ready' AND (t.role, c.unit_code) IN (SELECT * FROM unnest(CAST(:roles AS text[]), "
+                        "CAST(:units AS text[]))) LIMIT 4)"
+                    ),
+                    {"u": u["username"], "roles": roles, "units": units},
+                )
+                .scalars()
+                .all()
+            )
             readers.append(Reader(u["username"], sorted(ids), manager=bool(set(roles) & MANAGER_ROLES)))
     return readers
 
@@ -498,9 +690,12 @@ def run(report, work, quick: bool) -> dict:
     rounds = 1 if quick else 3
     per_round = 4 if quick else 120
     started = time.perf_counter()
-    db, services, org, marker = province(quick, work)
-    seed_note = (f"kept from an earlier run (built in {marker['seed_seconds']:.0f} s)" if marker["reused"]
-                 else f"built in this run in {time.perf_counter() - started:.0f} s")
+    db, _services, org, marker = province(quick, work)
+    seed_note = (
+        f"kept from an earlier run (built in {marker['seed_seconds']:.0f} s)"
+        if marker["reused"]
+        else f"built in this run in {time.perf_counter() - started:.0f} s"
+    )
     rng = random.Random(7)
     readers = _readers(db, org, 4 if quick else 60, rng)
     workers = 2
@@ -509,8 +704,13 @@ def run(report, work, quick: bool) -> dict:
         server_cmd = server.describe()
         for r in readers:
             r.cookie = web_login(server.port, r.username)
-        clients = {r.username: (Http(server.port, api_headers(r.username)),
-                                Http(server.port, {"Cookie": r.cookie, "Accept": "text/html"})) for r in readers}
+        clients = {
+            r.username: (
+                Http(server.port, api_headers(r.username)),
+                Http(server.port, {"Cookie": r.cookie, "Accept": "text/html"}),
+            )
+            for r in readers
+        }
         samples = {p.name: [[] for _ in range(rounds)] for p in PAGES}
         errors: dict = {}
 
@@ -519,7 +719,7 @@ def run(report, work, quick: bool) -> dict:
             if path is None:
                 return None
             api, web = clients[reader.username]
-            status, body, elapsed = (api if page.kind == "api" else web).get(path)
+            status, _body, elapsed = (api if page.kind == "api" else web).get(path)
             if status != 200:
                 key = f"{page.name}: {status} {path}"
                 errors[key] = errors.get(key, 0) + 1
@@ -546,12 +746,17 @@ def run(report, work, quick: bool) -> dict:
                     if elapsed is not None:
                         samples[page.name][rnd].append(elapsed)
                         spent[page.name] += elapsed
-        memory = server.worker_memory()
+        server.worker_memory()
         for page in PAGES:
             per = [p95_ms(s) for s in samples[page.name] if s]
             flat = [x for s in samples[page.name] for x in s]
-            results[page.name] = {"p95": sorted(per)[len(per) // 2], "p95_range": (min(per), max(per)),
-                                  "p50": 1000 * sorted(flat)[len(flat) // 2], "max": 1000 * max(flat), "n": len(flat)}
+            results[page.name] = {
+                "p95": sorted(per)[len(per) // 2],
+                "p95_range": (min(per), max(per)),
+                "p50": 1000 * sorted(flat)[len(flat) // 2],
+                "max": 1000 * max(flat),
+                "n": len(flat),
+            }
         slowest = max(GOAL_PAGES, key=lambda p: results[p.name]["p95"])
         prof = work / "profile-province.txt"
         with py_spy(server.worker_pids(), prof):
@@ -570,37 +775,57 @@ def run(report, work, quick: bool) -> dict:
     for page in PAGES:
         r = results[page.name]
         mark = ("✓" if r["p95"] < READ_GOAL_MS else "✗") if page.goal else "(no goal yet)"
-        rows.append(f"| {page.name} | {r['p50']:.1f} | **{r['p95']:.1f}** {mark} "
-                    f"({r['p95_range'][0]:.0f}–{r['p95_range'][1]:.0f}) | {r['max']:.0f} | {r['n']} |")
+        rows.append(
+            f"| {page.name} | {r['p50']:.1f} | **{r['p95']:.1f}** {mark} "
+            f"({r['p95_range'][0]:.0f}–{r['p95_range'][1]:.0f}) | {r['max']:.0f} | {r['n']} |"
+        )
     with db.engine.connect() as conn:
-        sizes = dict(conn.execute(text(
-            "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relname IN "
-            "('process_instance', 'human_task', 'human_task_candidate', 'instance_access', 'task_submission', "
-            "'audit_event')")).all())
-    report.add("3. A province's load on PostgreSQL", "\n".join([
-        f"Data set: {marker['instances']:,} instances, {marker['tasks']:,} task rows ({marker['ready']:,} waiting, "
-        f"{100 * marker['ready'] / marker['tasks']:.1f}%), {marker['submissions']:,} form submissions, "
-        f"{marker['audit']:,} audit events, {marker['users_total']:,} people in {marker['units_total']} units "
-        f"(province, {FULL['prefectures'] if not quick else QUICK['prefectures']} prefectures, "
-        f"{len(org.counties)} counties), plus {len(marker['real_instances'])} real engine instances; {seed_note}. "
-        f"Table sizes: " + ", ".join(f"{k} {v}" for k, v in sorted(sizes.items())) + ".", "",
-        f"Goal: p95 under {READ_GOAL_MS:.0f} ms for each of the inbox page, the inbox API, the instance list and "
-        f"instance detail — **{'met' if met_reads else 'MISSED'}**; "
-        f"memory of a web process under {MEMORY_GOAL_MB:.0f} MB — "
-        f"**{'met' if peak < MEMORY_GOAL_MB else 'MISSED'}: {rss:.0f} MB resident after the run, {peak:.0f} MB peak**.", "",
-        "| page | p50 (ms) | p95 (ms), median of rounds (range) | max (ms) | requests |", "|---|---|---|---|---|",
-        *rows, "",
-        f"One client on 127.0.0.1 asking in turn for each page as {len(readers)} different people (a random sample "
-        "of the 5,000: officers, unit leaders and commission leaders; each signed in through the login form for the "
-        f"page, by bearer token for the API), {rounds} rounds of up to {per_round} requests per page (a page stops "
-        f"early in a round once its requests took {budget:.0f} s); {server_cmd}. "
-        "The detail requests ask for instances the person worked on or may claim; the cockpit pages are asked "
-        f"by the readers holding a cockpit role ({', '.join(sorted(MANAGER_ROLES))}). Memory: resident set of each "
-        "gunicorn worker (`/proc/<pid>/status` VmRSS / VmHWM). Errors: "
-        + ("; ".join(f"{v}× {k}" for k, v in errors.items()) or "none") + (f" (server log: {server_errors})" if server_errors else "") + ".",
-        "",
-        f"**Profile** of the slowest, {slowest.name} (py-spy on the workers):", "", profile_md,
-    ]))
+        sizes = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relname IN "
+                    "('process_instance', 'human_task', 'human_task_candidate', 'instance_access', 'task_submission', "
+                    "'audit_event')"
+                )
+            ).all()
+        )
+    report.add(
+        "3. A province's load on PostgreSQL",
+        "\n".join(
+            [
+                f"Data set: {marker['instances']:,} instances, {marker['tasks']:,} task rows ({marker['ready']:,} waiting, "
+                f"{100 * marker['ready'] / marker['tasks']:.1f}%), {marker['submissions']:,} form submissions, "
+                f"{marker['audit']:,} audit events, {marker['users_total']:,} people in {marker['units_total']} units "
+                f"(province, {FULL['prefectures'] if not quick else QUICK['prefectures']} prefectures, "
+                f"{len(org.counties)} counties), plus {len(marker['real_instances'])} real engine instances; {seed_note}. "
+                f"Table sizes: " + ", ".join(f"{k} {v}" for k, v in sorted(sizes.items())) + ".",
+                "",
+                f"Goal: p95 under {READ_GOAL_MS:.0f} ms for each of the inbox page, the inbox API, the instance list and "
+                f"instance detail — **{'met' if met_reads else 'MISSED'}**; "
+                f"memory of a web process under {MEMORY_GOAL_MB:.0f} MB — "
+                f"**{'met' if peak < MEMORY_GOAL_MB else 'MISSED'}: {rss:.0f} MB resident after the run, {peak:.0f} MB peak**.",
+                "",
+                "| page | p50 (ms) | p95 (ms), median of rounds (range) | max (ms) | requests |",
+                "|---|---|---|---|---|",
+                *rows,
+                "",
+                f"One client on 127.0.0.1 asking in turn for each page as {len(readers)} different people (a random sample "
+                "of the 5,000: officers, unit leaders and commission leaders; each signed in through the login form for the "
+                f"page, by bearer token for the API), {rounds} rounds of up to {per_round} requests per page (a page stops "
+                f"early in a round once its requests took {budget:.0f} s); {server_cmd}. "
+                "The detail requests ask for instances the person worked on or may claim; the cockpit pages are asked "
+                f"by the readers holding a cockpit role ({', '.join(sorted(MANAGER_ROLES))}). Memory: resident set of each "
+                "gunicorn worker (`/proc/<pid>/status` VmRSS / VmHWM). Errors: "
+                + ("; ".join(f"{v}× {k}" for k, v in errors.items()) or "none")
+                + (f" (server log: {server_errors})" if server_errors else "")
+                + ".",
+                "",
+                f"**Profile** of the slowest, {slowest.name} (py-spy on the workers):",
+                "",
+                profile_md,
+            ]
+        ),
+    )
     results["memory"] = {"rss": rss, "peak": peak}
     results["errors"] = errors
     return results

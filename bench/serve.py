@@ -3,6 +3,7 @@ client processes started together, and py-spy profiles summarised by where the t
 
 Everything listens on and talks to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import collections
@@ -23,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from engine import clock
+from engine.access.passwords import hash_password
+from engine.access.tokens import hash_token
 from engine.models import ApiToken, Membership, Unit, User
-from engine.passwords import hash_password
-from engine.tokens import hash_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,26 +49,64 @@ def add_users(session, users: list[dict], *, tokens: bool = True) -> None:
     """Insert users (``username``, ``name``, ``memberships``: [(unit, role, leader)]) and their tokens in bulk."""
     now = clock.now()
     hashed = password_hash()
-    session.execute(insert(User), [{"username": u["username"], "display_name": u["name"], "password_hash": hashed,
-                                    "active": True, "is_admin": False, "locale": "zh_CN", "created_at": now}
-                                   for u in users])
-    ids = dict(session.execute(select(User.username, User.id).where(
-        User.username.in_([u["username"] for u in users]))).all())
-    rows = [{"user_id": ids[u["username"]], "unit_code": unit, "role_code": role, "is_leader": leader}
-            for u in users for unit, role, leader in u["memberships"]]
+    session.execute(
+        insert(User),
+        [
+            {
+                "username": u["username"],
+                "display_name": u["name"],
+                "password_hash": hashed,
+                "active": True,
+                "is_admin": False,
+                "locale": "zh_CN",
+                "created_at": now,
+            }
+            for u in users
+        ],
+    )
+    ids = dict(
+        session.execute(select(User.username, User.id).where(User.username.in_([u["username"] for u in users]))).all()
+    )
+    rows = [
+        {"user_id": ids[u["username"]], "unit_code": unit, "role_code": role, "is_leader": leader}
+        for u in users
+        for unit, role, leader in u["memberships"]
+    ]
     if rows:
         session.execute(insert(Membership), rows)
     if tokens:
         expires = now.replace(year=now.year + 20)
-        session.execute(insert(ApiToken), [{"user_id": ids[u["username"]], "token_hash": hash_token(bench_token(u["username"])),
-                                            "name": "bench", "created_at": now, "expires_at": expires,
-                                            "last_used_at": now} for u in users])
+        session.execute(
+            insert(ApiToken),
+            [
+                {
+                    "user_id": ids[u["username"]],
+                    "token_hash": hash_token(bench_token(u["username"])),
+                    "name": "bench",
+                    "created_at": now,
+                    "expires_at": expires,
+                    "last_used_at": now,
+                }
+                for u in users
+            ],
+        )
 
 
 def add_units(session, units: list[dict]) -> None:
-    session.execute(insert(Unit), [{"code": u["code"], "name": u["name"], "kind": u.get("kind", "office"),
-                                    "parent_code": u.get("parent"), "sort": i, "active": True}
-                                   for i, u in enumerate(units)])
+    session.execute(
+        insert(Unit),
+        [
+            {
+                "code": u["code"],
+                "name": u["name"],
+                "kind": u.get("kind", "office"),
+                "parent_code": u.get("parent"),
+                "sort": i,
+                "active": True,
+            }
+            for i, u in enumerate(units)
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- gunicorn
@@ -96,15 +135,37 @@ class Gunicorn:
         self.log = work / f"gunicorn-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         self.instance_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GUANTONG_DATABASE_URL": self.database_url, "GUANTONG_INSTANCE_DIR": str(self.instance_dir),
-               "GUANTONG_SECRET_KEY": SECRET_KEY, "GUANTONG_EMBEDDED_WORKER": "off", "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "GUANTONG_DATABASE_URL": self.database_url,
+            "GUANTONG_INSTANCE_DIR": str(self.instance_dir),
+            "GUANTONG_SECRET_KEY": SECRET_KEY,
+            "GUANTONG_EMBEDDED_WORKER": "off",
+            "PYTHONPATH": str(ROOT),
+        }
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
-                 "--log-level", "warning", *self.options, "web:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=log,
-                start_new_session=True)
+                [
+                    str(BIN / "gunicorn"),
+                    "-w",
+                    str(self.workers),
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "--timeout",
+                    "120",
+                    "--log-level",
+                    "warning",
+                    *self.options,
+                    "web:create_app()",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -204,8 +265,12 @@ class Http:
         return self.request("GET", path, headers=headers)
 
     def post_json(self, path: str, payload, headers: dict | None = None):
-        return self.request("POST", path, body=json.dumps(payload).encode(),
-                            headers={"Content-Type": "application/json", **(headers or {})})
+        return self.request(
+            "POST",
+            path,
+            body=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
 
     def close(self) -> None:
         if self.conn is not None:
@@ -229,8 +294,9 @@ def web_login(port: int, username: str) -> str:
     from urllib.parse import urlencode
 
     form = urlencode({"username": username, "password": PASSWORD, "csrf_token": token}).encode()
-    status, body, _ = http_.request("POST", "/login", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    status, body, _ = http_.request(
+        "POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
     if status != 302:
         raise RuntimeError(f"login of {username} failed: {status} {body[:300]!r}")
     return _cookie(http_.last_headers)
@@ -250,8 +316,16 @@ def run_clients(configs: list[dict], work: Path, timeout: float = 600) -> list[d
     for i, config in enumerate(configs):
         path = work / f"client-{time.time_ns()}-{i}.json"
         path.write_text(json.dumps({**config, "go": str(go)}))
-        procs.append(subprocess.Popen([sys.executable, "-m", "bench.client", str(path)], cwd=ROOT, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.client", str(path)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for proc in procs:
         line = proc.stdout.readline().strip()
         if line != "ready":
@@ -273,8 +347,19 @@ def py_spy(pids: list[int], out: Path, rate: int = 250, idle: bool = True):
     spy = BIN / "py-spy"
     procs = []
     for pid in pids:
-        cmd = [str(spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--nonblocking",
-               "-o", f"{out}.{pid}"]
+        cmd = [
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            f"{out}.{pid}",
+        ]
         if idle:
             cmd.append("--idle")
         procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
@@ -307,7 +392,12 @@ _LIBRARIES = (
     ("psycopg (driver)", re.compile(r"psycopg/")),
     ("Jinja2 templates", re.compile(r"jinja2/|templates/")),
     ("flask-smorest / marshmallow / webargs", re.compile(r"flask_smorest/|marshmallow/|webargs/|apispec/")),
-    ("Flask / Werkzeug / extensions", re.compile(r"flask/|werkzeug/|flask_login/|flask_wtf/|flask_babel/|flask_limiter/|limits/|babel/|itsdangerous/|wtforms/")),
+    (
+        "Flask / Werkzeug / extensions",
+        re.compile(
+            r"flask/|werkzeug/|flask_login/|flask_wtf/|flask_babel/|flask_limiter/|limits/|babel/|itsdangerous/|wtforms/"
+        ),
+    ),
     ("jsonschema (form validation)", re.compile(r"jsonschema|referencing/|rpds")),
     ("Guantong engine/", re.compile(r"/engine/")),
     ("Guantong web/", re.compile(r"/web/")),
@@ -326,8 +416,9 @@ def _frames(stack: str) -> list[tuple[str, str]]:
     return out
 
 
-def summarise_profile(path: Path, *, within: str = "handle_request", markers: tuple[str, ...] = (),
-                      top: int = 6) -> str:
+def summarise_profile(
+    path: Path, *, within: str = "handle_request", markers: tuple[str, ...] = (), top: int = 6
+) -> str:
     """Markdown: share of the sampled request time by library (innermost frame), the functions that
     include the most time (``markers``), and the hottest innermost functions."""
     by_lib: collections.Counter = collections.Counter()
@@ -361,8 +452,12 @@ def summarise_profile(path: Path, *, within: str = "handle_request", markers: tu
     if not total:
         return "_no samples_"
     pct = lambda n: f"{100 * n / total:.0f}%"  # noqa: E731
-    lines = [f"{total} samples inside requests (wall clock, waiting included).", "",
-             "| where the time goes (innermost frame) | share |", "|---|---|"]
+    lines = [
+        f"{total} samples inside requests (wall clock, waiting included).",
+        "",
+        "| where the time goes (innermost frame) | share |",
+        "|---|---|",
+    ]
     lines += [f"| {name} | {pct(n)} |" for name, n in by_lib.most_common() if n / total >= 0.01]
     if markers:
         lines += ["", "| inside (inclusive) | share |", "|---|---|"]

@@ -5,6 +5,7 @@ in the past, so every timer is due; then worker processes (already imported and 
 go at the same moment and drain the due work. Throughput counts timers fired from that moment until
 the last worker finishes; the audit log is checked to prove each timer fired exactly once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,9 +34,17 @@ def _seed(services, count: int) -> None:
 def _run_workers(db_url: str, workers: int, work: Path) -> tuple[float, int]:
     go = work / f"go-{time.time_ns()}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.worker_child", db_url, str(go), f"w{i}"], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.worker_child", db_url, str(go), f"w{i}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(workers)
+    ]
     for proc in procs:
         line = proc.stdout.readline().strip()
         if line != "ready":
@@ -64,24 +73,36 @@ def run(report, work, quick: bool) -> dict:
             _seed(services, count)
             elapsed, fired = _run_workers(db.url, workers, work)
             with db.session() as session:
-                per_instance = session.execute(select(AuditEvent.instance_id, func.count())
-                                               .where(AuditEvent.action == "timer_fired")
-                                               .group_by(AuditEvent.instance_id)).all()
+                per_instance = session.execute(
+                    select(AuditEvent.instance_id, func.count())
+                    .where(AuditEvent.action == "timer_fired")
+                    .group_by(AuditEvent.instance_id)
+                ).all()
             exactly_once = len(per_instance) == count and all(n == 1 for _, n in per_instance)
             results[(kind, workers)] = fired / elapsed
-            rows.append(f"| {kind} | {workers} | {count} | {fired} | {elapsed:.2f} | {fired / elapsed:.0f} | "
-                        f"{'yes' if exactly_once else 'NO'} |")
+            rows.append(
+                f"| {kind} | {workers} | {count} | {fired} | {elapsed:.2f} | {fired / elapsed:.0f} | "
+                f"{'yes' if exactly_once else 'NO'} |"
+            )
             db.dispose()
-    report.add("5. Timers", "\n".join([
-        "Due boundary timers fired per second by worker processes (leases per instance; on PostgreSQL "
-        "`FOR UPDATE SKIP LOCKED`).", "",
-        "| database | workers | due timers | fired | seconds | timers/s | each fired exactly once |",
-        "|---|---|---|---|---|---|---|", *rows, "",
-        "Each firing loads the instance, runs the boundary timer path, writes the guarded state, closes the "
-        "task row and appends audit events in one transaction. Two workers fire "
-        + ", ".join(f"{results[(kind, 2)] / results[(kind, 1)]:.2f}× on {kind}" for kind in kinds)
-        + " what one fires per second: on SQLite writers take turns on the database lock (only the engine work before the write "
-        "overlaps), on PostgreSQL the two workers take disjoint batches and share the machine's 2 cores "
-        "with the database.",
-    ]))
+    report.add(
+        "5. Timers",
+        "\n".join(
+            [
+                "Due boundary timers fired per second by worker processes (leases per instance; on PostgreSQL "
+                "`FOR UPDATE SKIP LOCKED`).",
+                "",
+                "| database | workers | due timers | fired | seconds | timers/s | each fired exactly once |",
+                "|---|---|---|---|---|---|---|",
+                *rows,
+                "",
+                "Each firing loads the instance, runs the boundary timer path, writes the guarded state, closes the "
+                "task row and appends audit events in one transaction. Two workers fire "
+                + ", ".join(f"{results[(kind, 2)] / results[(kind, 1)]:.2f}× on {kind}" for kind in kinds)
+                + " what one fires per second: on SQLite writers take turns on the database lock (only the engine work before the write "
+                "overlaps), on PostgreSQL the two workers take disjoint batches and share the machine's 2 cores "
+                "with the database.",
+            ]
+        ),
+    )
     return results

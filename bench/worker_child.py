@@ -1,11 +1,12 @@
 """A worker process for the timer benchmark: imports, says ready, waits for the go file, drains, reports."""
+
 import sys
 import time
 from pathlib import Path
 
 from engine.config import Config
+from engine.scheduling.worker import Worker
 from engine.services import Services
-from engine.worker import Worker
 
 
 def main(database_url: str, go_file: str, name: str) -> None:

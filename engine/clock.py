@@ -4,11 +4,12 @@ SpiffWorkflow's timer events read ``datetime.now(timezone.utc)`` directly. We sw
 name inside its timer module for a subclass whose ``now`` asks this clock, so a test can jump over a
 holiday and watch a boundary timer fire, and production uses the real time unchanged.
 """
+
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -19,8 +20,8 @@ _source: Callable[[], _dt.datetime] | None = None
 def now() -> _dt.datetime:
     """The current moment, timezone-aware (UTC)."""
     if _source is not None:
-        return _source().astimezone(_dt.timezone.utc)
-    return _dt.datetime.now(_dt.timezone.utc)
+        return _source().astimezone(_dt.UTC)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def local_now() -> _dt.datetime:
@@ -67,7 +68,7 @@ def frozen(start: _dt.datetime) -> Iterator[FrozenClock]:
 
 class _EngineDatetime(_dt.datetime):
     @classmethod
-    def now(cls, tz=None):  # noqa: D401 - mirrors datetime.now
+    def now(cls, tz=None):
         moment = now()
         return moment.astimezone(tz) if tz is not None else moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
 

@@ -1,4 +1,5 @@
 """Settings from the environment, with defaults that make ``make run`` work on a fresh machine."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ class Config:
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Config":
+    def from_env(cls, **overrides) -> Config:
         instance_dir = Path(os.environ.get("GUANTONG_INSTANCE_DIR", ROOT / "instance"))
         database_url = os.environ.get("GUANTONG_DATABASE_URL") or f"sqlite:///{instance_dir / 'guantong.db'}"
         values = dict(

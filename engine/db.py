@@ -4,12 +4,13 @@ SQLite (embedded default) runs in WAL mode with durable commits and a generous b
 process and the in-process worker can share it; PostgreSQL is used as is. Timestamps are stored in UTC and always
 come back timezone-aware, whichever database is underneath.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -44,15 +45,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
@@ -76,6 +77,7 @@ def _sqlite_pragmas(synchronous: str):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
     return on_connect
 
 
@@ -116,12 +118,12 @@ class Database:
             session.close()
 
     def create_all(self) -> None:
-        from . import models  # noqa: F401 - register tables
+        from engine import models  # noqa: F401 - register tables
 
         Base.metadata.create_all(self.engine)
 
     def drop_all(self) -> None:
-        from . import models  # noqa: F401
+        from engine import models  # noqa: F401
 
         Base.metadata.drop_all(self.engine)
 

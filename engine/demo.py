@@ -12,22 +12,24 @@ Two things live here, both plain Python (no web framework, no test framework):
 - ``seed_demo``: imports the organisation and starts a handful of instances for the demo county,
   advanced a few steps so that every main role has something in its inbox.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit, clock
-from . import forms as form_lib
-from .errors import EngineError
-from .models import HumanTask, Membership, ProcessInstance, User
-from .organisation import import_organisation, load_file
-from .principal import SYSTEM_PRINCIPAL, Principal, load_principal
+from engine import audit, clock
+from engine import forms as form_lib
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal, load_principal
+from engine.errors import EngineError
+from engine.models import HumanTask, Membership, ProcessInstance, User
+from engine.organisation.directory import import_organisation, load_file
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +67,27 @@ _LONG_TEXTS = [
     ("说明", "本人对反映问题作如下说明：相关补奖资格经村两委集体研究确定，本人未从中谋利。"),
 ]
 _SHORT_TEXTS = [
-    ("姓名", "多吉"), ("单位", "县农牧水利和科技局"), ("职务", "草原站站长"), ("文号", "青湖纪办函〔2024〕12号"),
-    ("台账", "TZ-2024-0156"), ("编号", "XS-2024-0156"), ("地点", "县纪委监委谈话室"), ("电话", "0974-8512345"),
-    ("名称", "2023年度草原补奖发放台账"), ("人员", "王芳、郭霞"), ("对象", "县农牧水利和科技局"),
+    ("姓名", "多吉"),
+    ("单位", "县农牧水利和科技局"),
+    ("职务", "草原站站长"),
+    ("文号", "青湖纪办函〔2024〕12号"),
+    ("台账", "TZ-2024-0156"),
+    ("编号", "XS-2024-0156"),
+    ("地点", "县纪委监委谈话室"),
+    ("电话", "0974-8512345"),
+    ("名称", "2023年度草原补奖发放台账"),
+    ("人员", "王芳、郭霞"),
+    ("对象", "县农牧水利和科技局"),
 ]
 
 
 def _text_for(name: str, prop: dict) -> str:
     title = prop.get("title") or name
     table = _LONG_TEXTS if prop.get("x-widget") == "textarea" else _SHORT_TEXTS
-    text = next((value for key, value in table if key in title),
-                "已按程序办理，材料附卷。" if prop.get("x-widget") == "textarea" else title)
+    text = next(
+        (value for key, value in table if key in title),
+        "已按程序办理，材料附卷。" if prop.get("x-widget") == "textarea" else title,
+    )
     if prop.get("maxLength"):
         text = text[: prop["maxLength"]]
     return text
@@ -104,7 +116,7 @@ def sample_value(name: str, prop: dict, options: dict[str, list] | None = None) 
     if kind == "array":
         items = prop.get("items") or {}
         count = max(int(prop.get("minItems", 1) or 1), 1)
-        if name in options and options[name]:
+        if options.get(name):
             return [str(v[0]) for v in options[name][:count]]
         if items.get("oneOf"):
             return [c["const"] for c in items["oneOf"][:count]]
@@ -116,7 +128,7 @@ def sample_value(name: str, prop: dict, options: dict[str, list] | None = None) 
     if kind == "object":
         req = set(prop.get("required") or [])
         return {k: sample_value(k, v, {}) for k, v in (prop.get("properties") or {}).items() if k in req}
-    if name in options and options[name]:
+    if options.get(name):
         return str(options[name][0][0])
     fmt = prop.get("format")
     if fmt == "date":
@@ -168,11 +180,22 @@ class Autopilot:
     task being done); ``stop_at``: spec ids left waiting in the inbox.
     """
 
-    def __init__(self, runtime, *, values: dict | None = None, per_task: dict | None = None,
-                 actors: dict | None = None, expire: Iterable[str] = (), stop_at: Iterable[str] = (),
-                 boundary_timers: dict[tuple[str, str], list[str]] | None = None, sealer=None,
-                 clock_source: "clock.FrozenClock | None" = None, wait_timers: bool = True,
-                 on_step: Callable[[Step], None] | None = None, leave: Iterable[str] = ()):
+    def __init__(
+        self,
+        runtime,
+        *,
+        values: dict | None = None,
+        per_task: dict | None = None,
+        actors: dict | None = None,
+        expire: Iterable[str] = (),
+        stop_at: Iterable[str] = (),
+        boundary_timers: dict[tuple[str, str], list[str]] | None = None,
+        sealer=None,
+        clock_source: clock.FrozenClock | None = None,
+        wait_timers: bool = True,
+        on_step: Callable[[Step], None] | None = None,
+        leave: Iterable[str] = (),
+    ):
         self.runtime = runtime
         self.db = runtime.db
         self.values = dict(values or {})
@@ -191,8 +214,14 @@ class Autopilot:
         self.leave = set(leave)  # processes started by messages that this run leaves to others
 
     # ------------------------------------------------------------------ starting
-    def start(self, process_key: str, data: dict | None = None, *, actor: str | Principal | None = None,
-              business_key: str | None = None) -> int:
+    def start(
+        self,
+        process_key: str,
+        data: dict | None = None,
+        *,
+        actor: str | Principal | None = None,
+        business_key: str | None = None,
+    ) -> int:
         principal = self.principal(actor) if actor else SYSTEM_PRINCIPAL
         data = {**self.owner_data(process_key, principal), **(data or {})}
         outcome = self.runtime.start(process_key, actor=principal, data=data, business_key=business_key)
@@ -214,7 +243,7 @@ class Autopilot:
 
     def owner_data(self, process_key: str, principal: Principal | None = None) -> dict:
         """The owning commission's units for a new instance (engine.entry.owner_data)."""
-        from .entry import owner_data
+        from engine.instances.entry import owner_data
 
         loaded = self._loaded()
         if loaded is None or process_key not in loaded.catalogue:
@@ -235,8 +264,11 @@ class Autopilot:
             if task.assignee:
                 return [task.assignee]
             units = [c.unit_code for c in task.candidates]
-            query = (select(User.username).join(Membership, Membership.user_id == User.id)
-                     .where(Membership.role_code == task.role, User.active.is_(True)))
+            query = (
+                select(User.username)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.role_code == task.role, User.active.is_(True))
+            )
             if units:
                 query = query.where(Membership.unit_code.in_(units))
             names = sorted(set(session.scalars(query)))
@@ -247,13 +279,17 @@ class Autopilot:
         pool = self.eligible(task)
         if wanted:
             if wanted not in pool:
-                raise FormFillError(f"{task.process_key}/{task.spec_id}: {wanted} may not do this task "
-                                    f"(eligible: {pool})", task=task.id)
+                raise FormFillError(
+                    f"{task.process_key}/{task.spec_id}: {wanted} may not do this task (eligible: {pool})", task=task.id
+                )
             return self.principal(wanted)
         if not pool:
-            raise FormFillError(f"{task.process_key}/{task.spec_id}: nobody in the organisation may do this task "
-                                f"(role {task.role}, units {[c.unit_code for c in task.candidates]}, "
-                                f"kept apart {task.separate_from})", task=task.id)
+            raise FormFillError(
+                f"{task.process_key}/{task.spec_id}: nobody in the organisation may do this task "
+                f"(role {task.role}, units {[c.unit_code for c in task.candidates]}, "
+                f"kept apart {task.separate_from})",
+                task=task.id,
+            )
         # prefer a non-leader officer when there is one, as the work is usually done by staff
         return self.principal(pool[-1] if len(pool) > 1 else pool[0])
 
@@ -261,8 +297,9 @@ class Autopilot:
     def scope(self) -> set[int]:
         """The root instances and every instance they started (messages, recursively)."""
         with self.db.session() as session:
-            rows = session.execute(select(ProcessInstance.id, ProcessInstance.parent_instance_id,
-                                          ProcessInstance.process_key)).all()
+            rows = session.execute(
+                select(ProcessInstance.id, ProcessInstance.parent_instance_id, ProcessInstance.process_key)
+            ).all()
         if not self.roots:
             return {r.id for r in rows if r.process_key not in self.leave}
         found = set(self.roots)
@@ -289,14 +326,20 @@ class Autopilot:
 
     def form_schema(self, task: HumanTask) -> dict:
         with self.db.session() as session:
-            version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+            version_id = session.scalar(
+                select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
+            )
         loaded = self.runtime.repo.loaded(version_id)
         return form_lib.load_schema(loaded.forms, task.form_key)
 
     def _given(self, task: HumanTask, extra: dict | None) -> dict:
         given: dict = {}
-        sources = [self.values, self.per_task.get(task.spec_id) or {},
-                   self.per_task.get(f"{task.process_key}:{task.spec_id}") or {}, extra or {}]
+        sources = [
+            self.values,
+            self.per_task.get(task.spec_id) or {},
+            self.per_task.get(f"{task.process_key}:{task.spec_id}") or {},
+            extra or {},
+        ]
         for source in sources:
             given.update(source)
         resolved = {}
@@ -312,13 +355,14 @@ class Autopilot:
         return resolved
 
     def _count(self, task: HumanTask, schema: dict, used: dict) -> None:
-        for name in (schema.get("properties") or {}):
+        for name in schema.get("properties") or {}:
             if name in used and isinstance(self.values.get(name), Seq):
                 key = f"{task.process_key}:{name}"
                 self.counters[key] = self.counters.get(key, 0) + 1
 
-    def submission(self, task: HumanTask, extra: dict | None = None,
-                   signer: str | None = None) -> tuple[dict, dict, dict, dict]:
+    def submission(
+        self, task: HumanTask, extra: dict | None = None, signer: str | None = None
+    ) -> tuple[dict, dict, dict, dict]:
         """(process data, record, confidential, full submission) for ``task``, validated like the web."""
         schema = self.form_schema(task)
         with self.db.session() as session:
@@ -328,8 +372,11 @@ class Autopilot:
         full = form_lib.sign(schema, full, signer=signer or "系统", at=clock.now())
         errors = form_lib.validate(schema, full, options=options)
         if errors:
-            raise FormFillError(f"{task.process_key}/{task.spec_id} ({task.form_key}): form refused: {errors}",
-                                task=task.id, fields=errors)
+            raise FormFillError(
+                f"{task.process_key}/{task.spec_id} ({task.form_key}): form refused: {errors}",
+                task=task.id,
+                fields=errors,
+            )
         process_data, record, confidential = form_lib.split(schema, full)
         self._count(task, schema, given)
         return process_data, record, confidential, full
@@ -338,13 +385,12 @@ class Autopilot:
         if isinstance(task, int):
             task = next(t for t in self.ready_tasks() if t.id == task)
         principal = self.principal(actor) if actor else self.actor_for(task)
-        process_data, record, confidential, full = self.submission(
-            task, extra, signer=principal.display_name or principal.username)
+        process_data, record, confidential, _full = self.submission(
+            task, extra, signer=principal.display_name or principal.username
+        )
         sealed = self.sealer.seal(confidential) if (self.sealer and confidential) else None
-        outcome = self.runtime.complete_task(task.id, actor=principal, data=process_data, record=record,
-                                             sealed=sealed)
-        step = Step("completed", task.process_key, task.spec_id, task.id, principal.username, process_data,
-                    clock.now())
+        outcome = self.runtime.complete_task(task.id, actor=principal, data=process_data, record=record, sealed=sealed)
+        step = Step("completed", task.process_key, task.spec_id, task.id, principal.username, process_data, clock.now())
         self._record(step)
         return outcome
 
@@ -357,8 +403,11 @@ class Autopilot:
     def next_timer(self) -> dt.datetime | None:
         scope = self.scope()
         with self.db.session() as session:
-            return session.scalar(select(func.min(ProcessInstance.next_timer_at)).where(
-                ProcessInstance.status == "running", ProcessInstance.id.in_(scope)))
+            return session.scalar(
+                select(func.min(ProcessInstance.next_timer_at)).where(
+                    ProcessInstance.status == "running", ProcessInstance.id.in_(scope)
+                )
+            )
 
     def jump_to_next_timer(self) -> int:
         moment = self.next_timer()
@@ -367,7 +416,7 @@ class Autopilot:
         if self.clock is None:
             raise FormFillError("the autopilot needs a frozen clock to let timers fire")
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
+            moment = moment.replace(tzinfo=dt.UTC)
         if moment >= self.clock.current - dt.timedelta(seconds=1):
             self.clock.set(max(moment, self.clock.current) + dt.timedelta(seconds=1))
         fired = self.runtime.fire_due_timers()
@@ -375,8 +424,9 @@ class Autopilot:
         return fired
 
     # ------------------------------------------------------------------ the loop
-    def run(self, *, until: str | Iterable[str] | Callable[[list], bool] | None = None,
-            max_steps: int = 400) -> list[Step]:
+    def run(
+        self, *, until: str | Iterable[str] | Callable[[list], bool] | None = None, max_steps: int = 400
+    ) -> list[Step]:
         """Work until only ``stop_at``/``until`` tasks (or nothing) are left. Returns the steps taken."""
         check = until if callable(until) else None
         targets = set() if check else ({until} if isinstance(until, str) else set(until or ()))
@@ -457,18 +507,43 @@ def seed_demo(services, organisation: str | Path, *, with_instances: bool = True
 
 # What the demo officers enter when a story does not say otherwise (the demo county's codes and people).
 DEMO_VALUES = {
-    "clue_no": "XS-2024-0156", "host_unit": "qh_nmj_dz", "handling_unit": "qh_jc2", "resident_unit": "qh_pz3",
-    "township_unit": "qh_tl", "supervision_unit": "qh_jc2", "real_name": False, "jurisdiction": "this_level",
-    "source_category": "xuncha_yijiao", "cadre_authority": "other", "secretary_approval_required": False,
-    "needs_secretary_approval": False, "lower_party_leader": False, "joint_mode": "shizudi",
-    "township_conflict": False, "verify_team": ["wangfang", "chenhao"], "investigator_users": ["wujun"],
-    "hearing_users": ["heping", "xuqing"], "task_no": "RW-2024-07", "task_nos": ["RW-2024-07"],
-    "plan_no": "JH-2024-01", "problem_no": "WT-2024-031", "rectification_no": "ZG-2024-009",
-    "office_units": ["qh_jc2"], "resident_units": ["qh_pz3"], "x_units": ["qh_sjj"], "township_units": ["qh_tl"],
-    "scope_units": ["qh_nmj_dz"], "target_unit": "qh_nmj_dz", "nominee_covered_units": ["qh_yy_dw"],
-    "nominee_resident_unit": "qh_pz5", "has_conflict": False, "force_mode": "inspection",
-    "ledger_items": ["ZG-17", "ZG-18"], "item_due_dates": {"ZG-17": "2024-09-30", "ZG-18": "2024-10-31"},
-    "source_type": "inspection", "four_forms": "first",
+    "clue_no": "XS-2024-0156",
+    "host_unit": "qh_nmj_dz",
+    "handling_unit": "qh_jc2",
+    "resident_unit": "qh_pz3",
+    "township_unit": "qh_tl",
+    "supervision_unit": "qh_jc2",
+    "real_name": False,
+    "jurisdiction": "this_level",
+    "source_category": "xuncha_yijiao",
+    "cadre_authority": "other",
+    "secretary_approval_required": False,
+    "needs_secretary_approval": False,
+    "lower_party_leader": False,
+    "joint_mode": "shizudi",
+    "township_conflict": False,
+    "verify_team": ["wangfang", "chenhao"],
+    "investigator_users": ["wujun"],
+    "hearing_users": ["heping", "xuqing"],
+    "task_no": "RW-2024-07",
+    "task_nos": ["RW-2024-07"],
+    "plan_no": "JH-2024-01",
+    "problem_no": "WT-2024-031",
+    "rectification_no": "ZG-2024-009",
+    "office_units": ["qh_jc2"],
+    "resident_units": ["qh_pz3"],
+    "x_units": ["qh_sjj"],
+    "township_units": ["qh_tl"],
+    "scope_units": ["qh_nmj_dz"],
+    "target_unit": "qh_nmj_dz",
+    "nominee_covered_units": ["qh_yy_dw"],
+    "nominee_resident_unit": "qh_pz5",
+    "has_conflict": False,
+    "force_mode": "inspection",
+    "ledger_items": ["ZG-17", "ZG-18"],
+    "item_due_dates": {"ZG-17": "2024-09-30", "ZG-18": "2024-10-31"},
+    "source_type": "inspection",
+    "four_forms": "first",
     "reported_person": {"name": "多吉", "unit": "县农牧水利和科技局草原站", "position": "站长", "rank": "gu"},
 }
 
@@ -476,6 +551,7 @@ DEMO_VALUES = {
 def _in_process(process_key: str, role: str | None = None):
     def check(ready):
         return any(t.process_key == process_key and (role is None or t.role == role) for t in ready)
+
     return check
 
 
@@ -502,20 +578,44 @@ def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
         started.extend(sorted(pilot.roots))
 
     story("信访受理", lambda: pilot.start("gt_p5_intake_report", {}, actor="zhoujing"), "t_screen")
-    story("巡察移交线索", lambda: pilot.send("gt_msg_clue_handover", "XCB〔2024〕7号",
-                                         {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"}),
-          "t_accept")
-    story("巡察轮次", lambda: pilot.send("gt_msg_supervision_task", "RW-2024-07",
-                                      {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"}),
-          _in_process("gt_l2_inspection", "inspection_office"))
-    story("整改方案", lambda: pilot.send("gt_msg_rectification_needed", "ZG-2024-009",
-                                      {"source_type": "inspection", "host_unit": "qh_nmj_dz",
-                                       "supervision_unit": "qh_jc2", "rectification_no": "ZG-2024-009"}),
-          _in_process("gt_p6_plan", "supervised_party_org"))
+    story(
+        "巡察移交线索",
+        lambda: pilot.send(
+            "gt_msg_clue_handover",
+            "XCB〔2024〕7号",
+            {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"},
+        ),
+        "t_accept",
+    )
+    story(
+        "巡察轮次",
+        lambda: pilot.send("gt_msg_supervision_task", "RW-2024-07", {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"}),
+        _in_process("gt_l2_inspection", "inspection_office"),
+    )
+    story(
+        "整改方案",
+        lambda: pilot.send(
+            "gt_msg_rectification_needed",
+            "ZG-2024-009",
+            {
+                "source_type": "inspection",
+                "host_unit": "qh_nmj_dz",
+                "supervision_unit": "qh_jc2",
+                "rectification_no": "ZG-2024-009",
+            },
+        ),
+        _in_process("gt_p6_plan", "supervised_party_org"),
+    )
+
     def monthly_meeting():  # as the scheduler does on the 5th: start, then the start timer fires
-        pilot.start("gt_p2_info", {"scheduled_at": (clock.now() - dt.timedelta(minutes=1)).isoformat(),
-                                   "period": clock.today().strftime("%Y-%m")}, business_key=
-                    f"gt_p2_info:{clock.today().strftime('%Y-%m')}")
+        pilot.start(
+            "gt_p2_info",
+            {
+                "scheduled_at": (clock.now() - dt.timedelta(minutes=1)).isoformat(),
+                "period": clock.today().strftime("%Y-%m"),
+            },
+            business_key=f"gt_p2_info:{clock.today().strftime('%Y-%m')}",
+        )
         services.runtime.fire_due_timers()
 
     story("月例会", monthly_meeting, "t_launch")

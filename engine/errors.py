@@ -3,6 +3,7 @@
 Every error has a stable ``code`` (for API clients), a human ``message`` and ``details`` that name
 the file, BPMN element or form field at fault. The HTTP layer maps ``status`` directly.
 """
+
 from __future__ import annotations
 
 

@@ -1,10 +1,11 @@
 """Schema migrations with Alembic, callable from code (``guantong init-db``, tests) without an ini file."""
+
 from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from .db import Database
+from engine.db import Database
 
 
 def alembic_config(db: Database) -> AlembicConfig:

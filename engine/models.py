@@ -6,25 +6,26 @@
   query without loading any workflow, message subscriptions and form submissions;
 - audit: an append-only event log written in the same transaction as the change it records.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import (
     Boolean,
-    false,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .clock import now
-from .db import Base, JSONType, UTCDateTime
+from engine.clock import now
+from engine.db import Base, JSONType, UTCDateTime
 
 
 # --------------------------------------------------------------------------- organisation
@@ -180,8 +181,14 @@ class HumanTask(Base):
         Index("ix_task_completed_by_status", "completed_by", "status", "completed_at", "id", "instance_id"),
         # Open tasks only (about 5% of the rows): the inbox's pool and team tabs join their candidate
         # units against this instead of reading every task a unit was ever offered.
-        Index("ix_task_open_role", "role", "assignee", "id", postgresql_where=text("status = 'ready'"),
-              sqlite_where=text("status = 'ready'")),
+        Index(
+            "ix_task_open_role",
+            "role",
+            "assignee",
+            "id",
+            postgresql_where=text("status = 'ready'"),
+            sqlite_where=text("status = 'ready'"),
+        ),
         Index("ix_task_instance_status", "instance_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
         Index("ix_task_status_reminder", "status", "reminder_at"),
@@ -246,8 +253,9 @@ class InstanceAccess(Base):
 
     unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
-                                             primary_key=True, index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class TaskSubmission(Base):
@@ -283,8 +291,10 @@ class PendingMessage(Base):
     """A message that arrived before its receiver waited; kept until it is delivered or expires."""
 
     __tablename__ = "pending_message"
-    __table_args__ = (Index("ix_pending_lookup", "message_name", "correlation_key", "status"),
-                      Index("ix_pending_status_retry", "status", "retry_at"))
+    __table_args__ = (
+        Index("ix_pending_lookup", "message_name", "correlation_key", "status"),
+        Index("ix_pending_status_retry", "status", "retry_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_name: Mapped[str] = mapped_column(String(120))

@@ -2,16 +2,17 @@
 
 The CLI, the web app, the worker and the benchmarks each build one ``Services`` and share nothing else.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from .config import Config
-from .db import Database
-from .definitions import compile_bundle, load_bundle
-from .definitions.repository import DefinitionRepository
-from .runtime import Runtime
+from engine.config import Config
+from engine.db import Database
+from engine.definitions import compile_bundle, load_bundle
+from engine.definitions.repository import DefinitionRepository
+from engine.runtime.core import Runtime
 
 
 class Services:
@@ -19,11 +20,11 @@ class Services:
         self.config = config or Config.from_env(**({"database_url": database_url} if database_url else {}))
         self.db = db or Database(self.config.database_url)
         self.definitions = DefinitionRepository(self.db)
-        self.runtime = Runtime(self.db, self.definitions,
-                               message_ttl=dt.timedelta(days=self.config.message_ttl_days))
+        self.runtime = Runtime(self.db, self.definitions, message_ttl=dt.timedelta(days=self.config.message_ttl_days))
 
-    def deploy_path(self, path: str | Path | None = None, *, actor: str | None = None,
-                    comment: str | None = None) -> tuple[int, bool]:
+    def deploy_path(
+        self, path: str | Path | None = None, *, actor: str | None = None, comment: str | None = None
+    ) -> tuple[int, bool]:
         compiled = compile_bundle(load_bundle(path or self.config.processes_dir))
         return self.definitions.deploy(compiled, actor=actor, comment=comment)
 

@@ -4,6 +4,7 @@ Every test that takes ``db`` runs once per database, so the whole suite proves i
 PostgreSQL the schema is built once per session through the Alembic migrations, then emptied between
 tests; on SQLite each test gets its own file.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ from engine import clock
 from engine.db import Base, Database
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions.repository import DefinitionRepository
-from engine.runtime import Runtime
+from engine.runtime.core import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -4,6 +4,7 @@
 one), the commission's secretary (a reveal role: sees reporter identity), a 信访室 officer with no task
 in the library, a 派驻组 linked to 第一室, an administrator and a disabled user.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from engine.access.passwords import hash_password
 from engine.config import Config
 from engine.models import User
-from engine.organisation import import_organisation
-from engine.passwords import hash_password
+from engine.organisation.directory import import_organisation
 from engine.services import Services
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -23,9 +24,21 @@ PASSWORD = "correct-horse-42"
 ORGANISATION = {
     "units": [
         {"code": "cdi", "name": "测试县纪委监委", "name_en": "Test County Commission", "kind": "commission"},
-        {"code": "ags", "name": "案件监督管理室", "name_en": "Case Management Office", "kind": "office", "parent": "cdi"},
+        {
+            "code": "ags",
+            "name": "案件监督管理室",
+            "name_en": "Case Management Office",
+            "kind": "office",
+            "parent": "cdi",
+        },
         {"code": "xfs", "name": "信访室", "kind": "office", "parent": "cdi"},
-        {"code": "jc1", "name": "第一监督检查室", "name_en": "1st Supervision Office", "kind": "office", "parent": "cdi"},
+        {
+            "code": "jc1",
+            "name": "第一监督检查室",
+            "name_en": "1st Supervision Office",
+            "kind": "office",
+            "parent": "cdi",
+        },
         {"code": "jc2", "name": "第二监督检查室", "kind": "office", "parent": "cdi"},
         {"code": "pz1", "name": "派驻第一纪检监察组", "kind": "resident_group", "parent": "cdi"},
     ],
@@ -36,9 +49,17 @@ ORGANISATION = {
         {"username": "cm2", "name": "高远", "roles": [{"unit": "ags", "role": "case_management", "leader": True}]},
         {"username": "so1", "name": "刘洋", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
         {"username": "so1b", "name": "张敏", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
-        {"username": "so1lead", "name": "赵刚", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
+        {
+            "username": "so1lead",
+            "name": "赵刚",
+            "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}],
+        },
         {"username": "so2", "name": "王芳", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
-        {"username": "boss", "name": "马成志", "roles": [{"unit": "cdi", "role": "commission_secretary", "leader": True}]},
+        {
+            "username": "boss",
+            "name": "马成志",
+            "roles": [{"unit": "cdi", "role": "commission_secretary", "leader": True}],
+        },
         {"username": "xf1", "name": "周静", "roles": [{"unit": "xfs", "role": "petition_office"}]},
         {"username": "gone", "name": "已停用", "active": False, "roles": [{"unit": "ags", "role": "case_management"}]},
     ],
@@ -53,8 +74,14 @@ def password_hash() -> str:
 
 def county_services(db, tmp_path, secret_key: str) -> Services:
     """Services on the test database with the test library deployed (by the caller) and the county imported."""
-    config = Config(database_url=db.url, processes_dir=FIXTURES / "lib", instance_dir=tmp_path,
-                    secret_key=secret_key, attachments_dir=tmp_path / "attachments", embedded_worker=False)
+    config = Config(
+        database_url=db.url,
+        processes_dir=FIXTURES / "lib",
+        instance_dir=tmp_path,
+        secret_key=secret_key,
+        attachments_dir=tmp_path / "attachments",
+        embedded_worker=False,
+    )
     services = Services(config, db=db)
     with db.session() as s:
         import_organisation(s, ORGANISATION)

@@ -1,9 +1,15 @@
 """The benchmark code still runs (tiny inputs; the figures are not checked, the bookkeeping is)."""
+
 from bench.__main__ import main
 from bench.common import pg_available
 
-TITLES = ("## 1. Overhead over the engine", "## 2. Cost against history", "## 3. A province's load on PostgreSQL",
-          "## 4. Concurrency", "## 5. Timers")
+TITLES = (
+    "## 1. Overhead over the engine",
+    "## 2. Cost against history",
+    "## 3. A province's load on PostgreSQL",
+    "## 4. Concurrency",
+    "## 5. Timers",
+)
 
 
 def _sections(text: str) -> dict[str, list[str]]:
@@ -14,7 +20,7 @@ def _sections(text: str) -> dict[str, list[str]]:
         if line.startswith("## "):
             current = line
             sections[current] = []
-        elif current and (line.startswith("| sqlite |") or line.startswith("| postgresql |")):
+        elif current and (line.startswith(("| sqlite |", "| postgresql |"))):
             sections[current].append(line.rstrip())
     return sections
 

@@ -1,4 +1,5 @@
 """The guantong command, as make run and scripts use it."""
+
 import json
 from pathlib import Path
 
@@ -31,8 +32,14 @@ def test_init_deploy_demo_users(env):
     assert json.loads(demo.output.strip().splitlines()[-1])["users"] == 5
     users = json.loads(run(env, "users", "--json").output)
     wang = next(u for u in users if u["username"] == "wangfang")
-    assert wang == {"username": "wangfang", "display_name": "王芳", "admin": False, "roles": ["supervision_office"],
-                    "units": ["qh_jc2"], "leader_of": ["qh_jc2"]}
+    assert wang == {
+        "username": "wangfang",
+        "display_name": "王芳",
+        "admin": False,
+        "roles": ["supervision_office"],
+        "units": ["qh_jc2"],
+        "leader_of": ["qh_jc2"],
+    }
 
 
 def test_deploy_refusal_names_file_and_element(env, tmp_path):
@@ -48,8 +55,16 @@ def test_deploy_refusal_names_file_and_element(env, tmp_path):
 def test_demo_refuses_roles_outside_the_catalogue(env):
     run(env, "init-db")
     run(env, "deploy", str(FIXTURES / "lib"))
-    result = CliRunner().invoke(main, ["demo", "--organisation", str(Path(__file__).resolve().parent.parent / "demo" / "organisation.yaml"),
-                                       "--no-instances"], env=env)
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--organisation",
+            str(Path(__file__).resolve().parent.parent / "demo" / "organisation.yaml"),
+            "--no-instances",
+        ],
+        env=env,
+    )
     assert result.exit_code == 2 and "role catalogue" in result.output
 
 

@@ -7,6 +7,7 @@ To add or change texts: ``pybabel extract -F babel.cfg -k _l --no-location --sor
 -o web/translations/messages.pot web``, then ``pybabel update -i web/translations/messages.pot
 -d web/translations --no-location``, translate the new entries in the .po, and run this script.
 """
+
 from __future__ import annotations
 
 import sys
@@ -29,8 +30,10 @@ def compile_all(directory: Path = TRANSLATIONS, *, only_if_stale: bool = False) 
             catalog = read_po(handle, locale=po_path.parent.parent.name)
         untranslated = [m.id for m in catalog if m.id and not m.string]
         if untranslated:
-            print(f"{po_path.relative_to(ROOT)}: {len(untranslated)} untranslated, e.g. {untranslated[0]!r}",
-                  file=sys.stderr)
+            print(
+                f"{po_path.relative_to(ROOT)}: {len(untranslated)} untranslated, e.g. {untranslated[0]!r}",
+                file=sys.stderr,
+            )
         tmp = mo_path.with_suffix(".mo.tmp")
         with tmp.open("wb") as handle:
             write_mo(handle, catalog)

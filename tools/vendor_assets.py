@@ -3,6 +3,7 @@
 Only the distribution files are copied (no source maps of other packages, no node_modules tree), so
 what the browser loads is exactly what is listed here.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -4,6 +4,7 @@ Blueprints: ``health`` (probes), ``auth`` (sign-in, sign-out, language), ``tasks
 workspace: inbox, task pages, attachments, instance context) and ``admin`` (organisation). The cockpit,
 the process studio and the JSON API register themselves here too, in ``_register_blueprints``.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -32,9 +33,11 @@ DEFAULTS = dict(
     DURATION_SAMPLE_LIMIT=20000,  # most recent completions the medians and p90s are computed over
     STUDIO_ROLES=["security_admin"],
     REVEAL_ROLES=None,  # None: GUANTONG_REVEAL_ROLES or engine.sealing.DEFAULT_REVEAL_ROLES
-    CONTENT_SECURITY_POLICY=("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                             "script-src 'self'; font-src 'self' data:; object-src 'none'; "
-                             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+    CONTENT_SECURITY_POLICY=(
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; font-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
 )
 
 

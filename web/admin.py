@@ -3,6 +3,7 @@
 Every change is an audit event in the same transaction. Anyone else who opens these pages gets a 403
 and leaves an ``access_denied`` event.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select
 
 from engine import audit
+from engine.access.passwords import hash_password
 from engine.errors import ValidationError
 from engine.models import Membership, Unit, UnitLink, User
-from engine.organisation import LINK_KINDS, import_organisation
-from engine.passwords import hash_password
+from engine.organisation.directory import LINK_KINDS, import_organisation
 
 from . import labels
 from .security import deny, principal, services
@@ -89,20 +90,31 @@ def units():
             values = request.form.to_dict()
             errors = _unit_form_errors(s, request.form, creating=True)
             if not errors:
-                unit = Unit(code=values["code"].strip(), name=values["name"].strip(),
-                            name_en=values.get("name_en", "").strip() or None, kind=values["kind"].strip(),
-                            parent_code=values.get("parent", "").strip() or None,
-                            sort=int(values.get("sort") or 0), active=True)
+                unit = Unit(
+                    code=values["code"].strip(),
+                    name=values["name"].strip(),
+                    name_en=values.get("name_en", "").strip() or None,
+                    kind=values["kind"].strip(),
+                    parent_code=values.get("parent", "").strip() or None,
+                    sort=int(values.get("sort") or 0),
+                    active=True,
+                )
                 s.add(unit)
                 audit.record(s, "unit_created", actor=_actor(), unit=unit.code, name=unit.name)
                 flash(_("单位“%(name)s”已创建。", name=unit.name), "success")
                 return redirect(url_for("admin.unit", code=unit.code))
         rows = s.scalars(select(Unit).order_by(Unit.sort, Unit.code)).all()
-        members = dict(s.execute(select(Membership.unit_code, func.count(func.distinct(Membership.user_id)))
-                                 .group_by(Membership.unit_code)).all())
+        members = dict(
+            s.execute(
+                select(Membership.unit_code, func.count(func.distinct(Membership.user_id))).group_by(
+                    Membership.unit_code
+                )
+            ).all()
+        )
     status = 422 if errors else 200
-    return render_template("admin/units.html", units=rows, members=members, errors=errors, values=values,
-                           kinds=labels.UNIT_KINDS), status
+    return render_template(
+        "admin/units.html", units=rows, members=members, errors=errors, values=values, kinds=labels.UNIT_KINDS
+    ), status
 
 
 @bp.route("/units/<code>", methods=["GET", "POST"])
@@ -125,13 +137,29 @@ def unit(code: str):
                 flash(_("已保存。"), "success")
                 return redirect(url_for("admin.unit", code=code))
         all_units = s.scalars(select(Unit).order_by(Unit.sort, Unit.code)).all()
-        links_from = s.scalars(select(UnitLink).where(UnitLink.from_code == code).order_by(UnitLink.kind, UnitLink.to_code)).all()
-        links_to = s.scalars(select(UnitLink).where(UnitLink.to_code == code).order_by(UnitLink.kind, UnitLink.from_code)).all()
-        members = s.execute(select(Membership, User).join(User, User.id == Membership.user_id)
-                            .where(Membership.unit_code == code).order_by(User.username)).all()
-    return render_template("admin/unit.html", unit=row, all_units=all_units, links_from=links_from, links_to=links_to,
-                           members=members, errors=errors, kinds=labels.UNIT_KINDS,
-                           link_kinds=labels.LINK_KINDS), (422 if errors else 200)
+        links_from = s.scalars(
+            select(UnitLink).where(UnitLink.from_code == code).order_by(UnitLink.kind, UnitLink.to_code)
+        ).all()
+        links_to = s.scalars(
+            select(UnitLink).where(UnitLink.to_code == code).order_by(UnitLink.kind, UnitLink.from_code)
+        ).all()
+        members = s.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.unit_code == code)
+            .order_by(User.username)
+        ).all()
+    return render_template(
+        "admin/unit.html",
+        unit=row,
+        all_units=all_units,
+        links_from=links_from,
+        links_to=links_to,
+        members=members,
+        errors=errors,
+        kinds=labels.UNIT_KINDS,
+        link_kinds=labels.LINK_KINDS,
+    ), (422 if errors else 200)
 
 
 @bp.post("/links")
@@ -139,11 +167,19 @@ def add_link():
     kind, from_code, to_code = (request.form.get(k, "").strip() for k in ("kind", "from", "to"))
     back = request.form.get("back") or from_code
     with services().db.session() as s:
-        if kind not in LINK_KINDS or s.get(Unit, from_code) is None or s.get(Unit, to_code) is None or from_code == to_code:
+        if (
+            kind not in LINK_KINDS
+            or s.get(Unit, from_code) is None
+            or s.get(Unit, to_code) is None
+            or from_code == to_code
+        ):
             flash(_("关联无效：请选择关联类型和两个不同的单位。"), "danger")
             return redirect(url_for("admin.unit", code=back) if s.get(Unit, back) else url_for("admin.units"))
-        exists_ = s.scalar(select(UnitLink.id).where(UnitLink.kind == kind, UnitLink.from_code == from_code,
-                                                     UnitLink.to_code == to_code))
+        exists_ = s.scalar(
+            select(UnitLink.id).where(
+                UnitLink.kind == kind, UnitLink.from_code == from_code, UnitLink.to_code == to_code
+            )
+        )
         if exists_ is None:
             s.add(UnitLink(kind=kind, from_code=from_code, to_code=to_code))
             audit.record(s, "unit_link_added", actor=_actor(), kind=kind, from_unit=from_code, to_unit=to_code)
@@ -160,8 +196,9 @@ def delete_link(link_id: int):
         if link is None:
             abort(404)
         back = request.form.get("back") or link.from_code
-        audit.record(s, "unit_link_removed", actor=_actor(), kind=link.kind, from_unit=link.from_code,
-                     to_unit=link.to_code)
+        audit.record(
+            s, "unit_link_removed", actor=_actor(), kind=link.kind, from_unit=link.from_code, to_unit=link.to_code
+        )
         s.delete(link)
     flash(_("关联已删除。"), "success")
     return redirect(url_for("admin.unit", code=back))
@@ -186,9 +223,13 @@ def users():
             if len(password) < MIN_PASSWORD:
                 errors["password"] = _("密码至少 %(n)s 位", n=MIN_PASSWORD)
             if not errors:
-                user = User(username=username, display_name=request.form["display_name"].strip(),
-                            password_hash=hash_password(password), active=True,
-                            is_admin=request.form.get("is_admin") == "1")
+                user = User(
+                    username=username,
+                    display_name=request.form["display_name"].strip(),
+                    password_hash=hash_password(password),
+                    active=True,
+                    is_admin=request.form.get("is_admin") == "1",
+                )
                 s.add(user)
                 s.flush()
                 audit.record(s, "user_created", actor=_actor(), username=username, admin=user.is_admin or None)
@@ -198,8 +239,9 @@ def users():
         memberships = {}
         for m in s.scalars(select(Membership)):
             memberships.setdefault(m.user_id, []).append(m)
-    return render_template("admin/users.html", users=rows, memberships=memberships, errors=errors,
-                           values=values), (422 if errors else 200)
+    return render_template("admin/users.html", users=rows, memberships=memberships, errors=errors, values=values), (
+        422 if errors else 200
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -228,16 +270,25 @@ def user(user_id: int):
                     row.locale = request.form["locale"]
                 if password:
                     row.password_hash = hash_password(password)
-                audit.record(s, "user_updated", actor=_actor(), username=row.username, active=active,
-                             admin=is_admin, password_reset=bool(password) or None)
+                audit.record(
+                    s,
+                    "user_updated",
+                    actor=_actor(),
+                    username=row.username,
+                    active=active,
+                    admin=is_admin,
+                    password_reset=bool(password) or None,
+                )
                 flash(_("已保存。"), "success")
                 return redirect(url_for("admin.user", user_id=user_id))
-        memberships = s.scalars(select(Membership).where(Membership.user_id == user_id)
-                                .order_by(Membership.unit_code, Membership.role_code)).all()
+        memberships = s.scalars(
+            select(Membership).where(Membership.user_id == user_id).order_by(Membership.unit_code, Membership.role_code)
+        ).all()
         all_units = s.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.sort, Unit.code)).all()
         roles = _known_roles(s)
-    return render_template("admin/user.html", user=row, memberships=memberships, all_units=all_units,
-                           roles=roles, errors=errors), (422 if errors else 200)
+    return render_template(
+        "admin/user.html", user=row, memberships=memberships, all_units=all_units, roles=roles, errors=errors
+    ), (422 if errors else 200)
 
 
 @bp.post("/users/<int:user_id>/memberships")
@@ -250,14 +301,30 @@ def add_membership(user_id: int):
         if s.get(Unit, unit_code) is None or not role or (labels.role_codes() and role not in _known_roles(s)):
             flash(_("请选择有效的单位和角色。"), "danger")
             return redirect(url_for("admin.user", user_id=user_id))
-        if s.scalar(select(Membership.id).where(Membership.user_id == user_id, Membership.unit_code == unit_code,
-                                                Membership.role_code == role)) is not None:
+        if (
+            s.scalar(
+                select(Membership.id).where(
+                    Membership.user_id == user_id, Membership.unit_code == unit_code, Membership.role_code == role
+                )
+            )
+            is not None
+        ):
             flash(_("该人员已在此单位担任此角色。"), "info")
             return redirect(url_for("admin.user", user_id=user_id))
-        s.add(Membership(user_id=user_id, unit_code=unit_code, role_code=role,
-                         is_leader=request.form.get("leader") == "1"))
-        audit.record(s, "membership_added", actor=_actor(), user_id=user_id, unit=unit_code, role=role,
-                     leader=request.form.get("leader") == "1" or None)
+        s.add(
+            Membership(
+                user_id=user_id, unit_code=unit_code, role_code=role, is_leader=request.form.get("leader") == "1"
+            )
+        )
+        audit.record(
+            s,
+            "membership_added",
+            actor=_actor(),
+            user_id=user_id,
+            unit=unit_code,
+            role=role,
+            leader=request.form.get("leader") == "1" or None,
+        )
     flash(_("角色已分配。"), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -269,8 +336,15 @@ def toggle_leader(membership_id: int):
         if m is None:
             abort(404)
         m.is_leader = not m.is_leader
-        audit.record(s, "membership_updated", actor=_actor(), user_id=m.user_id, unit=m.unit_code,
-                     role=m.role_code, leader=m.is_leader)
+        audit.record(
+            s,
+            "membership_updated",
+            actor=_actor(),
+            user_id=m.user_id,
+            unit=m.unit_code,
+            role=m.role_code,
+            leader=m.is_leader,
+        )
         user_id = m.user_id
     flash(_("已保存。"), "success")
     return redirect(url_for("admin.user", user_id=user_id))

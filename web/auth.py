@@ -3,6 +3,7 @@
 Failed sign-ins are rate-limited per client address (Flask-Limiter, ``LOGIN_RATE_LIMIT``); only
 failures count. Every sign-in, failure and sign-out is an audit event.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -11,9 +12,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from engine import audit
+from engine.access.passwords import hash_password, verify_password
+from engine.access.principal import load_principal
 from engine.models import User
-from engine.passwords import hash_password, verify_password
-from engine.principal import load_principal
 
 from .security import SessionUser, safe_next, services
 
@@ -36,9 +37,14 @@ def login():
         user = s.scalar(select(User).where(User.username == username)) if username else None
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None
         if not ok or not user.active:
-            audit.record(s, "sign_in_failed", actor=None, username=username[:80] or None,
-                         reason="disabled" if (ok and user is not None and not user.active) else "bad_credentials",
-                         remote=request.remote_addr)
+            audit.record(
+                s,
+                "sign_in_failed",
+                actor=None,
+                username=username[:80] or None,
+                reason="disabled" if (ok and user is not None and not user.active) else "bad_credentials",
+                remote=request.remote_addr,
+            )
             error = _("用户名或密码错误。")
             return render_template("login.html", next=next_url, username=username, error=error), 401
         principal = load_principal(s, user.username)
@@ -85,6 +91,7 @@ def apply_login_rate_limit(app) -> None:
     limiter = app.extensions["guantong_limiter"]
     view = app.view_functions["auth.login"]
     app.view_functions["auth.login"] = limiter.limit(
-        lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+        lambda: app.config["LOGIN_RATE_LIMIT"],
+        methods=["POST"],
         deduct_when=lambda response: response.status_code == 401,
     )(view)

@@ -1,4 +1,5 @@
 """The ``guantong`` command: database set-up, deploy, demo data, web server and worker."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,12 @@ def deploy(path: Path | None, actor: str, comment: str | None) -> None:
 
 
 @main.command()
-@click.option("--organisation", type=click.Path(exists=True, path_type=Path),
-              default=ROOT / "demo" / "organisation.yaml", show_default=True)
+@click.option(
+    "--organisation",
+    type=click.Path(exists=True, path_type=Path),
+    default=ROOT / "demo" / "organisation.yaml",
+    show_default=True,
+)
 @click.option("--instances/--no-instances", default=True, help="also start sample instances")
 def demo(organisation: Path, instances: bool) -> None:
     """Seed the demo county (units, links, users) and a few running instances."""
@@ -83,19 +88,28 @@ def users(as_json: bool) -> None:
     with services.db.session() as session:
         rows = []
         for user in session.scalars(select(User).order_by(User.username)):
-            memberships = session.execute(select(Membership.unit_code, Membership.role_code, Membership.is_leader)
-                                          .where(Membership.user_id == user.id)).all()
-            rows.append({
-                "username": user.username, "display_name": user.display_name, "admin": user.is_admin,
-                "roles": sorted({m.role_code for m in memberships}),
-                "units": sorted({m.unit_code for m in memberships}),
-                "leader_of": sorted({m.unit_code for m in memberships if m.is_leader}),
-            })
+            memberships = session.execute(
+                select(Membership.unit_code, Membership.role_code, Membership.is_leader).where(
+                    Membership.user_id == user.id
+                )
+            ).all()
+            rows.append(
+                {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "admin": user.is_admin,
+                    "roles": sorted({m.role_code for m in memberships}),
+                    "units": sorted({m.unit_code for m in memberships}),
+                    "leader_of": sorted({m.unit_code for m in memberships if m.is_leader}),
+                }
+            )
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for row in rows:
-            click.echo(f"{row['username']:<12} {row['display_name']:<24} {','.join(row['roles'])} @ {','.join(row['units'])}")
+            click.echo(
+                f"{row['username']:<12} {row['display_name']:<24} {','.join(row['roles'])} @ {','.join(row['units'])}"
+            )
 
 
 @main.command()
@@ -111,7 +125,7 @@ def serve(host: str, port: int, worker: bool | None) -> None:
     if worker is None:
         worker = services.db.dialect == "sqlite" and services.config.embedded_worker
     if worker:
-        from engine.worker import start_background_worker
+        from engine.scheduling.worker import start_background_worker
 
         start_background_worker(services)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -122,7 +136,7 @@ def serve(host: str, port: int, worker: bool | None) -> None:
 @click.option("--once", is_flag=True, help="process what is due now and exit")
 def worker(interval: float, once: bool) -> None:
     """Fire due timers and deliver pending messages until stopped (SIGTERM finishes the current step)."""
-    from engine.worker import Worker
+    from engine.scheduling.worker import Worker
 
     Worker(_services(), interval=interval).run(once=once)
 

@@ -1,4 +1,5 @@
 """Liveness and readiness for load balancers and ``make run`` smoke checks (no data is exposed)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

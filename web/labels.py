@@ -1,8 +1,11 @@
 """Display names of codes (stages, mechanisms, platforms, roles, due states) in the page's language."""
+
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.errors import Conflict, EngineError, Forbidden
 
@@ -46,8 +49,11 @@ TABS = {
 }
 TASK_STATUS = {"ready": _l("待办理"), "completed": _l("已办结"), "cancelled": _l("已取消")}
 INSTANCE_STATUS = {
-    "running": _l("进行中"), "suspended": _l("已挂起"), "completed": _l("已完成"),
-    "cancelled": _l("已撤销"), "error": _l("出错"),
+    "running": _l("进行中"),
+    "suspended": _l("已挂起"),
+    "completed": _l("已完成"),
+    "cancelled": _l("已撤销"),
+    "error": _l("出错"),
 }
 LINK_KINDS = {
     "office_group": _l("监督检查室联系派驻组"),
@@ -59,10 +65,18 @@ LINK_KINDS = {
     "commission_committee": _l("纪委监委的同级党委"),
 }
 UNIT_KINDS = {
-    "commission": _l("纪委监委"), "office": _l("内设室"), "resident_group": _l("派驻纪检监察组"),
-    "township": _l("乡镇纪委"), "zone": _l("片区协作区"), "party_committee": _l("党委"),
-    "leading_group": _l("领导小组"), "inspection_office": _l("巡察办"), "inspection_team": _l("巡察组"),
-    "department": _l("部门"), "x_department": _l("职能部门（+X）"), "supervised_unit": _l("被监督单位"),
+    "commission": _l("纪委监委"),
+    "office": _l("内设室"),
+    "resident_group": _l("派驻纪检监察组"),
+    "township": _l("乡镇纪委"),
+    "zone": _l("片区协作区"),
+    "party_committee": _l("党委"),
+    "leading_group": _l("领导小组"),
+    "inspection_office": _l("巡察办"),
+    "inspection_team": _l("巡察组"),
+    "department": _l("部门"),
+    "x_department": _l("职能部门（+X）"),
+    "supervised_unit": _l("被监督单位"),
     "supervised_org": _l("被监督党组织"),
 }
 

@@ -4,13 +4,15 @@ Permission questions are answered by the engine from a ``Principal`` (engine/aut
 only loads the principal of the signed-in user once per request and turns refusals into 403 pages that
 leave an ``access_denied`` audit event behind.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, session
-from flask_babel import Babel, format_datetime, gettext as _
+from flask_babel import Babel, format_datetime
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
@@ -18,10 +20,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
 from engine import audit, clock
+from engine.access.principal import Principal, load_principal
+from engine.access.sealing import Sealer, may_reveal, reveal_roles
 from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.models import Unit, User
-from engine.principal import Principal, load_principal
-from engine.sealing import Sealer, may_reveal, reveal_roles
 
 from . import labels
 
@@ -75,8 +77,17 @@ def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = N
     """Refuse with 403 and keep an audit event of who tried to open what."""
     actor = current_user.username if current_user.is_authenticated else None
     with services().db.session() as s:
-        audit.record(s, "access_denied", actor=actor, instance_id=instance_id, task_id=task_id,
-                     reason=reason, path=request.path, method=request.method, **detail)
+        audit.record(
+            s,
+            "access_denied",
+            actor=actor,
+            instance_id=instance_id,
+            task_id=task_id,
+            reason=reason,
+            path=request.path,
+            method=request.method,
+            **detail,
+        )
     abort(403)
 
 
@@ -124,8 +135,10 @@ def unit_names() -> dict[str, str]:
     if "unit_names" not in g:
         english = select_locale().startswith("en")
         with services().db.session() as s:
-            g.unit_names = {code: (name_en if english and name_en else name)
-                            for code, name, name_en in s.execute(select(Unit.code, Unit.name, Unit.name_en))}
+            g.unit_names = {
+                code: (name_en if english and name_en else name)
+                for code, name, name_en in s.execute(select(Unit.code, Unit.name, Unit.name_en))
+            }
     return g.unit_names
 
 
@@ -175,9 +188,16 @@ def _register_errors(app: Flask) -> None:
     def engine_forbidden(exc: Forbidden):
         actor = current_user.username if current_user.is_authenticated else None
         with services().db.session() as s:
-            audit.record(s, "access_denied", actor=actor, task_id=exc.details.get("task"),
-                         instance_id=exc.details.get("instance"), reason=exc.message, path=request.path,
-                         method=request.method)
+            audit.record(
+                s,
+                "access_denied",
+                actor=actor,
+                task_id=exc.details.get("task"),
+                instance_id=exc.details.get("instance"),
+                reason=exc.message,
+                path=request.path,
+                method=request.method,
+            )
         return _error_page(403, _("无权办理"), labels.engine_message(exc))
 
     @app.errorhandler(NotFound)
@@ -191,7 +211,9 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError):
         current_app.logger.warning("engine error on %s: %s", request.path, exc)
-        return _error_page(exc.status if 400 <= exc.status < 500 else 500, _("无法完成操作"), labels.engine_message(exc))
+        return _error_page(
+            exc.status if 400 <= exc.status < 500 else 500, _("无法完成操作"), labels.engine_message(exc)
+        )
 
 
 # --------------------------------------------------------------------------- wiring
@@ -203,8 +225,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
     app.extensions["guantong_limiter"] = Limiter(
-        get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
-        default_limits=[], headers_enabled=False)
+        get_remote_address,
+        app=app,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        default_limits=[],
+        headers_enabled=False,
+    )
     _register_errors(app)
 
     @app.after_request

@@ -3,6 +3,7 @@
 Every route asks the engine whether the signed-in person may see or act (engine/authz.py,
 engine/inbox.py); a refusal is a 403 with an ``access_denied`` audit event.
 """
+
 from __future__ import annotations
 
 from flask import (
@@ -20,23 +21,32 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine import clock, attachments as files
-from engine import audit, forms, visibility
-from engine import inbox as inbox_q
-from engine.data import nul_paths
-from engine.authz import can_see, require_can_complete, require_can_reassign
+from engine import audit, clock, forms
+from engine.access import visibility
+from engine.access.authz import can_see, require_can_complete, require_can_reassign
 from engine.errors import Conflict, EngineError, Forbidden, ValidationError
+from engine.forms.data import nul_paths
 from engine.models import HumanTask, ProcessInstance, User
+from engine.tasks import attachments as files
+from engine.tasks import inbox as inbox_q
 
 from . import labels
 from .security import can_reveal, deny, principal, sealer, select_locale, services
 
 bp = Blueprint("tasks", __name__)
 
-_INSTANCE_COLUMNS = (ProcessInstance.id, ProcessInstance.title, ProcessInstance.business_key,
-                     ProcessInstance.status, ProcessInstance.version_id, ProcessInstance.process_key,
-                     ProcessInstance.started_at, ProcessInstance.started_by, ProcessInstance.summary,
-                     ProcessInstance.completed_at)
+_INSTANCE_COLUMNS = (
+    ProcessInstance.id,
+    ProcessInstance.title,
+    ProcessInstance.business_key,
+    ProcessInstance.status,
+    ProcessInstance.version_id,
+    ProcessInstance.process_key,
+    ProcessInstance.started_at,
+    ProcessInstance.started_by,
+    ProcessInstance.summary,
+    ProcessInstance.completed_at,
+)
 
 
 @bp.get("/")
@@ -56,17 +66,32 @@ def inbox():
     except ValueError:
         page = 1
     query = inbox_q.InboxQuery(
-        tab=args.get("tab", "mine"), stage=args.get("stage"), mechanism=args.get("mechanism"),
-        platform=args.get("platform"), process_key=args.get("process"), unit=args.get("unit"),
-        q=args.get("q"), page=page, per_page=current_app.config["INBOX_PER_PAGE"])
+        tab=args.get("tab", "mine"),
+        stage=args.get("stage"),
+        mechanism=args.get("mechanism"),
+        platform=args.get("platform"),
+        process_key=args.get("process"),
+        unit=args.get("unit"),
+        q=args.get("q"),
+        page=page,
+        per_page=current_app.config["INBOX_PER_PAGE"],
+    )
     with services().db.session() as s:
         result, choices = inbox_q.inbox_page(s, p, query, soon_workdays=current_app.config["DUE_SOON_WORKDAYS"])
-    params = {k: v for k, v in {
-        "tab": result.query.tab, "stage": result.query.stage, "mechanism": result.query.mechanism,
-        "platform": result.query.platform, "process": result.query.process_key, "unit": result.query.unit,
-        "q": result.query.q}.items() if v}
-    return render_template("inbox.html", result=result, choices=choices, params=params,
-                           is_leader=bool(p.leader_of))
+    params = {
+        k: v
+        for k, v in {
+            "tab": result.query.tab,
+            "stage": result.query.stage,
+            "mechanism": result.query.mechanism,
+            "platform": result.query.platform,
+            "process": result.query.process_key,
+            "unit": result.query.unit,
+            "q": result.query.q,
+        }.items()
+        if v
+    }
+    return render_template("inbox.html", result=result, choices=choices, params=params, is_leader=bool(p.leader_of))
 
 
 # --------------------------------------------------------------------------- task page
@@ -121,8 +146,14 @@ def _page_context(s, task: HumanTask, *, values=None, errors=None, notice=None) 
         if step.sealed and reveal:
             data.update(sealer().open(step.sealed))
             revealed_any = True
-        steps.append((step, forms.display(step_schema, data, options=step_options,
-                                          sealed_present=bool(step.sealed), revealed=reveal)))
+        steps.append(
+            (
+                step,
+                forms.display(
+                    step_schema, data, options=step_options, sealed_present=bool(step.sealed), revealed=reveal
+                ),
+            )
+        )
     own = None
     if task.status == "completed":
         final = inbox_q.final_submission(s, task.id)
@@ -145,24 +176,53 @@ def _page_context(s, task: HumanTask, *, values=None, errors=None, notice=None) 
         except (Forbidden, Conflict):
             pass
     calendar = loaded.policy.calendar
-    due = inbox_q.due_info(task.due_at, calendar, reminder_at=task.reminder_at,
-                           soon_workdays=current_app.config["DUE_SOON_WORKDAYS"], status=task.status)
+    due = inbox_q.due_info(
+        task.due_at,
+        calendar,
+        reminder_at=task.reminder_at,
+        soon_workdays=current_app.config["DUE_SOON_WORKDAYS"],
+        status=task.status,
+    )
     units = sorted(c.unit_code for c in task.candidates)
-    people = dict(s.execute(select(User.username, User.display_name).where(
-        User.username.in_([u for u in (task.assignee, task.completed_by) if u]))).all())
+    people = dict(
+        s.execute(
+            select(User.username, User.display_name).where(
+                User.username.in_([u for u in (task.assignee, task.completed_by) if u])
+            )
+        ).all()
+    )
     return dict(
         people=people,
-        task=task, instance=inst, meta=meta, instructions=meta.get("instructions") or "",
-        schema=schema, fields=forms.fields(schema, options, values), values=values, errors=errors or {},
+        task=task,
+        instance=inst,
+        meta=meta,
+        instructions=meta.get("instructions") or "",
+        schema=schema,
+        fields=forms.fields(schema, options, values),
+        values=values,
+        errors=errors or {},
         signer_name=p.display_name or p.username,
-        can_act=action_block is None, action_block=action_block, draft=draft, steps=steps, own=own,
-        attachments=attachments, reveal=reveal, can_reassign=can_reassign, assignees=assignees, due=due,
-        units=units, notice=notice, is_assignee=task.assignee == p.username,
+        can_act=action_block is None,
+        action_block=action_block,
+        draft=draft,
+        steps=steps,
+        own=own,
+        attachments=attachments,
+        reveal=reveal,
+        can_reassign=can_reassign,
+        assignees=assignees,
+        due=due,
+        units=units,
+        notice=notice,
+        is_assignee=task.assignee == p.username,
         can_claim=(task.status == "ready" and task.assignee is None and action_block is None),
         max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
         allowed_types=sorted(files.ALLOWED),
-        deadline_rule=(loaded.policy.rules.get(task.due_key).describe()
-                       if task.due_key and task.due_key in loaded.policy.rules else None),
+        deadline_rule=(
+            loaded.policy.rules.get(task.due_key).describe()
+            if task.due_key and task.due_key in loaded.policy.rules
+            else None
+        ),
     )
 
 
@@ -204,8 +264,11 @@ def submit(task_id: int):
             context = _page_context(s, row, values=_posted_values(schema), notice=labels.engine_message(exc))
             return render_template("task.html", **context), 409
     # PostgreSQL text and JSONB cannot hold NUL: refuse it at the field, as the API does.
-    nul_errors = {name.replace("\x00", ""): _("不能包含控制字符（NUL）。")
-                  for name, posted in request.form.lists() if "\x00" in name or nul_paths(posted)}
+    nul_errors = {
+        name.replace("\x00", ""): _("不能包含控制字符（NUL）。")
+        for name, posted in request.form.lists()
+        if "\x00" in name or nul_paths(posted)
+    }
     if nul_errors:
         return _rerender(task_id, schema, nul_errors, None, 422)
     data, errors = forms.coerce(schema, request.form.to_dict(flat=False))
@@ -227,8 +290,9 @@ def submit(task_id: int):
         return _rerender(task_id, schema, errors, None, 422)
     process_data, record, confidential = forms.split(schema, data)
     try:
-        outcome = services().runtime.complete_task(task_id, actor=p, data=process_data, record=record,
-                                                   sealed=sealer().seal(confidential))
+        outcome = services().runtime.complete_task(
+            task_id, actor=p, data=process_data, record=record, sealed=sealer().seal(confidential)
+        )
     except Conflict as exc:
         return _rerender(task_id, schema, {}, labels.engine_message(exc), 409)
     except ValidationError as exc:
@@ -303,8 +367,11 @@ def reassign(task_id: int):
     try:
         services().runtime.reassign(task_id, actor=principal(), to_username=to_username)
     except (ValidationError, Conflict) as exc:
-        message = (_("该人员不能办理此任务（角色、单位或职能分离要求不符）。")
-                   if isinstance(exc, ValidationError) else labels.engine_message(exc))
+        message = (
+            _("该人员不能办理此任务（角色、单位或职能分离要求不符）。")
+            if isinstance(exc, ValidationError)
+            else labels.engine_message(exc)
+        )
         flash(message, "danger")
         return redirect(url_for("tasks.task", task_id=task_id))
     flash(_("已转交给 %(name)s。", name=to_username), "success")
@@ -328,10 +395,17 @@ def upload(task_id: int):
             flash(_("请选择要上传的文件。"), "danger")
             return redirect(url_for("tasks.task", task_id=task_id))
         try:
-            stored = files.store(s, services().config.attachments_dir, instance_id=row.instance_id, task_id=row.id,
-                                 filename=upload_file.filename, stream=upload_file.stream, actor=p.username,
-                                 confidential=request.form.get("confidential") == "1",
-                                 max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
+            stored = files.store(
+                s,
+                services().config.attachments_dir,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                filename=upload_file.filename,
+                stream=upload_file.stream,
+                actor=p.username,
+                confidential=request.form.get("confidential") == "1",
+                max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
+            )
         except ValidationError as exc:
             s.rollback()
             flash(_("附件未上传：%(reason)s", reason=exc.fields.get("file", exc.message)), "danger")
@@ -352,8 +426,14 @@ def download(attachment_id: int):
             deny("instance_not_visible", instance_id=row.instance_id, attachment=row.id)
         if row.confidential and not can_reveal(p):
             deny("confidential_attachment", instance_id=row.instance_id, attachment=row.id)
-        audit.record(s, "attachment_downloaded", actor=p.username, instance_id=row.instance_id,
-                     task_id=row.task_id, attachment=row.id)
+        audit.record(
+            s,
+            "attachment_downloaded",
+            actor=p.username,
+            instance_id=row.instance_id,
+            task_id=row.task_id,
+            attachment=row.id,
+        )
         path = files.path_for(services().config.attachments_dir, row.sha256)
         filename, content_type = row.filename, row.content_type
     if not path.exists():
@@ -376,21 +456,31 @@ def instance(instance_id: int):
         # Seeing an instance (e.g. as its starter) is not reading what its steps recorded (engine/visibility.py).
         may_read = visibility.can_read_instance_data(s, p, instance_id)
         loaded = services().definitions.loaded(inst.version_id)
-        tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                          .order_by(HumanTask.created_at, HumanTask.id)).all()
+        tasks = s.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)
+        ).all()
         steps = []
         revealed_any = False
-        for step in (inbox_q.instance_steps(s, instance_id) if may_read else []):
+        for step in inbox_q.instance_steps(s, instance_id) if may_read else []:
             schema, options = _schema_and_options(s, loaded, step.form_key)
             data = dict(step.data)
             if step.sealed and reveal:
                 data.update(sealer().open(step.sealed))
                 revealed_any = True
-            steps.append((step, forms.display(schema, data, options=options, sealed_present=bool(step.sealed),
-                                              revealed=reveal)))
+            steps.append(
+                (step, forms.display(schema, data, options=options, sealed_present=bool(step.sealed), revealed=reveal))
+            )
         if revealed_any:
             audit.record(s, "confidential_viewed", actor=p.username, instance_id=instance_id)
         attachments = files.for_instance(s, instance_id) if may_read else []
         visible_tasks = {t.id for t in tasks if can_see(p, t)}
-    return render_template("instance.html", instance=inst, tasks=tasks, steps=steps, attachments=attachments,
-                           reveal=reveal, visible_tasks=visible_tasks, may_read=may_read)
+    return render_template(
+        "instance.html",
+        instance=inst,
+        tasks=tasks,
+        steps=steps,
+        attachments=attachments,
+        reveal=reveal,
+        visible_tasks=visible_tasks,
+        may_read=may_read,
+    )

@@ -3,7 +3,8 @@
 ``bundle`` reads files; ``compiler`` validates and parses them (nothing touches the database);
 ``repository`` stores compiled versions and hands parsed specs back to the runtime.
 """
-from .bundle import Bundle, load_bundle
-from .compiler import CompiledBundle, compile_bundle
 
-__all__ = ["Bundle", "load_bundle", "CompiledBundle", "compile_bundle"]
+from engine.definitions.bundle import Bundle, load_bundle
+from engine.definitions.compiler import CompiledBundle, compile_bundle
+
+__all__ = ["Bundle", "CompiledBundle", "compile_bundle", "load_bundle"]

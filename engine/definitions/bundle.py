@@ -1,4 +1,5 @@
 """A deployable set of files: BPMN, forms, the role catalogue and the settings, hashed as one."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import DeployError
+from engine.errors import DeployError
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Bundle:
         blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
-    def with_bpmn(self, filename: str, content: bytes) -> "Bundle":
+    def with_bpmn(self, filename: str, content: bytes) -> Bundle:
         """A copy with one BPMN file added or replaced (the studio deploys this way)."""
         bpmn = dict(self.bpmn)
         bpmn[filename] = content

@@ -4,6 +4,7 @@ Nothing here touches the database. Every finding names the file, the element id 
 all findings are reported together so a designer can fix a file in one pass. Only a bundle with no
 findings yields a ``CompiledBundle``; deploy stores that or nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,25 +20,34 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from ..errors import DeployError
-from ..sandbox import SandboxViolation, check_timer_expression, compile_expression, compile_script
-from ..xmlsafe import parse_xml
-from .bundle import Bundle
+from engine.definitions.bundle import Bundle
+from engine.definitions.xmlsafe import parse_xml
+from engine.errors import DeployError
+from engine.runtime.sandbox import SandboxViolation, check_timer_expression, compile_expression, compile_script
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
 }
-BPMN = "{%s}" % NS["bpmn"]
+BPMN = "{{{}}}".format(NS["bpmn"])
 
 STAGES = {"goal", "discover", "dispose", "rectify"}
 MECHANISMS = {"M1", "M2", "M3"}
 PLATFORMS = {f"P{i}" for i in range(1, 9)} | {f"L{i}" for i in range(1, 5)} | {"M"}
 RESERVED_KEYS = {"typename"}
 
-USER_TASK_PROPS = {"formKey", "dueIn", "dueFrom", "unitVar", "assigneeVar", "stage", "platform", "mechanism",
-                   "separateFrom"}
+USER_TASK_PROPS = {
+    "formKey",
+    "dueIn",
+    "dueFrom",
+    "unitVar",
+    "assigneeVar",
+    "stage",
+    "platform",
+    "mechanism",
+    "separateFrom",
+}
 
 
 @dataclass
@@ -112,13 +122,13 @@ def _check_forms(bundle: Bundle, findings: _Findings) -> None:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             findings.add(file, "/".join(map(str, exc.path)) or None, f"not a valid JSON Schema: {exc.message}")
-        for name in (schema.get("properties") or {}):
+        for name in schema.get("properties") or {}:
             if name in RESERVED_KEYS or name.startswith("_"):
                 findings.add(file, name, f"field name '{name}' is reserved")
 
 
 def _check_settings(bundle: Bundle, findings: _Findings) -> None:
-    from ..deadlines import DeadlinePolicy
+    from engine.scheduling.deadlines import DeadlinePolicy
 
     try:
         DeadlinePolicy(bundle.settings)
@@ -147,8 +157,11 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         try:
             VALIDATOR.validate(tree.getroot(), filename)
         except ValidationException as exc:
-            findings.add(filename, getattr(exc, "id", None) or None,
-                         f"does not conform to the BPMN schema (line {getattr(exc, 'line_number', '?')}): {exc}")
+            findings.add(
+                filename,
+                getattr(exc, "id", None) or None,
+                f"does not conform to the BPMN schema (line {getattr(exc, 'line_number', '?')}): {exc}",
+            )
             continue
         trees[filename] = tree
 
@@ -165,7 +178,8 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         messages = {m.get("id"): (m.get("name") or m.get("id")) for m in tree.getroot().iterfind("bpmn:message", NS)}
         for process in tree.getroot().iterfind("bpmn:process", NS):
             catalogue[process.get("id")] = _describe_process(
-                filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings)
+                filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings
+            )
     called = {c for meta in catalogue.values() for c in meta["calls"]}
     for pid, meta in catalogue.items():
         entry = meta.pop("entry")
@@ -205,8 +219,13 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         for form_key in sorted({t.get("form_key") for t in meta["tasks"].values() if t.get("form_key")}):
             h.update(json.dumps(bundle.forms.get(form_key), sort_keys=True).encode())
         process_hashes[pid] = h.hexdigest()
-    return CompiledBundle(bundle=bundle, bundle_hash=bundle.content_hash(), specs=specs,
-                          catalogue=catalogue, process_hashes=process_hashes)
+    return CompiledBundle(
+        bundle=bundle,
+        bundle_hash=bundle.content_hash(),
+        specs=specs,
+        catalogue=catalogue,
+        process_hashes=process_hashes,
+    )
 
 
 def _describe_process(filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings):
@@ -235,7 +254,9 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
     if meta["mechanism"] is not None and meta["mechanism"] not in MECHANISMS:
         findings.add(filename, pid, f"process property 'mechanism' must be one of {sorted(MECHANISMS)}")
     if meta["platform"] not in PLATFORMS:
-        findings.add(filename, pid, f"process property 'platform' must be one of P1..P8, L1..L4 or M, got {meta['platform']!r}")
+        findings.add(
+            filename, pid, f"process property 'platform' must be one of P1..P8, L1..L4 or M, got {meta['platform']!r}"
+        )
 
     lane_of: dict[str, str] = {}
     for lane in process.iterfind(".//bpmn:lane", NS):
@@ -266,22 +287,32 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
             if len(flows) > 1 and not element.get("default"):
                 findings.add(filename, eid, f"{tag} has {len(flows)} outgoing flows but no default flow")
             for flow in flows:
-                if len(flows) > 1 and flow.get("id") != element.get("default") and \
-                        _text(flow, "bpmn:conditionExpression") is None:
-                    findings.add(filename, flow.get("id"), "a flow out of a gateway needs a condition (or be the default)")
+                if (
+                    len(flows) > 1
+                    and flow.get("id") != element.get("default")
+                    and _text(flow, "bpmn:conditionExpression") is None
+                ):
+                    findings.add(
+                        filename, flow.get("id"), "a flow out of a gateway needs a condition (or be the default)"
+                    )
         elif tag == "scriptTask":
             script = _text(element, "bpmn:script")
             if script:
                 _compile(findings, filename, eid, script, "script")
         elif tag == "userTask":
-            meta["tasks"][eid] = _describe_user_task(filename, element, lane_of, meta, roles, bundle, deadlines, findings)
+            meta["tasks"][eid] = _describe_user_task(
+                filename, element, lane_of, meta, roles, bundle, deadlines, findings
+            )
         elif tag == "manualTask":
-            meta["tasks"][eid] = _describe_user_task(filename, element, lane_of, meta, roles, bundle, deadlines, findings,
-                                                     require_form=False)
+            meta["tasks"][eid] = _describe_user_task(
+                filename, element, lane_of, meta, roles, bundle, deadlines, findings, require_form=False
+            )
         elif tag == "callActivity":
             called = element.get("calledElement")
             if not called or called not in process_files:
-                findings.add(filename, eid, f"call activity calls '{called}', which is not a process in this deployment")
+                findings.add(
+                    filename, eid, f"call activity calls '{called}', which is not a process in this deployment"
+                )
             else:
                 meta["calls"].append(called)
         elif tag == "timerEventDefinition":
@@ -298,9 +329,17 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
                 fn = expr.strip().split("(", 1)[0]
                 if fn == "schedule":
                     if key not in schedules:
-                        findings.add(filename, parent.get("id"), f"timer uses schedule '{key}', which is not in settings.yaml schedules")
+                        findings.add(
+                            filename,
+                            parent.get("id"),
+                            f"timer uses schedule '{key}', which is not in settings.yaml schedules",
+                        )
                 elif key not in deadlines:
-                    findings.add(filename, parent.get("id"), f"timer uses deadline '{key}', which is not in settings.yaml deadlines")
+                    findings.add(
+                        filename,
+                        parent.get("id"),
+                        f"timer uses deadline '{key}', which is not in settings.yaml deadlines",
+                    )
                 if etree.QName(parent).localname == "startEvent":
                     meta["start"] = {"kind": "timer", "schedule": key}
         elif tag == "messageEventDefinition":
@@ -310,11 +349,17 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
             parent_tag = etree.QName(parent).localname
             pprops = _props(parent)
             if parent_tag in ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask"):
-                meta["catch_messages"][parent.get("id")] = {"message": name, "correlation_var": pprops.get("correlationVar")}
+                meta["catch_messages"][parent.get("id")] = {
+                    "message": name,
+                    "correlation_var": pprops.get("correlationVar"),
+                }
                 if parent_tag == "startEvent":
                     meta["start"] = {"kind": "message", "message": name}
             else:
-                meta["throw_messages"][parent.get("id")] = {"message": name, "correlation_var": pprops.get("correlationVar")}
+                meta["throw_messages"][parent.get("id")] = {
+                    "message": name,
+                    "correlation_var": pprops.get("correlationVar"),
+                }
         elif tag == "multiInstanceLoopCharacteristics":
             for sub in ("loopCardinality", "completionCondition"):
                 expr = _text(element, f"bpmn:{sub}")

@@ -5,6 +5,7 @@ the stored version and stores nothing. Specs are restored from the version's sto
 process and shared by every instance pinned to that version (SpiffWorkflow specs are read-only at run
 time), so loading an instance never parses XML.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +16,14 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import audit, state
-from ..db import Database
-from ..deadlines import DeadlinePolicy
-from ..errors import NotFound
-from ..models import DefinitionFile, DefinitionVersion, ProcessDefinition
-from ..sandbox import make_script_engine
-from .compiler import CompiledBundle, RoleCatalogue
+from engine import audit
+from engine.db import Database
+from engine.definitions.compiler import CompiledBundle, RoleCatalogue
+from engine.errors import NotFound
+from engine.models import DefinitionFile, DefinitionVersion, ProcessDefinition
+from engine.runtime import state
+from engine.runtime.sandbox import make_script_engine
+from engine.scheduling.deadlines import DeadlinePolicy
 
 
 @dataclass
@@ -67,28 +69,46 @@ class DefinitionRepository:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ deploy
-    def deploy(self, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None) -> tuple[int, bool]:
+    def deploy(
+        self, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None
+    ) -> tuple[int, bool]:
         """Store a compiled bundle; returns ``(version_id, created)``. Same content: same version."""
         with self.db.session() as session:
-            existing = session.scalar(select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash))
+            existing = session.scalar(
+                select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash)
+            )
             if existing is not None:
                 return existing, False
             bundle = compiled.bundle
             version = DefinitionVersion(
-                bundle_hash=compiled.bundle_hash, created_by=actor, comment=comment,
-                specs=compiled.specs_json(), catalogue=compiled.catalogue, forms=bundle.forms,
-                roles=bundle.roles, settings=bundle.settings,
+                bundle_hash=compiled.bundle_hash,
+                created_by=actor,
+                comment=comment,
+                specs=compiled.specs_json(),
+                catalogue=compiled.catalogue,
+                forms=bundle.forms,
+                roles=bundle.roles,
+                settings=bundle.settings,
             )
             for filename, content in sorted(bundle.bpmn.items()):
-                version.files.append(DefinitionFile(
-                    filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")))
+                version.files.append(
+                    DefinitionFile(
+                        filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")
+                    )
+                )
             session.add(version)
             session.flush()
             for pid, meta in compiled.catalogue.items():
                 session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
-            audit.record(session, "deployed", actor=actor, version_id=version.id,
-                         bundle_hash=compiled.bundle_hash, processes=sorted(compiled.catalogue),
-                         files=sorted(bundle.bpmn))
+            audit.record(
+                session,
+                "deployed",
+                actor=actor,
+                version_id=version.id,
+                bundle_hash=compiled.bundle_hash,
+                processes=sorted(compiled.catalogue),
+                files=sorted(bundle.bpmn),
+            )
             return version.id, True
 
     @staticmethod
@@ -96,7 +116,8 @@ class DefinitionRepository:
         previous = session.execute(
             select(ProcessDefinition.revision, ProcessDefinition.content_hash)
             .where(ProcessDefinition.process_key == pid)
-            .order_by(ProcessDefinition.version_id.desc()).limit(1)
+            .order_by(ProcessDefinition.version_id.desc())
+            .limit(1)
         ).first()
         if previous is None:
             revision = 1
@@ -106,10 +127,18 @@ class DefinitionRepository:
             revision = previous.revision + 1
         start = meta.get("start", {})
         return ProcessDefinition(
-            version_id=version_id, process_key=pid, revision=revision, content_hash=content_hash,
-            name=meta["name"], filename=meta["file"], stage=meta.get("stage"), mechanism=meta.get("mechanism"),
-            platform=meta.get("platform"), executable=meta.get("executable", False),
-            start_kind=start.get("kind", "none"), start_message=start.get("message"),
+            version_id=version_id,
+            process_key=pid,
+            revision=revision,
+            content_hash=content_hash,
+            name=meta["name"],
+            filename=meta["file"],
+            stage=meta.get("stage"),
+            mechanism=meta.get("mechanism"),
+            platform=meta.get("platform"),
+            executable=meta.get("executable", False),
+            start_kind=start.get("kind", "none"),
+            start_message=start.get("message"),
             schedule_key=start.get("schedule"),
         )
 
@@ -119,8 +148,11 @@ class DefinitionRepository:
 
     def latest_definition(self, session: Session, process_key: str) -> ProcessDefinition:
         row = session.scalar(
-            select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
-            .order_by(ProcessDefinition.version_id.desc()).limit(1))
+            select(ProcessDefinition)
+            .where(ProcessDefinition.process_key == process_key)
+            .order_by(ProcessDefinition.version_id.desc())
+            .limit(1)
+        )
         if row is None:
             raise NotFound(f"no deployed process '{process_key}'", process=process_key)
         return row
@@ -129,12 +161,20 @@ class DefinitionRepository:
         latest = self.latest_version_id(session)
         if latest is None:
             return []
-        return list(session.scalars(select(ProcessDefinition).where(ProcessDefinition.version_id == latest)
-                                    .order_by(ProcessDefinition.process_key)))
+        return list(
+            session.scalars(
+                select(ProcessDefinition)
+                .where(ProcessDefinition.version_id == latest)
+                .order_by(ProcessDefinition.process_key)
+            )
+        )
 
     def file_content(self, session: Session, version_id: int, filename: str) -> str:
-        content = session.scalar(select(DefinitionFile.content).where(
-            DefinitionFile.version_id == version_id, DefinitionFile.filename == filename))
+        content = session.scalar(
+            select(DefinitionFile.content).where(
+                DefinitionFile.version_id == version_id, DefinitionFile.filename == filename
+            )
+        )
         if content is None:
             raise NotFound(f"file {filename} not in version {version_id}", file=filename)
         return content
@@ -154,8 +194,12 @@ class DefinitionRepository:
                     raise NotFound(f"definition version {version_id} not found", version=version_id)
                 policy = DeadlinePolicy(row.settings)
                 loaded = LoadedVersion(
-                    id=row.id, catalogue=row.catalogue, forms=row.forms, settings=row.settings,
-                    roles=RoleCatalogue(row.roles), policy=policy,
+                    id=row.id,
+                    catalogue=row.catalogue,
+                    forms=row.forms,
+                    settings=row.settings,
+                    roles=RoleCatalogue(row.roles),
+                    policy=policy,
                     script_engine=make_script_engine(policy.functions),
                     _spec_dicts=orjson.loads(row.specs),
                 )

@@ -6,20 +6,17 @@ reveal role: sees reporter identity), a 信访室 officer with no task in the li
 a disabled user. Tokens are minted through engine.tokens directly (argon2 is slow on purpose); the
 token endpoint itself is tested with a password.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from engine import tokens
+from engine.access import tokens
+from engine.access.principal import load_principal
 from engine.models import User
-from engine.principal import load_principal
 from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
-
-
-
 
 
 @pytest.fixture
@@ -29,8 +26,13 @@ def services(db, deployed, tmp_path):
 
 @pytest.fixture
 def app(services):
-    return create_app(services=services, TESTING=True, API_TOKEN_RATE_LIMIT="3 per minute",
-                      API_MESSAGE_SENDERS={"*": ["case_management"]}, REVEAL_ROLES=["commission_secretary"])
+    return create_app(
+        services=services,
+        TESTING=True,
+        API_TOKEN_RATE_LIMIT="3 per minute",
+        API_MESSAGE_SENDERS={"*": ["case_management"]},
+        REVEAL_ROLES=["commission_secretary"],
+    )
 
 
 class Api:
@@ -67,8 +69,10 @@ def mint_token(services, username: str) -> str:
 @pytest.fixture
 def api_as(app, services):
     """``api_as("cm1")`` is a client with a fresh token of cm1; ``api_as(None)`` sends no token."""
+
     def make(username: str | None) -> Api:
         return Api(app.test_client(), mint_token(services, username) if username else None)
+
     return make
 
 
@@ -77,6 +81,7 @@ def who(services):
     def load(username: str):
         with services.db.session() as s:
             return load_principal(s, username)
+
     return load
 
 
@@ -98,6 +103,7 @@ def clue(api_as):
 
     Each step returns what the test needs; a test stops wherever its scenario needs the instance.
     """
+
     class Clue:
         def __init__(self):
             self.cm1 = api_as("cm1")
@@ -117,8 +123,17 @@ def clue(api_as):
 
         def register(self, unit="jc1", clue_no="XS-2024-001"):
             task_id = self.task(self.cm1, "登记线索")
-            resp = self.cm1.post(f"/tasks/{task_id}/complete", json={"data": {
-                "clue_no": clue_no, "handling_unit": unit, "summary": "反映某局长违规吃喝", "reporter_name": REPORTER}})
+            resp = self.cm1.post(
+                f"/tasks/{task_id}/complete",
+                json={
+                    "data": {
+                        "clue_no": clue_no,
+                        "handling_unit": unit,
+                        "summary": "反映某局长违规吃喝",
+                        "reporter_name": REPORTER,
+                    }
+                },
+            )
             assert resp.status_code == 200, resp.get_json()
             return resp.get_json()
 

@@ -1,4 +1,5 @@
 """Tokens: issue, use, revoke, expire; the session cookie and CSRF play no part in the API."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,12 +1,13 @@
 """Deployed processes and who may start them (engine.entry.may_start)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine import entry
+from engine.access.principal import Principal
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions.repository import DefinitionRepository
-from engine.principal import Principal
+from engine.instances import entry
 
 from .conftest import error_of
 
@@ -35,8 +36,9 @@ def test_list_says_who_may_start_what(api_as):
 
 
 def test_start_returns_the_new_instance(api_as):
-    resp = api_as("cm1").post("/definitions/gt_test_clue/instances",
-                              json={"business_key": "XS-9", "data": {"source": "信访"}})
+    resp = api_as("cm1").post(
+        "/definitions/gt_test_clue/instances", json={"business_key": "XS-9", "data": {"source": "信访"}}
+    )
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert body["process_key"] == "gt_test_clue" and body["status"] == "running"

@@ -1,4 +1,5 @@
 """Every failure under /api is the JSON envelope; the web pages keep their HTML."""
+
 from __future__ import annotations
 
 from .conftest import error_of
@@ -36,13 +37,25 @@ def test_openapi_document_is_served_and_generated(app):
     doc = resp.get_json()
     assert doc["openapi"].startswith("3.")
     assert doc["components"]["securitySchemes"]["bearer"] == {
-        "type": "http", "scheme": "bearer", "description": "a token from POST /api/v1/auth/token"}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token from POST /api/v1/auth/token",
+    }
     assert doc["paths"]["/api/v1/auth/token"]["post"]["security"] == []
     assert set(doc["paths"]) == {
-        "/api/v1/auth/token", "/api/v1/me", "/api/v1/definitions", "/api/v1/definitions/{key}/instances",
-        "/api/v1/instances", "/api/v1/instances/{instance_id}", "/api/v1/tasks", "/api/v1/tasks/{task_id}",
-        "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/unclaim", "/api/v1/tasks/{task_id}/complete",
-        "/api/v1/messages/{name}"}
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/definitions",
+        "/api/v1/definitions/{key}/instances",
+        "/api/v1/instances",
+        "/api/v1/instances/{instance_id}",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/claim",
+        "/api/v1/tasks/{task_id}/unclaim",
+        "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/messages/{name}",
+    }
     complete = doc["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(complete["responses"])
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]

@@ -1,4 +1,5 @@
 """Instances through the API: who finds them, who reads their records, who sees confidential fields."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,7 +69,9 @@ def test_the_starter_alone_follows_status_but_reads_no_records(app, api_as, clue
     assert resp.status_code == 200 and resp.get_json()["status"] == "started"
     instance_id = resp.get_json()["instance_id"]
     accept = api_as("cm1").get(f"/instances/{instance_id}").get_json()["current_tasks"][0]["id"]
-    done = api_as("cm1").post(f"/tasks/{accept}/complete", json={"data": {"approved": True, "opinion": "受理，内部意见"}})
+    done = api_as("cm1").post(
+        f"/tasks/{accept}/complete", json={"data": {"approved": True, "opinion": "受理，内部意见"}}
+    )
     assert done.status_code == 200 and done.get_json()["instance_status"] == "completed"
     body = xf1.get(f"/instances/{instance_id}").get_json()
     assert body["status"] == "completed" and body["started_by"] == "xf1"
@@ -128,8 +131,11 @@ def test_list_total_equals_the_rows_for_everyone(api_as, clue):
         api = api_as(username)
         for query in ("", "&status=running", "&unit=jc1"):
             first = api.get(f"/instances?per_page=1{query}").get_json()
-            listed = [i for n in range(1, first["pages"] + 1)
-                      for i in api.get(f"/instances?per_page=1&page={n}{query}").get_json()["items"]]
+            listed = [
+                i
+                for n in range(1, first["pages"] + 1)
+                for i in api.get(f"/instances?per_page=1&page={n}{query}").get_json()["items"]
+            ]
             assert first["total"] == len(listed) == len({i["id"] for i in listed}), (username, query)
             stamps = [i["updated_at"] for i in listed]
             assert stamps == sorted(stamps, reverse=True), (username, query)

@@ -1,8 +1,9 @@
 """Messages from other systems: who may send, and start / deliver / pending outcomes."""
+
 from __future__ import annotations
 
-from engine import entry
-from engine.principal import Principal
+from engine.access.principal import Principal
+from engine.instances import entry
 
 from .conftest import error_of
 
@@ -20,8 +21,11 @@ def test_message_starts_then_delivers_then_waits(api_as, clue):
     waiter = cm1.post("/definitions/gt_test_waiter/instances", json={"data": {"clue_no": "YJ-2"}})
     assert waiter.status_code == 201, waiter.get_json()
     resp = cm1.post("/messages/handover_result", json={"correlation": "YJ-2", "data": {"approved": True}})
-    assert resp.get_json() == {"status": "delivered", "instance_id": waiter.get_json()["id"],
-                               "message_id": resp.get_json()["message_id"]}
+    assert resp.get_json() == {
+        "status": "delivered",
+        "instance_id": waiter.get_json()["id"],
+        "message_id": resp.get_json()["message_id"],
+    }
     after = cm1.get(f"/instances/{waiter.get_json()['id']}").get_json()
     assert [t["name"] for t in after["current_tasks"]] == ["阅知办理结果"]
     # Nobody waits for this correlation yet: kept pending.
@@ -53,6 +57,7 @@ def test_sender_setting():
     narrowed = entry.message_senders(environ={}, configured={"gt_msg_clue_handover": ["case_management_office"]})
     assert not entry.may_send_message(officer, "gt_msg_clue_handover", narrowed)
     assert entry.may_send_message(officer, "gt_msg_risk_alert", narrowed)
-    assert not entry.may_send_message(officer, "x", entry.message_senders(
-        environ={"GUANTONG_MESSAGE_SENDER_ROLES": "petition_office"}))
+    assert not entry.may_send_message(
+        officer, "x", entry.message_senders(environ={"GUANTONG_MESSAGE_SENDER_ROLES": "petition_office"})
+    )
     assert entry.may_send_message(Principal("root", is_admin=True), "x", {"*": frozenset()})

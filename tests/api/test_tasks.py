@@ -1,4 +1,5 @@
 """Tasks through the API: lists per scope, the form, claim, release, completion, and who may do what."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -54,8 +55,11 @@ def test_complete_validates_against_the_form(api_as, clue):
     assert resp.status_code == 422
     err = error_of(resp)
     assert err["code"] == "validation_failed"
-    assert err["details"]["fields"] == {"clue_no": "此项为必填项", "handling_unit": "请从给出的选项中选择",
-                                        "colour": "表单中没有此项"}
+    assert err["details"]["fields"] == {
+        "clue_no": "此项为必填项",
+        "handling_unit": "请从给出的选项中选择",
+        "colour": "表单中没有此项",
+    }
     resp = clue.cm1.post(f"/tasks/{task_id}/complete", json={"data": {"clue_no": 7, "handling_unit": "jc1"}})
     assert resp.status_code == 422 and error_of(resp)["details"]["fields"] == {"clue_no": "应为文本"}
     resp = clue.cm1.post(f"/tasks/{task_id}/complete", json={})
@@ -90,13 +94,36 @@ def test_completion_reply_matches_a_fresh_read(api_as, clue):
     done = result["task"]
     cm1 = api_as("cm1")
     fresh = cm1.get(f"/tasks/{done['id']}").get_json()
-    for name in ("id", "instance_id", "name", "process_key", "process_name", "business_key", "title", "lane",
-                 "role", "units", "assignee", "status", "stage", "mechanism", "platform", "created_at", "due_at",
-                 "due_state", "workdays_left", "completed_at", "completed_by"):
+    for name in (
+        "id",
+        "instance_id",
+        "name",
+        "process_key",
+        "process_name",
+        "business_key",
+        "title",
+        "lane",
+        "role",
+        "units",
+        "assignee",
+        "status",
+        "stage",
+        "mechanism",
+        "platform",
+        "created_at",
+        "due_at",
+        "due_state",
+        "workdays_left",
+        "completed_at",
+        "completed_by",
+    ):
         assert done[name] == fresh[name], name
     assert result["instance_status"] == fresh["instance_status"]
-    opened = [t for t in api_as("so1").get("/tasks?scope=group").get_json()["items"]
-              if t["instance_id"] == done["instance_id"]]
+    opened = [
+        t
+        for t in api_as("so1").get("/tasks?scope=group").get_json()["items"]
+        if t["instance_id"] == done["instance_id"]
+    ]
     assert [{"id": t["id"], "name": t["name"], "lane": t["lane"]} for t in opened] == result["next_tasks"]
 
 
@@ -108,9 +135,12 @@ def test_one_unit_cannot_list_read_claim_or_complete_anothers_task(api_as, clue)
     assert [t["id"] for t in so1.get("/tasks?scope=group").get_json()["items"]] == [propose]
     assert so2.get("/tasks?scope=group").get_json()["total"] == 0
     assert so2.get("/tasks?scope=team").get_json()["total"] == 0
-    for resp in (so2.get(f"/tasks/{propose}"), so2.post(f"/tasks/{propose}/claim"),
-                 so2.post(f"/tasks/{propose}/unclaim"),
-                 so2.post(f"/tasks/{propose}/complete", json={"data": {"disposal": "liaojie"}})):
+    for resp in (
+        so2.get(f"/tasks/{propose}"),
+        so2.post(f"/tasks/{propose}/claim"),
+        so2.post(f"/tasks/{propose}/unclaim"),
+        so2.post(f"/tasks/{propose}/complete", json={"data": {"disposal": "liaojie"}}),
+    ):
         assert resp.status_code == 403, resp.get_json()
         assert error_of(resp)["code"] == "forbidden"
         assert "disposal" not in resp.get_data(as_text=True)

@@ -1,11 +1,12 @@
 """engine/visibility.py writes authz.can_see as SQL: the two must agree on every task and person."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from engine import visibility
-from engine.authz import can_see
+from engine.access import visibility
+from engine.access.authz import can_see
 from engine.models import HumanTask, ProcessInstance
 
 from .conftest import ORGANISATION
@@ -45,9 +46,11 @@ def test_instance_visibility_follows_tasks_and_starter(services, who, busy):
         instances = s.execute(select(ProcessInstance.id, ProcessInstance.started_by)).all()
         for username in USERS:
             p = who(username)
-            expected = {i.id for i in instances
-                        if p.is_admin or i.started_by == username
-                        or any(can_see(p, t) for t in tasks if t.instance_id == i.id)}
+            expected = {
+                i.id
+                for i in instances
+                if p.is_admin or i.started_by == username or any(can_see(p, t) for t in tasks if t.instance_id == i.id)
+            }
             got = set(s.scalars(select(ProcessInstance.id).where(visibility.instance_visible_clause(p))))
             assert got == expected, username
             assert all(visibility.can_see_instance(s, p, i.id) == (i.id in expected) for i in instances)

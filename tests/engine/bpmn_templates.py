@@ -1,20 +1,30 @@
 """Small BPMN documents for engine tests, with holes for the expression under test."""
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_t" '
-        'targetNamespace="http://guantong.test">\n')
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_t" '
+    'targetNamespace="http://guantong.test">\n'
+)
 
-PROPS = ('<bpmn:extensionElements><spiffworkflow:properties>'
-         '<spiffworkflow:property name="stage" value="dispose"/>'
-         '<spiffworkflow:property name="platform" value="P5"/>'
-         '</spiffworkflow:properties></bpmn:extensionElements>')
+PROPS = (
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="stage" value="dispose"/>'
+    '<spiffworkflow:property name="platform" value="P5"/>'
+    "</spiffworkflow:properties></bpmn:extensionElements>"
+)
 
 
-def script_process(script: str = "checked = True", condition: str = "True", timer: str = "deadline('propose')",
-                   pid: str = "gt_test_sandbox") -> str:
+def script_process(
+    script: str = "checked = True",
+    condition: str = "True",
+    timer: str = "deadline('propose')",
+    pid: str = "gt_test_sandbox",
+) -> str:
     """start → script → gateway(condition) → user task with a boundary timer → end."""
-    return HEAD + f"""
+    return (
+        HEAD
+        + f"""
   <bpmn:process id="{pid}" name="沙箱测试" isExecutable="true">
     {PROPS}
     <bpmn:laneSet id="ls"><bpmn:lane id="lane" name="案件监督管理室"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
@@ -38,10 +48,13 @@ def script_process(script: str = "checked = True", condition: str = "True", time
   </bpmn:process>
 </bpmn:definitions>
 """
+    )
 
 
 def caller_process(called: str) -> str:
-    return HEAD + f"""
+    return (
+        HEAD
+        + f"""
   <bpmn:process id="gt_test_caller" name="调用测试" isExecutable="true">
     {PROPS}
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
@@ -52,11 +65,14 @@ def caller_process(called: str) -> str:
   </bpmn:process>
 </bpmn:definitions>
 """
+    )
 
 
 def loop_process(bound: int) -> str:
     """A script loop of ``bound`` rounds before a user task: depth grows with every round."""
-    return HEAD + f"""
+    return (
+        HEAD
+        + f"""
   <bpmn:process id="gt_test_loop" name="循环测试" isExecutable="true">
     {PROPS}
     <bpmn:laneSet id="ls"><bpmn:lane id="lane" name="案件监督管理室"><bpmn:flowNodeRef>after</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
@@ -76,3 +92,4 @@ def loop_process(bound: int) -> str:
   </bpmn:process>
 </bpmn:definitions>
 """
+    )

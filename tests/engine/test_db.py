@@ -1,4 +1,5 @@
 """The SQLite connection settings: WAL, foreign keys, and commits as durable as configured."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,10 @@ LEVELS = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
 
 def _pragmas(db: Database) -> dict:
     with db.engine.connect() as conn:
-        return {name: str(conn.execute(text(f"PRAGMA {name}")).scalar())
-                for name in ("journal_mode", "synchronous", "foreign_keys")}
+        return {
+            name: str(conn.execute(text(f"PRAGMA {name}")).scalar())
+            for name in ("journal_mode", "synchronous", "foreign_keys")
+        }
 
 
 def test_sqlite_commits_are_fsynced_by_default(tmp_path, monkeypatch):

@@ -1,11 +1,12 @@
 """Deploy: what is refused (and how it is reported), what is stored once, and version pinning."""
+
 import pytest
 from sqlalchemy import func, select
 
+from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.definitions import compile_bundle
 from engine.errors import DeployError
 from engine.models import AuditEvent, DefinitionFile, DefinitionVersion, ProcessDefinition, ProcessInstance
-from engine.principal import SYSTEM_PRINCIPAL
 
 from .bpmn_templates import caller_process, script_process
 
@@ -48,8 +49,12 @@ def test_not_well_formed(library):
 
 
 def test_schema_violation_names_file_and_line(library):
-    bundle = _replace(library, "clue_simple.bpmn", '<bpmn:startEvent id="start">',
-                      '<bpmn:startEvent id="start" bogus="1"><bpmn:notAnElement/>')
+    bundle = _replace(
+        library,
+        "clue_simple.bpmn",
+        '<bpmn:startEvent id="start">',
+        '<bpmn:startEvent id="start" bogus="1"><bpmn:notAnElement/>',
+    )
     problems = _problems(bundle)
     assert problems[0]["file"] == "clue_simple.bpmn" and "BPMN schema" in problems[0]["reason"]
 
@@ -75,8 +80,10 @@ def test_expression_that_does_not_compile(library):
 def test_unknown_lane_missing_form_and_unknown_deadline_are_all_reported(library):
     bundle = _replace(library, "clue_simple.bpmn", 'name="案件监督管理室"', 'name="不存在的部门"')
     content = bundle.bpmn["clue_simple.bpmn"].decode()
-    content = content.replace('value="approve"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_default',
-                              'value="nope"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_default')
+    content = content.replace(
+        'value="approve"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_default',
+        'value="nope"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_default',
+    )
     content = content.replace('name="dueIn" value="propose"', 'name="dueIn" value="no_limit"')
     problems = _problems(bundle.with_bpmn("clue_simple.bpmn", content.encode()))
     reasons = {(p["element"], p["reason"].split(" ")[0]) for p in problems}
@@ -135,16 +142,25 @@ def test_running_instance_keeps_its_version(db, repo, runtime, library, deployed
     with db.session() as s:
         assert s.get(ProcessInstance, old.instance_id).version_id == deployed
         assert s.get(ProcessInstance, new.instance_id).version_id == new_version
-        revisions = dict(s.execute(select(ProcessDefinition.version_id, ProcessDefinition.revision)
-                                   .where(ProcessDefinition.process_key == "gt_test_clue")).all())
-        unchanged = s.scalars(select(ProcessDefinition.revision).where(ProcessDefinition.process_key == "gt_test_waiter")).all()
+        revisions = dict(
+            s.execute(
+                select(ProcessDefinition.version_id, ProcessDefinition.revision).where(
+                    ProcessDefinition.process_key == "gt_test_clue"
+                )
+            ).all()
+        )
+        unchanged = s.scalars(
+            select(ProcessDefinition.revision).where(ProcessDefinition.process_key == "gt_test_waiter")
+        ).all()
     assert revisions == {deployed: 1, new_version: 2}
     assert unchanged == [1, 1]
     # The old instance runs to its end on its own version's definition.
-    outcome = runtime.complete_task(old.created_tasks[0], actor=SYSTEM_PRINCIPAL,
-                                    data={"clue_no": "XS-1", "handling_unit": "qh_jc2"})
+    outcome = runtime.complete_task(
+        old.created_tasks[0], actor=SYSTEM_PRINCIPAL, data={"clue_no": "XS-1", "handling_unit": "qh_jc2"}
+    )
     outcome = runtime.complete_task(outcome.created_tasks[0], actor=SYSTEM_PRINCIPAL, data={"disposal": "zancun"})
     from engine.models import HumanTask
+
     with db.session() as s:
         assert s.get(HumanTask, outcome.created_tasks[0]).name == "审批处置意见"
 

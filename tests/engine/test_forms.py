@@ -1,4 +1,5 @@
 """engine.forms: fields, coercion of HTML strings, Chinese validation messages, split and masking."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,22 +8,38 @@ from engine import forms
 from engine.errors import NotFound
 
 SCHEMA = {
-    "title": "测试表单", "type": "object",
+    "title": "测试表单",
+    "type": "object",
     "required": ["clue_no", "disposal", "received", "approved"],
     "properties": {
-        "clue_no": {"type": "string", "title": "线索编号", "description": "案管室统一编号", "x-process": True,
-                    "maxLength": 20},
-        "disposal": {"title": "处置方式", "x-process": True, "oneOf": [
-            {"const": "tanhua_hanxun", "title": "谈话函询"}, {"const": "chubu_heshi", "title": "初步核实"}]},
+        "clue_no": {
+            "type": "string",
+            "title": "线索编号",
+            "description": "案管室统一编号",
+            "x-process": True,
+            "maxLength": 20,
+        },
+        "disposal": {
+            "title": "处置方式",
+            "x-process": True,
+            "oneOf": [{"const": "tanhua_hanxun", "title": "谈话函询"}, {"const": "chubu_heshi", "title": "初步核实"}],
+        },
         "received": {"type": "string", "format": "date", "title": "收到日期"},
         "meeting_at": {"type": "string", "format": "date-time", "title": "会商时间"},
         "count": {"type": "integer", "title": "涉及人数", "minimum": 1},
         "amount": {"type": "number", "title": "涉案金额"},
         "approved": {"type": "boolean", "title": "同意", "x-process": True},
         "summary": {"type": "string", "title": "摘要", "x-widget": "textarea"},
-        "units": {"type": "array", "title": "协查单位", "items": {"type": "string", "x-options": "units:supervision_office"}},
-        "tags": {"type": "array", "title": "问题类型", "items": {"oneOf": [
-            {"const": "sifeng", "title": "四风"}, {"const": "fubai", "title": "腐败"}]}},
+        "units": {
+            "type": "array",
+            "title": "协查单位",
+            "items": {"type": "string", "x-options": "units:supervision_office"},
+        },
+        "tags": {
+            "type": "array",
+            "title": "问题类型",
+            "items": {"oneOf": [{"const": "sifeng", "title": "四风"}, {"const": "fubai", "title": "腐败"}]},
+        },
         "notes": {"type": "array", "title": "备注", "items": {"type": "string"}},
         "handler": {"type": "string", "title": "承办人", "x-options": "users:supervision_office"},
         "reporter_name": {"type": "string", "title": "检举人姓名", "x-confidential": True},
@@ -59,16 +76,31 @@ def test_fields_choose_widgets_labels_and_required_marks():
 
 def test_coerce_turns_strings_into_schema_types():
     posted = {
-        "clue_no": ["XS-1"], "disposal": ["tanhua_hanxun"], "received": ["2024-03-04"],
-        "meeting_at": ["2024-03-05T09:30"], "count": ["3"], "amount": ["12.5"], "approved": ["false"],
-        "summary": [""], "units": ["jc1", "jc2", ""], "tags": ["fubai"], "notes": ["一\n\n二 "],
+        "clue_no": ["XS-1"],
+        "disposal": ["tanhua_hanxun"],
+        "received": ["2024-03-04"],
+        "meeting_at": ["2024-03-05T09:30"],
+        "count": ["3"],
+        "amount": ["12.5"],
+        "approved": ["false"],
+        "summary": [""],
+        "units": ["jc1", "jc2", ""],
+        "tags": ["fubai"],
+        "notes": ["一\n\n二 "],
     }
     data, errors = forms.coerce(SCHEMA, posted)
     assert errors == {}
     assert data == {
-        "clue_no": "XS-1", "disposal": "tanhua_hanxun", "received": "2024-03-04",
-        "meeting_at": "2024-03-05T09:30:00+08:00", "count": 3, "amount": 12.5, "approved": False,
-        "units": ["jc1", "jc2"], "tags": ["fubai"], "notes": ["一", "二"],
+        "clue_no": "XS-1",
+        "disposal": "tanhua_hanxun",
+        "received": "2024-03-04",
+        "meeting_at": "2024-03-05T09:30:00+08:00",
+        "count": 3,
+        "amount": 12.5,
+        "approved": False,
+        "units": ["jc1", "jc2"],
+        "tags": ["fubai"],
+        "notes": ["一", "二"],
     }
 
 
@@ -79,8 +111,15 @@ def test_coerce_reports_unreadable_values():
 
 
 def test_validate_gives_chinese_messages_per_field():
-    data = {"clue_no": "X" * 21, "disposal": "zancun", "received": "2024-02-30", "meeting_at": "not a time",
-            "count": 0, "approved": "yes", "units": ["jc9"]}
+    data = {
+        "clue_no": "X" * 21,
+        "disposal": "zancun",
+        "received": "2024-02-30",
+        "meeting_at": "not a time",
+        "count": 0,
+        "approved": "yes",
+        "units": ["jc9"],
+    }
     errors = forms.validate(SCHEMA, data, options={"units": [("jc1", "第一室")]})
     assert errors == {
         "clue_no": "最多 20 个字",
@@ -94,23 +133,47 @@ def test_validate_gives_chinese_messages_per_field():
 
 
 def test_validate_required_and_valid():
-    assert forms.validate(SCHEMA, {}) == {k: "此项为必填项" for k in ("clue_no", "disposal", "received", "approved")}
-    valid = {"clue_no": "XS-1", "disposal": "chubu_heshi", "received": "2024-03-04", "approved": True,
-             "meeting_at": "2024-03-05T09:30:00+08:00"}
+    assert forms.validate(SCHEMA, {}) == dict.fromkeys(("clue_no", "disposal", "received", "approved"), "此项为必填项")
+    valid = {
+        "clue_no": "XS-1",
+        "disposal": "chubu_heshi",
+        "received": "2024-03-04",
+        "approved": True,
+        "meeting_at": "2024-03-05T09:30:00+08:00",
+    }
     assert forms.validate(SCHEMA, valid) == {}
-    assert forms.validate(SCHEMA, {**valid, "meeting_at": "2024-03-05T09:30:00"}) == {"meeting_at": "请输入有效的日期和时间"}
+    assert forms.validate(SCHEMA, {**valid, "meeting_at": "2024-03-05T09:30:00"}) == {
+        "meeting_at": "请输入有效的日期和时间"
+    }
 
 
 def test_nested_errors_name_their_path():
-    schema = {"type": "object", "properties": {"people": {"type": "array", "items": {
-        "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "people": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+                },
+            }
+        },
+    }
     errors = forms.validate(schema, {"people": [{"name": "甲"}, {"age": "x"}]})
     assert errors == {"people.1.name": "此项为必填项", "people.1.age": "应为整数"}
 
 
 def test_split_keeps_confidential_fields_out_of_process_data_and_record():
-    data = {"clue_no": "XS-1", "disposal": "chubu_heshi", "approved": True, "summary": "摘要",
-            "reporter_name": "李某", "reporter_phone": "138"}
+    data = {
+        "clue_no": "XS-1",
+        "disposal": "chubu_heshi",
+        "approved": True,
+        "summary": "摘要",
+        "reporter_name": "李某",
+        "reporter_phone": "138",
+    }
     process_data, record, confidential = forms.split(SCHEMA, data)
     assert process_data == {"clue_no": "XS-1", "disposal": "chubu_heshi", "approved": True}  # not the phone
     assert record == {"clue_no": "XS-1", "disposal": "chubu_heshi", "approved": True, "summary": "摘要"}
@@ -133,29 +196,53 @@ def test_mask_and_display():
 
 
 def test_form_values_round_trip_through_coerce():
-    data = {"clue_no": "XS-1", "approved": True, "count": 2, "meeting_at": "2024-03-05T01:30:00+00:00",
-            "tags": ["fubai"], "notes": ["一", "二"]}
+    data = {
+        "clue_no": "XS-1",
+        "approved": True,
+        "count": 2,
+        "meeting_at": "2024-03-05T01:30:00+00:00",
+        "tags": ["fubai"],
+        "notes": ["一", "二"],
+    }
     values = forms.form_values(SCHEMA, data)
-    assert values == {"clue_no": "XS-1", "approved": "true", "count": "2", "meeting_at": "2024-03-05T09:30",
-                      "tags": ["fubai"], "notes": "一\n二"}
+    assert values == {
+        "clue_no": "XS-1",
+        "approved": "true",
+        "count": "2",
+        "meeting_at": "2024-03-05T09:30",
+        "tags": ["fubai"],
+        "notes": "一\n二",
+    }
     posted = {k: (v if isinstance(v, list) else [v]) for k, v in values.items()}
     back, errors = forms.coerce(SCHEMA, posted)
     assert errors == {} and back == {**data, "meeting_at": "2024-03-05T09:30:00+08:00"}
 
 
 def test_resolve_options_reads_the_organisation(db):
-    from engine.organisation import import_organisation
+    from engine.organisation.directory import import_organisation
 
     with db.session() as s:
-        import_organisation(s, {
-            "units": [{"code": "a", "name": "甲室", "name_en": "Office A", "kind": "office", "sort": 2},
-                      {"code": "b", "name": "乙室", "kind": "office", "sort": 1},
-                      {"code": "c", "name": "丙室", "kind": "office", "active": False}],
-            "users": [{"username": "u1", "name": "一号", "roles": [{"unit": "a", "role": "supervision_office"}]},
-                      {"username": "u2", "name": "二号", "roles": [{"unit": "b", "role": "supervision_office"}]},
-                      {"username": "u3", "name": "三号", "roles": [{"unit": "c", "role": "supervision_office"}]},
-                      {"username": "u4", "name": "四号", "active": False,
-                       "roles": [{"unit": "a", "role": "supervision_office"}]}]})
+        import_organisation(
+            s,
+            {
+                "units": [
+                    {"code": "a", "name": "甲室", "name_en": "Office A", "kind": "office", "sort": 2},
+                    {"code": "b", "name": "乙室", "kind": "office", "sort": 1},
+                    {"code": "c", "name": "丙室", "kind": "office", "active": False},
+                ],
+                "users": [
+                    {"username": "u1", "name": "一号", "roles": [{"unit": "a", "role": "supervision_office"}]},
+                    {"username": "u2", "name": "二号", "roles": [{"unit": "b", "role": "supervision_office"}]},
+                    {"username": "u3", "name": "三号", "roles": [{"unit": "c", "role": "supervision_office"}]},
+                    {
+                        "username": "u4",
+                        "name": "四号",
+                        "active": False,
+                        "roles": [{"unit": "a", "role": "supervision_office"}],
+                    },
+                ],
+            },
+        )
         options = forms.resolve_options(s, SCHEMA)
         english = forms.resolve_options(s, SCHEMA, locale="en")
     assert options["units"] == [("b", "乙室"), ("a", "甲室")]  # active units holding the role, by sort
@@ -176,9 +263,16 @@ def test_nested_groups_and_repeating_rows_round_trip():
     from engine import forms
 
     register, _ = _nested_schema()
-    posted = {"clue_no": ["XS-1"], "handling_unit": ["jc1"], "reported_person.name": ["多吉"],
-              "reported_person.rank": ["gu"], "evidence.0.title": ["发放台账"], "evidence.0.pages": ["12"],
-              "evidence.1.title": [""], "evidence.1.pages": [""]}
+    posted = {
+        "clue_no": ["XS-1"],
+        "handling_unit": ["jc1"],
+        "reported_person.name": ["多吉"],
+        "reported_person.rank": ["gu"],
+        "evidence.0.title": ["发放台账"],
+        "evidence.0.pages": ["12"],
+        "evidence.1.title": [""],
+        "evidence.1.pages": [""],
+    }
     data, errors = forms.coerce(register, posted)
     assert errors == {}
     assert data["reported_person"] == {"name": "多吉", "rank": "gu"}
@@ -200,8 +294,10 @@ def test_nested_errors_are_named_by_dotted_path():
     register, _ = _nested_schema()
     data, errors = forms.coerce(register, {"evidence.0.title": ["台账"], "evidence.0.pages": ["十二"]})
     assert errors == {"evidence.0.pages": "请输入整数"}
-    data, _ = forms.coerce(register, {"clue_no": ["XS-1"], "handling_unit": ["jc1"], "reported_person.rank": ["gu"],
-                                      "evidence.0.pages": ["0"]})
+    data, _ = forms.coerce(
+        register,
+        {"clue_no": ["XS-1"], "handling_unit": ["jc1"], "reported_person.rank": ["gu"], "evidence.0.pages": ["0"]},
+    )
     problems = forms.validate(register, data)
     assert problems["reported_person.name"] and problems["evidence.0.title"] and problems["evidence.0.pages"]
 

@@ -1,4 +1,5 @@
 """engine.inbox: tabs, filters, pagination and counts from human_task alone; due states; context."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,21 +7,29 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from engine import inbox
+from engine.access.principal import load_principal
 from engine.clock import LOCAL_TZ
 from engine.models import HumanTask
-from engine.organisation import import_organisation
-from engine.principal import load_principal
-from engine.workdays import WorkCalendar
+from engine.organisation.directory import import_organisation
+from engine.scheduling.workdays import WorkCalendar
+from engine.tasks import inbox
 
 ORG = {
-    "units": [{"code": "ags", "name": "案管室", "kind": "office"}, {"code": "jc1", "name": "一室", "kind": "office"},
-              {"code": "jc2", "name": "二室", "kind": "office"}, {"code": "cdi", "name": "委", "kind": "commission"}],
+    "units": [
+        {"code": "ags", "name": "案管室", "kind": "office"},
+        {"code": "jc1", "name": "一室", "kind": "office"},
+        {"code": "jc2", "name": "二室", "kind": "office"},
+        {"code": "cdi", "name": "委", "kind": "commission"},
+    ],
     "users": [
         {"username": "cm1", "name": "案管一", "roles": [{"unit": "ags", "role": "case_management"}]},
         {"username": "cm2", "name": "案管二", "roles": [{"unit": "ags", "role": "case_management"}]},
         {"username": "so1", "name": "一室甲", "roles": [{"unit": "jc1", "role": "supervision_office"}]},
-        {"username": "lead1", "name": "一室主任", "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}]},
+        {
+            "username": "lead1",
+            "name": "一室主任",
+            "roles": [{"unit": "jc1", "role": "supervision_office", "leader": True}],
+        },
         {"username": "so2", "name": "二室甲", "roles": [{"unit": "jc2", "role": "supervision_office"}]},
         {"username": "boss", "name": "书记", "roles": [{"unit": "cdi", "role": "commission_secretary"}]},
     ],
@@ -44,8 +53,12 @@ def page(db, username, **query):
 
 
 def start(runtime, db, n=1, **data):
-    return [runtime.start("gt_test_clue", actor=who(db, "cm1"), data={**data, "clue_no": f"XS-{i}"} if "clue_no" not in data else data)
-            for i in range(n)]
+    return [
+        runtime.start(
+            "gt_test_clue", actor=who(db, "cm1"), data={**data, "clue_no": f"XS-{i}"} if "clue_no" not in data else data
+        )
+        for i in range(n)
+    ]
 
 
 def register_all(runtime, db, unit="jc1"):
@@ -111,8 +124,12 @@ def test_web_page_reads_the_same_counts_rows_and_menus(db, runtime, org):
     runtime.claim(page(db, "so1", tab="group").items[0].id, actor=who(db, "so1"))
     for username in ("cm1", "so1", "lead1", "so2", "boss"):
         p = who(db, username)
-        for query in (inbox.InboxQuery(tab="group"), inbox.InboxQuery(tab="team"),
-                      inbox.InboxQuery(tab="mine", stage="dispose"), inbox.InboxQuery(tab="group", q="open")):
+        for query in (
+            inbox.InboxQuery(tab="group"),
+            inbox.InboxQuery(tab="team"),
+            inbox.InboxQuery(tab="mine", stage="dispose"),
+            inbox.InboxQuery(tab="group", q="open"),
+        ):
             with db.session() as s:
                 combined, choices = inbox.inbox_page(s, p, query)
                 separate = inbox.list_tasks(s, p, query)
@@ -133,8 +150,10 @@ def test_filters_search_and_pagination(db, runtime, org):
     assert len(set(ids)) == 5
     assert [i.business_key for i in page(db, "cm1", tab="group", q="2024-3").items] == ["XS-2024-3"]
     assert page(db, "cm1", tab="group", q="_").total == 0  # wildcards are literal
-    assert page(db, "cm1", tab="group", stage="dispose", platform="P5", mechanism="M2",
-                process_key="gt_test_clue").total == 5
+    assert (
+        page(db, "cm1", tab="group", stage="dispose", platform="P5", mechanism="M2", process_key="gt_test_clue").total
+        == 5
+    )
     assert page(db, "cm1", tab="group", platform="P1").total == 0
     assert page(db, "cm1", tab="group", unit="ags").total == 0  # register names no candidate unit
 

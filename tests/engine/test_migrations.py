@@ -4,6 +4,7 @@ SQLite test databases are made from the models (``create_all``) and PostgreSQL o
 migrations, so a migration that drifted from the models (an index forgotten, a column typed differently)
 would otherwise only show in production's query plans.
 """
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

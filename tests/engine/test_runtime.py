@@ -1,4 +1,5 @@
 """The runtime's promises: durable across restarts, one winner in a race, nothing half-written."""
+
 import datetime as dt
 import gc
 import threading
@@ -7,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal, load_principal
 from engine.definitions.repository import DefinitionRepository
 from engine.errors import Conflict, Forbidden, ValidationError
 from engine.models import (
@@ -20,8 +22,7 @@ from engine.models import (
     Unit,
     User,
 )
-from engine.principal import SYSTEM_PRINCIPAL, Principal, load_principal
-from engine.runtime import Runtime
+from engine.runtime.core import Runtime
 
 S = SYSTEM_PRINCIPAL
 
@@ -46,8 +47,7 @@ def _events(db, instance_id, action=None):
 
 def _register(runtime, unit="qh_jc2", clue="XS-2024-0156"):
     start = runtime.start("gt_test_clue")
-    outcome = runtime.complete_task(start.created_tasks[0], actor=S,
-                                    data={"clue_no": clue, "handling_unit": unit})
+    outcome = runtime.complete_task(start.created_tasks[0], actor=S, data={"clue_no": clue, "handling_unit": unit})
     return start.instance_id, outcome.created_tasks[0]
 
 
@@ -92,7 +92,10 @@ def _race(db, runtime, task_id, data_a, data_b):
         except Conflict as exc:
             results[name] = exc
 
-    threads = [threading.Thread(target=attempt, args=("a", data_a)), threading.Thread(target=attempt, args=("b", data_b))]
+    threads = [
+        threading.Thread(target=attempt, args=("a", data_a)),
+        threading.Thread(target=attempt, args=("b", data_b)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -109,7 +112,9 @@ def test_two_people_complete_one_task_exactly_one_wins(db, runtime, deployed, fr
     assert _instance(db, instance_id).lock_version == before + 1
     assert _events(db, instance_id, "completed").count("completed") == 2  # register + exactly one propose
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(TaskSubmission).where(TaskSubmission.task_id == propose_id)) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(TaskSubmission).where(TaskSubmission.task_id == propose_id)) == 1
+        )
     loser = next(v for v in results.values() if v != "ok")
     assert loser.status == 409
 
@@ -121,13 +126,16 @@ def test_second_completion_after_the_first_is_a_clear_conflict(db, runtime, depl
         runtime.complete_task(propose_id, actor=S, data={"disposal": "zancun"})
 
 
-@pytest.mark.parametrize("bad,field", [
-    ({"typename": "BpmnWorkflow"}, "typename"),
-    ({"nested": {"_private": 1}}, "nested._private"),
-    ({"when": dt.date(2024, 3, 4)}, "when"),
-    ({"tags": {1, 2}}, "tags"),
-    ({"score": float("nan")}, "score"),
-])
+@pytest.mark.parametrize(
+    "bad,field",
+    [
+        ({"typename": "BpmnWorkflow"}, "typename"),
+        ({"nested": {"_private": 1}}, "nested._private"),
+        ({"when": dt.date(2024, 3, 4)}, "when"),
+        ({"tags": {1, 2}}, "tags"),
+        ({"score": float("nan")}, "score"),
+    ],
+)
 def test_bad_task_data_is_refused_naming_the_field_and_changes_nothing(db, runtime, deployed, bad, field):
     instance_id, propose_id = _register(runtime)
     before = _instance(db, instance_id)
@@ -146,10 +154,10 @@ def test_oversized_data_is_refused(db, runtime, deployed):
 
 
 def test_gateway_branches(db, runtime, deployed):
-    instance_id, propose_id = _register(runtime)
+    _instance_id, propose_id = _register(runtime)
     outcome = runtime.complete_task(propose_id, actor=S, data={"disposal": "liaojie"})
     assert outcome.status == "completed" and outcome.created_tasks == []
-    instance_id, propose_id = _register(runtime, clue="XS-2")
+    _instance_id, propose_id = _register(runtime, clue="XS-2")
     outcome = runtime.complete_task(propose_id, actor=S, data={"disposal": "chubu_heshi"})
     assert _task(db, outcome.created_tasks[0]).spec_id == "approve"
 
@@ -165,8 +173,9 @@ def test_boundary_timer_fires_after_five_working_days_across_a_holiday(db, runti
         assert runtime.fire_due_timers() == 1
     assert _task(db, propose_id).status == "cancelled"
     with db.session() as s:
-        ready = s.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance_id,
-                                                          HumanTask.status == "ready")).all()
+        ready = s.scalars(
+            select(HumanTask.spec_id).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+        ).all()
     assert ready == ["escalated"]
     assert "timer_fired" in _events(db, instance_id)
     assert _instance(db, instance_id).next_timer_at is None
@@ -189,12 +198,13 @@ def test_message_to_a_waiting_instance_and_one_that_arrives_early(db, runtime, d
 
 def test_thrown_message_reaches_its_receiver_and_message_start(db, runtime, deployed):
     waiter = runtime.start("gt_test_waiter", data={"clue_no": "XS-2024-0156"})
-    instance_id, propose_id = _register(runtime)
+    _instance_id, propose_id = _register(runtime)
     approve = runtime.complete_task(propose_id, actor=S, data={"disposal": "tanhua_hanxun"}).created_tasks[0]
     runtime.complete_task(approve, actor=S, data={"approved": True})
     with db.session() as s:
-        ready = s.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == waiter.instance_id,
-                                                          HumanTask.status == "ready")).all()
+        ready = s.scalars(
+            select(HumanTask.spec_id).where(HumanTask.instance_id == waiter.instance_id, HumanTask.status == "ready")
+        ).all()
     assert ready == ["read_result"]
     started = runtime.send_message("clue_handover", "XCB-2024-7", {"source": "巡察办"})
     assert started["status"] == "started"
@@ -207,8 +217,11 @@ def _people(db):
         for code, name in [("qh_jc2", "第二监督检查室"), ("qh_jc1", "第一监督检查室")]:
             s.add(Unit(code=code, name=name, kind="office"))
         s.flush()
-        for username, unit, leader in [("wangfang", "qh_jc2", True), ("chenhao", "qh_jc2", False),
-                                       ("liuyang", "qh_jc1", True)]:
+        for username, unit, leader in [
+            ("wangfang", "qh_jc2", True),
+            ("chenhao", "qh_jc2", False),
+            ("liuyang", "qh_jc1", True),
+        ]:
             user = User(username=username, display_name=username)
             s.add(user)
             s.flush()
@@ -270,8 +283,11 @@ def test_suspend_resume_cancel(db, runtime, deployed):
     assert _task(db, propose_id).status == "cancelled"
     with pytest.raises(Conflict):
         runtime.cancel(instance_id, actor=admin)
-    assert [a for a in _events(db, instance_id) if a in ("suspended", "resumed", "cancelled")] == \
-        ["suspended", "resumed", "cancelled"]
+    assert [a for a in _events(db, instance_id) if a in ("suspended", "resumed", "cancelled")] == [
+        "suspended",
+        "resumed",
+        "cancelled",
+    ]
 
 
 def test_drafts_never_reach_the_engine(db, runtime, deployed):
@@ -279,19 +295,31 @@ def test_drafts_never_reach_the_engine(db, runtime, deployed):
     before = _instance(db, instance_id).state
     runtime.save_draft(propose_id, actor=S, record={"disposal": "liaojie", "reason": "未完"})
     assert _instance(db, instance_id).state == before
-    runtime.complete_task(propose_id, actor=S, data={"disposal": "liaojie"}, record={"disposal": "liaojie", "reason": "查无实据"})
+    runtime.complete_task(
+        propose_id, actor=S, data={"disposal": "liaojie"}, record={"disposal": "liaojie", "reason": "查无实据"}
+    )
     with db.session() as s:
-        kinds = s.execute(select(TaskSubmission.kind, TaskSubmission.data).where(TaskSubmission.task_id == propose_id)).all()
+        kinds = s.execute(
+            select(TaskSubmission.kind, TaskSubmission.data).where(TaskSubmission.task_id == propose_id)
+        ).all()
     assert kinds == [("final", {"disposal": "liaojie", "reason": "查无实据"})]
 
 
 def test_audit_trail_is_written_with_each_change(db, runtime, deployed):
     instance_id, propose_id = _register(runtime)
     runtime.complete_task(propose_id, actor=S, data={"disposal": "liaojie"})
-    assert _events(db, instance_id) == ["started", "task_created", "completed", "task_created", "completed",
-                                        "instance_completed"]
+    assert _events(db, instance_id) == [
+        "started",
+        "task_created",
+        "completed",
+        "task_created",
+        "completed",
+        "instance_completed",
+    ]
     with db.session() as s:
-        digest = s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "completed", AuditEvent.task_id == propose_id))
+        digest = s.scalar(
+            select(AuditEvent.detail).where(AuditEvent.action == "completed", AuditEvent.task_id == propose_id)
+        )
     assert len(digest["data_digest"]) == 64
 
 

@@ -1,12 +1,11 @@
 """BPMN expressions cannot escape: refused at deploy, and refused again at run time."""
-import datetime as dt
 
 import pytest
 
+from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.definitions import compile_bundle
 from engine.errors import DeployError, ProcessError
-from engine.principal import SYSTEM_PRINCIPAL
-from engine.sandbox import SandboxViolation, compile_expression, compile_script, make_script_engine
+from engine.runtime.sandbox import SandboxViolation, compile_expression, compile_script, make_script_engine
 
 from .bpmn_templates import script_process
 
@@ -31,9 +30,18 @@ def test_escapes_do_not_compile(source):
         compile_script(f"y = {source}")
 
 
-@pytest.mark.parametrize("source", ["while True:\n    pass", "import os", "from os import path",
-                                    "def f():\n    return 1", "y = 10 ** n", "class A:\n    pass",
-                                    "f = lambda: 1"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "while True:\n    pass",
+        "import os",
+        "from os import path",
+        "def f():\n    return 1",
+        "y = 10 ** n",
+        "class A:\n    pass",
+        "f = lambda: 1",
+    ],
+)
 def test_constructs_that_could_hang_or_import_are_refused(source):
     with pytest.raises(SandboxViolation):
         compile_script(source)
@@ -53,7 +61,7 @@ def test_plain_expressions_and_scripts_work():
 def test_runtime_refuses_what_deploy_refuses_and_has_no_dangerous_builtins():
     # The run-time environment compiles again, so a spec that skipped deploy checks is still refused,
     # and the builtins handed to expressions hold none of the dangerous names in the first place.
-    from engine.sandbox import _BUILTINS, FORBIDDEN_NAMES
+    from engine.runtime.sandbox import _BUILTINS, FORBIDDEN_NAMES
 
     env = make_script_engine().environment
     with pytest.raises(SandboxViolation):
@@ -76,11 +84,13 @@ def _bundle_with(library, **holes):
 
 
 @pytest.mark.parametrize("where", ["condition", "script", "timer"])
-@pytest.mark.parametrize("escape", ["__import__('os')", "().__class__.__base__.__subclasses__()",
-                                    "open('/etc/passwd')"])
+@pytest.mark.parametrize(
+    "escape", ["__import__('os')", "().__class__.__base__.__subclasses__()", "open('/etc/passwd')"]
+)
 def test_deploy_refuses_escape_and_names_the_element(library, where, escape):
-    holes = {"condition": {"condition": escape}, "script": {"script": f"x = {escape}"},
-             "timer": {"timer": escape}}[where]
+    holes = {"condition": {"condition": escape}, "script": {"script": f"x = {escape}"}, "timer": {"timer": escape}}[
+        where
+    ]
     with pytest.raises(DeployError) as info:
         compile_bundle(_bundle_with(library, **holes))
     problems = info.value.problems
@@ -98,8 +108,9 @@ def test_timer_must_count_working_days(library):
 
 
 def test_sandboxed_process_runs_end_to_end(repo, runtime, library, frozen_clock):
-    bundle = _bundle_with(library, script="score = amount // 1000\nhigh = score >= 40",
-                          condition="high and source == 'xuncha'")
+    bundle = _bundle_with(
+        library, script="score = amount // 1000\nhigh = score >= 40", condition="high and source == 'xuncha'"
+    )
     repo.deploy(compile_bundle(bundle))
     outcome = runtime.start("gt_test_sandbox", data={"amount": 42000, "source": "xuncha"})
     assert len(outcome.created_tasks) == 1

@@ -1,12 +1,13 @@
 """engine.sealing: confidential fields encrypted with a key derived from the configuration."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
 
-from engine.principal import Principal
-from engine.sealing import DEFAULT_REVEAL_ROLES, Sealer, SealError, may_reveal, reveal_roles
+from engine.access.principal import Principal
+from engine.access.sealing import DEFAULT_REVEAL_ROLES, Sealer, SealError, may_reveal, reveal_roles
 
 
 def test_seal_and_open_round_trip():
@@ -38,7 +39,9 @@ def test_key_from_env_wins_over_secret_key():
 def test_reveal_roles_setting():
     assert reveal_roles(environ={}) == DEFAULT_REVEAL_ROLES
     assert reveal_roles(environ={"GUANTONG_REVEAL_ROLES": "petition_office, hearing_office"}) == {
-        "petition_office", "hearing_office"}
+        "petition_office",
+        "hearing_office",
+    }
     petition = Principal("xf", memberships=frozenset({("xfs", "petition_office")}))
     office = Principal("so", memberships=frozenset({("jc1", "supervision_office")}))
     assert may_reveal(petition) and not may_reveal(office)

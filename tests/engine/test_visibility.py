@@ -5,6 +5,7 @@ of its unit-and-role half. After each kind of change (start, completion, claim, 
 cancellation, a timer) the table must equal a derivation written here in Python from the task rows, and
 the SQL answer for every person must equal ``can_see`` over the instance's tasks.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,11 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from engine import clock, visibility
-from engine.authz import can_see
+from engine import clock
+from engine.access import visibility
+from engine.access.authz import can_see
+from engine.access.principal import SYSTEM_PRINCIPAL, load_principal
 from engine.models import HumanTask, InstanceAccess, ProcessInstance
-from engine.organisation import import_organisation
-from engine.principal import SYSTEM_PRINCIPAL, load_principal
+from engine.organisation.directory import import_organisation
 from tests.county import ORGANISATION
 
 USERS = [u["username"] for u in ORGANISATION["users"] if u.get("active", True)]
@@ -38,8 +40,11 @@ def who(db, username):
 
 def task_of(db, instance_id, spec_id):
     with db.session() as s:
-        return s.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.spec_id == spec_id,
-                                                   HumanTask.status == "ready"))
+        return s.scalar(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id, HumanTask.spec_id == spec_id, HumanTask.status == "ready"
+            )
+        )
 
 
 def derived_in_python(s) -> set[tuple[str, str, int]]:
@@ -54,7 +59,9 @@ def derived_in_python(s) -> set[tuple[str, str, int]]:
 
 
 def stored(s) -> set[tuple[str, str, int]]:
-    return {tuple(r) for r in s.execute(select(InstanceAccess.unit_code, InstanceAccess.role, InstanceAccess.instance_id))}
+    return {
+        tuple(r) for r in s.execute(select(InstanceAccess.unit_code, InstanceAccess.role, InstanceAccess.instance_id))
+    }
 
 
 def assert_table_follows_rule(db):
@@ -81,8 +88,11 @@ def assert_table_follows_rule(db):
 
 def start_and_register(runtime, db, clue_no, unit):
     outcome = runtime.start("gt_test_clue", actor=who(db, "cm1"), data={"clue_no": clue_no})
-    runtime.complete_task(task_of(db, outcome.instance_id, "register"), actor=who(db, "cm1"),
-                          data={"clue_no": clue_no, "handling_unit": unit})
+    runtime.complete_task(
+        task_of(db, outcome.instance_id, "register"),
+        actor=who(db, "cm1"),
+        data={"clue_no": clue_no, "handling_unit": unit},
+    )
     return outcome.instance_id
 
 

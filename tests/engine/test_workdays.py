@@ -1,10 +1,11 @@
 """Working days on the Chinese calendar: the dates of the domain scenarios, holidays and 调休."""
+
 import datetime as dt
 
 import pytest
 
-from engine.deadlines import DeadlinePolicy
-from engine.workdays import WorkCalendar
+from engine.scheduling.deadlines import DeadlinePolicy
+from engine.scheduling.workdays import WorkCalendar
 
 D = dt.date
 

@@ -1,23 +1,23 @@
 """Background work: exactly once across workers and processes, on time across holidays."""
+
 import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from engine import clock
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.definitions import compile_bundle
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, HumanTask, Notification, PendingMessage, ProcessInstance, ScheduleRun
-from engine.principal import SYSTEM_PRINCIPAL, Principal
+from engine.scheduling.worker import Worker
 from engine.services import Services
-from engine.worker import Worker
 
 from .bpmn_templates import script_process
 
@@ -40,16 +40,20 @@ def _propose_tasks(runtime, n, clue_prefix="XS"):
     ids = []
     for i in range(n):
         start = runtime.start("gt_test_clue")
-        runtime.complete_task(start.created_tasks[0], actor=S, data={"clue_no": f"{clue_prefix}-{i}", "handling_unit": "qh_jc2"})
+        runtime.complete_task(
+            start.created_tasks[0], actor=S, data={"clue_no": f"{clue_prefix}-{i}", "handling_unit": "qh_jc2"}
+        )
         ids.append(start.instance_id)
     return ids
 
 
 def _fired_counts(db, ids):
     with db.session() as s:
-        rows = s.execute(select(AuditEvent.instance_id, func.count()).where(AuditEvent.action == "timer_fired",
-                                                                           AuditEvent.instance_id.in_(ids))
-                         .group_by(AuditEvent.instance_id)).all()
+        rows = s.execute(
+            select(AuditEvent.instance_id, func.count())
+            .where(AuditEvent.action == "timer_fired", AuditEvent.instance_id.in_(ids))
+            .group_by(AuditEvent.instance_id)
+        ).all()
     return dict(rows)
 
 
@@ -70,16 +74,26 @@ def test_two_workers_in_threads_fire_each_timer_once(db, services, deployed):
             t.start()
         for t in threads:
             t.join()
-    assert _fired_counts(db, ids) == {i: 1 for i in ids}
+    assert _fired_counts(db, ids) == dict.fromkeys(ids, 1)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.spec_id == "escalated")) == 12
 
 
 def _child(db, mode, name, tmp_path):
-    env = {**os.environ, "GUANTONG_DATABASE_URL": db.url, "GUANTONG_INSTANCE_DIR": str(tmp_path),
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "tests.engine.worker_child", mode, name], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "GUANTONG_DATABASE_URL": db.url,
+        "GUANTONG_INSTANCE_DIR": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.worker_child", mode, name],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_worker_processes_fire_timers_and_deliver_messages_exactly_once(db, services, deployed, tmp_path):
@@ -89,34 +103,49 @@ def test_worker_processes_fire_timers_and_deliver_messages_exactly_once(db, serv
         waiters = [services.runtime.start("gt_test_waiter", data={"clue_no": f"W-{i}"}).instance_id for i in range(10)]
     with db.session() as s:
         for i in range(10):
-            s.add(PendingMessage(message_name="handover_result", correlation_key=f"W-{i}", payload={"i": i},
-                                 status="waiting", received_at=clock.now(),
-                                 expires_at=clock.now() + dt.timedelta(days=1)))
+            s.add(
+                PendingMessage(
+                    message_name="handover_result",
+                    correlation_key=f"W-{i}",
+                    payload={"i": i},
+                    status="waiting",
+                    received_at=clock.now(),
+                    expires_at=clock.now() + dt.timedelta(days=1),
+                )
+            )
     children = [_child(db, "drain", f"proc{i}", tmp_path) for i in range(3)]
     for child in children:
-        out, err = child.communicate(timeout=120)
+        _out, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
-    assert _fired_counts(db, ids) == {i: 1 for i in ids}
+    assert _fired_counts(db, ids) == dict.fromkeys(ids, 1)
     with db.session() as s:
-        delivered = s.execute(select(AuditEvent.instance_id, func.count()).where(AuditEvent.action == "message_delivered")
-                              .group_by(AuditEvent.instance_id)).all()
-        assert dict(delivered) == {i: 1 for i in waiters}
-        assert s.scalar(select(func.count()).select_from(PendingMessage).where(PendingMessage.status == "delivered")) == 10
+        delivered = s.execute(
+            select(AuditEvent.instance_id, func.count())
+            .where(AuditEvent.action == "message_delivered")
+            .group_by(AuditEvent.instance_id)
+        ).all()
+        assert dict(delivered) == dict.fromkeys(waiters, 1)
+        assert (
+            s.scalar(select(func.count()).select_from(PendingMessage).where(PendingMessage.status == "delivered")) == 10
+        )
 
 
 def test_worker_killed_mid_step_loses_nothing_and_the_step_runs_once_after_its_lease(db, services, deployed, tmp_path):
     with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=LOCAL)):
         ids = _propose_tasks(services.runtime, 3)
     with db.session() as s:
-        before = {r.id: (r.lock_version, r.state) for r in s.execute(select(ProcessInstance.id, ProcessInstance.lock_version,
-                                                                            ProcessInstance.state))}
+        before = {
+            r.id: (r.lock_version, r.state)
+            for r in s.execute(select(ProcessInstance.id, ProcessInstance.lock_version, ProcessInstance.state))
+        }
     child = _child(db, "stall", "doomed", tmp_path)
     assert child.stdout.readline().strip() == "stalled"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     with db.session() as s:
-        rows = s.execute(select(ProcessInstance.id, ProcessInstance.lock_version, ProcessInstance.state,
-                                ProcessInstance.lease_owner)).all()
+        rows = s.execute(
+            select(ProcessInstance.id, ProcessInstance.lock_version, ProcessInstance.state, ProcessInstance.lease_owner)
+        ).all()
     assert {r.id: (r.lock_version, r.state) for r in rows} == before  # nothing half-applied
     assert {r.lease_owner for r in rows if r.id in ids} == {"doomed"}
     survivor = Worker(services, name="survivor")
@@ -125,7 +154,7 @@ def test_worker_killed_mid_step_loses_nothing_and_the_step_runs_once_after_its_l
         s.execute(update(ProcessInstance).values(lease_until=clock.now() - dt.timedelta(seconds=1)))
     assert survivor.fire_timers() == 3
     assert survivor.fire_timers() == 0
-    assert _fired_counts(db, ids) == {i: 1 for i in ids}
+    assert _fired_counts(db, ids) == dict.fromkeys(ids, 1)
 
 
 def test_reminder_then_escalation_across_qingming(db, services, deployed):
@@ -146,10 +175,14 @@ def test_reminder_then_escalation_across_qingming(db, services, deployed):
         assert worker.remind_and_escalate() == 1
         assert worker.remind_and_escalate() == 0
     with db.session() as s:
-        notes = s.execute(select(Notification.kind, Notification.role_code, Notification.unit_code)
-                          .order_by(Notification.id)).all()
-    assert notes == [("reminder", "supervision_office", "qh_jc2"), ("overdue", "supervision_office", "qh_jc2"),
-                     ("escalation", "commission_secretary", None)]
+        notes = s.execute(
+            select(Notification.kind, Notification.role_code, Notification.unit_code).order_by(Notification.id)
+        ).all()
+    assert notes == [
+        ("reminder", "supervision_office", "qh_jc2"),
+        ("overdue", "supervision_office", "qh_jc2"),
+        ("escalation", "commission_secretary", None),
+    ]
 
 
 def test_monthly_start_fires_once_per_period_across_workers(db, services, deployed):
@@ -158,6 +191,7 @@ def test_monthly_start_fires_once_per_period_across_workers(db, services, deploy
         # deployed "now"; nothing is due before the first deployment
         with db.session() as s:
             from engine.models import DefinitionVersion
+
             s.execute(update(DefinitionVersion).values(created_at=clock.now()))
         assert sum(w.start_scheduled() for w in workers) == 0
         c.set(dt.datetime(2024, 3, 5, 9, 1, tzinfo=LOCAL))
@@ -174,20 +208,26 @@ def test_monthly_start_fires_once_per_period_across_workers(db, services, deploy
     assert [(p, d.astimezone(LOCAL).date()) for p, d in runs] == [
         ("2024-03", dt.date(2024, 3, 5)),
         ("2024-04", dt.date(2024, 4, 7)),  # 04-05 is 清明; Sunday 04-07 is the make-up working day
-        ("2024-05", dt.date(2024, 5, 6))]
+        ("2024-05", dt.date(2024, 5, 6)),
+    ]
     assert tasks == ["prepare", "prepare", "prepare"]
 
 
 def test_failed_automatic_step_is_retried_with_backoff_then_shown_failed(db, services, repo, library):
     bundle = library.with_bpmn("fail.bpmn", script_process(script="checked = True", condition="checked").encode())
     # The timer path runs a script that divides by zero.
-    text = bundle.bpmn["fail.bpmn"].decode().replace(
-        '<bpmn:endEvent id="end_late"><bpmn:incoming>f_late</bpmn:incoming></bpmn:endEvent>',
-        '<bpmn:scriptTask id="after_late" name="逾期计算"><bpmn:incoming>f_late</bpmn:incoming><bpmn:outgoing>f_l2</bpmn:outgoing>'
-        '<bpmn:script>ratio = 1 / divisor</bpmn:script></bpmn:scriptTask>'
-        '<bpmn:endEvent id="end_late"><bpmn:incoming>f_l2</bpmn:incoming></bpmn:endEvent>'
-        '<bpmn:sequenceFlow id="f_l2" sourceRef="after_late" targetRef="end_late"/>').replace(
-        'sourceRef="review_late" targetRef="end_late"', 'sourceRef="review_late" targetRef="after_late"')
+    text = (
+        bundle.bpmn["fail.bpmn"]
+        .decode()
+        .replace(
+            '<bpmn:endEvent id="end_late"><bpmn:incoming>f_late</bpmn:incoming></bpmn:endEvent>',
+            '<bpmn:scriptTask id="after_late" name="逾期计算"><bpmn:incoming>f_late</bpmn:incoming><bpmn:outgoing>f_l2</bpmn:outgoing>'
+            "<bpmn:script>ratio = 1 / divisor</bpmn:script></bpmn:scriptTask>"
+            '<bpmn:endEvent id="end_late"><bpmn:incoming>f_l2</bpmn:incoming></bpmn:endEvent>'
+            '<bpmn:sequenceFlow id="f_l2" sourceRef="after_late" targetRef="end_late"/>',
+        )
+        .replace('sourceRef="review_late" targetRef="end_late"', 'sourceRef="review_late" targetRef="after_late"')
+    )
     repo.deploy(compile_bundle(bundle.with_bpmn("fail.bpmn", text.encode())))
     worker = Worker(services, name="w", max_attempts=3, retry_delay=dt.timedelta(seconds=30))
     with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=LOCAL)) as c:
@@ -205,7 +245,10 @@ def test_failed_automatic_step_is_retried_with_backoff_then_shown_failed(db, ser
         with db.session() as s:
             row = s.get(ProcessInstance, instance_id)
             assert row.status == "error" and row.attempts == 3
-            assert s.scalar(select(func.count()).select_from(Notification).where(Notification.instance_id == instance_id)) == 1
+            assert (
+                s.scalar(select(func.count()).select_from(Notification).where(Notification.instance_id == instance_id))
+                == 1
+            )
         with pytest.raises(Forbidden):
             services.runtime.retry(instance_id, actor=Principal("officer"))
         services.runtime.retry(instance_id, actor=Principal("admin", is_admin=True))

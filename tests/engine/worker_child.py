@@ -3,22 +3,25 @@
 MODE ``drain`` runs passes until one finds nothing to do. MODE ``stall`` takes its leases, then hangs
 inside the step (after the engine ran, before anything is written) so the test can SIGKILL it there.
 """
+
 import sys
 import time
 
 from engine.config import Config
-from engine.runtime import Runtime
+from engine.runtime.core import Runtime
+from engine.scheduling.worker import Worker
 from engine.services import Services
-from engine.worker import Worker
 
 
 def main(mode: str, name: str) -> None:
     services = Services(Config.from_env())
     worker = Worker(services, name=name, batch=500)
     if mode == "stall":
+
         def hang(self, *args, **kwargs):
             print("stalled", flush=True)
             time.sleep(600)
+
         Runtime._guarded_write = hang
         worker.fire_timers()
         return

@@ -6,25 +6,26 @@ tests need: the library deployed once per test database, the BPMN model read wit
 boundary timers) and the record of which flows and timers a walk traversed, read back from the
 instances' engine state.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import select
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
 from engine import clock
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions.repository import DefinitionRepository
 from engine.demo import Autopilot, Seq, boundary_timer_map  # noqa: F401  (Seq re-exported for tests)
 from engine.models import HumanTask, ProcessInstance
-from engine.organisation import import_organisation, load_file
-from engine.runtime import Runtime
+from engine.organisation.directory import import_organisation, load_file
+from engine.runtime.core import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -70,13 +71,20 @@ def model() -> Model:
         root = etree.parse(str(path)).getroot()
         for process in root.iterfind("bpmn:process", NS):
             pid = process.get("id")
-            gateways = {g.get("id") for tag in ("exclusiveGateway", "inclusiveGateway")
-                        for g in process.iterfind(f".//bpmn:{tag}", NS)}
+            gateways = {
+                g.get("id")
+                for tag in ("exclusiveGateway", "inclusiveGateway")
+                for g in process.iterfind(f".//bpmn:{tag}", NS)
+            }
             for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
                 key = (pid, flow.get("sourceRef"), flow.get("targetRef"))
                 assert key not in flows, f"two flows {key}: the walk record could not tell them apart"
                 flows[key] = flow.get("id")
-                outs = [f for f in process.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == flow.get("sourceRef")]
+                outs = [
+                    f
+                    for f in process.iterfind(".//bpmn:sequenceFlow", NS)
+                    if f.get("sourceRef") == flow.get("sourceRef")
+                ]
                 if flow.get("sourceRef") in gateways and len(outs) > 1:
                     gateway_flows.add((pid, flow.get("id")))
             for event in process.iterfind(".//bpmn:boundaryEvent", NS):
@@ -108,7 +116,7 @@ class Recorder:
     (over SpiffWorkflow's own wrapper tasks). A timer event fired when its task completed.
     """
 
-    _active: "Recorder | None" = None
+    _active: Recorder | None = None
     _original = None
 
     def __init__(self):
@@ -179,7 +187,9 @@ class Walk:
 
     def task(self, spec_id: str, process_key: str | None = None) -> HumanTask:
         tasks = [t for t in self.pilot.ready_tasks(spec_id) if process_key is None or t.process_key == process_key]
-        assert tasks, f"no ready task {spec_id}; ready: {[(t.process_key, t.spec_id) for t in self.pilot.ready_tasks()]}"
+        assert tasks, (
+            f"no ready task {spec_id}; ready: {[(t.process_key, t.spec_id) for t in self.pilot.ready_tasks()]}"
+        )
         assert len(tasks) == 1, f"{len(tasks)} ready tasks {spec_id}"
         return tasks[0]
 
@@ -225,7 +235,7 @@ def local_date(moment: dt.datetime | None) -> dt.date | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LOCAL).date()
 
 

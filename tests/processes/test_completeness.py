@@ -3,6 +3,7 @@
 The walks of paths.PATHS record what they traversed (walks.TRAVERSED) as test_paths runs them; a walk
 not run in this session (say, ``-k completeness``) is run here on its own SQLite database.
 """
+
 from engine.db import Database
 
 from .driver import model
@@ -25,4 +26,5 @@ def test_every_gateway_flow_and_timer_is_walked(tmp_path):
     untested_timers = sorted((m.boundary_timers | m.catch_timers) - timers)
     assert not untested_flows and not untested_timers, (
         f"{len(untested_flows)} of {len(m.gateway_flows)} gateway flows and {len(untested_timers)} timers "
-        f"never walked:\n" + "\n".join(f"  {p}/{f}" for p, f in untested_flows + untested_timers))
+        f"never walked:\n" + "\n".join(f"  {p}/{f}" for p, f in untested_flows + untested_timers)
+    )

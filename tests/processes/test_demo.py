@@ -1,4 +1,5 @@
 """``guantong demo`` leaves work in every main role's inbox, driven by the same autopilot as the walks."""
+
 import datetime as dt
 
 from sqlalchemy import select
@@ -15,7 +16,8 @@ def test_demo_instances_fill_the_main_inboxes(db):
     with clock.frozen(dt.datetime(2024, 5, 6, 9, tzinfo=clock.LOCAL_TZ)):
         services = _Services.__new__(_Services)
         from engine.definitions.repository import DefinitionRepository
-        from engine.runtime import Runtime
+        from engine.runtime.core import Runtime
+
         services.db = db
         services.definitions = DefinitionRepository(db)
         services.runtime = Runtime(db, services.definitions)
@@ -24,8 +26,9 @@ def test_demo_instances_fill_the_main_inboxes(db):
     assert result["instances_started"] >= 5
     with db.session() as s:
         ready = s.scalars(select(HumanTask).where(HumanTask.status == "ready")).all()
-        inbox = {(t.role, c.unit_code) for t in ready for c in (t.candidates or [None]) if c} | \
-                {(t.role, None) for t in ready if not t.candidates}
+        inbox = {(t.role, c.unit_code) for t in ready for c in (t.candidates or [None]) if c} | {
+            (t.role, None) for t in ready if not t.candidates
+        }
         statuses = set(s.scalars(select(ProcessInstance.status)))
     assert not [r for r, u in inbox if u is None], "every task names its unit"
     assert ("petition_office", "qh_xfs") in inbox  # 信访室: initial screening

@@ -1,4 +1,5 @@
 """Every path of the library, walked on the real engine (both databases when PostgreSQL is set)."""
+
 import pytest
 
 from .paths import PATHS

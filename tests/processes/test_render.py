@@ -3,6 +3,7 @@
 The page loads the vendored viewer (web/static/vendor/bpmn-js, from npm) over file://, imports each
 processes/bpmn/*.bpmn and reports what bpmn-js said; the canvas is saved to docs/processes/<id>.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,12 @@ def _loop_refs(path: Path) -> set[str]:
     exactly these names, is expected; any other warning fails the test.
     """
     root = etree.parse(str(path)).getroot()
-    return {e.text.strip() for tag in ("loopDataInputRef", "loopDataOutputRef")
-            for e in root.iter(f"{{{NS['bpmn']}}}{tag}") if e.text}
+    return {
+        e.text.strip()
+        for tag in ("loopDataInputRef", "loopDataOutputRef")
+        for e in root.iter(f"{{{NS['bpmn']}}}{tag}")
+        if e.text
+    }
 
 
 def _process_id(path: Path) -> str:
@@ -76,9 +81,17 @@ def test_every_process_renders_in_bpmn_js(tmp_path):
     shutil.copy(VIEWER, viewer)
     problems = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             for path in BPMN_FILES:
                 w, h = _size(path)
@@ -87,7 +100,10 @@ def test_every_process_renders_in_bpmn_js(tmp_path):
                 page = browser.new_page(viewport={"width": w, "height": h})
                 errors = []
                 page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-                page.on("console", lambda msg, errors=errors: errors.append(msg.text) if msg.type in ("error", "warning") else None)
+                page.on(
+                    "console",
+                    lambda msg, errors=errors: errors.append(msg.text) if msg.type in ("error", "warning") else None,
+                )
                 page.goto(page_file.as_uri())
                 result = page.evaluate("xml => window.render(xml)", path.read_text(encoding="utf-8"))
                 expected = {f"unresolved reference <{name}>" for name in _loop_refs(path)}

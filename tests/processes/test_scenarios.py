@@ -5,6 +5,7 @@ make-up working day), checks who gets each task (role, candidate units, assignee
 functions), the due dates, and the records left behind. Steps the scenario does not describe are
 worked by the autopilot with the scenario's values.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.errors import Forbidden
 from engine.models import HumanTask, Notification, PendingMessage, TaskSubmission
-from engine.worker import Worker
+from engine.scheduling.worker import Worker
 
 from .driver import Seq, Walk, local_date, units
 from .paths import BASE
@@ -38,22 +39,48 @@ def _walk(db, frozen, **values):
 
 def _records(db, spec_id):
     with db.session() as s:
-        return [r.data for r in s.scalars(select(TaskSubmission).join(HumanTask, HumanTask.id == TaskSubmission.task_id)
-                                         .where(HumanTask.spec_id == spec_id, TaskSubmission.kind == "final")
-                                         .order_by(TaskSubmission.id))]
+        return [
+            r.data
+            for r in s.scalars(
+                select(TaskSubmission)
+                .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
+                .where(HumanTask.spec_id == spec_id, TaskSubmission.kind == "final")
+                .order_by(TaskSubmission.id)
+            )
+        ]
 
 
 # ============================================================================ Scenario B
 def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     """Real-name report → 函询 → denial → 初核 (recusal) → 立案 (县委书记) → 审理 → 处分 → 复审/复核."""
-    w = _walk(db, scenario_clock, real_name=True, jurisdiction="this_level", clue_no="XS-2024-0088",
-              cadre_authority="county", host_unit="qh_xczxj_dz", handling_unit="qh_jc1", resident_unit="qh_pz1",
-              township_unit="qh_qj", secretary_approval_required=True, needs_secretary_approval=True,
-              disposal_method="tanhua_hanxun", inquiry_mode="letter", inquiry_result="verify",
-              verify_team=["liuyang", "zhaolei", "wujun"], has_conflict=False, verify_result="file_case",
-              detention_proposed=False, hearing_accept="accept", hearing_finding="proceed",
-              county_approval_required=True, sanction_post_change_required=False, prosecution_transfer=False,
-              four_forms="second", amount=6000)
+    w = _walk(
+        db,
+        scenario_clock,
+        real_name=True,
+        jurisdiction="this_level",
+        clue_no="XS-2024-0088",
+        cadre_authority="county",
+        host_unit="qh_xczxj_dz",
+        handling_unit="qh_jc1",
+        resident_unit="qh_pz1",
+        township_unit="qh_qj",
+        secretary_approval_required=True,
+        needs_secretary_approval=True,
+        disposal_method="tanhua_hanxun",
+        inquiry_mode="letter",
+        inquiry_result="verify",
+        verify_team=["liuyang", "zhaolei", "wujun"],
+        has_conflict=False,
+        verify_result="file_case",
+        detention_proposed=False,
+        hearing_accept="accept",
+        hearing_finding="proceed",
+        county_approval_required=True,
+        sanction_post_change_required=False,
+        prosecution_transfer=False,
+        four_forms="second",
+        amount=6000,
+    )
     # 1. Intake, Monday 03-04
     w.start("gt_p5_intake_report", actor="zhoujing")
     screen = w.task("t_screen")
@@ -82,8 +109,13 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     letter = w.until("t_letter")
     assert units(letter) == {"qh_jc1"}
     assert [s.spec_id for s in w.pilot.steps if s.spec_id == "t_sec"], "函询 of a 副科级 cadre needs the 书记"
-    w.complete("t_letter", actor="liuyang", sent_date="2024-03-20", delivered_date="2024-03-21",
-               questions="请就是否接受工程承包方宴请、收受礼金及干预项目验收作出说明。")
+    w.complete(
+        "t_letter",
+        actor="liuyang",
+        sent_date="2024-03-20",
+        delivered_date="2024-03-21",
+        questions="请就是否接受工程承包方宴请、收受礼金及干预项目验收作出说明。",
+    )
     reply = w.task("t_reply")
     assert (reply.role, units(reply)) == ("reported_person", {"qh_xczxj_dz"})
     assert local_date(reply.due_at) == D(2024, 4, 12)
@@ -206,11 +238,16 @@ def test_overdue_acceptance_notice_is_escalated(db, scenario_clock):
     w.at(2024, 3, 26, 9)
     worker.remind_and_escalate()
     with db.session() as s:
-        notes = {(n.kind, n.unit_code, n.role_code) for n in
-                 s.scalars(select(Notification).where(Notification.task_id == notice.id))}
+        notes = {
+            (n.kind, n.unit_code, n.role_code)
+            for n in s.scalars(select(Notification).where(Notification.task_id == notice.id))
+        }
     # to the task's own 信访室, escalated to the 分管领导 of the commission that owns it (not the whole database)
-    assert notes == {("reminder", "qh_xfs", "petition_office"), ("overdue", "qh_xfs", "petition_office"),
-                     ("escalation", "qh_cdi", "leader_in_charge")}
+    assert notes == {
+        ("reminder", "qh_xfs", "petition_office"),
+        ("overdue", "qh_xfs", "petition_office"),
+        ("escalation", "qh_cdi", "leader_in_charge"),
+    }
     worker.remind_and_escalate()  # once only
     with db.session() as s:
         assert len(s.scalars(select(Notification).where(Notification.task_id == notice.id)).all()) == 3
@@ -220,14 +257,31 @@ def test_overdue_acceptance_notice_is_escalated(db, scenario_clock):
 # ============================================================================ Scenario A
 def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
     """巡察 handover → 室组地 (塔拉镇 kinship → 河卡镇) → 谈话 → first form → rectification items."""
-    w = _walk(db, scenario_clock, clue_no="XS-2024-0156", source_category="xuncha_yijiao", host_unit="qh_nmj_dz",
-              handling_unit="qh_jc2", resident_unit="qh_pz3", township_unit="qh_tl", joint_mode="shizudi",
-              cadre_authority="other", secretary_approval_required=False, needs_secretary_approval=False,
-              disposal_method="tanhua_hanxun", inquiry_mode="talk", inquiry_result="first_form", four_forms="first",
-              amount=42000)
+    w = _walk(
+        db,
+        scenario_clock,
+        clue_no="XS-2024-0156",
+        source_category="xuncha_yijiao",
+        host_unit="qh_nmj_dz",
+        handling_unit="qh_jc2",
+        resident_unit="qh_pz3",
+        township_unit="qh_tl",
+        joint_mode="shizudi",
+        cadre_authority="other",
+        secretary_approval_required=False,
+        needs_secretary_approval=False,
+        disposal_method="tanhua_hanxun",
+        inquiry_mode="talk",
+        inquiry_result="first_form",
+        four_forms="first",
+        amount=42000,
+    )
     w.at(2024, 5, 30)
-    result = w.send("gt_msg_clue_handover", "XCB〔2024〕7号",
-                    {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"})
+    result = w.send(
+        "gt_msg_clue_handover",
+        "XCB〔2024〕7号",
+        {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"},
+    )
     assert result["status"] == "started"
     register = w.task("t_register")
     assert register.role == "case_management_office"
@@ -246,7 +300,8 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
     assert {k: (t.role, units(t)) for k, t in declarations.items()} == {
         "t_rd_so": ("supervision_office", {"qh_jc2"}),
         "t_rd_rg": ("resident_group", {"qh_pz3"}),
-        "t_rd_tw": ("township_commission", {"qh_tl"})}
+        "t_rd_tw": ("township_commission", {"qh_tl"}),
+    }
     w.complete("t_rd_so", actor="wangfang", has_conflict=False)
     w.complete("t_rd_rg", actor="guoxia", has_conflict=False)
     w.complete("t_rd_tw", actor="dawa", has_conflict=True)  # kinship with 多吉
@@ -260,8 +315,11 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
         w.pilot.complete(new, actor="dawa")
     w.complete("t_rd_new", actor="suonan", has_conflict=False)
     assist = {t.spec_id: (t.role, units(t)) for t in w.pilot.ready_tasks() if t.process_key == "gt_l1_shizudi"}
-    assert assist == {"t_as_rg": ("resident_group", {"qh_pz3"}), "t_as_tw": ("township_commission", {"qh_hk"}),
-                      "t_as_x": ("x_department", {"qh_sjj"})}
+    assert assist == {
+        "t_as_rg": ("resident_group", {"qh_pz3"}),
+        "t_as_tw": ("township_commission", {"qh_hk"}),
+        "t_as_x": ("x_department", {"qh_sjj"}),
+    }
     audit_task = w.task("t_as_x")
     assert w.pilot.eligible(audit_task) == ["shenmei"]  # 审计局 only, not 财政局 or the other X departments
     with pytest.raises(Forbidden):
@@ -314,10 +372,24 @@ def test_shizudi_without_x_department_has_no_x_assistance(db, scenario_clock):
 # ============================================================================ Scenario C
 def test_scenario_c_zone_cross_handling_hold_then_closed(db, scenario_clock):
     """片区协作: zone 3's lead (才云) has 河卡镇纪委 handle a 塔拉镇 clue; 初核 → 暂存 → expires → 了结."""
-    w = _walk(db, scenario_clock, clue_no="XS-2024-0211", source_category="jiancha_faxian", host_unit="qh_nmj_dz",
-              handling_unit="qh_jc2", township_unit="qh_tl", joint_mode="zone", zone_mode="cross",
-              handling_township_unit="qh_hk", disposal_method="chubu_heshi", verify_team=["wangfang", "chenhao"],
-              has_conflict=False, verify_result="hold", hold_decision=Seq("keep", "close"), four_forms="none")
+    w = _walk(
+        db,
+        scenario_clock,
+        clue_no="XS-2024-0211",
+        source_category="jiancha_faxian",
+        host_unit="qh_nmj_dz",
+        handling_unit="qh_jc2",
+        township_unit="qh_tl",
+        joint_mode="zone",
+        zone_mode="cross",
+        handling_township_unit="qh_hk",
+        disposal_method="chubu_heshi",
+        verify_team=["wangfang", "chenhao"],
+        has_conflict=False,
+        verify_result="hold",
+        hold_decision=Seq("keep", "close"),
+        four_forms="none",
+    )
     w.at(2024, 5, 20)
     w.send("gt_msg_clue_handover", "WT-2024-031", {"source_category": "jiancha_faxian", "problem_no": "WT-2024-031"})
     lead = w.until("t_lead")
@@ -332,7 +404,7 @@ def test_scenario_c_zone_cross_handling_hold_then_closed(db, scenario_clock):
     review = w.task("t_review")
     assert review.role == "zone_lead"
     w.run(until="t_hold")
-    hold = w.task("t_hold")  # the 暂存 period ran out: periodic review (intermediate timer fired)
+    w.task("t_hold")  # the 暂存 period ran out: periodic review (intermediate timer fired)
     assert ("gt_p5_disposal", "tm_hold") in w.recorder.timers
     w.run()
     assert all(i.status == "completed" for i in w.instances())
@@ -344,15 +416,27 @@ def test_scenario_c_zone_cross_handling_hold_then_closed(db, scenario_clock):
 def test_scenario_d_monthly_meeting_risk_alert_and_eco_feedback(db, scenario_clock):
     """月例会 on the 5th (moved past the 劳动节 holiday), a risk alert on 县医院 → M2; the annual judgement
     sends 县医院 to rectification and starts next year's goal setting (new instances, messages delivered)."""
-    w = _walk(db, scenario_clock, risk_alert=True, adjust_tasks=False, clue_found=False, risk_units=["qh_yy_dw"],
-              period_type="annual", problem_units=["qh_yy_dw"], warning_units=["qh_yy_dw"])
+    w = _walk(
+        db,
+        scenario_clock,
+        risk_alert=True,
+        adjust_tasks=False,
+        clue_found=False,
+        risk_units=["qh_yy_dw"],
+        period_type="annual",
+        problem_units=["qh_yy_dw"],
+        warning_units=["qh_yy_dw"],
+    )
     worker = Worker(_Services(w))
     w.at(2024, 5, 5, 10)  # Sunday, inside the 05-01..05 holiday: May's meeting is not due yet
     worker.start_scheduled()
     from engine.models import ScheduleRun
+
     with db.session() as s:
-        runs = {r.period: local_date(r.due_at) for r in s.scalars(select(ScheduleRun).where(
-            ScheduleRun.process_key == "gt_p2_info"))}
+        runs = {
+            r.period: local_date(r.due_at)
+            for r in s.scalars(select(ScheduleRun).where(ScheduleRun.process_key == "gt_p2_info"))
+        }
     # the scheduler catches up April's meeting, held on the 调休 Sunday 04-07 after 清明 (04-04..06)
     assert runs == {"2024-04": D(2024, 4, 7)}
     w.at(2024, 5, 6, 9)
@@ -368,7 +452,8 @@ def test_scenario_d_monthly_meeting_risk_alert_and_eco_feedback(db, scenario_clo
         sent = s.scalars(select(PendingMessage).where(PendingMessage.message_name == "gt_msg_risk_alert")).all()
         assert [(m.status, m.payload.get("risk_units")) for m in sent] == [("delivered", ["qh_yy_dw"])]
     assert [(t.spec_id, t.role, t.status) for t in _tasks_of(db, "gt_m2_risk")] == [
-        ("t_assign", "conduct_supervision_office", "ready")]
+        ("t_assign", "conduct_supervision_office", "ready")
+    ]
     # December: annual judgement → 县医院 rectification (M3) and next cycle (M1)
     w.at(2024, 12, 2, 9)
     worker.start_scheduled()
@@ -390,9 +475,13 @@ def test_scenario_d_late_priority_submissions_get_one_reminder(db, scenario_cloc
     w = _walk(db, scenario_clock, plan_no="JH-2024-01")
     w.at(2024, 1, 8, 9)  # Monday
     w.start("gt_p1_goal", actor="dengqiang")
-    w.complete("t_launch", actor="dengqiang", office_units=["qh_jc1", "qh_jc2", "qh_jc3"],
-               resident_units=["qh_pz1", "qh_pz2", "qh_pz3", "qh_pz4", "qh_pz5"],
-               x_units=["qh_czj", "qh_sjj", "qh_nmj"])
+    w.complete(
+        "t_launch",
+        actor="dengqiang",
+        office_units=["qh_jc1", "qh_jc2", "qh_jc3"],
+        resident_units=["qh_pz1", "qh_pz2", "qh_pz3", "qh_pz4", "qh_pz5"],
+        x_units=["qh_czj", "qh_sjj", "qh_nmj"],
+    )
     bodies = {(t.spec_id, frozenset(units(t))): t for t in w.pilot.ready_tasks() if t.process_key == "gt_p1_goal"}
     assert len(bodies) == 14  # 3 offices + 5 resident groups + 巡察办 + 信访室 + 案管室 + 3 X departments
     assert {t.due_key for t in bodies.values()} == {"priority_submission"}
@@ -405,8 +494,9 @@ def test_scenario_d_late_priority_submissions_get_one_reminder(db, scenario_cloc
     for key, t in bodies.items():
         if key not in late:
             w.pilot.complete(t)
-    assert {(t.spec_id, frozenset(units(t))) for t in w.pilot.ready_tasks() if t.process_key == "gt_p1_goal"} \
-        == set(late)
+    assert {(t.spec_id, frozenset(units(t))) for t in w.pilot.ready_tasks() if t.process_key == "gt_p1_goal"} == set(
+        late
+    )
     worker = Worker(_Services(w))
     w.at(2024, 1, 16, 18)  # not yet
     assert worker.remind_and_escalate() == 0
@@ -417,8 +507,12 @@ def test_scenario_d_late_priority_submissions_get_one_reminder(db, scenario_cloc
     with db.session() as s:
         notes = s.scalars(select(Notification).where(Notification.task_id.in_([t.id for t in bodies.values()]))).all()
         got = sorted((n.task_id, n.kind, n.unit_code, n.role_code) for n in notes)
-    assert got == sorted([(late[("t_rg", frozenset({"qh_pz4"}))].id, "reminder", "qh_pz4", "resident_group"),
-                          (late[("t_x", frozenset({"qh_nmj"}))].id, "reminder", "qh_nmj", "x_department")])
+    assert got == sorted(
+        [
+            (late[("t_rg", frozenset({"qh_pz4"}))].id, "reminder", "qh_pz4", "resident_group"),
+            (late[("t_x", frozenset({"qh_nmj"}))].id, "reminder", "qh_nmj", "x_department"),
+        ]
+    )
     for t in late.values():
         w.pilot.complete(t)
     assert w.task("t_draft").process_key == "gt_p1_goal"

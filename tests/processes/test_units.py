@@ -6,6 +6,7 @@ user task of the library names a ``unitVar``, and a task in the lane of one of t
 standing roles (书记, 分管领导, 常委会, 信访室, 案管室, 审理室 …, ``owner_var`` in roles.yaml) names
 that role's owner variable, which every instance carries from its start.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,13 +15,15 @@ import yaml
 from lxml import etree
 
 from engine import clock
-from engine.entry import owner_data
-from engine.organisation import owner_vars
+from engine.instances.entry import owner_data
+from engine.organisation.directory import owner_vars
 
 from .driver import BPMN_FILES, PROCESSES, Walk, units
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
 
 
 def _roles() -> dict:
@@ -32,30 +35,47 @@ def _user_tasks():
     for path in BPMN_FILES:
         root = etree.parse(str(path)).getroot()
         for process in root.iterfind("bpmn:process", NS):
-            lane_of = {ref.text.strip(): lane.get("name")
-                       for lane in process.iterfind(".//bpmn:lane", NS)
-                       for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
+            lane_of = {
+                ref.text.strip(): lane.get("name")
+                for lane in process.iterfind(".//bpmn:lane", NS)
+                for ref in lane.iterfind("bpmn:flowNodeRef", NS)
+                if ref.text
+            }
             for tag in ("userTask", "manualTask"):
                 for task in process.iterfind(f".//bpmn:{tag}", NS):
-                    props = {p.get("name"): p.get("value") for p in task.iterfind(
-                        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
-                    yield path.name, process.get("id"), task.get("id"), lane_of.get(task.get("id")), props.get("unitVar")
+                    props = {
+                        p.get("name"): p.get("value")
+                        for p in task.iterfind(
+                            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
+                        )
+                    }
+                    yield (
+                        path.name,
+                        process.get("id"),
+                        task.get("id"),
+                        lane_of.get(task.get("id")),
+                        props.get("unitVar"),
+                    )
 
 
 def test_every_user_task_names_a_unit_var():
     tasks = list(_user_tasks())
     assert len(tasks) > 150  # the whole library was read
     missing = [f"{file}: {task} ({lane})" for file, _, task, lane, var in tasks if not var]
-    assert not missing, (f"{len(missing)} of {len(tasks)} user tasks name no unitVar, so every holder of their "
-                         "lane's role in the database could see them:\n  " + "\n  ".join(missing))
+    assert not missing, (
+        f"{len(missing)} of {len(tasks)} user tasks name no unitVar, so every holder of their "
+        "lane's role in the database could see them:\n  " + "\n  ".join(missing)
+    )
 
 
 def test_standing_role_lanes_name_their_owner_variable():
     roles = _roles()
     by_lane = {r["zh"]: r for r in roles.values()}
-    wrong = [f"{file}: {task} in {lane} names {var}, not {by_lane[lane]['owner_var']}"
-             for file, _, task, lane, var in _user_tasks()
-             if lane in by_lane and by_lane[lane].get("owner_var") and var != by_lane[lane]["owner_var"]]
+    wrong = [
+        f"{file}: {task} in {lane} names {var}, not {by_lane[lane]['owner_var']}"
+        for file, _, task, lane, var in _user_tasks()
+        if lane in by_lane and by_lane[lane].get("owner_var") and var != by_lane[lane]["owner_var"]
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -77,10 +97,19 @@ def test_owner_data_of_the_demo_county(db):
         with db.session() as s:
             by_person = owner_data(s, loaded, "gt_p5_intake_report", zhoujing)
             scheduled = owner_data(s, loaded, "gt_p2_info")
-        expected = {"commission_unit": "qh_cdi", "petition_unit": "qh_xfs", "case_management_unit": "qh_ags",
-                    "conduct_unit": "qh_dfzf", "investigation_unit": "qh_scdc", "hearing_unit": "qh_sl",
-                    "committee_unit": "qh_county_committee", "inspection_group_unit": "qh_inspection_group",
-                    "inspection_unit": "qh_xcb", "organization_unit": "qh_zzb", "propaganda_unit": "qh_xcbu"}
+        expected = {
+            "commission_unit": "qh_cdi",
+            "petition_unit": "qh_xfs",
+            "case_management_unit": "qh_ags",
+            "conduct_unit": "qh_dfzf",
+            "investigation_unit": "qh_scdc",
+            "hearing_unit": "qh_sl",
+            "committee_unit": "qh_county_committee",
+            "inspection_group_unit": "qh_inspection_group",
+            "inspection_unit": "qh_xcb",
+            "organization_unit": "qh_zzb",
+            "propaganda_unit": "qh_xcbu",
+        }
         assert by_person == expected and scheduled == expected
         w.start("gt_p5_intake_report", actor="zhoujing")
         screen = w.task("t_screen")
@@ -90,11 +119,12 @@ def test_owner_data_of_the_demo_county(db):
 def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
     """Whoever starts an instance, its owner units come from the organisation: through the API the
     caller's commission (overriding what the caller's data says), through a message the sender's."""
-    from engine.config import Config
-    from engine.services import Services
-    from engine.tokens import issue
-    from engine.models import User
     from sqlalchemy import select
+
+    from engine.access.tokens import issue
+    from engine.config import Config
+    from engine.models import User
+    from engine.services import Services
     from web import create_app
 
     with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
@@ -103,16 +133,19 @@ def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
         app = create_app(services=services, TESTING=True, SECRET_KEY="test-secret-key-for-owner-units")
         with db.session() as s:
             raw, _ = issue(s, s.scalar(select(User).where(User.username == "zhoujing")))
-        resp = app.test_client().post("/api/v1/definitions/gt_p5_intake_report/instances",
-                                      json={"data": {"petition_unit": "qh_ags"}},
-                                      headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"})
+        resp = app.test_client().post(
+            "/api/v1/definitions/gt_p5_intake_report/instances",
+            json={"data": {"petition_unit": "qh_ags"}},
+            headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"},
+        )
         assert resp.status_code == 201, resp.get_json()
         screen = w.task("t_screen")
         assert units(screen) == {"qh_xfs"}  # her own 信访室, not the unit the data named
 
         # An intake system's account (here 案管室's 冯丽) hands a clue over with no owner units at all.
-        started = w.runtime.send_message("gt_msg_clue_handover", "HX-2024-1", {"source_category": "zhifa_sifa"},
-                                         actor=w.pilot.principal("fengli"))
+        started = w.runtime.send_message(
+            "gt_msg_clue_handover", "HX-2024-1", {"source_category": "zhifa_sifa"}, actor=w.pilot.principal("fengli")
+        )
         assert started["status"] == "started"
         register = w.task("t_register")
         assert (register.role, units(register)) == ("case_management_office", {"qh_ags"})
@@ -124,28 +157,49 @@ def test_a_scheduled_process_starts_once_per_commission(db):
     from sqlalchemy import select
 
     from engine.models import HumanTask, ProcessInstance
-    from engine.organisation import import_organisation
-    from engine.worker import Worker
+    from engine.organisation.directory import import_organisation
+    from engine.scheduling.worker import Worker
 
     from .walks import _Services
 
     with clock.frozen(dt.datetime(2024, 3, 1, 9, tzinfo=clock.LOCAL_TZ)) as frozen:
         w = Walk(db, frozen)
         with db.session() as s:
-            import_organisation(s, {
-                "units": [{"code": "xn_cdi", "name": "西宁县纪委监委", "kind": "commission"},
-                          {"code": "xn_dfzf", "name": "党风政风监督室", "kind": "office", "parent": "xn_cdi"}],
-                "users": [{"username": "xn_officer", "name": "西宁干部", "password": "another-county-42",
-                           "roles": [{"unit": "xn_dfzf", "role": "conduct_supervision_office"}]}],
-            }, known_roles=None)
+            import_organisation(
+                s,
+                {
+                    "units": [
+                        {"code": "xn_cdi", "name": "西宁县纪委监委", "kind": "commission"},
+                        {"code": "xn_dfzf", "name": "党风政风监督室", "kind": "office", "parent": "xn_cdi"},
+                    ],
+                    "users": [
+                        {
+                            "username": "xn_officer",
+                            "name": "西宁干部",
+                            "password": "another-county-42",
+                            "roles": [{"unit": "xn_dfzf", "role": "conduct_supervision_office"}],
+                        }
+                    ],
+                },
+                known_roles=None,
+            )
         worker = Worker(_Services(w))
         w.at(2024, 3, 5, 9)
         assert worker.start_scheduled() == 1 and worker.start_scheduled() == 0  # one run, two instances
         w.at(2024, 3, 5, 10)
         assert worker.fire_timers() == 2  # the meeting's start timer, in each commission
         with db.session() as s:
-            meetings = s.execute(select(ProcessInstance.id, ProcessInstance.owner_unit)
-                                 .where(ProcessInstance.process_key == "gt_p2_info")).all()
-            first = {owner: {c.unit_code for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == i))
-                             for c in t.candidates} for i, owner in meetings}
+            meetings = s.execute(
+                select(ProcessInstance.id, ProcessInstance.owner_unit).where(
+                    ProcessInstance.process_key == "gt_p2_info"
+                )
+            ).all()
+            first = {
+                owner: {
+                    c.unit_code
+                    for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == i))
+                    for c in t.candidates
+                }
+                for i, owner in meetings
+            }
     assert first == {"qh_cdi": {"qh_dfzf"}, "xn_cdi": {"xn_dfzf"}}

@@ -1,4 +1,5 @@
 """Run one named walk of paths.PATHS on a database and keep what it traversed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,15 @@ def walk(db, name: str) -> Walk:
     spec = PATHS[name]
     start_at = dt.datetime(*spec.get("at", (2024, 3, 4)), 10, tzinfo=clock.LOCAL_TZ)
     with clock.frozen(start_at) as frozen:
-        w = Walk(db, frozen, values={**BASE, **spec.get("values", {})}, per_task=spec.get("per_task"),
-                 actors=spec.get("actors"), expire=spec.get("expire", ()), leave=spec.get("leave", ()))
+        w = Walk(
+            db,
+            frozen,
+            values={**BASE, **spec.get("values", {})},
+            per_task=spec.get("per_task"),
+            actors=spec.get("actors"),
+            expire=spec.get("expire", ()),
+            leave=spec.get("leave", ()),
+        )
         with w:
             kind, *args = spec["start"]
             if kind == "msg":
@@ -28,7 +36,8 @@ def walk(db, name: str) -> Walk:
                 result = w.send(message, payload.pop("correlation", None), payload)
                 assert result["status"] == "started", result
             elif kind == "schedule":
-                from engine.worker import Worker
+                from engine.scheduling.worker import Worker
+
                 w.at(*args[0])
                 Worker(_Services(w)).start_scheduled()
                 mine = [i.id for i in w.instances(spec["only_process"])]
@@ -58,8 +67,7 @@ def check_walk(w: Walk, name: str) -> None:
     started = {i.process_key for i in w.instances()}
     assert leave <= started, f"{name}: messages never started {sorted(leave - started)}"
     scope = w.pilot.scope()
-    unfinished = [(i.process_key, i.id, i.status) for i in w.instances()
-                  if i.status != "completed" and i.id in scope]
+    unfinished = [(i.process_key, i.id, i.status) for i in w.instances() if i.status != "completed" and i.id in scope]
     assert not unfinished, f"{name}: instances left unfinished {unfinished}"
     with w.db.session() as session:
         tasks = session.scalars(select(HumanTask)).all()

@@ -4,6 +4,7 @@ A small county is imported: 案管室 (two officers, one leader), two 监督检�
 and a leader, 第二室 with one), the commission leader, a 信访室 officer (who may see reporter identity)
 and an administrator. The test library (tests/fixtures/lib) is deployed.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.principal import load_principal
+from engine.access.principal import load_principal
 from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
 
@@ -31,8 +32,6 @@ def compiled_translations():
 @pytest.fixture
 def services(db, deployed, tmp_path):
     return county_services(db, tmp_path, "test-secret-key-for-web")
-
-
 
 
 @pytest.fixture
@@ -58,8 +57,7 @@ class Client:
         return match.group(1)
 
     def login(self, username: str, password: str = PASSWORD):
-        return self.http.post("/login", data={"username": username, "password": password,
-                                              "csrf_token": self.token()})
+        return self.http.post("/login", data={"username": username, "password": password, "csrf_token": self.token()})
 
     def get(self, url, **kw):
         return self.http.get(url, **kw)
@@ -78,6 +76,7 @@ def client_for(app):
             resp = c.login(username)
             assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
         return c
+
     return make
 
 
@@ -86,12 +85,15 @@ def who(services):
     def load(username: str):
         with services.db.session() as s:
             return load_principal(s, username)
+
     return load
 
 
 @pytest.fixture
 def start_clue(services, who):
     """Start gt_test_clue; its first task (登记线索) goes to every 案管室 holder."""
+
     def start(**data):
         return services.runtime.start("gt_test_clue", actor=who("cm1"), data=data)
+
     return start

@@ -1,4 +1,5 @@
 """Need-to-know: another role's task, another unit's instance and the admin pages give 403 and an audit event."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -8,17 +9,20 @@ from engine.models import AuditEvent, HumanTask
 
 def _denied(services):
     with services.db.session() as s:
-        return [(e.actor, e.detail.get("reason"), e.instance_id, e.task_id)
-                for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied")
-                                   .order_by(AuditEvent.id))]
+        return [
+            (e.actor, e.detail.get("reason"), e.instance_id, e.task_id)
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied").order_by(AuditEvent.id))
+        ]
 
 
 def _hand_to_jc1(client_for, start_clue, services):
     outcome = start_clue()
     with services.db.session() as s:
         register = s.scalar(select(HumanTask).where(HumanTask.spec_id == "register"))
-    client_for("cm1").post(f"/tasks/{register.id}", data={
-        "action": "complete", "clue_no": "XS-7", "handling_unit": "jc1", "reporter_name": "某某"})
+    client_for("cm1").post(
+        f"/tasks/{register.id}",
+        data={"action": "complete", "clue_no": "XS-7", "handling_unit": "jc1", "reporter_name": "某某"},
+    )
     with services.db.session() as s:
         propose = s.scalar(select(HumanTask.id).where(HumanTask.spec_id == "propose"))
     return outcome.instance_id, register.id, propose

@@ -1,4 +1,5 @@
 """Organisation administration: units, links, people, memberships, leaders and YAML import."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -8,7 +9,9 @@ from engine.models import AuditEvent, Membership, Unit, UnitLink, User
 
 def _actions(services):
     with services.db.session() as s:
-        return [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "admin").order_by(AuditEvent.id))]
+        return [
+            e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "admin").order_by(AuditEvent.id))
+        ]
 
 
 def test_overview_and_lists(client_for):
@@ -17,7 +20,7 @@ def test_overview_and_lists(client_for):
     assert 'data-testid="count-units">6<' in html and 'data-testid="count-users">10<' in html
     assert "第一监督检查室" in admin.get("/admin/units").get_data(as_text=True)
     users = admin.get("/admin/users").get_data(as_text=True)
-    assert "刘洋" in users and "supervision_office" in users or "监督检查室" in users
+    assert ("刘洋" in users and "supervision_office" in users) or "监督检查室" in users
 
 
 def test_create_unit_validates_and_saves(client_for, services):
@@ -32,8 +35,9 @@ def test_create_unit_validates_and_saves(client_for, services):
         unit = s.get(Unit, "jc3")
         assert (unit.name, unit.parent_code) == ("第三监督检查室", "cdi")
     assert admin.post("/admin/units", data={"code": "jc3", "name": "x", "kind": "office"}).status_code == 422
-    resp = admin.post("/admin/units/jc3", data={"name": "第三室", "kind": "office", "parent": "cdi", "sort": "3",
-                                                "active": "1"})
+    resp = admin.post(
+        "/admin/units/jc3", data={"name": "第三室", "kind": "office", "parent": "cdi", "sort": "3", "active": "1"}
+    )
     assert resp.status_code == 302
     with services.db.session() as s:
         assert s.get(Unit, "jc3").name == "第三室"
@@ -60,8 +64,9 @@ def test_create_user_assign_role_and_leader_then_sign_in(client_for, services):
     admin = client_for("admin")
     resp = admin.post("/admin/users", data={"username": "newbie", "display_name": "新同志", "password": "short"})
     assert resp.status_code == 422 and "密码至少 10 位" in resp.get_data(as_text=True)
-    resp = admin.post("/admin/users", data={"username": "newbie", "display_name": "新同志",
-                                            "password": "a-long-password-1"})
+    resp = admin.post(
+        "/admin/users", data={"username": "newbie", "display_name": "新同志", "password": "a-long-password-1"}
+    )
     assert resp.status_code == 302
     with services.db.session() as s:
         user = s.scalar(select(User).where(User.username == "newbie"))
@@ -80,8 +85,13 @@ def test_create_user_assign_role_and_leader_then_sign_in(client_for, services):
     # Disabling the account ends its sessions.
     admin.post(f"/admin/users/{user.id}", data={"display_name": "新同志"})
     assert c.get("/inbox").status_code == 302
-    assert _actions(services)[-5:] == ["user_created", "membership_added", "membership_updated",
-                                       "membership_removed", "user_updated"]
+    assert _actions(services)[-5:] == [
+        "user_created",
+        "membership_added",
+        "membership_updated",
+        "membership_removed",
+        "user_updated",
+    ]
 
 
 def test_admin_cannot_lock_themselves_out(client_for, services):
@@ -110,8 +120,10 @@ users:
     assert resp.status_code == 302
     with services.db.session() as s:
         assert s.get(Unit, "tl").kind == "township"
-        assert {(l.kind, l.from_code, l.to_code) for l in s.scalars(select(UnitLink))} == {
-            ("zone_member", "zone3", "tl"), ("office_township", "jc1", "tl")}
+        assert {(link.kind, link.from_code, link.to_code) for link in s.scalars(select(UnitLink))} == {
+            ("zone_member", "zone3", "tl"),
+            ("office_township", "jc1", "tl"),
+        }
     unknown_role = yaml_text.replace("role: supervision_office", "role: no_such_role")
     resp = admin.post("/admin/import", data={"yaml": unknown_role})
     assert resp.status_code == 422 and "not in the role catalogue" in resp.get_data(as_text=True)

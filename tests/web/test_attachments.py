@@ -1,4 +1,5 @@
 """Attachments: stored by content hash, size and type limits, need-to-know and confidential downloads."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,11 @@ def _register_task(start_clue, services):
 
 
 def _upload(client, task_id, content, filename, **extra):
-    return client.post(f"/tasks/{task_id}/attachments",
-                       data={"file": (io.BytesIO(content), filename), **extra},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/tasks/{task_id}/attachments",
+        data={"file": (io.BytesIO(content), filename), **extra},
+        content_type="multipart/form-data",
+    )
 
 
 def _attachments(services):
@@ -82,5 +85,7 @@ def test_download_follows_need_to_know_and_confidentiality(client_for, start_clu
     assert "检举信.pdf" not in so2.get(f"/instances/{plain.instance_id}").get_data(as_text=True)
     assert client_for("so2").get(f"/attachments/{plain.id}").status_code == 403  # another unit
     with services.db.session() as s:
-        reasons = [e.detail["reason"] for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))]
+        reasons = [
+            e.detail["reason"] for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))
+        ]
     assert reasons == ["confidential_attachment", "instance_not_visible"]

@@ -1,4 +1,5 @@
 """Sign-in, sign-out, cookies, CSRF, rate limiting, language switch."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -58,12 +59,16 @@ def test_sign_in_sets_safe_cookie_and_audits(client_for, services):
 
 def test_next_parameter_cannot_leave_the_site(client_for):
     c = client_for()
-    resp = c.http.post("/login", data={"username": "cm1", "password": "correct-horse-42",
-                                       "next": "//evil.example/x", "csrf_token": c.token()})
+    resp = c.http.post(
+        "/login",
+        data={"username": "cm1", "password": "correct-horse-42", "next": "//evil.example/x", "csrf_token": c.token()},
+    )
     assert resp.headers["Location"] == "/inbox"
     c2 = client_for()
-    resp = c2.http.post("/login", data={"username": "cm1", "password": "correct-horse-42",
-                                        "next": "/instances/1", "csrf_token": c2.token()})
+    resp = c2.http.post(
+        "/login",
+        data={"username": "cm1", "password": "correct-horse-42", "next": "/instances/1", "csrf_token": c2.token()},
+    )
     assert resp.headers["Location"] == "/instances/1"
 
 
@@ -103,8 +108,8 @@ def test_successful_sign_ins_do_not_count_against_the_limit(client_for):
 
 
 def test_password_change_ends_other_sessions(client_for, services):
+    from engine.access.passwords import hash_password
     from engine.models import User
-    from engine.passwords import hash_password
 
     c = client_for("cm1")
     assert c.get("/inbox").status_code == 200

@@ -4,12 +4,12 @@ Runs Debian's chromium through Playwright (``playwright install`` is not used). 
 reason, when chromium or Playwright is missing. Keeps screenshots of the inbox and the forms in
 docs/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
-import tempfile
-
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -20,11 +20,20 @@ from tests.web.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Kept in docs/ when UPDATE_SCREENSHOTS=1; otherwise a test run writes them to a temporary folder.
-SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else \
-    Path(tempfile.mkdtemp(prefix="guantong-shots-"))
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS")
+    else Path(tempfile.mkdtemp(prefix="guantong-shots-"))
+)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -78,10 +87,15 @@ def test_officer_completes_a_task_and_the_next_role_takes_it_over(live_server, b
         from sqlalchemy import select
 
         from engine.models import HumanTask
+
         with services.db.session() as s:
             task_id = s.scalar(select(HumanTask.id).where(HumanTask.instance_id == outcome.instance_id))
-        runtime.complete_task(task_id, actor=cm1, data={"clue_no": clue_no, "handling_unit": "jc1"},
-                              record={"clue_no": clue_no, "handling_unit": "jc1", "summary": "反映工程招标问题"})
+        runtime.complete_task(
+            task_id,
+            actor=cm1,
+            data={"clue_no": clue_no, "handling_unit": "jc1"},
+            record={"clue_no": clue_no, "handling_unit": "jc1", "summary": "反映工程招标问题"},
+        )
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()

@@ -1,4 +1,5 @@
 """Claim, release and reassignment by the unit leader; the leader's team tab; refusals."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ def _propose_task(client_for, start_clue, services) -> int:
     start_clue()
     with services.db.session() as s:
         register = s.scalar(select(HumanTask).where(HumanTask.spec_id == "register"))
-    resp = client_for("cm1").post(f"/tasks/{register.id}", data={
-        "action": "complete", "clue_no": "XS-9", "handling_unit": "jc1"})
+    resp = client_for("cm1").post(
+        f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-9", "handling_unit": "jc1"}
+    )
     assert resp.status_code == 302
     with services.db.session() as s:
         return s.scalar(select(HumanTask.id).where(HumanTask.spec_id == "propose"))
@@ -75,7 +77,7 @@ def test_leader_sees_team_tab_and_reassigns(client_for, start_clue, services):
     html = lead.get("/inbox?tab=team").get_data(as_text=True)
     assert _task_ids(html) == [task_id] and 'data-testid="count-team">1<' in html
     page = lead.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert 'action="/tasks/%d/reassign"' % task_id in page
+    assert f'action="/tasks/{task_id}/reassign"' in page
     assert 'value="so1b"' in page and 'value="so2"' not in page  # only eligible people are offered
     resp = lead.post(f"/tasks/{task_id}/reassign", data={"assignee": "so1b"})
     assert resp.status_code == 302

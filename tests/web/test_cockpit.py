@@ -3,6 +3,7 @@
 Also the two consistency fixes around it: the web's instance visibility is the API's SQL rule
 (engine/visibility.py), and form posts refuse NUL characters with a field error.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,11 +11,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from engine import clock, visibility
+from engine import clock
+from engine.access import visibility
+from engine.access.principal import SYSTEM_PRINCIPAL, load_principal
 from engine.errors import ProcessError
 from engine.models import AuditEvent, HumanTask, Notification, ProcessInstance
-from engine.principal import SYSTEM_PRINCIPAL, load_principal
-
 from web.cockpit import stats
 
 COCKPIT_PAGES = ("/cockpit/", "/cockpit/instances", "/cockpit/deadlines", "/cockpit/durations", "/cockpit/failed")
@@ -23,27 +24,34 @@ TZ = clock.LOCAL_TZ
 
 def _denied(services):
     with services.db.session() as s:
-        return [(e.actor, e.detail.get("reason")) for e in s.scalars(
-            select(AuditEvent).where(AuditEvent.action == "access_denied").order_by(AuditEvent.id))]
+        return [
+            (e.actor, e.detail.get("reason"))
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied").order_by(AuditEvent.id))
+        ]
 
 
 def _ready(services, spec_id):
     with services.db.session() as s:
-        return s.scalars(select(HumanTask).where(HumanTask.spec_id == spec_id, HumanTask.status == "ready")
-                         .order_by(HumanTask.id)).all()
+        return s.scalars(
+            select(HumanTask).where(HumanTask.spec_id == spec_id, HumanTask.status == "ready").order_by(HumanTask.id)
+        ).all()
 
 
 def _register_all(services, who, unit="jc1"):
     cm1 = who("cm1")
     for task in _ready(services, "register"):
-        services.runtime.complete_task(task.id, actor=cm1, data={"clue_no": f"XS-{task.instance_id}",
-                                                                  "handling_unit": unit},
-                                       record={"clue_no": f"XS-{task.instance_id}", "handling_unit": unit})
+        services.runtime.complete_task(
+            task.id,
+            actor=cm1,
+            data={"clue_no": f"XS-{task.instance_id}", "handling_unit": unit},
+            record={"clue_no": f"XS-{task.instance_id}", "handling_unit": unit},
+        )
 
 
 def _fail(services, instance_id, element="gw_disposal"):
-    services.runtime.record_failure(instance_id, ProcessError("no gateway condition was true", element=element),
-                                    max_attempts=1)
+    services.runtime.record_failure(
+        instance_id, ProcessError("no gateway condition was true", element=element), max_attempts=1
+    )
 
 
 # --------------------------------------------------------------------------- access
@@ -60,10 +68,10 @@ def test_cockpit_pages_open_for_leaders_and_admins(client_for, start_clue, usern
 def test_cockpit_is_403_for_officers_and_audited(client_for, start_clue, services):
     outcome = start_clue()
     cm1 = client_for("cm1")
-    for url in COCKPIT_PAGES + (f"/cockpit/instances/{outcome.instance_id}",):
+    for url in (*COCKPIT_PAGES, f"/cockpit/instances/{outcome.instance_id}"):
         assert cm1.get(url).status_code == 403, url
     assert cm1.post(f"/cockpit/instances/{outcome.instance_id}/suspend").status_code == 403
-    assert {r for r in _denied(services)} == {("cm1", "cockpit_only")}
+    assert set(_denied(services)) == {("cm1", "cockpit_only")}
     assert len(_denied(services)) == len(COCKPIT_PAGES) + 2
     assert 'href="/cockpit/"' not in cm1.get("/inbox").get_data(as_text=True)
 
@@ -111,7 +119,9 @@ def test_instance_list_filters_searches_and_pages(app, client_for, services, who
     assert "共 3 个流程实例" in found and "JB-2024-009" not in found
     assert "共 1 个流程实例" in boss.get("/cockpit/instances?q=JB").get_data(as_text=True)
     assert "共 0 个流程实例" in boss.get("/cockpit/instances?q=100%25").get_data(as_text=True)  # LIKE escaped
-    assert "共 4 个流程实例" in boss.get("/cockpit/instances?stage=dispose&platform=P5&mechanism=M2").get_data(as_text=True)
+    assert "共 4 个流程实例" in boss.get("/cockpit/instances?stage=dispose&platform=P5&mechanism=M2").get_data(
+        as_text=True
+    )
     assert "共 0 个流程实例" in boss.get("/cockpit/instances?stage=goal").get_data(as_text=True)
     assert "共 0 个流程实例" in boss.get("/cockpit/instances?status=completed").get_data(as_text=True)
     assert "共 4 个流程实例" in boss.get("/cockpit/instances?status=all&page=abc").get_data(as_text=True)
@@ -176,8 +186,12 @@ def test_failed_instance_names_the_element_and_admin_retries_it(client_for, star
     with services.db.session() as s:
         row = s.get(ProcessInstance, outcome.instance_id)
         assert row.status == "running" and row.error is None
-        actions = [e.action for e in s.scalars(select(AuditEvent).where(
-            AuditEvent.instance_id == outcome.instance_id).order_by(AuditEvent.id))]
+        actions = [
+            e.action
+            for e in s.scalars(
+                select(AuditEvent).where(AuditEvent.instance_id == outcome.instance_id).order_by(AuditEvent.id)
+            )
+        ]
     assert actions[-1] == "retried" and "access_denied" in actions
     assert "没有出错的流程" in admin.get("/cockpit/failed").get_data(as_text=True)
     # Retrying again is a conflict, shown as a notice rather than an error page.
@@ -214,8 +228,15 @@ def test_deadlines_grouped_by_unit_and_role_with_escalations(client_for, start_c
         s.execute(update(HumanTask).where(HumanTask.id == late.id).values(due_at=now - dt.timedelta(days=3)))
         s.execute(update(HumanTask).where(HumanTask.id == soon.id).values(due_at=now + dt.timedelta(hours=1)))
         s.execute(update(HumanTask).where(HumanTask.id == later.id).values(due_at=now + dt.timedelta(days=60)))
-        s.add(Notification(kind="escalation", role_code="commission_secretary", task_id=late.id,
-                           instance_id=late.instance_id, message="督办：提出处置意见已逾期"))
+        s.add(
+            Notification(
+                kind="escalation",
+                role_code="commission_secretary",
+                task_id=late.id,
+                instance_id=late.instance_id,
+                message="督办：提出处置意见已逾期",
+            )
+        )
     with services.db.session() as s:
         data = stats.deadlines(s, soon_workdays=2)
     assert data["totals"] == {"overdue": 1, "due_soon": 1}
@@ -233,17 +254,22 @@ def _seed_durations(services, who, start_clue):
         start_clue()
     _register_all(services, who)
     created = dt.datetime(2024, 3, 4, 9, 0, tzinfo=TZ)  # a Monday
-    completions = [dt.datetime(2024, 3, 4, 11, 0, tzinfo=TZ),  # 2 hours, same day: 0 working days
-                   dt.datetime(2024, 3, 5, 13, 0, tzinfo=TZ),  # 28 hours, 1 working day
-                   dt.datetime(2024, 3, 8, 9, 0, tzinfo=TZ)]   # 96 hours, 4 working days
+    completions = [
+        dt.datetime(2024, 3, 4, 11, 0, tzinfo=TZ),  # 2 hours, same day: 0 working days
+        dt.datetime(2024, 3, 5, 13, 0, tzinfo=TZ),  # 28 hours, 1 working day
+        dt.datetime(2024, 3, 8, 9, 0, tzinfo=TZ),
+    ]  # 96 hours, 4 working days
     with services.db.session() as s:
         ids = s.scalars(select(HumanTask.id).where(HumanTask.spec_id == "register").order_by(HumanTask.id)).all()
-        for task_id, done in zip(ids, completions):
+        for task_id, done in zip(ids, completions, strict=False):
             s.execute(update(HumanTask).where(HumanTask.id == task_id).values(created_at=created, completed_at=done))
         # one whole instance completed, 3 working days after it started
         first = s.scalar(select(ProcessInstance.id).order_by(ProcessInstance.id))
-        s.execute(update(ProcessInstance).where(ProcessInstance.id == first).values(
-            status="completed", started_at=created, completed_at=dt.datetime(2024, 3, 7, 9, 0, tzinfo=TZ)))
+        s.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == first)
+            .values(status="completed", started_at=created, completed_at=dt.datetime(2024, 3, 7, 9, 0, tzinfo=TZ))
+        )
 
 
 def test_duration_statistics_on_seeded_rows(services, who, start_clue, client_for):
@@ -374,8 +400,10 @@ def test_form_posts_refuse_nul_characters_with_a_field_error(client_for, start_c
     start_clue()
     register = _ready(services, "register")[0]
     cm1 = client_for("cm1")
-    resp = cm1.post(f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-1\x00", "handling_unit": "jc1",
-                                                  "summary": "ok"})
+    resp = cm1.post(
+        f"/tasks/{register.id}",
+        data={"action": "complete", "clue_no": "XS-1\x00", "handling_unit": "jc1", "summary": "ok"},
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert 'data-testid="error-clue_no"' in html and "控制字符" in html

@@ -1,4 +1,5 @@
 """Inbox pages: counts per tab, filters, business-key search, pagination and due states."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,9 @@ def test_pagination_counts_and_search(client_for, start_clue, services):
 def test_filters_by_stage_platform_process_and_unit(client_for, start_clue, services):
     start_clue(clue_no="XS-1")
     cm1 = client_for("cm1")
-    assert len(_task_ids(cm1.get("/inbox?tab=group&stage=dispose&platform=P5&mechanism=M2").get_data(as_text=True))) == 1
+    assert (
+        len(_task_ids(cm1.get("/inbox?tab=group&stage=dispose&platform=P5&mechanism=M2").get_data(as_text=True))) == 1
+    )
     assert _task_ids(cm1.get("/inbox?tab=group&stage=goal").get_data(as_text=True)) == []
     assert _task_ids(cm1.get("/inbox?tab=group&process=gt_test_waiter").get_data(as_text=True)) == []
     assert len(_task_ids(cm1.get("/inbox?tab=group&process=gt_test_clue").get_data(as_text=True))) == 1
@@ -54,8 +57,9 @@ def test_due_states_in_working_days(client_for, start_clue, services, frozen_clo
     start_clue()
     with services.db.session() as s:
         register = s.scalar(select(HumanTask).where(HumanTask.spec_id == "register"))
-    client_for("cm1").post(f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-D",
-                                                           "handling_unit": "jc1"})
+    client_for("cm1").post(
+        f"/tasks/{register.id}", data={"action": "complete", "clue_no": "XS-D", "handling_unit": "jc1"}
+    )
     so1 = client_for("so1")
     html = so1.get("/inbox?tab=group").get_data(as_text=True)
     assert "2024-03-11" in html and "正常" in html and "剩 5 个工作日" in html

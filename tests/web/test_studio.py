@@ -1,4 +1,5 @@
 """The process studio: versions, diagrams with live counts, validate and deploy through the engine, diffs, access."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from engine.models import AuditEvent, DefinitionFile, DefinitionVersion, ProcessDefinition
@@ -19,25 +19,37 @@ FILE = "clue_simple.bpmn"
 
 def _stored(services, version_id=1, filename=FILE) -> str:
     with services.db.session() as s:
-        return s.scalar(select(DefinitionFile.content).where(DefinitionFile.version_id == version_id,
-                                                             DefinitionFile.filename == filename))
+        return s.scalar(
+            select(DefinitionFile.content).where(
+                DefinitionFile.version_id == version_id, DefinitionFile.filename == filename
+            )
+        )
 
 
 def _post(client, url, xml, filename=FILE, **extra):
-    return client.post(url, data={"filename": filename, "xml": xml, **extra},
-                       headers={"X-CSRFToken": client.token()})
+    return client.post(url, data={"filename": filename, "xml": xml, **extra}, headers={"X-CSRFToken": client.token()})
 
 
 def _versions(services):
     with services.db.session() as s:
-        return s.execute(select(DefinitionVersion.id, DefinitionVersion.created_by, DefinitionVersion.comment)
-                         .order_by(DefinitionVersion.id)).all()
+        return s.execute(
+            select(DefinitionVersion.id, DefinitionVersion.created_by, DefinitionVersion.comment).order_by(
+                DefinitionVersion.id
+            )
+        ).all()
 
 
 # --------------------------------------------------------------------------- access
 def _pages():
-    return ["/studio/", "/studio/versions/1", f"/studio/versions/1/files/{FILE}", f"/studio/versions/1/xml/{FILE}",
-            f"/studio/versions/1/overlay/{FILE}", f"/studio/edit/{FILE}", f"/studio/diff?file={FILE}&a=1&b=1"]
+    return [
+        "/studio/",
+        "/studio/versions/1",
+        f"/studio/versions/1/files/{FILE}",
+        f"/studio/versions/1/xml/{FILE}",
+        f"/studio/versions/1/overlay/{FILE}",
+        f"/studio/edit/{FILE}",
+        f"/studio/diff?file={FILE}&a=1&b=1",
+    ]
 
 
 def test_studio_pages_for_admins(client_for):
@@ -57,8 +69,9 @@ def test_studio_is_403_for_everyone_else_and_audited(client_for, services):
         assert _post(client, "/studio/deploy", _stored(services)).status_code == 403
         assert 'href="/studio/"' not in client.get("/inbox").get_data(as_text=True)
     with services.db.session() as s:
-        reasons = {e.detail.get("reason") for e in s.scalars(select(AuditEvent).where(
-            AuditEvent.action == "access_denied"))}
+        reasons = {
+            e.detail.get("reason") for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))
+        }
     assert reasons == {"studio_only"}
     assert len(_versions(services)) == 1
 
@@ -104,7 +117,9 @@ def test_file_without_a_diagram_gets_a_layout(client_for, services):
 
 
 def test_layout_keeps_a_file_that_has_a_diagram():
-    laid_out, generated = layout.ensure_diagram((Path(__file__).parent.parent / "fixtures" / "lib" / "bpmn" / FILE).read_text())
+    laid_out, generated = layout.ensure_diagram(
+        (Path(__file__).parent.parent / "fixtures" / "lib" / "bpmn" / FILE).read_text()
+    )
     assert generated
     again, generated_again = layout.ensure_diagram(laid_out)
     assert again == laid_out and not generated_again
@@ -140,7 +155,9 @@ def test_validate_reports_problems_naming_the_element(client_for, services):
 
 def test_deploy_refused_shows_the_element_and_stores_nothing(client_for, services):
     admin = client_for("admin")
-    xml = _stored(services).replace('<bpmn:lane id="Lane_so" name="监督检查室">', '<bpmn:lane id="Lane_so" name="不存在的角色">')
+    xml = _stored(services).replace(
+        '<bpmn:lane id="Lane_so" name="监督检查室">', '<bpmn:lane id="Lane_so" name="不存在的角色">'
+    )
     resp = _post(admin, "/studio/deploy", xml, comment="坏的")
     assert resp.status_code == 422
     assert any(p["element"] in ("propose", "Lane_so") for p in resp.json["problems"]), resp.json
@@ -156,15 +173,27 @@ def test_deploy_a_changed_file_then_unchanged_then_diff(client_for, services, st
     assert same.status_code == 200 and same.json["message"] == "unchanged: version 1" and not same.json["created"]
     changed = original.replace('name="登记线索"', 'name="登记问题线索"')
     assert _post(admin, "/studio/validate", changed).json["ok"] is True
-    resp = _post(admin, "/studio/deploy", changed, comment="调整环节名称",
-                 base_sha=hashlib.sha256(original.encode()).hexdigest())
+    resp = _post(
+        admin, "/studio/deploy", changed, comment="调整环节名称", base_sha=hashlib.sha256(original.encode()).hexdigest()
+    )
     assert resp.status_code == 200, resp.json
-    assert resp.json == {"ok": True, "created": True, "version": 2, "message": "deployed: version 2",
-                         "text": "已部署为第 2 版。", "url": "/studio/versions/2"}
+    assert resp.json == {
+        "ok": True,
+        "created": True,
+        "version": 2,
+        "message": "deployed: version 2",
+        "text": "已部署为第 2 版。",
+        "url": "/studio/versions/2",
+    }
     assert _versions(services)[-1] == (2, "admin", "调整环节名称")
     with services.db.session() as s:
-        revisions = dict(s.execute(select(ProcessDefinition.process_key, ProcessDefinition.revision)
-                                   .where(ProcessDefinition.version_id == 2)).all())
+        revisions = dict(
+            s.execute(
+                select(ProcessDefinition.process_key, ProcessDefinition.revision).where(
+                    ProcessDefinition.version_id == 2
+                )
+            ).all()
+        )
         files = set(s.scalars(select(DefinitionFile.filename).where(DefinitionFile.version_id == 2)))
         deployed = s.scalar(select(AuditEvent).where(AuditEvent.action == "deployed", AuditEvent.version_id == 2))
     assert revisions["gt_test_clue"] == 2 and revisions["gt_test_monthly"] == 1
@@ -172,8 +201,12 @@ def test_deploy_a_changed_file_then_unchanged_then_diff(client_for, services, st
     again = _post(admin, "/studio/deploy", changed)
     assert again.json["message"] == "unchanged: version 2"
     # Someone opened version 1's file before the change: deploying it over version 2 is a conflict.
-    stale = _post(admin, "/studio/deploy", original.replace('name="登记线索"', 'name="登记"'),
-                  base_sha=hashlib.sha256(original.encode()).hexdigest())
+    stale = _post(
+        admin,
+        "/studio/deploy",
+        original.replace('name="登记线索"', 'name="登记"'),
+        base_sha=hashlib.sha256(original.encode()).hexdigest(),
+    )
     assert stale.status_code == 409 and stale.json["conflict"] is True
     index = admin.get("/studio/").get_data(as_text=True)
     assert "调整环节名称" in index and "第 2 版" in index
@@ -208,7 +241,7 @@ def test_deploy_a_new_file(client_for, services):
 
 # --------------------------------------------------------------------------- in a real browser
 @pytest.mark.browser
-def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, browser, services, who):
+def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, browser, services, who):  # noqa: F811 - pytest fixtures imported above
     """bpmn-js under the app's CSP (script-src 'self'): view with live counts, edit, validate, deploy.
 
     Also renders the cockpit pages a leader opens. Screenshots go to docs/screenshots/ only with
@@ -257,8 +290,9 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     assert "线索登记环节改名" in row.inner_text() and "当前" in row.inner_text()
     page.screenshot(path=str(SHOTS / "studio.png"), full_page=True)
     with services.db.session() as s:
-        content = s.scalar(select(DefinitionFile.content).where(DefinitionFile.version_id == 2,
-                                                                DefinitionFile.filename == FILE))
+        content = s.scalar(
+            select(DefinitionFile.content).where(DefinitionFile.version_id == 2, DefinitionFile.filename == FILE)
+        )
     assert 'name="登记问题线索"' in content and "BPMNDiagram" in content and "spiffworkflow:property" in content
 
     # ---- a problem is marked on the diagram

@@ -1,4 +1,5 @@
 """Inbox scoping, the task page and its form: validation, drafts, completion, hand-over, conflicts, 403s."""
+
 from __future__ import annotations
 
 import re
@@ -10,16 +11,22 @@ from engine.models import AuditEvent, HumanTask, TaskSubmission
 
 def _ready(services, spec_id):
     with services.db.session() as s:
-        return s.scalars(select(HumanTask).where(HumanTask.spec_id == spec_id, HumanTask.status == "ready")
-                         .order_by(HumanTask.id)).all()
+        return s.scalars(
+            select(HumanTask).where(HumanTask.spec_id == spec_id, HumanTask.status == "ready").order_by(HumanTask.id)
+        ).all()
 
 
 def _task_ids(html: str) -> list[int]:
     return [int(x) for x in re.findall(r'data-task-id="(\d+)"', html)]
 
 
-REGISTER = {"action": "complete", "clue_no": "XS-2024-001", "handling_unit": "jc1",
-            "summary": "反映某局长违规收受礼金", "reporter_name": "李某某"}
+REGISTER = {
+    "action": "complete",
+    "clue_no": "XS-2024-001",
+    "handling_unit": "jc1",
+    "summary": "反映某局长违规收受礼金",
+    "reporter_name": "李某某",
+}
 
 
 def _register(client, task_id, **changes):
@@ -63,8 +70,9 @@ def test_full_hand_over_next_role_sees_its_task_at_once(client_for, start_clue, 
     assert "XS-2024-001" in page and "反映某局长违规收受礼金" in page  # previous step's record
     assert "李某某" not in page and "已加密，无权查看" in page  # reporter identity sealed
     assert 'data-testid="due-state"' in page  # dueIn propose: 5 working days
-    resp = so1.post(f"/tasks/{propose.id}", data={"action": "complete", "disposal": "tanhua_hanxun",
-                                                  "reason": "需谈话函询核实"})
+    resp = so1.post(
+        f"/tasks/{propose.id}", data={"action": "complete", "disposal": "tanhua_hanxun", "reason": "需谈话函询核实"}
+    )
     assert resp.status_code == 302
     approve = _ready(services, "approve")[0]
     boss = client_for("boss")
@@ -92,7 +100,7 @@ def test_the_record_keeps_the_form_and_seals_the_reporter(client_for, start_clue
     assert final.kind == "final"
     assert final.data == {"clue_no": "XS-2024-001", "handling_unit": "jc1", "summary": "反映某局长违规收受礼金"}
     assert final.sealed and "李某某" not in final.sealed
-    from engine.sealing import Sealer
+    from engine.access.sealing import Sealer
 
     assert Sealer(services.config.secret_key).open(final.sealed) == {"reporter_name": "李某某"}
 
@@ -152,8 +160,7 @@ def test_draft_is_kept_and_shown_again_without_reaching_the_process(client_for, 
     start_clue()
     register = _ready(services, "register")[0]
     cm1 = client_for("cm1")
-    resp = cm1.post(f"/tasks/{register.id}", data={"action": "draft", "clue_no": "XS-DRAFT",
-                                                   "reporter_name": "王某"})
+    resp = cm1.post(f"/tasks/{register.id}", data={"action": "draft", "clue_no": "XS-DRAFT", "reporter_name": "王某"})
     assert resp.status_code == 302
     with services.db.session() as s:
         draft = s.scalar(select(TaskSubmission).where(TaskSubmission.task_id == register.id))
@@ -197,18 +204,35 @@ def test_nested_groups_rows_and_signature_through_the_page(client_for, start_clu
     cm1 = client_for("cm1")
     page = cm1.get(f"/tasks/{register.id}").get_data(as_text=True)
     assert 'name="reported_person.name"' in page and 'name="evidence.0.title"' in page
-    resp = _register(cm1, register.id, **{"reported_person.name": "多吉", "reported_person.rank": "gu",
-                                           "evidence.0.title": "发放台账", "evidence.0.pages": "十二"})
+    resp = _register(
+        cm1,
+        register.id,
+        **{
+            "reported_person.name": "多吉",
+            "reported_person.rank": "gu",
+            "evidence.0.title": "发放台账",
+            "evidence.0.pages": "十二",
+        },
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert 'data-testid="error-evidence.0.pages"' in html and "请输入整数" in html
     assert 'value="多吉"' in html  # what was typed is kept
-    resp = _register(cm1, register.id, **{"reported_person.name": "多吉", "reported_person.rank": "gu",
-                                           "evidence.0.title": "发放台账", "evidence.0.pages": "12"})
+    resp = _register(
+        cm1,
+        register.id,
+        **{
+            "reported_person.name": "多吉",
+            "reported_person.rank": "gu",
+            "evidence.0.title": "发放台账",
+            "evidence.0.pages": "12",
+        },
+    )
     assert resp.status_code == 302
     with services.db.session() as s:
-        record = s.scalar(select(TaskSubmission.data).where(TaskSubmission.task_id == register.id,
-                                                            TaskSubmission.kind == "final"))
+        record = s.scalar(
+            select(TaskSubmission.data).where(TaskSubmission.task_id == register.id, TaskSubmission.kind == "final")
+        )
     assert record["reported_person"] == {"name": "多吉", "rank": "gu"}
     assert record["evidence"] == [{"title": "发放台账", "pages": 12}]
 
@@ -221,9 +245,14 @@ def test_nested_groups_rows_and_signature_through_the_page(client_for, start_clu
     boss = client_for("boss")
     page = boss.get(f"/tasks/{approve.id}").get_data(as_text=True)
     assert "电子签名" in page and 'name="signature' not in page  # nothing to type: the system signs
-    assert boss.post(f"/tasks/{approve.id}", data={"action": "complete", "approved": "true",
-                                                   "signature": "冒名者"}).status_code == 302
+    assert (
+        boss.post(
+            f"/tasks/{approve.id}", data={"action": "complete", "approved": "true", "signature": "冒名者"}
+        ).status_code
+        == 302
+    )
     with services.db.session() as s:
-        record = s.scalar(select(TaskSubmission.data).where(TaskSubmission.task_id == approve.id,
-                                                            TaskSubmission.kind == "final"))
+        record = s.scalar(
+            select(TaskSubmission.data).where(TaskSubmission.task_id == approve.id, TaskSubmission.kind == "final")
+        )
     assert record["signature"]["signer"] == "马成志"

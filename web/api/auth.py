@@ -3,15 +3,17 @@
 A wrong name costs as much time as a wrong password (the web's dummy hash), failures are rate-limited
 per address (``API_TOKEN_RATE_LIMIT``) and every issue, failure and revocation is an audit event.
 """
+
 from __future__ import annotations
 
 from flask import g, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from engine import audit, tokens
+from engine import audit
+from engine.access import tokens
+from engine.access.passwords import verify_password
 from engine.models import User
-from engine.passwords import verify_password
 
 from ..auth import _DUMMY_HASH
 from . import Unauthorized, token_ttl
@@ -33,9 +35,15 @@ def issue_token(body):
         user = s.scalar(select(User).where(User.username == username)) if username else None
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, body["password"]) and user is not None
         if not ok or not user.active:
-            audit.record(s, "sign_in_failed", actor=None, username=username[:80] or None, channel="api",
-                         reason="disabled" if (ok and user is not None and not user.active) else "bad_credentials",
-                         remote=request.remote_addr)
+            audit.record(
+                s,
+                "sign_in_failed",
+                actor=None,
+                username=username[:80] or None,
+                channel="api",
+                reason="disabled" if (ok and user is not None and not user.active) else "bad_credentials",
+                remote=request.remote_addr,
+            )
             failed = True
         else:
             failed = False

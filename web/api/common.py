@@ -1,11 +1,12 @@
 """What every API view needs: the caller, the engine, and the error statuses it documents."""
+
 from __future__ import annotations
 
 from http import HTTPStatus
 
 from flask import current_app, g
 
-from engine.principal import Principal
+from engine.access.principal import Principal
 from engine.services import Services
 
 from ..security import can_reveal, sealer  # noqa: F401 - one reveal rule and one sealing key for web and API
@@ -26,4 +27,5 @@ def documents(blp, *statuses: int):
         for status in statuses:
             view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
         return view
+
     return decorate

@@ -3,11 +3,12 @@
 Whether the caller may start a process is ``engine.entry.may_start``: the role of its first user task's
 lane, or an administrator; processes that start on a message or a timer are not started by hand.
 """
+
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from engine import entry
+from engine.instances import entry
 
 from .common import documents, principal, services
 from .instances import instance_detail
@@ -20,9 +21,14 @@ KEY = "<name:key>"
 
 def describe(definition, loaded, p) -> dict:
     return {
-        "key": definition.process_key, "name": definition.name, "version": definition.version_id,
-        "revision": definition.revision, "stage": definition.stage, "mechanism": definition.mechanism,
-        "platform": definition.platform, "start_kind": definition.start_kind or "none",
+        "key": definition.process_key,
+        "name": definition.name,
+        "version": definition.version_id,
+        "revision": definition.revision,
+        "stage": definition.stage,
+        "mechanism": definition.mechanism,
+        "platform": definition.platform,
+        "start_kind": definition.start_kind or "none",
         "start_message": definition.start_message,
         "start_roles": sorted(entry.first_task_roles(loaded, definition.process_key)),
         "startable": entry.may_start(p, definition, loaded),
@@ -57,6 +63,7 @@ def start_instance(body, key: str):
         # The caller's commission owns the matter: its standing units receive the tasks, whatever the
         # data says, so no caller can route work into another commission's offices.
         owner = entry.owner_data(s, loaded, key, p)
-    outcome = svc.runtime.start(key, actor=p, business_key=body.get("business_key") or None,
-                                data={**body["data"], **owner})
+    outcome = svc.runtime.start(
+        key, actor=p, business_key=body.get("business_key") or None, data={**body["data"], **owner}
+    )
     return instance_detail(outcome.instance_id, p)

@@ -5,6 +5,7 @@ is chosen and the web app answers them with pages, so the app's exception entry 
 under the API prefix every exception, from Flask, webargs, the rate limiter or the engine, becomes the
 envelope; elsewhere the web's own handlers run unchanged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,9 +20,18 @@ from engine.errors import EngineError, Forbidden
 log = logging.getLogger(__name__)
 
 CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "validation_failed", 429: "rate_limited", 500: "internal_error",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
 }
 
 
@@ -84,9 +94,17 @@ def record_denial(exc: Forbidden) -> None:
     """Like the web's 403 pages, leave an ``access_denied`` event naming who tried what."""
     principal = g.get("api_principal")
     with current_app.extensions["guantong"].db.session() as s:
-        audit.record(s, "access_denied", actor=principal.username if principal else None,
-                     task_id=exc.details.get("task"), instance_id=exc.details.get("instance"),
-                     reason=exc.message, path=request.path, method=request.method, channel="api")
+        audit.record(
+            s,
+            "access_denied",
+            actor=principal.username if principal else None,
+            task_id=exc.details.get("task"),
+            instance_id=exc.details.get("instance"),
+            reason=exc.message,
+            path=request.path,
+            method=request.method,
+            channel="api",
+        )
 
 
 def to_response(exc: BaseException):

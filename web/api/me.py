@@ -1,4 +1,5 @@
 """Who the token acts for: the user, their roles and the units they hold them in."""
+
 from __future__ import annotations
 
 from flask_smorest import Blueprint
@@ -23,8 +24,20 @@ def me():
         names = dict(s.execute(select(Unit.code, Unit.name).where(Unit.code.in_(sorted(p.units)))).all())
     units = []
     for code in sorted(p.units):
-        units.append({"code": code, "name": names.get(code, code),
-                      "roles": sorted(role for unit, role in p.memberships if unit == code),
-                      "leader": code in p.leader_of})
-    return {"username": p.username, "display_name": p.display_name, "is_admin": p.is_admin, "locale": locale,
-            "roles": sorted(p.roles), "units": units, "may_reveal_confidential": can_reveal(p)}
+        units.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "roles": sorted(role for unit, role in p.memberships if unit == code),
+                "leader": code in p.leader_of,
+            }
+        )
+    return {
+        "username": p.username,
+        "display_name": p.display_name,
+        "is_admin": p.is_admin,
+        "locale": locale,
+        "roles": sorted(p.roles),
+        "units": units,
+        "may_reveal_confidential": can_reveal(p),
+    }

@@ -4,13 +4,14 @@ Who may send is ``engine.entry.may_send_message`` with the ``API_MESSAGE_SENDERS
 name, ``"*"`` for the rest; administrators always). A name no deployed process knows is refused with
 404 rather than parked, so a sending system learns of a typo at once.
 """
+
 from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
 
-from engine import entry
 from engine.errors import NotFound
+from engine.instances import entry
 
 from .common import documents, principal, services
 from .schemas import MessageRequestSchema, MessageResultSchema
@@ -36,5 +37,4 @@ def send(body, name: str):
         if not entry.message_is_known(s, svc.definitions, name):
             raise NotFound(f"no deployed process waits for or starts on message '{name}'", message_name=name)
     result = svc.runtime.send_message(name, body.get("correlation"), body["data"], actor=p)
-    return {"status": result["status"], "message_id": result["message_id"],
-            "instance_id": result.get("instance_id")}
+    return {"status": result["status"], "message_id": result["message_id"], "instance_id": result.get("instance_id")}

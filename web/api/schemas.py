@@ -4,13 +4,14 @@ Input strings refuse NUL characters (PostgreSQL text and JSONB cannot hold them)
 the column they are compared with; JSON objects given as process or form data are checked the same way
 (``engine.data.nul_paths``). Query-string schemas ignore unknown parameters, bodies refuse them.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from engine.data import nul_paths
-from engine.inbox import MAX_PER_PAGE
+from engine.forms.data import nul_paths
+from engine.tasks.inbox import MAX_PER_PAGE
 
 STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 SCOPES = ("mine", "group", "team", "completed")
@@ -69,8 +70,10 @@ class PageSchema(ma.Schema):
 class ErrorBodySchema(ma.Schema):
     code = fields.String(required=True, metadata={"description": "stable, machine-readable error code"})
     message = fields.String(required=True)
-    details = fields.Dict(required=True, metadata={
-        "description": "what is at fault: `fields` (path → reason) for validation errors, ids otherwise"})
+    details = fields.Dict(
+        required=True,
+        metadata={"description": "what is at fault: `fields` (path → reason) for validation errors, ids otherwise"},
+    )
 
 
 class ErrorSchema(ma.Schema):
@@ -81,8 +84,9 @@ class ErrorSchema(ma.Schema):
 class TokenRequestSchema(BodySchema):
     username = Text(required=True, min_length=1, max_length=80)
     password = Text(required=True, min_length=1, max_length=1024, load_only=True)
-    name = Text(max_length=120, allow_none=True,
-                metadata={"description": "a label for the token, e.g. the system using it"})
+    name = Text(
+        max_length=120, allow_none=True, metadata={"description": "a label for the token, e.g. the system using it"}
+    )
 
 
 class TokenSchema(ma.Schema):
@@ -119,8 +123,9 @@ class DefinitionSchema(ma.Schema):
     platform = fields.String(allow_none=True, required=True)
     start_kind = fields.String(required=True, validate=validate.OneOf(("none", "message", "timer")))
     start_message = fields.String(allow_none=True, required=True)
-    start_roles = fields.List(fields.String(), required=True,
-                              metadata={"description": "roles of the first user task(s): who may start it"})
+    start_roles = fields.List(
+        fields.String(), required=True, metadata={"description": "roles of the first user task(s): who may start it"}
+    )
     startable = fields.Boolean(required=True, metadata={"description": "whether the caller may start it"})
 
 
@@ -169,8 +174,12 @@ class TaskDetailSchema(TaskSummarySchema):
     completed_by = fields.String(allow_none=True, required=True)
     form_key = fields.String(allow_none=True, required=True)
     form = fields.Dict(required=True, metadata={"description": "the form's JSON Schema (Draft 2020-12)"})
-    options = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(OptionSchema)), required=True,
-                          metadata={"description": "choices of `x-options` fields, from the organisation"})
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(OptionSchema)),
+        required=True,
+        metadata={"description": "choices of `x-options` fields, from the organisation"},
+    )
     instructions = fields.String(required=True)
     actions = fields.Nested(TaskActionsSchema, required=True, metadata={"description": "what the caller may do now"})
     instance_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
@@ -179,8 +188,12 @@ class TaskDetailSchema(TaskSummarySchema):
 class TaskPageSchema(PageSchema):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
     items = fields.List(fields.Nested(TaskSummarySchema), required=True)
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                         metadata={"description": "tasks in each scope, with the same filters"})
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "tasks in each scope, with the same filters"},
+    )
 
 
 class TaskQuerySchema(PageArgs):
@@ -251,8 +264,9 @@ class HistoryEntrySchema(ma.Schema):
     name = fields.String(required=True)
     lane = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, validate=validate.OneOf(("completed", "cancelled")))
-    completed_by = fields.String(allow_none=True, required=True,
-                                 metadata={"description": "null unless the caller may read the records"})
+    completed_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "null unless the caller may read the records"}
+    )
     completed_at = fields.AwareDateTime(allow_none=True, required=True)
     data = fields.Dict(metadata={"description": "what the step recorded; absent unless the caller may read it"})
 
@@ -260,12 +274,21 @@ class HistoryEntrySchema(ma.Schema):
 class InstanceDetailSchema(InstanceSummarySchema):
     current_tasks = fields.List(fields.Nested(CurrentTaskSchema), required=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
-    data_visible = fields.Boolean(required=True, metadata={
-        "description": "false for callers who may follow the instance (e.g. its starter) but not read its records"})
-    data = fields.Dict(metadata={
-        "description": "the steps' records merged (a later step overrides an earlier one); absent unless visible"})
-    confidential_withheld = fields.Boolean(required=True, metadata={
-        "description": "confidential fields exist that the caller's roles may not see; they are left out"})
+    data_visible = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false for callers who may follow the instance (e.g. its starter) but not read its records"
+        },
+    )
+    data = fields.Dict(
+        metadata={
+            "description": "the steps' records merged (a later step overrides an earlier one); absent unless visible"
+        }
+    )
+    confidential_withheld = fields.Boolean(
+        required=True,
+        metadata={"description": "confidential fields exist that the caller's roles may not see; they are left out"},
+    )
 
 
 class InstancePageSchema(PageSchema):
@@ -283,8 +306,12 @@ class InstanceQuerySchema(PageArgs):
 
 # --------------------------------------------------------------------------- messages
 class MessageRequestSchema(BodySchema):
-    correlation = Text(max_length=120, allow_none=True, load_default=None,
-                       metadata={"description": "correlation key (usually the business key)"})
+    correlation = Text(
+        max_length=120,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "correlation key (usually the business key)"},
+    )
     data = JsonObject(load_default=dict, metadata={"description": "the message payload"})
 
 

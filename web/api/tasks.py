@@ -5,6 +5,7 @@ goes through engine/forms.py (validate, split into process data / record / confi
 engine/sealing.py exactly as a web form does; only the HTML coercion step is skipped, since JSON
 arrives typed.
 """
+
 from __future__ import annotations
 
 from flask import current_app
@@ -12,11 +13,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engine import clock, forms
-from engine import inbox as inbox_q
-from engine.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.principal import Principal
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.models import HumanTask, ProcessInstance
-from engine.principal import Principal
+from engine.tasks import inbox as inbox_q
 
 from .common import documents, principal, sealer, services
 from .schemas import CompleteRequestSchema, CompleteResultSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema
@@ -32,12 +33,27 @@ def _soon() -> int:
 
 def _item(item: inbox_q.InboxItem) -> dict:
     return {
-        "id": item.id, "instance_id": item.instance_id, "name": item.name, "process_key": item.process_key,
-        "process_name": item.process_name, "business_key": item.business_key, "title": item.title,
-        "lane": item.lane, "role": item.role, "units": list(item.units), "assignee": item.assignee,
-        "status": item.status, "stage": item.stage, "mechanism": item.mechanism, "platform": item.platform,
-        "created_at": item.created_at, "due_at": item.due.due_at, "due_state": item.due.state,
-        "workdays_left": item.due.workdays_left, "completed_at": item.completed_at, "claimable": item.claimable,
+        "id": item.id,
+        "instance_id": item.instance_id,
+        "name": item.name,
+        "process_key": item.process_key,
+        "process_name": item.process_name,
+        "business_key": item.business_key,
+        "title": item.title,
+        "lane": item.lane,
+        "role": item.role,
+        "units": list(item.units),
+        "assignee": item.assignee,
+        "status": item.status,
+        "stage": item.stage,
+        "mechanism": item.mechanism,
+        "platform": item.platform,
+        "created_at": item.created_at,
+        "due_at": item.due.due_at,
+        "due_state": item.due.state,
+        "workdays_left": item.due.workdays_left,
+        "completed_at": item.completed_at,
+        "claimable": item.claimable,
     }
 
 
@@ -48,14 +64,28 @@ def _item(item: inbox_q.InboxItem) -> dict:
 def list_tasks(args):
     """The caller's tasks: ``mine`` (claimed), ``group`` (claimable by the caller's role and unit),
     ``team`` (a leader's units) or ``completed`` (by the caller)."""
-    query = inbox_q.InboxQuery(tab=args["scope"], stage=args.get("stage"), mechanism=args.get("mechanism"),
-                               platform=args.get("platform"), process_key=args.get("definition"),
-                               unit=args.get("unit"), q=args.get("business_key"), page=args["page"],
-                               per_page=args["per_page"])
+    query = inbox_q.InboxQuery(
+        tab=args["scope"],
+        stage=args.get("stage"),
+        mechanism=args.get("mechanism"),
+        platform=args.get("platform"),
+        process_key=args.get("definition"),
+        unit=args.get("unit"),
+        q=args.get("business_key"),
+        page=args["page"],
+        per_page=args["per_page"],
+    )
     with services().db.session() as s:
         page = inbox_q.list_tasks(s, principal(), query, soon_workdays=_soon())
-    return {"scope": page.query.tab, "items": [_item(i) for i in page.items], "total": page.total,
-            "page": page.query.page, "per_page": page.query.per_page, "pages": page.pages, "counts": page.counts}
+    return {
+        "scope": page.query.tab,
+        "items": [_item(i) for i in page.items],
+        "total": page.total,
+        "page": page.query.page,
+        "per_page": page.query.per_page,
+        "pages": page.pages,
+        "counts": page.counts,
+    }
 
 
 def _visible_task(s, task_id: int, p: Principal) -> HumanTask:
@@ -76,31 +106,55 @@ def _allowed(check, p: Principal, task: HumanTask) -> bool:
 
 
 def task_detail(s, task: HumanTask, p: Principal) -> dict:
-    instance = s.execute(select(ProcessInstance.version_id, ProcessInstance.status, ProcessInstance.title,
-                                ProcessInstance.summary).where(ProcessInstance.id == task.instance_id)).one()
+    instance = s.execute(
+        select(
+            ProcessInstance.version_id, ProcessInstance.status, ProcessInstance.title, ProcessInstance.summary
+        ).where(ProcessInstance.id == task.instance_id)
+    ).one()
     loaded = services().definitions.loaded(instance.version_id)
     meta = loaded.task_meta(task.process_key, task.spec_id)
     schema = forms.load_schema(loaded.forms, task.form_key)
     options = forms.resolve_options(s, schema)
-    due = inbox_q.due_info(task.due_at, loaded.policy.calendar, reminder_at=task.reminder_at,
-                           soon_workdays=_soon(), status=task.status)
+    due = inbox_q.due_info(
+        task.due_at, loaded.policy.calendar, reminder_at=task.reminder_at, soon_workdays=_soon(), status=task.status
+    )
     ready = task.status == "ready"
     claim = ready and task.assignee is None and _allowed(require_can_claim, p, task)
-    unclaim = ready and task.assignee is not None and (
-        task.assignee == p.username or _allowed(require_can_reassign, p, task))
+    unclaim = (
+        ready and task.assignee is not None and (task.assignee == p.username or _allowed(require_can_reassign, p, task))
+    )
     return {
-        "id": task.id, "instance_id": task.instance_id, "name": task.name, "process_key": task.process_key,
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "name": task.name,
+        "process_key": task.process_key,
         "process_name": (instance.summary or {}).get("process_name") or task.process_key,
-        "business_key": task.business_key, "title": instance.title, "lane": task.lane, "role": task.role,
-        "units": sorted(c.unit_code for c in task.candidates), "assignee": task.assignee, "status": task.status,
-        "stage": task.stage, "mechanism": task.mechanism, "platform": task.platform, "created_at": task.created_at,
-        "due_at": task.due_at, "due_state": due.state, "workdays_left": due.workdays_left,
-        "completed_at": task.completed_at, "completed_by": task.completed_by, "claimable": claim,
-        "form_key": task.form_key, "form": schema,
+        "business_key": task.business_key,
+        "title": instance.title,
+        "lane": task.lane,
+        "role": task.role,
+        "units": sorted(c.unit_code for c in task.candidates),
+        "assignee": task.assignee,
+        "status": task.status,
+        "stage": task.stage,
+        "mechanism": task.mechanism,
+        "platform": task.platform,
+        "created_at": task.created_at,
+        "due_at": task.due_at,
+        "due_state": due.state,
+        "workdays_left": due.workdays_left,
+        "completed_at": task.completed_at,
+        "completed_by": task.completed_by,
+        "claimable": claim,
+        "form_key": task.form_key,
+        "form": schema,
         "options": {name: [{"value": v, "label": label} for v, label in choices] for name, choices in options.items()},
         "instructions": meta.get("instructions") or "",
-        "actions": {"claim": claim, "unclaim": unclaim,
-                    "complete": ready and instance.status == "running" and _allowed(require_can_complete, p, task)},
+        "actions": {
+            "claim": claim,
+            "unclaim": unclaim,
+            "complete": ready and instance.status == "running" and _allowed(require_can_complete, p, task),
+        },
         "instance_status": instance.status,
     }
 
@@ -168,17 +222,40 @@ def complete(body, task_id: int):
 
     outcome = svc.runtime.complete_task(task_id, actor=p, prepare=prepare)
     done, instance = outcome.task, outcome.instance
-    due = inbox_q.due_info(done.due_at, svc.definitions.loaded(instance.version_id).policy.calendar,
-                           reminder_at=done.reminder_at, soon_workdays=_soon(), status=done.status)
+    due = inbox_q.due_info(
+        done.due_at,
+        svc.definitions.loaded(instance.version_id).policy.calendar,
+        reminder_at=done.reminder_at,
+        soon_workdays=_soon(),
+        status=done.status,
+    )
     detail = {
-        "id": done.id, "instance_id": done.instance_id, "name": done.name, "process_key": done.process_key,
+        "id": done.id,
+        "instance_id": done.instance_id,
+        "name": done.name,
+        "process_key": done.process_key,
         "process_name": (instance.summary or {}).get("process_name") or done.process_key,
-        "business_key": done.business_key, "title": instance.title, "lane": done.lane, "role": done.role,
-        "units": list(done.candidate_units), "assignee": done.assignee, "status": done.status,
-        "stage": done.stage, "mechanism": done.mechanism, "platform": done.platform,
-        "created_at": done.created_at, "due_at": done.due_at, "due_state": due.state,
-        "workdays_left": due.workdays_left, "completed_at": done.completed_at, "completed_by": done.completed_by,
-        "claimable": False, "actions": {"claim": False, "unclaim": False, "complete": False},
+        "business_key": done.business_key,
+        "title": instance.title,
+        "lane": done.lane,
+        "role": done.role,
+        "units": list(done.candidate_units),
+        "assignee": done.assignee,
+        "status": done.status,
+        "stage": done.stage,
+        "mechanism": done.mechanism,
+        "platform": done.platform,
+        "created_at": done.created_at,
+        "due_at": done.due_at,
+        "due_state": due.state,
+        "workdays_left": due.workdays_left,
+        "completed_at": done.completed_at,
+        "completed_by": done.completed_by,
+        "claimable": False,
+        "actions": {"claim": False, "unclaim": False, "complete": False},
     }
-    return {"task": detail, "instance_status": outcome.status,
-            "next_tasks": [{"id": i, "name": name, "lane": lane} for i, name, lane in outcome.next_tasks]}
+    return {
+        "task": detail,
+        "instance_status": outcome.status,
+        "next_tasks": [{"id": i, "name": name, "lane": lane} for i, name, lane in outcome.next_tasks],
+    }

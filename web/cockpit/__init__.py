@@ -14,6 +14,7 @@ Who may use what:
 
 Lists read columns only; no page here loads an instance's workflow state.
 """
+
 from __future__ import annotations
 
 from flask import (
@@ -26,14 +27,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
-from engine import clock, entry
-from engine import visibility
-from engine.authz import can_see, require_can_complete
+from engine import clock
+from engine.access import visibility
+from engine.access.authz import can_see, require_can_complete
 from engine.errors import Conflict, Forbidden
+from engine.instances import entry
 from engine.models import HumanTask, Notification
 
 from .. import labels
@@ -109,9 +112,17 @@ def _filter_from_args() -> stats.InstanceFilter:
         status = "running"
     clean = lambda name: (args.get(name) or "").strip()[:120] or None  # noqa: E731
     return stats.InstanceFilter(
-        status=status, stage=clean("stage"), mechanism=clean("mechanism"), platform=clean("platform"),
-        process_key=clean("process"), unit=clean("unit"), q=clean("q"), overdue=args.get("overdue") == "1",
-        page=_int(args.get("page")), per_page=current_app.config.get("COCKPIT_PER_PAGE", 20))
+        status=status,
+        stage=clean("stage"),
+        mechanism=clean("mechanism"),
+        platform=clean("platform"),
+        process_key=clean("process"),
+        unit=clean("unit"),
+        q=clean("q"),
+        overdue=args.get("overdue") == "1",
+        page=_int(args.get("page")),
+        per_page=current_app.config.get("COCKPIT_PER_PAGE", 20),
+    )
 
 
 @bp.get("/instances")
@@ -123,8 +134,15 @@ def instances():
         page = stats.list_instances(s, f)
         processes = stats.process_choices(s)
         units = sorted(unit_names())
-    return render_template("cockpit/instances.html", page=page, f=f, params=f.params(), processes=processes,
-                           units=units, statuses=stats.STATUSES)
+    return render_template(
+        "cockpit/instances.html",
+        page=page,
+        f=f,
+        params=f.params(),
+        processes=processes,
+        units=units,
+        statuses=stats.STATUSES,
+    )
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -142,12 +160,25 @@ def instance(instance_id: int):
         events = stats.timeline(s, instance_id)
         names = stats.people(s, {r.assignee for r in rows} | {r.completed_by for r in rows} | {inst.started_by})
         may_open = visibility.can_see_instance(s, p, instance_id)
-        visible_tasks = {t.id for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                                         HumanTask.status == "ready"))
-                         if can_see(p, t)}
-    return render_template("cockpit/instance.html", inst=inst, tasks=rows, current=current, events=events,
-                           names=names, may_open=may_open, visible_tasks=visible_tasks, is_admin=p.is_admin,
-                           action_labels=ACTION_LABELS)
+        visible_tasks = {
+            t.id
+            for t in s.scalars(
+                select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+            )
+            if can_see(p, t)
+        }
+    return render_template(
+        "cockpit/instance.html",
+        inst=inst,
+        tasks=rows,
+        current=current,
+        events=events,
+        names=names,
+        may_open=may_open,
+        visible_tasks=visible_tasks,
+        is_admin=p.is_admin,
+        action_labels=ACTION_LABELS,
+    )
 
 
 @bp.post("/instances/<int:instance_id>/<action>")
@@ -168,11 +199,23 @@ def act(instance_id: int, action: str):
         else:
             runtime.cancel(instance_id, actor=p, reason=reason)
     except Conflict as exc:
-        flash(_("操作未生效：流程状态已变化（当前为“%(status)s”）。",
-                status=labels.label(labels.INSTANCE_STATUS, exc.details.get("status")) or "?"), "warning")
+        flash(
+            _(
+                "操作未生效：流程状态已变化（当前为“%(status)s”）。",
+                status=labels.label(labels.INSTANCE_STATUS, exc.details.get("status")) or "?",
+            ),
+            "warning",
+        )
     else:
-        flash({"retry": _("已重新执行，流程将在后台继续。"), "suspend": _("流程已挂起。"),
-               "resume": _("流程已恢复。"), "cancel": _("流程已撤销。")}[action], "success")
+        flash(
+            {
+                "retry": _("已重新执行，流程将在后台继续。"),
+                "suspend": _("流程已挂起。"),
+                "resume": _("流程已恢复。"),
+                "cancel": _("流程已撤销。"),
+            }[action],
+            "success",
+        )
     if request.form.get("next") == "failed":
         return redirect(url_for("cockpit.failed"))
     return redirect(url_for("cockpit.instance", instance_id=instance_id))
@@ -195,8 +238,9 @@ def durations():
     _require_cockpit()
     process_key = (request.args.get("process") or "").strip()[:120] or None
     with services().db.session() as s:
-        data = stats.durations(s, process_key=process_key,
-                               sample_limit=current_app.config.get("DURATION_SAMPLE_LIMIT", 20000))
+        data = stats.durations(
+            s, process_key=process_key, sample_limit=current_app.config.get("DURATION_SAMPLE_LIMIT", 20000)
+        )
         processes = stats.process_choices(s)
     return render_template("cockpit/durations.html", data=data, processes=processes, process_key=process_key)
 
@@ -212,12 +256,25 @@ def failed():
 
 
 ACTION_LABELS = {
-    "started": _l("发起流程"), "task_created": _l("生成任务"), "claimed": _l("认领"), "unclaimed": _l("退回认领"),
-    "reassigned": _l("转交"), "completed": _l("办结"), "instance_completed": _l("流程完成"),
-    "timer_fired": _l("定时触发"), "reminded": _l("到期提醒"), "escalated": _l("逾期督办"),
-    "message_sent": _l("发出消息"), "message_delivered": _l("收到消息"),
-    "step_failed": _l("自动步骤失败（将重试）"), "instance_failed": _l("流程出错"), "retried": _l("重新执行"),
-    "suspended": _l("挂起"), "resumed": _l("恢复"), "cancelled": _l("撤销"), "attachment_added": _l("上传附件"),
+    "started": _l("发起流程"),
+    "task_created": _l("生成任务"),
+    "claimed": _l("认领"),
+    "unclaimed": _l("退回认领"),
+    "reassigned": _l("转交"),
+    "completed": _l("办结"),
+    "instance_completed": _l("流程完成"),
+    "timer_fired": _l("定时触发"),
+    "reminded": _l("到期提醒"),
+    "escalated": _l("逾期督办"),
+    "message_sent": _l("发出消息"),
+    "message_delivered": _l("收到消息"),
+    "step_failed": _l("自动步骤失败（将重试）"),
+    "instance_failed": _l("流程出错"),
+    "retried": _l("重新执行"),
+    "suspended": _l("挂起"),
+    "resumed": _l("恢复"),
+    "cancelled": _l("撤销"),
+    "attachment_added": _l("上传附件"),
 }
 
 
@@ -232,8 +289,13 @@ def _startable(p):
             continue
         loaded = svc.definitions.loaded(row.version_id)
         if entry.may_start(p, row, loaded):
-            result.append((row, sorted(entry.first_task_roles(loaded, row.process_key)),
-                           loaded.catalogue.get(row.process_key, {}).get("business_key_var")))
+            result.append(
+                (
+                    row,
+                    sorted(entry.first_task_roles(loaded, row.process_key)),
+                    loaded.catalogue.get(row.process_key, {}).get("business_key_var"),
+                )
+            )
     return result
 
 
@@ -262,8 +324,9 @@ def start(key: str):
         owner = entry.owner_data(s, loaded, key, p)
     outcome = svc.runtime.start(key, actor=p, business_key=business_key or None, data=owner)
     with svc.db.session() as s:
-        created = s.scalars(select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1]))
-                            .order_by(HumanTask.id)).all()
+        created = s.scalars(
+            select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1])).order_by(HumanTask.id)
+        ).all()
         mine = None
         for task in created:
             try:
@@ -289,8 +352,9 @@ def notifications():
     with services().db.session() as s:
         rows, total = stats.notifications(s, p, unread_only=unread_only, page=page, per_page=per_page)
     pages = max(1, -(-total // per_page))
-    return render_template("cockpit/notifications.html", rows=rows, total=total, page=page, pages=pages,
-                           unread_only=unread_only)
+    return render_template(
+        "cockpit/notifications.html", rows=rows, total=total, page=page, pages=pages, unread_only=unread_only
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -301,8 +365,7 @@ def mark_read(notification_id: int):
         row = s.get(Notification, notification_id)
         if row is None:
             abort(404)
-        mine = s.scalar(select(Notification.id).where(Notification.id == notification_id,
-                                                      stats.notification_clause(p)))
+        mine = s.scalar(select(Notification.id).where(Notification.id == notification_id, stats.notification_clause(p)))
         if mine is None:
             deny("notification_not_yours", notification=notification_id)
         if row.read_at is None:
@@ -315,7 +378,11 @@ def mark_read(notification_id: int):
 def mark_all_read():
     p = principal()
     with services().db.session() as s:
-        s.execute(update(Notification).where(stats.notification_clause(p), Notification.read_at.is_(None))
-                  .values(read_at=clock.now()).execution_options(synchronize_session=False))
+        s.execute(
+            update(Notification)
+            .where(stats.notification_clause(p), Notification.read_at.is_(None))
+            .values(read_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
     flash(_("已全部标为已读。"), "success")
     return redirect(url_for("cockpit.notifications"))

@@ -9,6 +9,7 @@
 
 Nothing here imports Flask; the blueprint passes the principal, settings and page numbers in.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import clock, search
-from engine.inbox import Calendars, DueInfo, due_info
+from engine import clock
+from engine.access.principal import Principal
+from engine.instances import search
 from engine.models import (
     AuditEvent,
     HumanTask,
@@ -29,7 +31,7 @@ from engine.models import (
     TaskCandidate,
     User,
 )
-from engine.principal import Principal
+from engine.tasks.inbox import Calendars, DueInfo, due_info
 
 STAGE_ORDER = ("goal", "discover", "dispose", "rectify")
 ACTIVE_STATUSES = ("running", "suspended", "error")
@@ -38,22 +40,29 @@ STATUSES = ("running", "suspended", "error", "completed", "cancelled")
 TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
 
 
-
-
 # --------------------------------------------------------------------------- overview
 def _overdue(now):
-    return exists(select(HumanTask.id).where(HumanTask.instance_id == ProcessInstance.id,
-                                             HumanTask.status == "ready", HumanTask.due_at < now))
+    return exists(
+        select(HumanTask.id).where(
+            HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready", HumanTask.due_at < now
+        )
+    )
 
 
 def overview(session: Session) -> dict:
     """Counts of running instances by stage, mechanism and platform; counts per status; overdue tasks."""
     now = clock.now()
-    joined = select(ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessInstance.stage,
-                    func.count(ProcessInstance.id).label("n")) \
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
-        .where(ProcessInstance.status == "running") \
+    joined = (
+        select(
+            ProcessDefinition.mechanism,
+            ProcessDefinition.platform,
+            ProcessInstance.stage,
+            func.count(ProcessInstance.id).label("n"),
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.status == "running")
         .group_by(ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessInstance.stage)
+    )
     by_stage: dict[str, int] = {}
     by_mechanism: dict[str, int] = {}
     by_platform: dict[str, int] = {}
@@ -63,16 +72,33 @@ def overview(session: Session) -> dict:
         by_mechanism[mech or ""] = by_mechanism.get(mech or "", 0) + n
         by_platform[plat or ""] = by_platform.get(plat or "", 0) + n
         matrix[(stage or "", plat or "")] = matrix.get((stage or "", plat or ""), 0) + n
-    statuses = dict(session.execute(select(ProcessInstance.status, func.count())
-                                    .group_by(ProcessInstance.status)).all())
-    overdue_tasks = session.scalar(select(func.count()).select_from(HumanTask).where(
-        HumanTask.status == "ready", HumanTask.due_at < now)) or 0
-    overdue_instances = session.scalar(select(func.count()).select_from(ProcessInstance).where(
-        ProcessInstance.status == "running", _overdue(now))) or 0
-    stages = [s for s in STAGE_ORDER] + sorted(k for k in by_stage if k not in STAGE_ORDER)
-    return {"by_stage": by_stage, "by_mechanism": by_mechanism, "by_platform": by_platform, "matrix": matrix,
-            "stages": stages, "statuses": statuses, "overdue_tasks": overdue_tasks,
-            "overdue_instances": overdue_instances, "running": statuses.get("running", 0)}
+    statuses = dict(
+        session.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)).all()
+    )
+    overdue_tasks = (
+        session.scalar(
+            select(func.count()).select_from(HumanTask).where(HumanTask.status == "ready", HumanTask.due_at < now)
+        )
+        or 0
+    )
+    overdue_instances = (
+        session.scalar(
+            select(func.count()).select_from(ProcessInstance).where(ProcessInstance.status == "running", _overdue(now))
+        )
+        or 0
+    )
+    stages = list(STAGE_ORDER) + sorted(k for k in by_stage if k not in STAGE_ORDER)
+    return {
+        "by_stage": by_stage,
+        "by_mechanism": by_mechanism,
+        "by_platform": by_platform,
+        "matrix": matrix,
+        "stages": stages,
+        "statuses": statuses,
+        "overdue_tasks": overdue_tasks,
+        "overdue_instances": overdue_instances,
+        "running": statuses.get("running", 0),
+    }
 
 
 # --------------------------------------------------------------------------- instance list
@@ -90,9 +116,16 @@ class InstanceFilter:
     per_page: int = 20
 
     def params(self) -> dict:
-        values = {"status": self.status or "all", "stage": self.stage, "mechanism": self.mechanism,
-                  "platform": self.platform, "process": self.process_key, "unit": self.unit, "q": self.q,
-                  "overdue": "1" if self.overdue else None}
+        values = {
+            "status": self.status or "all",
+            "stage": self.stage,
+            "mechanism": self.mechanism,
+            "platform": self.platform,
+            "process": self.process_key,
+            "unit": self.unit,
+            "q": self.q,
+            "overdue": "1" if self.overdue else None,
+        }
         return {k: v for k, v in values.items() if v}
 
 
@@ -121,53 +154,106 @@ def list_instances(session: Session, f: InstanceFilter) -> InstancePage:
     if f.process_key:
         where.append(ProcessInstance.process_key == f.process_key)
     if f.unit:
-        where.append(or_(ProcessInstance.owner_unit == f.unit, exists(
-            select(HumanTask.id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
-            .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready",
-                   TaskCandidate.unit_code == f.unit))))
+        where.append(
+            or_(
+                ProcessInstance.owner_unit == f.unit,
+                exists(
+                    select(HumanTask.id)
+                    .join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
+                    .where(
+                        HumanTask.instance_id == ProcessInstance.id,
+                        HumanTask.status == "ready",
+                        TaskCandidate.unit_code == f.unit,
+                    )
+                ),
+            )
+        )
     if f.q:
         where.append(search.contains(ProcessInstance.business_key, f.q))
     if f.overdue:
         where.append(_overdue(now))
     base = select(ProcessInstance.id).join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
     total = session.scalar(select(func.count()).select_from(base.where(*where).subquery())) or 0
-    current = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready")
-               .correlate(ProcessInstance).scalar_subquery())
-    stmt = (select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.business_key, ProcessInstance.status,
-                   ProcessInstance.stage, ProcessInstance.process_key, ProcessInstance.started_at,
-                   ProcessInstance.started_by, ProcessInstance.updated_at, ProcessInstance.owner_unit,
-                   ProcessInstance.version_id, ProcessDefinition.name.label("process_name"),
-                   ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessDefinition.revision,
-                   ProcessInstance.error, ProcessInstance.attempts,
-                   current.label("open_tasks"), _overdue(now).label("overdue"))
-            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-            .where(*where).order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
-            .offset((f.page - 1) * f.per_page).limit(f.per_page))
+    current = (
+        select(func.count())
+        .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready")
+        .correlate(ProcessInstance)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            ProcessInstance.id,
+            ProcessInstance.title,
+            ProcessInstance.business_key,
+            ProcessInstance.status,
+            ProcessInstance.stage,
+            ProcessInstance.process_key,
+            ProcessInstance.started_at,
+            ProcessInstance.started_by,
+            ProcessInstance.updated_at,
+            ProcessInstance.owner_unit,
+            ProcessInstance.version_id,
+            ProcessDefinition.name.label("process_name"),
+            ProcessDefinition.mechanism,
+            ProcessDefinition.platform,
+            ProcessDefinition.revision,
+            ProcessInstance.error,
+            ProcessInstance.attempts,
+            current.label("open_tasks"),
+            _overdue(now).label("overdue"),
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(*where)
+        .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+    )
     return InstancePage(filter=f, rows=session.execute(stmt).all(), total=total)
 
 
 def process_choices(session: Session) -> list[tuple[str, str]]:
     latest = {}
-    for key, name in session.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
-                                     .order_by(ProcessDefinition.version_id)):
+    for key, name in session.execute(
+        select(ProcessDefinition.process_key, ProcessDefinition.name).order_by(ProcessDefinition.version_id)
+    ):
         latest[key] = name
     return sorted(latest.items())
 
 
 # --------------------------------------------------------------------------- one instance
-INSTANCE_COLUMNS = (ProcessInstance.id, ProcessInstance.title, ProcessInstance.business_key, ProcessInstance.status,
-                    ProcessInstance.stage, ProcessInstance.process_key, ProcessInstance.version_id,
-                    ProcessInstance.definition_id, ProcessInstance.started_at, ProcessInstance.started_by,
-                    ProcessInstance.updated_at, ProcessInstance.completed_at, ProcessInstance.owner_unit,
-                    ProcessInstance.error, ProcessInstance.attempts, ProcessInstance.parent_instance_id)
+INSTANCE_COLUMNS = (
+    ProcessInstance.id,
+    ProcessInstance.title,
+    ProcessInstance.business_key,
+    ProcessInstance.status,
+    ProcessInstance.stage,
+    ProcessInstance.process_key,
+    ProcessInstance.version_id,
+    ProcessInstance.definition_id,
+    ProcessInstance.started_at,
+    ProcessInstance.started_by,
+    ProcessInstance.updated_at,
+    ProcessInstance.completed_at,
+    ProcessInstance.owner_unit,
+    ProcessInstance.error,
+    ProcessInstance.attempts,
+    ProcessInstance.parent_instance_id,
+)
 
 
 def instance_row(session: Session, instance_id: int):
     return session.execute(
-        select(*INSTANCE_COLUMNS, ProcessDefinition.name.label("process_name"), ProcessDefinition.mechanism,
-               ProcessDefinition.platform, ProcessDefinition.revision, ProcessDefinition.filename)
+        select(
+            *INSTANCE_COLUMNS,
+            ProcessDefinition.name.label("process_name"),
+            ProcessDefinition.mechanism,
+            ProcessDefinition.platform,
+            ProcessDefinition.revision,
+            ProcessDefinition.filename,
+        )
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(ProcessInstance.id == instance_id)).one_or_none()
+        .where(ProcessInstance.id == instance_id)
+    ).one_or_none()
 
 
 @dataclass
@@ -198,40 +284,76 @@ def timeline(session: Session, instance_id: int, *, limit: int = 500) -> list[Ti
     events = session.execute(
         select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, AuditEvent.task_id, AuditEvent.detail)
         .where(AuditEvent.instance_id == instance_id, AuditEvent.action.notin_(TIMELINE_HIDDEN))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
     events.reverse()
-    names = dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id == instance_id)).all())
+    names = dict(
+        session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id == instance_id)).all()
+    )
     people = _people(session, {e.actor for e in events if e.actor})
-    return [TimelineEntry(at=e.at, action=e.action, actor=e.actor, actor_name=people.get(e.actor, e.actor),
-                          task_id=e.task_id, task_name=names.get(e.task_id), detail=dict(e.detail or {}))
-            for e in events]
+    return [
+        TimelineEntry(
+            at=e.at,
+            action=e.action,
+            actor=e.actor,
+            actor_name=people.get(e.actor, e.actor),
+            task_id=e.task_id,
+            task_name=names.get(e.task_id),
+            detail=dict(e.detail or {}),
+        )
+        for e in events
+    ]
 
 
 def tasks_of(session: Session, instance_id: int):
     return session.execute(
-        select(HumanTask.id, HumanTask.name, HumanTask.spec_id, HumanTask.role, HumanTask.lane, HumanTask.status,
-               HumanTask.assignee, HumanTask.created_at, HumanTask.completed_at, HumanTask.completed_by,
-               HumanTask.due_at, HumanTask.reminder_at)
-        .where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)).all()
+        select(
+            HumanTask.id,
+            HumanTask.name,
+            HumanTask.spec_id,
+            HumanTask.role,
+            HumanTask.lane,
+            HumanTask.status,
+            HumanTask.assignee,
+            HumanTask.created_at,
+            HumanTask.completed_at,
+            HumanTask.completed_by,
+            HumanTask.due_at,
+            HumanTask.reminder_at,
+        )
+        .where(HumanTask.instance_id == instance_id)
+        .order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
 
 
 def current_tasks(session: Session, rows, calendar, *, soon_workdays: int) -> list[CurrentTask]:
     ready = [r for r in rows if r.status == "ready"]
     units = _candidate_units(session, [r.id for r in ready])
     now = clock.now()
-    return [CurrentTask(id=r.id, name=r.name, role=r.role, lane=r.lane, units=units.get(r.id, []),
-                        assignee=r.assignee, created_at=r.created_at,
-                        due=due_info(r.due_at, calendar, now=now, reminder_at=r.reminder_at,
-                                     soon_workdays=soon_workdays))
-            for r in ready]
+    return [
+        CurrentTask(
+            id=r.id,
+            name=r.name,
+            role=r.role,
+            lane=r.lane,
+            units=units.get(r.id, []),
+            assignee=r.assignee,
+            created_at=r.created_at,
+            due=due_info(r.due_at, calendar, now=now, reminder_at=r.reminder_at, soon_workdays=soon_workdays),
+        )
+        for r in ready
+    ]
 
 
 def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     if task_ids:
-        for task_id, unit in session.execute(select(TaskCandidate.task_id, TaskCandidate.unit_code)
-                                             .where(TaskCandidate.task_id.in_(task_ids))
-                                             .order_by(TaskCandidate.unit_code)):
+        for task_id, unit in session.execute(
+            select(TaskCandidate.task_id, TaskCandidate.unit_code)
+            .where(TaskCandidate.task_id.in_(task_ids))
+            .order_by(TaskCandidate.unit_code)
+        ):
             result.setdefault(task_id, []).append(unit)
     return result
 
@@ -281,25 +403,52 @@ def deadlines(session: Session, *, soon_workdays: int, limit: int = 2000) -> dic
     now = clock.now()
     horizon = now + dt.timedelta(days=soon_workdays * 2 + 12)
     rows = session.execute(
-        select(HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.process_key, HumanTask.business_key,
-               HumanTask.role, HumanTask.lane, HumanTask.assignee, HumanTask.due_at, HumanTask.reminder_at,
-               ProcessInstance.version_id, ProcessInstance.title)
+        select(
+            HumanTask.id,
+            HumanTask.instance_id,
+            HumanTask.name,
+            HumanTask.process_key,
+            HumanTask.business_key,
+            HumanTask.role,
+            HumanTask.lane,
+            HumanTask.assignee,
+            HumanTask.due_at,
+            HumanTask.reminder_at,
+            ProcessInstance.version_id,
+            ProcessInstance.title,
+        )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.status == "ready", HumanTask.due_at.is_not(None),
-               or_(HumanTask.due_at <= horizon, HumanTask.reminder_at <= now))
-        .order_by(HumanTask.due_at, HumanTask.id).limit(limit)).all()
+        .where(
+            HumanTask.status == "ready",
+            HumanTask.due_at.is_not(None),
+            or_(HumanTask.due_at <= horizon, HumanTask.reminder_at <= now),
+        )
+        .order_by(HumanTask.due_at, HumanTask.id)
+        .limit(limit)
+    ).all()
     calendars = Calendars(session)
     units = _candidate_units(session, [r.id for r in rows])
     groups: dict[tuple, DeadlineGroup] = {}
     totals = {"overdue": 0, "due_soon": 0}
     for r in rows:
-        due = due_info(r.due_at, calendars(r.version_id), now=now, reminder_at=r.reminder_at,
-                       soon_workdays=soon_workdays)
+        due = due_info(
+            r.due_at, calendars(r.version_id), now=now, reminder_at=r.reminder_at, soon_workdays=soon_workdays
+        )
         if due.state not in ("overdue", "due_soon"):
             continue
-        item = DeadlineItem(id=r.id, instance_id=r.instance_id, name=r.name, process_key=r.process_key,
-                            business_key=r.business_key, title=r.title, role=r.role, lane=r.lane,
-                            assignee=r.assignee, units=units.get(r.id, []), due=due)
+        item = DeadlineItem(
+            id=r.id,
+            instance_id=r.instance_id,
+            name=r.name,
+            process_key=r.process_key,
+            business_key=r.business_key,
+            title=r.title,
+            role=r.role,
+            lane=r.lane,
+            assignee=r.assignee,
+            units=units.get(r.id, []),
+            due=due,
+        )
         totals[due.state] += 1
         for unit in item.units or [None]:
             group = groups.setdefault((unit or "", r.role or ""), DeadlineGroup(unit=unit, role=r.role))
@@ -311,11 +460,22 @@ def deadlines(session: Session, *, soon_workdays: int, limit: int = 2000) -> dic
 
 def escalations(session: Session, *, limit: int = 50):
     return session.execute(
-        select(Notification.id, Notification.kind, Notification.username, Notification.unit_code,
-               Notification.role_code, Notification.task_id, Notification.instance_id, Notification.message,
-               Notification.created_at, Notification.read_at)
+        select(
+            Notification.id,
+            Notification.kind,
+            Notification.username,
+            Notification.unit_code,
+            Notification.role_code,
+            Notification.task_id,
+            Notification.instance_id,
+            Notification.message,
+            Notification.created_at,
+            Notification.read_at,
+        )
         .where(Notification.kind.in_(("escalation", "overdue")))
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
 
 
 # --------------------------------------------------------------------------- durations
@@ -363,8 +523,9 @@ class DurationStat:
 
 
 def _workdays(calendar, start: dt.datetime, end: dt.datetime) -> int:
-    return max(0, calendar.workdays_between(start.astimezone(clock.LOCAL_TZ).date(),
-                                            end.astimezone(clock.LOCAL_TZ).date()))
+    return max(
+        0, calendar.workdays_between(start.astimezone(clock.LOCAL_TZ).date(), end.astimezone(clock.LOCAL_TZ).date())
+    )
 
 
 def durations(session: Session, *, process_key: str | None = None, sample_limit: int = 20000) -> dict:
@@ -383,26 +544,41 @@ def durations(session: Session, *, process_key: str | None = None, sample_limit:
 
     steps: dict[tuple, DurationStat] = {}
     for pk, spec, name, n, mean in session.execute(
-            select(HumanTask.process_key, HumanTask.spec_id, func.max(HumanTask.name), func.count(),
-                   func.avg(task_hours)).where(*task_where).group_by(HumanTask.process_key, HumanTask.spec_id)):
+        select(HumanTask.process_key, HumanTask.spec_id, func.max(HumanTask.name), func.count(), func.avg(task_hours))
+        .where(*task_where)
+        .group_by(HumanTask.process_key, HumanTask.spec_id)
+    ):
         steps[(pk, spec)] = DurationStat(key=(pk, spec), label=name, count=n, mean_hours=_f(mean), process_key=pk)
     stages: dict[tuple, DurationStat] = {}
     for stage, n, mean in session.execute(
-            select(HumanTask.stage, func.count(), func.avg(task_hours)).where(*task_where).group_by(HumanTask.stage)):
-        stages[(stage or "",)] = DurationStat(key=(stage or "",), label=stage or "", count=n, mean_hours=_f(mean),
-                                              stage=stage)
+        select(HumanTask.stage, func.count(), func.avg(task_hours)).where(*task_where).group_by(HumanTask.stage)
+    ):
+        stages[(stage or "",)] = DurationStat(
+            key=(stage or "",), label=stage or "", count=n, mean_hours=_f(mean), stage=stage
+        )
     processes: dict[tuple, DurationStat] = {}
     for pk, n, mean in session.execute(
-            select(ProcessInstance.process_key, func.count(), func.avg(inst_hours))
-            .where(*inst_where).group_by(ProcessInstance.process_key)):
+        select(ProcessInstance.process_key, func.count(), func.avg(inst_hours))
+        .where(*inst_where)
+        .group_by(ProcessInstance.process_key)
+    ):
         processes[(pk,)] = DurationStat(key=(pk,), label=pk, count=n, mean_hours=_f(mean), process_key=pk)
 
     calendars = Calendars(session)
     sample = session.execute(
-        select(HumanTask.process_key, HumanTask.spec_id, HumanTask.stage, HumanTask.created_at,
-               HumanTask.completed_at, ProcessInstance.version_id)
+        select(
+            HumanTask.process_key,
+            HumanTask.spec_id,
+            HumanTask.stage,
+            HumanTask.created_at,
+            HumanTask.completed_at,
+            ProcessInstance.version_id,
+        )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(*task_where).order_by(HumanTask.completed_at.desc()).limit(sample_limit)).all()
+        .where(*task_where)
+        .order_by(HumanTask.completed_at.desc())
+        .limit(sample_limit)
+    ).all()
     for r in sample:
         hours = max(0.0, (r.completed_at - r.created_at).total_seconds() / 3600)
         days = _workdays(calendars(r.version_id), r.created_at, r.completed_at)
@@ -411,9 +587,16 @@ def durations(session: Session, *, process_key: str | None = None, sample_limit:
                 stat._hours.append(hours)
                 stat._workdays.append(days)
     inst_sample = session.execute(
-        select(ProcessInstance.process_key, ProcessInstance.started_at, ProcessInstance.completed_at,
-               ProcessInstance.version_id)
-        .where(*inst_where).order_by(ProcessInstance.completed_at.desc()).limit(sample_limit)).all()
+        select(
+            ProcessInstance.process_key,
+            ProcessInstance.started_at,
+            ProcessInstance.completed_at,
+            ProcessInstance.version_id,
+        )
+        .where(*inst_where)
+        .order_by(ProcessInstance.completed_at.desc())
+        .limit(sample_limit)
+    ).all()
     for r in inst_sample:
         stat = processes.get((r.process_key,))
         if stat is not None:
@@ -445,14 +628,23 @@ def notification_clause(p: Principal):
     clauses = [Notification.username == p.username]
     for role in sorted(p.roles):
         units = sorted(p.units_for(role))
-        clauses.append(and_(Notification.username.is_(None), Notification.role_code == role,
-                            or_(Notification.unit_code.is_(None), Notification.unit_code.in_(units))))
+        clauses.append(
+            and_(
+                Notification.username.is_(None),
+                Notification.role_code == role,
+                or_(Notification.unit_code.is_(None), Notification.unit_code.in_(units)),
+            )
+        )
     return or_(*clauses)
 
 
 def unread_count(session: Session, p: Principal) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        notification_clause(p), Notification.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(notification_clause(p), Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def notifications(session: Session, p: Principal, *, unread_only: bool = False, page: int = 1, per_page: int = 20):
@@ -460,9 +652,15 @@ def notifications(session: Session, p: Principal, *, unread_only: bool = False, 
     if unread_only:
         where.append(Notification.read_at.is_(None))
     total = session.scalar(select(func.count()).select_from(Notification).where(*where)) or 0
-    rows = session.execute(select(Notification).where(*where)
-                           .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(),
-                                     Notification.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    rows = (
+        session.execute(
+            select(Notification)
+            .where(*where)
+            .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .scalars()
+        .all()
+    )
     return rows, total
-

@@ -14,6 +14,7 @@ For administrators and holders of a role in the ``STUDIO_ROLES`` setting (defaul
 
 Files without a diagram get a generated layout (``layout.py``) so they can be viewed and edited.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -35,6 +36,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 
 from engine.definitions import Bundle, compile_bundle
+from engine.definitions.xmlsafe import MAX_BPMN_BYTES
 from engine.errors import DeployError
 from engine.models import (
     DefinitionFile,
@@ -43,7 +45,6 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
 )
-from engine.xmlsafe import MAX_BPMN_BYTES
 
 from ..security import deny, principal, services
 from . import layout
@@ -81,8 +82,10 @@ def _nav():
 def _instance_counts(s, column):
     """Per version (or definition): all instances and those still active."""
     active = func.sum(case((ProcessInstance.status.in_(("running", "suspended", "error")), 1), else_=0))
-    return {key: (total, int(live or 0)) for key, total, live in s.execute(
-        select(column, func.count(), active).group_by(column))}
+    return {
+        key: (total, int(live or 0))
+        for key, total, live in s.execute(select(column, func.count(), active).group_by(column))
+    }
 
 
 def _latest_id(s) -> int | None:
@@ -90,17 +93,26 @@ def _latest_id(s) -> int | None:
 
 
 def _version(s, version_id: int):
-    row = s.execute(select(DefinitionVersion.id, DefinitionVersion.created_at, DefinitionVersion.created_by,
-                           DefinitionVersion.comment, DefinitionVersion.bundle_hash)
-                    .where(DefinitionVersion.id == version_id)).one_or_none()
+    row = s.execute(
+        select(
+            DefinitionVersion.id,
+            DefinitionVersion.created_at,
+            DefinitionVersion.created_by,
+            DefinitionVersion.comment,
+            DefinitionVersion.bundle_hash,
+        ).where(DefinitionVersion.id == version_id)
+    ).one_or_none()
     if row is None:
         abort(404)
     return row
 
 
 def _file(s, version_id: int, filename: str):
-    row = s.execute(select(DefinitionFile.filename, DefinitionFile.sha256, DefinitionFile.content)
-                    .where(DefinitionFile.version_id == version_id, DefinitionFile.filename == filename)).one_or_none()
+    row = s.execute(
+        select(DefinitionFile.filename, DefinitionFile.sha256, DefinitionFile.content).where(
+            DefinitionFile.version_id == version_id, DefinitionFile.filename == filename
+        )
+    ).one_or_none()
     if row is None:
         abort(404)
     return row
@@ -111,13 +123,20 @@ def latest_bundle(s) -> tuple[Bundle, int]:
     version_id = _latest_id(s)
     if version_id is None:
         abort(409)
-    forms, roles, settings = s.execute(select(DefinitionVersion.forms, DefinitionVersion.roles,
-                                              DefinitionVersion.settings)
-                                       .where(DefinitionVersion.id == version_id)).one()
-    files = s.execute(select(DefinitionFile.filename, DefinitionFile.content)
-                      .where(DefinitionFile.version_id == version_id)).all()
-    bundle = Bundle(bpmn={f.filename: f.content.encode("utf-8") for f in files}, forms=dict(forms or {}),
-                    roles=roles or {}, settings=settings or {})
+    forms, roles, settings = s.execute(
+        select(DefinitionVersion.forms, DefinitionVersion.roles, DefinitionVersion.settings).where(
+            DefinitionVersion.id == version_id
+        )
+    ).one()
+    files = s.execute(
+        select(DefinitionFile.filename, DefinitionFile.content).where(DefinitionFile.version_id == version_id)
+    ).all()
+    bundle = Bundle(
+        bpmn={f.filename: f.content.encode("utf-8") for f in files},
+        forms=dict(forms or {}),
+        roles=roles or {},
+        settings=settings or {},
+    )
     return bundle, version_id
 
 
@@ -127,21 +146,41 @@ def latest_bundle(s) -> tuple[Bundle, int]:
 def index():
     _require_studio()
     with services().db.session() as s:
-        versions = s.execute(select(DefinitionVersion.id, DefinitionVersion.created_at, DefinitionVersion.created_by,
-                                    DefinitionVersion.comment, DefinitionVersion.bundle_hash)
-                             .order_by(DefinitionVersion.id.desc())).all()
+        versions = s.execute(
+            select(
+                DefinitionVersion.id,
+                DefinitionVersion.created_at,
+                DefinitionVersion.created_by,
+                DefinitionVersion.comment,
+                DefinitionVersion.bundle_hash,
+            ).order_by(DefinitionVersion.id.desc())
+        ).all()
         processes: dict[int, list] = {}
-        for row in s.execute(select(ProcessDefinition.id, ProcessDefinition.version_id, ProcessDefinition.process_key,
-                                    ProcessDefinition.name, ProcessDefinition.revision, ProcessDefinition.stage,
-                                    ProcessDefinition.mechanism, ProcessDefinition.platform,
-                                    ProcessDefinition.filename)
-                             .order_by(ProcessDefinition.version_id, ProcessDefinition.process_key)):
+        for row in s.execute(
+            select(
+                ProcessDefinition.id,
+                ProcessDefinition.version_id,
+                ProcessDefinition.process_key,
+                ProcessDefinition.name,
+                ProcessDefinition.revision,
+                ProcessDefinition.stage,
+                ProcessDefinition.mechanism,
+                ProcessDefinition.platform,
+                ProcessDefinition.filename,
+            ).order_by(ProcessDefinition.version_id, ProcessDefinition.process_key)
+        ):
             processes.setdefault(row.version_id, []).append(row)
         counts = _instance_counts(s, ProcessInstance.version_id)
         by_definition = _instance_counts(s, ProcessInstance.definition_id)
     latest = versions[0].id if versions else None
-    return render_template("studio/index.html", versions=versions, processes=processes, counts=counts,
-                           by_definition=by_definition, latest=latest)
+    return render_template(
+        "studio/index.html",
+        versions=versions,
+        processes=processes,
+        counts=counts,
+        by_definition=by_definition,
+        latest=latest,
+    )
 
 
 @bp.get("/versions/<int:version_id>")
@@ -150,21 +189,51 @@ def version(version_id: int):
     _require_studio()
     with services().db.session() as s:
         v = _version(s, version_id)
-        defs = s.execute(select(ProcessDefinition.id, ProcessDefinition.process_key, ProcessDefinition.name,
-                                ProcessDefinition.revision, ProcessDefinition.stage, ProcessDefinition.mechanism,
-                                ProcessDefinition.platform, ProcessDefinition.filename, ProcessDefinition.executable,
-                                ProcessDefinition.start_kind)
-                         .where(ProcessDefinition.version_id == version_id)
-                         .order_by(ProcessDefinition.filename, ProcessDefinition.process_key)).all()
-        files = s.execute(select(DefinitionFile.filename, DefinitionFile.sha256)
-                          .where(DefinitionFile.version_id == version_id).order_by(DefinitionFile.filename)).all()
+        defs = s.execute(
+            select(
+                ProcessDefinition.id,
+                ProcessDefinition.process_key,
+                ProcessDefinition.name,
+                ProcessDefinition.revision,
+                ProcessDefinition.stage,
+                ProcessDefinition.mechanism,
+                ProcessDefinition.platform,
+                ProcessDefinition.filename,
+                ProcessDefinition.executable,
+                ProcessDefinition.start_kind,
+            )
+            .where(ProcessDefinition.version_id == version_id)
+            .order_by(ProcessDefinition.filename, ProcessDefinition.process_key)
+        ).all()
+        files = s.execute(
+            select(DefinitionFile.filename, DefinitionFile.sha256)
+            .where(DefinitionFile.version_id == version_id)
+            .order_by(DefinitionFile.filename)
+        ).all()
         previous_id = s.scalar(select(func.max(DefinitionVersion.id)).where(DefinitionVersion.id < version_id))
-        previous = dict(s.execute(select(DefinitionFile.filename, DefinitionFile.sha256)
-                                  .where(DefinitionFile.version_id == previous_id)).all()) if previous_id else {}
+        previous = (
+            dict(
+                s.execute(
+                    select(DefinitionFile.filename, DefinitionFile.sha256).where(
+                        DefinitionFile.version_id == previous_id
+                    )
+                ).all()
+            )
+            if previous_id
+            else {}
+        )
         by_definition = _instance_counts(s, ProcessInstance.definition_id)
         latest = _latest_id(s)
-    return render_template("studio/version.html", v=v, defs=defs, files=files, previous_id=previous_id,
-                           previous=previous, by_definition=by_definition, latest=latest)
+    return render_template(
+        "studio/version.html",
+        v=v,
+        defs=defs,
+        files=files,
+        previous_id=previous_id,
+        previous=previous,
+        by_definition=by_definition,
+        latest=latest,
+    )
 
 
 @bp.get("/versions/<int:version_id>/files/<filename>")
@@ -174,12 +243,15 @@ def view(version_id: int, filename: str):
     with services().db.session() as s:
         v = _version(s, version_id)
         f = _file(s, version_id, filename)
-        defs = s.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
-                         .where(ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename)
-                         .order_by(ProcessDefinition.process_key)).all()
+        defs = s.execute(
+            select(ProcessDefinition.process_key, ProcessDefinition.name)
+            .where(ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename)
+            .order_by(ProcessDefinition.process_key)
+        ).all()
         latest = _latest_id(s)
-    return render_template("studio/view.html", v=v, f=f, defs=defs, latest=latest,
-                           generated=not layout.has_diagram(f.content))
+    return render_template(
+        "studio/view.html", v=v, f=f, defs=defs, latest=latest, generated=not layout.has_diagram(f.content)
+    )
 
 
 @bp.get("/versions/<int:version_id>/xml/<filename>")
@@ -200,13 +272,21 @@ def overlay(version_id: int, filename: str):
     _require_studio()
     with services().db.session() as s:
         _file(s, version_id, filename)
-        keys = s.scalars(select(ProcessDefinition.process_key).where(
-            ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename)).all()
-        rows = s.execute(select(HumanTask.spec_id, func.count())
-                         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                         .where(ProcessInstance.version_id == version_id, HumanTask.status == "ready",
-                                HumanTask.process_key.in_(keys or [""]))
-                         .group_by(HumanTask.spec_id)).all()
+        keys = s.scalars(
+            select(ProcessDefinition.process_key).where(
+                ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename
+            )
+        ).all()
+        rows = s.execute(
+            select(HumanTask.spec_id, func.count())
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(
+                ProcessInstance.version_id == version_id,
+                HumanTask.status == "ready",
+                HumanTask.process_key.in_(keys or [""]),
+            )
+            .group_by(HumanTask.spec_id)
+        ).all()
     return jsonify({"elements": {spec: {"ready": n} for spec, n in rows}})
 
 
@@ -221,10 +301,19 @@ def edit(filename: str):
             abort(404)
         v = _version(s, source)
         f = _file(s, source, filename)
-        in_latest = s.execute(select(DefinitionFile.sha256).where(
-            DefinitionFile.version_id == latest, DefinitionFile.filename == filename)).scalar_one_or_none()
-    return render_template("studio/edit.html", v=v, f=f, latest=latest, base_sha=in_latest or "",
-                           generated=not layout.has_diagram(f.content))
+        in_latest = s.execute(
+            select(DefinitionFile.sha256).where(
+                DefinitionFile.version_id == latest, DefinitionFile.filename == filename
+            )
+        ).scalar_one_or_none()
+    return render_template(
+        "studio/edit.html",
+        v=v,
+        f=f,
+        latest=latest,
+        base_sha=in_latest or "",
+        generated=not layout.has_diagram(f.content),
+    )
 
 
 @bp.get("/diff")
@@ -237,16 +326,27 @@ def diff():
         abort(404)
     with services().db.session() as s:
         va, vb = _version(s, a), _version(s, b)
-        old = s.scalar(select(DefinitionFile.content).where(DefinitionFile.version_id == a,
-                                                             DefinitionFile.filename == filename))
-        new = s.scalar(select(DefinitionFile.content).where(DefinitionFile.version_id == b,
-                                                             DefinitionFile.filename == filename))
+        old = s.scalar(
+            select(DefinitionFile.content).where(DefinitionFile.version_id == a, DefinitionFile.filename == filename)
+        )
+        new = s.scalar(
+            select(DefinitionFile.content).where(DefinitionFile.version_id == b, DefinitionFile.filename == filename)
+        )
     if old is None and new is None:
         abort(404)
-    lines = list(difflib.unified_diff((old or "").splitlines(), (new or "").splitlines(),
-                                      fromfile=f"v{a}/{filename}", tofile=f"v{b}/{filename}", lineterm="", n=3))
-    return render_template("studio/diff.html", filename=filename, va=va, vb=vb, lines=lines,
-                           missing_a=old is None, missing_b=new is None)
+    lines = list(
+        difflib.unified_diff(
+            (old or "").splitlines(),
+            (new or "").splitlines(),
+            fromfile=f"v{a}/{filename}",
+            tofile=f"v{b}/{filename}",
+            lineterm="",
+            n=3,
+        )
+    )
+    return render_template(
+        "studio/diff.html", filename=filename, va=va, vb=vb, lines=lines, missing_a=old is None, missing_b=new is None
+    )
 
 
 # --------------------------------------------------------------------------- validate and deploy
@@ -275,8 +375,9 @@ def _compile(filename: str, data: bytes):
     try:
         return compile_bundle(bundle.with_bpmn(filename, data)), latest, None
     except DeployError as exc:
-        problems = [{"file": p.get("file"), "element": p.get("element"), "reason": p.get("reason")}
-                    for p in exc.problems]
+        problems = [
+            {"file": p.get("file"), "element": p.get("element"), "reason": p.get("reason")} for p in exc.problems
+        ]
         return None, latest, (jsonify({"ok": False, "problems": problems, "message": exc.message}), 422)
 
 
@@ -304,21 +405,42 @@ def deploy():
     base_sha = (request.form.get("base_sha") or "").strip()
     with services().db.session() as s:
         latest = _latest_id(s)
-        current = s.scalar(select(DefinitionFile.sha256).where(DefinitionFile.version_id == latest,
-                                                               DefinitionFile.filename == filename))
+        current = s.scalar(
+            select(DefinitionFile.sha256).where(
+                DefinitionFile.version_id == latest, DefinitionFile.filename == filename
+            )
+        )
     if base_sha and current and current != base_sha and current != hashlib.sha256(data).hexdigest():
-        return jsonify({"ok": False, "conflict": True, "version": latest, "problems": [],
-                        "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。",
-                                     v=latest)}), 409
+        return jsonify(
+            {
+                "ok": False,
+                "conflict": True,
+                "version": latest,
+                "problems": [],
+                "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。", v=latest),
+            }
+        ), 409
     compiled, _latest, refused = _compile(filename, data)
     if refused:
         return refused
     version_id, created = services().definitions.deploy(compiled, actor=p.username, comment=comment)
     if not created:
-        return jsonify({"ok": True, "created": False, "version": version_id,
-                        "message": f"unchanged: version {version_id}",
-                        "text": _("内容未改变：仍为第 %(v)s 版。", v=version_id)})
-    return jsonify({"ok": True, "created": True, "version": version_id,
-                    "message": f"deployed: version {version_id}",
-                    "text": _("已部署为第 %(v)s 版。", v=version_id),
-                    "url": url_for("studio.version", version_id=version_id)})
+        return jsonify(
+            {
+                "ok": True,
+                "created": False,
+                "version": version_id,
+                "message": f"unchanged: version {version_id}",
+                "text": _("内容未改变：仍为第 %(v)s 版。", v=version_id),
+            }
+        )
+    return jsonify(
+        {
+            "ok": True,
+            "created": True,
+            "version": version_id,
+            "message": f"deployed: version {version_id}",
+            "text": _("已部署为第 %(v)s 版。", v=version_id),
+            "url": url_for("studio.version", version_id=version_id),
+        }
+    )

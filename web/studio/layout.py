@@ -6,13 +6,14 @@ columns follow the longest path from the start (loops ignored), rows follow the 
 sit on their task's lower edge, flows are drawn with right angles. The semantics are untouched; a
 designer who deploys from the modeler stores the layout with the file.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 from lxml import etree
 
-from engine.xmlsafe import parse_xml
+from engine.definitions.xmlsafe import parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -21,8 +22,20 @@ DI = "http://www.omg.org/spec/DD/20100524/DI"
 
 EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
-ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-              "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+}
 SIZES = {"event": (36, 36), "gateway": (50, 50), "activity": (100, 80)}
 COL_W, ROW_H, X0, Y0 = 160, 120, 60, 60
 
@@ -84,13 +97,13 @@ def _columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
                 stack.append((nxt, iter(succ[nxt])))
 
     forward = [(a, b) for a, b in edges]
-    for a, b in forward:
+    for _a, b in forward:
         incoming[b] += 1
     for node in [n for n in nodes if incoming[n] == 0] + nodes:
         if node not in state:
             visit(node)
     dag = [(a, b) for a, b in edges if (a, b) not in back]
-    col = {n: 0 for n in nodes}
+    col = dict.fromkeys(nodes, 0)
     for _ in range(len(nodes)):  # Bellman-Ford style relaxation; graphs here are small
         changed = False
         for a, b in dag:
@@ -135,8 +148,9 @@ def _layout_process(root, process, y_top: int) -> int:
         band_top[lane] = y
         y += band_height[lane] * ROW_H
 
-    diagram = etree.SubElement(root, f"{{{BPMNDI}}}BPMNDiagram", id=f"BPMNDiagram_{pid}",
-                               nsmap={"bpmndi": BPMNDI, "dc": DC, "di": DI})
+    diagram = etree.SubElement(
+        root, f"{{{BPMNDI}}}BPMNDiagram", id=f"BPMNDiagram_{pid}", nsmap={"bpmndi": BPMNDI, "dc": DC, "di": DI}
+    )
     plane = etree.SubElement(diagram, f"{{{BPMNDI}}}BPMNPlane", id=f"BPMNPlane_{pid}", bpmnElement=pid)
     bounds: dict[str, tuple[float, float, float, float]] = {}
     for node_id, el in nodes.items():
@@ -174,9 +188,11 @@ def _route(src, dst, *, from_bottom: bool) -> list[tuple[float, float]]:
     if from_bottom:
         start = (sx + sw / 2, sy + sh)
         end = (tx, ty + th / 2)
-        return [start, (start[0], end[1]), end] if end[0] > start[0] else [start, (start[0], ty + th + 20),
-                                                                            (tx + tw / 2, ty + th + 20),
-                                                                            (tx + tw / 2, ty + th)]
+        return (
+            [start, (start[0], end[1]), end]
+            if end[0] > start[0]
+            else [start, (start[0], ty + th + 20), (tx + tw / 2, ty + th + 20), (tx + tw / 2, ty + th)]
+        )
     start = (sx + sw, sy + sh / 2)
     end = (tx, ty + th / 2)
     if end[0] <= start[0]:  # a loop back: go under both shapes
@@ -189,4 +205,4 @@ def _route(src, dst, *, from_bottom: bool) -> list[tuple[float, float]]:
 
 
 def _n(value: float) -> str:
-    return str(int(round(value)))
+    return str(round(value))

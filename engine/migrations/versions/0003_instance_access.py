@@ -13,11 +13,12 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -37,36 +38,47 @@ SELECT '', t.role, t.instance_id
 
 def upgrade() -> None:
     op.create_table(
-        'instance_access',
-        sa.Column('unit_code', sa.String(length=64), nullable=False),
-        sa.Column('role', sa.String(length=64), nullable=False),
-        sa.Column('instance_id', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'],
-                                name=op.f('fk_instance_access_instance_id_process_instance'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('unit_code', 'role', 'instance_id', name=op.f('pk_instance_access')),
+        "instance_access",
+        sa.Column("unit_code", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=64), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instance.id"],
+            name=op.f("fk_instance_access_instance_id_process_instance"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("unit_code", "role", "instance_id", name=op.f("pk_instance_access")),
     )
-    op.create_index(op.f('ix_instance_access_instance_id'), 'instance_access', ['instance_id'], unique=False)
+    op.create_index(op.f("ix_instance_access_instance_id"), "instance_access", ["instance_id"], unique=False)
     op.execute(BACKFILL)
 
-    op.create_index('ix_task_open_role', 'human_task', ['role', 'assignee', 'id'], unique=False,
-                    postgresql_where=OPEN, sqlite_where=OPEN)
-    op.create_index('ix_candidate_unit_task', 'human_task_candidate', ['unit_code', 'task_id'], unique=False)
-    op.drop_index('ix_human_task_candidate_unit_code', table_name='human_task_candidate')
-    _replace_index('ix_task_assignee_status', 'human_task', ['assignee', 'status', 'instance_id'])
-    _replace_index('ix_task_completed_by_status', 'human_task',
-                   ['completed_by', 'status', 'completed_at', 'id', 'instance_id'])
-    _replace_index('ix_instance_started_by', 'process_instance', ['started_by', 'id'])
+    op.create_index(
+        "ix_task_open_role",
+        "human_task",
+        ["role", "assignee", "id"],
+        unique=False,
+        postgresql_where=OPEN,
+        sqlite_where=OPEN,
+    )
+    op.create_index("ix_candidate_unit_task", "human_task_candidate", ["unit_code", "task_id"], unique=False)
+    op.drop_index("ix_human_task_candidate_unit_code", table_name="human_task_candidate")
+    _replace_index("ix_task_assignee_status", "human_task", ["assignee", "status", "instance_id"])
+    _replace_index(
+        "ix_task_completed_by_status", "human_task", ["completed_by", "status", "completed_at", "id", "instance_id"]
+    )
+    _replace_index("ix_instance_started_by", "process_instance", ["started_by", "id"])
 
 
 def downgrade() -> None:
-    _replace_index('ix_instance_started_by', 'process_instance', ['started_by'])
-    _replace_index('ix_task_completed_by_status', 'human_task', ['completed_by', 'status'])
-    _replace_index('ix_task_assignee_status', 'human_task', ['assignee', 'status'])
-    op.create_index('ix_human_task_candidate_unit_code', 'human_task_candidate', ['unit_code'], unique=False)
-    op.drop_index('ix_candidate_unit_task', table_name='human_task_candidate')
-    op.drop_index('ix_task_open_role', table_name='human_task')
-    op.drop_index(op.f('ix_instance_access_instance_id'), table_name='instance_access')
-    op.drop_table('instance_access')
+    _replace_index("ix_instance_started_by", "process_instance", ["started_by"])
+    _replace_index("ix_task_completed_by_status", "human_task", ["completed_by", "status"])
+    _replace_index("ix_task_assignee_status", "human_task", ["assignee", "status"])
+    op.create_index("ix_human_task_candidate_unit_code", "human_task_candidate", ["unit_code"], unique=False)
+    op.drop_index("ix_candidate_unit_task", table_name="human_task_candidate")
+    op.drop_index("ix_task_open_role", table_name="human_task")
+    op.drop_index(op.f("ix_instance_access_instance_id"), table_name="instance_access")
+    op.drop_table("instance_access")
 
 
 def _replace_index(name: str, table: str, columns: list[str]) -> None:

@@ -6,6 +6,7 @@ and cached, and store only the task tree and data per instance. Loading rebuilds
 the cached spec objects; the sandboxed script engine is attached every time, because SpiffWorkflow
 does not serialize it and would otherwise fall back to its unrestricted default.
 """
+
 from __future__ import annotations
 
 import threading

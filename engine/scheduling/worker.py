@@ -7,6 +7,7 @@ received (reported, never dropped silently). Any number of workers on any number
 against one PostgreSQL; a worker killed mid-step leaves its transaction uncommitted and its lease to
 expire, so the step runs once, later. ``guantong serve`` runs one in a thread on SQLite.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,9 +21,10 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, clock, entry
-from .errors import Conflict, EngineError
-from .models import (
+from engine import audit, clock
+from engine.errors import Conflict, EngineError
+from engine.instances import entry
+from engine.models import (
     DefinitionVersion,
     HumanTask,
     Notification,
@@ -31,17 +33,25 @@ from .models import (
     ScheduleRun,
     TaskCandidate,
 )
-from .organisation import owner_units
-from .schedules import latest_due
+from engine.organisation.directory import owner_units
+from engine.scheduling.schedules import latest_due
 
 log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, services, *, interval: float = 2.0, batch: int = 50,
-                 lease: dt.timedelta = dt.timedelta(seconds=60), max_attempts: int = 5,
-                 retry_delay: dt.timedelta = dt.timedelta(seconds=30), report_role: str = "case_management_office",
-                 name: str | None = None):
+    def __init__(
+        self,
+        services,
+        *,
+        interval: float = 2.0,
+        batch: int = 50,
+        lease: dt.timedelta = dt.timedelta(seconds=60),
+        max_attempts: int = 5,
+        retry_delay: dt.timedelta = dt.timedelta(seconds=30),
+        report_role: str = "case_management_office",
+        name: str | None = None,
+    ):
         self.services = services
         self.runtime = services.runtime
         self.db = services.db
@@ -79,18 +89,31 @@ class Worker:
                 continue
             except EngineError as exc:
                 log.warning("instance %s: timer step failed: %s", instance_id, exc)
-                if self.runtime.record_failure(instance_id, exc, max_attempts=self.max_attempts,
-                                               base_delay=self.retry_delay, worker=self.id) == "failed":
-                    self._notify_failure(f"流程实例 {instance_id} 自动步骤多次失败：{exc.message}", instance_id=instance_id)
+                if (
+                    self.runtime.record_failure(
+                        instance_id, exc, max_attempts=self.max_attempts, base_delay=self.retry_delay, worker=self.id
+                    )
+                    == "failed"
+                ):
+                    self._notify_failure(
+                        f"流程实例 {instance_id} 自动步骤多次失败：{exc.message}", instance_id=instance_id
+                    )
         return fired
 
     def deliver_messages(self) -> int:
         now = clock.now()
         with self.db.session() as session:
-            ids = list(session.scalars(
-                select(PendingMessage.id).where(PendingMessage.status == "waiting",
-                                                (PendingMessage.retry_at.is_(None)) | (PendingMessage.retry_at <= now))
-                .order_by(PendingMessage.id).limit(self.batch)))
+            ids = list(
+                session.scalars(
+                    select(PendingMessage.id)
+                    .where(
+                        PendingMessage.status == "waiting",
+                        (PendingMessage.retry_at.is_(None)) | (PendingMessage.retry_at <= now),
+                    )
+                    .order_by(PendingMessage.id)
+                    .limit(self.batch)
+                )
+            )
         delivered = 0
         for message_id in ids:
             if self.stopping.is_set():
@@ -102,8 +125,12 @@ class Worker:
                 continue
             except EngineError as exc:
                 log.warning("message %s: %s", message_id, exc)
-                if self.runtime.record_message_failure(message_id, exc, max_attempts=self.max_attempts,
-                                                       base_delay=self.retry_delay) == "failed":
+                if (
+                    self.runtime.record_message_failure(
+                        message_id, exc, max_attempts=self.max_attempts, base_delay=self.retry_delay
+                    )
+                    == "failed"
+                ):
                     self._notify_failure(f"消息 {message_id} 多次投递失败：{exc.message}")
         return delivered
 
@@ -111,20 +138,37 @@ class Worker:
         now = clock.now()
         expired = 0
         with self.db.session() as session:
-            rows = session.execute(select(PendingMessage.id, PendingMessage.message_name, PendingMessage.correlation_key)
-                                   .where(PendingMessage.status == "waiting", PendingMessage.expires_at < now)
-                                   .limit(self.batch)).all()
+            rows = session.execute(
+                select(PendingMessage.id, PendingMessage.message_name, PendingMessage.correlation_key)
+                .where(PendingMessage.status == "waiting", PendingMessage.expires_at < now)
+                .limit(self.batch)
+            ).all()
             for row in rows:
-                res = session.execute(update(PendingMessage).where(PendingMessage.id == row.id,
-                                                                   PendingMessage.status == "waiting")
-                                      .values(status="expired").execution_options(synchronize_session=False))
+                res = session.execute(
+                    update(PendingMessage)
+                    .where(PendingMessage.id == row.id, PendingMessage.status == "waiting")
+                    .values(status="expired")
+                    .execution_options(synchronize_session=False)
+                )
                 if res.rowcount:
                     expired += 1
-                    audit.record(session, "message_expired", actor="system", message=row.message_name,
-                                 correlation_key=row.correlation_key, message_id=row.id)
-                    session.add(Notification(kind="info", role_code=self.report_role, created_at=now,
-                                             message=f"消息“{row.message_name}”（{row.correlation_key or '无关联键'}）"
-                                                     f"在保留期内无人接收，已过期。"))
+                    audit.record(
+                        session,
+                        "message_expired",
+                        actor="system",
+                        message=row.message_name,
+                        correlation_key=row.correlation_key,
+                        message_id=row.id,
+                    )
+                    session.add(
+                        Notification(
+                            kind="info",
+                            role_code=self.report_role,
+                            created_at=now,
+                            message=f"消息“{row.message_name}”（{row.correlation_key or '无关联键'}）"
+                            f"在保留期内无人接收，已过期。",
+                        )
+                    )
         return expired
 
     # ------------------------------------------------------------------ timer starts
@@ -136,11 +180,16 @@ class Worker:
             if latest is None:
                 return 0
             starters = session.execute(
-                select(ProcessDefinition.process_key, ProcessDefinition.schedule_key, ProcessDefinition.version_id)
-                .where(ProcessDefinition.version_id == latest, ProcessDefinition.start_kind == "timer",
-                       ProcessDefinition.executable.is_(True))).all()
+                select(
+                    ProcessDefinition.process_key, ProcessDefinition.schedule_key, ProcessDefinition.version_id
+                ).where(
+                    ProcessDefinition.version_id == latest,
+                    ProcessDefinition.start_kind == "timer",
+                    ProcessDefinition.executable.is_(True),
+                )
+            ).all()
         loaded = self.services.definitions.loaded(latest) if starters else None
-        for process_key, schedule_key, version_id in starters:
+        for process_key, schedule_key, _version_id in starters:
             schedule = (loaded.settings.get("schedules") or {}).get(schedule_key)
             if not schedule:
                 continue
@@ -153,20 +202,29 @@ class Worker:
 
     def _first_deployed(self, process_key: str) -> dt.datetime:
         with self.db.session() as session:
-            return session.scalar(select(func.min(DefinitionVersion.created_at))
-                                  .join(ProcessDefinition, ProcessDefinition.version_id == DefinitionVersion.id)
-                                  .where(ProcessDefinition.process_key == process_key))
+            return session.scalar(
+                select(func.min(DefinitionVersion.created_at))
+                .join(ProcessDefinition, ProcessDefinition.version_id == DefinitionVersion.id)
+                .where(ProcessDefinition.process_key == process_key)
+            )
 
     def _start_once(self, process_key: str, schedule_key: str, occ, loaded=None) -> bool:
         with self.db.session() as session:
-            exists = session.scalar(select(ScheduleRun.id).where(ScheduleRun.process_key == process_key,
-                                                                 ScheduleRun.period == occ.period))
+            exists = session.scalar(
+                select(ScheduleRun.id).where(ScheduleRun.process_key == process_key, ScheduleRun.period == occ.period)
+            )
             if exists:
                 return False
         try:
             with self.db.session() as session:
-                run = ScheduleRun(process_key=process_key, schedule_key=schedule_key, period=occ.period,
-                                  due_at=occ.due_at, fired_at=clock.now(), fired_by=self.id)
+                run = ScheduleRun(
+                    process_key=process_key,
+                    schedule_key=schedule_key,
+                    period=occ.period,
+                    due_at=occ.due_at,
+                    fired_at=clock.now(),
+                    fired_by=self.id,
+                )
                 session.add(run)
                 session.flush()  # the unique (process, period) key decides between racing workers here
                 # Each commission whose offices do the first task holds its own 月例会 / 研判: one instance
@@ -176,10 +234,15 @@ class Worker:
                 for commission in commissions or [None]:
                     owner = owner_units(session, commission, loaded.roles.roles) if commission else {}
                     suffix = f":{commission}" if len(commissions) > 1 else ""
-                    outcomes.append(self.runtime.start(
-                        process_key, business_key=f"{process_key}:{occ.period}{suffix}", owner_unit=commission,
-                        data={**owner, "scheduled_at": occ.due_at.isoformat(), "period": occ.period},
-                        _session=session))
+                    outcomes.append(
+                        self.runtime.start(
+                            process_key,
+                            business_key=f"{process_key}:{occ.period}{suffix}",
+                            owner_unit=commission,
+                            data={**owner, "scheduled_at": occ.due_at.isoformat(), "period": occ.period},
+                            _session=session,
+                        )
+                    )
                 run.instance_id = outcomes[0].instance_id
         except IntegrityError:
             return False
@@ -193,41 +256,69 @@ class Worker:
         sent = 0
         with self.db.session() as session:
             due_reminders = session.scalars(
-                select(HumanTask).where(HumanTask.status == "ready", HumanTask.reminder_at <= now,
-                                        HumanTask.reminded_at.is_(None)).limit(self.batch)).all()
+                select(HumanTask)
+                .where(HumanTask.status == "ready", HumanTask.reminder_at <= now, HumanTask.reminded_at.is_(None))
+                .limit(self.batch)
+            ).all()
             for task in due_reminders:
                 if self._mark(session, task, "reminded_at", now):
                     sent += 1
-                    self._notify_task(session, task, "reminder",
-                                      f"任务“{task.name}”（{task.business_key or task.instance_id}）将于 "
-                                      f"{_local(task.due_at)} 到期，请抓紧办理。")
+                    self._notify_task(
+                        session,
+                        task,
+                        "reminder",
+                        f"任务“{task.name}”（{task.business_key or task.instance_id}）将于 "
+                        f"{_local(task.due_at)} 到期，请抓紧办理。",
+                    )
                     audit.record(session, "reminded", actor="system", instance_id=task.instance_id, task_id=task.id)
             overdue = session.scalars(
-                select(HumanTask).where(HumanTask.status == "ready", HumanTask.due_at < now,
-                                        HumanTask.escalated_at.is_(None)).limit(self.batch)).all()
+                select(HumanTask)
+                .where(HumanTask.status == "ready", HumanTask.due_at < now, HumanTask.escalated_at.is_(None))
+                .limit(self.batch)
+            ).all()
             for task in overdue:
                 if not self._mark(session, task, "escalated_at", now):
                     continue
                 sent += 1
                 escalate_to, escalate_unit = self._escalation_role(session, task)
-                self._notify_task(session, task, "overdue",
-                                  f"任务“{task.name}”（{task.business_key or task.instance_id}）已于 "
-                                  f"{_local(task.due_at)} 逾期。")
+                self._notify_task(
+                    session,
+                    task,
+                    "overdue",
+                    f"任务“{task.name}”（{task.business_key or task.instance_id}）已于 {_local(task.due_at)} 逾期。",
+                )
                 if escalate_to:
-                    session.add(Notification(kind="escalation", role_code=escalate_to, unit_code=escalate_unit,
-                                             task_id=task.id,
-                                             instance_id=task.instance_id, created_at=now,
-                                             message=f"督办：{task.lane or ''}的任务“{task.name}”"
-                                                     f"（{task.business_key or task.instance_id}）已逾期，请督促办理。"))
-                audit.record(session, "escalated", actor="system", instance_id=task.instance_id, task_id=task.id,
-                             escalate_to=escalate_to, due_at=task.due_at.isoformat())
+                    session.add(
+                        Notification(
+                            kind="escalation",
+                            role_code=escalate_to,
+                            unit_code=escalate_unit,
+                            task_id=task.id,
+                            instance_id=task.instance_id,
+                            created_at=now,
+                            message=f"督办：{task.lane or ''}的任务“{task.name}”"
+                            f"（{task.business_key or task.instance_id}）已逾期，请督促办理。",
+                        )
+                    )
+                audit.record(
+                    session,
+                    "escalated",
+                    actor="system",
+                    instance_id=task.instance_id,
+                    task_id=task.id,
+                    escalate_to=escalate_to,
+                    due_at=task.due_at.isoformat(),
+                )
         return sent
 
     @staticmethod
     def _mark(session, task: HumanTask, column: str, now) -> bool:
-        res = session.execute(update(HumanTask).where(HumanTask.id == task.id, getattr(HumanTask, column).is_(None),
-                                                      HumanTask.status == "ready")
-                              .values({column: now}).execution_options(synchronize_session=False))
+        res = session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task.id, getattr(HumanTask, column).is_(None), HumanTask.status == "ready")
+            .values({column: now})
+            .execution_options(synchronize_session=False)
+        )
         return res.rowcount == 1
 
     def _escalation_role(self, session, task: HumanTask) -> tuple[str | None, str | None]:
@@ -236,8 +327,8 @@ class Worker:
         no unit when the role has no ``owner_var`` or the commission cannot be told."""
         if not task.due_key:
             return None, None
-        from .models import ProcessInstance
-        from .organisation import commission_of, owner_units, owner_vars
+        from engine.models import ProcessInstance
+        from engine.organisation.directory import commission_of, owner_units, owner_vars
 
         version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
         loaded = self.services.definitions.loaded(version_id)
@@ -258,18 +349,42 @@ class Worker:
     @staticmethod
     def _notify_task(session, task: HumanTask, kind: str, message: str) -> None:
         if task.assignee:
-            session.add(Notification(kind=kind, username=task.assignee, task_id=task.id,
-                                     instance_id=task.instance_id, message=message, created_at=clock.now()))
+            session.add(
+                Notification(
+                    kind=kind,
+                    username=task.assignee,
+                    task_id=task.id,
+                    instance_id=task.instance_id,
+                    message=message,
+                    created_at=clock.now(),
+                )
+            )
             return
         units = session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)).all() or [None]
         for unit in units:
-            session.add(Notification(kind=kind, unit_code=unit, role_code=task.role, task_id=task.id,
-                                     instance_id=task.instance_id, message=message, created_at=clock.now()))
+            session.add(
+                Notification(
+                    kind=kind,
+                    unit_code=unit,
+                    role_code=task.role,
+                    task_id=task.id,
+                    instance_id=task.instance_id,
+                    message=message,
+                    created_at=clock.now(),
+                )
+            )
 
     def _notify_failure(self, message: str, instance_id: int | None = None) -> None:
         with self.db.session() as session:
-            session.add(Notification(kind="info", role_code=self.report_role, instance_id=instance_id,
-                                     message=message, created_at=clock.now()))
+            session.add(
+                Notification(
+                    kind="info",
+                    role_code=self.report_role,
+                    instance_id=instance_id,
+                    message=message,
+                    created_at=clock.now(),
+                )
+            )
 
     # ------------------------------------------------------------------ loop
     def run(self, once: bool = False) -> None:

@@ -18,18 +18,19 @@ reading every task a person's units were ever offered, twice per list, cost 60â€
 leader, where the derived rows take one index range per role. The person half (started, holds,
 completed) changes with claims and completions and is read live from indexed columns.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import bindparam, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from .inbox import pool_row_clause as _pool_clause
-from .models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
-from .principal import Principal
+from engine.access.principal import Principal
+from engine.models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
+from engine.tasks.inbox import pool_row_clause as _pool_clause
 
 # instance_access.unit_code of a task that names no candidate unit: every holder of its role may see it.
 ANY_UNIT = ""
@@ -41,11 +42,17 @@ def task_visible_clause(principal: Principal):
     """SQL for ``authz.can_see(principal, HumanTask)``: assignee, completer, pool member or unit leader."""
     if principal.is_system:
         return true()
-    clauses = [HumanTask.assignee == principal.username, HumanTask.completed_by == principal.username,
-               _pool_clause(principal)]
+    clauses = [
+        HumanTask.assignee == principal.username,
+        HumanTask.completed_by == principal.username,
+        _pool_clause(principal),
+    ]
     if principal.leader_of:
-        clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id,
-                                      TaskCandidate.unit_code.in_(sorted(principal.leader_of))))
+        clauses.append(
+            exists().where(
+                TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(sorted(principal.leader_of))
+            )
+        )
     return or_(*clauses)
 
 
@@ -56,10 +63,12 @@ def _access_rows(task_filter):
     ``ANY_UNIT`` for a task that names no unit â€” the same facts ``pool_row_clause`` and the leader rule
     of ``task_visible_clause`` read (``has_candidates`` decides "names no unit", as there)."""
     t, c = HumanTask, TaskCandidate
-    by_unit = (select(c.unit_code, func.coalesce(t.role, NO_ROLE), t.instance_id)
-               .join(t, t.id == c.task_id).where(task_filter))
+    by_unit = (
+        select(c.unit_code, func.coalesce(t.role, NO_ROLE), t.instance_id).join(t, t.id == c.task_id).where(task_filter)
+    )
     unscoped = select(literal(ANY_UNIT), t.role, t.instance_id).where(
-        t.has_candidates.is_(False), t.role.is_not(None), task_filter)
+        t.has_candidates.is_(False), t.role.is_not(None), task_filter
+    )
     return union(by_unit, unscoped)
 
 
@@ -76,7 +85,7 @@ def _insert_missing(session: Session, rows) -> None:
     session.execute(_insert_statement(session.get_bind().dialect.name, rows))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _grant_statement(dialect: str):
     """Built once per dialect: it runs in every state change that opens a task (the completion path)."""
     return _insert_statement(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
@@ -106,7 +115,7 @@ def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) 
         return
     ids = sorted(set(instance_ids))
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         session.execute(table.delete().where(table.c.instance_id.in_(chunk)))
         _insert_missing(session, _access_rows(HumanTask.instance_id.in_(chunk)))
 
@@ -136,9 +145,11 @@ def _visible_task_instances(principal: Principal, instance_id: int | None = None
     their units and roles. ``instance_id`` narrows every branch to that instance (one probe each)."""
     t = HumanTask
     only = (t.instance_id == instance_id,) if instance_id is not None else ()
-    return [select(t.instance_id).where(t.assignee == principal.username, *only),
-            select(t.instance_id).where(t.completed_by == principal.username, *only),
-            *_granted_instances(principal, instance_id)]
+    return [
+        select(t.instance_id).where(t.assignee == principal.username, *only),
+        select(t.instance_id).where(t.completed_by == principal.username, *only),
+        *_granted_instances(principal, instance_id),
+    ]
 
 
 def _started_instances(principal: Principal, instance_id: int | None = None):
@@ -169,10 +180,20 @@ def instance_data_clause(principal: Principal, instance_id: int | None = None):
 
 
 def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
-    return bool(session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id))))
+    return bool(
+        session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id)
+            )
+        )
+    )
 
 
 def can_read_instance_data(session: Session, principal: Principal, instance_id: int) -> bool:
-    return bool(session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.id == instance_id, instance_data_clause(principal, instance_id))))
+    return bool(
+        session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id == instance_id, instance_data_clause(principal, instance_id)
+            )
+        )
+    )

@@ -19,16 +19,17 @@ hands a clue over, an audit bureau reports a finding), so only administrators an
 roles may send them. The set is a setting: per message name, with ``"*"`` for every other message;
 ``GUANTONG_MESSAGE_SENDER_ROLES`` (comma-separated) replaces the default roles for ``"*"``.
 """
+
 from __future__ import annotations
 
 import os
 import threading
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from .definitions.repository import LoadedVersion
-from .errors import Forbidden
-from .models import ProcessDefinition
-from .principal import Principal
+from engine.access.principal import Principal
+from engine.definitions.repository import LoadedVersion
+from engine.errors import Forbidden
+from engine.models import ProcessDefinition
 
 DEFAULT_MESSAGE_SENDER_ROLES = frozenset({"case_management_office", "inspection_office", "x_department"})
 
@@ -96,11 +97,17 @@ def may_start(principal: Principal, definition: ProcessDefinition, loaded: Loade
 
 def require_can_start(principal: Principal, definition: ProcessDefinition, loaded: LoadedVersion) -> None:
     if not started_by_hand(definition):
-        raise Forbidden(f"process '{definition.process_key}' starts on a {definition.start_kind}, not by hand",
-                        process=definition.process_key, start_kind=definition.start_kind)
+        raise Forbidden(
+            f"process '{definition.process_key}' starts on a {definition.start_kind}, not by hand",
+            process=definition.process_key,
+            start_kind=definition.start_kind,
+        )
     if not may_start(principal, definition, loaded):
-        raise Forbidden(f"only holders of {sorted(first_task_roles(loaded, definition.process_key))} "
-                        f"may start '{definition.process_key}'", process=definition.process_key)
+        raise Forbidden(
+            f"only holders of {sorted(first_task_roles(loaded, definition.process_key))} "
+            f"may start '{definition.process_key}'",
+            process=definition.process_key,
+        )
 
 
 def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None) -> dict:
@@ -112,7 +119,7 @@ def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Prin
     when exactly one does.
     Returns ``{}`` when no single commission is found; the caller's data must then name the units.
     """
-    from .organisation import commission_of, owner_units
+    from engine.organisation.directory import commission_of, owner_units
 
     commissions: set[str] = set()
     if principal is not None and not principal.is_system:
@@ -131,8 +138,8 @@ def owning_commissions(session, loaded: LoadedVersion, process_key: str) -> list
     instance of it. A scheduled process (月例会, 年度研判) starts once per period for each of them."""
     from sqlalchemy import select
 
-    from .models import Membership, User
-    from .organisation import commission_of
+    from engine.models import Membership, User
+    from engine.organisation.directory import commission_of
 
     roles = first_task_roles(loaded, process_key)
     query = select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.active.is_(True))
@@ -142,13 +149,15 @@ def owning_commissions(session, loaded: LoadedVersion, process_key: str) -> list
 
 
 # --------------------------------------------------------------------------- messages
-def message_senders(environ: Mapping[str, str] | None = None,
-                    configured: Mapping[str, Iterable[str]] | None = None) -> dict[str, frozenset[str]]:
+def message_senders(
+    environ: Mapping[str, str] | None = None, configured: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, frozenset[str]]:
     """Roles allowed to send each message: ``configured`` (per name, ``"*"`` for the rest) over the default."""
     environ = os.environ if environ is None else environ
     raw = environ.get("GUANTONG_MESSAGE_SENDER_ROLES")
-    default = (frozenset(r.strip() for r in raw.split(",") if r.strip()) if raw is not None
-               else DEFAULT_MESSAGE_SENDER_ROLES)
+    default = (
+        frozenset(r.strip() for r in raw.split(",") if r.strip()) if raw is not None else DEFAULT_MESSAGE_SENDER_ROLES
+    )
     senders = {"*": default}
     for name, roles in (configured or {}).items():
         senders[name] = frozenset(roles)
@@ -175,12 +184,14 @@ def message_is_known(session, repository, name: str) -> bool:
     """
     from sqlalchemy import select
 
-    from .models import MessageSubscription
+    from engine.models import MessageSubscription
 
     latest = repository.latest_version_id(session)
     if latest is not None:
         for meta in repository.loaded(latest).catalogue.values():
             if any(m.get("message") == name for m in meta.get("catch_messages", {}).values()):
                 return True
-    return session.scalar(select(MessageSubscription.id).where(MessageSubscription.message_name == name)
-                          .limit(1)) is not None
+    return (
+        session.scalar(select(MessageSubscription.id).where(MessageSubscription.message_name == name).limit(1))
+        is not None
+    )

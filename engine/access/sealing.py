@@ -9,19 +9,20 @@ Only people holding one of the *reveal roles* see the sealed fields in clear: by
 petitions office (信访室, the handler) and the approvers (纪委书记监委主任, 分管副书记). The list is a
 setting: ``GUANTONG_REVEAL_ROLES`` (comma-separated role codes).
 """
+
 from __future__ import annotations
 
 import base64
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import EngineError
-from .principal import Principal
+from engine.access.principal import Principal
+from engine.errors import EngineError
 
 DEFAULT_REVEAL_ROLES = frozenset({"petition_office", "commission_secretary", "leader_in_charge"})
 _INFO = b"guantong confidential form fields v1"
@@ -47,7 +48,7 @@ class Sealer:
         self._fernet = Fernet(derive_key(secret))
 
     @classmethod
-    def from_config(cls, config, environ: dict | None = None) -> "Sealer":
+    def from_config(cls, config, environ: dict | None = None) -> Sealer:
         environ = os.environ if environ is None else environ
         return cls(environ.get("GUANTONG_SEAL_KEY") or config.secret_key)
 

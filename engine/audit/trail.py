@@ -3,6 +3,7 @@
 Events are added to the caller's session, so they commit or roll back together with the change they
 describe. Nothing in Guantong updates or deletes an audit row.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,8 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .clock import now
-from .models import AuditEvent
+from engine.clock import now
+from engine.models import AuditEvent
 
 
 def digest(data) -> str:
@@ -23,12 +24,28 @@ def digest(data) -> str:
 _INSERT = AuditEvent.__table__.insert()
 
 
-def record(session: Session, action: str, *, actor: str | None, instance_id: int | None = None,
-           task_id: int | None = None, version_id: int | None = None, **detail) -> None:
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: str | None,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    version_id: int | None = None,
+    **detail,
+) -> None:
     """Append one event to the caller's transaction; all of a change's events go in one insert at commit."""
-    session.info.setdefault(_BUFFER, []).append({
-        "at": now(), "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
-        "version_id": version_id, "detail": {k: v for k, v in detail.items() if v is not None}})
+    session.info.setdefault(_BUFFER, []).append(
+        {
+            "at": now(),
+            "actor": actor,
+            "action": action,
+            "instance_id": instance_id,
+            "task_id": task_id,
+            "version_id": version_id,
+            "detail": {k: v for k, v in detail.items() if v is not None},
+        }
+    )
 
 
 _BUFFER = "guantong_audit"

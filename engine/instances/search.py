@@ -3,6 +3,7 @@
 What an officer types is text, never a LIKE pattern: ``XS-2024_01`` or ``50%`` find themselves, not
 every business key that happens to match the wildcard.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func

@@ -6,6 +6,7 @@ match what the extension promises (a renamed executable is refused). It is writt
 ``attachment`` with the instance, the task, the uploader and a confidential flag: a confidential file
 (e.g. the original 检举 letter) is served only to holders of the reveal roles (``engine.sealing``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,9 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, clock
-from .errors import NotFound, ValidationError
-from .models import Attachment
+from engine import audit, clock
+from engine.errors import NotFound, ValidationError
+from engine.models import Attachment
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -72,16 +73,28 @@ def path_for(root: Path, sha256: str) -> Path:
     return Path(root) / sha256[:2] / sha256
 
 
-def store(session: Session, root: str | Path, *, instance_id: int, task_id: int | None, filename: str,
-          stream: BinaryIO, actor: str, confidential: bool = False, max_bytes: int = MAX_BYTES,
-          allowed: dict | None = None) -> Attachment:
+def store(
+    session: Session,
+    root: str | Path,
+    *,
+    instance_id: int,
+    task_id: int | None,
+    filename: str,
+    stream: BinaryIO,
+    actor: str,
+    confidential: bool = False,
+    max_bytes: int = MAX_BYTES,
+    allowed: dict | None = None,
+) -> Attachment:
     """Check, hash and keep one upload; adds its ``Attachment`` row and audit event to ``session``."""
     allowed = allowed if allowed is not None else ALLOWED
     name = clean_filename(filename)
     ext = extension(name)
     if not name or ext not in allowed:
-        raise ValidationError(f"file type .{ext or '?'} is not accepted",
-                              fields={"file": "不接受此文件类型（可上传：" + "、".join(sorted(allowed)) + "）"})
+        raise ValidationError(
+            f"file type .{ext or '?'} is not accepted",
+            fields={"file": "不接受此文件类型（可上传：" + "、".join(sorted(allowed)) + "）"},
+        )
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -96,8 +109,10 @@ def store(session: Session, root: str | Path, *, instance_id: int, task_id: int 
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ValidationError(f"file larger than {max_bytes} bytes",
-                                          fields={"file": f"文件不能超过 {max_bytes // (1024 * 1024)} MB"})
+                    raise ValidationError(
+                        f"file larger than {max_bytes} bytes",
+                        fields={"file": f"文件不能超过 {max_bytes // (1024 * 1024)} MB"},
+                    )
                 if len(head) < 512:
                     head += chunk[: 512 - len(head)]
                 digest.update(chunk)
@@ -105,8 +120,9 @@ def store(session: Session, root: str | Path, *, instance_id: int, task_id: int 
         if size == 0:
             raise ValidationError("empty file", fields={"file": "文件为空"})
         if not _check_content(ext, head):
-            raise ValidationError("file content does not match its type",
-                                  fields={"file": f"文件内容与扩展名 .{ext} 不符"})
+            raise ValidationError(
+                "file content does not match its type", fields={"file": f"文件内容与扩展名 .{ext} 不符"}
+            )
         sha = digest.hexdigest()
         target = path_for(root, sha)
         if not target.exists():
@@ -116,18 +132,42 @@ def store(session: Session, root: str | Path, *, instance_id: int, task_id: int 
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    row = Attachment(instance_id=instance_id, task_id=task_id, filename=name, content_type=allowed[ext][0],
-                     size=size, sha256=sha, confidential=confidential, uploaded_by=actor, uploaded_at=clock.now())
+    row = Attachment(
+        instance_id=instance_id,
+        task_id=task_id,
+        filename=name,
+        content_type=allowed[ext][0],
+        size=size,
+        sha256=sha,
+        confidential=confidential,
+        uploaded_by=actor,
+        uploaded_at=clock.now(),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, "attachment_added", actor=actor, instance_id=instance_id, task_id=task_id,
-                 attachment=row.id, filename=name, sha256=sha, size=size, confidential=confidential or None)
+    audit.record(
+        session,
+        "attachment_added",
+        actor=actor,
+        instance_id=instance_id,
+        task_id=task_id,
+        attachment=row.id,
+        filename=name,
+        sha256=sha,
+        size=size,
+        confidential=confidential or None,
+    )
     return row
 
 
 def for_instance(session: Session, instance_id: int) -> list[Attachment]:
-    return list(session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
-                                .order_by(Attachment.uploaded_at, Attachment.id)))
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.instance_id == instance_id)
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        )
+    )
 
 
 def get(session: Session, attachment_id: int) -> Attachment:

@@ -10,6 +10,7 @@ Counting rule: the day the period starts is not counted; a deadline is the end o
 after it. A limit in months ends on the same day N months later, moved to the next working day when
 that day is not one (期间届满日为节假日的, 以节假日后的第一个工作日为期间届满日).
 """
+
 from __future__ import annotations
 
 import calendar as _calendar
@@ -20,7 +21,7 @@ from functools import lru_cache
 import chinese_calendar
 import holidays as _holidays
 
-from .clock import LOCAL_TZ
+from engine.clock import LOCAL_TZ
 
 
 @lru_cache(maxsize=64)

@@ -15,26 +15,33 @@ same input with the same Chinese messages:
 
 No web framework is imported here (processes/CONVENTIONS.md, "Forms").
 """
+
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .clock import LOCAL_TZ
-from .errors import NotFound
-from .models import Membership, Unit, User
+from engine.clock import LOCAL_TZ
+from engine.errors import NotFound
+from engine.models import Membership, Unit, User
 
 MASK = "●●●●●●"
 
 TYPE_NAMES = {
-    "string": "文本", "integer": "整数", "number": "数字", "boolean": "是或否",
-    "array": "列表", "object": "对象", "null": "空值",
+    "string": "文本",
+    "integer": "整数",
+    "number": "数字",
+    "boolean": "是或否",
+    "array": "列表",
+    "object": "对象",
+    "null": "空值",
 }
 
 
@@ -107,8 +114,8 @@ class Field:
     max: float | None = None
     max_length: int | None = None
     pattern: str | None = None
-    children: list["Field"] = field(default_factory=list)  # widget "group": the object's own fields
-    rows: list[list["Field"]] = field(default_factory=list)  # widget "repeat": one list of fields per row
+    children: list[Field] = field(default_factory=list)  # widget "group": the object's own fields
+    rows: list[list[Field]] = field(default_factory=list)  # widget "repeat": one list of fields per row
 
     @property
     def multiple(self) -> bool:
@@ -136,11 +143,17 @@ def _repeating(prop: dict) -> bool:
 
 def _mapping(prop: dict) -> bool:
     """An object of free keys (``additionalProperties``), such as 事项编号 → 完成日期."""
-    return _type_of(prop) == "object" and not prop.get("properties") and isinstance(prop.get("additionalProperties"), dict)
+    return (
+        _type_of(prop) == "object" and not prop.get("properties") and isinstance(prop.get("additionalProperties"), dict)
+    )
 
 
-def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None = None,
-           values: Mapping[str, object] | None = None, prefix: str = "") -> list[Field]:
+def fields(
+    schema: dict,
+    options: Mapping[str, list[tuple[object, str]]] | None = None,
+    values: Mapping[str, object] | None = None,
+    prefix: str = "",
+) -> list[Field]:
     """The form's properties in schema order, with widgets chosen from type, format and hints.
 
     Objects become groups of their own fields (names ``parent.child``), lists of objects repeating groups
@@ -154,9 +167,15 @@ def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None 
     for name, prop in _properties(schema).items():
         full = prefix + name
         kind = _type_of(prop)
-        common = dict(name=full, title=prop.get("title") or name, description=prop.get("description") or "",
-                      type=kind, required=name in required, confidential=bool(prop.get("x-confidential")),
-                      process=bool(prop.get("x-process")))
+        common = dict(
+            name=full,
+            title=prop.get("title") or name,
+            description=prop.get("description") or "",
+            type=kind,
+            required=name in required,
+            confidential=bool(prop.get("x-confidential")),
+            process=bool(prop.get("x-process")),
+        )
         if is_signature(prop):
             result.append(Field(widget="signature", **common))
             continue
@@ -165,8 +184,11 @@ def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None 
             continue
         if _repeating(prop):
             item = prop["items"]
-            present = {int(k[len(full) + 1:].split(".", 1)[0]) for k in values
-                       if k.startswith(full + ".") and k[len(full) + 1:].split(".", 1)[0].isdigit()}
+            present = {
+                int(k[len(full) + 1 :].split(".", 1)[0])
+                for k in values
+                if k.startswith(full + ".") and k[len(full) + 1 :].split(".", 1)[0].isdigit()
+            }
             count = max(int(prop.get("minItems") or 1), (max(present) + 2) if present else 1)
             rows = [fields(item, options, values, f"{full}.{i}.") for i in range(count)]
             result.append(Field(widget="repeat", rows=rows, **common))
@@ -199,11 +221,18 @@ def fields(schema: dict, options: Mapping[str, list[tuple[object, str]]] | None 
             widget = "textarea"
         else:
             widget = "text"
-        result.append(Field(
-            widget=widget, options=choices or [], options_source=source,
-            min=prop.get("minimum"), max=prop.get("maximum"), max_length=prop.get("maxLength"),
-            pattern=prop.get("pattern"), **common,
-        ))
+        result.append(
+            Field(
+                widget=widget,
+                options=choices or [],
+                options_source=source,
+                min=prop.get("minimum"),
+                max=prop.get("maximum"),
+                max_length=prop.get("maxLength"),
+                pattern=prop.get("pattern"),
+                **common,
+            )
+        )
     return result
 
 
@@ -230,7 +259,11 @@ def sign(schema: dict, data: dict, *, signer: str, at: dt.datetime) -> dict:
         if is_signature(prop):
             kept = signed.get(name) if isinstance(signed.get(name), dict) else {}
             kept = {k: v for k, v in kept.items() if k not in ("signer", "signed_at") and k in prop["properties"]}
-            signed[name] = {**kept, "signer": signer, "signed_at": at.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()}
+            signed[name] = {
+                **kept,
+                "signer": signer,
+                "signed_at": at.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat(),
+            }
     return signed
 
 
@@ -247,17 +280,23 @@ def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") ->
         kind, role = source.split(":", 1)
         if kind == "units":
             rows = session.execute(
-                select(Unit.code, Unit.name, Unit.name_en).join(Membership, Membership.unit_code == Unit.code)
+                select(Unit.code, Unit.name, Unit.name_en)
+                .join(Membership, Membership.unit_code == Unit.code)
                 .where(Membership.role_code == role, Unit.active.is_(True))
-                .distinct().order_by(Unit.code)).all()
-            sort = {code: s for code, s in session.execute(select(Unit.code, Unit.sort))}
+                .distinct()
+                .order_by(Unit.code)
+            ).all()
+            sort = dict(session.execute(select(Unit.code, Unit.sort)).tuples().all())
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
             rows = session.execute(
-                select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
+                select(User.username, User.display_name)
+                .join(Membership, Membership.user_id == User.id)
                 .where(Membership.role_code == role, User.active.is_(True))
-                .distinct().order_by(User.username)).all()
+                .distinct()
+                .order_by(User.username)
+            ).all()
             result[name] = [(r.username, r.display_name) for r in rows]
         result[source] = result[name]
     return result
@@ -336,8 +375,13 @@ def _coerce_into(schema: dict, form, prefix: str, out: dict, errors: dict) -> No
                 out[name] = inner
             continue
         if _repeating(prop):
-            indices = sorted({int(k[len(key) + 1:].split(".", 1)[0]) for k in form
-                              if k.startswith(key + ".") and k[len(key) + 1:].split(".", 1)[0].isdigit()})
+            indices = sorted(
+                {
+                    int(k[len(key) + 1 :].split(".", 1)[0])
+                    for k in form
+                    if k.startswith(key + ".") and k[len(key) + 1 :].split(".", 1)[0].isdigit()
+                }
+            )
             rows = []
             for index in indices:
                 row: dict = {}
@@ -527,8 +571,14 @@ class ShownValue:
     multiline: bool = False
 
 
-def display(schema: dict, data: dict, *, options: Mapping[str, list[tuple[object, str]]] | None = None,
-            sealed_present: bool = False, revealed: bool = False) -> list[ShownValue]:
+def display(
+    schema: dict,
+    data: dict,
+    *,
+    options: Mapping[str, list[tuple[object, str]]] | None = None,
+    sealed_present: bool = False,
+    revealed: bool = False,
+) -> list[ShownValue]:
     """Labelled, human-readable values of a submission, in form order; unknown keys come last."""
     options = options or {}
     rows = []
@@ -543,13 +593,21 @@ def display(schema: dict, data: dict, *, options: Mapping[str, list[tuple[object
         if masked:
             text = MASK
         else:
-            labels = dict((str(k), lbl) for k, lbl in (_choices(prop) or []))
+            labels = {str(k): lbl for k, lbl in (_choices(prop) or [])}
             labels.update({str(k): lbl for k, lbl in options.get(name, [])})
             item = prop.get("items") or {}
             labels.update({str(k): lbl for k, lbl in (_choices(item) or [])})
             text = _text(value, labels, prop)
-        rows.append(ShownValue(name=name, title=prop.get("title") or name, value=text, confidential=is_secret,
-                               masked=masked, multiline=prop.get("x-widget") == "textarea"))
+        rows.append(
+            ShownValue(
+                name=name,
+                title=prop.get("title") or name,
+                value=text,
+                confidential=is_secret,
+                masked=masked,
+                multiline=prop.get("x-widget") == "textarea",
+            )
+        )
     for name in data:
         if name not in props and not name.startswith("_"):
             rows.append(ShownValue(name=name, title=name, value=_text(data[name], {})))
@@ -581,7 +639,9 @@ def _text(value, labels: Mapping[str, str], prop: dict | None = None) -> str:
         return "；".join(parts)
     if prop.get("format") == "date-time" and isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+            return (
+                dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+            )
         except ValueError:
             pass
     return labels.get(str(value), str(value))
@@ -618,10 +678,12 @@ def form_values(schema: dict, data: dict, prefix: str = "") -> dict[str, str | l
             values[key] = strings if (_choices(item) or item.get("x-options")) else "\n".join(strings)
             continue
         if prop.get("format") == "date-time" and isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
-            except ValueError:
-                pass
+            with contextlib.suppress(ValueError):
+                value = (
+                    dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                    .astimezone(LOCAL_TZ)
+                    .strftime("%Y-%m-%dT%H:%M")
+                )
         values[key] = as_form_string(value)
     return values
 

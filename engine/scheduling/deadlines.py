@@ -4,13 +4,14 @@ Rules such as "函询 reply within 15 working days" or "审理 within 1 month" a
 under ``deadlines:`` gives a count in ``workdays``, ``months`` or ``days``, how many working days ahead
 to remind, and which role to escalate to. Local practice values stay editable there.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from . import clock
-from .workdays import WorkCalendar
+from engine import clock
+from engine.scheduling.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class DeadlineRule:
     local_practice: bool = False
 
     @classmethod
-    def from_settings(cls, key: str, raw: dict) -> "DeadlineRule":
+    def from_settings(cls, key: str, raw: dict) -> DeadlineRule:
         if not isinstance(raw, dict):
             raise ValueError(f"deadline {key}: expected a mapping")
         units = [u for u in ("workdays", "months", "days") if raw.get(u) is not None]
@@ -105,7 +106,9 @@ class DeadlinePolicy:
             return clock.today().isoformat()
 
         def workdays_between(a: str, b: str) -> int:
-            return self.calendar.workdays_between(dt.date.fromisoformat(str(a)[:10]), dt.date.fromisoformat(str(b)[:10]))
+            return self.calendar.workdays_between(
+                dt.date.fromisoformat(str(a)[:10]), dt.date.fromisoformat(str(b)[:10])
+            )
 
         return {
             "deadline": deadline,

@@ -4,13 +4,14 @@ SpiffWorkflow copies task data into every task and reads a ``typename`` key as a
 one makes the instance unloadable), turns sets into lists and cannot serialize dates. So data is checked
 before it reaches the engine, and the check names the offending field.
 """
+
 from __future__ import annotations
 
 import math
 
 import orjson
 
-from .errors import ValidationError
+from engine.errors import ValidationError
 
 RESERVED_KEYS = frozenset({"typename", "serializer_version"})
 MAX_PROCESS_DATA_BYTES = 64 * 1024
@@ -26,8 +27,10 @@ def check_process_data(data, *, what: str = "data") -> dict:
     if not problems:
         size = len(orjson.dumps(data))
         if size > MAX_PROCESS_DATA_BYTES:
-            problems[""] = (f"{size} bytes is more than the {MAX_PROCESS_DATA_BYTES} bytes process data may hold; "
-                            "keep long texts and attachments in records and pass their ids")
+            problems[""] = (
+                f"{size} bytes is more than the {MAX_PROCESS_DATA_BYTES} bytes process data may hold; "
+                "keep long texts and attachments in records and pass their ids"
+            )
     if problems:
         first = next(iter(problems))
         raise ValidationError(f"{what} refused: {first or '(whole)'}: {problems[first]}", fields=problems)

@@ -5,11 +5,12 @@ hold that role in one of those units (or in any unit when the task names none), 
 to them. Separation of functions (审理 ≠ investigators, 复审 ≠ 审理) is enforced through the task's
 ``separate_from`` list. A unit leader may reassign their unit's tasks.
 """
+
 from __future__ import annotations
 
-from .errors import Conflict, Forbidden
-from .models import HumanTask
-from .principal import Principal
+from engine.access.principal import Principal
+from engine.errors import Conflict, Forbidden
+from engine.models import HumanTask
 
 
 def candidate_units(task: HumanTask) -> set[str]:
@@ -50,8 +51,11 @@ def require_can_claim(principal: Principal, task: HumanTask) -> None:
     if not in_pool(principal, task):
         raise Forbidden(f"task {task.id} is not for your role or unit", task=task.id)
     if _separated(principal, task):
-        raise Forbidden(f"task {task.id}: you took part in an earlier step this one must be separate from",
-                        task=task.id, rule="separation_of_functions")
+        raise Forbidden(
+            f"task {task.id}: you took part in an earlier step this one must be separate from",
+            task=task.id,
+            rule="separation_of_functions",
+        )
     if task.assignee and task.assignee != principal.username:
         raise Conflict(f"task {task.id} is already claimed by {task.assignee}", task=task.id, assignee=task.assignee)
 
@@ -62,8 +66,11 @@ def require_can_complete(principal: Principal, task: HumanTask) -> None:
     if principal.is_system:
         return
     if _separated(principal, task):
-        raise Forbidden(f"task {task.id}: you took part in an earlier step this one must be separate from",
-                        task=task.id, rule="separation_of_functions")
+        raise Forbidden(
+            f"task {task.id}: you took part in an earlier step this one must be separate from",
+            task=task.id,
+            rule="separation_of_functions",
+        )
     if task.assignee == principal.username:
         return
     if task.assignee:

@@ -12,18 +12,21 @@ due state (overdue / due soon / ok) is counted in working days on the version's 
 context (what earlier steps recorded) is shown to people who can see one of the instance's tasks, with
 confidential fields sealed unless they hold a reveal role.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from . import clock, search
-from .models import (
+from engine import clock
+from engine.access.principal import Principal
+from engine.instances import search
+from engine.models import (
     DefinitionVersion,
     HumanTask,
     Membership,
@@ -33,8 +36,7 @@ from .models import (
     TaskSubmission,
     User,
 )
-from .principal import Principal
-from .workdays import WorkCalendar
+from engine.scheduling.workdays import WorkCalendar
 
 TABS = ("mine", "group", "team", "completed")
 DUE_SOON_WORKDAYS = 2
@@ -53,14 +55,22 @@ class InboxQuery:
     page: int = 1
     per_page: int = 20
 
-    def normalised(self) -> "InboxQuery":
+    def normalised(self) -> InboxQuery:
         tab = self.tab if self.tab in TABS else "mine"
         page = max(1, int(self.page or 1))
         per_page = min(MAX_PER_PAGE, max(1, int(self.per_page or 20)))
         clean = lambda v: (v.strip() or None) if isinstance(v, str) else v  # noqa: E731
-        return InboxQuery(tab=tab, stage=clean(self.stage), mechanism=clean(self.mechanism),
-                          platform=clean(self.platform), process_key=clean(self.process_key),
-                          unit=clean(self.unit), q=clean(self.q), page=page, per_page=per_page)
+        return InboxQuery(
+            tab=tab,
+            stage=clean(self.stage),
+            mechanism=clean(self.mechanism),
+            platform=clean(self.platform),
+            process_key=clean(self.process_key),
+            unit=clean(self.unit),
+            q=clean(self.q),
+            page=page,
+            per_page=per_page,
+        )
 
 
 @dataclass
@@ -134,14 +144,18 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
     parts = []
     for role in sorted(principal.roles):
         units = sorted(principal.units_for(role))
-        parts.append(select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
-                     .where(TaskCandidate.unit_code.in_(units), HumanTask.role == role, *pushdown))
+        parts.append(
+            select(TaskCandidate.task_id)
+            .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+            .where(TaskCandidate.unit_code.in_(units), HumanTask.role == role, *pushdown)
+        )
     if not parts:
         return false()
     no_candidates = HumanTask.has_candidates.is_(False)
     extra = (unclaimed,) if unclaimed is not None else ()
-    parts.append(select(HumanTask.id).where(HumanTask.role.in_(sorted(principal.roles)), no_candidates, *pushdown,
-                                            *extra))
+    parts.append(
+        select(HumanTask.id).where(HumanTask.role.in_(sorted(principal.roles)), no_candidates, *pushdown, *extra)
+    )
     return HumanTask.id.in_(union_all(*parts))
 
 
@@ -150,8 +164,11 @@ def _led_clause(principal: Principal, *pushdown):
     units' candidate rows joined to the tasks ``pushdown`` admits (``status == 'ready'``): PostgreSQL
     then matches the units' rows against the open tasks' index, where a correlated EXISTS made it visit
     every task the units were ever offered (30 ms for a county leader)."""
-    return HumanTask.id.in_(select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
-                            .where(TaskCandidate.unit_code.in_(sorted(principal.leader_of)), *pushdown))
+    return HumanTask.id.in_(
+        select(TaskCandidate.task_id)
+        .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+        .where(TaskCandidate.unit_code.in_(sorted(principal.leader_of)), *pushdown)
+    )
 
 
 def _tab_clause(principal: Principal, tab: str):
@@ -200,7 +217,9 @@ class Calendars:
             return _calendar_for({})
         cal = self._by_version.get(version_id)
         if cal is None:
-            settings = self._session.scalar(select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id))
+            settings = self._session.scalar(
+                select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id)
+            )
             overrides = (((settings or {}).get("calendar") or {}).get("overrides")) or {}
             cal = _calendar_for({str(k): v for k, v in overrides.items()})
             self._by_version[version_id] = cal
@@ -225,9 +244,15 @@ def _calendar_for(overrides: dict[str, str]) -> WorkCalendar:
     return cal
 
 
-def due_info(due_at: dt.datetime | None, calendar: WorkCalendar, *, now: dt.datetime | None = None,
-             reminder_at: dt.datetime | None = None, soon_workdays: int = DUE_SOON_WORKDAYS,
-             status: str = "ready") -> DueInfo:
+def due_info(
+    due_at: dt.datetime | None,
+    calendar: WorkCalendar,
+    *,
+    now: dt.datetime | None = None,
+    reminder_at: dt.datetime | None = None,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+    status: str = "ready",
+) -> DueInfo:
     if due_at is None:
         return DueInfo(state="none")
     now = now or clock.now()
@@ -247,10 +272,26 @@ def due_info(due_at: dt.datetime | None, calendar: WorkCalendar, *, now: dt.date
 
 # --------------------------------------------------------------------------- queries
 _COLUMNS = (
-    HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.process_key, HumanTask.business_key,
-    HumanTask.role, HumanTask.lane, HumanTask.assignee, HumanTask.status, HumanTask.stage, HumanTask.mechanism,
-    HumanTask.platform, HumanTask.created_at, HumanTask.completed_at, HumanTask.due_at, HumanTask.reminder_at,
-    HumanTask.separate_from, ProcessInstance.version_id, ProcessInstance.title, ProcessInstance.summary,
+    HumanTask.id,
+    HumanTask.instance_id,
+    HumanTask.name,
+    HumanTask.process_key,
+    HumanTask.business_key,
+    HumanTask.role,
+    HumanTask.lane,
+    HumanTask.assignee,
+    HumanTask.status,
+    HumanTask.stage,
+    HumanTask.mechanism,
+    HumanTask.platform,
+    HumanTask.created_at,
+    HumanTask.completed_at,
+    HumanTask.due_at,
+    HumanTask.reminder_at,
+    HumanTask.separate_from,
+    ProcessInstance.version_id,
+    ProcessInstance.title,
+    ProcessInstance.summary,
 )
 
 
@@ -261,15 +302,26 @@ def count_tabs(session: Session, principal: Principal, query: InboxQuery | None 
     planned on its own index (an OR of the tabs, or one aggregate with FILTERs, would make the database
     read the union of the four, every completed task of the person's included)."""
     filters = _filters(query.normalised()) if query else []
-    subqueries = [select(func.count()).select_from(HumanTask).where(_tab_clause(principal, tab), *filters)
-                  .scalar_subquery().label(tab) for tab in TABS]
+    subqueries = [
+        select(func.count())
+        .select_from(HumanTask)
+        .where(_tab_clause(principal, tab), *filters)
+        .scalar_subquery()
+        .label(tab)
+        for tab in TABS
+    ]
     row = session.execute(select(*subqueries)).one()
     return {tab: getattr(row, tab) or 0 for tab in TABS}
 
 
-def list_tasks(session: Session, principal: Principal, query: InboxQuery | None = None, *,
-               calendars: Callable[[int | None], WorkCalendar] | None = None,
-               soon_workdays: int = DUE_SOON_WORKDAYS) -> InboxPage:
+def list_tasks(
+    session: Session,
+    principal: Principal,
+    query: InboxQuery | None = None,
+    *,
+    calendars: Callable[[int | None], WorkCalendar] | None = None,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+) -> InboxPage:
     """One page of a tab with every tab's count (the API's inbox)."""
     query = (query or InboxQuery()).normalised()
     # The tab badges count every tab with the page's filters; the page's total is its own tab's badge,
@@ -278,8 +330,9 @@ def list_tasks(session: Session, principal: Principal, query: InboxQuery | None 
     return _page(session, principal, query, counts, calendars or Calendars(session), soon_workdays)
 
 
-def inbox_page(session: Session, principal: Principal, query: InboxQuery | None = None, *,
-               soon_workdays: int = DUE_SOON_WORKDAYS) -> tuple[InboxPage, dict[str, list]]:
+def inbox_page(
+    session: Session, principal: Principal, query: InboxQuery | None = None, *, soon_workdays: int = DUE_SOON_WORKDAYS
+) -> tuple[InboxPage, dict[str, list]]:
     """The web inbox: one page of a tab, every tab's count and the filter menus' values.
 
     Without a filter the badges and the menus are read from the same tabs, so one grouped statement
@@ -293,8 +346,14 @@ def inbox_page(session: Session, principal: Principal, query: InboxQuery | None 
     return page, _choices(session, principal, keys)
 
 
-def _page(session: Session, principal: Principal, query: InboxQuery, counts: dict[str, int],
-          calendars: Callable[[int | None], WorkCalendar], soon_workdays: int) -> InboxPage:
+def _page(
+    session: Session,
+    principal: Principal,
+    query: InboxQuery,
+    counts: dict[str, int],
+    calendars: Callable[[int | None], WorkCalendar],
+    soon_workdays: int,
+) -> InboxPage:
     """The rows of ``query``'s page; ``counts`` are every tab's counts under the same filters."""
     where = [_tab_clause(principal, query.tab), *_filters(query)]
     stmt = select(*_COLUMNS).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*where)
@@ -308,18 +367,43 @@ def _page(session: Session, principal: Principal, query: InboxQuery, counts: dic
     items = []
     for r in rows:
         separated = principal.username in (r.separate_from or [])
-        claimable = (r.status == "ready" and r.assignee is None and not separated
-                     and _in_pool(principal, r.role, units.get(r.id, [])))
-        items.append(InboxItem(
-            id=r.id, instance_id=r.instance_id, name=r.name, process_key=r.process_key,
-            process_name=(r.summary or {}).get("process_name") or r.process_key, business_key=r.business_key,
-            title=r.title, role=r.role, lane=r.lane, units=units.get(r.id, []), assignee=r.assignee,
-            status=r.status, stage=r.stage, mechanism=r.mechanism, platform=r.platform, created_at=r.created_at,
-            completed_at=r.completed_at,
-            due=due_info(r.due_at, calendars(r.version_id), now=now, reminder_at=r.reminder_at,
-                         soon_workdays=soon_workdays, status=r.status),
-            claimable=claimable, separated=separated,
-        ))
+        claimable = (
+            r.status == "ready"
+            and r.assignee is None
+            and not separated
+            and _in_pool(principal, r.role, units.get(r.id, []))
+        )
+        items.append(
+            InboxItem(
+                id=r.id,
+                instance_id=r.instance_id,
+                name=r.name,
+                process_key=r.process_key,
+                process_name=(r.summary or {}).get("process_name") or r.process_key,
+                business_key=r.business_key,
+                title=r.title,
+                role=r.role,
+                lane=r.lane,
+                units=units.get(r.id, []),
+                assignee=r.assignee,
+                status=r.status,
+                stage=r.stage,
+                mechanism=r.mechanism,
+                platform=r.platform,
+                created_at=r.created_at,
+                completed_at=r.completed_at,
+                due=due_info(
+                    r.due_at,
+                    calendars(r.version_id),
+                    now=now,
+                    reminder_at=r.reminder_at,
+                    soon_workdays=soon_workdays,
+                    status=r.status,
+                ),
+                claimable=claimable,
+                separated=separated,
+            )
+        )
     return InboxPage(query=query, items=items, total=counts[query.tab], counts=counts)
 
 
@@ -335,9 +419,11 @@ def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[st
     if not task_ids:
         return {}
     result: dict[int, list[str]] = {}
-    for task_id, unit in session.execute(select(TaskCandidate.task_id, TaskCandidate.unit_code)
-                                         .where(TaskCandidate.task_id.in_(task_ids))
-                                         .order_by(TaskCandidate.unit_code)):
+    for task_id, unit in session.execute(
+        select(TaskCandidate.task_id, TaskCandidate.unit_code)
+        .where(TaskCandidate.task_id.in_(task_ids))
+        .order_by(TaskCandidate.unit_code)
+    ):
         result.setdefault(task_id, []).append(unit)
     return result
 
@@ -350,13 +436,15 @@ def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int]
     in one statement: the tabs' selects united, tagged with their tab and grouped. Each select is still
     driven by its own index, where an OR of the four would make the database read every completed task
     to find one person's."""
-    tagged = union_all(*(select(literal(tab).label("tab"), *_KEYS).where(_tab_clause(principal, tab))
-                         for tab in TABS)).subquery()
+    tagged = union_all(
+        *(select(literal(tab).label("tab"), *_KEYS).where(_tab_clause(principal, tab)) for tab in TABS)
+    ).subquery()
     columns = (tagged.c.tab, tagged.c.process_key, tagged.c.stage, tagged.c.mechanism, tagged.c.platform)
     counts = dict.fromkeys(TABS, 0)
     keys = set()
     for tab, process_key, stage, mechanism, platform, n in session.execute(
-            select(*columns, func.count()).group_by(*columns)):
+        select(*columns, func.count()).group_by(*columns)
+    ):
         counts[tab] += n
         keys.add((process_key, stage, mechanism, platform))
     return counts, keys
@@ -370,8 +458,9 @@ def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
 def _choices(session: Session, principal: Principal, keys: set[tuple]) -> dict[str, list]:
     """The menus from the distinct (process, stage, mechanism, platform) values of the person's tabs."""
     latest = {}
-    for pk, name in session.execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
-                                    .order_by(ProcessDefinition.version_id)):
+    for pk, name in session.execute(
+        select(ProcessDefinition.process_key, ProcessDefinition.name).order_by(ProcessDefinition.version_id)
+    ):
         latest[pk] = name
     units = sorted(principal.units | set(principal.leader_of))
     return {
@@ -388,7 +477,7 @@ def can_see_instance(session: Session, principal: Principal, instance_id: int) -
     """Need-to-know for a whole instance: the SQL rule of ``engine.visibility`` (the API's), so web and
     API agree: its starter, anyone who could see one of its tasks, administrators. Reading what its
     steps recorded is narrower: ``visibility.can_read_instance_data``."""
-    from .visibility import can_see_instance as visible  # visibility imports this module
+    from engine.access.visibility import can_see_instance as visible  # visibility imports this module
 
     return visible(session, principal, instance_id)
 
@@ -408,38 +497,66 @@ class Step:
 
 def instance_steps(session: Session, instance_id: int, *, before_task: int | None = None) -> list[Step]:
     """Final submissions of the instance, oldest first (the caller checks ``can_see_instance`` first)."""
-    stmt = (select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
-            .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
-            .where(TaskSubmission.instance_id == instance_id, TaskSubmission.kind == "final")
-            .order_by(TaskSubmission.submitted_at, TaskSubmission.id))
+    stmt = (
+        select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
+        .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
+        .where(TaskSubmission.instance_id == instance_id, TaskSubmission.kind == "final")
+        .order_by(TaskSubmission.submitted_at, TaskSubmission.id)
+    )
     if before_task is not None:
         stmt = stmt.where(TaskSubmission.task_id != before_task)
     rows = session.execute(stmt).all()
-    names = dict(session.execute(select(User.username, User.display_name).where(
-        User.username.in_({r[0].submitted_by for r in rows}))).all()) if rows else {}
-    return [Step(task_id=s.task_id, name=name, lane=lane, form_key=form_key, submitted_by=s.submitted_by,
-                 submitted_by_name=names.get(s.submitted_by, s.submitted_by), submitted_at=s.submitted_at,
-                 data=dict(s.data or {}), sealed=s.sealed)
-            for s, name, lane, form_key in rows]
+    names = (
+        dict(
+            session.execute(
+                select(User.username, User.display_name).where(User.username.in_({r[0].submitted_by for r in rows}))
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    return [
+        Step(
+            task_id=s.task_id,
+            name=name,
+            lane=lane,
+            form_key=form_key,
+            submitted_by=s.submitted_by,
+            submitted_by_name=names.get(s.submitted_by, s.submitted_by),
+            submitted_at=s.submitted_at,
+            data=dict(s.data or {}),
+            sealed=s.sealed,
+        )
+        for s, name, lane, form_key in rows
+    ]
 
 
 def latest_draft(session: Session, task_id: int) -> TaskSubmission | None:
-    return session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task_id,
-                                                        TaskSubmission.kind == "draft")
-                          .order_by(TaskSubmission.submitted_at.desc(), TaskSubmission.id.desc()).limit(1))
+    return session.scalar(
+        select(TaskSubmission)
+        .where(TaskSubmission.task_id == task_id, TaskSubmission.kind == "draft")
+        .order_by(TaskSubmission.submitted_at.desc(), TaskSubmission.id.desc())
+        .limit(1)
+    )
 
 
 def final_submission(session: Session, task_id: int) -> TaskSubmission | None:
-    return session.scalar(select(TaskSubmission).where(TaskSubmission.task_id == task_id,
-                                                        TaskSubmission.kind == "final")
-                          .order_by(TaskSubmission.id.desc()).limit(1))
+    return session.scalar(
+        select(TaskSubmission)
+        .where(TaskSubmission.task_id == task_id, TaskSubmission.kind == "final")
+        .order_by(TaskSubmission.id.desc())
+        .limit(1)
+    )
 
 
 def eligible_assignees(session: Session, task: HumanTask) -> list[tuple[str, str]]:
     """People a leader may hand the task to: the role in a candidate unit, active, not kept apart."""
     units = [c.unit_code for c in task.candidates]
-    stmt = (select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
-            .where(Membership.role_code == task.role, User.active.is_(True)))
+    stmt = (
+        select(User.username, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role_code == task.role, User.active.is_(True))
+    )
     if units:
         stmt = stmt.where(Membership.unit_code.in_(units))
     excluded = set(task.separate_from or [])

@@ -5,6 +5,7 @@ Tokens expire (``expires_at``) and can be revoked one by one; a disabled user's 
 once because every use loads the user again. ``last_used_at`` is written at most once a minute, so a
 busy script does not turn every read into a write.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,9 @@ import secrets
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, clock
-from .models import ApiToken, Membership, User
-from .principal import Principal
+from engine import audit, clock
+from engine.access.principal import Principal
+from engine.models import ApiToken, Membership, User
 
 PREFIX = "gt_"
 DEFAULT_TTL = dt.timedelta(hours=8)
@@ -27,32 +28,54 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def issue(session: Session, user: User, *, ttl: dt.timedelta = DEFAULT_TTL, name: str | None = None,
-          remote: str | None = None) -> tuple[str, ApiToken]:
+def issue(
+    session: Session, user: User, *, ttl: dt.timedelta = DEFAULT_TTL, name: str | None = None, remote: str | None = None
+) -> tuple[str, ApiToken]:
     """A new token for ``user``; the raw value is returned once and never stored."""
     raw = PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     row = ApiToken(user_id=user.id, token_hash=hash_token(raw), name=name, created_at=now, expires_at=now + ttl)
     session.add(row)
     session.flush()
-    audit.record(session, "api_token_issued", actor=user.username, token_id=row.id, name=name,
-                 expires_at=row.expires_at.isoformat(), remote=remote)
+    audit.record(
+        session,
+        "api_token_issued",
+        actor=user.username,
+        token_id=row.id,
+        name=name,
+        expires_at=row.expires_at.isoformat(),
+        remote=remote,
+    )
     return raw, row
 
 
 _T, _U, _M = ApiToken.__table__, User.__table__, Membership.__table__
 # The token, its user and the user's memberships in one read: one row per membership (one row with
 # NULL membership columns for a user who holds none).
-_LOOKUP = (select(_T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at, _U.c.id.label("user_id"),
-                  _U.c.username, _U.c.display_name, _U.c.is_admin, _U.c.active,
-                  _M.c.unit_code, _M.c.role_code, _M.c.is_leader)
-           .join(_U, _U.c.id == _T.c.user_id).outerjoin(_M, _M.c.user_id == _U.c.id)
-           .where(_T.c.token_hash == bindparam("token_hash")))
+_LOOKUP = (
+    select(
+        _T.c.id,
+        _T.c.revoked_at,
+        _T.c.expires_at,
+        _T.c.last_used_at,
+        _U.c.id.label("user_id"),
+        _U.c.username,
+        _U.c.display_name,
+        _U.c.is_admin,
+        _U.c.active,
+        _M.c.unit_code,
+        _M.c.role_code,
+        _M.c.is_leader,
+    )
+    .join(_U, _U.c.id == _T.c.user_id)
+    .outerjoin(_M, _M.c.user_id == _U.c.id)
+    .where(_T.c.token_hash == bindparam("token_hash"))
+)
 _TOUCH = _T.update().where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
 def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
@@ -75,10 +98,14 @@ def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
     if last is None or now - last >= TOUCH_EVERY:
         touch(conn, token.id, now)
     held = [r for r in rows if r.unit_code is not None]
-    principal = Principal(username=token.username, display_name=token.display_name,
-                          memberships=frozenset((r.unit_code, r.role_code) for r in held),
-                          leader_of=frozenset(r.unit_code for r in held if r.is_leader),
-                          is_admin=token.is_admin, user_id=token.user_id)
+    principal = Principal(
+        username=token.username,
+        display_name=token.display_name,
+        memberships=frozenset((r.unit_code, r.role_code) for r in held),
+        leader_of=frozenset(r.unit_code for r in held if r.is_leader),
+        is_admin=token.is_admin,
+        user_id=token.user_id,
+    )
     return principal, token.id
 
 
@@ -89,8 +116,12 @@ def touch(conn, token_id: int, now: dt.datetime) -> None:
 
 def revoke(session: Session, token_id: int, *, actor: str) -> bool:
     """Revoke one token; False when it was already revoked."""
-    done = session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+    done = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount == 1:
         audit.record(session, "api_token_revoked", actor=actor, token_id=token_id)
         return True

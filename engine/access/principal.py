@@ -3,6 +3,7 @@
 Every permission question in Guantong is answered from a ``Principal``, in the engine, so the web pages
 and the JSON API cannot drift apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, NotFound
-from .models import Membership, User
+from engine.errors import Forbidden, NotFound
+from engine.models import Membership, User
 
 SYSTEM = "system"
 
@@ -55,8 +56,9 @@ def load_principal(session: Session, username: str) -> Principal:
         raise NotFound(f"no user '{username}'", user=username)
     if not user.active:
         raise Forbidden(f"user '{username}' is disabled", user=username)
-    rows = session.execute(select(Membership.unit_code, Membership.role_code, Membership.is_leader)
-                           .where(Membership.user_id == user.id)).all()
+    rows = session.execute(
+        select(Membership.unit_code, Membership.role_code, Membership.is_leader).where(Membership.user_id == user.id)
+    ).all()
     return Principal(
         username=user.username,
         display_name=user.display_name,

@@ -3,6 +3,7 @@
 The same file format seeds the demo county and lets a commission load its real structure; importing
 is idempotent (units and users are matched by code and username, links and memberships replaced).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,12 +12,19 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .errors import ValidationError
-from .models import Membership, Unit, UnitLink, User
-from .passwords import hash_password
+from engine.access.passwords import hash_password
+from engine.errors import ValidationError
+from engine.models import Membership, Unit, UnitLink, User
 
-LINK_KINDS = {"office_group", "office_township", "group_covers", "group_host", "zone_member", "zone_lead_unit",
-              "commission_committee"}  # 纪委监委 → its same-level Party committee (县委)
+LINK_KINDS = {
+    "office_group",
+    "office_township",
+    "group_covers",
+    "group_host",
+    "zone_member",
+    "zone_lead_unit",
+    "commission_committee",
+}  # 纪委监委 → its same-level Party committee (县委)
 
 
 def load_file(path: str | Path) -> dict:
@@ -67,8 +75,10 @@ def import_organisation(session: Session, data: dict, *, known_roles: set[str] |
                 pending.remove(unit)
                 progressed = True
         if not progressed:
-            raise ValidationError("organisation file refused: unit parents form a cycle",
-                                  fields={u["code"]: "parent cycle" for u in pending})
+            raise ValidationError(
+                "organisation file refused: unit parents form a cycle",
+                fields={u["code"]: "parent cycle" for u in pending},
+            )
     for sort, unit in enumerate(order):
         row = session.get(Unit, unit["code"]) or Unit(code=unit["code"])
         row.name = unit["name"]
@@ -100,8 +110,11 @@ def import_organisation(session: Session, data: dict, *, known_roles: set[str] |
         session.flush()
         session.execute(delete(Membership).where(Membership.user_id == row.id))
         for m in user.get("roles") or []:
-            session.add(Membership(user_id=row.id, unit_code=m["unit"], role_code=m["role"],
-                                   is_leader=bool(m.get("leader", False))))
+            session.add(
+                Membership(
+                    user_id=row.id, unit_code=m["unit"], role_code=m["role"], is_leader=bool(m.get("leader", False))
+                )
+            )
     session.flush()
     return {"units": len(units), "links": len(data.get("links") or []), "users": len(data.get("users") or [])}
 
@@ -143,8 +156,11 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
         code = row.parent_code
     if root is None:
         return None
-    return session.scalar(select(UnitLink.from_code).where(UnitLink.kind == "commission_committee",
-                                                            UnitLink.to_code == root).order_by(UnitLink.from_code))
+    return session.scalar(
+        select(UnitLink.from_code)
+        .where(UnitLink.kind == "commission_committee", UnitLink.to_code == root)
+        .order_by(UnitLink.from_code)
+    )
 
 
 def _subtree(session: Session, roots: list[str]) -> set[str]:
@@ -169,12 +185,18 @@ def owner_units(session: Session, commission: str, role_entries: dict) -> dict[s
     is the commission's 信访室, ``commission_unit`` the commission itself, ``committee_unit`` the 县委.
     A variable no unit fills is left out (a task that needs it then fails loudly instead of opening to all).
     """
-    committees = list(session.scalars(select(UnitLink.to_code).where(UnitLink.kind == "commission_committee",
-                                                                     UnitLink.from_code == commission)))
+    committees = list(
+        session.scalars(
+            select(UnitLink.to_code).where(UnitLink.kind == "commission_committee", UnitLink.from_code == commission)
+        )
+    )
     scope = _subtree(session, [commission, *committees])
     held: dict[str, set[str]] = {}
-    rows = session.execute(select(Membership.role_code, Membership.unit_code).join(User, User.id == Membership.user_id)
-                           .where(Membership.unit_code.in_(scope), User.active.is_(True)))
+    rows = session.execute(
+        select(Membership.role_code, Membership.unit_code)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.unit_code.in_(scope), User.active.is_(True))
+    )
     for role, unit in rows:
         held.setdefault(role, set()).add(unit)
     result: dict[str, str | list[str]] = {}

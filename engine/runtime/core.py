@@ -6,32 +6,35 @@ together or not at all. Engine work happens before the first write; the write is
 instance's ``lock_version`` so that of two people completing the same task exactly one succeeds and
 the other gets a ``Conflict`` with nothing changed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
-from . import audit, clock, state, visibility
-from .authz import can_see, require_can_claim, require_can_complete, require_can_reassign
-from .data import check_process_data
-from .db import Database
-from .definitions.repository import DefinitionRepository, LoadedVersion
-from .errors import Conflict, EngineError, Forbidden, NotFound, ProcessError, ValidationError
-from .models import (
+from engine import audit, clock
+from engine.access import visibility
+from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal
+from engine.db import Database
+from engine.definitions.repository import DefinitionRepository, LoadedVersion
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, ProcessError, ValidationError
+from engine.forms.data import check_process_data
+from engine.models import (
     HumanTask,
     MessageSubscription,
     PendingMessage,
@@ -39,9 +42,8 @@ from .models import (
     ProcessInstance,
     TaskCandidate,
     TaskSubmission,
-    User,
 )
-from .principal import SYSTEM_PRINCIPAL, Principal
+from engine.runtime import state
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +53,78 @@ _T, _I = HumanTask.__table__, ProcessInstance.__table__
 _S, _C = TaskSubmission.__table__, TaskCandidate.__table__
 _SUB = MessageSubscription.__table__
 _READ_FOR_COMPLETION = (
-    select(_T.c.id, _T.c.instance_id, _T.c.task_uuid, _T.c.spec_id, _T.c.name, _T.c.role, _T.c.assignee,
-           _T.c.status, _T.c.separate_from, _T.c.completed_by, _T.c.lane, _T.c.form_key,
-           _T.c.process_key.label("t_process_key"), _T.c.business_key.label("t_business_key"),
-           _T.c.stage.label("t_stage"), _T.c.mechanism, _T.c.platform, _T.c.created_at, _T.c.due_at,
-           _T.c.reminder_at,
-           select(_S.c.id).where(_S.c.task_id == _T.c.id, _S.c.kind == "draft").exists().label("has_draft"),
-           _I.c.status.label("i_status"), _I.c.lock_version, _I.c.version_id, _I.c.process_key, _I.c.business_key,
-           _I.c.title, _I.c.summary, _I.c.state, _I.c.stage, _I.c.next_timer_at, _I.c.completed_at, _I.c.updated_at)
-    .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("task_id")))
+    select(
+        _T.c.id,
+        _T.c.instance_id,
+        _T.c.task_uuid,
+        _T.c.spec_id,
+        _T.c.name,
+        _T.c.role,
+        _T.c.assignee,
+        _T.c.status,
+        _T.c.separate_from,
+        _T.c.completed_by,
+        _T.c.lane,
+        _T.c.form_key,
+        _T.c.process_key.label("t_process_key"),
+        _T.c.business_key.label("t_business_key"),
+        _T.c.stage.label("t_stage"),
+        _T.c.mechanism,
+        _T.c.platform,
+        _T.c.created_at,
+        _T.c.due_at,
+        _T.c.reminder_at,
+        select(_S.c.id).where(_S.c.task_id == _T.c.id, _S.c.kind == "draft").exists().label("has_draft"),
+        _I.c.status.label("i_status"),
+        _I.c.lock_version,
+        _I.c.version_id,
+        _I.c.process_key,
+        _I.c.business_key,
+        _I.c.title,
+        _I.c.summary,
+        _I.c.state,
+        _I.c.stage,
+        _I.c.next_timer_at,
+        _I.c.completed_at,
+        _I.c.updated_at,
+    )
+    .join(_I, _I.c.id == _T.c.instance_id)
+    .where(_T.c.id == bindparam("task_id"))
+)
 _CANDIDATES = select(_C.c.unit_code).where(_C.c.task_id == bindparam("task_id"))
 _GUARDED_UPDATE = (
-    _I.update().where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
-    .values(state=bindparam("state"), updated_at=bindparam("updated_at"), business_key=bindparam("business_key"),
-            title=bindparam("title"), next_timer_at=bindparam("next_timer_at"), status=bindparam("status"),
-            completed_at=bindparam("completed_at"), stage=bindparam("stage"), lock_version=bindparam("lock_version")))
+    _I.update()
+    .where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
+    .values(
+        state=bindparam("state"),
+        updated_at=bindparam("updated_at"),
+        business_key=bindparam("business_key"),
+        title=bindparam("title"),
+        next_timer_at=bindparam("next_timer_at"),
+        status=bindparam("status"),
+        completed_at=bindparam("completed_at"),
+        stage=bindparam("stage"),
+        lock_version=bindparam("lock_version"),
+    )
+)
 _COMPLETE_TASK = (
-    _T.update().where(_T.c.id == bindparam("_id"), _T.c.status == "ready")
-    .values(status="completed", completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by"),
-            assignee=bindparam("assignee")))
+    _T.update()
+    .where(_T.c.id == bindparam("_id"), _T.c.status == "ready")
+    .values(
+        status="completed",
+        completed_at=bindparam("completed_at"),
+        completed_by=bindparam("completed_by"),
+        assignee=bindparam("assignee"),
+    )
+)
 _DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
-_READY_ROWS = select(_T.c.id, _T.c.task_uuid).where(_T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready")
+_READY_ROWS = select(_T.c.id, _T.c.task_uuid).where(
+    _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
+)
 _INSERT_TASK = _T.insert().returning(_T.c.id)
 _SUBSCRIPTIONS = select(_SUB.c.id, _SUB.c.message_name, _SUB.c.correlation_key).where(
-    _SUB.c.instance_id == bindparam("instance_id"))
+    _SUB.c.instance_id == bindparam("instance_id")
+)
 clock.install()
 
 ACTIVE = ("running",)
@@ -130,8 +180,9 @@ def _process_error(exc: Exception) -> ProcessError:
 MAX_AUTOMATIC_STEPS = 2000
 
 
-def run_engine(workflow: BpmnWorkflow, compact: bool = True, passes: int = 4,
-               max_steps: int = MAX_AUTOMATIC_STEPS) -> None:
+def run_engine(
+    workflow: BpmnWorkflow, compact: bool = True, passes: int = 4, max_steps: int = MAX_AUTOMATIC_STEPS
+) -> None:
     """Run automatic steps until only human work or waiting events remain.
 
     ``do_engine_steps`` refreshes timers last, so a timer that has just fired leaves its task READY
@@ -147,9 +198,11 @@ def run_engine(workflow: BpmnWorkflow, compact: bool = True, passes: int = 4,
         nonlocal steps
         steps += 1
         if steps > max_steps:
-            raise ProcessError(f"more than {max_steps} automatic steps in one go (at {task.task_spec.bpmn_id}); "
-                               f"an unbounded loop must be bounded or split into new instances",
-                               element=task.task_spec.bpmn_id)
+            raise ProcessError(
+                f"more than {max_steps} automatic steps in one go (at {task.task_spec.bpmn_id}); "
+                f"an unbounded loop must be bounded or split into new instances",
+                element=task.task_spec.bpmn_id,
+            )
 
     try:
         for _ in range(passes):
@@ -161,8 +214,11 @@ def run_engine(workflow: BpmnWorkflow, compact: bool = True, passes: int = 4,
         else:
             stuck = _pending_automatic(workflow)
             element = stuck[0].task_spec.bpmn_id if stuck else None
-            raise ProcessError(f"automatic steps did not settle (at {element}); an unbounded loop must be "
-                               f"bounded or split into new instances", element=element)
+            raise ProcessError(
+                f"automatic steps did not settle (at {element}); an unbounded loop must be "
+                f"bounded or split into new instances",
+                element=element,
+            )
     except (SpiffWorkflowException, WorkflowException) as exc:
         raise _process_error(exc) from exc
     except EngineError:
@@ -176,34 +232,60 @@ def _pending_automatic(workflow: BpmnWorkflow) -> list:
 
 
 class Runtime:
-    def __init__(self, db: Database, repository: DefinitionRepository | None = None,
-                 message_ttl: dt.timedelta = dt.timedelta(days=30), compact_history: bool = True):
+    def __init__(
+        self,
+        db: Database,
+        repository: DefinitionRepository | None = None,
+        message_ttl: dt.timedelta = dt.timedelta(days=30),
+        compact_history: bool = True,
+    ):
         self.db = db
         self.compact_history = compact_history
         self.repo = repository or DefinitionRepository(db)
         self.message_ttl = message_ttl
 
     # ================================================================== start
-    def start(self, process_key: str, *, actor: Principal = SYSTEM_PRINCIPAL, business_key: str | None = None,
-              data: dict | None = None, parent_instance_id: int | None = None, owner_unit: str | None = None,
-              _session: Session | None = None) -> Outcome:
+    def start(
+        self,
+        process_key: str,
+        *,
+        actor: Principal = SYSTEM_PRINCIPAL,
+        business_key: str | None = None,
+        data: dict | None = None,
+        parent_instance_id: int | None = None,
+        owner_unit: str | None = None,
+        _session: Session | None = None,
+    ) -> Outcome:
         data = check_process_data(dict(data or {}), what="start data")
         with self._session(_session) as session:
             definition = self.repo.latest_definition(session, process_key)
             if not definition.executable:
-                raise Forbidden(f"process '{process_key}' is not startable on its own (it is called by others)",
-                                process=process_key)
+                raise Forbidden(
+                    f"process '{process_key}' is not startable on its own (it is called by others)", process=process_key
+                )
             outcome = self._start(session, definition, actor, business_key, data, parent_instance_id, owner_unit)
         if _session is None:
             self._after_commit(outcome)
         return outcome
 
-    def _start(self, session, definition: ProcessDefinition, actor: Principal, business_key, data,
-               parent_instance_id, owner_unit, start_event: BpmnEvent | None = None) -> Outcome:
+    def _start(
+        self,
+        session,
+        definition: ProcessDefinition,
+        actor: Principal,
+        business_key,
+        data,
+        parent_instance_id,
+        owner_unit,
+        start_event: BpmnEvent | None = None,
+    ) -> Outcome:
         loaded = self.repo.loaded(definition.version_id)
         meta = loaded.catalogue[definition.process_key]
-        workflow = BpmnWorkflow(loaded.spec(definition.process_key), loaded.subprocess_specs(definition.process_key),
-                                script_engine=loaded.script_engine)
+        workflow = BpmnWorkflow(
+            loaded.spec(definition.process_key),
+            loaded.subprocess_specs(definition.process_key),
+            script_engine=loaded.script_engine,
+        )
         start_task = workflow.task_tree
         start_task.data.update(data)
         for child in workflow.get_tasks(state=TaskState.READY):
@@ -220,26 +302,55 @@ class Runtime:
             raise _process_error(exc) from exc
         now = clock.now()
         row = ProcessInstance(
-            definition_id=definition.id, version_id=definition.version_id, process_key=definition.process_key,
-            business_key=business_key, title=f"{definition.name}" + (f" · {business_key}" if business_key else ""),
-            status="running", stage=definition.stage, state="", lock_version=1, started_by=actor.username,
-            started_at=now, updated_at=now, parent_instance_id=parent_instance_id, owner_unit=owner_unit,
-            summary={"process_name": definition.name, "stage": definition.stage,
-                     "mechanism": definition.mechanism, "platform": definition.platform},
+            definition_id=definition.id,
+            version_id=definition.version_id,
+            process_key=definition.process_key,
+            business_key=business_key,
+            title=f"{definition.name}" + (f" · {business_key}" if business_key else ""),
+            status="running",
+            stage=definition.stage,
+            state="",
+            lock_version=1,
+            started_by=actor.username,
+            started_at=now,
+            updated_at=now,
+            parent_instance_id=parent_instance_id,
+            owner_unit=owner_unit,
+            summary={
+                "process_name": definition.name,
+                "stage": definition.stage,
+                "mechanism": definition.mechanism,
+                "platform": definition.platform,
+            },
         )
         self._apply_snapshot(row, loaded, workflow)
         session.add(row)
         session.flush()
-        audit.record(session, "started", actor=actor.username, instance_id=row.id, version_id=row.version_id,
-                     process=definition.process_key, business_key=business_key, data_digest=audit.digest(data))
+        audit.record(
+            session,
+            "started",
+            actor=actor.username,
+            instance_id=row.id,
+            version_id=row.version_id,
+            process=definition.process_key,
+            business_key=business_key,
+            data_digest=audit.digest(data),
+        )
         outcome = Outcome(instance_id=row.id, status=row.status)
         self._sync(session, row, loaded, workflow, outcome, actor)
         return outcome
 
     # ================================================================== complete
-    def complete_task(self, task_id: int, *, actor: Principal, data: dict | None = None,
-                      record: dict | None = None, sealed: str | None = None,
-                      prepare: Prepare | None = None) -> Outcome:
+    def complete_task(
+        self,
+        task_id: int,
+        *,
+        actor: Principal,
+        data: dict | None = None,
+        record: dict | None = None,
+        sealed: str | None = None,
+        prepare: Prepare | None = None,
+    ) -> Outcome:
         """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
 
         ``prepare(session, task, loaded)``, when given, turns the submitted form into ``(data, record,
@@ -255,8 +366,7 @@ class Runtime:
         with self.db.session() as session:
             task, row = self._read_for_completion(session, task_id, actor)
             if not can_see(actor, task):
-                raise Forbidden(f"task {task_id} is not for your role or unit", task=task_id,
-                                instance=task.instance_id)
+                raise Forbidden(f"task {task_id} is not for your role or unit", task=task_id, instance=task.instance_id)
             require_can_complete(actor, task)
             if row.status != "running":
                 raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
@@ -278,17 +388,41 @@ class Runtime:
             now = clock.now()
             self._guarded_write(session, row, expected, loaded, workflow)
             conn = session.connection()
-            done = conn.execute(_COMPLETE_TASK, {"_id": task.id, "completed_at": now, "completed_by": actor.username,
-                                                 "assignee": task.assignee or actor.username})
+            done = conn.execute(
+                _COMPLETE_TASK,
+                {
+                    "_id": task.id,
+                    "completed_at": now,
+                    "completed_by": actor.username,
+                    "assignee": task.assignee or actor.username,
+                },
+            )
             if done.rowcount != 1:
                 raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
             if task.has_draft:
                 conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
-            conn.execute(_S.insert(), {"task_id": task.id, "instance_id": row.id, "kind": "final",
-                                       "data": record if record is not None else data, "sealed": sealed,
-                                       "submitted_by": actor.username, "submitted_at": now})
-            audit.record(session, "completed", actor=actor.username, instance_id=row.id, task_id=task.id,
-                         task=task.spec_id, task_name=task.name, data_digest=audit.digest(record or data))
+            conn.execute(
+                _S.insert(),
+                {
+                    "task_id": task.id,
+                    "instance_id": row.id,
+                    "kind": "final",
+                    "data": record if record is not None else data,
+                    "sealed": sealed,
+                    "submitted_by": actor.username,
+                    "submitted_at": now,
+                },
+            )
+            audit.record(
+                session,
+                "completed",
+                actor=actor.username,
+                instance_id=row.id,
+                task_id=task.id,
+                task=task.spec_id,
+                task_name=task.name,
+                data_digest=audit.digest(record or data),
+            )
             outcome = Outcome(instance_id=row.id, status=row.status)
             self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
             task.status, task.completed_at, task.completed_by = "completed", now, actor.username
@@ -305,19 +439,46 @@ class Runtime:
         if found is None:
             raise NotFound(f"task {task_id} not found", task=task_id)
         units = sorted(conn.execute(_CANDIDATES, {"task_id": task_id}).scalars())
-        task = SimpleNamespace(id=found.id, instance_id=found.instance_id, task_uuid=found.task_uuid,
-                               spec_id=found.spec_id, name=found.name, role=found.role, assignee=found.assignee,
-                               status=found.status, separate_from=found.separate_from, completed_by=found.completed_by,
-                               candidate_units=units, has_draft=found.has_draft, lane=found.lane,
-                               form_key=found.form_key, process_key=found.t_process_key,
-                               business_key=found.t_business_key, stage=found.t_stage, mechanism=found.mechanism,
-                               platform=found.platform, created_at=found.created_at, due_at=found.due_at,
-                               reminder_at=found.reminder_at, completed_at=None)
-        row = SimpleNamespace(id=found.instance_id, status=found.i_status, lock_version=found.lock_version,
-                              version_id=found.version_id, process_key=found.process_key,
-                              business_key=found.business_key, title=found.title, summary=found.summary,
-                              state=found.state, stage=found.stage, next_timer_at=found.next_timer_at,
-                              completed_at=found.completed_at, updated_at=found.updated_at)
+        task = SimpleNamespace(
+            id=found.id,
+            instance_id=found.instance_id,
+            task_uuid=found.task_uuid,
+            spec_id=found.spec_id,
+            name=found.name,
+            role=found.role,
+            assignee=found.assignee,
+            status=found.status,
+            separate_from=found.separate_from,
+            completed_by=found.completed_by,
+            candidate_units=units,
+            has_draft=found.has_draft,
+            lane=found.lane,
+            form_key=found.form_key,
+            process_key=found.t_process_key,
+            business_key=found.t_business_key,
+            stage=found.t_stage,
+            mechanism=found.mechanism,
+            platform=found.platform,
+            created_at=found.created_at,
+            due_at=found.due_at,
+            reminder_at=found.reminder_at,
+            completed_at=None,
+        )
+        row = SimpleNamespace(
+            id=found.instance_id,
+            status=found.i_status,
+            lock_version=found.lock_version,
+            version_id=found.version_id,
+            process_key=found.process_key,
+            business_key=found.business_key,
+            title=found.title,
+            summary=found.summary,
+            state=found.state,
+            stage=found.stage,
+            next_timer_at=found.next_timer_at,
+            completed_at=found.completed_at,
+            updated_at=found.updated_at,
+        )
         return task, row
 
     def save_draft(self, task_id: int, *, actor: Principal, record: dict, sealed: str | None = None) -> None:
@@ -325,10 +486,22 @@ class Runtime:
         with self.db.session() as session:
             task = self._task(session, task_id)
             require_can_complete(actor, task)
-            session.execute(TaskSubmission.__table__.delete().where(
-                TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"))
-            session.add(TaskSubmission(task_id=task.id, instance_id=task.instance_id, kind="draft", data=record,
-                                       sealed=sealed, submitted_by=actor.username, submitted_at=clock.now()))
+            session.execute(
+                TaskSubmission.__table__.delete().where(
+                    TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"
+                )
+            )
+            session.add(
+                TaskSubmission(
+                    task_id=task.id,
+                    instance_id=task.instance_id,
+                    kind="draft",
+                    data=record,
+                    sealed=sealed,
+                    submitted_by=actor.username,
+                    submitted_at=clock.now(),
+                )
+            )
             audit.record(session, "draft_saved", actor=actor.username, instance_id=task.instance_id, task_id=task.id)
 
     # ================================================================== claim / reassign
@@ -336,10 +509,16 @@ class Runtime:
         with self.db.session() as session:
             task = self._task(session, task_id)
             require_can_claim(actor, task)
-            res = session.execute(update(HumanTask).where(
-                HumanTask.id == task_id, HumanTask.status == "ready",
-                (HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username))
-                .values(assignee=actor.username).execution_options(synchronize_session=False))
+            res = session.execute(
+                update(HumanTask)
+                .where(
+                    HumanTask.id == task_id,
+                    HumanTask.status == "ready",
+                    (HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username),
+                )
+                .values(assignee=actor.username)
+                .execution_options(synchronize_session=False)
+            )
             if res.rowcount != 1:
                 raise Conflict(f"task {task_id} was claimed by someone else", task=task_id)
             audit.record(session, "claimed", actor=actor.username, instance_id=task.instance_id, task_id=task_id)
@@ -353,33 +532,59 @@ class Runtime:
                 raise Forbidden("only the assignee or a unit leader may release a task", task=task_id)
             if task.assignee != actor.username:
                 require_can_reassign(actor, task)
-            session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "ready")
-                            .values(assignee=None).execution_options(synchronize_session=False))
-            audit.record(session, "unclaimed", actor=actor.username, instance_id=task.instance_id, task_id=task_id,
-                         previous=task.assignee)
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.id == task_id, HumanTask.status == "ready")
+                .values(assignee=None)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                session,
+                "unclaimed",
+                actor=actor.username,
+                instance_id=task.instance_id,
+                task_id=task_id,
+                previous=task.assignee,
+            )
 
     def reassign(self, task_id: int, *, actor: Principal, to_username: str) -> None:
-        from .principal import load_principal
-        from .authz import in_pool
+        from engine.access.authz import in_pool
+        from engine.access.principal import load_principal
 
         with self.db.session() as session:
             task = self._task(session, task_id)
             require_can_reassign(actor, task)
             target = load_principal(session, to_username)
             if not in_pool(target, task):
-                raise ValidationError(f"{to_username} does not hold the task's role in its unit",
-                                      fields={"assignee": "not eligible for this task"})
+                raise ValidationError(
+                    f"{to_username} does not hold the task's role in its unit",
+                    fields={"assignee": "not eligible for this task"},
+                )
             if to_username in (task.separate_from or []):
-                raise ValidationError(f"{to_username} must be kept apart from this step",
-                                      fields={"assignee": "separation of functions"})
-            session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "ready")
-                            .values(assignee=to_username).execution_options(synchronize_session=False))
-            audit.record(session, "reassigned", actor=actor.username, instance_id=task.instance_id, task_id=task_id,
-                         previous=task.assignee, assignee=to_username)
+                raise ValidationError(
+                    f"{to_username} must be kept apart from this step", fields={"assignee": "separation of functions"}
+                )
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.id == task_id, HumanTask.status == "ready")
+                .values(assignee=to_username)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                session,
+                "reassigned",
+                actor=actor.username,
+                instance_id=task.instance_id,
+                task_id=task_id,
+                previous=task.assignee,
+                assignee=to_username,
+            )
 
     # ================================================================== lifecycle
     def cancel(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
-        self._set_status(instance_id, actor, "cancelled", "cancelled", reason, allowed=("running", "suspended", "error"))
+        self._set_status(
+            instance_id, actor, "cancelled", "cancelled", reason, allowed=("running", "suspended", "error")
+        )
 
     def suspend(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
         self._set_status(instance_id, actor, "suspended", "suspended", reason, allowed=("running",))
@@ -402,24 +607,39 @@ class Runtime:
                 workflow.cancel()
                 values["state"] = state.dump(workflow).decode()
                 values["next_timer_at"] = None
-                session.execute(update(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
-                                .values(status="cancelled").execution_options(synchronize_session=False))
-                session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance_id))
-            res = session.execute(update(ProcessInstance).where(
-                ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
-                .values(**values).execution_options(synchronize_session=False))
+                session.execute(
+                    update(HumanTask)
+                    .where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+                    .values(status="cancelled")
+                    .execution_options(synchronize_session=False)
+                )
+                session.execute(
+                    MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance_id)
+                )
+            res = session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             if res.rowcount != 1:
                 raise Conflict(f"instance {instance_id} changed meanwhile; try again", instance=instance_id)
             audit.record(session, action, actor=actor.username, instance_id=instance_id, reason=reason)
 
     # ================================================================== timers
     def due_timer_instances(self, session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
-        return list(session.scalars(
-            select(ProcessInstance.id).where(ProcessInstance.status == "running",
-                                             ProcessInstance.next_timer_at <= now)
-            .order_by(ProcessInstance.next_timer_at).limit(limit)))
+        return list(
+            session.scalars(
+                select(ProcessInstance.id)
+                .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+                .order_by(ProcessInstance.next_timer_at)
+                .limit(limit)
+            )
+        )
 
-    def lease_due_instances(self, owner: str, *, limit: int = 50, lease: dt.timedelta = dt.timedelta(seconds=60)) -> list[int]:
+    def lease_due_instances(
+        self, owner: str, *, limit: int = 50, lease: dt.timedelta = dt.timedelta(seconds=60)
+    ) -> list[int]:
         """Take a lease on instances whose timers are due, so that no other worker fires them meanwhile.
 
         On PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``, so workers on any number
@@ -429,20 +649,30 @@ class Runtime:
         """
         now = clock.now()
         free = (ProcessInstance.lease_until.is_(None)) | (ProcessInstance.lease_until < now)
-        due = select(ProcessInstance.id).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
-                                               free).order_by(ProcessInstance.next_timer_at).limit(limit)
+        due = (
+            select(ProcessInstance.id)
+            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now, free)
+            .order_by(ProcessInstance.next_timer_at)
+            .limit(limit)
+        )
         with self.db.session() as session:
             if self.db.dialect == "postgresql":
                 ids = session.scalars(
-                    update(ProcessInstance).where(ProcessInstance.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
-                    .values(lease_owner=owner, lease_until=now + lease).returning(ProcessInstance.id)
-                    .execution_options(synchronize_session=False)).all()
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+                    .values(lease_owner=owner, lease_until=now + lease)
+                    .returning(ProcessInstance.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
                 return sorted(ids)
             taken = []
             for instance_id in session.scalars(due).all():
-                res = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id, free)
-                                      .values(lease_owner=owner, lease_until=now + lease)
-                                      .execution_options(synchronize_session=False))
+                res = session.execute(
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id == instance_id, free)
+                    .values(lease_owner=owner, lease_until=now + lease)
+                    .execution_options(synchronize_session=False)
+                )
                 if res.rowcount == 1:
                     taken.append(instance_id)
             return taken
@@ -452,14 +682,17 @@ class Runtime:
         if not instance_ids:
             return 0
         with self.db.session() as session:
-            res = session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(instance_ids),
-                                                                ProcessInstance.lease_owner == owner)
-                                  .values(lease_owner=None, lease_until=None)
-                                  .execution_options(synchronize_session=False))
+            res = session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id.in_(instance_ids), ProcessInstance.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
             return res.rowcount
 
-    def fire_timers(self, instance_id: int, *, actor: Principal = SYSTEM_PRINCIPAL,
-                    lease_owner: str | None = None) -> Outcome | None:
+    def fire_timers(
+        self, instance_id: int, *, actor: Principal = SYSTEM_PRINCIPAL, lease_owner: str | None = None
+    ) -> Outcome | None:
         """Advance one instance whose timer is due. Returns None if there was nothing (left) to do."""
         with self.db.session() as session:
             row = self._instance(session, instance_id)
@@ -473,39 +706,80 @@ class Runtime:
             workflow = self._load(row, loaded)
             waiting_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
             run_engine(workflow, self.compact_history)
-            fired = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
-                     if str(t.id) in waiting_before and isinstance(getattr(t.task_spec, "event_definition", None),
-                                                                   TimerEventDefinition)]
-            self._guarded_write(session, row, expected, loaded, workflow,
-                                extra={"lease_owner": None, "lease_until": None, "attempts": 0})
-            audit.record(session, "timer_fired", actor=actor.username, instance_id=row.id,
-                         timers=[t.task_spec.bpmn_id for t in fired] or None,
-                         due=row.next_timer_at.isoformat() if row.next_timer_at else None, worker=lease_owner)
+            fired = [
+                t
+                for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
+                if str(t.id) in waiting_before
+                and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+            ]
+            self._guarded_write(
+                session,
+                row,
+                expected,
+                loaded,
+                workflow,
+                extra={"lease_owner": None, "lease_until": None, "attempts": 0},
+            )
+            audit.record(
+                session,
+                "timer_fired",
+                actor=actor.username,
+                instance_id=row.id,
+                timers=[t.task_spec.bpmn_id for t in fired] or None,
+                due=row.next_timer_at.isoformat() if row.next_timer_at else None,
+                worker=lease_owner,
+            )
             outcome = Outcome(instance_id=row.id, status=row.status)
             self._sync(session, row, loaded, workflow, outcome, actor)
         self._after_commit(outcome)
         return outcome
 
-    def record_failure(self, instance_id: int, error: EngineError, *, max_attempts: int = 5,
-                       base_delay: dt.timedelta = dt.timedelta(seconds=30), worker: str | None = None) -> str:
+    def record_failure(
+        self,
+        instance_id: int,
+        error: EngineError,
+        *,
+        max_attempts: int = 5,
+        base_delay: dt.timedelta = dt.timedelta(seconds=30),
+        worker: str | None = None,
+    ) -> str:
         """An automatic step failed: retry later with exponential backoff, then show it as failed."""
         with self.db.session() as session:
             row = self._instance(session, instance_id)
             attempts = (row.attempts or 0) + 1
-            values = {"attempts": attempts, "lease_owner": None, "lease_until": None,
-                      "error": {"message": error.message, **error.details, "attempts": attempts,
-                                "at": clock.now().isoformat()}}
+            values = {
+                "attempts": attempts,
+                "lease_owner": None,
+                "lease_until": None,
+                "error": {
+                    "message": error.message,
+                    **error.details,
+                    "attempts": attempts,
+                    "at": clock.now().isoformat(),
+                },
+            }
             if attempts >= max_attempts:
                 values.update(status="error", lock_version=row.lock_version + 1)
                 outcome = "failed"
             else:
                 values["next_timer_at"] = clock.now() + base_delay * (2 ** (attempts - 1))
                 outcome = "retry"
-            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                            .values(**values).execution_options(synchronize_session=False))
-            audit.record(session, "step_failed" if outcome == "retry" else "instance_failed", actor=SYSTEM_PRINCIPAL.username,
-                         instance_id=instance_id, error=error.message, element=error.details.get("element"),
-                         attempts=attempts, worker=worker)
+            session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                session,
+                "step_failed" if outcome == "retry" else "instance_failed",
+                actor=SYSTEM_PRINCIPAL.username,
+                instance_id=instance_id,
+                error=error.message,
+                element=error.details.get("element"),
+                attempts=attempts,
+                worker=worker,
+            )
         return outcome
 
     def retry(self, instance_id: int, *, actor: Principal) -> None:
@@ -516,10 +790,18 @@ class Runtime:
             row = self._instance(session, instance_id)
             if row.status != "error":
                 raise Conflict(f"instance {instance_id} is {row.status}, not failed", instance=instance_id)
-            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id,
-                                                          ProcessInstance.lock_version == row.lock_version)
-                            .values(status="running", attempts=0, error=None, next_timer_at=clock.now(),
-                                    lock_version=row.lock_version + 1).execution_options(synchronize_session=False))
+            session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
+                .values(
+                    status="running",
+                    attempts=0,
+                    error=None,
+                    next_timer_at=clock.now(),
+                    lock_version=row.lock_version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
             audit.record(session, "retried", actor=actor.username, instance_id=instance_id)
 
     def fire_due_timers(self, limit: int = 100, *, owner: str = "inline") -> int:
@@ -536,23 +818,42 @@ class Runtime:
         return fired
 
     # ================================================================== messages
-    def send_message(self, name: str, correlation_key: str | None, payload: dict | None = None, *,
-                     actor: Principal = SYSTEM_PRINCIPAL) -> dict:
+    def send_message(
+        self,
+        name: str,
+        correlation_key: str | None,
+        payload: dict | None = None,
+        *,
+        actor: Principal = SYSTEM_PRINCIPAL,
+    ) -> dict:
         """Deliver to waiting instances, else start a process that starts on it, else keep it pending."""
         payload = check_process_data(dict(payload or {}), what="message payload")
         with self.db.session() as session:
-            message = PendingMessage(message_name=name, correlation_key=correlation_key, payload=payload,
-                                     sent_by=actor.username, received_at=clock.now(),
-                                     expires_at=clock.now() + self.message_ttl, status="waiting")
+            message = PendingMessage(
+                message_name=name,
+                correlation_key=correlation_key,
+                payload=payload,
+                sent_by=actor.username,
+                received_at=clock.now(),
+                expires_at=clock.now() + self.message_ttl,
+                status="waiting",
+            )
             session.add(message)
             session.flush()
-            audit.record(session, "message_received", actor=actor.username, message=name,
-                         correlation_key=correlation_key, message_id=message.id)
+            audit.record(
+                session,
+                "message_received",
+                actor=actor.username,
+                message=name,
+                correlation_key=correlation_key,
+                message_id=message.id,
+            )
             message_id = message.id
         return self.dispatch_message(message_id, actor=actor)
 
-    def dispatch_message(self, message_id: int, *, actor: Principal = SYSTEM_PRINCIPAL,
-                         recheck: dt.timedelta = dt.timedelta(minutes=1)) -> dict:
+    def dispatch_message(
+        self, message_id: int, *, actor: Principal = SYSTEM_PRINCIPAL, recheck: dt.timedelta = dt.timedelta(minutes=1)
+    ) -> dict:
         """Deliver one pending message, or start the process that starts on it, in one transaction.
 
         The message row is locked first (``SKIP LOCKED`` on PostgreSQL: a message another worker is
@@ -567,41 +868,62 @@ class Runtime:
             message = session.scalars(query).first()
             if message is None:
                 return {"status": "skipped", "message_id": message_id}
-            res = session.execute(update(PendingMessage).where(PendingMessage.id == message_id,
-                                                               PendingMessage.status == "waiting")
-                                  .values(status="delivered").execution_options(synchronize_session=False))
+            res = session.execute(
+                update(PendingMessage)
+                .where(PendingMessage.id == message_id, PendingMessage.status == "waiting")
+                .values(status="delivered")
+                .execution_options(synchronize_session=False)
+            )
             if res.rowcount != 1:
                 return {"status": "skipped", "message_id": message_id}
             subscriber = session.scalar(
                 select(MessageSubscription.instance_id)
                 .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
-                .where(MessageSubscription.message_name == message.message_name,
-                       MessageSubscription.correlation_key == message.correlation_key,
-                       ProcessInstance.status == "running")
-                .order_by(MessageSubscription.id).limit(1))
+                .where(
+                    MessageSubscription.message_name == message.message_name,
+                    MessageSubscription.correlation_key == message.correlation_key,
+                    ProcessInstance.status == "running",
+                )
+                .order_by(MessageSubscription.id)
+                .limit(1)
+            )
             if subscriber is not None:
                 outcome = self._deliver(session, subscriber, message, actor)
                 result = {"status": "delivered", "instance_id": outcome.instance_id, "message_id": message_id}
             else:
                 starter = self._message_starter(session, message.message_name)
                 if starter is None:
-                    session.execute(update(PendingMessage).where(PendingMessage.id == message_id)
-                                    .values(status="waiting", retry_at=clock.now() + recheck)
-                                    .execution_options(synchronize_session=False))
+                    session.execute(
+                        update(PendingMessage)
+                        .where(PendingMessage.id == message_id)
+                        .values(status="waiting", retry_at=clock.now() + recheck)
+                        .execution_options(synchronize_session=False)
+                    )
                     return {"status": "pending", "message_id": message_id}
                 event = BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload)
                 business_key = message.payload.get("business_key") or message.correlation_key
                 data = {**self._message_owner(session, starter, message), **message.payload}
-                outcome = self._start(session, starter, actor, business_key, data,
-                                      message.source_instance_id, None, start_event=event)
+                outcome = self._start(
+                    session, starter, actor, business_key, data, message.source_instance_id, None, start_event=event
+                )
                 result = {"status": "started", "instance_id": outcome.instance_id, "message_id": message_id}
-            session.execute(update(PendingMessage).where(PendingMessage.id == message_id)
-                            .values(delivered_to=outcome.instance_id).execution_options(synchronize_session=False))
+            session.execute(
+                update(PendingMessage)
+                .where(PendingMessage.id == message_id)
+                .values(delivered_to=outcome.instance_id)
+                .execution_options(synchronize_session=False)
+            )
         self._after_commit(outcome)
         return result
 
-    def record_message_failure(self, message_id: int, error: EngineError, *, max_attempts: int = 5,
-                               base_delay: dt.timedelta = dt.timedelta(seconds=30)) -> str:
+    def record_message_failure(
+        self,
+        message_id: int,
+        error: EngineError,
+        *,
+        max_attempts: int = 5,
+        base_delay: dt.timedelta = dt.timedelta(seconds=30),
+    ) -> str:
         with self.db.session() as session:
             message = session.get(PendingMessage, message_id)
             if message is None or message.status != "waiting":
@@ -612,18 +934,24 @@ class Runtime:
                 message.status = "failed"
             else:
                 message.retry_at = clock.now() + base_delay * (2 ** (message.attempts - 1))
-            audit.record(session, "message_failed" if message.status == "failed" else "message_retry",
-                         actor=SYSTEM_PRINCIPAL.username, message=message.message_name,
-                         correlation_key=message.correlation_key, message_id=message_id, error=str(error),
-                         attempts=message.attempts)
+            audit.record(
+                session,
+                "message_failed" if message.status == "failed" else "message_retry",
+                actor=SYSTEM_PRINCIPAL.username,
+                message=message.message_name,
+                correlation_key=message.correlation_key,
+                message_id=message_id,
+                error=str(error),
+                attempts=message.attempts,
+            )
             return message.status
 
     def _message_owner(self, session, starter: ProcessDefinition, message: PendingMessage) -> dict:
         """Owner variables for an instance a message starts. A process that sends the message passes its
         own on in the payload (which wins); a person or system sending through the API owns it through
         their commission; with neither, the one commission whose units hold the first task's role."""
-        from .entry import owner_data
-        from .principal import load_principal
+        from engine.access.principal import load_principal
+        from engine.instances.entry import owner_data
 
         sender = None
         if message.source_instance_id is None and message.sent_by not in (None, SYSTEM_PRINCIPAL.username):
@@ -635,8 +963,10 @@ class Runtime:
 
     def _message_starter(self, session, name: str) -> ProcessDefinition | None:
         candidates = session.scalars(
-            select(ProcessDefinition).where(ProcessDefinition.start_message == name)
-            .order_by(ProcessDefinition.version_id.desc())).all()
+            select(ProcessDefinition)
+            .where(ProcessDefinition.start_message == name)
+            .order_by(ProcessDefinition.version_id.desc())
+        ).all()
         latest = self.repo.latest_version_id(session)
         for definition in candidates:
             if definition.version_id == latest:
@@ -651,12 +981,20 @@ class Runtime:
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload))
         except WorkflowException as exc:
-            raise Conflict(f"instance {instance_id} is no longer waiting for {message.message_name}",
-                           instance=instance_id) from exc
+            raise Conflict(
+                f"instance {instance_id} is no longer waiting for {message.message_name}", instance=instance_id
+            ) from exc
         run_engine(workflow, self.compact_history)
         self._guarded_write(session, row, expected, loaded, workflow)
-        audit.record(session, "message_delivered", actor=actor.username, instance_id=row.id,
-                     message=message.message_name, correlation_key=message.correlation_key, message_id=message.id)
+        audit.record(
+            session,
+            "message_delivered",
+            actor=actor.username,
+            instance_id=row.id,
+            message=message.message_name,
+            correlation_key=message.correlation_key,
+            message_id=message.id,
+        )
         outcome = Outcome(instance_id=row.id, status=row.status)
         self._sync(session, row, loaded, workflow, outcome, actor)
         return outcome
@@ -672,12 +1010,19 @@ class Runtime:
         if not outcome.subscribed:
             return
         with self.db.session() as session:
-            waiting = session.execute(
-                select(PendingMessage.id)
-                .join(MessageSubscription, (MessageSubscription.message_name == PendingMessage.message_name)
-                      & (MessageSubscription.correlation_key == PendingMessage.correlation_key))
-                .where(MessageSubscription.instance_id == outcome.instance_id, PendingMessage.status == "waiting")
-            ).scalars().all()
+            waiting = (
+                session.execute(
+                    select(PendingMessage.id)
+                    .join(
+                        MessageSubscription,
+                        (MessageSubscription.message_name == PendingMessage.message_name)
+                        & (MessageSubscription.correlation_key == PendingMessage.correlation_key),
+                    )
+                    .where(MessageSubscription.instance_id == outcome.instance_id, PendingMessage.status == "waiting")
+                )
+                .scalars()
+                .all()
+            )
         for message_id in waiting:
             try:
                 self.dispatch_message(message_id)
@@ -708,8 +1053,9 @@ class Runtime:
 
     @staticmethod
     def _load(row: ProcessInstance, loaded: LoadedVersion) -> BpmnWorkflow:
-        return state.load(row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key),
-                          loaded.script_engine)
+        return state.load(
+            row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
+        )
 
     def _apply_snapshot(self, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
@@ -717,7 +1063,8 @@ class Runtime:
                 raise ProcessError(
                     f"instance of {row.process_key} would grow past {MAX_TASK_DEPTH} nested steps at "
                     f"{task.task_spec.bpmn_id}; a loop this long must start new instances instead",
-                    element=task.task_spec.bpmn_id)
+                    element=task.task_spec.bpmn_id,
+                )
         row.state = state.dump(workflow).decode()
         row.updated_at = clock.now()
         row.next_timer_at = self._next_timer(workflow)
@@ -736,30 +1083,51 @@ class Runtime:
                         row.business_key = str(value)
                         row.title = f"{(row.summary or {}).get('process_name') or row.process_key} · {row.business_key}"
                     break
-        stages = [loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
-                  for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        stages = [
+            loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
         stages = [s for s in stages if s]
         if stages:
             row.stage = stages[0]
 
-    def _guarded_write(self, session: Session, row: ProcessInstance, expected: int, loaded: LoadedVersion,
-                       workflow: BpmnWorkflow, extra: dict | None = None) -> None:
+    def _guarded_write(
+        self,
+        session: Session,
+        row: ProcessInstance,
+        expected: int,
+        loaded: LoadedVersion,
+        workflow: BpmnWorkflow,
+        extra: dict | None = None,
+    ) -> None:
         self._apply_snapshot(row, loaded, workflow)
-        values = {**(extra or {}), "state": row.state, "updated_at": row.updated_at, "business_key": row.business_key,
-                  "title": row.title, "next_timer_at": row.next_timer_at,
-                  "status": row.status, "completed_at": row.completed_at, "stage": row.stage,
-                  "lock_version": expected + 1}
+        values = {
+            **(extra or {}),
+            "state": row.state,
+            "updated_at": row.updated_at,
+            "business_key": row.business_key,
+            "title": row.title,
+            "next_timer_at": row.next_timer_at,
+            "status": row.status,
+            "completed_at": row.completed_at,
+            "stage": row.stage,
+            "lock_version": expected + 1,
+        }
         if isinstance(row, ProcessInstance):
             session.expunge(row)
         if extra:
-            res = session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id,
-                                                                ProcessInstance.lock_version == expected)
-                                  .values(**values).execution_options(synchronize_session=False))
+            res = session.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
         else:
             res = session.connection().execute(_GUARDED_UPDATE, {**values, "_id": row.id, "_expected": expected})
         if res.rowcount != 1:
-            raise Conflict(f"instance {row.id} was changed by someone else meanwhile; reload and try again",
-                           instance=row.id)
+            raise Conflict(
+                f"instance {row.id} was changed by someone else meanwhile; reload and try again", instance=row.id
+            )
         row.lock_version = expected + 1
 
     @staticmethod
@@ -781,8 +1149,16 @@ class Runtime:
                 moments.append(clock.now())
         return min(moments) if moments else None
 
-    def _sync(self, session: Session, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow,
-              outcome: Outcome, actor: Principal, completed_uuid: str | None = None) -> None:
+    def _sync(
+        self,
+        session: Session,
+        row: ProcessInstance,
+        loaded: LoadedVersion,
+        workflow: BpmnWorkflow,
+        outcome: Outcome,
+        actor: Principal,
+        completed_uuid: str | None = None,
+    ) -> None:
         """Bring human-task rows, subscriptions and the outbox in line with the engine state."""
         outcome.status = row.status
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
@@ -793,8 +1169,12 @@ class Runtime:
             existing.pop(completed_uuid, None)
         gone = [tid for uuid, tid in existing.items() if uuid not in ready]
         if gone:
-            session.execute(update(HumanTask).where(HumanTask.id.in_(gone), HumanTask.status == "ready")
-                            .values(status="cancelled").execution_options(synchronize_session=False))
+            session.execute(
+                update(HumanTask)
+                .where(HumanTask.id.in_(gone), HumanTask.status == "ready")
+                .values(status="cancelled")
+                .execution_options(synchronize_session=False)
+            )
         now = clock.now()
         for uuid, spiff_task in ready.items():
             if uuid in existing:
@@ -807,10 +1187,18 @@ class Runtime:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
             outcome.next_tasks.append((task_id, values["name"], values["lane"]))
-            audit.record(session, "task_created", actor=actor.username, instance_id=row.id, task_id=task_id,
-                         task=values["spec_id"], role=values["role"], units=units or None,
-                         assignee=values["assignee"],
-                         due_at=values["due_at"].isoformat() if values["due_at"] else None)
+            audit.record(
+                session,
+                "task_created",
+                actor=actor.username,
+                instance_id=row.id,
+                task_id=task_id,
+                task=values["spec_id"],
+                role=values["role"],
+                units=units or None,
+                assignee=values["assignee"],
+                due_at=values["due_at"].isoformat() if values["due_at"] else None,
+            )
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)
         outcome.subscribed = self._sync_subscriptions(session, row, loaded, workflow)
@@ -820,15 +1208,28 @@ class Runtime:
             payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
             payload = check_process_data(dict(payload), what=f"message {event.event_definition.name}")
             correlation = payload.get("correlation") or row.business_key
-            message = PendingMessage(message_name=event.event_definition.name,
-                                     correlation_key=str(correlation) if correlation is not None else None,
-                                     payload=payload, sent_by=actor.username, source_instance_id=row.id,
-                                     received_at=now, expires_at=now + self.message_ttl, status="waiting")
+            message = PendingMessage(
+                message_name=event.event_definition.name,
+                correlation_key=str(correlation) if correlation is not None else None,
+                payload=payload,
+                sent_by=actor.username,
+                source_instance_id=row.id,
+                received_at=now,
+                expires_at=now + self.message_ttl,
+                status="waiting",
+            )
             session.add(message)
             session.flush()
             outcome.messages_out.append(message.id)
-            audit.record(session, "message_sent", actor=actor.username, instance_id=row.id,
-                         message=message.message_name, correlation_key=message.correlation_key, message_id=message.id)
+            audit.record(
+                session,
+                "message_sent",
+                actor=actor.username,
+                instance_id=row.id,
+                message=message.message_name,
+                correlation_key=message.correlation_key,
+                message_id=message.id,
+            )
         if row.status == "completed":
             audit.record(session, "instance_completed", actor=actor.username, instance_id=row.id)
 
@@ -844,7 +1245,9 @@ class Runtime:
             if not units:
                 raise ProcessError(
                     f"task {spiff_task.task_spec.bpmn_id}: data variable '{meta['unit_var']}' names no unit",
-                    element=spiff_task.task_spec.bpmn_id, field=meta["unit_var"])
+                    element=spiff_task.task_spec.bpmn_id,
+                    field=meta["unit_var"],
+                )
         assignee = None
         if meta.get("assignee_var"):
             assignee = data.get(meta["assignee_var"]) or None
@@ -856,18 +1259,34 @@ class Runtime:
                 try:  # the limit runs from a date the process knows (receipt of a report, a letter)
                     start = dt.date.fromisoformat(str(data[meta["due_from"]])[:10])
                 except ValueError:
-                    raise ProcessError(f"task {spiff_task.task_spec.bpmn_id}: '{meta['due_from']}' is not a date",
-                                       element=spiff_task.task_spec.bpmn_id, field=meta["due_from"]) from None
+                    raise ProcessError(
+                        f"task {spiff_task.task_spec.bpmn_id}: '{meta['due_from']}' is not a date",
+                        element=spiff_task.task_spec.bpmn_id,
+                        field=meta["due_from"],
+                    ) from None
             due_at = loaded.policy.due_at(meta["due_in"], start)
             reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
         values = dict(
-            instance_id=row.id, task_uuid=str(spiff_task.id), spec_id=spiff_task.task_spec.bpmn_id,
-            process_key=process_key, business_key=row.business_key,
+            instance_id=row.id,
+            task_uuid=str(spiff_task.id),
+            spec_id=spiff_task.task_spec.bpmn_id,
+            process_key=process_key,
+            business_key=row.business_key,
             name=meta.get("name") or spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id,
-            lane=meta.get("lane") or spiff_task.task_spec.lane, role=meta.get("role"), form_key=meta.get("form_key"),
-            stage=meta.get("stage"), mechanism=meta.get("mechanism"), platform=meta.get("platform"),
-            assignee=assignee, status="ready", separate_from=separate or None, created_at=now,
-            due_at=due_at, due_key=meta.get("due_in"), reminder_at=reminder_at, has_candidates=bool(units),
+            lane=meta.get("lane") or spiff_task.task_spec.lane,
+            role=meta.get("role"),
+            form_key=meta.get("form_key"),
+            stage=meta.get("stage"),
+            mechanism=meta.get("mechanism"),
+            platform=meta.get("platform"),
+            assignee=assignee,
+            status="ready",
+            separate_from=separate or None,
+            created_at=now,
+            due_at=due_at,
+            due_key=meta.get("due_in"),
+            reminder_at=reminder_at,
+            has_candidates=bool(units),
         )
         return values, list(dict.fromkeys(units))
 
@@ -877,19 +1296,26 @@ class Runtime:
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, BaseMessageEventDefinition):
                 continue
-            meta = loaded.catalogue.get(task.workflow.spec.name, {}).get("catch_messages", {}).get(task.task_spec.bpmn_id, {})
+            meta = (
+                loaded.catalogue.get(task.workflow.spec.name, {})
+                .get("catch_messages", {})
+                .get(task.task_spec.bpmn_id, {})
+            )
             var = meta.get("correlation_var")
             key = task.data.get(var) if var else row.business_key
             wanted.add((definition.name, str(key) if key is not None else None))
-        current = {(r.message_name, r.correlation_key): r.id
-                   for r in session.connection().execute(_SUBSCRIPTIONS, {"instance_id": row.id})}
+        current = {
+            (r.message_name, r.correlation_key): r.id
+            for r in session.connection().execute(_SUBSCRIPTIONS, {"instance_id": row.id})
+        }
         stale = [sid for key, sid in current.items() if key not in wanted]
         if stale:
             session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.id.in_(stale)))
         added = wanted - set(current)
         for name, key in added:
-            session.add(MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key,
-                                            created_at=clock.now()))
+            session.add(
+                MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key, created_at=clock.now())
+            )
         return bool(added)
 
 

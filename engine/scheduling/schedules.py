@@ -5,14 +5,15 @@ the ``day_of_month``; ``shift_if_holiday: next_workday`` moves an occurrence off
 occurrence has a period key (``2024-03``) so that a start fires once per period, whichever worker
 sees it first (the key is unique in ``schedule_run``).
 """
+
 from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from .clock import LOCAL_TZ
-from .workdays import WorkCalendar
+from engine.clock import LOCAL_TZ
+from engine.scheduling.workdays import WorkCalendar
 
 START_OF_DAY = dt.time(9, 0)
 

@@ -7,12 +7,14 @@ compile time), runs with a short list of harmless builtins, and may only read an
 The same compile step runs at deploy time, so a bad expression is refused before it is stored; the
 engine is re-attached to every workflow after it is loaded (SpiffWorkflow does not serialize it).
 """
+
 from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -30,15 +32,62 @@ class SandboxViolation(Exception):
 
 
 # Names that must never be reachable, even if someone adds them to the builtins by mistake.
-FORBIDDEN_NAMES = frozenset({
-    "open", "exec", "eval", "compile", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-    "__import__", "input", "breakpoint", "help", "memoryview", "type", "object", "super", "classmethod",
-    "staticmethod", "property", "dir", "id", "exit", "quit", "print",
-})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "open",
+        "exec",
+        "eval",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "__import__",
+        "input",
+        "breakpoint",
+        "help",
+        "memoryview",
+        "type",
+        "object",
+        "super",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "dir",
+        "id",
+        "exit",
+        "quit",
+        "print",
+    }
+)
 
 _SAFE_BUILTIN_NAMES = (
-    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int", "isinstance",
-    "len", "map", "max", "min", "reversed", "round", "sorted", "str", "sum", "zip", "True", "False", "None",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "int",
+    "isinstance",
+    "len",
+    "map",
+    "max",
+    "min",
+    "reversed",
+    "round",
+    "sorted",
+    "str",
+    "sum",
+    "zip",
+    "True",
+    "False",
+    "None",
 )
 
 MAX_POWER_EXPONENT = 64
@@ -56,8 +105,14 @@ def _builtins() -> dict[str, Any]:
 _BUILTINS = _builtins()
 
 _INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "|=": operator.ior, "&=": operator.iand,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "|=": operator.ior,
+    "&=": operator.iand,
 }
 
 
@@ -125,8 +180,11 @@ class _Policy(ast.NodeVisitor):
     def visit_BinOp(self, node):
         if isinstance(node.op, ast.Pow):
             exponent = node.right
-            if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int)
-                    and abs(exponent.value) <= MAX_POWER_EXPONENT):
+            if not (
+                isinstance(exponent, ast.Constant)
+                and isinstance(exponent.value, int)
+                and abs(exponent.value) <= MAX_POWER_EXPONENT
+            ):
                 raise SandboxViolation(f"'**' needs a constant exponent of at most {MAX_POWER_EXPONENT}")
         self.generic_visit(node)
 

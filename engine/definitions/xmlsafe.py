@@ -4,11 +4,12 @@ SpiffWorkflow parses with lxml's defaults; a designer's upload must never get th
 ourselves with entity resolution, DTD loading and network access off, refuse any DOCTYPE outright
 (billion-laughs and XXE both need one), and hand the resulting tree to the engine's parser.
 """
+
 from __future__ import annotations
 
 from lxml import etree
 
-from .errors import DeployError
+from engine.errors import DeployError
 
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 

@@ -1,0 +1,1 @@
+"""Who may see and do what: principals, task authorization, instance visibility, sealing, tokens, passwords."""

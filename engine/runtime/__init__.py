@@ -1,0 +1,1 @@
+"""Running instances on SpiffWorkflow: stepping and state, task rows, messages and timers, in the sandbox."""

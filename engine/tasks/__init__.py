@@ -1,0 +1,1 @@
+"""Human tasks: the inbox, task rows and their attachments."""
