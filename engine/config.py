@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,10 +22,10 @@ class Config:
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
 
     @classmethod
-    def from_env(cls, **overrides) -> Config:
+    def from_env(cls, **overrides: Any) -> Config:
         instance_dir = Path(os.environ.get("GUANTONG_INSTANCE_DIR", ROOT / "instance"))
         database_url = os.environ.get("GUANTONG_DATABASE_URL") or f"sqlite:///{instance_dir / 'guantong.db'}"
-        values = dict(
+        values: dict[str, Any] = dict(
             database_url=database_url,
             processes_dir=Path(os.environ.get("GUANTONG_PROCESSES", ROOT / "processes")),
             instance_dir=instance_dir,

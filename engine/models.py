@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -93,10 +94,10 @@ class DefinitionVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(80))
     comment: Mapped[str | None] = mapped_column(Text)
     specs: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow specs, JSON, once per version
-    catalogue: Mapped[dict] = mapped_column(JSONType)  # per process: tags, lanes, tasks, messages
-    forms: Mapped[dict] = mapped_column(JSONType)
-    roles: Mapped[dict] = mapped_column(JSONType)
-    settings: Mapped[dict] = mapped_column(JSONType)
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSONType)  # per process: tags, lanes, tasks, messages
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    roles: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
     files: Mapped[list[DefinitionFile]] = relationship(back_populates="version", cascade="all, delete-orphan")
 
@@ -161,8 +162,8 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     owner_unit: Mapped[str | None] = mapped_column(String(64), index=True)
-    error: Mapped[dict | None] = mapped_column(JSONType)
-    summary: Mapped[dict] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
     # Background work on this instance (timers): which worker holds it, until when, and failed attempts.
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -211,7 +212,7 @@ class HumanTask(Base):
     platform: Mapped[str | None] = mapped_column(String(10))
     assignee: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
-    separate_from: Mapped[list | None] = mapped_column(JSONType)
+    separate_from: Mapped[list[str] | None] = mapped_column(JSONType)
     # False: the task names no candidate unit, so every holder of its role may take it. Kept on the row
     # so the inbox finds such tasks through an index instead of proving a NOT EXISTS per open task.
     has_candidates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -268,7 +269,7 @@ class TaskSubmission(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default="final")  # final | draft
-    data: Mapped[dict] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     sealed: Mapped[str | None] = mapped_column(Text)  # encrypted confidential fields
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
@@ -299,7 +300,7 @@ class PendingMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_name: Mapped[str] = mapped_column(String(120))
     correlation_key: Mapped[str | None] = mapped_column(String(120))
-    payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     sent_by: Mapped[str | None] = mapped_column(String(80))
     source_instance_id: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
@@ -343,7 +344,7 @@ class AuditEvent(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer)
     task_id: Mapped[int | None] = mapped_column(Integer)
     version_id: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 # --------------------------------------------------------------------------- records around tasks

@@ -7,21 +7,22 @@ describe. Nothing in Guantong updates or deletes an audit row.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
 from engine.clock import now
 from engine.models import AuditEvent
 
 
-def digest(data) -> str:
+def digest(data: Any) -> str:
     """A stable fingerprint of submitted data, so the log proves what was sent without storing it twice."""
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-_INSERT = AuditEvent.__table__.insert()
+_INSERT = insert(AuditEvent)
 
 
 def record(
@@ -32,7 +33,7 @@ def record(
     instance_id: int | None = None,
     task_id: int | None = None,
     version_id: int | None = None,
-    **detail,
+    **detail: Any,
 ) -> None:
     """Append one event to the caller's transaction; all of a change's events go in one insert at commit."""
     session.info.setdefault(_BUFFER, []).append(
@@ -59,5 +60,5 @@ def _write_buffered(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_buffered(session: Session, previous_transaction) -> None:
+def _drop_buffered(session: Session, previous_transaction: SessionTransaction) -> None:
     session.info.pop(_BUFFER, None)
