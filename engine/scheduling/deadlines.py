@@ -8,7 +8,9 @@ to remind, and which role to escalate to. Local practice values stay editable th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine import clock
 from engine.scheduling.workdays import WorkCalendar
@@ -26,7 +28,7 @@ class DeadlineRule:
     local_practice: bool = False
 
     @classmethod
-    def from_settings(cls, key: str, raw: dict) -> DeadlineRule:
+    def from_settings(cls, key: str, raw: dict[str, Any]) -> DeadlineRule:
         if not isinstance(raw, dict):
             raise ValueError(f"deadline {key}: expected a mapping")
         units = [u for u in ("workdays", "months", "days") if raw.get(u) is not None]
@@ -54,7 +56,7 @@ class DeadlineRule:
 class DeadlinePolicy:
     """Computes due dates, reminders and period boundaries for one deployed version's settings."""
 
-    def __init__(self, settings: dict | None):
+    def __init__(self, settings: dict[str, Any] | None):
         settings = settings or {}
         self.rules = {k: DeadlineRule.from_settings(k, v) for k, v in (settings.get("deadlines") or {}).items()}
         self.schedules = settings.get("schedules") or {}
@@ -86,7 +88,7 @@ class DeadlinePolicy:
         # Remind at the start of that working day.
         return dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.LOCAL_TZ)
 
-    def functions(self, context: dict) -> dict:
+    def functions(self, context: dict[str, Any]) -> dict[str, Callable[..., Any]]:
         """The helpers BPMN expressions may call (see processes/CONVENTIONS.md)."""
 
         def deadline(key: str) -> str:
@@ -120,7 +122,7 @@ class DeadlinePolicy:
         }
 
 
-def _local_date(start) -> dt.date:
+def _local_date(start: dt.date | None) -> dt.date:
     if start is None:
         return clock.today()
     if isinstance(start, dt.datetime):

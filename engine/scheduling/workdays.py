@@ -36,10 +36,10 @@ class WorkCalendar:
     overrides: dict[str, str] = field(default_factory=dict)
     day_end: dt.time = dt.time(23, 59, 59)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         parsed: dict[dt.date, bool] = {}
         for key, value in (self.overrides or {}).items():
-            day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+            day = dt.date.fromisoformat(str(key))  # str(): YAML reads an unquoted ISO date as a date
             if value not in ("workday", "holiday"):
                 raise ValueError(f"calendar override {key}: expected 'workday' or 'holiday', got {value!r}")
             parsed[day] = value == "workday"
@@ -66,7 +66,7 @@ class WorkCalendar:
         if day in self._overrides:
             return self._overrides[day]
         try:
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
             return day.weekday() < 5 and day not in _fallback_holidays(day.year)
 
