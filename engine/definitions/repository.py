@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import func, select
@@ -31,17 +32,17 @@ class LoadedVersion:
     """Everything the runtime needs about one version, built once and shared."""
 
     id: int
-    catalogue: dict
-    forms: dict
-    settings: dict
+    catalogue: dict[str, Any]
+    forms: dict[str, Any]
+    settings: dict[str, Any]
     roles: RoleCatalogue
     policy: DeadlinePolicy
     script_engine: object
-    _spec_dicts: dict = field(repr=False, default_factory=dict)
-    _specs: dict = field(repr=False, default_factory=dict)
+    _spec_dicts: dict[str, Any] = field(repr=False, default_factory=dict)
+    _specs: dict[str, Any] = field(repr=False, default_factory=dict)
     _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
-    def spec(self, process_id: str):
+    def spec(self, process_id: str) -> Any:
         spec = self._specs.get(process_id)
         if spec is None:
             with self._lock:
@@ -53,12 +54,13 @@ class LoadedVersion:
                     self._specs[process_id] = spec
         return spec
 
-    def subprocess_specs(self, process_id: str) -> dict:
+    def subprocess_specs(self, process_id: str) -> dict[str, Any]:
         deps = self.catalogue[process_id].get("dependencies", [])
         return {dep: self.spec(dep) for dep in deps}
 
-    def task_meta(self, process_id: str, bpmn_id: str) -> dict:
-        return self.catalogue.get(process_id, {}).get("tasks", {}).get(bpmn_id, {})
+    def task_meta(self, process_id: str, bpmn_id: str) -> dict[str, Any]:
+        meta: dict[str, Any] = self.catalogue.get(process_id, {}).get("tasks", {}).get(bpmn_id, {})
+        return meta
 
 
 class DefinitionRepository:
@@ -112,7 +114,9 @@ class DefinitionRepository:
             return version.id, True
 
     @staticmethod
-    def _process_row(session: Session, version_id: int, pid: str, meta: dict, content_hash: str) -> ProcessDefinition:
+    def _process_row(
+        session: Session, version_id: int, pid: str, meta: dict[str, Any], content_hash: str
+    ) -> ProcessDefinition:
         previous = session.execute(
             select(ProcessDefinition.revision, ProcessDefinition.content_hash)
             .where(ProcessDefinition.process_key == pid)
