@@ -19,9 +19,11 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock
 from engine.access.principal import Principal
@@ -112,12 +114,12 @@ class InboxPage:
     counts: dict[str, int]
     pages: int = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.pages = max(1, math.ceil(self.total / self.query.per_page))
 
 
 # --------------------------------------------------------------------------- scoping
-def pool_row_clause(principal: Principal):
+def pool_row_clause(principal: Principal) -> ColumnElement[bool]:
     """The same condition tested row by row (correlated ``EXISTS``): right when the rows are already few,
     as in one instance's tasks (engine/visibility.py)."""
     clauses = []
@@ -128,7 +130,9 @@ def pool_row_clause(principal: Principal):
     return or_(*clauses) if clauses else false()
 
 
-def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
+def _pool_clause(
+    principal: Principal, *pushdown: ColumnElement[bool], unclaimed: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
     """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'.
 
     Written as ``id IN (…)`` over a union the database can drive from indexes: the candidate rows of the
@@ -159,7 +163,7 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
     return HumanTask.id.in_(union_all(*parts))
 
 
-def _led_clause(principal: Principal, *pushdown):
+def _led_clause(principal: Principal, *pushdown: ColumnElement[bool]) -> ColumnElement[bool]:
     """SQL for 'one of the task's candidate units is led by the person', as ``id IN (…)`` over the led
     units' candidate rows joined to the tasks ``pushdown`` admits (``status == 'ready'``): PostgreSQL
     then matches the units' rows against the open tasks' index, where a correlated EXISTS made it visit
@@ -171,7 +175,7 @@ def _led_clause(principal: Principal, *pushdown):
     )
 
 
-def _tab_clause(principal: Principal, tab: str):
+def _tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
     if tab == "mine":
         return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
     if tab == "group":
@@ -187,7 +191,7 @@ def _tab_clause(principal: Principal, tab: str):
     raise ValueError(f"unknown inbox tab {tab!r}")
 
 
-def _filters(query: InboxQuery) -> list:
+def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
     clauses = []
     if query.stage:
         clauses.append(HumanTask.stage == query.stage)
@@ -332,7 +336,7 @@ def list_tasks(
 
 def inbox_page(
     session: Session, principal: Principal, query: InboxQuery | None = None, *, soon_workdays: int = DUE_SOON_WORKDAYS
-) -> tuple[InboxPage, dict[str, list]]:
+) -> tuple[InboxPage, dict[str, list[Any]]]:
     """The web inbox: one page of a tab, every tab's count and the filter menus' values.
 
     Without a filter the badges and the menus are read from the same tabs, so one grouped statement
@@ -431,7 +435,9 @@ def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[st
 _KEYS = (HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
 
 
-def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int], set[tuple]]:
+def _tab_summary(
+    session: Session, principal: Principal
+) -> tuple[dict[str, int], set[tuple[str, str | None, str | None, str | None]]]:
     """Every tab's count and the (process, stage, mechanism, platform) values among its tasks, unfiltered,
     in one statement: the tabs' selects united, tagged with their tab and grouped. Each select is still
     driven by its own index, where an OR of the four would make the database read every completed task
@@ -450,12 +456,14 @@ def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int]
     return counts, keys
 
 
-def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
+def filter_choices(session: Session, principal: Principal) -> dict[str, list[Any]]:
     """Values the filter menus offer: the processes, stages and units among the person's visible tasks."""
     return _choices(session, principal, _tab_summary(session, principal)[1])
 
 
-def _choices(session: Session, principal: Principal, keys: set[tuple]) -> dict[str, list]:
+def _choices(
+    session: Session, principal: Principal, keys: set[tuple[str, str | None, str | None, str | None]]
+) -> dict[str, list[Any]]:
     """The menus from the distinct (process, stage, mechanism, platform) values of the person's tabs."""
     latest = {}
     for pk, name in session.execute(
@@ -491,7 +499,7 @@ class Step:
     submitted_by: str
     submitted_by_name: str
     submitted_at: dt.datetime
-    data: dict
+    data: dict[str, Any]
     sealed: str | None
 
 
