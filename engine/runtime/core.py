@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -142,8 +144,8 @@ class ReadyTask:
     uuid: str
     spec_id: str
     process_key: str
-    meta: dict
-    data: dict
+    meta: dict[str, Any]
+    data: dict[str, Any]
 
 
 @dataclass
@@ -194,7 +196,7 @@ def run_engine(
     """
     steps = 0
 
-    def count(task):
+    def count(task: Any) -> None:
         nonlocal steps
         steps += 1
         if steps > max_steps:
@@ -227,7 +229,7 @@ def run_engine(
         raise _process_error(exc) from exc
 
 
-def _pending_automatic(workflow: BpmnWorkflow) -> list:
+def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
 
 
@@ -251,7 +253,7 @@ class Runtime:
         *,
         actor: Principal = SYSTEM_PRINCIPAL,
         business_key: str | None = None,
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
         parent_instance_id: int | None = None,
         owner_unit: str | None = None,
         _session: Session | None = None,
@@ -592,7 +594,15 @@ class Runtime:
     def resume(self, instance_id: int, *, actor: Principal) -> None:
         self._set_status(instance_id, actor, "running", "resumed", None, allowed=("suspended",))
 
-    def _set_status(self, instance_id, actor, status, action, reason, allowed):
+    def _set_status(
+        self,
+        instance_id: int,
+        actor: Principal,
+        status: str,
+        action: str,
+        reason: str | None,
+        allowed: tuple[str, ...],
+    ) -> None:
         if not (actor.is_admin or actor.is_system):
             raise Forbidden("only an administrator may change an instance's state", instance=instance_id)
         with self.db.session() as session:
@@ -822,10 +832,10 @@ class Runtime:
         self,
         name: str,
         correlation_key: str | None,
-        payload: dict | None = None,
+        payload: dict[str, Any] | None = None,
         *,
         actor: Principal = SYSTEM_PRINCIPAL,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Deliver to waiting instances, else start a process that starts on it, else keep it pending."""
         payload = check_process_data(dict(payload or {}), what="message payload")
         with self.db.session() as session:
@@ -853,7 +863,7 @@ class Runtime:
 
     def dispatch_message(
         self, message_id: int, *, actor: Principal = SYSTEM_PRINCIPAL, recheck: dt.timedelta = dt.timedelta(minutes=1)
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Deliver one pending message, or start the process that starts on it, in one transaction.
 
         The message row is locked first (``SKIP LOCKED`` on PostgreSQL: a message another worker is
@@ -946,7 +956,9 @@ class Runtime:
             )
             return message.status
 
-    def _message_owner(self, session, starter: ProcessDefinition, message: PendingMessage) -> dict:
+    def _message_owner(
+        self, session: Session, starter: ProcessDefinition, message: PendingMessage
+    ) -> dict[str, str | list[str]]:
         """Owner variables for an instance a message starts. A process that sends the message passes its
         own on in the payload (which wins); a person or system sending through the API owns it through
         their commission; with neither, the one commission whose units hold the first task's role."""
@@ -961,7 +973,7 @@ class Runtime:
                 sender = None
         return owner_data(session, self.repo.loaded(starter.version_id), starter.process_key, sender)
 
-    def _message_starter(self, session, name: str) -> ProcessDefinition | None:
+    def _message_starter(self, session: Session, name: str) -> ProcessDefinition | None:
         candidates = session.scalars(
             select(ProcessDefinition)
             .where(ProcessDefinition.start_message == name)
@@ -973,7 +985,7 @@ class Runtime:
                 return definition
         return candidates[0] if candidates else None
 
-    def _deliver(self, session, instance_id: int, message: PendingMessage, actor: Principal) -> Outcome:
+    def _deliver(self, session: Session, instance_id: int, message: PendingMessage, actor: Principal) -> Outcome:
         row = self._instance(session, instance_id)
         expected = row.lock_version
         loaded = self.repo.loaded(row.version_id)
@@ -1030,7 +1042,7 @@ class Runtime:
                 log.warning("pending message %s not delivered (%s)", message_id, exc)
 
     # ================================================================== internals
-    def _session(self, session: Session | None):
+    def _session(self, session: Session | None) -> AbstractContextManager[Session]:
         if session is not None:
             from contextlib import nullcontext
 
@@ -1098,7 +1110,7 @@ class Runtime:
         expected: int,
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self._apply_snapshot(row, loaded, workflow)
         values = {
@@ -1233,7 +1245,15 @@ class Runtime:
         if row.status == "completed":
             audit.record(session, "instance_completed", actor=actor.username, instance_id=row.id)
 
-    def _human_task(self, row, loaded, spiff_task, process_key, meta, now) -> tuple[dict, list[str]]:
+    def _human_task(
+        self,
+        row: ProcessInstance,
+        loaded: LoadedVersion,
+        spiff_task: Any,
+        process_key: str,
+        meta: dict[str, Any],
+        now: dt.datetime,
+    ) -> tuple[dict[str, Any], list[str]]:
         data = spiff_task.data
         units = []
         if meta.get("unit_var"):
@@ -1290,7 +1310,9 @@ class Runtime:
         )
         return values, list(dict.fromkeys(units))
 
-    def _sync_subscriptions(self, session, row, loaded, workflow) -> bool:
+    def _sync_subscriptions(
+        self, session: Session, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow
+    ) -> bool:
         wanted = set()
         for task in workflow.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
