@@ -9,10 +9,10 @@ the other gets a ``Conflict`` with nothing changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -1042,7 +1042,7 @@ class Runtime:
                 log.warning("pending message %s not delivered (%s)", message_id, exc)
 
     # ================================================================== internals
-    def _session(self, session: Session | None) -> AbstractContextManager[Session]:
+    def _session(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
         if session is not None:
             from contextlib import nullcontext
 
