@@ -293,7 +293,7 @@ def resolve_options(
                 .distinct()
                 .order_by(Unit.code)
             ).all()
-            sort = dict(session.execute(select(Unit.code, Unit.sort)).tuples().all())
+            sort = dict(session.execute(select(Unit.code, Unit.sort)).all())
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
