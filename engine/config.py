@@ -20,6 +20,8 @@ class Config:
     attachments_dir: Path
     embedded_worker: bool
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
+    # Who may use the process studio besides administrators (engine/definitions/operations.py).
+    studio_roles: frozenset[str] = frozenset({"security_admin"})
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -34,8 +36,15 @@ class Config:
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
         )
+        if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
+            values["studio_roles"] = _names(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
         return cls(**values)
+
+
+def _names(value: str) -> frozenset[str]:
+    """A comma-separated list of codes from the environment; blanks ignored."""
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
 def _instance_secret(instance_dir: Path) -> str:

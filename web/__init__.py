@@ -27,11 +27,10 @@ DEFAULTS = dict(
     LANGUAGES={"zh_CN": "中文", "en": "English"},
     INBOX_PER_PAGE=20,
     DUE_SOON_WORKDAYS=2,
-    # Who may open the cockpit (besides administrators) and the process studio.
+    # Who may open the cockpit (besides administrators); the studio's roles are engine Config.studio_roles.
     COCKPIT_ROLES=["commission_secretary", "leader_in_charge", "case_management_office", "conduct_supervision_office"],
     COCKPIT_PER_PAGE=20,
     DURATION_SAMPLE_LIMIT=20000,  # most recent completions the medians and p90s are computed over
-    STUDIO_ROLES=["security_admin"],
     REVEAL_ROLES=None,  # None: GUANTONG_REVEAL_ROLES or engine.sealing.DEFAULT_REVEAL_ROLES
     CONTENT_SECURITY_POLICY=(
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.db import Database
+from engine.definitions.bundle import Bundle
 from engine.definitions.compiler import CompiledBundle, RoleCatalogue
 from engine.errors import NotFound
 from engine.models import DefinitionFile, DefinitionVersion, ProcessDefinition
@@ -76,42 +77,48 @@ class DefinitionRepository:
     ) -> tuple[int, bool]:
         """Store a compiled bundle; returns ``(version_id, created)``. Same content: same version."""
         with self.db.session() as session:
-            existing = session.scalar(
-                select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash)
-            )
-            if existing is not None:
-                return existing, False
-            bundle = compiled.bundle
-            version = DefinitionVersion(
-                bundle_hash=compiled.bundle_hash,
-                created_by=actor,
-                comment=comment,
-                specs=compiled.specs_json(),
-                catalogue=compiled.catalogue,
-                forms=bundle.forms,
-                roles=bundle.roles,
-                settings=bundle.settings,
-            )
-            for filename, content in sorted(bundle.bpmn.items()):
-                version.files.append(
-                    DefinitionFile(
-                        filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")
-                    )
+            return self.store(session, compiled, actor=actor, comment=comment)
+
+    def store(
+        self, session: Session, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None
+    ) -> tuple[int, bool]:
+        """``deploy`` inside the caller's transaction, so a use case can check and store as one unit."""
+        existing = session.scalar(
+            select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash)
+        )
+        if existing is not None:
+            return existing, False
+        bundle = compiled.bundle
+        version = DefinitionVersion(
+            bundle_hash=compiled.bundle_hash,
+            created_by=actor,
+            comment=comment,
+            specs=compiled.specs_json(),
+            catalogue=compiled.catalogue,
+            forms=bundle.forms,
+            roles=bundle.roles,
+            settings=bundle.settings,
+        )
+        for filename, content in sorted(bundle.bpmn.items()):
+            version.files.append(
+                DefinitionFile(
+                    filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")
                 )
-            session.add(version)
-            session.flush()
-            for pid, meta in compiled.catalogue.items():
-                session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
-            audit.record(
-                session,
-                "deployed",
-                actor=actor,
-                version_id=version.id,
-                bundle_hash=compiled.bundle_hash,
-                processes=sorted(compiled.catalogue),
-                files=sorted(bundle.bpmn),
             )
-            return version.id, True
+        session.add(version)
+        session.flush()
+        for pid, meta in compiled.catalogue.items():
+            session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
+        audit.record(
+            session,
+            "deployed",
+            actor=actor,
+            version_id=version.id,
+            bundle_hash=compiled.bundle_hash,
+            processes=sorted(compiled.catalogue),
+            files=sorted(bundle.bpmn),
+        )
+        return version.id, True
 
     @staticmethod
     def _process_row(
@@ -182,6 +189,25 @@ class DefinitionRepository:
         if content is None:
             raise NotFound(f"file {filename} not in version {version_id}", file=filename)
         return content
+
+    def stored_bundle(self, session: Session, version_id: int) -> Bundle:
+        """A version's bundle rebuilt from what was stored (files, forms, roles, settings): it hashes the same."""
+        row = session.execute(
+            select(DefinitionVersion.forms, DefinitionVersion.roles, DefinitionVersion.settings).where(
+                DefinitionVersion.id == version_id
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"definition version {version_id} not found", version=version_id)
+        files = session.execute(
+            select(DefinitionFile.filename, DefinitionFile.content).where(DefinitionFile.version_id == version_id)
+        ).all()
+        return Bundle(
+            bpmn={f.filename: f.content.encode("utf-8") for f in files},
+            forms=dict(row.forms or {}),
+            roles=row.roles or {},
+            settings=row.settings or {},
+        )
 
     # ------------------------------------------------------------------ loaded versions
     def loaded(self, version_id: int) -> LoadedVersion:
