@@ -6,8 +6,8 @@ returns frozen dataclasses, never ORM rows. Only administrators and holders of a
 ``Config.studio_roles`` (default ``security_admin``, environment ``GUANTONG_STUDIO_ROLES``) design
 processes: a deployed version decides who sees which case, so changing it is a security act.
 
-Validate and deploy share one pipeline (``_problems_of`` then ``compile_bundle``): the file checks a
-browser upload needs (name, NUL, empty, size) apply to every file of every bundle, from the studio's
+Validate and deploy share one pipeline (``_compiled``: the file checks, then ``compile_bundle``): the
+file checks a browser upload needs (name, NUL, empty, size) apply to every file of every bundle, from the studio's
 edited file and from ``guantong deploy`` alike. A deploy stores a new immutable version and its
 ``deployed`` audit event together, or nothing; a file edited from an older version than the one
 deployed since is a ``Conflict``.
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,200}\.bpmn$")
 LIVE = ("running", "suspended", "error")
 MAX_COMMENT = 2000
+DEPLOY_LOCK = 0x67756164  # PostgreSQL advisory lock key: one deploy at a time
 
 
 # --------------------------------------------------------------------------- who may design
@@ -261,7 +262,7 @@ def show_version(services: Services, principal: Principal, version_id: int) -> V
 
 
 def read_file(services: Services, principal: Principal, version_id: int, filename: str) -> VersionFile:
-    """A BPMN file as stored in a version (for the viewer, the raw XML and downloads)."""
+    """A BPMN file as stored in a version (the viewer's page and the XML bpmn-js loads)."""
     require_designer(services, principal)
     with services.db.session() as s:
         version = _version(s, version_id)
@@ -408,6 +409,7 @@ def deploy_file(
     require_designer(services, principal)
     data = _bytes(content)
     with services.db.session() as s:
+        _one_deploy_at_a_time(s)
         bundle, latest = _edited(services, s, filename, data)
         current = _file_hashes(s, latest, filename).get(filename)
         if base_sha and current and current not in (base_sha, hashlib.sha256(data).hexdigest()):
@@ -426,6 +428,7 @@ def deploy_bundle(
     """Deploy a whole bundle (``guantong deploy``, ``Services.deploy_path``) with the studio's checks."""
     require_designer(services, principal)
     with services.db.session() as s:
+        _one_deploy_at_a_time(s)
         return _store(services, s, principal, bundle, services.definitions.latest_version_id(s), comment)
 
 
@@ -435,6 +438,17 @@ def _store(
     compiled = _compiled(bundle)
     version_id, created = services.definitions.store(s, compiled, actor=principal.username, comment=_comment(comment))
     return Deployment(version_id=version_id, created=created, based_on=latest)
+
+
+def _one_deploy_at_a_time(s: Session) -> None:
+    """Two designers deploying at once: the second waits, then builds on the first one's version.
+
+    Without this both would start from the same latest version and the later one would drop the earlier
+    one's change. PostgreSQL only; SQLite (one process, development) keeps the short window between
+    reading the latest version and storing the new one.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
 
 
 def _edited(services: Services, s: Session, filename: str, content: str | bytes) -> tuple[Bundle, int]:

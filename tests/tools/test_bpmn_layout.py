@@ -52,29 +52,24 @@ def _drifted_copy(tmp_path: Path, folder: str, suffix: str) -> tuple[Path, str, 
     return copy, edited.name, f"stray{suffix}"
 
 
-def test_gen_check_notices_a_hand_edit_and_a_stray_file(tmp_path, monkeypatch, capsys):
-    gen = _load("gen")
-    copy, edited, stray = _drifted_copy(tmp_path, GENERATORS["gen"], ".bpmn")
-    monkeypatch.setattr(gen, "OUT", copy)
-    monkeypatch.setattr(gen, "ROOT", tmp_path)
-    before = {p.name: p.read_bytes() for p in copy.iterdir()}
-    assert gen.main(["--check"]) == 1
-    out = capsys.readouterr().out
-    assert f"out of sync: processes/bpmn/{edited}" in out
-    assert f"no description for processes/bpmn/{stray}" in out
-    assert "2 problem(s)" in out
-    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before, "--check must not write"
+# generator -> (how its check mode is called, the suffix it writes, what it says of a file it does not write)
+CHECKS = {
+    "gen": (lambda module: module.main(["--check"]), ".bpmn", "no description for"),
+    "forms": (lambda module: module.write(check=True), ".json", "no definition for"),
+}
 
 
-def test_forms_check_notices_a_hand_edit_and_a_stray_file(tmp_path, monkeypatch, capsys):
-    forms = _load("forms")
-    copy, edited, stray = _drifted_copy(tmp_path, GENERATORS["forms"], ".json")
-    monkeypatch.setattr(forms, "OUT", copy)
-    monkeypatch.setattr(forms, "ROOT", tmp_path)
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_check_notices_a_hand_edit_and_a_stray_file(name, tmp_path, monkeypatch, capsys):
+    run_check, suffix, stray_says = CHECKS[name]
+    module = _load(name)
+    copy, edited, stray = _drifted_copy(tmp_path, GENERATORS[name], suffix)
+    monkeypatch.setattr(module, "OUT", copy)
+    monkeypatch.setattr(module, "ROOT", tmp_path)
     before = {p.name: p.read_bytes() for p in copy.iterdir()}
-    assert forms.write(check=True) == 1
+    assert run_check(module) == 1
     out = capsys.readouterr().out
-    assert f"out of sync: processes/forms/{edited}" in out
-    assert f"no definition for processes/forms/{stray}" in out
+    assert f"out of sync: {GENERATORS[name]}/{edited}" in out
+    assert f"{stray_says} {GENERATORS[name]}/{stray}" in out
     assert "2 problem(s)" in out
     assert {p.name: p.read_bytes() for p in copy.iterdir()} == before, "--check must not write"

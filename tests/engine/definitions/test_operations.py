@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
 
 from engine.access.principal import Principal
 from engine.config import Config
-from engine.definitions import load_bundle
+from engine.definitions import compile_bundle, load_bundle
 from engine.definitions import operations as ops
 from engine.errors import Conflict, DeployError, Forbidden, NotFound
 from engine.models import AuditEvent, DefinitionVersion
@@ -174,6 +176,31 @@ def test_a_stale_base_is_a_conflict_and_changes_nothing(services):
         services, ADMIN, FILE, original.replace('name="登记线索"', 'name="登记"'), base_sha=draft_of_v1.base_sha
     )
     assert done.created and done.version_id == 3
+
+
+def test_two_deploys_at_once_keep_both_changes(services, db):
+    """The second deploy waits for the first and builds on its version (PostgreSQL's advisory lock)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in one process; the lock is PostgreSQL's")
+    clue = _stored(services).replace('name="登记线索"', 'name="登记问题线索"')
+    monthly = _stored(services, 1, "monthly.bpmn").replace('name="测试月例会"', 'name="测试月度例会"')
+    done: dict[str, ops.Deployment] = {}
+    second = threading.Thread(
+        target=lambda: done.update(v=ops.deploy_file(services, DESIGNER, "monthly.bpmn", monthly))
+    )
+    with services.db.session() as s:  # the first deploy, holding the lock while it stores
+        ops._one_deploy_at_a_time(s)
+        second.start()
+        time.sleep(0.5)
+        assert second.is_alive() and not done
+        services.definitions.store(
+            s, compile_bundle(services.definitions.stored_bundle(s, 1).with_bpmn(FILE, clue.encode()))
+        )
+    second.join(timeout=60)
+    assert done["v"] == ops.Deployment(version_id=3, created=True, based_on=2)
+    assert 'name="登记问题线索"' in _stored(services, 3) and 'name="测试月度例会"' in _stored(
+        services, 3, "monthly.bpmn"
+    )
 
 
 # --------------------------------------------------------------------------- browse and compare
