@@ -11,13 +11,13 @@ import dataclasses
 
 from engine.access.principal import Principal
 from engine.services import Services
+from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
 
 from . import figures, notifications
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
 
-DUE_SOON_WORKDAYS = 2  # the inbox's window: tasks due within this many working days are "due soon"
 FAILED_PER_PAGE = 50
 NOTICES_PER_PAGE = 20
 MAX_KEY = 120  # process keys are at most this long; a longer filter matches nothing anyway

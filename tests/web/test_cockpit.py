@@ -7,6 +7,8 @@ Also the two consistency fixes around it: the web's instance visibility is the A
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -87,6 +89,13 @@ def test_cockpit_roles_are_a_setting(services, client_for, start_clue):
 def test_signed_out_visitors_are_sent_to_sign_in(client_for):
     resp = client_for().get("/cockpit/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_the_cockpit_pages_read_through_the_engine_use_cases():
+    """The figures' and notifications' views call engine/cockpit/operations.py; they hold no query of their own."""
+    source = (Path(__file__).resolve().parents[2] / "web" / "cockpit" / "views.py").read_text()
+    assert "engine.cockpit import operations" in source
+    assert not re.search(r"sqlalchemy|engine\.models|stats", source)
 
 
 # --------------------------------------------------------------------------- overview and lists
