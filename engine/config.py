@@ -22,6 +22,7 @@ class Config:
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
     # Who may use the process studio besides administrators (engine/definitions/operations.py).
     studio_roles: frozenset[str] = frozenset({"security_admin"})
+    cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -35,16 +36,19 @@ class Config:
             attachments_dir=Path(os.environ.get("GUANTONG_ATTACHMENTS", instance_dir / "attachments")),
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
+            cockpit_roles=_role_list(os.environ.get("GUANTONG_COCKPIT_ROLES")),
         )
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
-            values["studio_roles"] = _names(os.environ["GUANTONG_STUDIO_ROLES"])
+            values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
         return cls(**values)
 
 
-def _names(value: str) -> frozenset[str]:
-    """A comma-separated list of codes from the environment; blanks ignored."""
-    return frozenset(name.strip() for name in value.split(",") if name.strip())
+def _role_list(raw: str | None) -> frozenset[str] | None:
+    """Comma-separated role codes; unset means "the engine's default", an empty string means "nobody"."""
+    if raw is None:
+        return None
+    return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
 def _instance_secret(instance_dir: Path) -> str:
