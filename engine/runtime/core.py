@@ -44,6 +44,7 @@ from engine.models import (
     TaskSubmission,
 )
 from engine.runtime import state
+from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
 
@@ -1252,7 +1253,7 @@ class Runtime:
         if meta.get("assignee_var"):
             assignee = data.get(meta["assignee_var"]) or None
         separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
-        due_at = reminder_at = None
+        due_at = reminder_at = due_start = None
         if meta.get("due_in"):
             start = now
             if meta.get("due_from") and data.get(meta["due_from"]):
@@ -1264,8 +1265,9 @@ class Runtime:
                         element=spiff_task.task_spec.bpmn_id,
                         field=meta["due_from"],
                     ) from None
-            due_at = loaded.policy.due_at(meta["due_in"], start)
-            reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
+            due_start = start_day(start)
+            due_at = loaded.policy.due_at(meta["due_in"], due_start)
+            reminder_at = loaded.policy.reminder_at(meta["due_in"], due_start)
         values = dict(
             instance_id=row.id,
             task_uuid=str(spiff_task.id),
@@ -1285,6 +1287,7 @@ class Runtime:
             created_at=now,
             due_at=due_at,
             due_key=meta.get("due_in"),
+            due_start=due_start,
             reminder_at=reminder_at,
             has_candidates=bool(units),
         )
