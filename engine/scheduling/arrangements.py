@@ -169,3 +169,15 @@ def book_source(engine: Engine) -> BookSource:
 def fixed(book: CalendarBook) -> BookReader:
     """A source that always answers ``book`` (the calendars before and after a change)."""
     return lambda: book
+
+
+def day_ranges(days: Iterable[dt.date]) -> tuple[str, ...]:
+    """Days written as the notice reads them: runs of consecutive days as ``first..last``, others alone
+    (the form ``import_arrangement`` and the admin page accept back)."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][-1] == dt.timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return tuple(r[0].isoformat() if len(r) == 1 else f"{r[0].isoformat()}..{r[-1].isoformat()}" for r in runs)

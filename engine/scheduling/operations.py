@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,7 +26,14 @@ from engine import audit, clock
 from engine.access.principal import Principal
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import HumanTask, ProcessInstance, WorkCalendarEntry
-from engine.scheduling.arrangements import CalendarBook, YearArrangement, book_source, fixed, load_book
+from engine.scheduling.arrangements import (
+    CalendarBook,
+    YearArrangement,
+    book_source,
+    day_ranges,
+    fixed,
+    load_book,
+)
 from engine.scheduling.deadlines import DeadlinePolicy, start_day
 from engine.scheduling.workdays import WorkCalendar, guessed_holidays
 from engine.services import Services
@@ -64,6 +71,14 @@ class YearView:
     entered_by: str | None = None
     entered_at: dt.datetime | None = None
     history: tuple[HistoryEntry, ...] = ()  # every entry of the year, newest first
+
+    @property
+    def holiday_ranges(self) -> tuple[str, ...]:
+        return day_ranges(self.holidays)
+
+    @property
+    def workday_ranges(self) -> tuple[str, ...]:
+        return day_ranges(self.workdays)
 
 
 @dataclass(frozen=True)
@@ -535,13 +550,13 @@ def _utc(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
-def arrangement_document(view: YearView) -> Mapping[str, Any]:
+def arrangement_document(view: YearView) -> dict[str, Any]:
     """A year as the YAML ``import_arrangement`` reads (to export an entered year or start a new one)."""
     return {
         "year": view.year,
         "official": view.official,
         "notice_no": view.notice_no,
         "notice_date": view.notice_date,
-        "holidays": list(view.holidays),
-        "workdays": list(view.workdays),
+        "holidays": list(view.holiday_ranges),
+        "workdays": list(view.workday_ranges),
     }
