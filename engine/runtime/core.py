@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -628,6 +629,46 @@ class Runtime:
             audit.record(session, action, actor=actor.username, instance_id=instance_id, reason=reason)
 
     # ================================================================== timers
+    def retime_deadline_timers(
+        self, session: Session, instance_id: int, moved: dict[str, tuple[str, dt.datetime, dt.datetime]]
+    ) -> list[str]:
+        """Re-arm the timers that watch a task's limit after its due moment moved (a new calendar year).
+
+        ``moved`` maps a task's ``task_uuid`` to (its ``due_key``, the old due moment, the new one). A
+        timer is re-armed when it waits beside that task (a boundary event of it), reads
+        ``deadline('<due_key>')`` and holds the old moment: exactly what ``_human_task`` computed from the
+        same rule, so a timer armed otherwise is left alone. Written in the caller's transaction, guarded on
+        the instance's ``lock_version``. Returns the re-armed timers' BPMN ids."""
+        row = self._instance(session, instance_id)
+        if row.status not in ("running", "suspended"):
+            return []
+        loaded = self.repo.loaded(row.version_id)
+        workflow = self._load(row, loaded)
+        rearmed = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition) or task.parent is None:
+                continue
+            match = _DEADLINE_CALL.fullmatch(str(definition.expression or "").strip())
+            value = task._get_internal_data("event_value")
+            if match is None or not isinstance(value, str):
+                continue
+            for sibling in task.parent.children:
+                due_key, before, after = moved.get(str(sibling.id), (None, None, None))
+                if due_key != match.group(2) or before is None or after is None:
+                    continue
+                try:
+                    armed = TimerEventDefinition.get_datetime(value)
+                except (TypeError, ValueError):
+                    continue
+                if armed == before:
+                    task._set_internal_data(event_value=after.astimezone(clock.LOCAL_TZ).isoformat())
+                    rearmed.append(task.task_spec.bpmn_id)
+                break
+        if rearmed:
+            self._guarded_write(session, row, row.lock_version, loaded, workflow)
+        return rearmed
+
     def due_timer_instances(self, session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
         return list(
             session.scalars(
@@ -1320,6 +1361,9 @@ class Runtime:
                 MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key, created_at=clock.now())
             )
         return bool(added)
+
+
+_DEADLINE_CALL = re.compile(r"""deadline\((['"])([\w.-]+)\1\)""")
 
 
 def _as_list(value):

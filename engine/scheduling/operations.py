@@ -464,7 +464,8 @@ def _recompute(
     counted again from the day it ran from (``due_start``); a task created before that was kept is
     counted from its creation day when that gives back its stored due date, and left alone otherwise.
     A reminder already sent or an escalation already made is armed again when its new moment is still
-    ahead. Each move is guarded on the due date read, so a task completed meanwhile is not touched."""
+    ahead, and so is a BPMN timer armed on the same rule beside the task (``Runtime.retime_deadline_timers``).
+    Each move is guarded on the due date read, so a task completed meanwhile is not touched."""
     if not changed:
         return [], ()
     since = dt.datetime.combine(min(changed), dt.time.min, tzinfo=clock.LOCAL_TZ)
@@ -472,6 +473,7 @@ def _recompute(
         select(
             HumanTask.id,
             HumanTask.instance_id,
+            HumanTask.task_uuid,
             HumanTask.name,
             HumanTask.due_key,
             HumanTask.due_start,
@@ -487,7 +489,7 @@ def _recompute(
         .order_by(HumanTask.id)
     ).all()
     policies: dict[int, tuple[DeadlinePolicy, DeadlinePolicy]] = {}
-    moved: list[TaskChange] = []
+    moved: list[tuple[Any, dt.date, dict[str, Any]]] = []
     skipped: list[int] = []
     for r in rows:
         pair = policies.get(r.version_id)
@@ -511,11 +513,9 @@ def _recompute(
         if due == r.due_at and remind == r.reminder_at:
             continue
         values: dict[str, Any] = {"due_at": due, "reminder_at": remind}
-        rearm_reminder = r.reminded_at is not None and remind > now
-        rearm_escalation = r.escalated_at is not None and due > now
-        if rearm_reminder:
+        if r.reminded_at is not None and remind > now:
             values["reminded_at"] = None
-        if rearm_escalation:
+        if r.escalated_at is not None and due > now:
             values["escalated_at"] = None
         done = session.execute(
             update(HumanTask)
@@ -523,8 +523,18 @@ def _recompute(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            continue
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            moved.append((r, start, values))
+    # The BPMN timers armed on the same rule beside a moved task (a boundary 'deadline(...)') follow it.
+    by_instance: dict[int, dict[str, tuple[str, dt.datetime, dt.datetime]]] = {}
+    for r, _, values in moved:
+        by_instance.setdefault(r.instance_id, {})[r.task_uuid] = (r.due_key, r.due_at, values["due_at"])
+    timers = {
+        instance_id: services.runtime.retime_deadline_timers(session, instance_id, tasks)
+        for instance_id, tasks in by_instance.items()
+    }
+    changes = []
+    for r, start, values in moved:
         audit.record(
             session,
             "task_due_recomputed",
@@ -535,14 +545,17 @@ def _recompute(
             due_key=r.due_key,
             due_start=start.isoformat(),
             due_at_before=_utc(r.due_at),
-            due_at_after=_utc(due),
+            due_at_after=_utc(values["due_at"]),
             reminder_at_before=_utc(r.reminder_at),
-            reminder_at_after=_utc(remind),
-            reminder_rearmed=rearm_reminder or None,
-            escalation_rearmed=rearm_escalation or None,
+            reminder_at_after=_utc(values["reminder_at"]),
+            reminder_rearmed=("reminded_at" in values) or None,
+            escalation_rearmed=("escalated_at" in values) or None,
+            timers_rearmed=timers.get(r.instance_id) or None,
         )
-        moved.append(TaskChange(r.id, r.instance_id, r.name, r.due_at, due, r.reminder_at, remind))
-    return moved, tuple(skipped)
+        changes.append(
+            TaskChange(r.id, r.instance_id, r.name, r.due_at, values["due_at"], r.reminder_at, values["reminder_at"])
+        )
+    return changes, tuple(skipped)
 
 
 def _utc(moment: dt.datetime | None) -> str | None:

@@ -123,8 +123,22 @@ def test_entering_2027_moves_open_tasks_across_spring_festival_and_a_make_up_sat
     assert all(e.actor == "admin" for e in events)
     assert entered.detail["year"] == 2027 and entered.detail["tasks_recomputed"] == 3
 
+    assert by_task[across_saturday]["timers_rearmed"] == ["propose_late"]
+
+    # The boundary timer deadline('propose') beside the task follows it: armed for 02-23, not 02-24.
+    instance_id = _task(services, across_saturday).instance_id
+    with services.db.session() as s:
+        assert s.get(ProcessInstance, instance_id).next_timer_at == _end(2027, 2, 23)
     with clock.frozen(dt.datetime(2027, 2, 18, 10, tzinfo=LOCAL)):
         assert not _due(services, across_saturday).estimated
+    with clock.frozen(dt.datetime(2027, 2, 24, 0, 30, tzinfo=LOCAL)):
+        services.runtime.fire_due_timers()
+    assert _task(services, across_saturday).status == "cancelled"
+    with services.db.session() as s:
+        names = s.scalars(
+            select(HumanTask.name).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+        )
+        assert list(names) == ["督办逾期处置"]
 
 
 def test_a_later_entry_wins_and_the_history_is_kept(services):
