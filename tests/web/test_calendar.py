@@ -1,4 +1,4 @@
-"""The administrator's calendar page, the warning from 1 November, and 预估 on the inbox and task page."""
+"""The administrator's calendar page, the warning from 1 November, and 预估 on the inbox, task page and cockpit."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_a_wrong_entry_names_its_fields_and_saves_nothing(client_for, services):
         assert s.scalar(select(WorkCalendarEntry.id)) is None
 
 
-def test_inbox_and_task_page_mark_an_estimated_due_date(client_for, services, who, late_november):
+def test_inbox_task_page_and_cockpit_mark_an_estimated_due_date(client_for, services, who, late_november):
     late_november.set(dt.datetime(2026, 12, 28, 10, tzinfo=clock.LOCAL_TZ))
     start = services.runtime.start("gt_test_clue", actor=who("cm1"))
     done = services.runtime.complete_task(
@@ -79,9 +79,17 @@ def test_inbox_and_task_page_mark_an_estimated_due_date(client_for, services, wh
     assert 'data-testid="due-estimated"' in so1.get("/inbox?tab=group").get_data(as_text=True)
     assert 'data-testid="due-estimated"' in so1.get(f"/tasks/{propose}").get_data(as_text=True)
 
+    # Monday 2027-01-04: one working day left, so the cockpit's deadlines list it.
+    late_november.set(dt.datetime(2027, 1, 4, 10, tzinfo=clock.LOCAL_TZ))
+    boss = client_for("boss")
+    deadlines = boss.get("/cockpit/deadlines").get_data(as_text=True)
+    assert "XS-2026-0100" in deadlines and 'data-testid="due-estimated"' in deadlines
+
     assert client_for("admin").post("/admin/calendar/", data={**ENTRY, "notice_date": "2026-12-01"}).status_code == 302
     assert 'data-testid="due-estimated"' not in so1.get("/inbox?tab=group").get_data(as_text=True)
     assert 'data-testid="due-estimated"' not in so1.get(f"/tasks/{propose}").get_data(as_text=True)
+    deadlines = boss.get("/cockpit/deadlines").get_data(as_text=True)
+    assert "XS-2026-0100" in deadlines and 'data-testid="due-estimated"' not in deadlines
 
 
 def test_the_calendar_page_in_english(client_for):
