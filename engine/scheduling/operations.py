@@ -5,8 +5,8 @@ notice (holidays and 调休 make-up working days). The entry is stored as a new 
 as history, engine/models.py ``WorkCalendarEntry``), audited, and in the same transaction the open tasks
 whose limits cross a changed day get their due date, reminder and escalation moment recomputed, each
 change audited with its before and after: a due date is fixed when a task is created, so without this
-the tasks created before the notice would keep a guess. Administrators only (the CLI acts as the
-system principal).
+the tasks created before the notice would keep a guess. Administrators only (``guantong calendar``
+acts as an administrator named by its ``--actor``).
 """
 
 from __future__ import annotations
