@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -219,6 +220,9 @@ class HumanTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_key: Mapped[str | None] = mapped_column(String(120))
+    # The day the limit runs from (creation, or a date the process knows): kept so a new calendar
+    # arrangement can recompute ``due_at`` and ``reminder_at`` (engine/scheduling/operations.py).
+    due_start: Mapped[dt.date | None] = mapped_column(Date)
     reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -328,6 +332,30 @@ class ScheduleRun(Base):
     fired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     fired_by: Mapped[str | None] = mapped_column(String(80))
     instance_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- working-day calendar
+class WorkCalendarEntry(Base):
+    """One year's holiday arrangement as an administrator entered it (国务院办公厅 notice).
+
+    Never updated: entering a year again adds a row, the latest row of a year wins and the older ones
+    stay as its history. ``official`` False marks a provisional arrangement (a draft before the notice),
+    whose due dates are still shown as estimated."""
+
+    __tablename__ = "work_calendar"
+    __table_args__ = (Index("ix_work_calendar_year_id", "year", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    official: Mapped[bool] = mapped_column(Boolean, default=True)
+    notice_no: Mapped[str | None] = mapped_column(String(120))
+    notice_date: Mapped[dt.date | None] = mapped_column(Date)
+    holidays: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ISO dates, sorted
+    workdays: Mapped[list[str]] = mapped_column(JSONType, default=list)  # 调休 make-up working days, ISO dates
+    source: Mapped[str | None] = mapped_column(String(200))  # "form", "import: 2027.yaml"
+    comment: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(String(80))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
 # --------------------------------------------------------------------------- audit

@@ -59,6 +59,7 @@ def create_app(config: Config | None = None, services: Services | None = None, *
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
     from .health import bp as health_bp
     from .studio import bp as studio_bp
@@ -68,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(calendar_bp, url_prefix="/admin/calendar")
     app.register_blueprint(cockpit_bp, url_prefix="/cockpit")
     app.register_blueprint(studio_bp, url_prefix="/studio")
 

@@ -141,5 +141,7 @@ def worker(interval: float, once: bool) -> None:
     Worker(_services(), interval=interval).run(once=once)
 
 
+from . import cli_calendar  # noqa: E402, F401 - registers ``guantong calendar``
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -25,6 +25,7 @@ from engine.errors import NotFound
 from engine.models import DefinitionFile, DefinitionVersion, ProcessDefinition
 from engine.runtime import state
 from engine.runtime.sandbox import make_script_engine
+from engine.scheduling.arrangements import book_source
 from engine.scheduling.deadlines import DeadlinePolicy
 
 
@@ -222,7 +223,7 @@ class DefinitionRepository:
                 row = session.get(DefinitionVersion, version_id)
                 if row is None:
                     raise NotFound(f"definition version {version_id} not found", version=version_id)
-                policy = DeadlinePolicy(row.settings)
+                policy = DeadlinePolicy(row.settings, book=book_source(self.db.engine))
                 loaded = LoadedVersion(
                     id=row.id,
                     catalogue=row.catalogue,

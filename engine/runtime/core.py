@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -46,6 +47,7 @@ from engine.models import (
     TaskSubmission,
 )
 from engine.runtime import state
+from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
 
@@ -637,6 +639,46 @@ class Runtime:
             audit.record(session, action, actor=actor.username, instance_id=instance_id, reason=reason)
 
     # ================================================================== timers
+    def retime_deadline_timers(
+        self, session: Session, instance_id: int, moved: dict[str, tuple[str, dt.datetime, dt.datetime]]
+    ) -> list[str]:
+        """Re-arm the timers that watch a task's limit after its due moment moved (a new calendar year).
+
+        ``moved`` maps a task's ``task_uuid`` to (its ``due_key``, the old due moment, the new one). A
+        timer is re-armed when it waits beside that task (a boundary event of it), reads
+        ``deadline('<due_key>')`` and holds the old moment: exactly what ``_human_task`` computed from the
+        same rule, so a timer armed otherwise is left alone. Written in the caller's transaction, guarded on
+        the instance's ``lock_version``. Returns the re-armed timers' BPMN ids."""
+        row = self._instance(session, instance_id)
+        if row.status not in ("running", "suspended"):
+            return []
+        loaded = self.repo.loaded(row.version_id)
+        workflow = self._load(row, loaded)
+        rearmed = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition) or task.parent is None:
+                continue
+            match = _DEADLINE_CALL.fullmatch(str(definition.expression or "").strip())
+            value = task._get_internal_data("event_value")
+            if match is None or not isinstance(value, str):
+                continue
+            for sibling in task.parent.children:
+                due_key, before, after = moved.get(str(sibling.id), (None, None, None))
+                if due_key != match.group(2) or before is None or after is None:
+                    continue
+                try:
+                    armed = TimerEventDefinition.get_datetime(value)
+                except (TypeError, ValueError):
+                    continue
+                if armed == before:
+                    task._set_internal_data(event_value=after.astimezone(clock.LOCAL_TZ).isoformat())
+                    rearmed.append(task.task_spec.bpmn_id)
+                break
+        if rearmed:
+            self._guarded_write(session, row, row.lock_version, loaded, workflow)
+        return rearmed
+
     def due_timer_instances(self, session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
         return list(
             session.scalars(
@@ -1272,7 +1314,7 @@ class Runtime:
         if meta.get("assignee_var"):
             assignee = data.get(meta["assignee_var"]) or None
         separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
-        due_at = reminder_at = None
+        due_at = reminder_at = due_start = None
         if meta.get("due_in"):
             start = now
             if meta.get("due_from") and data.get(meta["due_from"]):
@@ -1284,8 +1326,9 @@ class Runtime:
                         element=spiff_task.task_spec.bpmn_id,
                         field=meta["due_from"],
                     ) from None
-            due_at = loaded.policy.due_at(meta["due_in"], start)
-            reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
+            due_start = start_day(start)
+            due_at = loaded.policy.due_at(meta["due_in"], due_start)
+            reminder_at = loaded.policy.reminder_at(meta["due_in"], due_start)
         values = dict(
             instance_id=row.id,
             task_uuid=str(spiff_task.id),
@@ -1305,6 +1348,7 @@ class Runtime:
             created_at=now,
             due_at=due_at,
             due_key=meta.get("due_in"),
+            due_start=due_start,
             reminder_at=reminder_at,
             has_candidates=bool(units),
         )
@@ -1339,6 +1383,9 @@ class Runtime:
                 MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key, created_at=clock.now())
             )
         return bool(added)
+
+
+_DEADLINE_CALL = re.compile(r"""deadline\((['"])([\w.-]+)\1\)""")
 
 
 def _as_list(value):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import clock
+from engine.scheduling.arrangements import BookReader
 from engine.scheduling.workdays import WorkCalendar
 
 
@@ -56,12 +57,12 @@ class DeadlineRule:
 class DeadlinePolicy:
     """Computes due dates, reminders and period boundaries for one deployed version's settings."""
 
-    def __init__(self, settings: dict[str, Any] | None):
+    def __init__(self, settings: dict[str, Any] | None, *, book: BookReader | None = None):
         settings = settings or {}
         self.rules = {k: DeadlineRule.from_settings(k, v) for k, v in (settings.get("deadlines") or {}).items()}
         self.schedules = settings.get("schedules") or {}
         overrides = ((settings.get("calendar") or {}).get("overrides")) or {}
-        self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()})
+        self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()}, book=book)
 
     def rule(self, key: str) -> DeadlineRule:
         try:
@@ -78,12 +79,12 @@ class DeadlinePolicy:
         return self.calendar.add_days(start, rule.days or 0)
 
     def due_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
-        start_date = _local_date(start)
+        start_date = start_day(start)
         return self.calendar.end_of(self.due_date(key, start_date))
 
     def reminder_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
         rule = self.rule(key)
-        due = self.due_date(key, _local_date(start))
+        due = self.due_date(key, start_day(start))
         day = self.calendar.subtract_workdays(due, rule.reminder_before_workdays)
         # Remind at the start of that working day.
         return dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.LOCAL_TZ)
@@ -122,7 +123,8 @@ class DeadlinePolicy:
         }
 
 
-def _local_date(start: dt.date | None) -> dt.date:
+def start_day(start: dt.datetime | dt.date | None) -> dt.date:
+    """The day a limit runs from: a moment's date in China, a date as is, today when not given."""
     if start is None:
         return clock.today()
     if isinstance(start, dt.datetime):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +39,7 @@ from engine.models import (
     TaskSubmission,
     User,
 )
+from engine.scheduling.arrangements import BookSource, book_source
 from engine.scheduling.workdays import WorkCalendar
 
 TABS = ("mine", "group", "team", "completed")
@@ -80,6 +82,7 @@ class DueInfo:
     state: str  # none | ok | due_soon | overdue
     due_at: dt.datetime | None = None
     workdays_left: int | None = None  # working days from today to the due day; negative once overdue
+    estimated: bool = False  # 预估: the due day's year has no official arrangement yet
 
 
 @dataclass
@@ -210,22 +213,25 @@ def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
 
 # --------------------------------------------------------------------------- due state
 class Calendars:
-    """The working-day calendar of each deployed version (its settings' overrides), read once."""
+    """The working-day calendar of each deployed version (its settings' overrides on top of the years'
+    entered arrangements), read once."""
 
     def __init__(self, session: Session):
         self._session = session
         self._by_version: dict[int, WorkCalendar] = {}
+        bind = session.get_bind()
+        self._book = book_source(bind if isinstance(bind, Engine) else bind.engine)
 
     def __call__(self, version_id: int | None) -> WorkCalendar:
         if version_id is None:
-            return _calendar_for({})
+            return _calendar_for({}, self._book)
         cal = self._by_version.get(version_id)
         if cal is None:
             settings = self._session.scalar(
                 select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id)
             )
             overrides = (((settings or {}).get("calendar") or {}).get("overrides")) or {}
-            cal = _calendar_for({str(k): v for k, v in overrides.items()})
+            cal = _calendar_for({str(k): v for k, v in overrides.items()}, self._book)
             self._by_version[version_id] = cal
         return cal
 
@@ -233,18 +239,19 @@ class Calendars:
 _SHARED_CALENDARS: dict[tuple, WorkCalendar] = {}
 
 
-def _calendar_for(overrides: dict[str, str]) -> WorkCalendar:
+def _calendar_for(overrides: dict[str, str], book: BookSource) -> WorkCalendar:
     """One ``WorkCalendar`` per distinct set of overrides for the whole process, so the days it has
     looked up stay known from one request to the next: counting the working days to a due date two
     years back looks up every day in between (about 7 ms per inbox page of completed tasks when each
     request started from an empty calendar). Keyed by the overrides themselves, not a version id, so
-    databases that reuse ids (tests) never share a wrong calendar."""
-    key = tuple(sorted(overrides.items()))
+    databases that reuse ids (tests) never share a wrong calendar; and by the database's arrangements
+    (``book``), whose changes make the calendar forget what it looked up."""
+    key = (book, *sorted(overrides.items()))
     cal = _SHARED_CALENDARS.get(key)
     if cal is None:
         if len(_SHARED_CALENDARS) >= 64:
             _SHARED_CALENDARS.clear()
-        cal = _SHARED_CALENDARS[key] = WorkCalendar(overrides=overrides)
+        cal = _SHARED_CALENDARS[key] = WorkCalendar(overrides=overrides, book=book)
     return cal
 
 
@@ -263,15 +270,16 @@ def due_info(
     today = now.astimezone(clock.LOCAL_TZ).date()
     due_day = due_at.astimezone(clock.LOCAL_TZ).date()
     left = calendar.workdays_between(today, due_day)
+    estimated = calendar.estimated(due_day)
     if status != "ready":
-        return DueInfo(state="none", due_at=due_at, workdays_left=left)
+        return DueInfo(state="none", due_at=due_at, workdays_left=left, estimated=estimated)
     if now > due_at:
         state = "overdue"
     elif left <= soon_workdays or (reminder_at is not None and now >= reminder_at):
         state = "due_soon"
     else:
         state = "ok"
-    return DueInfo(state=state, due_at=due_at, workdays_left=left)
+    return DueInfo(state=state, due_at=due_at, workdays_left=left, estimated=estimated)
 
 
 # --------------------------------------------------------------------------- queries
