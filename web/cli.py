@@ -141,5 +141,7 @@ def worker(interval: float, once: bool) -> None:
     Worker(_services(), interval=interval).run(once=once)
 
 
+from web import cli_audit  # noqa: E402, F401 - registers ``guantong audit``
+
 if __name__ == "__main__":  # pragma: no cover
     main()
