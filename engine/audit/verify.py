@@ -151,7 +151,7 @@ def _truncated(exported: dict[int, heads.Exported], last_seq: int) -> Problem | 
     )
 
 
-def _problem(kind: str, row: Row[Any], message: str) -> Problem:
+def _problem(kind: str, row: Any, message: str) -> Problem:
     return Problem(kind, message, event_id=row.id, at=row.at, action=row.action, seq=row.seq)
 
 
@@ -173,6 +173,21 @@ def save(db: Database, result: Verification) -> None:
                 message=p and p.message,
             )
         )
+
+
+def report_rejected(db: Database, event_id: int) -> Verification:
+    """The sealer found an event whose digest was already wrong: kept as a failed check at once, so the
+    cockpit warns without waiting for the next full ``verify``."""
+    with db.session() as session:
+        row = session.execute(select(*_EVENT).where(AuditEvent.id == event_id)).one()
+    problem = _problem("inserted", row, "封链时发现摘要不符的审计事件（不是贯通写入的记录，或在封链前被修改）")
+    result = Verification(False, 0, row.seq, problem, clock.now())
+    log.error("audit event %s sealed as rejected: its digest is wrong", event_id)
+    save(db, result)
+    return result
+
+
+_EVENT = (AuditEvent.id, AuditEvent.at, AuditEvent.action, AuditEvent.seq)
 
 
 def last_check(db: Database) -> Verification | None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import audit, clock
 from engine.audit import chain, heads
+from engine.audit.verify import report_rejected
 from engine.errors import Conflict, EngineError
 from engine.instances import entry
 from engine.models import (
@@ -84,7 +85,7 @@ class Worker:
         export interval has passed (a cut tail is then detectable by ``guantong audit verify``)."""
         sealed = chain.seal(self.db)
         if sealed.rejected:
-            log.error("audit events with a wrong digest sealed as rejected: %s", list(sealed.rejected))
+            report_rejected(self.db, sealed.rejected[0])
         current = sealed.head
         config = self.services.config
         if current is not None:

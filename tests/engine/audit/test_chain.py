@@ -14,7 +14,7 @@ from engine.audit.chain import digest_ok, head, seal
 from engine.audit.verify import verify
 from engine.models import AuditEvent
 
-from .conftest import write_events
+from .conftest import attacker, write_events
 
 
 def test_every_event_is_signed_when_recorded_and_linked_only_by_the_sealer(db):
@@ -178,3 +178,19 @@ def test_events_loaded_in_bulk_with_links_verify_and_the_sealer_carries_on(db):
     write_events(db, 2)
     result = verify(db)
     assert result.ok and result.head_seq == 5
+
+
+def test_the_worker_reports_an_event_forged_before_sealing_at_once(db, tmp_path):
+    from engine.audit.verify import last_check
+    from engine.config import Config
+    from engine.scheduling.worker import Worker
+    from engine.services import Services
+
+    worker = Worker(Services(Config.from_env(database_url=db.url, instance_dir=tmp_path), db=db))
+    write_events(db, 2)
+    with attacker(db) as conn:
+        conn.execute(AuditEvent.__table__.update().where(AuditEvent.id == 2).values(detail={"decision": "不同意"}))
+    assert worker.seal_audit() == 2
+    kept = last_check(db)
+    assert not kept.ok and (kept.problem.kind, kept.problem.event_id, kept.problem.seq) == ("inserted", 2, 2)
+    assert verify(db).problem.event_id == 2
