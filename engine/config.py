@@ -23,6 +23,10 @@ class Config:
     # Who may use the process studio besides administrators (engine/definitions/operations.py).
     studio_roles: frozenset[str] = frozenset({"security_admin"})
     cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
+    # The audit key is read by engine/audit/keys.py (``audit_key_file`` below), apart from the database; the
+    # chain heads the worker exports go to a file that should be shipped off the machine (engine/audit/heads.py).
+    audit_head_file: Path = ROOT / "instance" / "audit" / "heads.jsonl"
+    audit_head_interval: float = 60.0  # seconds between two exports of the chain head
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -37,10 +41,15 @@ class Config:
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
             cockpit_roles=_role_list(os.environ.get("GUANTONG_COCKPIT_ROLES")),
+            audit_head_interval=float(os.environ.get("GUANTONG_AUDIT_HEAD_INTERVAL", "60")),
         )
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
             values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
+        head_file = os.environ.get("GUANTONG_AUDIT_HEAD_FILE")
+        values.setdefault(
+            "audit_head_file", Path(head_file) if head_file else Path(values["instance_dir"]) / "audit" / "heads.jsonl"
+        )
         return cls(**values)
 
 
@@ -59,3 +68,12 @@ def _instance_secret(instance_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def audit_key_file() -> Path:
+    """``GUANTONG_AUDIT_KEY_FILE``, else ``audit.key`` in ``GUANTONG_KEYS_DIR`` (default ``keys/`` beside
+    ``instance/``): never in the instance directory, so a copy of the database does not carry its key."""
+    explicit = os.environ.get("GUANTONG_AUDIT_KEY_FILE")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("GUANTONG_KEYS_DIR", ROOT / "keys")) / "audit.key"

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
@@ -360,10 +362,19 @@ class WorkCalendarEntry(Base):
 
 # --------------------------------------------------------------------------- audit
 class AuditEvent(Base):
-    """Append-only: who did what, when, to which instance/task; written with the change itself."""
+    """Append-only: who did what, when, to which instance/task; written with the change itself.
+
+    ``nonce``, ``key_id`` and ``mac`` are written with the event (its keyed digest); ``seq`` and ``chain``
+    are filled once, later, by the sealer, which links events in commit order (engine/audit/chain.py).
+    A trigger refuses every other UPDATE and every DELETE (engine/audit/guard.py).
+    """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_instance_at", "instance_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_instance_at", "instance_id", "at"),
+        # The sealer's work list: only the few events not yet linked, so the index stays tiny.
+        Index("ix_audit_unsealed", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
@@ -373,6 +384,37 @@ class AuditEvent(Base):
     task_id: Mapped[int | None] = mapped_column(Integer)
     version_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)  # a copy of an event cannot pass as another
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[str | None] = mapped_column(String(64))
+
+
+@event.listens_for(AuditEvent.__table__, "after_create")
+def _guard_audit_rows(_table: object, connection: Any, **_kw: object) -> None:
+    """Tables made from the models (tests, ``create_all``) get the same triggers as migrated ones."""
+    from engine.audit.guard import install
+
+    install(connection)
+
+
+class AuditCheck(Base):
+    """One run of ``guantong audit verify`` (or the worker's): what it found, kept for the cockpit's banner."""
+
+    __tablename__ = "audit_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    checked: Mapped[int] = mapped_column(Integer)
+    head_seq: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    action: Mapped[str | None] = mapped_column(String(40))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 # --------------------------------------------------------------------------- records around tasks

@@ -49,9 +49,10 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(flask_config)
     app.extensions["guantong"] = services
 
-    from . import security
+    from . import audit_banner, security
 
     security.init_app(app)
+    audit_banner.init_app(app)
     _register_blueprints(app)
     return app
 

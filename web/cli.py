@@ -141,6 +141,8 @@ def worker(interval: float, once: bool) -> None:
     Worker(_services(), interval=interval).run(once=once)
 
 
+from web import cli_audit  # noqa: E402, F401 - registers ``guantong audit``
+
 from . import cli_calendar  # noqa: E402, F401 - registers ``guantong calendar``
 
 if __name__ == "__main__":  # pragma: no cover

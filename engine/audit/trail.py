@@ -1,7 +1,9 @@
 """The append-only audit trail: every handler signs every step (监督执纪工作规则 第23条).
 
 Events are added to the caller's session, so they commit or roll back together with the change they
-describe. Nothing in Guantong updates or deletes an audit row.
+describe. Each is signed as it is recorded (engine/audit/chain.py: a keyed digest, linked into the
+chain later by the sealer). Nothing in Guantong updates or deletes an audit row, and the database
+refuses it (engine/audit/guard.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import orjson
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
+from engine.audit.chain import sign
 from engine.clock import now
 from engine.models import AuditEvent
 
@@ -37,15 +40,17 @@ def record(
 ) -> None:
     """Append one event to the caller's transaction; all of a change's events go in one insert at commit."""
     session.info.setdefault(_BUFFER, []).append(
-        {
-            "at": now(),
-            "actor": actor,
-            "action": action,
-            "instance_id": instance_id,
-            "task_id": task_id,
-            "version_id": version_id,
-            "detail": {k: v for k, v in detail.items() if v is not None},
-        }
+        sign(
+            {
+                "at": now(),
+                "actor": actor,
+                "action": action,
+                "instance_id": instance_id,
+                "task_id": task_id,
+                "version_id": version_id,
+                "detail": {k: v for k, v in detail.items() if v is not None},
+            }
+        )
     )
 
 

@@ -3,7 +3,8 @@
 One pass does, in order: due timers (under a lease per instance), pending messages (row-locked per
 message), timer starts due this period (once per period through a unique key), reminders and
 escalations of human tasks (once each through a guarded update), and expiry of messages nobody
-received (reported, never dropped silently). Any number of workers on any number of machines may run
+received (reported, never dropped silently), then it seals new audit events into the chain and exports
+the chain head now and then (engine/audit/chain.py, heads.py). Any number of workers on any number of machines may run
 against one PostgreSQL; a worker killed mid-step leaves its transaction uncommitted and its lease to
 expire, so the step runs once, later. ``guantong serve`` runs one in a thread on SQLite.
 """
@@ -16,6 +17,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -25,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.audit import chain, heads
+from engine.audit.verify import report_rejected
 from engine.db import affected
 from engine.errors import Conflict, EngineError
 from engine.instances import entry
@@ -71,6 +75,7 @@ class Worker:
         self.report_role = report_role
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
+        self._head_exported: tuple[int, float] | None = None  # (seq, monotonic time) of the last export
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> dict[str, int]:
@@ -80,7 +85,24 @@ class Worker:
             "starts": self.start_scheduled(),
             "reminders": self.remind_and_escalate(),
             "expired": self.expire_messages(),
+            "sealed": self.seal_audit(),
         }
+
+    def seal_audit(self) -> int:
+        """Link the audit events committed since the last pass; export the head when it moved and the
+        export interval has passed (a cut tail is then detectable by ``guantong audit verify``)."""
+        sealed = chain.seal(self.db)
+        if sealed.rejected:
+            report_rejected(self.db, sealed.rejected[0])
+        current = sealed.head
+        config = self.services.config
+        if current is not None:
+            last = self._head_exported
+            due = last is None or time.monotonic() - last[1] >= config.audit_head_interval
+            if due and (last is None or current.seq > last[0]):
+                heads.append(config.audit_head_file, current)
+                self._head_exported = (current.seq, time.monotonic())
+        return sealed.count
 
     def fire_timers(self) -> int:
         fired = 0
