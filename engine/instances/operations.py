@@ -40,7 +40,7 @@ DEFAULT_OVERSIGHT_ROLES = frozenset(
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself.
 TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
-MAX_BUSINESS_KEY = 120
+MAX_KEY = 120  # process keys and business keys (their columns' length)
 
 
 def may_oversee(principal: Principal, roles: Iterable[str] = DEFAULT_OVERSIGHT_ROLES) -> bool:
@@ -500,16 +500,16 @@ def start_instance(
     owner: the commission's standing units receive the tasks whatever the data says, so no one can
     route work into another commission's offices."""
     business_key = (business_key or "").strip() or None
-    if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_BUSINESS_KEY):
-        raise ValidationError(
-            "business key refused",
-            fields={"business_key": f"业务编号不能超过 {MAX_BUSINESS_KEY} 个字符，且不能包含控制字符"},
-        )
     runtime = services.runtime
     with services.db.session() as s:
-        definition = services.definitions.latest_definition(s, process_key[:MAX_BUSINESS_KEY])
+        definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
         loaded = services.definitions.loaded(definition.version_id)
         entry.require_can_start(principal, definition, loaded)
+        if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
+            raise ValidationError(
+                "business key refused",
+                fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
+            )
         owner = entry.owner_data(s, loaded, definition.process_key, principal)
         outcome = runtime.start(
             definition.process_key,
