@@ -26,9 +26,9 @@ from sqlalchemy import text
 
 from engine.access import visibility
 from engine.access.principal import load_principal
+from engine.cockpit.access import DEFAULT_COCKPIT_ROLES
 from engine.db import Database
 from engine.migrate import upgrade
-from web import DEFAULTS as WEB_DEFAULTS
 
 from .common import PG_ADMIN, PG_URL, deployed_services, recreate_pg_database
 from .serve import add_units, add_users
@@ -634,7 +634,7 @@ PAGES = [
 ]
 GOAL_PAGES = [p for p in PAGES if p.goal]
 READ_GOAL_MS, MEMORY_GOAL_MB = 50.0, 200.0
-MANAGER_ROLES = set(WEB_DEFAULTS["COCKPIT_ROLES"])
+MANAGER_ROLES = set(DEFAULT_COCKPIT_ROLES)
 READ_MARKERS = (
     "web/api/__init__.py:_bearer",
     "web/security.py:_load_user",

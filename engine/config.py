@@ -19,6 +19,7 @@ class Config:
     attachments_dir: Path
     embedded_worker: bool
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
+    cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
 
     @classmethod
     def from_env(cls, **overrides) -> Config:
@@ -32,9 +33,17 @@ class Config:
             attachments_dir=Path(os.environ.get("GUANTONG_ATTACHMENTS", instance_dir / "attachments")),
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
+            cockpit_roles=_role_list(os.environ.get("GUANTONG_COCKPIT_ROLES")),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _role_list(raw: str | None) -> frozenset[str] | None:
+    """Comma-separated role codes; unset means "the engine's default", an empty string means "nobody"."""
+    if raw is None:
+        return None
+    return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
 def _instance_secret(instance_dir: Path) -> str:

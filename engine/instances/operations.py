@@ -26,6 +26,7 @@ from engine.access import visibility
 from engine.access.authz import can_see, require_can_complete
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
+from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
 from engine.instances import entry, queries
 from engine.instances.queries import InstanceFilter
@@ -34,22 +35,14 @@ from engine.services import Services
 from engine.tasks import inbox as inbox_q
 from engine.tasks.operations import AttachmentInfo, StepRecord, attachment_infos, step_records
 
-DEFAULT_OVERSIGHT_ROLES = frozenset(
-    {"commission_secretary", "leader_in_charge", "case_management_office", "conduct_supervision_office"}
-)
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself.
 TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
 MAX_KEY = 120  # process keys and business keys (their columns' length)
 
 
-def may_oversee(principal: Principal, roles: Iterable[str] = DEFAULT_OVERSIGHT_ROLES) -> bool:
-    return bool(principal.is_admin or principal.roles & set(roles))
-
-
-def _require_oversight(principal: Principal, roles: Iterable[str]) -> None:
-    if not may_oversee(principal, roles):
-        raise NotVisible("only the commission's leaders and case managers oversee instances", reason="cockpit_only")
+def _require_oversight(services: Services, principal: Principal) -> None:
+    require_cockpit(principal, cockpit_roles(services.config))
 
 
 # --------------------------------------------------------------------------- plain results
@@ -245,11 +238,10 @@ def list_instances(
     f: InstanceFilter,
     *,
     oversight: bool = False,
-    oversight_roles: Iterable[str] = DEFAULT_OVERSIGHT_ROLES,
 ) -> InstancePage:
     """Instances the person may find (or, in oversight, every instance), newest activity first."""
     if oversight:
-        _require_oversight(principal, oversight_roles)
+        _require_oversight(services, principal)
     now = clock.now()
     where = queries.conditions(f, now)
     visible_ids = None if oversight else visibility.visible_instance_ids(principal)
@@ -374,7 +366,6 @@ def show_instance(
     *,
     reveal: Reveal,
     oversight: bool = False,
-    oversight_roles: Iterable[str] = DEFAULT_OVERSIGHT_ROLES,
     locale: str = "zh_CN",
     soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
     channel: str | None = None,
@@ -386,7 +377,7 @@ def show_instance(
     (the cockpit): every instance's metadata and timeline, never its records.
     """
     if oversight:
-        _require_oversight(principal, oversight_roles)
+        _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
         row = _instance_row(s, instance_id, now)
@@ -442,10 +433,9 @@ def act_on_instance(
     action: str,
     *,
     reason: str | None = None,
-    oversight_roles: Iterable[str] = DEFAULT_OVERSIGHT_ROLES,
 ) -> None:
     """Retry, suspend, resume or cancel; the runtime lets administrators only (Forbidden otherwise)."""
-    _require_oversight(principal, oversight_roles)
+    _require_oversight(services, principal)
     if action not in ACTIONS:
         raise NotFound(f"no instance action '{action}'", action=action)
     reason = (reason or "").replace("\x00", "").strip()[:500] or None

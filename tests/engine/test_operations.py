@@ -152,9 +152,9 @@ def test_one_instance_list_for_need_to_know_and_oversight(services, who):
     assert keys(instances.list_instances(services, who("so2"), InstanceFilter())) == []
     # Oversight: the commission leader sees every instance's metadata, the officer may not oversee.
     assert keys(instances.list_instances(services, who("boss"), InstanceFilter(), oversight=True)) == ["JB-1", "XS-9"]
-    with pytest.raises(NotVisible) as refused:
+    with pytest.raises(Forbidden) as refused:
         instances.list_instances(services, who("so1"), InstanceFilter(), oversight=True)
-    assert refused.value.reason == "cockpit_only"
+    assert refused.value.message == "cockpit_only"
     page = instances.list_instances(services, who("cm1"), InstanceFilter(per_page=1))
     assert page.total == 2 and page.pages == 2 and len(page.rows) == 1
 
@@ -178,8 +178,9 @@ def test_show_instance_reads_records_once_and_never_in_oversight(services, who):
 
 def test_instance_actions_are_for_administrators(services, who):
     started, _ = _registered(services, who)
-    with pytest.raises(NotVisible):
+    with pytest.raises(Forbidden) as refused:
         instances.act_on_instance(services, who("so1"), started.instance_id, "suspend")
+    assert refused.value.message == "cockpit_only"
     with pytest.raises(Forbidden):  # overseeing is not administering
         instances.act_on_instance(services, who("boss"), started.instance_id, "suspend")
     instances.act_on_instance(services, who("admin"), started.instance_id, "suspend", reason="核查")

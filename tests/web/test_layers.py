@@ -19,6 +19,7 @@ CONVERTED = (
     "api/instances.py",
     "api/definitions.py",
     "api/messages.py",
+    "cockpit/instances.py",
 )
 FORBIDDEN = re.compile(r"^\s*(from|import)\s+(sqlalchemy|engine\.models)\b", re.MULTILINE)
 
