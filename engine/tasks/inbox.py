@@ -473,6 +473,15 @@ def _choices(session: Session, principal: Principal, keys: set[tuple]) -> dict[s
 
 
 # --------------------------------------------------------------------------- visibility and context
+def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
+    """Need-to-know for a whole instance: the SQL rule of ``engine.visibility`` (the API's), so web and
+    API agree: its starter, anyone who could see one of its tasks, administrators. Reading what its
+    steps recorded is narrower: ``visibility.can_read_instance_data``."""
+    from engine.access.visibility import can_see_instance as visible  # visibility imports this module
+
+    return visible(session, principal, instance_id)
+
+
 @dataclass
 class Step:
     task_id: int
@@ -487,7 +496,7 @@ class Step:
 
 
 def instance_steps(session: Session, instance_id: int, *, before_task: int | None = None) -> list[Step]:
-    """Final submissions of the instance, oldest first (the caller checks ``visibility.can_read_instance_data`` first)."""
+    """Final submissions of the instance, oldest first (the caller checks ``can_see_instance`` first)."""
     stmt = (
         select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
         .join(HumanTask, HumanTask.id == TaskSubmission.task_id)

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from engine.access import visibility
 from engine.access.principal import load_principal
 from engine.clock import LOCAL_TZ
 from engine.models import HumanTask
@@ -195,10 +194,10 @@ def test_context_visible_to_people_involved(db, runtime, org):
     [outcome] = start(runtime, db, 1)
     register_all(runtime, db, unit="jc1")
     with db.session() as s:
-        assert visibility.can_see_instance(s, who(db, "so1"), outcome.instance_id)
-        assert visibility.can_see_instance(s, who(db, "cm2"), outcome.instance_id)  # 案管 sees every clue's metadata
-        assert not visibility.can_see_instance(s, who(db, "so2"), outcome.instance_id)
-        assert not visibility.can_see_instance(s, who(db, "boss"), outcome.instance_id)
+        assert inbox.can_see_instance(s, who(db, "so1"), outcome.instance_id)
+        assert inbox.can_see_instance(s, who(db, "cm2"), outcome.instance_id)  # 案管 sees every clue's metadata
+        assert not inbox.can_see_instance(s, who(db, "so2"), outcome.instance_id)
+        assert not inbox.can_see_instance(s, who(db, "boss"), outcome.instance_id)
         steps = inbox.instance_steps(s, outcome.instance_id)
         assert [(st.name, st.submitted_by_name) for st in steps] == [("登记线索", "案管一")]
         propose = s.scalar(select(HumanTask).where(HumanTask.spec_id == "propose"))

@@ -1,58 +1,16 @@
-"""The application layer's use cases (engine/tasks/operations.py, engine/instances/operations.py),
-driven without a web layer: one form pipeline, one reveal-and-audit gate, one instance list."""
+"""engine/tasks/operations.py: one form pipeline for page and API, one reveal-and-audit gate, claims, drafts."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from engine.access.principal import load_principal
-from engine.access.reveal import Reveal
-from engine.access.sealing import Sealer
-from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
+from engine.errors import Conflict, NotFound, NotVisible, ValidationError
 from engine.forms.submission import Posted
 from engine.instances import operations as instances
-from engine.instances.queries import InstanceFilter
-from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskSubmission
+from engine.models import HumanTask, ProcessInstance, TaskSubmission
 from engine.tasks import operations as tasks
-from tests.county import county_services
-
-REVEAL = Reveal(Sealer("test-secret"), frozenset({"commission_secretary"}))
-REGISTER = {"clue_no": "XS-9", "handling_unit": "jc1", "summary": "反映问题", "reporter_name": "李检举"}
-
-
-@pytest.fixture
-def services(db, deployed, tmp_path):
-    return county_services(db, tmp_path, "test-secret")
-
-
-@pytest.fixture
-def who(services):
-    def load(username):
-        with services.db.session() as s:
-            return load_principal(s, username)
-
-    return load
-
-
-def _ready(services, spec_id):
-    with services.db.session() as s:
-        return s.scalars(select(HumanTask.id).where(HumanTask.spec_id == spec_id, HumanTask.status == "ready")).all()
-
-
-def _events(services, action):
-    with services.db.session() as s:
-        return [
-            (e.actor, e.instance_id, e.task_id)
-            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == action))
-        ]
-
-
-def _registered(services, who):
-    started = instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="XS-9")
-    assert started.own_task is not None  # 案管室 starts it and registers it at once
-    done = tasks.submit_task(services, who("cm1"), started.own_task, dict(REGISTER), reveal=REVEAL)
-    return started, done
+from tests.engine.usecases import REGISTER, REVEAL, events, ready, registered
 
 
 def test_one_pipeline_reads_a_posted_form_and_json_alike(services, who):
@@ -92,24 +50,24 @@ def test_a_task_outside_the_need_to_know_is_refused_naming_the_rule(services, wh
 
 
 def test_show_task_reveals_earlier_steps_once_per_view(services, who):
-    started, _ = _registered(services, who)
-    propose = _ready(services, "propose")[0]
+    started, _ = registered(services, who)
+    propose = ready(services, "propose")[0]
     plain = tasks.show_task(services, who("so1"), propose, reveal=REVEAL)
     assert [v.masked for v in plain.steps[0].shown if v.name == "reporter_name"] == [True]
     assert "reporter_name" not in plain.steps[0].data
     assert plain.allowed.claim and plain.allowed.act and not plain.allowed.reassign
-    assert _events(services, "confidential_viewed") == []
+    assert events(services, "confidential_viewed") == []
     lead = tasks.show_task(services, who("so1lead"), propose, reveal=REVEAL)
     assert lead.allowed.reassign and ("so1", "刘洋") in lead.assignees
     # A reveal role opening a task of the instance: the record in clear, one audit event for the view.
     tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
-    approve = _ready(services, "approve")[0]
+    approve = ready(services, "approve")[0]
     view = tasks.show_task(services, who("boss"), approve, reveal=REVEAL)
     assert view.steps[0].data["reporter_name"] == "李检举" and view.reveal
-    assert _events(services, "confidential_viewed") == [("boss", started.instance_id, approve)]
+    assert events(services, "confidential_viewed") == [("boss", started.instance_id, approve)]
     # The API's detail shows no records: it neither reads nor audits them.
     tasks.show_task(services, who("boss"), approve, reveal=REVEAL, with_records=False)
-    assert len(_events(services, "confidential_viewed")) == 1
+    assert len(events(services, "confidential_viewed")) == 1
 
 
 def test_draft_keeps_what_was_typed_and_seals_the_reporter(services, who):
@@ -119,7 +77,7 @@ def test_draft_keeps_what_was_typed_and_seals_the_reporter(services, who):
     view = tasks.show_task(services, who("cm1"), task_id, reveal=REVEAL)
     assert view.draft is not None and view.values["clue_no"] == "XS-3"
     assert view.values["reporter_name"] == "李检举"  # its author sees what they typed
-    assert _events(services, "confidential_viewed") == []
+    assert events(services, "confidential_viewed") == []
     other = tasks.show_task(services, who("cm2"), task_id, reveal=REVEAL)
     assert "reporter_name" not in other.values
     with pytest.raises(ValidationError) as nul:
@@ -128,8 +86,8 @@ def test_draft_keeps_what_was_typed_and_seals_the_reporter(services, who):
 
 
 def test_claim_unclaim_and_reassign_refuse_in_the_order_a_person_meets_them(services, who):
-    _registered(services, who)
-    propose = _ready(services, "propose")[0]
+    registered(services, who)
+    propose = ready(services, "propose")[0]
     with pytest.raises(NotVisible):
         tasks.claim_task(services, who("so2"), propose)
     tasks.claim_task(services, who("so1"), propose)
@@ -142,60 +100,11 @@ def test_claim_unclaim_and_reassign_refuse_in_the_order_a_person_meets_them(serv
     assert tasks.show_task(services, who("so1"), propose, reveal=REVEAL).task.assignee is None
 
 
-def test_one_instance_list_for_need_to_know_and_oversight(services, who):
-    _registered(services, who)
-    instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="JB-1")
-    keys = lambda page: sorted(r.business_key for r in page.rows)  # noqa: E731
-    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter())) == ["JB-1", "XS-9"]
-    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter(business_key="xs-"))) == ["XS-9"]
-    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter(unit="jc1"))) == ["XS-9"]
-    assert keys(instances.list_instances(services, who("so2"), InstanceFilter())) == []
-    # Oversight: the commission leader sees every instance's metadata, the officer may not oversee.
-    assert keys(instances.list_instances(services, who("boss"), InstanceFilter(), oversight=True)) == ["JB-1", "XS-9"]
-    with pytest.raises(Forbidden) as refused:
-        instances.list_instances(services, who("so1"), InstanceFilter(), oversight=True)
-    assert refused.value.message == "cockpit_only"
-    page = instances.list_instances(services, who("cm1"), InstanceFilter(per_page=1))
-    assert page.total == 2 and page.pages == 2 and len(page.rows) == 1
-
-
-def test_show_instance_reads_records_once_and_never_in_oversight(services, who):
-    started, _ = _registered(services, who)
-    propose = _ready(services, "propose")[0]
-    tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
-    handler = instances.show_instance(services, who("so1"), started.instance_id, reveal=REVEAL)
-    assert handler.may_read and handler.confidential_withheld and "reporter_name" not in handler.data
-    boss = instances.show_instance(services, who("boss"), started.instance_id, reveal=REVEAL, channel="api")
-    assert boss.data["reporter_name"] == "李检举" and not boss.confidential_withheld
-    assert _events(services, "confidential_viewed") == [("boss", started.instance_id, None)]
-    cockpit = instances.show_instance(services, who("boss"), started.instance_id, reveal=REVEAL, oversight=True)
-    assert cockpit.steps == [] and not cockpit.may_read and cockpit.timeline
-    assert len(_events(services, "confidential_viewed")) == 1
-    with pytest.raises(NotVisible) as refused:
-        instances.show_instance(services, who("so2"), started.instance_id, reveal=REVEAL)
-    assert refused.value.reason == "instance_not_visible"
-
-
-def test_instance_actions_are_for_administrators(services, who):
-    started, _ = _registered(services, who)
-    with pytest.raises(Forbidden) as refused:
-        instances.act_on_instance(services, who("so1"), started.instance_id, "suspend")
-    assert refused.value.message == "cockpit_only"
-    with pytest.raises(Forbidden):  # overseeing is not administering
-        instances.act_on_instance(services, who("boss"), started.instance_id, "suspend")
-    instances.act_on_instance(services, who("admin"), started.instance_id, "suspend", reason="核查")
-    assert instances.show_instance(services, who("admin"), started.instance_id, reveal=REVEAL).instance.status == (
-        "suspended"
-    )
-    with pytest.raises(ValidationError):
-        instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="X" * 121)
-
-
 def test_the_server_signs_whatever_the_client_sends(services, who):
-    started, _ = _registered(services, who)
-    propose = _ready(services, "propose")[0]
+    started, _ = registered(services, who)
+    propose = ready(services, "propose")[0]
     tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi"}, reveal=REVEAL)
-    approve = _ready(services, "approve")[0]
+    approve = ready(services, "approve")[0]
     forged = {"approved": True, "signature": {"signer": "某某", "signed_at": "2000-01-01T00:00:00+08:00"}}
     done = tasks.submit_task(services, who("boss"), approve, forged, reveal=REVEAL)
     assert done.instance_status == "completed" and done.task.completed_by == "boss"
@@ -208,8 +117,8 @@ def test_the_server_signs_whatever_the_client_sends(services, who):
 
 def test_drafts_never_reach_the_engine(services, who):
     """Moved from test_runtime.py with Runtime.save_draft: a draft is the use case's, not the engine's."""
-    started, _ = _registered(services, who)
-    propose = _ready(services, "propose")[0]
+    started, _ = registered(services, who)
+    propose = ready(services, "propose")[0]
 
     def state():
         with services.db.session() as s:
