@@ -30,10 +30,10 @@ from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
 from engine.instances import entry, queries
 from engine.instances.queries import InstanceFilter
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.services import Services
 from engine.tasks import inbox as inbox_q
-from engine.tasks.operations import AttachmentInfo, StepRecord, attachment_infos, step_records
+from engine.tasks.operations import AttachmentInfo, StepRecord, attachment_infos, display_names, step_records
 
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself.
@@ -298,13 +298,6 @@ def _instance_row(s: Session, instance_id: int, now: dt.datetime) -> InstanceRow
     return _row(found)
 
 
-def _people(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
-    wanted = {u for u in usernames if u}
-    if not wanted:
-        return {}
-    return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
-
-
 def _task_lines(
     s: Session, principal: Principal, instance_id: int, calendar: Any, *, soon_workdays: int, now: dt.datetime
 ) -> list[TaskLine]:
@@ -344,7 +337,7 @@ def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: 
         ).all()
     )
     events.reverse()
-    people = _people(s, (e.actor for e in events))
+    people = display_names(s, (e.actor for e in events))
     return [
         TimelineEntry(
             at=e.at,
@@ -406,7 +399,7 @@ def show_instance(
             )
             attachments = attachment_infos(s, instance_id)
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
-        names = _people(
+        names = display_names(
             s,
             [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
             + [e.detail.get("assignee") for e in timeline],

@@ -12,7 +12,7 @@ channel can audit the denial), Conflict, ValidationError (``fields``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -251,6 +251,14 @@ def _options(s: Session, schema: dict[str, Any], locale: str) -> dict[str, list[
     return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale))
 
 
+def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → display name of the people a page names (one query)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
+
+
 def _refusal(check: Any, principal: Principal, task: Any) -> EngineError | None:
     try:
         check(principal, task)
@@ -428,12 +436,7 @@ def show_task(
                 )
             attachments = attachment_infos(s, task.instance_id)
         assignees = inbox_q.eligible_assignees(s, row) if may_reassign else []
-        named = [u for u in (task.assignee, task.completed_by) if u]
-        people = (
-            dict(s.execute(select(User.username, User.display_name).where(User.username.in_(named))).all())
-            if named
-            else {}
-        )
+        people = display_names(s, (task.assignee, task.completed_by))
     rule = loaded.policy.rules.get(task.due_key) if task.due_key else None
     return TaskView(
         task=task,
