@@ -90,3 +90,13 @@ class ProcessError(EngineError):
 
     status = 422
     code = "process_error"
+
+
+class NotVisible(Forbidden):
+    """Outside the person's need to know (知悉范围); ``reason`` names the rule for the audit trail
+    (``task_not_visible``, ``instance_not_visible``, ``confidential_attachment``) and is not sent to
+    clients, whose error details stay the ids."""
+
+    def __init__(self, message: str, *, reason: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.reason = reason

@@ -20,10 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.instances.queries import overdue as overdue_clause
+from engine.instances.queries import process_choices as process_choices  # the process filters' choices
 from engine.models import HumanTask, Notification, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.scheduling.workdays import WorkCalendar
 from engine.tasks.inbox import Calendars, DueInfo, due_info
@@ -37,25 +39,6 @@ def pages_for(total: int, per_page: int) -> int:
 
 
 # --------------------------------------------------------------------------- shared SQL
-def overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
-    """The instance in the enclosing query has a ready task past its due time."""
-    return exists(
-        select(HumanTask.id).where(
-            HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready", HumanTask.due_at < now
-        )
-    )
-
-
-def process_choices(session: Session) -> list[tuple[str, str]]:
-    """(process key, name of its latest version), sorted by key: the process filters' choices."""
-    latest: dict[str, str] = {}
-    for key, name in session.execute(
-        select(ProcessDefinition.process_key, ProcessDefinition.name).order_by(ProcessDefinition.version_id)
-    ):
-        latest[key] = name
-    return sorted(latest.items())
-
-
 def candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
     """Candidate unit codes of each task, in one query for the whole list."""
     result: dict[int, list[str]] = {}

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -35,7 +34,7 @@ from engine.access.authz import can_see, require_can_claim, require_can_complete
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.db import Database
 from engine.definitions.repository import DefinitionRepository, LoadedVersion
-from engine.errors import Conflict, EngineError, Forbidden, NotFound, ProcessError, ValidationError
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible, ProcessError, ValidationError
 from engine.forms.data import check_process_data
 from engine.models import (
     HumanTask,
@@ -137,8 +136,15 @@ ACTIVE = ("running",)
 MAX_TASK_DEPTH = 900
 
 
-# complete_task's form step: (session, task view, loaded version) -> (process data, record, sealed).
-Prepare = Callable[[Session, SimpleNamespace, LoadedVersion], tuple[dict, dict | None, str | None]]
+@dataclass
+class PendingCompletion:
+    """A task its person may complete, read by ``begin_completion``: plain views of the task and its
+    instance, the ``lock_version`` the write expects, and the instance's deployed version."""
+
+    task: SimpleNamespace
+    instance: SimpleNamespace
+    expected: int
+    loaded: LoadedVersion
 
 
 @dataclass
@@ -161,8 +167,8 @@ class Outcome:
     subscribed: bool = False  # the instance started waiting for a message (a pending one may match)
     # Filled by complete_task, so a caller can answer without reading again: the completed task and
     # its instance as they were committed, and (id, name, lane) of each task the step opened.
-    task: object | None = None
-    instance: object | None = None
+    task: SimpleNamespace | None = None
+    instance: SimpleNamespace | None = None
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
 
 
@@ -269,7 +275,7 @@ class Runtime:
                 )
             outcome = self._start(session, definition, actor, business_key, data, parent_instance_id, owner_unit)
         if _session is None:
-            self._after_commit(outcome)
+            self.after_commit(outcome)
         return outcome
 
     def _start(
@@ -353,86 +359,112 @@ class Runtime:
         data: dict | None = None,
         record: dict | None = None,
         sealed: str | None = None,
-        prepare: Prepare | None = None,
     ) -> Outcome:
         """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
 
-        ``prepare(session, task, loaded)``, when given, turns the submitted form into ``(data, record,
-        sealed)`` once the permission checks have passed, inside the same transaction: the API checks a
-        form against the task's schema without a read of its own, and refusals still come in the order a
-        person meets them (not found, not yours, already done, then the form).
-
-        Raises Conflict when the task was completed or the instance moved on meanwhile; nothing changes.
-        This is the hot path: one joined read, the engine, then a handful of Core statements.
+        For callers whose data is already process data (the demo, tests, benchmarks); a person's form goes
+        through ``engine.tasks.operations.submit_task``, which calls the two halves below itself inside
+        its own transaction. Raises Conflict when the task was completed or the instance moved on
+        meanwhile; nothing changes.
         """
-        if prepare is None:
-            data = check_process_data(dict(data or {}), what="task data")
+        data = check_process_data(dict(data or {}), what="task data")
         with self.db.session() as session:
-            task, row = self._read_for_completion(session, task_id, actor)
-            if not can_see(actor, task):
-                raise Forbidden(f"task {task_id} is not for your role or unit", task=task_id, instance=task.instance_id)
-            require_can_complete(actor, task)
-            if row.status != "running":
-                raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
-            expected = row.lock_version
-            loaded = self.repo.loaded(row.version_id)
-            if prepare is not None:
-                data, record, sealed = prepare(session, task, loaded)
-                data = check_process_data(dict(data or {}), what="task data")
-            workflow = self._load(row, loaded)
-            spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
-            if spiff_task is None or spiff_task.state != TaskState.READY:
-                raise Conflict(f"task {task.id} is no longer waiting for input", task=task.id)
-            spiff_task.data.update(data)
-            try:
-                spiff_task.run()
-            except (SpiffWorkflowException, WorkflowException) as exc:
-                raise _process_error(exc) from exc
-            run_engine(workflow, self.compact_history)
-            now = clock.now()
-            self._guarded_write(session, row, expected, loaded, workflow)
-            conn = session.connection()
-            done = conn.execute(
-                _COMPLETE_TASK,
-                {
-                    "_id": task.id,
-                    "completed_at": now,
-                    "completed_by": actor.username,
-                    "assignee": task.assignee or actor.username,
-                },
+            pending = self.begin_completion(session, task_id, actor)
+            outcome = self.finish_completion(session, pending, actor=actor, data=data, record=record, sealed=sealed)
+        self.after_commit(outcome)
+        return outcome
+
+    def begin_completion(self, session: Session, task_id: int, actor: Principal) -> PendingCompletion:
+        """Read the task and its instance (one joined read) and check the person may complete it now.
+
+        Refusals come in the order a person meets them: not found, not theirs, already done or claimed,
+        instance not running. The caller then checks its form and calls ``finish_completion`` in the same
+        transaction, and ``after_commit`` once that transaction has committed.
+        """
+        task, row = self._read_for_completion(session, task_id, actor)
+        if not can_see(actor, task):
+            raise NotVisible(
+                f"task {task_id} is not for your role or unit",
+                reason="task_not_visible",
+                task=task_id,
+                instance=task.instance_id,
             )
-            if done.rowcount != 1:
-                raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
-            if task.has_draft:
-                conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
-            conn.execute(
-                _S.insert(),
-                {
-                    "task_id": task.id,
-                    "instance_id": row.id,
-                    "kind": "final",
-                    "data": record if record is not None else data,
-                    "sealed": sealed,
-                    "submitted_by": actor.username,
-                    "submitted_at": now,
-                },
-            )
-            audit.record(
-                session,
-                "completed",
-                actor=actor.username,
-                instance_id=row.id,
-                task_id=task.id,
-                task=task.spec_id,
-                task_name=task.name,
-                data_digest=audit.digest(record or data),
-            )
-            outcome = Outcome(instance_id=row.id, status=row.status)
-            self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
-            task.status, task.completed_at, task.completed_by = "completed", now, actor.username
-            task.assignee = task.assignee or actor.username
-            outcome.task, outcome.instance = task, row
-        self._after_commit(outcome)
+        require_can_complete(actor, task)
+        if row.status != "running":
+            raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
+        return PendingCompletion(
+            task=task, instance=row, expected=row.lock_version, loaded=self.repo.loaded(row.version_id)
+        )
+
+    def finish_completion(
+        self,
+        session: Session,
+        pending: PendingCompletion,
+        *,
+        actor: Principal,
+        data: dict,
+        record: dict | None = None,
+        sealed: str | None = None,
+    ) -> Outcome:
+        """Run the engine past the task and write everything it produced, guarded by ``lock_version``.
+
+        ``data`` must already be checked process data (``check_process_data``). This is the hot path:
+        the engine, then a handful of prebuilt Core statements on the session's connection.
+        """
+        task, row, expected, loaded = pending.task, pending.instance, pending.expected, pending.loaded
+        workflow = self._load(row, loaded)
+        spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
+        if spiff_task is None or spiff_task.state != TaskState.READY:
+            raise Conflict(f"task {task.id} is no longer waiting for input", task=task.id)
+        spiff_task.data.update(data)
+        try:
+            spiff_task.run()
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            raise _process_error(exc) from exc
+        run_engine(workflow, self.compact_history)
+        now = clock.now()
+        self._guarded_write(session, row, expected, loaded, workflow)
+        conn = session.connection()
+        done = conn.execute(
+            _COMPLETE_TASK,
+            {
+                "_id": task.id,
+                "completed_at": now,
+                "completed_by": actor.username,
+                "assignee": task.assignee or actor.username,
+            },
+        )
+        if done.rowcount != 1:
+            raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
+        if task.has_draft:
+            conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
+        conn.execute(
+            _S.insert(),
+            {
+                "task_id": task.id,
+                "instance_id": row.id,
+                "kind": "final",
+                "data": record if record is not None else data,
+                "sealed": sealed,
+                "submitted_by": actor.username,
+                "submitted_at": now,
+            },
+        )
+        audit.record(
+            session,
+            "completed",
+            actor=actor.username,
+            instance_id=row.id,
+            task_id=task.id,
+            task=task.spec_id,
+            task_name=task.name,
+            data_digest=audit.digest(record or data),
+        )
+        outcome = Outcome(instance_id=row.id, status=row.status)
+        self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
+        task.status, task.completed_at, task.completed_by = "completed", now, actor.username
+        task.assignee = task.assignee or actor.username
+        outcome.task, outcome.instance = task, row
         return outcome
 
     @staticmethod
@@ -485,32 +517,9 @@ class Runtime:
         )
         return task, row
 
-    def save_draft(self, task_id: int, *, actor: Principal, record: dict, sealed: str | None = None) -> None:
-        """Keep a half-filled form; it never reaches the engine."""
-        with self.db.session() as session:
-            task = self._task(session, task_id)
-            require_can_complete(actor, task)
-            session.execute(
-                TaskSubmission.__table__.delete().where(
-                    TaskSubmission.task_id == task.id, TaskSubmission.kind == "draft"
-                )
-            )
-            session.add(
-                TaskSubmission(
-                    task_id=task.id,
-                    instance_id=task.instance_id,
-                    kind="draft",
-                    data=record,
-                    sealed=sealed,
-                    submitted_by=actor.username,
-                    submitted_at=clock.now(),
-                )
-            )
-            audit.record(session, "draft_saved", actor=actor.username, instance_id=task.instance_id, task_id=task.id)
-
     # ================================================================== claim / reassign
-    def claim(self, task_id: int, *, actor: Principal) -> None:
-        with self.db.session() as session:
+    def claim(self, task_id: int, *, actor: Principal, session: Session | None = None) -> None:
+        with self._session(session) as session:
             task = self._task(session, task_id)
             require_can_claim(actor, task)
             res = session.execute(
@@ -527,8 +536,8 @@ class Runtime:
                 raise Conflict(f"task {task_id} was claimed by someone else", task=task_id)
             audit.record(session, "claimed", actor=actor.username, instance_id=task.instance_id, task_id=task_id)
 
-    def unclaim(self, task_id: int, *, actor: Principal) -> None:
-        with self.db.session() as session:
+    def unclaim(self, task_id: int, *, actor: Principal, session: Session | None = None) -> None:
+        with self._session(session) as session:
             task = self._task(session, task_id)
             if task.status != "ready":
                 raise Conflict(f"task {task_id} is already {task.status}", task=task_id)
@@ -551,11 +560,11 @@ class Runtime:
                 previous=task.assignee,
             )
 
-    def reassign(self, task_id: int, *, actor: Principal, to_username: str) -> None:
+    def reassign(self, task_id: int, *, actor: Principal, to_username: str, session: Session | None = None) -> None:
         from engine.access.authz import in_pool
         from engine.access.principal import load_principal
 
-        with self.db.session() as session:
+        with self._session(session) as session:
             task = self._task(session, task_id)
             require_can_reassign(actor, task)
             target = load_principal(session, to_username)
@@ -783,7 +792,7 @@ class Runtime:
             )
             outcome = Outcome(instance_id=row.id, status=row.status)
             self._sync(session, row, loaded, workflow, outcome, actor)
-        self._after_commit(outcome)
+        self.after_commit(outcome)
         return outcome
 
     def record_failure(
@@ -965,7 +974,7 @@ class Runtime:
                 .values(delivered_to=outcome.instance_id)
                 .execution_options(synchronize_session=False)
             )
-        self._after_commit(outcome)
+        self.after_commit(outcome)
         return result
 
     def record_message_failure(
@@ -1053,7 +1062,7 @@ class Runtime:
         self._sync(session, row, loaded, workflow, outcome, actor)
         return outcome
 
-    def _after_commit(self, outcome: Outcome) -> None:
+    def after_commit(self, outcome: Outcome) -> None:
         """Route what the change produced at once: thrown messages, and pending ones now awaited."""
         for message_id in list(outcome.messages_out):
             try:

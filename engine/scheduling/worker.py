@@ -281,7 +281,7 @@ class Worker:
         except IntegrityError:
             return False
         for outcome in outcomes:
-            self.runtime._after_commit(outcome)
+            self.runtime.after_commit(outcome)
         return True
 
     # ------------------------------------------------------------------ reminders and escalations

@@ -303,7 +303,7 @@ class InstanceQuerySchema(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     definition = Text(max_length=120, metadata={"description": "process key"})
     stage = Text(max_length=20)
-    business_key = Text(max_length=120, metadata={"description": "exact business key"})
+    business_key = Text(max_length=120, metadata={"description": "business key contains (case-insensitive)"})
     unit = Text(max_length=64, metadata={"description": "owning unit, or a candidate unit of one of its tasks"})
     overdue = fields.Boolean(metadata={"description": "only instances with (true) or without (false) an overdue task"})
 

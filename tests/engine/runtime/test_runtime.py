@@ -290,21 +290,6 @@ def test_suspend_resume_cancel(db, runtime, deployed):
     ]
 
 
-def test_drafts_never_reach_the_engine(db, runtime, deployed):
-    instance_id, propose_id = _register(runtime)
-    before = _instance(db, instance_id).state
-    runtime.save_draft(propose_id, actor=S, record={"disposal": "liaojie", "reason": "未完"})
-    assert _instance(db, instance_id).state == before
-    runtime.complete_task(
-        propose_id, actor=S, data={"disposal": "liaojie"}, record={"disposal": "liaojie", "reason": "查无实据"}
-    )
-    with db.session() as s:
-        kinds = s.execute(
-            select(TaskSubmission.kind, TaskSubmission.data).where(TaskSubmission.task_id == propose_id)
-        ).all()
-    assert kinds == [("final", {"disposal": "liaojie", "reason": "查无实据"})]
-
-
 def test_audit_trail_is_written_with_each_change(db, runtime, deployed):
     instance_id, propose_id = _register(runtime)
     runtime.complete_task(propose_id, actor=S, data={"disposal": "liaojie"})

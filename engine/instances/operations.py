@@ -1,0 +1,539 @@
+"""What people do with process instances, one function per use case, for pages and API alike.
+
+Starting one, the processes a person may start, the list of instances, one instance, the managers'
+actions on it (retry, suspend, resume, cancel) and messages from other systems. Each function
+authorizes, works in one transaction and returns plain data.
+
+Two scopes read instances. *Need to know* (the API, ``/instances/<id>``): the instances a person may
+find (engine/access/visibility.py), their records only for those who work on them, confidential
+fields only for reveal roles. *Oversight* (the cockpit): holders of the oversight roles see every
+instance's metadata (stage, steps, who did what, when) but never what a step recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.access import visibility
+from engine.access.authz import can_see, require_can_complete
+from engine.access.principal import Principal
+from engine.access.reveal import Reveal
+from engine.cockpit.access import cockpit_roles, require_cockpit
+from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
+from engine.instances import entry, queries
+from engine.instances.queries import InstanceFilter
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from engine.services import Services
+from engine.tasks import inbox as inbox_q
+from engine.tasks.operations import AttachmentInfo, StepRecord, attachment_infos, display_names, step_records
+
+ACTIONS = ("retry", "suspend", "resume", "cancel")
+# Access records are not part of "who did what" on the matter itself.
+TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
+MAX_KEY = 120  # process keys and business keys (their columns' length)
+
+
+def _require_oversight(services: Services, principal: Principal) -> None:
+    require_cockpit(principal, cockpit_roles(services.config))
+
+
+# --------------------------------------------------------------------------- plain results
+@dataclass(frozen=True)
+class InstanceRow:
+    id: int
+    process_key: str
+    process_name: str
+    title: str | None
+    business_key: str | None
+    status: str
+    stage: str | None
+    version: int
+    revision: int
+    mechanism: str | None
+    platform: str | None
+    owner_unit: str | None
+    started_by: str | None
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+    overdue: bool
+    open_tasks: int
+    error: dict[str, Any] | None
+    attempts: int
+    parent_instance_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    filter: InstanceFilter
+    rows: list[InstanceRow]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.filter.per_page))
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task of an instance, as its history and its current steps show it."""
+
+    id: int
+    name: str
+    lane: str | None
+    role: str | None
+    status: str
+    units: tuple[str, ...]
+    assignee: str | None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    completed_by: str | None
+    due_at: dt.datetime | None
+    due: inbox_q.DueInfo
+    visible: bool  # the person may open the task
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    action: str
+    actor: str | None
+    actor_name: str | None
+    task_id: int | None
+    task_name: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    instance: InstanceRow
+    tasks: list[TaskLine]
+    may_open: bool  # within the person's need to know (the records page)
+    may_read: bool  # may read what the steps recorded (never in oversight)
+    reveal: bool
+    steps: list[StepRecord]
+    attachments: list[AttachmentInfo]
+    confidential_withheld: bool
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def current(self) -> list[TaskLine]:
+        return [t for t in self.tasks if t.status == "ready"]
+
+    @property
+    def finished(self) -> list[TaskLine]:
+        return sorted(
+            (t for t in self.tasks if t.status != "ready"), key=lambda t: (t.completed_at or t.created_at, t.id)
+        )
+
+    @property
+    def records(self) -> dict[int, dict[str, Any]]:
+        return {s.task_id: s.data for s in self.steps}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The steps' records merged, a later step overriding an earlier one."""
+        merged: dict[str, Any] = {}
+        for step in self.steps:
+            merged.update(step.data)
+        return merged
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    name: str
+    version: int
+    revision: int
+    stage: str | None
+    mechanism: str | None
+    platform: str | None
+    start_kind: str
+    start_message: str | None
+    start_roles: list[str]
+    startable: bool
+    business_key_var: str | None
+
+
+@dataclass(frozen=True)
+class Started:
+    instance_id: int
+    process_name: str
+    created_tasks: list[int]
+    own_task: int | None  # the first new task the starter may work on at once
+
+
+# --------------------------------------------------------------------------- list
+def _columns(now: dt.datetime) -> tuple[Any, ...]:
+    open_tasks = (
+        select(func.count())
+        .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready")
+        .correlate(ProcessInstance)
+        .scalar_subquery()
+    )
+    return (
+        ProcessInstance.id,
+        ProcessInstance.process_key,
+        ProcessInstance.title,
+        ProcessInstance.business_key,
+        ProcessInstance.status,
+        ProcessInstance.stage,
+        ProcessInstance.version_id,
+        ProcessInstance.owner_unit,
+        ProcessInstance.started_by,
+        ProcessInstance.started_at,
+        ProcessInstance.updated_at,
+        ProcessInstance.completed_at,
+        ProcessInstance.summary,
+        ProcessInstance.error,
+        ProcessInstance.attempts,
+        ProcessInstance.parent_instance_id,
+        ProcessDefinition.revision,
+        ProcessDefinition.name.label("definition_name"),
+        ProcessDefinition.mechanism,
+        ProcessDefinition.platform,
+        queries.overdue(now).label("overdue"),
+        open_tasks.label("open_tasks"),
+    )
+
+
+def _row(r: Any) -> InstanceRow:
+    return InstanceRow(
+        id=r.id,
+        process_key=r.process_key,
+        process_name=(r.summary or {}).get("process_name") or r.definition_name or r.process_key,
+        title=r.title,
+        business_key=r.business_key,
+        status=r.status,
+        stage=r.stage,
+        version=r.version_id,
+        revision=r.revision,
+        mechanism=r.mechanism,
+        platform=r.platform,
+        owner_unit=r.owner_unit,
+        started_by=r.started_by,
+        started_at=r.started_at,
+        updated_at=r.updated_at,
+        completed_at=r.completed_at,
+        overdue=bool(r.overdue),
+        open_tasks=int(r.open_tasks or 0),
+        error=r.error,
+        attempts=r.attempts or 0,
+        parent_instance_id=r.parent_instance_id,
+    )
+
+
+def list_instances(
+    services: Services,
+    principal: Principal,
+    f: InstanceFilter,
+    *,
+    oversight: bool = False,
+) -> InstancePage:
+    """Instances the person may find (or, in oversight, every instance), newest activity first."""
+    if oversight:
+        _require_oversight(services, principal)
+    now = clock.now()
+    where = queries.conditions(f, now)
+    visible_ids = None if oversight else visibility.visible_instance_ids(principal)
+    scope = [] if visible_ids is None else [ProcessInstance.id.in_(visible_ids)]
+    newest_first = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
+    # The page's ids first, then their columns: ``overdue`` and the open-task count are then asked for
+    # the page's rows only, where PostgreSQL would otherwise hash every overdue task of the province.
+    ids = (
+        select(ProcessInstance.id)
+        .where(*scope, *where)
+        .order_by(*newest_first)
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .subquery()
+    )
+    with services.db.session() as s:
+        total = _count(s, visible_ids, where)
+        rows = s.execute(
+            select(*_columns(now))
+            .join(ids, ids.c.id == ProcessInstance.id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .order_by(*newest_first)
+        ).all()
+    return InstancePage(filter=f, rows=[_row(r) for r in rows], total=total)
+
+
+def _count(s: Session, visible_ids: Any, filters: list[Any]) -> int:
+    """Without filters on the instances themselves, the ids the person may see are counted as they come
+    out of the visibility union, without visiting ``process_instance``."""
+    if visible_ids is None:
+        stmt = select(func.count()).select_from(ProcessInstance).where(*filters)
+    elif filters:
+        stmt = select(func.count()).select_from(ProcessInstance).where(ProcessInstance.id.in_(visible_ids), *filters)
+    else:
+        stmt = select(func.count()).select_from(visible_ids.subquery())
+    return s.scalar(stmt) or 0
+
+
+def process_choices(services: Services) -> list[tuple[str, str]]:
+    """(key, name) of every process ever deployed: the list's process menu."""
+    with services.db.session() as s:
+        return queries.process_choices(s)
+
+
+# --------------------------------------------------------------------------- one instance
+def _instance_row(s: Session, instance_id: int, now: dt.datetime) -> InstanceRow:
+    found = s.execute(
+        select(*_columns(now))
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id == instance_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"instance {instance_id} not found", instance=instance_id)
+    return _row(found)
+
+
+def _task_lines(
+    s: Session, principal: Principal, instance_id: int, calendar: Any, *, soon_workdays: int, now: dt.datetime
+) -> list[TaskLine]:
+    rows = s.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
+    return [
+        TaskLine(
+            id=t.id,
+            name=t.name,
+            lane=t.lane,
+            role=t.role,
+            status=t.status,
+            units=tuple(sorted(c.unit_code for c in t.candidates)),
+            assignee=t.assignee,
+            created_at=t.created_at,
+            completed_at=t.completed_at,
+            completed_by=t.completed_by,
+            due_at=t.due_at,
+            due=inbox_q.due_info(
+                t.due_at, calendar, now=now, reminder_at=t.reminder_at, soon_workdays=soon_workdays, status=t.status
+            ),
+            visible=can_see(principal, t),
+        )
+        for t in rows
+    ]
+
+
+def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: int = 500) -> list[TimelineEntry]:
+    """Events of the instance, oldest first (the latest ``limit``), with people's names resolved."""
+    events = list(
+        s.execute(
+            select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, AuditEvent.task_id, AuditEvent.detail)
+            .where(AuditEvent.instance_id == instance_id, AuditEvent.action.notin_(TIMELINE_HIDDEN))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        ).all()
+    )
+    events.reverse()
+    people = display_names(s, (e.actor for e in events))
+    return [
+        TimelineEntry(
+            at=e.at,
+            action=e.action,
+            actor=e.actor,
+            actor_name=people.get(e.actor, e.actor) if e.actor else None,
+            task_id=e.task_id,
+            task_name=names.get(e.task_id) if e.task_id is not None else None,
+            detail=dict(e.detail or {}),
+        )
+        for e in events
+    ]
+
+
+def show_instance(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    *,
+    reveal: Reveal,
+    oversight: bool = False,
+    locale: str = "zh_CN",
+    soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
+    channel: str | None = None,
+) -> InstanceDetail:
+    """One instance for ``/instances/<id>``, ``/cockpit/instances/<id>`` and the API alike.
+
+    Need to know: refused (``instance_not_visible``) unless the person may find the instance; its
+    records are read, through the one reveal-and-audit gate, only by those who work on it. Oversight
+    (the cockpit): every instance's metadata and timeline, never its records.
+    """
+    if oversight:
+        _require_oversight(services, principal)
+    now = clock.now()
+    with services.db.session() as s:
+        row = _instance_row(s, instance_id, now)
+        may_open = visibility.can_see_instance(s, principal, instance_id)
+        if not (oversight or may_open):
+            raise NotVisible(
+                f"instance {instance_id} is not within your need to know",
+                reason="instance_not_visible",
+                instance=instance_id,
+            )
+        may_read = not oversight and visibility.can_read_instance_data(s, principal, instance_id)
+        calendar = services.definitions.loaded(row.version).policy.calendar
+        tasks = _task_lines(s, principal, instance_id, calendar, soon_workdays=soon_workdays, now=now)
+        steps: list[StepRecord] = []
+        attachments: list[AttachmentInfo] = []
+        if may_read:
+            steps, _ = step_records(
+                s,
+                services,
+                principal,
+                reveal,
+                instance_id=instance_id,
+                version_id=row.version,
+                locale=locale,
+                channel=channel,
+            )
+            attachments = attachment_infos(s, instance_id)
+        timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
+        names = display_names(
+            s,
+            [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
+            + [e.detail.get("assignee") for e in timeline],
+        )
+    return InstanceDetail(
+        instance=row,
+        tasks=tasks,
+        may_open=may_open,
+        may_read=may_read,
+        reveal=reveal.allows(principal),
+        steps=steps,
+        attachments=attachments,
+        confidential_withheld=any(st.sealed and not st.revealed for st in steps),
+        timeline=timeline,
+        names=names,
+    )
+
+
+# --------------------------------------------------------------------------- managers' actions
+def act_on_instance(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    action: str,
+    *,
+    reason: str | None = None,
+) -> None:
+    """Retry, suspend, resume or cancel; the runtime lets administrators only (Forbidden otherwise)."""
+    _require_oversight(services, principal)
+    if action not in ACTIONS:
+        raise NotFound(f"no instance action '{action}'", action=action)
+    reason = (reason or "").replace("\x00", "").strip()[:500] or None
+    runtime = services.runtime
+    if action == "retry":
+        runtime.retry(instance_id, actor=principal)
+    elif action == "suspend":
+        runtime.suspend(instance_id, actor=principal, reason=reason)
+    elif action == "resume":
+        runtime.resume(instance_id, actor=principal)
+    else:
+        runtime.cancel(instance_id, actor=principal, reason=reason)
+
+
+# --------------------------------------------------------------------------- starting
+def list_definitions(services: Services, principal: Principal) -> list[Definition]:
+    """The latest deployed processes, each with whether the person may start it by hand."""
+    repo = services.definitions
+    with services.db.session() as s:
+        rows = repo.latest_definitions(s)
+        result = []
+        for d in rows:
+            loaded = repo.loaded(d.version_id)
+            result.append(
+                Definition(
+                    key=d.process_key,
+                    name=d.name,
+                    version=d.version_id,
+                    revision=d.revision,
+                    stage=d.stage,
+                    mechanism=d.mechanism,
+                    platform=d.platform,
+                    start_kind=d.start_kind or "none",
+                    start_message=d.start_message,
+                    start_roles=sorted(entry.first_task_roles(loaded, d.process_key)),
+                    startable=entry.may_start(principal, d, loaded),
+                    business_key_var=loaded.catalogue.get(d.process_key, {}).get("business_key_var"),
+                )
+            )
+    return result
+
+
+def start_instance(
+    services: Services,
+    principal: Principal,
+    process_key: str,
+    *,
+    business_key: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Started:
+    """Start the latest version of a process; the person becomes its starter and their commission its
+    owner: the commission's standing units receive the tasks whatever the data says, so no one can
+    route work into another commission's offices."""
+    business_key = (business_key or "").strip() or None
+    runtime = services.runtime
+    with services.db.session() as s:
+        definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
+        loaded = services.definitions.loaded(definition.version_id)
+        entry.require_can_start(principal, definition, loaded)
+        if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
+            raise ValidationError(
+                "business key refused",
+                fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
+            )
+        owner = entry.owner_data(s, loaded, definition.process_key, principal)
+        outcome = runtime.start(
+            definition.process_key,
+            actor=principal,
+            business_key=business_key,
+            data={**(data or {}), **owner},
+            _session=s,
+        )
+        own = None
+        for task in s.scalars(
+            select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1])).order_by(HumanTask.id)
+        ):
+            try:
+                require_can_complete(principal, task)
+            except (Forbidden, Conflict):
+                continue
+            own = task.id
+            break
+        name = definition.name
+    runtime.after_commit(outcome)
+    return Started(
+        instance_id=outcome.instance_id, process_name=name, created_tasks=list(outcome.created_tasks), own_task=own
+    )
+
+
+# --------------------------------------------------------------------------- messages
+def send_message(
+    services: Services,
+    principal: Principal,
+    name: str,
+    *,
+    correlation: str | None,
+    data: Mapping[str, Any],
+    senders: Mapping[str, Iterable[str]],
+) -> dict[str, Any]:
+    """Deliver a message to the instance waiting for it, or start the process that starts on it; kept
+    ``pending`` when neither exists yet. A name no deployed process knows is refused (NotFound), so a
+    sending system learns of a typo at once."""
+    entry.require_can_send_message(principal, name, senders)
+    with services.db.session() as s:
+        if not entry.message_is_known(s, services.definitions, name):
+            raise NotFound(f"no deployed process waits for or starts on message '{name}'", message_name=name)
+    result = services.runtime.send_message(name, correlation, dict(data), actor=principal)
+    return {"status": result["status"], "message_id": result["message_id"], "instance_id": result.get("instance_id")}

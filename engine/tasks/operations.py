@@ -1,0 +1,646 @@
+"""What officers do with tasks, one function per use case, for the web pages and the JSON API alike.
+
+Each function takes the services, the person and plain arguments, authorizes, validates and works in
+one transaction, and returns plain data (frozen dataclasses): no ORM object leaves its session. Both
+channels call the same function, so a page and the API give the same answer to the same person; only
+the translation of HTTP to arguments and of results to HTML or JSON differs.
+
+Refusals are engine errors: NotFound, NotVisible/Forbidden (with ``task=``/``instance=`` so the
+channel can audit the denial), Conflict, ValidationError (``fields``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock, forms
+from engine.access import visibility
+from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.principal import Principal
+from engine.access.reveal import Read, Reveal, Sealed, read_records
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible, ValidationError
+from engine.forms import submission
+from engine.forms.data import check_process_data
+from engine.models import HumanTask, ProcessInstance, TaskSubmission, User
+from engine.services import Services
+from engine.tasks import attachments as files
+from engine.tasks import inbox as inbox_q
+
+DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
+DEFAULT_LOCALE = "zh_CN"
+
+
+# --------------------------------------------------------------------------- plain results
+@dataclass(frozen=True)
+class TaskInfo:
+    """A task row as every channel shows it."""
+
+    id: int
+    instance_id: int
+    name: str
+    process_key: str
+    business_key: str | None
+    lane: str | None
+    role: str | None
+    units: tuple[str, ...]
+    assignee: str | None
+    status: str
+    stage: str | None
+    mechanism: str | None
+    platform: str | None
+    form_key: str | None
+    created_at: dt.datetime | None
+    due_at: dt.datetime | None
+    due_key: str | None
+    reminder_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    completed_by: str | None
+
+    @classmethod
+    def of(cls, task: Any) -> TaskInfo:
+        """From an ORM row (``candidates``) or the completion's plain view (``candidate_units``)."""
+        units = getattr(task, "candidate_units", None)
+        if units is None:
+            units = [c.unit_code for c in task.candidates]
+        return cls(
+            id=task.id,
+            instance_id=task.instance_id,
+            name=task.name,
+            process_key=task.process_key,
+            business_key=task.business_key,
+            lane=task.lane,
+            role=task.role,
+            units=tuple(sorted(units)),
+            assignee=task.assignee,
+            status=task.status,
+            stage=task.stage,
+            mechanism=task.mechanism,
+            platform=task.platform,
+            form_key=task.form_key,
+            created_at=task.created_at,
+            due_at=task.due_at,
+            due_key=getattr(task, "due_key", None),
+            reminder_at=task.reminder_at,
+            completed_at=task.completed_at,
+            completed_by=task.completed_by,
+        )
+
+
+@dataclass(frozen=True)
+class InstanceHead:
+    """The instance a task belongs to, as far as a task page shows it."""
+
+    id: int
+    title: str | None
+    business_key: str | None
+    status: str
+    version_id: int
+    process_key: str
+    process_name: str
+    started_at: dt.datetime | None
+    started_by: str | None
+    completed_at: dt.datetime | None
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one earlier step recorded, as this reader may see it."""
+
+    task_id: int
+    name: str
+    lane: str | None
+    submitted_by: str
+    submitted_by_name: str
+    submitted_at: dt.datetime
+    data: dict[str, Any]  # confidential values only when revealed
+    shown: list[forms.ShownValue]
+    sealed: bool
+    revealed: bool
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    task_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    confidential: bool
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+    @classmethod
+    def of(cls, a: Any) -> AttachmentInfo:
+        return cls(
+            id=a.id,
+            task_id=a.task_id,
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            confidential=a.confidential,
+            uploaded_by=a.uploaded_by,
+            uploaded_at=a.uploaded_at,
+        )
+
+
+@dataclass(frozen=True)
+class Draft:
+    submitted_by: str
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What the person may do with the task now; ``refusal`` says why they may not act."""
+
+    act: bool
+    claim: bool
+    unclaim: bool
+    reassign: bool
+    refusal: EngineError | None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: TaskInfo
+    instance: InstanceHead
+    meta: dict[str, Any]
+    instructions: str
+    schema: dict[str, Any]
+    options: dict[str, list[tuple[object, str]]]
+    fields: list[forms.Field]
+    values: dict[str, Any]
+    draft: Draft | None
+    steps: list[StepRecord]
+    own: list[forms.ShownValue] | None
+    attachments: list[AttachmentInfo]
+    reveal: bool
+    allowed: Allowed
+    assignees: list[tuple[str, str]]
+    due: inbox_q.DueInfo
+    people: dict[str, str]
+    deadline_rule: str | None
+    signer_name: str
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A completion as committed: the task, its instance's status, and the tasks it opened."""
+
+    task: TaskInfo
+    instance_id: int
+    instance_title: str | None
+    process_name: str
+    instance_status: str
+    due: inbox_q.DueInfo
+    next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    filename: str
+    content_type: str
+
+
+# --------------------------------------------------------------------------- inbox
+def inbox(
+    services: Services,
+    principal: Principal,
+    query: inbox_q.InboxQuery,
+    *,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+    with_choices: bool = False,
+) -> tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]:
+    """A tab of the person's inbox with its counts (and the filter choices the page offers)."""
+    with services.db.session() as s:
+        if with_choices:
+            return inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
+        return inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
+
+
+# --------------------------------------------------------------------------- reading one task
+def _visible_task(s: Session, principal: Principal, task_id: int) -> HumanTask:
+    task = s.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found", task=task_id)
+    if not can_see(principal, task):
+        raise NotVisible(
+            f"task {task_id} is not for your role or unit",
+            reason="task_not_visible",
+            task=task_id,
+            instance=task.instance_id,
+        )
+    return task
+
+
+def person_locale(s: Session, principal: Principal) -> str:
+    """The language the person chose for themselves (the page's language switch keeps it)."""
+    return s.scalar(select(User.locale).where(User.username == principal.username)) or DEFAULT_LOCALE
+
+
+def _options(s: Session, schema: dict[str, Any], locale: str) -> dict[str, list[tuple[object, str]]]:
+    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale))
+
+
+def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → display name of the people a page names (one query)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
+
+
+def _refusal(check: Any, principal: Principal, task: Any) -> EngineError | None:
+    try:
+        check(principal, task)
+    except (Forbidden, Conflict) as exc:
+        return exc
+    return None
+
+
+def _head(s: Session, instance_id: int) -> InstanceHead:
+    i = s.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.title,
+            ProcessInstance.business_key,
+            ProcessInstance.status,
+            ProcessInstance.version_id,
+            ProcessInstance.process_key,
+            ProcessInstance.started_at,
+            ProcessInstance.started_by,
+            ProcessInstance.completed_at,
+            ProcessInstance.summary,
+        ).where(ProcessInstance.id == instance_id)
+    ).one()
+    summary = dict(i.summary or {})
+    return InstanceHead(
+        id=i.id,
+        title=i.title,
+        business_key=i.business_key,
+        status=i.status,
+        version_id=i.version_id,
+        process_key=i.process_key,
+        process_name=summary.get("process_name") or i.process_key,
+        started_at=i.started_at,
+        started_by=i.started_by,
+        completed_at=i.completed_at,
+        summary=summary,
+    )
+
+
+def attachment_infos(s: Session, instance_id: int) -> list[AttachmentInfo]:
+    return [AttachmentInfo.of(a) for a in files.for_instance(s, instance_id)]
+
+
+def step_records(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    reveal: Reveal,
+    *,
+    instance_id: int,
+    version_id: int,
+    locale: str,
+    before_task: int | None = None,
+    audit_task: int | None = None,
+    channel: str | None = None,
+    also: Sequence[Sealed] = (),
+) -> tuple[list[StepRecord], list[Read]]:
+    """The instance's final submissions, oldest first, through the one reveal-and-audit gate; ``also``
+    are further records the same view shows (a draft, the task's own result), read in the same pass so
+    the view is audited once."""
+    loaded = services.definitions.loaded(version_id)
+    steps = inbox_q.instance_steps(s, instance_id, before_task=before_task)
+    read = read_records(
+        s,
+        principal,
+        reveal,
+        [*(Sealed(step.data, step.sealed) for step in steps), *also],
+        instance_id=instance_id,
+        task_id=audit_task,
+        channel=channel,
+    )
+    result = []
+    for step, seen in zip(steps, read, strict=False):
+        schema = forms.load_schema(loaded.forms, step.form_key)
+        options = _options(s, schema, locale)
+        result.append(
+            StepRecord(
+                task_id=step.task_id,
+                name=step.name,
+                lane=step.lane,
+                submitted_by=step.submitted_by,
+                submitted_by_name=step.submitted_by_name,
+                submitted_at=step.submitted_at,
+                data=seen.data,
+                shown=forms.display(
+                    schema, seen.data, options=options, sealed_present=seen.sealed, revealed=seen.revealed
+                ),
+                sealed=seen.sealed,
+                revealed=seen.revealed,
+            )
+        )
+    return result, read[len(steps) :]
+
+
+def show_task(
+    services: Services,
+    principal: Principal,
+    task_id: int,
+    *,
+    reveal: Reveal,
+    locale: str | None = None,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+    with_records: bool = True,
+    typed: submission.Submitted | None = None,
+    channel: str | None = None,
+) -> TaskView:
+    """Everything a task page and the API's task detail show, for a person who may see the task.
+
+    ``with_records``: read earlier steps, the person's own result and the draft (the page); the API's
+    detail shows the form only, so it neither reads nor audits records it would not show. ``typed``:
+    what the person just posted, shown again after a refusal instead of the draft. ``locale``: the
+    language of option labels, by default the person's own (their profile's).
+    """
+    with services.db.session() as s:
+        row = _visible_task(s, principal, task_id)
+        locale = locale or person_locale(s, principal)
+        task = TaskInfo.of(row)
+        head = _head(s, task.instance_id)
+        loaded = services.definitions.loaded(head.version_id)
+        meta = loaded.task_meta(task.process_key, row.spec_id)
+        schema = forms.load_schema(loaded.forms, task.form_key)
+        options = _options(s, schema, locale)
+        ready = task.status == "ready"
+        refusal: EngineError | None
+        if not ready:
+            refusal = Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
+        elif head.status != "running":
+            refusal = Conflict(f"instance {head.id} is {head.status}", instance=head.id, status=head.status)
+        else:
+            refusal = _refusal(require_can_complete, principal, row)
+        may_reassign = ready and _refusal(require_can_reassign, principal, row) is None
+        allowed = Allowed(
+            act=refusal is None,
+            claim=ready and row.assignee is None and _refusal(require_can_claim, principal, row) is None,
+            unclaim=ready and row.assignee is not None and (row.assignee == principal.username or may_reassign),
+            reassign=may_reassign,
+            refusal=refusal,
+        )
+        draft = None
+        values: dict[str, Any] = {}
+        steps: list[StepRecord] = []
+        own = None
+        attachments: list[AttachmentInfo] = []
+        if typed is not None:
+            values = submission.as_typed(schema, typed)
+        if with_records:
+            stored = inbox_q.latest_draft(s, task.id) if ready else None
+            final = inbox_q.final_submission(s, task.id) if task.status == "completed" else None
+            also = []
+            if stored is not None:
+                draft = Draft(submitted_by=stored.submitted_by, submitted_at=stored.submitted_at)
+                if typed is None:
+                    also.append(Sealed(stored.data or {}, stored.sealed, author=stored.submitted_by))
+            if final is not None:
+                also.append(Sealed(final.data or {}, final.sealed))
+            steps, extra = step_records(
+                s,
+                services,
+                principal,
+                reveal,
+                instance_id=task.instance_id,
+                version_id=head.version_id,
+                locale=locale,
+                before_task=task.id,
+                audit_task=task.id,
+                channel=channel,
+                also=also,
+            )
+            if stored is not None and typed is None:
+                values = forms.form_values(schema, extra.pop(0).data)
+            if final is not None:
+                seen = extra.pop(0)
+                own = forms.display(
+                    schema, seen.data, options=options, sealed_present=seen.sealed, revealed=seen.revealed
+                )
+            attachments = attachment_infos(s, task.instance_id)
+        assignees = inbox_q.eligible_assignees(s, row) if may_reassign else []
+        people = display_names(s, (task.assignee, task.completed_by))
+    rule = loaded.policy.rules.get(task.due_key) if task.due_key else None
+    return TaskView(
+        task=task,
+        instance=head,
+        meta=dict(meta),
+        instructions=meta.get("instructions") or "",
+        schema=schema,
+        options=options,
+        fields=forms.fields(schema, options, values),
+        values=values,
+        draft=draft,
+        steps=steps,
+        own=own,
+        attachments=attachments,
+        reveal=reveal.allows(principal),
+        allowed=allowed,
+        assignees=assignees,
+        due=inbox_q.due_info(
+            task.due_at,
+            loaded.policy.calendar,
+            reminder_at=task.reminder_at,
+            soon_workdays=soon_workdays,
+            status=task.status,
+        ),
+        people=people,
+        deadline_rule=rule.describe() if rule is not None else None,
+        signer_name=principal.display_name or principal.username,
+    )
+
+
+# --------------------------------------------------------------------------- the form pipeline
+def submit_task(
+    services: Services,
+    principal: Principal,
+    task_id: int,
+    submitted: submission.Submitted,
+    *,
+    reveal: Reveal,
+    locale: str | None = None,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+) -> Completed:
+    """Complete a task with a submitted form: the one pipeline of the page and the API.
+
+    In one transaction: authorize (the runtime's read of the task) → read the submission (strings or
+    JSON; fields the form does not have are refused) → sign (the signature blocks get the person and
+    the server's time) → validate (options resolved from the organisation) → split into process data,
+    record and confidential part → seal → run the engine and write. Nothing changes on a refusal.
+    """
+    runtime = services.runtime
+    with services.db.session() as s:
+        pending = runtime.begin_completion(s, task_id, principal)
+        schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
+        data, problems = submission.read(schema, submitted)
+        data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
+        options = forms.resolve_options(s, schema, locale=locale or DEFAULT_LOCALE)
+        for name, message in forms.validate(schema, data, options=options).items():
+            problems.setdefault(name, message)
+        if problems:
+            raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
+        process_data, record, confidential = forms.split(schema, data)
+        process_data = check_process_data(process_data, what="task data")
+        outcome = runtime.finish_completion(
+            s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
+        )
+    runtime.after_commit(outcome)
+    done, instance = outcome.task, outcome.instance
+    assert done is not None and instance is not None
+    return Completed(
+        task=TaskInfo.of(done),
+        instance_id=instance.id,
+        instance_title=instance.title,
+        process_name=(instance.summary or {}).get("process_name") or done.process_key,
+        instance_status=outcome.status,
+        due=inbox_q.due_info(
+            done.due_at,
+            pending.loaded.policy.calendar,
+            reminder_at=done.reminder_at,
+            soon_workdays=soon_workdays,
+            status=done.status,
+        ),
+        next_tasks=list(outcome.next_tasks),
+    )
+
+
+def save_draft(
+    services: Services, principal: Principal, task_id: int, submitted: submission.Submitted, *, reveal: Reveal
+) -> None:
+    """Keep a half-filled form (it never reaches the engine); confidential values sealed as on completion.
+
+    Values not yet valid are kept as typed; NUL characters are refused (nothing is saved).
+    """
+    with services.db.session() as s:
+        row = _visible_task(s, principal, task_id)
+        require_can_complete(principal, row)
+        version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
+        assert version_id is not None  # a task's instance outlives it (ON DELETE CASCADE)
+        schema = forms.load_schema(services.definitions.loaded(version_id).forms, row.form_key)
+        data, problems = submission.read(schema, submitted)
+        refused = {k: v for k, v in problems.items() if v == submission.NUL_MESSAGE}
+        if refused:
+            raise ValidationError("表单填写不符合要求", fields=refused, task=task_id)
+        _process, record, confidential = forms.split(schema, submission.draft_record(submitted, data, problems))
+        s.execute(delete(TaskSubmission).where(TaskSubmission.task_id == row.id, TaskSubmission.kind == "draft"))
+        s.add(
+            TaskSubmission(
+                task_id=row.id,
+                instance_id=row.instance_id,
+                kind="draft",
+                data=record,
+                sealed=reveal.sealer.seal(confidential),
+                submitted_by=principal.username,
+                submitted_at=clock.now(),
+            )
+        )
+        audit.record(s, "draft_saved", actor=principal.username, instance_id=row.instance_id, task_id=row.id)
+
+
+# --------------------------------------------------------------------------- who holds the task
+def claim_task(services: Services, principal: Principal, task_id: int) -> None:
+    """Take a group task. A task the person may not see is refused before the claim rule is asked, so
+    the answer never tells whether someone else holds it."""
+    with services.db.session() as s:
+        _visible_task(s, principal, task_id)
+        services.runtime.claim(task_id, actor=principal, session=s)
+
+
+def unclaim_task(services: Services, principal: Principal, task_id: int) -> None:
+    """Give a claimed task back to its units (the assignee, or a leader of the unit)."""
+    with services.db.session() as s:
+        _visible_task(s, principal, task_id)
+        services.runtime.unclaim(task_id, actor=principal, session=s)
+
+
+def reassign_task(services: Services, principal: Principal, task_id: int, to_username: str) -> None:
+    """A unit leader hands the task to someone holding its role in its units (not one kept apart)."""
+    to_username = (to_username or "").strip()
+    with services.db.session() as s:
+        _visible_task(s, principal, task_id)
+        if not to_username:
+            raise ValidationError("no one to reassign to", fields={"assignee": "required"}, task=task_id)
+        services.runtime.reassign(task_id, actor=principal, to_username=to_username, session=s)
+
+
+# --------------------------------------------------------------------------- attachments
+def upload_attachment(
+    services: Services,
+    principal: Principal,
+    task_id: int,
+    *,
+    filename: str,
+    stream: BinaryIO,
+    confidential: bool = False,
+    max_bytes: int = files.MAX_BYTES,
+) -> AttachmentInfo:
+    """Attach a document to the task's instance; only someone who may act on the task may."""
+    with services.db.session() as s:
+        row = _visible_task(s, principal, task_id)
+        require_can_complete(principal, row)
+        if not filename:
+            raise ValidationError("no file", fields={"file": "请选择要上传的文件"}, task=task_id)
+        stored = files.store(
+            s,
+            services.config.attachments_dir,
+            instance_id=row.instance_id,
+            task_id=row.id,
+            filename=filename,
+            stream=stream,
+            actor=principal.username,
+            confidential=confidential,
+            max_bytes=max_bytes,
+        )
+        return AttachmentInfo.of(stored)
+
+
+def download_attachment(services: Services, principal: Principal, attachment_id: int, *, reveal: Reveal) -> Download:
+    """A file for a reader of the instance's records (a confidential one for reveal roles only),
+    with its ``attachment_downloaded`` audit event."""
+    with services.db.session() as s:
+        row = files.get(s, attachment_id)
+        # Attachments are part of what the steps recorded: not for the one who only started the matter.
+        if not visibility.can_read_instance_data(s, principal, row.instance_id):
+            raise NotVisible(
+                f"attachment {attachment_id} is outside your need to know",
+                reason="instance_not_visible",
+                instance=row.instance_id,
+                attachment=row.id,
+            )
+        if row.confidential and not reveal.allows(principal):
+            raise NotVisible(
+                f"attachment {attachment_id} is confidential",
+                reason="confidential_attachment",
+                instance=row.instance_id,
+                attachment=row.id,
+            )
+        audit.record(
+            s,
+            "attachment_downloaded",
+            actor=principal.username,
+            instance_id=row.instance_id,
+            task_id=row.task_id,
+            attachment=row.id,
+        )
+        path = files.path_for(services.config.attachments_dir, row.sha256)
+        result = Download(path=path, filename=row.filename, content_type=row.content_type)
+    if not path.exists():
+        raise NotFound(f"attachment {attachment_id} has no stored file", attachment=attachment_id)
+    return result

@@ -1,0 +1,60 @@
+"""engine/instances/operations.py: one instance list and one instance detail for every channel."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import Forbidden, NotVisible, ValidationError
+from engine.instances import operations as instances
+from engine.instances.queries import InstanceFilter
+from engine.tasks import operations as tasks
+from tests.engine.usecases import REVEAL, events, ready, registered
+
+
+def test_one_instance_list_for_need_to_know_and_oversight(services, who):
+    registered(services, who)
+    instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="JB-1")
+    keys = lambda page: sorted(r.business_key for r in page.rows)  # noqa: E731
+    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter())) == ["JB-1", "XS-9"]
+    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter(business_key="xs-"))) == ["XS-9"]
+    assert keys(instances.list_instances(services, who("cm1"), InstanceFilter(unit="jc1"))) == ["XS-9"]
+    assert keys(instances.list_instances(services, who("so2"), InstanceFilter())) == []
+    # Oversight: the commission leader sees every instance's metadata, the officer may not oversee.
+    assert keys(instances.list_instances(services, who("boss"), InstanceFilter(), oversight=True)) == ["JB-1", "XS-9"]
+    with pytest.raises(Forbidden) as refused:
+        instances.list_instances(services, who("so1"), InstanceFilter(), oversight=True)
+    assert refused.value.message == "cockpit_only"
+    page = instances.list_instances(services, who("cm1"), InstanceFilter(per_page=1))
+    assert page.total == 2 and page.pages == 2 and len(page.rows) == 1
+
+
+def test_show_instance_reads_records_once_and_never_in_oversight(services, who):
+    started, _ = registered(services, who)
+    propose = ready(services, "propose")[0]
+    tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
+    handler = instances.show_instance(services, who("so1"), started.instance_id, reveal=REVEAL)
+    assert handler.may_read and handler.confidential_withheld and "reporter_name" not in handler.data
+    boss = instances.show_instance(services, who("boss"), started.instance_id, reveal=REVEAL, channel="api")
+    assert boss.data["reporter_name"] == "李检举" and not boss.confidential_withheld
+    assert events(services, "confidential_viewed") == [("boss", started.instance_id, None)]
+    cockpit = instances.show_instance(services, who("boss"), started.instance_id, reveal=REVEAL, oversight=True)
+    assert cockpit.steps == [] and not cockpit.may_read and cockpit.timeline
+    assert len(events(services, "confidential_viewed")) == 1
+    with pytest.raises(NotVisible) as refused:
+        instances.show_instance(services, who("so2"), started.instance_id, reveal=REVEAL)
+    assert refused.value.reason == "instance_not_visible"
+
+
+def test_instance_actions_are_for_administrators(services, who):
+    started, _ = registered(services, who)
+    with pytest.raises(Forbidden) as refused:
+        instances.act_on_instance(services, who("so1"), started.instance_id, "suspend")
+    assert refused.value.message == "cockpit_only"
+    with pytest.raises(Forbidden):  # overseeing is not administering
+        instances.act_on_instance(services, who("boss"), started.instance_id, "suspend")
+    instances.act_on_instance(services, who("admin"), started.instance_id, "suspend", reason="核查")
+    assert instances.show_instance(services, who("admin"), started.instance_id, reveal=REVEAL).instance.status == (
+        "suspended"
+    )
+    with pytest.raises(ValidationError):
+        instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="X" * 121)
