@@ -12,6 +12,8 @@ from flask import Flask
 from engine.config import Config
 from engine.services import Services
 
+from .context import EXTENSION
+
 DEFAULTS = dict(
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
@@ -48,7 +50,7 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(DEFAULTS)
     app.config.update(SECRET_KEY=config.secret_key)
     app.config.update(flask_config)
-    app.extensions["guantong"] = services
+    app.extensions[EXTENSION] = services
 
     from . import security
 

@@ -17,9 +17,10 @@ from flask import Flask, current_app, g, request
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
-from engine.access import tokens
+from engine.access import accounts
 from engine.errors import EngineError
 
+from ..context import services
 from . import errors
 from .schemas import ErrorSchema
 
@@ -123,8 +124,7 @@ def _bearer():
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/token)")
-    with current_app.extensions["guantong"].db.session() as s:
-        found = tokens.authenticate(s, raw.strip())
+    found = accounts.authenticate_token(services(), raw.strip())
     if found is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     return found
