@@ -74,12 +74,20 @@ def _account(session: Session, user: User) -> Account:
     )
 
 
+def _loggable(text: str) -> str:
+    """What was typed, as the audit trail can keep it (no NUL, no lone surrogate)."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
 def _check_password(
     session: Session, username: str, password: str, *, remote: str | None, channel: str | None
 ) -> User | None:
     """The active user these credentials belong to, or None after recording a ``sign_in_failed`` event."""
     username = username.strip()
-    user = session.scalar(select(User).where(User.username == username)) if username else None
+    # A name no account can have (control characters, lone surrogates) is not looked up: some databases
+    # refuse such text outright, and the answer must stay "wrong username or password".
+    known = bool(username) and username.isprintable() and len(username) <= 80
+    user = session.scalar(select(User).where(User.username == username)) if known else None
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     if ok and user is not None and user.active:
         return user
@@ -87,7 +95,7 @@ def _check_password(
         session,
         "sign_in_failed",
         actor=None,
-        username=username[:80] or None,
+        username=_loggable(username[:80]) or None,
         channel=channel,
         reason="disabled" if (ok and user is not None and not user.active) else "bad_credentials",
         remote=remote,

@@ -12,6 +12,7 @@ Refusals name the field at fault: ``ValidationError.fields`` maps a field to a r
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -158,11 +159,22 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
+def _storable(value: str) -> bool:
+    """No control characters or lone surrogates: a database refuses some (NUL) and no name needs them."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+
+
 def _required(problems: dict[str, str], field: str, value: str, max_length: int) -> None:
     if not value:
         problems[field] = REQUIRED
     elif len(value) > max_length:
         problems[field] = TOO_LONG
+    elif not _storable(value):
+        problems[field] = INVALID_FORMAT
+
+
+def _unit_exists(session: Session, code: str) -> bool:
+    return bool(code) and len(code) <= 64 and _storable(code) and session.get(Unit, code) is not None
 
 
 def _integer(problems: dict[str, str], field: str, value: str | int | None) -> int:
@@ -191,7 +203,7 @@ def _ancestors(session: Session, code: str) -> set[str]:
 
 def _get(session: Session, model: type[_Row], key: str | int, what: str) -> _Row:
     """The row ``key`` of ``model``, or NotFound naming it (``what``: unit, user, link, membership)."""
-    row = session.get(model, key)
+    row = session.get(model, key) if not isinstance(key, str) or _storable(key) else None
     if row is None:
         raise NotFound(f"no {what} {key!r}", **{what: key})
     return row
@@ -235,9 +247,11 @@ def _unit_problems(
     _required(problems, "name", name, 200)
     if len(name_en) > 200:
         problems["name_en"] = TOO_LONG
+    elif not _storable(name_en):
+        problems["name_en"] = INVALID_FORMAT
     _required(problems, "kind", kind, 40)
     if parent:
-        if session.get(Unit, parent) is None:
+        if not _unit_exists(session, parent):
             problems["parent"] = UNKNOWN_UNIT
         elif code in _ancestors(session, parent):
             problems["parent"] = PARENT_CYCLE
@@ -345,7 +359,7 @@ def add_link(services: Services, principal: Principal, *, kind: str, from_code: 
         if kind not in directory.LINK_KINDS:
             problems["kind"] = UNKNOWN_KIND
         for field, code in (("from", from_code), ("to", to_code)):
-            if not code or s.get(Unit, code) is None:
+            if not _unit_exists(s, code):
                 problems[field] = UNKNOWN_UNIT
         if "to" not in problems and from_code == to_code:
             problems["to"] = SAME_UNIT
@@ -511,12 +525,12 @@ def add_membership(
     with services.db.session() as s:
         _get(s, User, user_id, "user")
         problems: dict[str, str] = {}
-        if not unit or s.get(Unit, unit) is None:
+        if not _unit_exists(s, unit):
             problems["unit"] = UNKNOWN_UNIT
         catalogue = names.read_role_catalogue(s)
         if not role:
             problems["role"] = REQUIRED
-        elif len(role) > 64 or (catalogue and role not in _known_roles(s)):
+        elif len(role) > 64 or not _storable(role) or (catalogue and role not in _known_roles(s)):
             problems["role"] = UNKNOWN_ROLE
         _refuse(problems, "membership")
         held = s.scalar(
@@ -585,7 +599,21 @@ def parse_organisation(text: str) -> dict[str, Any]:
         raise ValidationError("no organisation given", {"yaml": EMPTY})
     if not isinstance(data, dict):
         raise ValidationError("expected a mapping with units, links, users", {"yaml": NOT_MAPPING})
+    bad = dict.fromkeys(_unstorable(data), INVALID_FORMAT)
+    if bad:
+        raise ValidationError("control characters in the organisation file", bad)
     return data
+
+
+def _unstorable(value: object, path: str = "") -> list[str]:
+    """Paths of the texts in a parsed file that hold control characters (``"\\0"`` is valid YAML)."""
+    if isinstance(value, str):
+        return [] if _storable(value) else [path or "yaml"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _unstorable(k, path) + _unstorable(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _unstorable(v, f"{path}[{i}]")]
+    return []
 
 
 def import_organisation(services: Services, principal: Principal, text: str) -> dict[str, int]:

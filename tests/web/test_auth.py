@@ -41,6 +41,7 @@ def test_unknown_and_disabled_users_are_refused(client_for):
     c = client_for()
     assert c.login("nobody").status_code == 401
     assert c.login("gone").status_code == 401
+    assert c.login("cm1\x00").status_code == 401
 
 
 def test_sign_in_sets_safe_cookie_and_audits(client_for, services):

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from engine.access import accounts
 
-from . import token_ttl
+from .bearer import token_ttl
 from .common import documents, principal, services
 from .schemas import TokenRequestSchema, TokenSchema
 

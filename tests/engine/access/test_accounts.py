@@ -139,3 +139,11 @@ def test_names_are_cached_until_the_organisation_changes(county):
 
 def test_health_check(county):
     assert health.check(county) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("username", ["cm1\x00", "\ud800cm1", "x" * 500])
+def test_a_name_no_account_can_have_is_refused_like_any_other(county, username):
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(county, username, PASSWORD)
+    [event] = _events(county, "sign_in_failed")
+    assert event.detail["reason"] == "bad_credentials" and "\x00" not in event.detail["username"]

@@ -286,3 +286,33 @@ def test_import_writes_and_audits(county, person):
     with county.db.session() as s:
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "organisation_imported"))
     assert (event.actor, event.detail) == ("admin", {"units": 1, "links": 1, "users": 1})
+
+
+def test_text_a_database_cannot_store_is_refused_by_field(county, person):
+    admin = person("admin")
+    fields = _refused(
+        county,
+        org.create_unit,
+        services=county,
+        principal=admin,
+        code="x1",
+        name="a\x00b",
+        kind="office",
+        parent="\x00",
+    )
+    assert fields == {"name": org.INVALID_FORMAT, "parent": org.UNKNOWN_UNIT}
+    assert _refused(
+        county,
+        org.add_membership,
+        services=county,
+        principal=admin,
+        user_id=_user_id(county, "so1"),
+        unit="\ud800",
+        role="r\x00",
+    ) == {"unit": org.UNKNOWN_UNIT, "role": org.UNKNOWN_ROLE}
+    with pytest.raises(NotFound):
+        org.unit_detail(county, admin, "jc1\x00")
+    fields = _refused(
+        county, org.import_organisation, services=county, principal=admin, text='units: [{code: a, name: "x\\0"}]'
+    )
+    assert fields == {"units[0].name": org.INVALID_FORMAT}
