@@ -68,10 +68,15 @@ def principal() -> Principal:
     return current_user.principal
 
 
-def audit_denial(reason: str | Forbidden, *, actor: str | None = None, channel: str | None = None, **detail) -> None:
+_SESSION = object()  # "the signed-in person of the web session": the API passes its token's user instead
+
+
+def audit_denial(
+    reason: str | Forbidden, *, actor: str | object | None = _SESSION, channel: str | None = None, **detail
+) -> None:
     """Leave the ``access_denied`` event for this request (page or API): who, which path, why."""
-    if actor is None and current_user and current_user.is_authenticated:
-        actor = current_user.username
+    if actor is _SESSION:
+        actor = current_user.username if current_user and current_user.is_authenticated else None
     record_denial(services(), reason, actor=actor, path=request.path, method=request.method, channel=channel, **detail)
 
 
