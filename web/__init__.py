@@ -2,7 +2,9 @@
 
 Blueprints: ``health`` (probes), ``auth`` (sign-in, sign-out, language), ``tasks`` (the officers'
 workspace: inbox, task pages, attachments, instance context) and ``admin`` (organisation). The cockpit,
-the process studio and the JSON API register themselves here too, in ``_register_blueprints``.
+the process studio and the JSON API register themselves here too, in ``_register_blueprints``. Each
+blueprint lives in its own module; views reach the engine only through ``web.context.services()``, and
+call one engine use case per request (engine/<domain>/operations.py, engine/access/accounts.py).
 """
 
 from __future__ import annotations

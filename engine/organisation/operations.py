@@ -145,8 +145,8 @@ def _user(row: User, memberships: Iterable[Membership] = ()) -> UserView:
 
 # --------------------------------------------------------------------------- who may
 def is_administrator(principal: Principal) -> bool:
-    """Who manages the organisation: a user flagged administrator (and the system itself)."""
-    return principal.is_admin or principal.is_system
+    """Who manages the organisation: a user flagged administrator (the system principal is one)."""
+    return principal.is_admin
 
 
 def require_administrator(principal: Principal) -> None:
