@@ -2,7 +2,9 @@
 
 Blueprints: ``health`` (probes), ``auth`` (sign-in, sign-out, language), ``tasks`` (the officers'
 workspace: inbox, task pages, attachments, instance context) and ``admin`` (organisation). The cockpit,
-the process studio and the JSON API register themselves here too, in ``_register_blueprints``.
+the process studio and the JSON API register themselves here too, in ``_register_blueprints``. Each
+blueprint lives in its own module; views reach the engine only through ``web.context.services()``, and
+call one engine use case per request (engine/<domain>/operations.py, engine/access/accounts.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from flask import Flask
 
 from engine.config import Config
 from engine.services import Services
+
+from .context import EXTENSION
 
 DEFAULTS = dict(
     SESSION_COOKIE_HTTPONLY=True,
@@ -47,7 +51,7 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(DEFAULTS)
     app.config.update(SECRET_KEY=config.secret_key)
     app.config.update(flask_config)
-    app.extensions["guantong"] = services
+    app.extensions[EXTENSION] = services
 
     from . import audit_banner, security
 

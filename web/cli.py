@@ -79,30 +79,21 @@ def demo(organisation: Path, instances: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def users(as_json: bool) -> None:
-    """List users with their roles and units."""
-    from sqlalchemy import select
+    """List users with their roles and units (as the system: whoever runs the command owns the database)."""
+    from engine.access.principal import SYSTEM_PRINCIPAL
+    from engine.organisation import operations
 
-    from engine.models import Membership, User
-
-    services = _services()
-    with services.db.session() as session:
-        rows = []
-        for user in session.scalars(select(User).order_by(User.username)):
-            memberships = session.execute(
-                select(Membership.unit_code, Membership.role_code, Membership.is_leader).where(
-                    Membership.user_id == user.id
-                )
-            ).all()
-            rows.append(
-                {
-                    "username": user.username,
-                    "display_name": user.display_name,
-                    "admin": user.is_admin,
-                    "roles": sorted({m.role_code for m in memberships}),
-                    "units": sorted({m.unit_code for m in memberships}),
-                    "leader_of": sorted({m.unit_code for m in memberships if m.is_leader}),
-                }
-            )
+    rows = [
+        {
+            "username": user.username,
+            "display_name": user.display_name,
+            "admin": user.is_admin,
+            "roles": sorted({m.role_code for m in user.memberships}),
+            "units": sorted({m.unit_code for m in user.memberships}),
+            "leader_of": sorted({m.unit_code for m in user.memberships if m.is_leader}),
+        }
+        for user in operations.list_users(_services(), SYSTEM_PRINCIPAL)
+    ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -120,8 +111,8 @@ def serve(host: str, port: int, worker: bool | None) -> None:
     """Serve the web front end (development server; use gunicorn for production, see README)."""
     from web import create_app
 
-    app = create_app()
-    services = app.extensions["guantong"]
+    services = _services()
+    app = create_app(services=services)
     if worker is None:
         worker = services.db.dialect == "sqlite" and services.config.embedded_worker
     if worker:

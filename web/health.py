@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+from flask import Blueprint, jsonify
+
+from engine import health
+
+from .context import services
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    services = current_app.extensions["guantong"]
-    with services.db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    return jsonify(health.check(services()))

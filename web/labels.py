@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.errors import Conflict, EngineError, Forbidden
+from engine.organisation import names
+
+from .context import services
 
 STAGES = {
     "goal": _l("确定目标"),
@@ -107,34 +109,12 @@ def due(state: str) -> tuple[str, str]:
     return str(text), colour
 
 
-def _roles() -> dict:
-    if "role_catalogue" not in g:
-        from sqlalchemy import select
-
-        from engine.models import DefinitionVersion
-
-        services = current_app.extensions["guantong"]
-        with services.db.session() as s:
-            raw = s.scalar(select(DefinitionVersion.roles).order_by(DefinitionVersion.id.desc()).limit(1))
-        entries = (raw or {}).get("roles", raw) if isinstance(raw, dict) else raw
-        if isinstance(entries, dict):
-            entries = [{"code": k, **(v or {})} for k, v in entries.items()]
-        g.role_catalogue = {str(e["code"]): e for e in (entries or []) if isinstance(e, dict) and "code" in e}
-    return g.role_catalogue
-
-
-def role_codes() -> list[str]:
-    return sorted(_roles())
-
-
 def role(code: str | None) -> str:
+    """A role's name in the page's language, from the engine's cached role catalogue (no query per page)."""
     if not code:
         return ""
-    entry = _roles().get(code)
-    if not entry:
-        return code
     english = str(get_locale() or "").startswith("en")
-    return str((entry.get("en") if english else entry.get("zh")) or entry.get("zh") or entry.get("name") or code)
+    return names.role_name(names.role_catalogue(services()).get(code), code, english)
 
 
 def engine_message(exc: EngineError) -> str:
@@ -149,6 +129,8 @@ def engine_message(exc: EngineError) -> str:
             return _("此任务已被取消（流程已改变），您的填写未保存。")
         return _("此任务已由他人处理或流程已变化，您的操作未生效。请返回待办列表刷新后再试。")
     if isinstance(exc, Forbidden):
+        if details.get("reason") == "admin_only":
+            return _("仅系统管理员可以管理组织机构。此次访问已记录。")
         if details.get("rule") == "separation_of_functions":
             return _("您参与过本案前序环节，按职能分离要求不能办理此任务。此次访问已记录。")
         if details.get("task") is None and details.get("instance") is None:  # a page, not a task (the cockpit)

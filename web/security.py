@@ -1,8 +1,8 @@
 """Sign-in state, CSRF, language, rate limits, error pages and security headers for every blueprint.
 
-Permission questions are answered by the engine from a ``Principal`` (engine/authz.py); this module
-only loads the principal of the signed-in user once per request and turns refusals into 403 pages that
-leave an ``access_denied`` audit event behind.
+Permission questions are answered by the engine from a ``Principal`` (engine/access); this module only
+loads the signed-in person once per request (engine.access.accounts) and turns refusals into 403 pages
+that leave an ``access_denied`` audit event behind (engine.access.denials, shared with the API).
 """
 
 from __future__ import annotations
@@ -17,38 +17,36 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import select
 
-from engine import audit, clock
-from engine.access.principal import Principal, load_principal
+from engine import clock
+from engine.access import accounts
+from engine.access.denials import record_denial
+from engine.access.principal import Principal
 from engine.access.sealing import Sealer, may_reveal, reveal_roles
 from engine.errors import Conflict, EngineError, Forbidden, NotFound
-from engine.models import Unit, User
+from engine.organisation import names
 
 from . import labels
+from .context import services
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
-def services():
-    return current_app.extensions["guantong"]
-
-
 class SessionUser(UserMixin):
     """The signed-in person: their ``Principal`` plus what Flask-Login needs.
 
-    The session id includes a fragment of the password hash, so changing a password (or an
-    administrator resetting it) signs out every other session of that person.
+    The session id carries the account's stamp, which changes with the password, so changing a password
+    (or an administrator resetting it) signs out every other session of that person.
     """
 
-    def __init__(self, user: User, principal: Principal):
-        self.id = f"{user.id}:{(user.password_hash or '')[-12:]}"
-        self.user_id = user.id
-        self.username = user.username
-        self.display_name = user.display_name
-        self.locale = user.locale
-        self.principal = principal
+    def __init__(self, account: accounts.Account):
+        self.id = f"{account.user_id}:{account.stamp}"
+        self.user_id = account.user_id
+        self.username = account.username
+        self.display_name = account.display_name
+        self.locale = account.locale
+        self.principal = account.principal
 
     @property
     def is_admin(self) -> bool:
@@ -57,14 +55,11 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(session_id: str):
-    user_id, _, fragment = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdigit() or len(user_id) > 18:
         return None
-    with services().db.session() as s:
-        user = s.get(User, int(user_id))
-        if user is None or not user.active or (user.password_hash or "")[-12:] != fragment:
-            return None
-        return SessionUser(user, load_principal(s, user.username))
+    account = accounts.load_account(services(), int(user_id), stamp)
+    return SessionUser(account) if account is not None else None
 
 
 def principal() -> Principal:
@@ -73,21 +68,21 @@ def principal() -> Principal:
     return current_user.principal
 
 
+_SESSION = object()  # "the signed-in person of the web session": the API passes its token's user instead
+
+
+def audit_denial(
+    reason: str | Forbidden, *, actor: str | object | None = _SESSION, channel: str | None = None, **detail
+) -> None:
+    """Leave the ``access_denied`` event for this request (page or API): who, which path, why."""
+    if actor is _SESSION:
+        actor = current_user.username if current_user and current_user.is_authenticated else None
+    record_denial(services(), reason, actor=actor, path=request.path, method=request.method, channel=channel, **detail)
+
+
 def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = None, **detail):
     """Refuse with 403 and keep an audit event of who tried to open what."""
-    actor = current_user.username if current_user.is_authenticated else None
-    with services().db.session() as s:
-        audit.record(
-            s,
-            "access_denied",
-            actor=actor,
-            instance_id=instance_id,
-            task_id=task_id,
-            reason=reason,
-            path=request.path,
-            method=request.method,
-            **detail,
-        )
+    audit_denial(reason, instance_id=instance_id, task_id=task_id, **detail)
     abort(403)
 
 
@@ -131,14 +126,10 @@ def select_locale() -> str:
 
 
 def unit_names() -> dict[str, str]:
-    """Unit code → name in the current language, read once per request."""
+    """Unit code → name in the current language, from the engine's name cache (no query per page)."""
     if "unit_names" not in g:
         english = select_locale().startswith("en")
-        with services().db.session() as s:
-            g.unit_names = {
-                code: (name_en if english and name_en else name)
-                for code, name, name_en in s.execute(select(Unit.code, Unit.name, Unit.name_en))
-            }
+        g.unit_names = {code: n.local(english) for code, n in names.unit_names(services()).items()}
     return g.unit_names
 
 
@@ -186,18 +177,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Forbidden)
     def engine_forbidden(exc: Forbidden):
-        actor = current_user.username if current_user.is_authenticated else None
-        with services().db.session() as s:
-            audit.record(
-                s,
-                "access_denied",
-                actor=actor,
-                task_id=exc.details.get("task"),
-                instance_id=exc.details.get("instance"),
-                reason=exc.message,
-                path=request.path,
-                method=request.method,
-            )
+        audit_denial(exc)
         return _error_page(403, _("无权办理"), labels.engine_message(exc))
 
     @app.errorhandler(NotFound)

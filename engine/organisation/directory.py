@@ -35,30 +35,58 @@ def load_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _among(value: object, allowed: set[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 def import_organisation(session: Session, data: dict, *, known_roles: set[str] | None = None) -> dict:
     """Create or update units, links and users; returns counts. Raises ValidationError naming the entry."""
-    units = data.get("units") or []
-    codes = {u["code"] for u in units if isinstance(u, dict) and "code" in u}
-    codes |= set(session.scalars(select(Unit.code)))
     problems: dict[str, str] = {}
+    for key in ("units", "links", "users"):
+        if data.get(key) is not None and not isinstance(data[key], list):
+            problems[key] = "must be a list"
+    if problems:
+        raise ValidationError("organisation file refused", fields=problems)
+    units = data.get("units") or []
+    codes = {u["code"] for u in units if isinstance(u, dict) and isinstance(u.get("code"), str)}
+    codes |= set(session.scalars(select(Unit.code)))
     for i, unit in enumerate(units):
-        if not isinstance(unit, dict) or not unit.get("code") or not unit.get("name"):
+        if not isinstance(unit, dict) or not _is_text(unit.get("code")) or not _is_text(unit.get("name")):
             problems[f"units[{i}]"] = "each unit needs code and name"
-        elif unit.get("parent") and unit["parent"] not in codes:
+        elif len(unit["code"]) > 64 or len(unit["name"]) > 200 or not isinstance(unit.get("kind", ""), str):
+            problems[f"units[{i}]"] = "code at most 64 characters, name at most 200, kind a text"
+        elif unit.get("parent") and not _among(unit["parent"], codes):
             problems[f"units[{i}].parent"] = f"unknown unit {unit['parent']}"
     for i, link in enumerate(data.get("links") or []):
-        if link.get("kind") not in LINK_KINDS:
+        if not isinstance(link, dict):
+            problems[f"links[{i}]"] = "each link needs kind, from and to"
+            continue
+        if not _among(link.get("kind"), LINK_KINDS):
             problems[f"links[{i}].kind"] = f"must be one of {sorted(LINK_KINDS)}"
         for end in ("from", "to"):
-            if link.get(end) not in codes:
+            if not _among(link.get(end), codes):
                 problems[f"links[{i}].{end}"] = f"unknown unit {link.get(end)}"
     for i, user in enumerate(data.get("users") or []):
-        if not user.get("username") or not user.get("name"):
+        if not isinstance(user, dict) or not _is_text(user.get("username")) or not _is_text(user.get("name")):
             problems[f"users[{i}]"] = "each user needs username and name"
-        for j, m in enumerate(user.get("roles") or []):
-            if m.get("unit") not in codes:
+            continue
+        if len(user["username"]) > 80 or len(user["name"]) > 120:
+            problems[f"users[{i}]"] = "username at most 80 characters, name at most 120"
+        roles = user.get("roles") or []
+        if not isinstance(roles, list):
+            problems[f"users[{i}].roles"] = "must be a list"
+            continue
+        for j, m in enumerate(roles):
+            if not isinstance(m, dict):
+                problems[f"users[{i}].roles[{j}]"] = "each role needs unit and role"
+                continue
+            if not _among(m.get("unit"), codes):
                 problems[f"users[{i}].roles[{j}].unit"] = f"unknown unit {m.get('unit')}"
-            if known_roles is not None and m.get("role") not in known_roles:
+            if known_roles is not None and not _among(m.get("role"), known_roles):
                 problems[f"users[{i}].roles[{j}].role"] = f"role {m.get('role')} is not in the role catalogue"
     if problems:
         raise ValidationError("organisation file refused", fields=problems)

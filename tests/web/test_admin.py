@@ -133,3 +133,17 @@ users:
     resp = admin.post("/admin/import", data={"yaml": "units: [unclosed"})
     assert resp.status_code == 422 and "YAML 格式错误" in resp.get_data(as_text=True)
     assert "organisation_imported" in _actions(services)
+
+
+def test_bad_input_answers_4xx_and_changes_nothing(client_for, services):
+    admin = client_for("admin")
+    resp = admin.post("/admin/units", data={"code": "x1", "name": "a\x00b", "kind": "office", "sort": "9" * 30})
+    assert resp.status_code == 422 and "请输入整数" in resp.get_data(as_text=True)
+    assert admin.get("/admin/units/jc1%00").status_code == 404
+    assert admin.post("/admin/memberships/999999/leader").status_code == 404
+    resp = admin.post("/admin/units/jc1", data={"name": "第一室", "kind": "office", "parent": "jc1"})
+    assert resp.status_code == 422 and "上级单位不能是本单位或其下级单位" in resp.get_data(as_text=True)
+    resp = admin.post("/admin/import", data={"yaml": "links: [1]\n"})
+    assert resp.status_code == 422 and "each link needs kind, from and to" in resp.get_data(as_text=True)
+    with services.db.session() as s:
+        assert s.get(Unit, "x1") is None and s.get(Unit, "jc1").parent_code == "cdi"

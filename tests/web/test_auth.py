@@ -41,6 +41,7 @@ def test_unknown_and_disabled_users_are_refused(client_for):
     c = client_for()
     assert c.login("nobody").status_code == 401
     assert c.login("gone").status_code == 401
+    assert c.login("cm1\x00").status_code == 401
 
 
 def test_sign_in_sets_safe_cookie_and_audits(client_for, services):
@@ -139,3 +140,30 @@ def test_language_choice_survives_sign_in_and_is_saved(client_for, services):
     c.post("/locale", data={"locale": "en"})
     with services.db.session() as s:
         assert s.scalar(select(User.locale).where(User.username == "so1")) == "en"
+
+
+def test_the_sign_in_page_and_the_token_request_admit_and_refuse_the_same_people(client_for, app, services):
+    """One password check behind two doors: the same answer and the same audit reason for each person."""
+    from tests.county import PASSWORD
+
+    cases = [("cm1", PASSWORD), ("cm1", "wrong-password"), ("nobody", PASSWORD), ("gone", PASSWORD)]
+    page = [client_for().login(u, p).status_code == 302 for u, p in cases]
+    api = [
+        app.test_client().post("/api/v1/auth/token", json={"username": u, "password": p}).status_code == 201
+        for u, p in cases
+    ]
+    assert page == api == [True, False, False, False]
+    failed = _events(services, "sign_in_failed")
+    by_channel = {
+        channel: [(e.detail["username"], e.detail["reason"]) for e in failed if e.detail.get("channel") == channel]
+        for channel in (None, "api")
+    }
+    assert (
+        by_channel[None]
+        == by_channel["api"]
+        == [
+            ("cm1", "bad_credentials"),
+            ("nobody", "bad_credentials"),
+            ("gone", "disabled"),
+        ]
+    )

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import current_app, g
+from flask import g
 
 from engine.access.principal import Principal
-from engine.services import Services
 
+from ..context import services  # noqa: F401 - the web package's one accessor, for the API views
 from ..security import can_reveal, sealer  # noqa: F401 - one reveal rule and one sealing key for web and API
-
-
-def services() -> Services:
-    return current_app.extensions["guantong"]
 
 
 def principal() -> Principal:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
-from engine import audit
 from engine.errors import EngineError, Forbidden
+
+from ..security import audit_denial
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +92,9 @@ def _http(exc: HTTPException):
 
 
 def record_denial(exc: Forbidden) -> None:
-    """Like the web's 403 pages, leave an ``access_denied`` event naming who tried what."""
+    """Like the web's 403 pages (the same engine recorder), leave an ``access_denied`` event naming who tried what."""
     principal = g.get("api_principal")
-    with current_app.extensions["guantong"].db.session() as s:
-        audit.record(
-            s,
-            "access_denied",
-            actor=principal.username if principal else None,
-            task_id=exc.details.get("task"),
-            instance_id=exc.details.get("instance"),
-            reason=exc.message,
-            path=request.path,
-            method=request.method,
-            channel="api",
-        )
+    audit_denial(exc, actor=principal.username if principal else None, channel="api")
 
 
 def to_response(exc: BaseException):
