@@ -55,7 +55,7 @@ def facts(session: Session) -> list[tuple[str, str]]:
         .order_by(User.username, UnitLink.to_code)
     ).all()
     return [
-        (f"{username}|{unit}", f"{display or username}（{group_name}）驻在或监督{unit_name}")
+        (f"{username}|{unit}", f"{display or username}：所在{group_name}驻在或监督{unit_name}")
         for username, display, group_name, unit, unit_name in dict.fromkeys(rows)
     ]
 

@@ -63,13 +63,13 @@ def _check(db, **data):
 def test_a_seconded_group_head_may_not_lead_the_round_on_his_own_host_unit(db):
     errors = _check(db, target_unit="nmj_dz", team_leader="liming", team_members=["niuli"])
     assert set(errors) == {"team_leader"}
-    assert "李明（派驻第三纪检监察组）驻在或监督农牧局党组" in errors["team_leader"]
+    assert "李明：所在派驻第三纪检监察组驻在或监督农牧局党组" in errors["team_leader"]
     assert "不得参加对该单位的巡察" in errors["team_leader"]
 
 
 def test_covered_units_count_as_well_and_members_are_checked_too(db):
     errors = _check(db, target_unit="yy_dw", team_leader="niuli", team_members=["niuli", "zhaxi"])
-    assert set(errors) == {"team_members"} and "扎西（派驻第五纪检监察组）" in errors["team_members"]
+    assert set(errors) == {"team_members"} and "扎西：所在派驻第五纪检监察组" in errors["team_members"]
 
 
 def test_another_unit_passes(db):
