@@ -234,3 +234,34 @@ def test_the_entry_period_is_a_setting_within_30_to_70_days_read_by_the_round_ti
     assert 30 <= entry["days"] <= 70
     bpmn = (PROCESSES / "bpmn" / "gt_l2_round.bpmn").read_text(encoding="utf-8")
     assert "deadline_from('inspection_entry', entry_date)" in bpmn
+
+
+def test_the_api_refuses_a_seconded_head_for_his_own_host_unit_and_changes_nothing(db, walk, tmp_path):
+    """The same refusal reaches an officer through the JSON API: 422 naming the field, the task still open."""
+    from engine.access.tokens import issue
+    from engine.config import Config
+    from engine.demo import fill_form
+    from engine.forms import resolve_options
+    from engine.models import User
+    from engine.services import Services
+    from web import create_app
+
+    w = walk
+    w.start("gt_l2_round", actor="hualin")
+    w.run(until="t_team")
+    team = w.task("t_team")
+    schema = w.pilot.form_schema(team)
+    with db.session() as s:
+        data = fill_form(schema, {**w.pilot.values, "round_leader": "liming"}, resolve_options(s, schema))
+        raw, _ = issue(s, s.scalar(select(User).where(User.username == "hualin")))
+    services = Services(Config.from_env(database_url=db.url, instance_dir=tmp_path), db=db)
+    app = create_app(services=services, TESTING=True, SECRET_KEY="test-secret-key-for-the-inspection-round")
+    resp = app.test_client().post(
+        f"/api/v1/tasks/{team.id}/complete",
+        json={"data": data},
+        headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"},
+    )
+    assert resp.status_code == 422, resp.get_json()
+    body = resp.get_json()
+    assert "不得参加对该单位的巡察" in str(body) and "round_leader" in str(body)
+    assert w.task("t_team").id == team.id and not w.tasks("t_team_lg")
