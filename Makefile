@@ -45,10 +45,12 @@ test: setup
 	$(BIN)/python tools/check_browser.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Lint: ruff (rules and formatting, configured in pyproject.toml). `make format` rewrites in place.
+# Lint: ruff (rules and formatting) and mypy (strict on engine/), configured in pyproject.toml.
+# `make format` rewrites in place.
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .

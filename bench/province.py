@@ -26,14 +26,15 @@ from sqlalchemy import text
 
 from engine.access import visibility
 from engine.access.principal import load_principal
+from engine.audit.chain import Links
+from engine.cockpit.access import DEFAULT_COCKPIT_ROLES
 from engine.db import Database
 from engine.migrate import upgrade
-from web import DEFAULTS as WEB_DEFAULTS
 
 from .common import PG_ADMIN, PG_URL, deployed_services, recreate_pg_database
 from .serve import add_units, add_users
 
-SEED_VERSION = "province-v3"
+SEED_VERSION = "province-v4"  # v4: audit events signed and sealed (engine/audit/chain.py)
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 FULL = dict(instances=100_000, users=5_000, counties_per_prefecture=6, prefectures=8, real=40)
@@ -206,6 +207,28 @@ class Copier:
         self.raw.close()
 
 
+class AuditCopier(Copier):
+    """Audit events as ``record`` and the sealer would have left them: signed, and linked in id order."""
+
+    COLUMNS = ("id", "at", "actor", "action", "instance_id", "task_id", "version_id", "detail")
+
+    def __init__(self, db: Database):
+        super().__init__(db, "audit_event", (*self.COLUMNS, "nonce", "key_id", "mac", "seq", "chain"))
+        self.links = Links()
+
+    def add(self, *values) -> None:
+        event = dict(zip(self.COLUMNS, values, strict=True))
+        super().add(*values, *self.links.columns(event["id"], event))
+
+
+def _delete_audit(session, after: int = 0) -> None:
+    """The seed's maintenance, as a DBA would do it: the append-only trigger is set aside for this
+    transaction only (the tail cut off here is what verify would report against an exported head)."""
+    session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+    session.execute(text("DELETE FROM audit_event WHERE id > :m"), {"m": after})
+    session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+
+
 TASK_COLS = (
     "id",
     "instance_id",
@@ -268,7 +291,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
     services.runtime.start("gt_bench_linear", data={"clue_no": "XS-TEMPLATE", "unit": "p_jc1"})
     with db.session() as s:
         blob = s.execute(text("SELECT state FROM process_instance ORDER BY id LIMIT 1")).scalar_one()
-        s.execute(text("DELETE FROM audit_event"))
+        _delete_audit(s)
         s.execute(text("DELETE FROM human_task_candidate"))
         s.execute(text("DELETE FROM human_task"))
         s.execute(text("DELETE FROM process_instance"))
@@ -284,9 +307,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
         sub = Copier(
             db, "task_submission", ("id", "task_id", "instance_id", "kind", "data", "submitted_by", "submitted_at")
         )
-        aud = Copier(
-            db, "audit_event", ("id", "at", "actor", "action", "instance_id", "task_id", "version_id", "detail")
-        )
+        aud = AuditCopier(db)
         task_id = sub_id = audit_id = 0
         counts = {"ready": 0, "completed": 0}
         levels = org.counties * 16 + org.prefectures * 3 + ["p"]
@@ -564,7 +585,7 @@ def _reset(db: Database, marker: dict) -> None:
             .scalars()
             .all()
         )
-        s.execute(text("DELETE FROM audit_event WHERE id > :m"), {"m": m["audit_event"]})
+        _delete_audit(s, after=m["audit_event"])
         s.execute(text("DELETE FROM process_instance WHERE id > :m"), {"m": m["process_instance"]})
         s.execute(text("DELETE FROM human_task WHERE id > :m"), {"m": m["human_task"]})
         s.execute(text("DELETE FROM task_submission WHERE id > :m"), {"m": m["task_submission"]})
@@ -634,7 +655,7 @@ PAGES = [
 ]
 GOAL_PAGES = [p for p in PAGES if p.goal]
 READ_GOAL_MS, MEMORY_GOAL_MB = 50.0, 200.0
-MANAGER_ROLES = set(WEB_DEFAULTS["COCKPIT_ROLES"])
+MANAGER_ROLES = set(DEFAULT_COCKPIT_ROLES)
 READ_MARKERS = (
     "web/api/__init__.py:_bearer",
     "web/security.py:_load_user",

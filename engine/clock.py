@@ -49,7 +49,7 @@ class FrozenClock:
             moment = moment.replace(tzinfo=LOCAL_TZ)
         self.current = moment
 
-    def advance(self, **delta) -> _dt.datetime:
+    def advance(self, **delta: float) -> _dt.datetime:
         self.current = self.current + _dt.timedelta(**delta)
         return self.current
 
@@ -67,8 +67,9 @@ def frozen(start: _dt.datetime) -> Iterator[FrozenClock]:
 
 
 class _EngineDatetime(_dt.datetime):
+    # A plain datetime, not Self: SpiffWorkflow only compares and subtracts what ``now`` returns.
     @classmethod
-    def now(cls, tz=None):
+    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
         moment = now()
         return moment.astimezone(tz) if tz is not None else moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
 

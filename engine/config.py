@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,12 +20,19 @@ class Config:
     attachments_dir: Path
     embedded_worker: bool
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
+    # Who may use the process studio besides administrators (engine/definitions/operations.py).
+    studio_roles: frozenset[str] = frozenset({"security_admin"})
+    cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
+    # The audit key is read by engine/audit/keys.py (``audit_key_file`` below), apart from the database; the
+    # chain heads the worker exports go to a file that should be shipped off the machine (engine/audit/heads.py).
+    audit_head_file: Path = ROOT / "instance" / "audit" / "heads.jsonl"
+    audit_head_interval: float = 60.0  # seconds between two exports of the chain head
 
     @classmethod
-    def from_env(cls, **overrides) -> Config:
+    def from_env(cls, **overrides: Any) -> Config:
         instance_dir = Path(os.environ.get("GUANTONG_INSTANCE_DIR", ROOT / "instance"))
         database_url = os.environ.get("GUANTONG_DATABASE_URL") or f"sqlite:///{instance_dir / 'guantong.db'}"
-        values = dict(
+        values: dict[str, Any] = dict(
             database_url=database_url,
             processes_dir=Path(os.environ.get("GUANTONG_PROCESSES", ROOT / "processes")),
             instance_dir=instance_dir,
@@ -32,9 +40,24 @@ class Config:
             attachments_dir=Path(os.environ.get("GUANTONG_ATTACHMENTS", instance_dir / "attachments")),
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
+            cockpit_roles=_role_list(os.environ.get("GUANTONG_COCKPIT_ROLES")),
+            audit_head_interval=float(os.environ.get("GUANTONG_AUDIT_HEAD_INTERVAL", "60")),
         )
+        if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
+            values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
+        head_file = os.environ.get("GUANTONG_AUDIT_HEAD_FILE")
+        values.setdefault(
+            "audit_head_file", Path(head_file) if head_file else Path(values["instance_dir"]) / "audit" / "heads.jsonl"
+        )
         return cls(**values)
+
+
+def _role_list(raw: str | None) -> frozenset[str] | None:
+    """Comma-separated role codes; unset means "the engine's default", an empty string means "nobody"."""
+    if raw is None:
+        return None
+    return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
 def _instance_secret(instance_dir: Path) -> str:
@@ -45,3 +68,12 @@ def _instance_secret(instance_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def audit_key_file() -> Path:
+    """``GUANTONG_AUDIT_KEY_FILE``, else ``audit.key`` in ``GUANTONG_KEYS_DIR`` (default ``keys/`` beside
+    ``instance/``): never in the instance directory, so a copy of the database does not carry its key."""
+    explicit = os.environ.get("GUANTONG_AUDIT_KEY_FILE")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("GUANTONG_KEYS_DIR", ROOT / "keys")) / "audit.key"

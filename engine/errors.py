@@ -6,12 +6,14 @@ the file, BPMN element or form field at fault. The HTTP layer maps ``status`` di
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EngineError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, **details):
+    def __init__(self, message: str, **details: Any):
         super().__init__(message)
         self.message = message
         self.details = {k: v for k, v in details.items() if v is not None}
@@ -22,7 +24,7 @@ class EngineError(Exception):
         where = ", ".join(f"{k}={v}" for k, v in self.details.items() if not isinstance(v, (list, dict)))
         return f"{self.message} ({where})" if where else self.message
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
@@ -35,7 +37,7 @@ class DeployError(EngineError):
     status = 422
     code = "invalid_definition"
 
-    def __init__(self, message: str, problems: list[dict] | None = None, **details):
+    def __init__(self, message: str, problems: list[dict[str, Any]] | None = None, **details: Any):
         problems = problems or []
         super().__init__(message, problems=problems, **details)
         self.problems = problems
@@ -53,7 +55,7 @@ class ValidationError(EngineError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None, **details):
+    def __init__(self, message: str, fields: dict[str, str] | None = None, **details: Any):
         super().__init__(message, fields=fields or {}, **details)
         self.fields = fields or {}
 

@@ -10,15 +10,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
@@ -93,10 +97,10 @@ class DefinitionVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(80))
     comment: Mapped[str | None] = mapped_column(Text)
     specs: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow specs, JSON, once per version
-    catalogue: Mapped[dict] = mapped_column(JSONType)  # per process: tags, lanes, tasks, messages
-    forms: Mapped[dict] = mapped_column(JSONType)
-    roles: Mapped[dict] = mapped_column(JSONType)
-    settings: Mapped[dict] = mapped_column(JSONType)
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSONType)  # per process: tags, lanes, tasks, messages
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    roles: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
     files: Mapped[list[DefinitionFile]] = relationship(back_populates="version", cascade="all, delete-orphan")
 
@@ -161,8 +165,8 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     owner_unit: Mapped[str | None] = mapped_column(String(64), index=True)
-    error: Mapped[dict | None] = mapped_column(JSONType)
-    summary: Mapped[dict] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
     # Background work on this instance (timers): which worker holds it, until when, and failed attempts.
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -211,13 +215,16 @@ class HumanTask(Base):
     platform: Mapped[str | None] = mapped_column(String(10))
     assignee: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
-    separate_from: Mapped[list | None] = mapped_column(JSONType)
+    separate_from: Mapped[list[str] | None] = mapped_column(JSONType)
     # False: the task names no candidate unit, so every holder of its role may take it. Kept on the row
     # so the inbox finds such tasks through an index instead of proving a NOT EXISTS per open task.
     has_candidates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_key: Mapped[str | None] = mapped_column(String(120))
+    # The day the limit runs from (creation, or a date the process knows): kept so a new calendar
+    # arrangement can recompute ``due_at`` and ``reminder_at`` (engine/scheduling/operations.py).
+    due_start: Mapped[dt.date | None] = mapped_column(Date)
     reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -268,7 +275,7 @@ class TaskSubmission(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default="final")  # final | draft
-    data: Mapped[dict] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     sealed: Mapped[str | None] = mapped_column(Text)  # encrypted confidential fields
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
@@ -299,7 +306,7 @@ class PendingMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_name: Mapped[str] = mapped_column(String(120))
     correlation_key: Mapped[str | None] = mapped_column(String(120))
-    payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     sent_by: Mapped[str | None] = mapped_column(String(80))
     source_instance_id: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
@@ -329,12 +336,45 @@ class ScheduleRun(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer)
 
 
+# --------------------------------------------------------------------------- working-day calendar
+class WorkCalendarEntry(Base):
+    """One year's holiday arrangement as an administrator entered it (国务院办公厅 notice).
+
+    Never updated: entering a year again adds a row, the latest row of a year wins and the older ones
+    stay as its history. ``official`` False marks a provisional arrangement (a draft before the notice),
+    whose due dates are still shown as estimated."""
+
+    __tablename__ = "work_calendar"
+    __table_args__ = (Index("ix_work_calendar_year_id", "year", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    official: Mapped[bool] = mapped_column(Boolean, default=True)
+    notice_no: Mapped[str | None] = mapped_column(String(120))
+    notice_date: Mapped[dt.date | None] = mapped_column(Date)
+    holidays: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ISO dates, sorted
+    workdays: Mapped[list[str]] = mapped_column(JSONType, default=list)  # 调休 make-up working days, ISO dates
+    source: Mapped[str | None] = mapped_column(String(200))  # "form", "import: 2027.yaml"
+    comment: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(String(80))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
 # --------------------------------------------------------------------------- audit
 class AuditEvent(Base):
-    """Append-only: who did what, when, to which instance/task; written with the change itself."""
+    """Append-only: who did what, when, to which instance/task; written with the change itself.
+
+    ``nonce``, ``key_id`` and ``mac`` are written with the event (its keyed digest); ``seq`` and ``chain``
+    are filled once, later, by the sealer, which links events in commit order (engine/audit/chain.py).
+    A trigger refuses every other UPDATE and every DELETE (engine/audit/guard.py).
+    """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_instance_at", "instance_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_instance_at", "instance_id", "at"),
+        # The sealer's work list: only the few events not yet linked, so the index stays tiny.
+        Index("ix_audit_unsealed", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
@@ -343,7 +383,38 @@ class AuditEvent(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer)
     task_id: Mapped[int | None] = mapped_column(Integer)
     version_id: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)  # a copy of an event cannot pass as another
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[str | None] = mapped_column(String(64))
+
+
+@event.listens_for(AuditEvent.__table__, "after_create")
+def _guard_audit_rows(_table: object, connection: Any, **_kw: object) -> None:
+    """Tables made from the models (tests, ``create_all``) get the same triggers as migrated ones."""
+    from engine.audit.guard import install
+
+    install(connection)
+
+
+class AuditCheck(Base):
+    """One run of ``guantong audit verify`` (or the worker's): what it found, kept for the cockpit's banner."""
+
+    __tablename__ = "audit_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    checked: Mapped[int] = mapped_column(Integer)
+    head_seq: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    action: Mapped[str | None] = mapped_column(String(40))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 # --------------------------------------------------------------------------- records around tasks

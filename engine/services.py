@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.config import Config
 from engine.db import Database
-from engine.definitions import compile_bundle, load_bundle
+from engine.definitions import load_bundle, operations
 from engine.definitions.repository import DefinitionRepository
 from engine.runtime.core import Runtime
 
@@ -25,8 +25,10 @@ class Services:
     def deploy_path(
         self, path: str | Path | None = None, *, actor: str | None = None, comment: str | None = None
     ) -> tuple[int, bool]:
-        compiled = compile_bundle(load_bundle(path or self.config.processes_dir))
-        return self.definitions.deploy(compiled, actor=actor, comment=comment)
+        """Deploy a library on disk (``guantong deploy``) through the studio's use case and its checks."""
+        bundle = load_bundle(path or self.config.processes_dir)
+        deployment = operations.deploy_bundle(self, operations.operator(actor), bundle, comment=comment)
+        return deployment.version_id, deployment.created
 
     def close(self) -> None:
         self.db.dispose()

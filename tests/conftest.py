@@ -8,6 +8,7 @@ tests; on SQLite each test gets its own file.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from engine import clock
+from engine.access.principal import Principal, load_principal
 from engine.db import Base, Database
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions.repository import DefinitionRepository
@@ -88,6 +90,18 @@ def library():
 def deployed(repo, library):
     version_id, _ = repo.deploy(compile_bundle(library), actor="tester")
     return version_id
+
+
+def principal_of(db: Database, username: str) -> Principal:
+    """The principal of a user, loaded the way a request loads it."""
+    with db.session() as s:
+        return load_principal(s, username)
+
+
+@pytest.fixture
+def who(db):
+    """``who("cm1")`` is cm1's principal on the test database."""
+    return functools.partial(principal_of, db)
 
 
 @pytest.fixture

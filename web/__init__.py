@@ -27,11 +27,10 @@ DEFAULTS = dict(
     LANGUAGES={"zh_CN": "中文", "en": "English"},
     INBOX_PER_PAGE=20,
     DUE_SOON_WORKDAYS=2,
-    # Who may open the cockpit (besides administrators) and the process studio.
+    # Who may open the cockpit (besides administrators); the studio's roles are engine Config.studio_roles.
     COCKPIT_ROLES=["commission_secretary", "leader_in_charge", "case_management_office", "conduct_supervision_office"],
     COCKPIT_PER_PAGE=20,
     DURATION_SAMPLE_LIMIT=20000,  # most recent completions the medians and p90s are computed over
-    STUDIO_ROLES=["security_admin"],
     REVEAL_ROLES=None,  # None: GUANTONG_REVEAL_ROLES or engine.sealing.DEFAULT_REVEAL_ROLES
     CONTENT_SECURITY_POLICY=(
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -50,9 +49,10 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(flask_config)
     app.extensions["guantong"] = services
 
-    from . import security
+    from . import audit_banner, security
 
     security.init_app(app)
+    audit_banner.init_app(app)
     _register_blueprints(app)
     return app
 
@@ -60,6 +60,7 @@ def create_app(config: Config | None = None, services: Services | None = None, *
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
     from .health import bp as health_bp
     from .studio import bp as studio_bp
@@ -69,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(calendar_bp, url_prefix="/admin/calendar")
     app.register_blueprint(cockpit_bp, url_prefix="/cockpit")
     app.register_blueprint(studio_bp, url_prefix="/studio")
 

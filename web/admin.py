@@ -19,6 +19,7 @@ from engine.access.passwords import hash_password
 from engine.errors import ValidationError
 from engine.models import Membership, Unit, UnitLink, User
 from engine.organisation.directory import LINK_KINDS, import_organisation
+from engine.scheduling.operations import calendar_warning
 
 from . import labels
 from .security import deny, principal, services
@@ -57,7 +58,7 @@ def index():
             "links": s.scalar(select(func.count()).select_from(UnitLink)),
             "memberships": s.scalar(select(func.count()).select_from(Membership)),
         }
-    return render_template("admin/index.html", counts=counts)
+    return render_template("admin/index.html", counts=counts, warning=calendar_warning(services(), principal()))
 
 
 # --------------------------------------------------------------------------- units

@@ -66,7 +66,7 @@ def deploy(path: Path | None, actor: str, comment: str | None) -> None:
 @click.option("--instances/--no-instances", default=True, help="also start sample instances")
 def demo(organisation: Path, instances: bool) -> None:
     """Seed the demo county (units, links, users) and a few running instances."""
-    from engine.demo import seed_demo
+    from demo.seed import seed_demo
 
     services = _services()
     try:
@@ -140,6 +140,10 @@ def worker(interval: float, once: bool) -> None:
 
     Worker(_services(), interval=interval).run(once=once)
 
+
+from web import cli_audit  # noqa: E402, F401 - registers ``guantong audit``
+
+from . import cli_calendar  # noqa: E402, F401 - registers ``guantong calendar``
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -151,5 +151,7 @@ def engine_message(exc: EngineError) -> str:
     if isinstance(exc, Forbidden):
         if details.get("rule") == "separation_of_functions":
             return _("您参与过本案前序环节，按职能分离要求不能办理此任务。此次访问已记录。")
+        if details.get("task") is None and details.get("instance") is None:  # a page, not a task (the cockpit)
+            return _("您无权查看或办理此内容。此次访问已记录。")
         return _("您无权办理此任务。此次访问已记录。")
     return _("无法完成操作：%(message)s", message=exc.message)

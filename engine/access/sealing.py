@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from engine.access.principal import Principal
+from engine.config import Config
 from engine.errors import EngineError
 
 DEFAULT_REVEAL_ROLES = frozenset({"petition_office", "commission_secretary", "leader_in_charge"})
@@ -48,26 +50,29 @@ class Sealer:
         self._fernet = Fernet(derive_key(secret))
 
     @classmethod
-    def from_config(cls, config, environ: dict | None = None) -> Sealer:
+    def from_config(cls, config: Config, environ: Mapping[str, str] | None = None) -> Sealer:
         environ = os.environ if environ is None else environ
         return cls(environ.get("GUANTONG_SEAL_KEY") or config.secret_key)
 
-    def seal(self, values: dict | None) -> str | None:
+    def seal(self, values: dict[str, Any] | None) -> str | None:
         """A token holding ``values``; ``None`` when there is nothing to hide."""
         if not values:
             return None
         return self._fernet.encrypt(orjson.dumps(values)).decode("ascii")
 
-    def open(self, token: str | None) -> dict:
+    def open(self, token: str | None) -> dict[str, Any]:
         if not token:
             return {}
         try:
-            return orjson.loads(self._fernet.decrypt(token.encode("ascii")))
+            values: dict[str, Any] = orjson.loads(self._fernet.decrypt(token.encode("ascii")))
+            return values
         except (InvalidToken, ValueError) as exc:
             raise SealError("sealed fields cannot be opened with the current key") from exc
 
 
-def reveal_roles(environ: dict | None = None, default: Iterable[str] = DEFAULT_REVEAL_ROLES) -> frozenset[str]:
+def reveal_roles(
+    environ: Mapping[str, str] | None = None, default: Iterable[str] = DEFAULT_REVEAL_ROLES
+) -> frozenset[str]:
     environ = os.environ if environ is None else environ
     raw = environ.get("GUANTONG_REVEAL_ROLES")
     if raw is None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.access.principal import Principal
+from engine.db import affected
 from engine.models import ApiToken, Membership, User
 
 PREFIX = "gt_"
@@ -49,7 +51,7 @@ def issue(
     return raw, row
 
 
-_T, _U, _M = ApiToken.__table__, User.__table__, Membership.__table__
+_T, _U, _M = (cast(Table, m.__table__) for m in (ApiToken, User, Membership))
 # The token, its user and the user's memberships in one read: one row per membership (one row with
 # NULL membership columns for a user who holds none).
 _LOOKUP = (
@@ -74,8 +76,8 @@ _LOOKUP = (
 _TOUCH = _T.update().where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
@@ -94,7 +96,7 @@ def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
     token = rows[0]
     if token.revoked_at is not None or not token.active or _aware(token.expires_at) <= now:
         return None
-    last = _aware(token.last_used_at)
+    last = _aware(token.last_used_at) if token.last_used_at is not None else None
     if last is None or now - last >= TOUCH_EVERY:
         touch(conn, token.id, now)
     held = [r for r in rows if r.unit_code is not None]
@@ -109,7 +111,7 @@ def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
     return principal, token.id
 
 
-def touch(conn, token_id: int, now: dt.datetime) -> None:
+def touch(conn: Connection, token_id: int, now: dt.datetime) -> None:
     """Record that a token was used (authenticate does it at most once a minute per token)."""
     conn.execute(_TOUCH, {"token_id": token_id, "now": now})
 
@@ -122,7 +124,7 @@ def revoke(session: Session, token_id: int, *, actor: str) -> bool:
         .values(revoked_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount == 1:
+    if affected(done) == 1:
         audit.record(session, "api_token_revoked", actor=actor, token_id=token_id)
         return True
     return False

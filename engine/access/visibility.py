@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, CompoundSelect, Insert, Select
 
 from engine.access.principal import Principal
 from engine.models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
@@ -38,7 +39,7 @@ ANY_UNIT = ""
 NO_ROLE = ""
 
 
-def task_visible_clause(principal: Principal):
+def task_visible_clause(principal: Principal) -> ColumnElement[bool]:
     """SQL for ``authz.can_see(principal, HumanTask)``: assignee, completer, pool member or unit leader."""
     if principal.is_system:
         return true()
@@ -57,7 +58,7 @@ def task_visible_clause(principal: Principal):
 
 
 # --------------------------------------------------------------------------- the derived rows
-def _access_rows(task_filter):
+def _access_rows(task_filter: ColumnElement[bool]) -> CompoundSelect[str, str, int]:
     """(unit_code, role, instance_id) for every grant the tasks matching ``task_filter`` make: one per
     candidate unit (its members holding the role, and its leaders, may see the instance) and one with
     ``ANY_UNIT`` for a task that names no unit — the same facts ``pool_row_clause`` and the leader rule
@@ -72,7 +73,7 @@ def _access_rows(task_filter):
     return union(by_unit, unscoped)
 
 
-def _insert_statement(dialect: str, rows):
+def _insert_statement(dialect: str, rows: CompoundSelect[str, str, int]) -> Insert:
     """Insert derived rows, skipping those already there (two tasks of an instance often grant the same)."""
     table = InstanceAccess.__table__
     columns = ["unit_code", "role", "instance_id"]
@@ -81,12 +82,12 @@ def _insert_statement(dialect: str, rows):
     return table.insert().prefix_with("OR IGNORE").from_select(columns, rows)
 
 
-def _insert_missing(session: Session, rows) -> None:
+def _insert_missing(session: Session, rows: CompoundSelect[str, str, int]) -> None:
     session.execute(_insert_statement(session.get_bind().dialect.name, rows))
 
 
 @functools.cache
-def _grant_statement(dialect: str):
+def _grant_statement(dialect: str) -> Insert:
     """Built once per dialect: it runs in every state change that opens a task (the completion path)."""
     return _insert_statement(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
 
@@ -121,7 +122,7 @@ def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) 
 
 
 # --------------------------------------------------------------------------- reading the rule
-def _granted_instances(principal: Principal, instance_id: int | None):
+def _granted_instances(principal: Principal, instance_id: int | None) -> list[Select[int]]:
     """Selects of the instances the person's units and roles reach through ``instance_access``: one per
     role (its units), the roles' tasks that name no unit, and every task of the units they lead."""
     a = InstanceAccess
@@ -139,7 +140,7 @@ def _granted_instances(principal: Principal, instance_id: int | None):
     return parts
 
 
-def _visible_task_instances(principal: Principal, instance_id: int | None = None):
+def _visible_task_instances(principal: Principal, instance_id: int | None = None) -> list[Select[int]]:
     """The instances of the tasks ``task_visible_clause`` admits, as a union of index ranges: the tasks
     the person holds or completed (read live: claims and releases change them), and the grants of
     their units and roles. ``instance_id`` narrows every branch to that instance (one probe each)."""
@@ -152,12 +153,12 @@ def _visible_task_instances(principal: Principal, instance_id: int | None = None
     ]
 
 
-def _started_instances(principal: Principal, instance_id: int | None = None):
+def _started_instances(principal: Principal, instance_id: int | None = None) -> Select[int]:
     only = (ProcessInstance.id == instance_id,) if instance_id is not None else ()
     return select(ProcessInstance.id).where(ProcessInstance.started_by == principal.username, *only)
 
 
-def visible_instance_ids(principal: Principal, instance_id: int | None = None):
+def visible_instance_ids(principal: Principal, instance_id: int | None = None) -> CompoundSelect[int] | None:
     """The ids of the instances the person may find, as a union to select from (``instance_id``: when
     the caller asks about that one instance only); None when they may find every instance
     (administrators). Counting this union is cheaper than counting the instances it names."""
@@ -166,13 +167,13 @@ def visible_instance_ids(principal: Principal, instance_id: int | None = None):
     return union(_started_instances(principal, instance_id), *_visible_task_instances(principal, instance_id))
 
 
-def instance_visible_clause(principal: Principal, instance_id: int | None = None):
+def instance_visible_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
     """SQL for 'the person may find this instance' over ``process_instance``."""
     ids = visible_instance_ids(principal, instance_id)
     return true() if ids is None else ProcessInstance.id.in_(ids)
 
 
-def instance_data_clause(principal: Principal, instance_id: int | None = None):
+def instance_data_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
     """SQL for 'the person may read what the instance's steps recorded'."""
     if principal.is_admin or principal.is_system:
         return true()

@@ -1,27 +1,31 @@
 """The append-only audit trail: every handler signs every step (监督执纪工作规则 第23条).
 
 Events are added to the caller's session, so they commit or roll back together with the change they
-describe. Nothing in Guantong updates or deletes an audit row.
+describe. Each is signed as it is recorded (engine/audit/chain.py: a keyed digest, linked into the
+chain later by the sealer). Nothing in Guantong updates or deletes an audit row, and the database
+refuses it (engine/audit/guard.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
+from engine.audit.chain import sign
 from engine.clock import now
 from engine.models import AuditEvent
 
 
-def digest(data) -> str:
+def digest(data: Any) -> str:
     """A stable fingerprint of submitted data, so the log proves what was sent without storing it twice."""
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-_INSERT = AuditEvent.__table__.insert()
+_INSERT = insert(AuditEvent)
 
 
 def record(
@@ -32,19 +36,21 @@ def record(
     instance_id: int | None = None,
     task_id: int | None = None,
     version_id: int | None = None,
-    **detail,
+    **detail: Any,
 ) -> None:
     """Append one event to the caller's transaction; all of a change's events go in one insert at commit."""
     session.info.setdefault(_BUFFER, []).append(
-        {
-            "at": now(),
-            "actor": actor,
-            "action": action,
-            "instance_id": instance_id,
-            "task_id": task_id,
-            "version_id": version_id,
-            "detail": {k: v for k, v in detail.items() if v is not None},
-        }
+        sign(
+            {
+                "at": now(),
+                "actor": actor,
+                "action": action,
+                "instance_id": instance_id,
+                "task_id": task_id,
+                "version_id": version_id,
+                "detail": {k: v for k, v in detail.items() if v is not None},
+            }
+        )
     )
 
 
@@ -59,5 +65,5 @@ def _write_buffered(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_buffered(session: Session, previous_transaction) -> None:
+def _drop_buffered(session: Session, previous_transaction: SessionTransaction) -> None:
     session.info.pop(_BUFFER, None)

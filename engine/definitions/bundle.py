@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -15,9 +16,9 @@ from engine.errors import DeployError
 @dataclass
 class Bundle:
     bpmn: dict[str, bytes] = field(default_factory=dict)  # filename -> content
-    forms: dict[str, dict] = field(default_factory=dict)  # formKey -> JSON Schema
-    roles: dict = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)
+    forms: dict[str, Any] = field(default_factory=dict)  # formKey -> JSON Schema (as read: checked at compile)
+    roles: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def content_hash(self) -> str:
         canonical = {
@@ -40,7 +41,7 @@ def _problem(file: str, reason: str) -> DeployError:
     return DeployError(f"{file}: {reason}", problems=[{"file": file, "element": None, "reason": reason}])
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -54,8 +55,8 @@ USER_TASK_PROPS = {
 class CompiledBundle:
     bundle: Bundle
     bundle_hash: str
-    specs: dict[str, dict]  # process id -> serialized spec
-    catalogue: dict[str, dict]  # process id -> metadata (tags, lanes, tasks, events, dependencies)
+    specs: dict[str, dict[str, Any]]  # process id -> serialized spec
+    catalogue: dict[str, dict[str, Any]]  # process id -> metadata (tags, lanes, tasks, events, dependencies)
     process_hashes: dict[str, str] = field(default_factory=dict)
 
     def specs_json(self) -> str:
@@ -65,11 +66,11 @@ class CompiledBundle:
 class RoleCatalogue:
     """Lane names (Chinese or code) to role codes."""
 
-    def __init__(self, raw: dict):
+    def __init__(self, raw: dict[str, Any] | list[dict[str, Any]]):
         entries = raw.get("roles", raw) if isinstance(raw, dict) else raw
         if isinstance(entries, dict):
             entries = [{"code": code, **(value or {})} for code, value in entries.items()]
-        self.roles: dict[str, dict] = {}
+        self.roles: dict[str, dict[str, Any]] = {}
         self._by_name: dict[str, str] = {}
         for entry in entries or []:
             if not isinstance(entry, dict) or "code" not in entry:
@@ -87,22 +88,22 @@ class RoleCatalogue:
         return self._by_name.get(lane_name.strip())
 
 
-def _props(element) -> dict[str, str]:
-    result = {}
+def _props(element: Any) -> dict[str, str]:
+    result: dict[str, str] = {}
     for prop in element.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
         if prop.get("name"):
             result[prop.get("name")] = prop.get("value", "")
     return result
 
 
-def _text(element, path: str) -> str | None:
+def _text(element: Any, path: str) -> str | None:
     node = element.find(path, NS)
     return node.text.strip() if node is not None and node.text and node.text.strip() else None
 
 
 class _Findings:
-    def __init__(self):
-        self.items: list[dict] = []
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
 
     def add(self, file: str, element: str | None, reason: str) -> None:
         self.items.append({"file": file, "element": element, "reason": reason})
@@ -173,7 +174,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
                 findings.add(filename, pid, f"process id already defined in {process_files[pid]}")
             process_files[pid] = filename
 
-    catalogue: dict[str, dict] = {}
+    catalogue: dict[str, dict[str, Any]] = {}
     for filename, tree in trees.items():
         messages = {m.get("id"): (m.get("name") or m.get("id")) for m in tree.getroot().iterfind("bpmn:message", NS)}
         for process in tree.getroot().iterfind("bpmn:process", NS):
@@ -199,7 +200,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         findings.raise_if_any("deploy refused")
 
     registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-    specs: dict[str, dict] = {}
+    specs: dict[str, dict[str, Any]] = {}
     for pid, filename in process_files.items():
         try:
             spec = parser.get_spec(pid)
@@ -228,7 +229,17 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
     )
 
 
-def _describe_process(filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings):
+def _describe_process(
+    filename: str,
+    process: Any,
+    messages: dict[str, str],
+    roles: RoleCatalogue,
+    bundle: Bundle,
+    deadlines: set[str],
+    schedules: set[str],
+    process_files: dict[str, str],
+    findings: _Findings,
+) -> dict[str, Any]:
     pid = process.get("id")
     props = _props(process)
     meta = {
@@ -270,7 +281,7 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
             if ref.text:
                 lane_of[ref.text.strip()] = lane.get("id")
 
-    outgoing: dict[str, list] = {}
+    outgoing: dict[str, list[Any]] = {}
     for flow in process.iter(BPMN + "sequenceFlow"):
         outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
         condition = _text(flow, "bpmn:conditionExpression")
@@ -370,7 +381,17 @@ def _describe_process(filename, process, messages, roles, bundle, deadlines, sch
     return meta
 
 
-def _describe_user_task(filename, element, lane_of, meta, roles, bundle, deadlines, findings, require_form=True):
+def _describe_user_task(
+    filename: str,
+    element: Any,
+    lane_of: dict[str, str],
+    meta: dict[str, Any],
+    roles: RoleCatalogue,
+    bundle: Bundle,
+    deadlines: set[str],
+    findings: _Findings,
+    require_form: bool = True,
+) -> dict[str, Any]:
     eid = element.get("id")
     props = _props(element)
     lane_id = lane_of.get(eid)
@@ -410,7 +431,7 @@ def _describe_user_task(filename, element, lane_of, meta, roles, bundle, deadlin
     }
 
 
-def _compile(findings, filename, element_id, source, kind):
+def _compile(findings: _Findings, filename: str, element_id: str | None, source: str, kind: str) -> None:
     try:
         if kind == "script":
             compile_script(source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import func, select
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.db import Database
+from engine.definitions.bundle import Bundle
 from engine.definitions.compiler import CompiledBundle, RoleCatalogue
 from engine.errors import NotFound
 from engine.models import DefinitionFile, DefinitionVersion, ProcessDefinition
 from engine.runtime import state
 from engine.runtime.sandbox import make_script_engine
+from engine.scheduling.arrangements import book_source
 from engine.scheduling.deadlines import DeadlinePolicy
 
 
@@ -31,17 +34,17 @@ class LoadedVersion:
     """Everything the runtime needs about one version, built once and shared."""
 
     id: int
-    catalogue: dict
-    forms: dict
-    settings: dict
+    catalogue: dict[str, Any]
+    forms: dict[str, Any]
+    settings: dict[str, Any]
     roles: RoleCatalogue
     policy: DeadlinePolicy
     script_engine: object
-    _spec_dicts: dict = field(repr=False, default_factory=dict)
-    _specs: dict = field(repr=False, default_factory=dict)
+    _spec_dicts: dict[str, Any] = field(repr=False, default_factory=dict)
+    _specs: dict[str, Any] = field(repr=False, default_factory=dict)
     _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
-    def spec(self, process_id: str):
+    def spec(self, process_id: str) -> Any:
         spec = self._specs.get(process_id)
         if spec is None:
             with self._lock:
@@ -53,12 +56,13 @@ class LoadedVersion:
                     self._specs[process_id] = spec
         return spec
 
-    def subprocess_specs(self, process_id: str) -> dict:
+    def subprocess_specs(self, process_id: str) -> dict[str, Any]:
         deps = self.catalogue[process_id].get("dependencies", [])
         return {dep: self.spec(dep) for dep in deps}
 
-    def task_meta(self, process_id: str, bpmn_id: str) -> dict:
-        return self.catalogue.get(process_id, {}).get("tasks", {}).get(bpmn_id, {})
+    def task_meta(self, process_id: str, bpmn_id: str) -> dict[str, Any]:
+        meta: dict[str, Any] = self.catalogue.get(process_id, {}).get("tasks", {}).get(bpmn_id, {})
+        return meta
 
 
 class DefinitionRepository:
@@ -74,45 +78,53 @@ class DefinitionRepository:
     ) -> tuple[int, bool]:
         """Store a compiled bundle; returns ``(version_id, created)``. Same content: same version."""
         with self.db.session() as session:
-            existing = session.scalar(
-                select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash)
-            )
-            if existing is not None:
-                return existing, False
-            bundle = compiled.bundle
-            version = DefinitionVersion(
-                bundle_hash=compiled.bundle_hash,
-                created_by=actor,
-                comment=comment,
-                specs=compiled.specs_json(),
-                catalogue=compiled.catalogue,
-                forms=bundle.forms,
-                roles=bundle.roles,
-                settings=bundle.settings,
-            )
-            for filename, content in sorted(bundle.bpmn.items()):
-                version.files.append(
-                    DefinitionFile(
-                        filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")
-                    )
+            return self.store(session, compiled, actor=actor, comment=comment)
+
+    def store(
+        self, session: Session, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None
+    ) -> tuple[int, bool]:
+        """``deploy`` inside the caller's transaction, so a use case can check and store as one unit."""
+        existing = session.scalar(
+            select(DefinitionVersion.id).where(DefinitionVersion.bundle_hash == compiled.bundle_hash)
+        )
+        if existing is not None:
+            return existing, False
+        bundle = compiled.bundle
+        version = DefinitionVersion(
+            bundle_hash=compiled.bundle_hash,
+            created_by=actor,
+            comment=comment,
+            specs=compiled.specs_json(),
+            catalogue=compiled.catalogue,
+            forms=bundle.forms,
+            roles=bundle.roles,
+            settings=bundle.settings,
+        )
+        for filename, content in sorted(bundle.bpmn.items()):
+            version.files.append(
+                DefinitionFile(
+                    filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content.decode("utf-8")
                 )
-            session.add(version)
-            session.flush()
-            for pid, meta in compiled.catalogue.items():
-                session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
-            audit.record(
-                session,
-                "deployed",
-                actor=actor,
-                version_id=version.id,
-                bundle_hash=compiled.bundle_hash,
-                processes=sorted(compiled.catalogue),
-                files=sorted(bundle.bpmn),
             )
-            return version.id, True
+        session.add(version)
+        session.flush()
+        for pid, meta in compiled.catalogue.items():
+            session.add(self._process_row(session, version.id, pid, meta, compiled.process_hashes[pid]))
+        audit.record(
+            session,
+            "deployed",
+            actor=actor,
+            version_id=version.id,
+            bundle_hash=compiled.bundle_hash,
+            processes=sorted(compiled.catalogue),
+            files=sorted(bundle.bpmn),
+        )
+        return version.id, True
 
     @staticmethod
-    def _process_row(session: Session, version_id: int, pid: str, meta: dict, content_hash: str) -> ProcessDefinition:
+    def _process_row(
+        session: Session, version_id: int, pid: str, meta: dict[str, Any], content_hash: str
+    ) -> ProcessDefinition:
         previous = session.execute(
             select(ProcessDefinition.revision, ProcessDefinition.content_hash)
             .where(ProcessDefinition.process_key == pid)
@@ -179,6 +191,25 @@ class DefinitionRepository:
             raise NotFound(f"file {filename} not in version {version_id}", file=filename)
         return content
 
+    def stored_bundle(self, session: Session, version_id: int) -> Bundle:
+        """A version's bundle rebuilt from what was stored (files, forms, roles, settings): it hashes the same."""
+        row = session.execute(
+            select(DefinitionVersion.forms, DefinitionVersion.roles, DefinitionVersion.settings).where(
+                DefinitionVersion.id == version_id
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"definition version {version_id} not found", version=version_id)
+        files = session.execute(
+            select(DefinitionFile.filename, DefinitionFile.content).where(DefinitionFile.version_id == version_id)
+        ).all()
+        return Bundle(
+            bpmn={f.filename: f.content.encode("utf-8") for f in files},
+            forms=dict(row.forms or {}),
+            roles=row.roles or {},
+            settings=row.settings or {},
+        )
+
     # ------------------------------------------------------------------ loaded versions
     def loaded(self, version_id: int) -> LoadedVersion:
         hit = self._cache.get(version_id)
@@ -192,7 +223,7 @@ class DefinitionRepository:
                 row = session.get(DefinitionVersion, version_id)
                 if row is None:
                     raise NotFound(f"definition version {version_id} not found", version=version_id)
-                policy = DeadlinePolicy(row.settings)
+                policy = DeadlinePolicy(row.settings, book=book_source(self.db.engine))
                 loaded = LoadedVersion(
                     id=row.id,
                     catalogue=row.catalogue,

@@ -8,6 +8,7 @@ before it reaches the engine, and the check names the offending field.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import orjson
 
@@ -18,7 +19,7 @@ MAX_PROCESS_DATA_BYTES = 64 * 1024
 MAX_DEPTH = 8
 
 
-def check_process_data(data, *, what: str = "data") -> dict:
+def check_process_data(data: Any, *, what: str = "data") -> dict[str, Any]:
     """Return ``data`` unchanged if it is acceptable, else raise ValidationError naming each bad field."""
     if not isinstance(data, dict):
         raise ValidationError(f"{what} must be a JSON object", fields={"": "expected an object"})
@@ -37,7 +38,7 @@ def check_process_data(data, *, what: str = "data") -> dict:
     return data
 
 
-def _walk(value, path: str, depth: int, problems: dict) -> None:
+def _walk(value: Any, path: str, depth: int, problems: dict[str, str]) -> None:
     if depth > MAX_DEPTH:
         problems[path] = f"nested more than {MAX_DEPTH} levels deep"
         return
@@ -70,7 +71,7 @@ def _walk(value, path: str, depth: int, problems: dict) -> None:
     problems[path] = f"{type(value).__name__} is not a JSON value (use strings for dates, lists for sets)"
 
 
-def nul_paths(value, path: str = "") -> list[str]:
+def nul_paths(value: Any, path: str = "") -> list[str]:
     """Paths of strings (values or keys) holding a NUL character, which PostgreSQL text and JSONB refuse.
 
     Callers taking JSON from outside (the API) check this first, so such input is a validation error

@@ -21,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
@@ -47,7 +48,7 @@ TYPE_NAMES = {
 
 
 # --------------------------------------------------------------------------- schema access
-def load_schema(forms: Mapping[str, dict], form_key: str | None) -> dict:
+def load_schema(forms: Mapping[str, dict[str, Any]], form_key: str | None) -> dict[str, Any]:
     """The JSON Schema of ``form_key`` among a version's forms; an empty form when the task has none."""
     if not form_key:
         return {"type": "object", "properties": {}}
@@ -57,19 +58,19 @@ def load_schema(forms: Mapping[str, dict], form_key: str | None) -> dict:
     return schema
 
 
-def _properties(schema: dict) -> dict[str, dict]:
+def _properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return schema.get("properties") or {}
 
 
-def confidential_fields(schema: dict) -> set[str]:
+def confidential_fields(schema: dict[str, Any]) -> set[str]:
     return {name for name, prop in _properties(schema).items() if prop.get("x-confidential")}
 
 
-def process_fields(schema: dict) -> set[str]:
+def process_fields(schema: dict[str, Any]) -> set[str]:
     return {name for name, prop in _properties(schema).items() if prop.get("x-process")}
 
 
-def _choices(prop: dict) -> list[tuple[object, str]] | None:
+def _choices(prop: dict[str, Any]) -> list[tuple[object, str]] | None:
     """``oneOf``/``anyOf`` of ``const``+``title``, or a plain ``enum``, as (value, label) pairs."""
     for key in ("oneOf", "anyOf"):
         alternatives = prop.get(key)
@@ -80,7 +81,7 @@ def _choices(prop: dict) -> list[tuple[object, str]] | None:
     return None
 
 
-def _type_of(prop: dict) -> str:
+def _type_of(prop: dict[str, Any]) -> str:
     kind = prop.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
@@ -128,21 +129,21 @@ class Field:
         return self.name.rsplit(".", 1)[-1]
 
 
-def is_signature(prop: dict) -> bool:
+def is_signature(prop: dict[str, Any]) -> bool:
     """An e-signature block: the system, not the person, fills in who signed and when."""
     props = prop.get("properties") or {}
     return _type_of(prop) == "object" and "signer" in props and "signed_at" in props
 
 
-def _object_with_fields(prop: dict) -> bool:
+def _object_with_fields(prop: dict[str, Any]) -> bool:
     return _type_of(prop) == "object" and bool(prop.get("properties"))
 
 
-def _repeating(prop: dict) -> bool:
+def _repeating(prop: dict[str, Any]) -> bool:
     return _type_of(prop) == "array" and _object_with_fields(prop.get("items") or {})
 
 
-def _mapping(prop: dict) -> bool:
+def _mapping(prop: dict[str, Any]) -> bool:
     """An object of free keys (``additionalProperties``), such as 事项编号 → 完成日期."""
     return (
         _type_of(prop) == "object" and not prop.get("properties") and isinstance(prop.get("additionalProperties"), dict)
@@ -150,7 +151,7 @@ def _mapping(prop: dict) -> bool:
 
 
 def fields(
-    schema: dict,
+    schema: dict[str, Any],
     options: Mapping[str, list[tuple[object, str]]] | None = None,
     values: Mapping[str, object] | None = None,
     prefix: str = "",
@@ -168,7 +169,7 @@ def fields(
     for name, prop in _properties(schema).items():
         full = prefix + name
         kind = _type_of(prop)
-        common = dict(
+        common: dict[str, Any] = dict(
             name=full,
             title=prop.get("title") or name,
             description=prop.get("description") or "",
@@ -237,7 +238,7 @@ def fields(
     return result
 
 
-def leaves(items: list[Field]):
+def leaves(items: list[Field]) -> Iterator[Field]:
     """Every input-bearing field, groups and repeating rows opened up."""
     for f in items:
         if f.widget == "group":
@@ -249,7 +250,7 @@ def leaves(items: list[Field]):
             yield f
 
 
-def sign(schema: dict, data: dict, *, signer: str, at: dt.datetime) -> dict:
+def sign(schema: dict[str, Any], data: dict[str, Any], *, signer: str, at: dt.datetime) -> dict[str, Any]:
     """``data`` with every signature block signed by ``signer`` at ``at`` (what was typed is ignored).
 
     监督执纪工作规则 第23条: every handler signs every step. The signature is the authenticated person
@@ -258,8 +259,12 @@ def sign(schema: dict, data: dict, *, signer: str, at: dt.datetime) -> dict:
     signed = dict(data)
     for name, prop in _properties(schema).items():
         if is_signature(prop):
-            kept = signed.get(name) if isinstance(signed.get(name), dict) else {}
-            kept = {k: v for k, v in kept.items() if k not in ("signer", "signed_at") and k in prop["properties"]}
+            typed = signed.get(name)
+            kept = {
+                k: v
+                for k, v in (typed if isinstance(typed, dict) else {}).items()
+                if k not in ("signer", "signed_at") and k in prop["properties"]
+            }
             signed[name] = {
                 **kept,
                 "signer": signer,
@@ -268,7 +273,9 @@ def sign(schema: dict, data: dict, *, signer: str, at: dt.datetime) -> dict:
     return signed
 
 
-def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") -> dict[str, list[tuple[str, str]]]:
+def resolve_options(
+    session: Session, schema: dict[str, Any], *, locale: str = "zh_CN"
+) -> dict[str, list[tuple[str, str]]]:
     """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it."""
     result: dict[str, list[tuple[str, str]]] = {}
     for name, prop in _option_sources(schema):
@@ -287,18 +294,18 @@ def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") ->
                 .distinct()
                 .order_by(Unit.code)
             ).all()
-            sort = dict(session.execute(select(Unit.code, Unit.sort)).tuples().all())
+            sort = dict(session.execute(select(Unit.code, Unit.sort)).all())
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
-            rows = session.execute(
+            people = session.execute(
                 select(User.username, User.display_name)
                 .join(Membership, Membership.user_id == User.id)
                 .where(Membership.role_code == role, User.active.is_(True))
                 .distinct()
                 .order_by(User.username)
             ).all()
-            result[name] = [(r.username, r.display_name) for r in rows]
+            result[name] = [(r.username, r.display_name) for r in people]
         result[source] = result[name]
     rules = list(recusal.declared(_properties(schema).items()))
     if rules:
@@ -308,7 +315,7 @@ def resolve_options(session: Session, schema: dict, *, locale: str = "zh_CN") ->
     return result
 
 
-def _option_sources(schema: dict, prefix: str = ""):
+def _option_sources(schema: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, property) of every field at any depth; nested names are dotted without row numbers."""
     for name, prop in _properties(schema).items():
         yield prefix + name, prop
@@ -323,7 +330,7 @@ _TRUE = {"true", "on", "1", "yes", "是"}
 _FALSE = {"false", "off", "0", "no", "否"}
 
 
-def _coerce_scalar(value: str, kind: str, prop: dict) -> object:
+def _coerce_scalar(value: str, kind: str, prop: dict[str, Any]) -> object:
     value = value.strip() if kind != "string" or prop.get("format") else value
     if kind == "integer":
         if not re.fullmatch(r"[+-]?\d+", value.strip()):
@@ -354,7 +361,7 @@ def _coerce_scalar(value: str, kind: str, prop: dict) -> object:
     return value
 
 
-def coerce(schema: dict, form: Mapping[str, Iterable[str]]) -> tuple[dict, dict[str, str]]:
+def coerce(schema: dict[str, Any], form: Mapping[str, Iterable[str]]) -> tuple[dict[str, Any], dict[str, str]]:
     """Typed data from posted strings (``form`` maps a name to its list of values, like a MultiDict).
 
     Empty inputs are left out, so ``required`` reports them. Returns ``(data, errors)``; a field that
@@ -362,20 +369,22 @@ def coerce(schema: dict, form: Mapping[str, Iterable[str]]) -> tuple[dict, dict[
     fields: ``reported_person.rank``, ``items.2.due_date``). Signature blocks are not read: ``sign``
     fills them.
     """
-    data: dict = {}
+    data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     _coerce_into(schema, form, "", data, errors)
     return data, errors
 
 
-def _coerce_into(schema: dict, form, prefix: str, out: dict, errors: dict) -> None:
+def _coerce_into(
+    schema: dict[str, Any], form: Mapping[str, Iterable[str]], prefix: str, out: dict[str, Any], errors: dict[str, str]
+) -> None:
     for name, prop in _properties(schema).items():
         key = prefix + name
         kind = _type_of(prop)
         if is_signature(prop):
             continue
         if _object_with_fields(prop):
-            inner: dict = {}
+            inner: dict[str, Any] = {}
             _coerce_into(prop, form, key + ".", inner, errors)
             if inner:
                 out[name] = inner
@@ -390,7 +399,7 @@ def _coerce_into(schema: dict, form, prefix: str, out: dict, errors: dict) -> No
             )
             rows = []
             for index in indices:
-                row: dict = {}
+                row: dict[str, Any] = {}
                 _coerce_into(prop["items"], form, f"{key}.{index}.", row, errors)
                 if row:
                     rows.append(row)
@@ -415,7 +424,7 @@ def _coerce_into(schema: dict, form, prefix: str, out: dict, errors: dict) -> No
             if kind == "array":
                 item = prop.get("items") or {}
                 item_kind = _type_of(item)
-                values = []
+                values: list[str] = []
                 for value in raw:
                     # A textarea of one entry per line ("lines" widget) or repeated inputs (checkboxes).
                     parts = value.splitlines() if not (_choices(item) or item.get("x-options")) else [value]
@@ -436,19 +445,20 @@ def _format_checker() -> FormatChecker:
     base = FormatChecker()
     checker = FormatChecker(formats=[f for f in ("email", "ipv4", "ipv6", "uuid", "regex") if f in base.checkers])
 
-    @checker.checks("date-time", raises=(ValueError, TypeError))
-    def _is_datetime(value) -> bool:
+    def _is_datetime(value: object) -> bool:
         if not isinstance(value, str):
             return True
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         return parsed.tzinfo is not None
 
-    @checker.checks("date", raises=(ValueError, TypeError))
-    def _is_date(value) -> bool:
+    def _is_date(value: object) -> bool:
         if not isinstance(value, str):
             return True
         return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
 
+    # jsonschema is untyped: register by calling its decorator, so the checks themselves stay typed
+    checker.checks("date-time", raises=(ValueError, TypeError))(_is_datetime)
+    checker.checks("date", raises=(ValueError, TypeError))(_is_date)
     return checker
 
 
@@ -461,15 +471,15 @@ _FORMAT_MESSAGES = {
 }
 
 
-def _path(parts) -> str:
+def _path(parts: Iterable[object]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-def _message(error) -> str:
+def _message(error: Any) -> str:
     v, value = error.validator, error.validator_value
     if v == "type":
         kinds = value if isinstance(value, list) else [value]
-        return "应为" + "或".join(TYPE_NAMES.get(k, k) for k in kinds)
+        return "应为" + "或".join(TYPE_NAMES.get(str(k), str(k)) for k in kinds)
     if v in ("enum", "const", "oneOf", "anyOf"):
         return "请从给出的选项中选择"
     if v == "format":
@@ -499,10 +509,10 @@ def _message(error) -> str:
     return "填写不符合要求"
 
 
-_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+_VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
-def _validator(schema: dict) -> Draft202012Validator:
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     """One compiled validator per form schema object (a deployed version's forms live as long as the
     process); building one costs more than validating a submission."""
     hit = _VALIDATORS.get(id(schema))
@@ -515,7 +525,9 @@ def _validator(schema: dict) -> Draft202012Validator:
     return validator
 
 
-def validate(schema: dict, data: dict, *, options: Mapping[str, Iterable[object]] | None = None) -> dict[str, str]:
+def validate(
+    schema: dict[str, Any], data: dict[str, Any], *, options: Mapping[str, Iterable[object]] | None = None
+) -> dict[str, str]:
     """Check ``data`` against ``schema``; returns ``{field path: 中文说明}``, empty when valid.
 
     ``options`` (from ``resolve_options``) restricts ``x-options`` fields to the organisation's units or
@@ -545,7 +557,7 @@ def validate(schema: dict, data: dict, *, options: Mapping[str, Iterable[object]
 
 
 # --------------------------------------------------------------------------- split and show
-def split(schema: dict, data: dict) -> tuple[dict, dict, dict]:
+def split(schema: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """``(process_data, record, confidential)`` of a submission.
 
     Process data holds only ``x-process`` fields (never a confidential one); the record is the whole
@@ -559,7 +571,9 @@ def split(schema: dict, data: dict) -> tuple[dict, dict, dict]:
     return process_data, record, confidential
 
 
-def mask(schema: dict, record: dict, confidential: dict | None = None, *, reveal: bool = False) -> dict:
+def mask(
+    schema: dict[str, Any], record: dict[str, Any], confidential: dict[str, Any] | None = None, *, reveal: bool = False
+) -> dict[str, Any]:
     """The record as a reader sees it: confidential fields masked, or filled in when ``reveal``."""
     shown = dict(record)
     for name in confidential_fields(schema):
@@ -581,8 +595,8 @@ class ShownValue:
 
 
 def display(
-    schema: dict,
-    data: dict,
+    schema: dict[str, Any],
+    data: dict[str, Any],
     *,
     options: Mapping[str, list[tuple[object, str]]] | None = None,
     sealed_present: bool = False,
@@ -623,7 +637,7 @@ def display(
     return rows
 
 
-def _text(value, labels: Mapping[str, str], prop: dict | None = None) -> str:
+def _text(value: Any, labels: Mapping[str, str], prop: dict[str, Any] | None = None) -> str:
     """A stored value as a reader should see it: choice titles, nested fields by their titles, local times."""
     prop = prop or {}
     if value is None:
@@ -656,7 +670,7 @@ def _text(value, labels: Mapping[str, str], prop: dict | None = None) -> str:
     return labels.get(str(value), str(value))
 
 
-def form_values(schema: dict, data: dict, prefix: str = "") -> dict[str, str | list[str]]:
+def form_values(schema: dict[str, Any], data: dict[str, Any], prefix: str = "") -> dict[str, str | list[str]]:
     """Stored values as the strings an HTML form shows again (the inverse of ``coerce``).
 
     Booleans become ``"true"``/``"false"``, date-times local ``YYYY-MM-DDTHH:MM``, free lists one entry
@@ -697,7 +711,7 @@ def form_values(schema: dict, data: dict, prefix: str = "") -> dict[str, str | l
     return values
 
 
-def as_form_string(value) -> str:
+def as_form_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -705,7 +719,7 @@ def as_form_string(value) -> str:
     return str(value)
 
 
-def unknown_fields(schema: dict, data: Mapping) -> dict[str, str]:
+def unknown_fields(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, str]:
     """Keys of JSON ``data`` that are not properties of the form, as ``{name: 中文说明}``.
 
     HTML posts only ever carry the form's own inputs (``coerce`` reads nothing else); a JSON client can

@@ -26,8 +26,10 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy.orm import Session
+
 from engine.access.principal import Principal
-from engine.definitions.repository import LoadedVersion
+from engine.definitions.repository import DefinitionRepository, LoadedVersion
 from engine.errors import Forbidden
 from engine.models import ProcessDefinition
 
@@ -110,7 +112,9 @@ def require_can_start(principal: Principal, definition: ProcessDefinition, loade
         )
 
 
-def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None) -> dict:
+def owner_data(
+    session: Session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None
+) -> dict[str, str | list[str]]:
     """The owner variables (``commission_unit``, ``petition_unit`` …) for a new instance of ``process_key``.
 
     The owning commission is the starter's: the commission of the units where ``principal`` holds a role
@@ -133,7 +137,7 @@ def owner_data(session, loaded: LoadedVersion, process_key: str, principal: Prin
     return owner_units(session, commissions.pop(), loaded.roles.roles)
 
 
-def owning_commissions(session, loaded: LoadedVersion, process_key: str) -> list[str]:
+def owning_commissions(session: Session, loaded: LoadedVersion, process_key: str) -> list[str]:
     """The commissions whose units hold a role of the process's first tasks (sorted): each would own an
     instance of it. A scheduled process (月例会, 年度研判) starts once per period for each of them."""
     from sqlalchemy import select
@@ -176,7 +180,7 @@ def require_can_send_message(principal: Principal, name: str, senders: Mapping[s
         raise Forbidden(f"your roles may not send message '{name}'", message_name=name)
 
 
-def message_is_known(session, repository, name: str) -> bool:
+def message_is_known(session: Session, repository: DefinitionRepository, name: str) -> bool:
     """Some deployed process catches or starts on ``name``, or an instance waits for it now.
 
     An unknown name would otherwise sit as a pending message until it expires, which a sending system

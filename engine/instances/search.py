@@ -6,10 +6,13 @@ every business key that happens to match the wildcard.
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import QueryableAttribute
 
 
-def contains(column, text: str):
+def contains(column: QueryableAttribute[Any] | ColumnElement[Any], text: str) -> ColumnElement[bool]:
     """``column`` contains ``text``, ignoring case, with LIKE's wildcards and escape character escaped."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(column).like(f"%{escaped}%", escape="\\")

@@ -7,6 +7,7 @@ is idempotent (units and users are matched by code and username, links and membe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import delete, select
@@ -27,7 +28,7 @@ LINK_KINDS = {
 }  # 纪委监委 → its same-level Party committee (县委)
 
 
-def load_file(path: str | Path) -> dict:
+def load_file(path: str | Path) -> dict[str, Any]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValidationError(f"{path}: expected a mapping with units, links, users")
@@ -125,7 +126,7 @@ def linked_units(session: Session, unit_code: str, kind: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the commission that owns a matter
-def owner_vars(role_entries: dict) -> dict[str, list[str]]:
+def owner_vars(role_entries: dict[str, Any]) -> dict[str, list[str]]:
     """Process variable -> the role codes whose unit it names, from the role catalogue's ``owner_var``.
 
     ``role_entries`` is the catalogue as deployed (``RoleCatalogue.roles``: code -> entry). Several roles
@@ -177,7 +178,7 @@ def _subtree(session: Session, roots: list[str]) -> set[str]:
     return found
 
 
-def owner_units(session: Session, commission: str, role_entries: dict) -> dict[str, str | list[str]]:
+def owner_units(session: Session, commission: str, role_entries: dict[str, Any]) -> dict[str, str | list[str]]:
     """The owner variables of a matter owned by ``commission``: variable -> unit code (or codes).
 
     Each variable names the units, inside the commission and its same-level Party committee (linked by

@@ -9,11 +9,14 @@ the other gets a ``Conflict`` with nothing changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -44,6 +47,7 @@ from engine.models import (
     TaskSubmission,
 )
 from engine.runtime import state
+from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +146,8 @@ class ReadyTask:
     uuid: str
     spec_id: str
     process_key: str
-    meta: dict
-    data: dict
+    meta: dict[str, Any]
+    data: dict[str, Any]
 
 
 @dataclass
@@ -194,7 +198,7 @@ def run_engine(
     """
     steps = 0
 
-    def count(task):
+    def count(task: Any) -> None:
         nonlocal steps
         steps += 1
         if steps > max_steps:
@@ -227,7 +231,7 @@ def run_engine(
         raise _process_error(exc) from exc
 
 
-def _pending_automatic(workflow: BpmnWorkflow) -> list:
+def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
 
 
@@ -251,7 +255,7 @@ class Runtime:
         *,
         actor: Principal = SYSTEM_PRINCIPAL,
         business_key: str | None = None,
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
         parent_instance_id: int | None = None,
         owner_unit: str | None = None,
         _session: Session | None = None,
@@ -592,7 +596,15 @@ class Runtime:
     def resume(self, instance_id: int, *, actor: Principal) -> None:
         self._set_status(instance_id, actor, "running", "resumed", None, allowed=("suspended",))
 
-    def _set_status(self, instance_id, actor, status, action, reason, allowed):
+    def _set_status(
+        self,
+        instance_id: int,
+        actor: Principal,
+        status: str,
+        action: str,
+        reason: str | None,
+        allowed: tuple[str, ...],
+    ) -> None:
         if not (actor.is_admin or actor.is_system):
             raise Forbidden("only an administrator may change an instance's state", instance=instance_id)
         with self.db.session() as session:
@@ -627,6 +639,46 @@ class Runtime:
             audit.record(session, action, actor=actor.username, instance_id=instance_id, reason=reason)
 
     # ================================================================== timers
+    def retime_deadline_timers(
+        self, session: Session, instance_id: int, moved: dict[str, tuple[str, dt.datetime, dt.datetime]]
+    ) -> list[str]:
+        """Re-arm the timers that watch a task's limit after its due moment moved (a new calendar year).
+
+        ``moved`` maps a task's ``task_uuid`` to (its ``due_key``, the old due moment, the new one). A
+        timer is re-armed when it waits beside that task (a boundary event of it), reads
+        ``deadline('<due_key>')`` and holds the old moment: exactly what ``_human_task`` computed from the
+        same rule, so a timer armed otherwise is left alone. Written in the caller's transaction, guarded on
+        the instance's ``lock_version``. Returns the re-armed timers' BPMN ids."""
+        row = self._instance(session, instance_id)
+        if row.status not in ("running", "suspended"):
+            return []
+        loaded = self.repo.loaded(row.version_id)
+        workflow = self._load(row, loaded)
+        rearmed = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition) or task.parent is None:
+                continue
+            match = _DEADLINE_CALL.fullmatch(str(definition.expression or "").strip())
+            value = task._get_internal_data("event_value")
+            if match is None or not isinstance(value, str):
+                continue
+            for sibling in task.parent.children:
+                due_key, before, after = moved.get(str(sibling.id), (None, None, None))
+                if due_key != match.group(2) or before is None or after is None:
+                    continue
+                try:
+                    armed = TimerEventDefinition.get_datetime(value)
+                except (TypeError, ValueError):
+                    continue
+                if armed == before:
+                    task._set_internal_data(event_value=after.astimezone(clock.LOCAL_TZ).isoformat())
+                    rearmed.append(task.task_spec.bpmn_id)
+                break
+        if rearmed:
+            self._guarded_write(session, row, row.lock_version, loaded, workflow)
+        return rearmed
+
     def due_timer_instances(self, session: Session, now: dt.datetime, limit: int = 100) -> list[int]:
         return list(
             session.scalars(
@@ -822,10 +874,10 @@ class Runtime:
         self,
         name: str,
         correlation_key: str | None,
-        payload: dict | None = None,
+        payload: dict[str, Any] | None = None,
         *,
         actor: Principal = SYSTEM_PRINCIPAL,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Deliver to waiting instances, else start a process that starts on it, else keep it pending."""
         payload = check_process_data(dict(payload or {}), what="message payload")
         with self.db.session() as session:
@@ -853,7 +905,7 @@ class Runtime:
 
     def dispatch_message(
         self, message_id: int, *, actor: Principal = SYSTEM_PRINCIPAL, recheck: dt.timedelta = dt.timedelta(minutes=1)
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Deliver one pending message, or start the process that starts on it, in one transaction.
 
         The message row is locked first (``SKIP LOCKED`` on PostgreSQL: a message another worker is
@@ -946,7 +998,9 @@ class Runtime:
             )
             return message.status
 
-    def _message_owner(self, session, starter: ProcessDefinition, message: PendingMessage) -> dict:
+    def _message_owner(
+        self, session: Session, starter: ProcessDefinition, message: PendingMessage
+    ) -> dict[str, str | list[str]]:
         """Owner variables for an instance a message starts. A process that sends the message passes its
         own on in the payload (which wins); a person or system sending through the API owns it through
         their commission; with neither, the one commission whose units hold the first task's role."""
@@ -961,7 +1015,7 @@ class Runtime:
                 sender = None
         return owner_data(session, self.repo.loaded(starter.version_id), starter.process_key, sender)
 
-    def _message_starter(self, session, name: str) -> ProcessDefinition | None:
+    def _message_starter(self, session: Session, name: str) -> ProcessDefinition | None:
         candidates = session.scalars(
             select(ProcessDefinition)
             .where(ProcessDefinition.start_message == name)
@@ -973,7 +1027,7 @@ class Runtime:
                 return definition
         return candidates[0] if candidates else None
 
-    def _deliver(self, session, instance_id: int, message: PendingMessage, actor: Principal) -> Outcome:
+    def _deliver(self, session: Session, instance_id: int, message: PendingMessage, actor: Principal) -> Outcome:
         row = self._instance(session, instance_id)
         expected = row.lock_version
         loaded = self.repo.loaded(row.version_id)
@@ -1030,7 +1084,7 @@ class Runtime:
                 log.warning("pending message %s not delivered (%s)", message_id, exc)
 
     # ================================================================== internals
-    def _session(self, session: Session | None):
+    def _session(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
         if session is not None:
             from contextlib import nullcontext
 
@@ -1098,7 +1152,7 @@ class Runtime:
         expected: int,
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self._apply_snapshot(row, loaded, workflow)
         values = {
@@ -1233,7 +1287,15 @@ class Runtime:
         if row.status == "completed":
             audit.record(session, "instance_completed", actor=actor.username, instance_id=row.id)
 
-    def _human_task(self, row, loaded, spiff_task, process_key, meta, now) -> tuple[dict, list[str]]:
+    def _human_task(
+        self,
+        row: ProcessInstance,
+        loaded: LoadedVersion,
+        spiff_task: Any,
+        process_key: str,
+        meta: dict[str, Any],
+        now: dt.datetime,
+    ) -> tuple[dict[str, Any], list[str]]:
         data = spiff_task.data
         units = []
         if meta.get("unit_var"):
@@ -1252,7 +1314,7 @@ class Runtime:
         if meta.get("assignee_var"):
             assignee = data.get(meta["assignee_var"]) or None
         separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
-        due_at = reminder_at = None
+        due_at = reminder_at = due_start = None
         if meta.get("due_in"):
             start = now
             if meta.get("due_from") and data.get(meta["due_from"]):
@@ -1264,8 +1326,9 @@ class Runtime:
                         element=spiff_task.task_spec.bpmn_id,
                         field=meta["due_from"],
                     ) from None
-            due_at = loaded.policy.due_at(meta["due_in"], start)
-            reminder_at = loaded.policy.reminder_at(meta["due_in"], start)
+            due_start = start_day(start)
+            due_at = loaded.policy.due_at(meta["due_in"], due_start)
+            reminder_at = loaded.policy.reminder_at(meta["due_in"], due_start)
         values = dict(
             instance_id=row.id,
             task_uuid=str(spiff_task.id),
@@ -1285,12 +1348,15 @@ class Runtime:
             created_at=now,
             due_at=due_at,
             due_key=meta.get("due_in"),
+            due_start=due_start,
             reminder_at=reminder_at,
             has_candidates=bool(units),
         )
         return values, list(dict.fromkeys(units))
 
-    def _sync_subscriptions(self, session, row, loaded, workflow) -> bool:
+    def _sync_subscriptions(
+        self, session: Session, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow
+    ) -> bool:
         wanted = set()
         for task in workflow.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
@@ -1317,6 +1383,9 @@ class Runtime:
                 MessageSubscription(instance_id=row.id, message_name=name, correlation_key=key, created_at=clock.now())
             )
         return bool(added)
+
+
+_DEADLINE_CALL = re.compile(r"""deadline\((['"])([\w.-]+)\1\)""")
 
 
 def _as_list(value):

@@ -14,9 +14,10 @@ import ast
 import operator
 from collections.abc import Callable
 from functools import lru_cache
+from types import CodeType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import CompileResult, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
@@ -104,7 +105,7 @@ def _builtins() -> dict[str, Any]:
 
 _BUILTINS = _builtins()
 
-_INPLACE = {
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd,
     "-=": operator.isub,
     "*=": operator.imul,
@@ -116,20 +117,20 @@ _INPLACE = {
 }
 
 
-def _inplacevar(op: str, x, y):
+def _inplacevar(op: str, x: Any, y: Any) -> Any:
     try:
         return _INPLACE[op](x, y)
     except KeyError:
         raise SandboxViolation(f"operator {op} is not allowed") from None
 
 
-def _write_guard(ob):
+def _write_guard(ob: Any) -> Any:
     if isinstance(ob, (dict, list)):
         return ob
     raise SandboxViolation(f"cannot modify a {type(ob).__name__}")
 
 
-def _getitem(ob, key):
+def _getitem(ob: Any, key: Any) -> Any:
     return ob[key]
 
 
@@ -147,37 +148,37 @@ _GUARDS = {
 class _Policy(ast.NodeVisitor):
     """Extra rules on top of RestrictedPython: no loops that can run forever, no giant powers."""
 
-    def visit_While(self, node):
+    def visit_While(self, node: ast.While) -> None:
         raise SandboxViolation("'while' loops are not allowed in process expressions")
 
-    def visit_Lambda(self, node):
+    def visit_Lambda(self, node: ast.Lambda) -> None:
         raise SandboxViolation("lambda is not allowed in process expressions")
 
-    def visit_FunctionDef(self, node):
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         raise SandboxViolation("defining functions is not allowed in process expressions")
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_ClassDef(self, node):
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         raise SandboxViolation("defining classes is not allowed in process expressions")
 
-    def visit_Import(self, node):
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
         raise SandboxViolation("import is not allowed in process expressions")
 
     visit_ImportFrom = visit_Import
 
-    def visit_Name(self, node):
+    def visit_Name(self, node: ast.Name) -> None:
         if node.id in FORBIDDEN_NAMES:
             raise SandboxViolation(f"'{node.id}' is not allowed in process expressions")
         if node.id.startswith("_"):
             raise SandboxViolation(f"names starting with '_' are not allowed: {node.id}")
 
-    def visit_Attribute(self, node):
+    def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr.startswith("_"):
             raise SandboxViolation(f"attributes starting with '_' are not allowed: {node.attr}")
         self.generic_visit(node)
 
-    def visit_BinOp(self, node):
+    def visit_BinOp(self, node: ast.BinOp) -> None:
         if isinstance(node.op, ast.Pow):
             exponent = node.right
             if not (
@@ -198,23 +199,23 @@ def _check_policy(source: str, mode: str) -> None:
 
 
 @lru_cache(maxsize=4096)
-def compile_expression(source: str):
+def compile_expression(source: str) -> CodeType:
     """Compile a condition / timer / multi-instance expression, or raise SandboxViolation."""
     source = source.strip()
     _check_policy(source, "eval")
-    result = compile_restricted_eval(source, "<bpmn-expression>")
-    if result.errors:
-        raise SandboxViolation("; ".join(result.errors))
-    return result.code
+    return _code(compile_restricted_eval(source, "<bpmn-expression>"))
 
 
 @lru_cache(maxsize=4096)
-def compile_script(source: str):
+def compile_script(source: str) -> CodeType:
     """Compile a script task / pre- or post-script, or raise SandboxViolation."""
     source = _dedent(source)
     _check_policy(source, "exec")
-    result = compile_restricted_exec(source, "<bpmn-script>")
-    if result.errors:
+    return _code(compile_restricted_exec(source, "<bpmn-script>"))
+
+
+def _code(result: CompileResult) -> CodeType:
+    if result.errors or result.code is None:  # RestrictedPython gives a code object exactly when no error
         raise SandboxViolation("; ".join(result.errors))
     return result.code
 
@@ -225,10 +226,10 @@ def _dedent(source: str) -> str:
     return textwrap.dedent(source).strip("\n")
 
 
-FunctionFactory = Callable[[dict], dict[str, Callable]]
+FunctionFactory = Callable[[dict[str, Any]], dict[str, Callable[..., Any]]]
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """A SpiffWorkflow script environment that runs everything through the sandbox.
 
     ``functions`` builds the helper functions (deadline(), today() …) for one evaluation; it gets the
@@ -239,14 +240,14 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__({})
         self._functions = functions or (lambda context: {})
 
-    def _globals(self, context: dict, external_context: dict | None) -> dict:
+    def _globals(self, context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
         g: dict[str, Any] = {"__builtins__": _BUILTINS, **_GUARDS}
         g.update(self._functions(context))
         if external_context:
             g.update({k: v for k, v in external_context.items() if not str(k).startswith("_")})
         return g
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         code = compile_expression(expression)
         g = self._globals(context, external_context)
         helpers = set(g)
@@ -255,7 +256,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 g[key] = value
         return eval(code, g)  # noqa: S307 - restricted code object, guarded globals
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         code = compile_script(script)
         g = self._globals(context, external_context)
         helpers = set(g)
@@ -273,7 +274,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             context[key] = value
         return True
 
-    def call_service(self, context, **kwargs):
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
         raise SandboxViolation("service tasks are not enabled in Guantong")
 
 

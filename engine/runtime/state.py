@@ -10,6 +10,7 @@ does not serialize it and would otherwise fall back to its unrestricted default.
 from __future__ import annotations
 
 import threading
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -30,11 +31,12 @@ def serializer() -> BpmnWorkflowSerializer:
     return ser
 
 
-def spec_to_dict(spec) -> dict:
-    return serializer().registry.convert(spec)
+def spec_to_dict(spec: Any) -> dict[str, Any]:
+    converted: dict[str, Any] = serializer().registry.convert(spec)
+    return converted
 
 
-def spec_from_dict(dct: dict):
+def spec_from_dict(dct: dict[str, Any]) -> Any:
     return serializer().registry.restore(dct)
 
 
@@ -53,7 +55,7 @@ def dump(workflow: BpmnWorkflow) -> bytes:
     return orjson.dumps(dct)
 
 
-def load(state: bytes | str, spec, subprocess_specs: dict, script_engine) -> BpmnWorkflow:
+def load(state: bytes | str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
     ser = serializer()
     dct = orjson.loads(state)
     ser.migrate(dct)
@@ -96,7 +98,7 @@ def compact(workflow: BpmnWorkflow, keep_above: int = 2) -> int:
     return removed
 
 
-def _compact_tree(wf, keep_above: int, TaskState) -> int:
+def _compact_tree(wf: Any, keep_above: int, TaskState: Any) -> int:
     live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0

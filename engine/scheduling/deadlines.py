@@ -8,9 +8,12 @@ to remind, and which role to escalate to. Local practice values stay editable th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine import clock
+from engine.scheduling.arrangements import BookReader
 from engine.scheduling.workdays import WorkCalendar
 
 
@@ -26,7 +29,7 @@ class DeadlineRule:
     local_practice: bool = False
 
     @classmethod
-    def from_settings(cls, key: str, raw: dict) -> DeadlineRule:
+    def from_settings(cls, key: str, raw: dict[str, Any]) -> DeadlineRule:
         if not isinstance(raw, dict):
             raise ValueError(f"deadline {key}: expected a mapping")
         units = [u for u in ("workdays", "months", "days") if raw.get(u) is not None]
@@ -54,12 +57,12 @@ class DeadlineRule:
 class DeadlinePolicy:
     """Computes due dates, reminders and period boundaries for one deployed version's settings."""
 
-    def __init__(self, settings: dict | None):
+    def __init__(self, settings: dict[str, Any] | None, *, book: BookReader | None = None):
         settings = settings or {}
         self.rules = {k: DeadlineRule.from_settings(k, v) for k, v in (settings.get("deadlines") or {}).items()}
         self.schedules = settings.get("schedules") or {}
         overrides = ((settings.get("calendar") or {}).get("overrides")) or {}
-        self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()})
+        self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()}, book=book)
 
     def rule(self, key: str) -> DeadlineRule:
         try:
@@ -76,17 +79,17 @@ class DeadlinePolicy:
         return self.calendar.add_days(start, rule.days or 0)
 
     def due_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
-        start_date = _local_date(start)
+        start_date = start_day(start)
         return self.calendar.end_of(self.due_date(key, start_date))
 
     def reminder_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:
         rule = self.rule(key)
-        due = self.due_date(key, _local_date(start))
+        due = self.due_date(key, start_day(start))
         day = self.calendar.subtract_workdays(due, rule.reminder_before_workdays)
         # Remind at the start of that working day.
         return dt.datetime.combine(day, dt.time(9, 0), tzinfo=clock.LOCAL_TZ)
 
-    def functions(self, context: dict) -> dict:
+    def functions(self, context: dict[str, Any]) -> dict[str, Callable[..., Any]]:
         """The helpers BPMN expressions may call (see processes/CONVENTIONS.md)."""
 
         def deadline(key: str) -> str:
@@ -120,7 +123,8 @@ class DeadlinePolicy:
         }
 
 
-def _local_date(start) -> dt.date:
+def start_day(start: dt.datetime | dt.date | None) -> dt.date:
+    """The day a limit runs from: a moment's date in China, a date as is, today when not given."""
     if start is None:
         return clock.today()
     if isinstance(start, dt.datetime):

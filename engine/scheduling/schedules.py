@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from engine.clock import LOCAL_TZ
 from engine.scheduling.workdays import WorkCalendar
@@ -24,7 +25,7 @@ class Occurrence:
     due_at: dt.datetime
 
 
-def _months(cron: dict) -> list[int]:
+def _months(cron: dict[str, Any]) -> list[int]:
     if "months" in cron:
         return sorted(int(m) for m in cron["months"])
     if "month" in cron:
@@ -32,7 +33,7 @@ def _months(cron: dict) -> list[int]:
     return list(range(1, 13))
 
 
-def occurrence(schedule: dict, year: int, month: int, calendar: WorkCalendar) -> Occurrence:
+def occurrence(schedule: dict[str, Any], year: int, month: int, calendar: WorkCalendar) -> Occurrence:
     cron = schedule.get("cron") or {}
     day = min(int(cron.get("day_of_month", 1)), _calendar.monthrange(year, month)[1])
     date = dt.date(year, month, day)
@@ -41,7 +42,7 @@ def occurrence(schedule: dict, year: int, month: int, calendar: WorkCalendar) ->
     return Occurrence(period=f"{year}-{month:02d}", due_at=dt.datetime.combine(date, START_OF_DAY, tzinfo=LOCAL_TZ))
 
 
-def latest_due(schedule: dict, now: dt.datetime, calendar: WorkCalendar) -> Occurrence | None:
+def latest_due(schedule: dict[str, Any], now: dt.datetime, calendar: WorkCalendar) -> Occurrence | None:
     """The most recent occurrence at or before ``now`` (looking back at most a year)."""
     local = now.astimezone(LOCAL_TZ)
     months = _months(schedule.get("cron") or {})
@@ -54,7 +55,7 @@ def latest_due(schedule: dict, now: dt.datetime, calendar: WorkCalendar) -> Occu
     return best
 
 
-def next_due(schedule: dict, now: dt.datetime, calendar: WorkCalendar) -> Occurrence:
+def next_due(schedule: dict[str, Any], now: dt.datetime, calendar: WorkCalendar) -> Occurrence:
     local = now.astimezone(LOCAL_TZ)
     months = _months(schedule.get("cron") or {})
     for year in (local.year, local.year + 1):

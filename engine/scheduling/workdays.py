@@ -3,8 +3,11 @@
 Legal time limits (函询 reply 15 working days, 受理告知 15 working days, transfers 5 working days) count
 working days, not calendar days. ``chinese-calendar`` carries the official State Council table
 (holidays *and* make-up working days) but only up to the last year it knows; after that we fall back to
-weekends plus the public holidays from ``holidays`` and flag the result as unofficial. Administrators
-override single dates (the next year's arrangement is published each November) through settings.
+weekends plus the public holidays from ``holidays`` (no 调休) and flag the result as unofficial. Each
+year's arrangement (published by the 国务院办公厅 each November or December) is entered by an
+administrator and read from the database on top of the table (engine/scheduling/arrangements.py), so
+it reaches running instances at once; a deployed version's settings may still override single dates
+(local holidays), and those win.
 
 Counting rule: the day the period starts is not counted; a deadline is the end of the N-th working day
 after it. A limit in months ends on the same day N months later, moved to the next working day when
@@ -22,53 +25,87 @@ import chinese_calendar
 import holidays as _holidays
 
 from engine.clock import LOCAL_TZ
+from engine.scheduling.arrangements import EMPTY_BOOK, BookReader, CalendarBook
 
 
 @lru_cache(maxsize=64)
-def _fallback_holidays(year: int) -> frozenset[dt.date]:
+def guessed_holidays(year: int) -> frozenset[dt.date]:
+    """The ``holidays`` package's rule-based public holidays: what a year beyond the table falls back to."""
     return frozenset(_holidays.country_holidays("CN", years=year).keys())
+
+
+def _table_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+        return True
+    except NotImplementedError:
+        return False
 
 
 @dataclass
 class WorkCalendar:
-    """Decides whether a date is a working day; ``overrides`` maps ISO dates to ``workday``/``holiday``."""
+    """Decides whether a date is a working day; ``overrides`` maps ISO dates to ``workday``/``holiday``.
+
+    Precedence: the version's overrides, then the year's entered arrangement (``book``), then the
+    official table, then the weekend-and-``holidays`` guess."""
 
     overrides: dict[str, str] = field(default_factory=dict)
     day_end: dt.time = dt.time(23, 59, 59)
+    book: BookReader | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         parsed: dict[dt.date, bool] = {}
         for key, value in (self.overrides or {}).items():
-            day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+            day = dt.date.fromisoformat(str(key))  # str(): YAML reads an unquoted ISO date as a date
             if value not in ("workday", "holiday"):
                 raise ValueError(f"calendar override {key}: expected 'workday' or 'holiday', got {value!r}")
             parsed[day] = value == "workday"
         self._overrides = parsed
         self._cache: dict[dt.date, bool] = {}
+        self._book: CalendarBook = EMPTY_BOOK
+
+    def current_book(self) -> CalendarBook:
+        """The arrangements now in force; the days counted on an older book are forgotten."""
+        book = self.book() if self.book is not None else EMPTY_BOOK
+        if book is not self._book:
+            self._book = book
+            self._cache = {}
+        return book
 
     def is_official(self, day: dt.date) -> bool:
-        """True when the official table (or an administrator's override) covers this date."""
+        """True when the official table, an entered official arrangement or an override covers this date."""
         if day in self._overrides:
             return True
-        try:
-            chinese_calendar.is_workday(day)
-            return True
-        except NotImplementedError:
-            return False
+        return self.is_official_year(day.year)
+
+    def is_official_year(self, year: int) -> bool:
+        """True when the year's arrangement is the State Council's: entered as official, or in the table."""
+        arrangement = self.current_book().year(year)
+        if arrangement is not None:
+            return arrangement.official
+        return _table_covers(year)
+
+    def estimated(self, day: dt.date) -> bool:
+        """A date counted on this day's year is a guess (预估): no official arrangement for the year."""
+        return not self.is_official_year(day.year)
 
     def is_workday(self, day: dt.date) -> bool:
+        book = self.current_book()
         cached = self._cache.get(day)
         if cached is None:
-            cached = self._cache[day] = self._lookup(day)
+            cached = self._cache[day] = self._lookup(day, book)
         return cached
 
-    def _lookup(self, day: dt.date) -> bool:
+    def _lookup(self, day: dt.date, book: CalendarBook) -> bool:
         if day in self._overrides:
             return self._overrides[day]
+        arrangement = book.year(day.year)
+        if arrangement is not None:
+            return arrangement.is_workday(day)
         try:
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            return day.weekday() < 5 and day not in _fallback_holidays(day.year)
+            return day.weekday() < 5 and day not in guessed_holidays(day.year)
 
     def next_workday(self, day: dt.date) -> dt.date:
         while not self.is_workday(day):

@@ -3,7 +3,8 @@
 One pass does, in order: due timers (under a lease per instance), pending messages (row-locked per
 message), timer starts due this period (once per period through a unique key), reminders and
 escalations of human tasks (once each through a guarded update), and expiry of messages nobody
-received (reported, never dropped silently). Any number of workers on any number of machines may run
+received (reported, never dropped silently), then it seals new audit events into the chain and exports
+the chain head now and then (engine/audit/chain.py, heads.py). Any number of workers on any number of machines may run
 against one PostgreSQL; a worker killed mid-step leaves its transaction uncommitted and its lease to
 expire, so the step runs once, later. ``guantong serve`` runs one in a thread on SQLite.
 """
@@ -16,12 +17,19 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.audit import chain, heads
+from engine.audit.verify import report_rejected
+from engine.db import affected
 from engine.errors import Conflict, EngineError
 from engine.instances import entry
 from engine.models import (
@@ -34,7 +42,11 @@ from engine.models import (
     TaskCandidate,
 )
 from engine.organisation.directory import owner_units
-from engine.scheduling.schedules import latest_due
+from engine.scheduling.schedules import Occurrence, latest_due
+
+if TYPE_CHECKING:
+    from engine.definitions.repository import LoadedVersion
+    from engine.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +54,7 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(
         self,
-        services,
+        services: Services,
         *,
         interval: float = 2.0,
         batch: int = 50,
@@ -63,16 +75,34 @@ class Worker:
         self.report_role = report_role
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
+        self._head_exported: tuple[int, float] | None = None  # (seq, monotonic time) of the last export
 
     # ------------------------------------------------------------------ one pass
-    def run_once(self) -> dict:
+    def run_once(self) -> dict[str, int]:
         return {
             "timers": self.fire_timers(),
             "messages": self.deliver_messages(),
             "starts": self.start_scheduled(),
             "reminders": self.remind_and_escalate(),
             "expired": self.expire_messages(),
+            "sealed": self.seal_audit(),
         }
+
+    def seal_audit(self) -> int:
+        """Link the audit events committed since the last pass; export the head when it moved and the
+        export interval has passed (a cut tail is then detectable by ``guantong audit verify``)."""
+        sealed = chain.seal(self.db)
+        if sealed.rejected:
+            report_rejected(self.db, sealed.rejected[0])
+        current = sealed.head
+        config = self.services.config
+        if current is not None:
+            last = self._head_exported
+            due = last is None or time.monotonic() - last[1] >= config.audit_head_interval
+            if due and (last is None or current.seq > last[0]):
+                heads.append(config.audit_head_file, current)
+                self._head_exported = (current.seq, time.monotonic())
+        return sealed.count
 
     def fire_timers(self) -> int:
         fired = 0
@@ -150,7 +180,7 @@ class Worker:
                     .values(status="expired")
                     .execution_options(synchronize_session=False)
                 )
-                if res.rowcount:
+                if affected(res):
                     expired += 1
                     audit.record(
                         session,
@@ -188,19 +218,22 @@ class Worker:
                     ProcessDefinition.executable.is_(True),
                 )
             ).all()
-        loaded = self.services.definitions.loaded(latest) if starters else None
+        if not starters:
+            return 0
+        loaded = self.services.definitions.loaded(latest)
         for process_key, schedule_key, _version_id in starters:
-            schedule = (loaded.settings.get("schedules") or {}).get(schedule_key)
-            if not schedule:
+            schedule = (loaded.settings.get("schedules") or {}).get(schedule_key or "")
+            if not schedule_key or not schedule:
                 continue
             occ = latest_due(schedule, now, loaded.policy.calendar)
-            if occ is None or occ.due_at < self._first_deployed(process_key):
+            first = self._first_deployed(process_key)
+            if occ is None or first is None or occ.due_at < first:
                 continue
             if self._start_once(process_key, schedule_key, occ, loaded):
                 started += 1
         return started
 
-    def _first_deployed(self, process_key: str) -> dt.datetime:
+    def _first_deployed(self, process_key: str) -> dt.datetime | None:
         with self.db.session() as session:
             return session.scalar(
                 select(func.min(DefinitionVersion.created_at))
@@ -208,7 +241,7 @@ class Worker:
                 .where(ProcessDefinition.process_key == process_key)
             )
 
-    def _start_once(self, process_key: str, schedule_key: str, occ, loaded=None) -> bool:
+    def _start_once(self, process_key: str, schedule_key: str, occ: Occurrence, loaded: LoadedVersion) -> bool:
         with self.db.session() as session:
             exists = session.scalar(
                 select(ScheduleRun.id).where(ScheduleRun.process_key == process_key, ScheduleRun.period == occ.period)
@@ -229,9 +262,10 @@ class Worker:
                 session.flush()  # the unique (process, period) key decides between racing workers here
                 # Each commission whose offices do the first task holds its own 月例会 / 研判: one instance
                 # per commission, owned by it (its units get the tasks), all in this one transaction.
-                commissions = entry.owning_commissions(session, loaded, process_key) if loaded is not None else []
+                commissions = entry.owning_commissions(session, loaded, process_key)
                 outcomes = []
-                for commission in commissions or [None]:
+                owners: list[str | None] = [*commissions] or [None]
+                for commission in owners:
                     owner = owner_units(session, commission, loaded.roles.roles) if commission else {}
                     suffix = f":{commission}" if len(commissions) > 1 else ""
                     outcomes.append(
@@ -307,21 +341,21 @@ class Worker:
                     instance_id=task.instance_id,
                     task_id=task.id,
                     escalate_to=escalate_to,
-                    due_at=task.due_at.isoformat(),
+                    due_at=task.due_at.isoformat() if task.due_at else None,
                 )
         return sent
 
     @staticmethod
-    def _mark(session, task: HumanTask, column: str, now) -> bool:
+    def _mark(session: Session, task: HumanTask, column: str, now: dt.datetime) -> bool:
         res = session.execute(
             update(HumanTask)
             .where(HumanTask.id == task.id, getattr(HumanTask, column).is_(None), HumanTask.status == "ready")
             .values({column: now})
             .execution_options(synchronize_session=False)
         )
-        return res.rowcount == 1
+        return affected(res) == 1
 
-    def _escalation_role(self, session, task: HumanTask) -> tuple[str | None, str | None]:
+    def _escalation_role(self, session: Session, task: HumanTask) -> tuple[str | None, str | None]:
         """The role an overdue task escalates to, and the unit where that role sits in the commission that
         owns the task (its candidate unit's commission), so only that commission's 分管领导 or 书记 hear of it;
         no unit when the role has no ``owner_var`` or the commission cannot be told."""
@@ -331,6 +365,8 @@ class Worker:
         from engine.organisation.directory import commission_of, owner_units, owner_vars
 
         version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+        if version_id is None:
+            return None, None
         loaded = self.services.definitions.loaded(version_id)
         try:
             role = loaded.policy.rule(task.due_key).escalate_to
@@ -340,14 +376,14 @@ class Worker:
             return None, None
         var = next((v for v, roles in owner_vars(loaded.roles.roles).items() if role in roles), None)
         candidates = session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)).all()
-        commissions = {commission_of(session, u) for u in candidates} - {None}
+        commissions = {c for u in candidates if (c := commission_of(session, u)) is not None}
         if var is None or len(commissions) != 1:
             return role, None
         unit = owner_units(session, commissions.pop(), loaded.roles.roles).get(var)
         return role, unit if isinstance(unit, str) else None
 
     @staticmethod
-    def _notify_task(session, task: HumanTask, kind: str, message: str) -> None:
+    def _notify_task(session: Session, task: HumanTask, kind: str, message: str) -> None:
         if task.assignee:
             session.add(
                 Notification(
@@ -360,7 +396,9 @@ class Worker:
                 )
             )
             return
-        units = session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)).all() or [None]
+        units: Sequence[str | None] = session.scalars(
+            select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)
+        ).all() or [None]
         for unit in units:
             session.add(
                 Notification(
@@ -409,7 +447,7 @@ def _local(moment: dt.datetime | None) -> str:
     return moment.astimezone(clock.LOCAL_TZ).strftime("%Y-%m-%d") if moment else "?"
 
 
-def start_background_worker(services, interval: float = 5.0) -> Worker:
+def start_background_worker(services: Services, interval: float = 5.0) -> Worker:
     worker = Worker(services, interval=interval, name=f"embedded:{os.getpid()}")
     thread = threading.Thread(target=worker.run, name="guantong-worker", daemon=True)
     thread.start()

@@ -84,7 +84,7 @@ def store(
     actor: str,
     confidential: bool = False,
     max_bytes: int = MAX_BYTES,
-    allowed: dict | None = None,
+    allowed: dict[str, tuple[str, tuple[bytes, ...] | None]] | None = None,
 ) -> Attachment:
     """Check, hash and keep one upload; adds its ``Attachment`` row and audit event to ``session``."""
     allowed = allowed if allowed is not None else ALLOWED

@@ -19,9 +19,12 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock
 from engine.access.principal import Principal
@@ -36,6 +39,7 @@ from engine.models import (
     TaskSubmission,
     User,
 )
+from engine.scheduling.arrangements import BookSource, book_source
 from engine.scheduling.workdays import WorkCalendar
 
 TABS = ("mine", "group", "team", "completed")
@@ -78,6 +82,7 @@ class DueInfo:
     state: str  # none | ok | due_soon | overdue
     due_at: dt.datetime | None = None
     workdays_left: int | None = None  # working days from today to the due day; negative once overdue
+    estimated: bool = False  # 预估: the due day's year has no official arrangement yet
 
 
 @dataclass
@@ -112,12 +117,12 @@ class InboxPage:
     counts: dict[str, int]
     pages: int = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.pages = max(1, math.ceil(self.total / self.query.per_page))
 
 
 # --------------------------------------------------------------------------- scoping
-def pool_row_clause(principal: Principal):
+def pool_row_clause(principal: Principal) -> ColumnElement[bool]:
     """The same condition tested row by row (correlated ``EXISTS``): right when the rows are already few,
     as in one instance's tasks (engine/visibility.py)."""
     clauses = []
@@ -128,7 +133,9 @@ def pool_row_clause(principal: Principal):
     return or_(*clauses) if clauses else false()
 
 
-def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
+def _pool_clause(
+    principal: Principal, *pushdown: ColumnElement[bool], unclaimed: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
     """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'.
 
     Written as ``id IN (…)`` over a union the database can drive from indexes: the candidate rows of the
@@ -159,7 +166,7 @@ def _pool_clause(principal: Principal, *pushdown, unclaimed=None):
     return HumanTask.id.in_(union_all(*parts))
 
 
-def _led_clause(principal: Principal, *pushdown):
+def _led_clause(principal: Principal, *pushdown: ColumnElement[bool]) -> ColumnElement[bool]:
     """SQL for 'one of the task's candidate units is led by the person', as ``id IN (…)`` over the led
     units' candidate rows joined to the tasks ``pushdown`` admits (``status == 'ready'``): PostgreSQL
     then matches the units' rows against the open tasks' index, where a correlated EXISTS made it visit
@@ -171,7 +178,7 @@ def _led_clause(principal: Principal, *pushdown):
     )
 
 
-def _tab_clause(principal: Principal, tab: str):
+def _tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
     if tab == "mine":
         return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
     if tab == "group":
@@ -187,7 +194,7 @@ def _tab_clause(principal: Principal, tab: str):
     raise ValueError(f"unknown inbox tab {tab!r}")
 
 
-def _filters(query: InboxQuery) -> list:
+def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
     clauses = []
     if query.stage:
         clauses.append(HumanTask.stage == query.stage)
@@ -206,22 +213,25 @@ def _filters(query: InboxQuery) -> list:
 
 # --------------------------------------------------------------------------- due state
 class Calendars:
-    """The working-day calendar of each deployed version (its settings' overrides), read once."""
+    """The working-day calendar of each deployed version (its settings' overrides on top of the years'
+    entered arrangements), read once."""
 
     def __init__(self, session: Session):
         self._session = session
         self._by_version: dict[int, WorkCalendar] = {}
+        bind = session.get_bind()
+        self._book = book_source(bind if isinstance(bind, Engine) else bind.engine)
 
     def __call__(self, version_id: int | None) -> WorkCalendar:
         if version_id is None:
-            return _calendar_for({})
+            return _calendar_for({}, self._book)
         cal = self._by_version.get(version_id)
         if cal is None:
             settings = self._session.scalar(
                 select(DefinitionVersion.settings).where(DefinitionVersion.id == version_id)
             )
             overrides = (((settings or {}).get("calendar") or {}).get("overrides")) or {}
-            cal = _calendar_for({str(k): v for k, v in overrides.items()})
+            cal = _calendar_for({str(k): v for k, v in overrides.items()}, self._book)
             self._by_version[version_id] = cal
         return cal
 
@@ -229,18 +239,19 @@ class Calendars:
 _SHARED_CALENDARS: dict[tuple, WorkCalendar] = {}
 
 
-def _calendar_for(overrides: dict[str, str]) -> WorkCalendar:
+def _calendar_for(overrides: dict[str, str], book: BookSource) -> WorkCalendar:
     """One ``WorkCalendar`` per distinct set of overrides for the whole process, so the days it has
     looked up stay known from one request to the next: counting the working days to a due date two
     years back looks up every day in between (about 7 ms per inbox page of completed tasks when each
     request started from an empty calendar). Keyed by the overrides themselves, not a version id, so
-    databases that reuse ids (tests) never share a wrong calendar."""
-    key = tuple(sorted(overrides.items()))
+    databases that reuse ids (tests) never share a wrong calendar; and by the database's arrangements
+    (``book``), whose changes make the calendar forget what it looked up."""
+    key = (book, *sorted(overrides.items()))
     cal = _SHARED_CALENDARS.get(key)
     if cal is None:
         if len(_SHARED_CALENDARS) >= 64:
             _SHARED_CALENDARS.clear()
-        cal = _SHARED_CALENDARS[key] = WorkCalendar(overrides=overrides)
+        cal = _SHARED_CALENDARS[key] = WorkCalendar(overrides=overrides, book=book)
     return cal
 
 
@@ -259,15 +270,16 @@ def due_info(
     today = now.astimezone(clock.LOCAL_TZ).date()
     due_day = due_at.astimezone(clock.LOCAL_TZ).date()
     left = calendar.workdays_between(today, due_day)
+    estimated = calendar.estimated(due_day)
     if status != "ready":
-        return DueInfo(state="none", due_at=due_at, workdays_left=left)
+        return DueInfo(state="none", due_at=due_at, workdays_left=left, estimated=estimated)
     if now > due_at:
         state = "overdue"
     elif left <= soon_workdays or (reminder_at is not None and now >= reminder_at):
         state = "due_soon"
     else:
         state = "ok"
-    return DueInfo(state=state, due_at=due_at, workdays_left=left)
+    return DueInfo(state=state, due_at=due_at, workdays_left=left, estimated=estimated)
 
 
 # --------------------------------------------------------------------------- queries
@@ -332,7 +344,7 @@ def list_tasks(
 
 def inbox_page(
     session: Session, principal: Principal, query: InboxQuery | None = None, *, soon_workdays: int = DUE_SOON_WORKDAYS
-) -> tuple[InboxPage, dict[str, list]]:
+) -> tuple[InboxPage, dict[str, list[Any]]]:
     """The web inbox: one page of a tab, every tab's count and the filter menus' values.
 
     Without a filter the badges and the menus are read from the same tabs, so one grouped statement
@@ -431,7 +443,9 @@ def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[st
 _KEYS = (HumanTask.process_key, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
 
 
-def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int], set[tuple]]:
+def _tab_summary(
+    session: Session, principal: Principal
+) -> tuple[dict[str, int], set[tuple[str, str | None, str | None, str | None]]]:
     """Every tab's count and the (process, stage, mechanism, platform) values among its tasks, unfiltered,
     in one statement: the tabs' selects united, tagged with their tab and grouped. Each select is still
     driven by its own index, where an OR of the four would make the database read every completed task
@@ -450,12 +464,14 @@ def _tab_summary(session: Session, principal: Principal) -> tuple[dict[str, int]
     return counts, keys
 
 
-def filter_choices(session: Session, principal: Principal) -> dict[str, list]:
+def filter_choices(session: Session, principal: Principal) -> dict[str, list[Any]]:
     """Values the filter menus offer: the processes, stages and units among the person's visible tasks."""
     return _choices(session, principal, _tab_summary(session, principal)[1])
 
 
-def _choices(session: Session, principal: Principal, keys: set[tuple]) -> dict[str, list]:
+def _choices(
+    session: Session, principal: Principal, keys: set[tuple[str, str | None, str | None, str | None]]
+) -> dict[str, list[Any]]:
     """The menus from the distinct (process, stage, mechanism, platform) values of the person's tabs."""
     latest = {}
     for pk, name in session.execute(
@@ -491,7 +507,7 @@ class Step:
     submitted_by: str
     submitted_by_name: str
     submitted_at: dt.datetime
-    data: dict
+    data: dict[str, Any]
     sealed: str | None
 
 

@@ -1,7 +1,7 @@
 """A small driver over the real engine for walking the process library (tests/processes).
 
 Everything that also serves ``guantong demo`` (filling forms from their schemas, choosing an eligible
-officer, completing, letting timers fire) is ``engine.demo.Autopilot``; this module adds what only the
+officer, completing, letting timers fire) is ``demo.autopilot.Autopilot``; this module adds what only the
 tests need: the library deployed once per test database, the BPMN model read with lxml (gateway flows,
 boundary timers) and the record of which flows and timers a walk traversed, read back from the
 instances' engine state.
@@ -19,10 +19,10 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from demo.autopilot import Autopilot, Seq, boundary_timer_map  # noqa: F401  (Seq re-exported for tests)
 from engine import clock
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions.repository import DefinitionRepository
-from engine.demo import Autopilot, Seq, boundary_timer_map  # noqa: F401  (Seq re-exported for tests)
 from engine.models import HumanTask, ProcessInstance
 from engine.organisation.directory import import_organisation, load_file
 from engine.runtime.core import Runtime

@@ -12,7 +12,7 @@ Data are the demo county's (demo/organisation.yaml): 第二监督检查室 qh_jc
 
 from __future__ import annotations
 
-from engine.demo import Seq
+from demo.autopilot import Seq
 
 # Values every walk starts from (field name -> value); walks override what their path needs.
 BASE = {

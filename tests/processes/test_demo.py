@@ -4,8 +4,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from demo.seed import seed_demo
 from engine import clock
-from engine.demo import seed_demo
 from engine.models import HumanTask, ProcessInstance
 
 from .driver import ORGANISATION, compiled_library

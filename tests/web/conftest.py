@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.access.principal import load_principal
 from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
 
@@ -78,15 +77,6 @@ def client_for(app):
         return c
 
     return make
-
-
-@pytest.fixture
-def who(services):
-    def load(username: str):
-        with services.db.session() as s:
-            return load_principal(s, username)
-
-    return load
 
 
 @pytest.fixture

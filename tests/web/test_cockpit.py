@@ -7,6 +7,8 @@ Also the two consistency fixes around it: the web's instance visibility is the A
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -14,6 +16,7 @@ from sqlalchemy import select, update
 from engine import clock
 from engine.access import visibility
 from engine.access.principal import SYSTEM_PRINCIPAL, load_principal
+from engine.cockpit import figures, notifications
 from engine.errors import ProcessError
 from engine.models import AuditEvent, HumanTask, Notification, ProcessInstance
 from web.cockpit import stats
@@ -76,8 +79,8 @@ def test_cockpit_is_403_for_officers_and_audited(client_for, start_clue, service
     assert 'href="/cockpit/"' not in cm1.get("/inbox").get_data(as_text=True)
 
 
-def test_cockpit_roles_are_a_setting(app, client_for, start_clue):
-    app.config["COCKPIT_ROLES"] = ["case_management"]
+def test_cockpit_roles_are_a_setting(services, client_for, start_clue):
+    services.config.cockpit_roles = frozenset({"case_management"})
     assert client_for("cm1").get("/cockpit/").status_code == 200
     assert client_for("boss").get("/cockpit/").status_code == 403
     assert client_for("admin").get("/cockpit/").status_code == 200
@@ -88,6 +91,13 @@ def test_signed_out_visitors_are_sent_to_sign_in(client_for):
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
+def test_the_cockpit_pages_read_through_the_engine_use_cases():
+    """The figures' and notifications' views call engine/cockpit/operations.py; they hold no query of their own."""
+    source = (Path(__file__).resolve().parents[2] / "web" / "cockpit" / "views.py").read_text()
+    assert "engine.cockpit import operations" in source
+    assert not re.search(r"sqlalchemy|engine\.models|stats", source)
+
+
 # --------------------------------------------------------------------------- overview and lists
 def test_overview_counts_running_instances_by_stage_and_platform(client_for, start_clue, services):
     for _ in range(3):
@@ -95,10 +105,10 @@ def test_overview_counts_running_instances_by_stage_and_platform(client_for, sta
     suspended = start_clue()
     services.runtime.suspend(suspended.instance_id, actor=SYSTEM_PRINCIPAL)
     with services.db.session() as s:
-        data = stats.overview(s)
-    assert data["running"] == 3 and data["by_stage"] == {"dispose": 3}
-    assert data["by_platform"] == {"P5": 3} and data["by_mechanism"] == {"M2": 3}
-    assert data["statuses"]["suspended"] == 1
+        data = figures.overview(s)
+    assert data.running == 3 and data.by_stage == {"dispose": 3}
+    assert data.by_platform == {"P5": 3} and data.by_mechanism == {"M2": 3}
+    assert data.statuses["suspended"] == 1
     html = client_for("boss").get("/cockpit/").get_data(as_text=True)
     assert 'data-testid="summary-running">3<' in html
     assert "处置问题" in html and "问题线索共查" in html
@@ -158,8 +168,10 @@ def test_lists_never_load_workflow_state(services, start_clue):
     try:
         with services.db.session() as s:
             stats.list_instances(s, stats.InstanceFilter())
-            stats.overview(s)
-            stats.deadlines(s, soon_workdays=2)
+            figures.overview(s)
+            figures.deadlines(s, soon_workdays=2)
+            figures.durations(s)
+            figures.failed(s)
             stats.timeline(s, 1)
     finally:
         event.remove(services.db.engine, "before_cursor_execute", capture)
@@ -238,9 +250,9 @@ def test_deadlines_grouped_by_unit_and_role_with_escalations(client_for, start_c
             )
         )
     with services.db.session() as s:
-        data = stats.deadlines(s, soon_workdays=2)
-    assert data["totals"] == {"overdue": 1, "due_soon": 1}
-    [group] = data["groups"]
+        data = figures.deadlines(s, soon_workdays=2)
+    assert data.totals == {"overdue": 1, "due_soon": 1}
+    [group] = data.groups
     assert (group.unit, group.role, group.overdue, group.due_soon) == ("jc1", "supervision_office", 1, 1)
     assert [i.id for i in group.items] == [late.id, soon.id]
     html = client_for("boss").get("/cockpit/deadlines").get_data(as_text=True)
@@ -275,15 +287,15 @@ def _seed_durations(services, who, start_clue):
 def test_duration_statistics_on_seeded_rows(services, who, start_clue, client_for):
     _seed_durations(services, who, start_clue)
     with services.db.session() as s:
-        data = stats.durations(s)
-    [step] = [x for x in data["steps"] if x.key == ("gt_test_clue", "register")]
+        data = figures.durations(s)
+    [step] = [x for x in data.steps if x.key == ("gt_test_clue", "register")]
     assert step.count == 3 and step.sample == 3
     assert step.mean_hours == pytest.approx(42.0, abs=0.01)  # SQL aggregate
     assert step.median_hours == pytest.approx(28.0) and step.p90_hours == pytest.approx(82.4)
     assert step.median_workdays == 1 and step.p90_workdays == pytest.approx(3.4)
-    [stage] = data["stages"]
+    [stage] = data.stages
     assert stage.stage == "dispose" and stage.count == 3 and stage.median_hours == pytest.approx(28.0)
-    [process] = data["processes"]
+    [process] = data.processes
     assert (process.count, process.median_workdays, process.median_hours) == (1, 3, pytest.approx(72.0))
     assert process.label == "测试线索处置"
     html = client_for("boss").get("/cockpit/durations?process=gt_test_clue").get_data(as_text=True)
@@ -293,10 +305,10 @@ def test_duration_statistics_on_seeded_rows(services, who, start_clue, client_fo
 
 
 def test_percentile_interpolates():
-    assert stats.percentile([], 0.5) is None
-    assert stats.percentile([7.0], 0.9) == 7.0
-    assert stats.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
-    assert stats.percentile(list(map(float, range(11))), 0.9) == pytest.approx(9.0)
+    assert figures.percentile([], 0.5) is None
+    assert figures.percentile([7.0], 0.9) == 7.0
+    assert figures.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert figures.percentile(list(map(float, range(11))), 0.9) == pytest.approx(9.0)
 
 
 # --------------------------------------------------------------------------- starting a process
@@ -346,8 +358,8 @@ def test_notifications_are_scoped_to_the_person(client_for, services):
     someone = _notify(services, username="cm2", message="给高远本人")
     with services.db.session() as s:
         p = load_principal(s, "cm1")
-        rows, total = stats.notifications(s, p)
-        assert {r.id for r in rows} == {mine, unit, anywhere} and total == 3
+        page = notifications.listing(s, p)
+        assert {r.id for r in page.rows} == {mine, unit, anywhere} and page.total == 3
     cm1 = client_for("cm1")
     inbox = cm1.get("/inbox").get_data(as_text=True)
     assert 'data-testid="bell-count">3<' in inbox

@@ -47,6 +47,7 @@ def _pages():
         f"/studio/versions/1/files/{FILE}",
         f"/studio/versions/1/xml/{FILE}",
         f"/studio/versions/1/overlay/{FILE}",
+        "/studio/versions/1/forms/register",
         f"/studio/edit/{FILE}",
         f"/studio/diff?file={FILE}&a=1&b=1",
     ]
@@ -76,9 +77,9 @@ def test_studio_is_403_for_everyone_else_and_audited(client_for, services):
     assert len(_versions(services)) == 1
 
 
-def test_studio_roles_are_a_setting(app, client_for):
+def test_studio_roles_are_a_setting(services, client_for):
     assert client_for("cm1").get("/studio/").status_code == 403
-    app.config["STUDIO_ROLES"] = ["case_management"]
+    services.config.studio_roles = frozenset({"case_management"})
     assert client_for("cm1").get("/studio/").status_code == 200
 
 
@@ -133,6 +134,13 @@ def test_overlay_counts_ready_tasks_per_element(client_for, start_clue, services
     assert admin.get("/studio/versions/1/overlay/monthly.bpmn").json == {"elements": {}}
     assert admin.get("/studio/versions/1/overlay/nope.bpmn").status_code == 404
     assert admin.get("/studio/versions/99/files/x.bpmn").status_code == 404
+
+
+def test_a_form_of_a_version_as_json(client_for):
+    admin = client_for("admin")
+    schema = admin.get("/studio/versions/1/forms/register").json
+    assert schema["type"] == "object" and schema["properties"]
+    assert admin.get("/studio/versions/1/forms/nope").status_code == 404
 
 
 # --------------------------------------------------------------------------- validate and deploy
@@ -319,3 +327,10 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     page.screenshot(path=str(SHOTS / "cockpit-instance.png"), full_page=True)
     assert errors == [] and csp == []
     context.close()
+
+
+def test_the_studio_pages_do_not_touch_the_database():
+    """Every query lives in engine/definitions/operations.py; the blueprint only translates HTTP."""
+    studio = Path(__file__).resolve().parents[2] / "web" / "studio"
+    offenders = [p.name for p in studio.glob("*.py") if re.search(r"sqlalchemy|engine\.models", p.read_text())]
+    assert offenders == []

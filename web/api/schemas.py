@@ -160,6 +160,10 @@ class TaskSummarySchema(ma.Schema):
     due_at = fields.AwareDateTime(allow_none=True, required=True)
     due_state = fields.String(required=True, validate=validate.OneOf(DUE_STATES))
     workdays_left = fields.Integer(allow_none=True, required=True)
+    due_estimated = fields.Boolean(
+        required=True,
+        metadata={"description": "预估: the due date falls in a year without an official holiday arrangement yet"},
+    )
     completed_at = fields.AwareDateTime(allow_none=True, required=True)
     claimable = fields.Boolean(required=True)
 

@@ -52,6 +52,7 @@ def _item(item: inbox_q.InboxItem) -> dict:
         "due_at": item.due.due_at,
         "due_state": item.due.state,
         "workdays_left": item.due.workdays_left,
+        "due_estimated": item.due.estimated,
         "completed_at": item.completed_at,
         "claimable": item.claimable,
     }
@@ -143,6 +144,7 @@ def task_detail(s, task: HumanTask, p: Principal) -> dict:
         "due_at": task.due_at,
         "due_state": due.state,
         "workdays_left": due.workdays_left,
+        "due_estimated": due.estimated,
         "completed_at": task.completed_at,
         "completed_by": task.completed_by,
         "claimable": claim,
@@ -249,6 +251,7 @@ def complete(body, task_id: int):
         "due_at": done.due_at,
         "due_state": due.state,
         "workdays_left": due.workdays_left,
+        "due_estimated": due.estimated,
         "completed_at": done.completed_at,
         "completed_by": done.completed_by,
         "claimable": False,

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import tokens
-from engine.access.principal import load_principal
 from engine.models import User
 from tests.county import ORGANISATION, PASSWORD, county_services  # noqa: F401 - shared county
 from web import create_app
@@ -74,15 +73,6 @@ def api_as(app, services):
         return Api(app.test_client(), mint_token(services, username) if username else None)
 
     return make
-
-
-@pytest.fixture
-def who(services):
-    def load(username: str):
-        with services.db.session() as s:
-            return load_principal(s, username)
-
-    return load
 
 
 def error_of(response) -> dict:

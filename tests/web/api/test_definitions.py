@@ -11,7 +11,7 @@ from engine.instances import entry
 
 from .conftest import error_of
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _by_key(resp):

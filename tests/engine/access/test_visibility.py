@@ -18,24 +18,20 @@ from sqlalchemy import func, select, text
 from engine import clock
 from engine.access import visibility
 from engine.access.authz import can_see
-from engine.access.principal import SYSTEM_PRINCIPAL, load_principal
+from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.models import HumanTask, InstanceAccess, ProcessInstance
 from engine.organisation.directory import import_organisation
+from tests.conftest import principal_of as who
 from tests.county import ORGANISATION
 
 USERS = [u["username"] for u in ORGANISATION["users"] if u.get("active", True)]
-MIGRATION = Path(__file__).resolve().parents[2] / "engine" / "migrations" / "versions" / "0003_instance_access.py"
+MIGRATION = Path(__file__).resolve().parents[3] / "engine" / "migrations" / "versions" / "0003_instance_access.py"
 
 
 @pytest.fixture
 def county(db, deployed):
     with db.session() as s:
         import_organisation(s, ORGANISATION)
-
-
-def who(db, username):
-    with db.session() as s:
-        return load_principal(s, username)
 
 
 def task_of(db, instance_id, spec_id):

@@ -7,8 +7,7 @@ from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.definitions import compile_bundle
 from engine.errors import DeployError
 from engine.models import AuditEvent, DefinitionFile, DefinitionVersion, ProcessDefinition, ProcessInstance
-
-from .bpmn_templates import caller_process, script_process
+from tests.engine.bpmn_templates import caller_process, script_process
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>

@@ -18,10 +18,9 @@ from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, HumanTask, Notification, PendingMessage, ProcessInstance, ScheduleRun
 from engine.scheduling.worker import Worker
 from engine.services import Services
+from tests.engine.bpmn_templates import script_process
 
-from .bpmn_templates import script_process
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 S = SYSTEM_PRINCIPAL
 LOCAL = clock.LOCAL_TZ
 
@@ -87,7 +86,7 @@ def _child(db, mode, name, tmp_path):
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.worker_child", mode, name],
+        [sys.executable, "-m", "tests.engine.scheduling.worker_child", mode, name],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -6,8 +6,7 @@ from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.definitions import compile_bundle
 from engine.errors import DeployError, ProcessError
 from engine.runtime.sandbox import SandboxViolation, compile_expression, compile_script, make_script_engine
-
-from .bpmn_templates import script_process
+from tests.engine.bpmn_templates import script_process
 
 ESCAPES = [
     "__import__('os').system('id')",

@@ -1,4 +1,4 @@
-"""A worker in its own process, for the multi-process tests: ``python -m tests.engine.worker_child MODE``.
+"""A worker in its own process, for the multi-process tests: ``python -m tests.engine.scheduling.worker_child MODE``.
 
 MODE ``drain`` runs passes until one finds nothing to do. MODE ``stall`` takes its leases, then hangs
 inside the step (after the engine ran, before anything is written) so the test can SIGKILL it there.

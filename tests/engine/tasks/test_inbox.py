@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from engine.access.principal import load_principal
 from engine.clock import LOCAL_TZ
 from engine.models import HumanTask
 from engine.organisation.directory import import_organisation
 from engine.scheduling.workdays import WorkCalendar
 from engine.tasks import inbox
+from tests.conftest import principal_of as who
 
 ORG = {
     "units": [
@@ -40,11 +40,6 @@ ORG = {
 def org(db, deployed):
     with db.session() as s:
         import_organisation(s, ORG)
-
-
-def who(db, username):
-    with db.session() as s:
-        return load_principal(s, username)
 
 
 def page(db, username, **query):

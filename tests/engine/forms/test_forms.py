@@ -255,7 +255,7 @@ def _nested_schema():
     import json
     from pathlib import Path
 
-    lib = Path(__file__).resolve().parents[1] / "fixtures" / "lib" / "forms"
+    lib = Path(__file__).resolve().parents[2] / "fixtures" / "lib" / "forms"
     return json.loads((lib / "register.json").read_text()), json.loads((lib / "approve.json").read_text())
 
 

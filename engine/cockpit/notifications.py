@@ -1,0 +1,99 @@
+"""A person's notifications: those sent to them by name, and those sent to a role they hold.
+
+A notification to a role in a unit is the unit's: any holder of the role there may read it, and marking it
+read marks it read for all of them (the reminder has been seen by the office). One to a role in no unit
+goes to every holder of the role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.access.principal import Principal
+from engine.errors import Forbidden, NotFound
+from engine.models import Notification
+
+from .figures import NOTICE_COLUMNS, Notice, notices, pages_for
+
+NOT_YOURS = "notification_not_yours"  # the reason on the ``access_denied`` audit event
+
+
+def addressed_to(p: Principal) -> ColumnElement[bool]:
+    """Notifications for the person: to them by name, or to a role (in one of their units, or any unit)."""
+    clauses = [Notification.username == p.username]
+    for role in sorted(p.roles):
+        units = sorted(p.units_for(role))
+        clauses.append(
+            and_(
+                Notification.username.is_(None),
+                Notification.role_code == role,
+                or_(Notification.unit_code.is_(None), Notification.unit_code.in_(units)),
+            )
+        )
+    return or_(*clauses)
+
+
+def unread_count(session: Session, p: Principal) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(addressed_to(p), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    rows: list[Notice]  # unread first, then newest first
+    total: int
+    page: int
+    pages: int
+    unread_only: bool
+
+
+def listing(
+    session: Session, p: Principal, *, unread_only: bool = False, page: int = 1, per_page: int = 20
+) -> NoticePage:
+    where = [addressed_to(p)]
+    if unread_only:
+        where.append(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Notification).where(*where)) or 0
+    rows = session.execute(
+        select(*NOTICE_COLUMNS)
+        .where(*where)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return NoticePage(
+        rows=notices(rows), total=total, page=page, pages=pages_for(total, per_page), unread_only=unread_only
+    )
+
+
+def mark_read(session: Session, p: Principal, notification_id: int) -> bool:
+    """Mark one of the person's notifications read; False when it was read already (by them or a colleague)."""
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound(f"no notification {notification_id}", notification=notification_id)
+    mine = session.scalar(select(Notification.id).where(Notification.id == notification_id, addressed_to(p)))
+    if mine is None:
+        raise Forbidden(NOT_YOURS, rule=NOT_YOURS, notification=notification_id)
+    if row.read_at is not None:
+        return False
+    row.read_at = clock.now()
+    return True
+
+
+def mark_all_read(session: Session, p: Principal) -> int:
+    """Mark every unread notification of the person read, in one statement; how many were unread."""
+    result = session.execute(
+        update(Notification)
+        .where(addressed_to(p), Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,104 @@
+"""The cockpit's use cases, one per page: (services, principal, plain filters) → plain data.
+
+Each one authorizes first (the cockpit's figures: administrators and the cockpit roles, ``access``; the
+notifications: every signed-in person, their own only), cleans its filters, and reads or writes in one
+transaction. The web pages and the JSON API call these and nothing else, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from engine.access.principal import Principal
+from engine.services import Services
+from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
+
+from . import figures, notifications
+from .access import cockpit_roles, may_use_cockpit, require_cockpit
+from .figures import Deadlines, Durations, FailedPage, Overview
+from .notifications import NoticePage
+
+FAILED_PER_PAGE = 50
+NOTICES_PER_PAGE = 20
+MAX_KEY = 120  # process keys are at most this long; a longer filter matches nothing anyway
+
+
+def may_open_cockpit(services: Services, principal: Principal) -> bool:
+    """Whether to offer the cockpit at all (the navigation bar); every page checks again."""
+    return may_use_cockpit(principal, cockpit_roles(services.config))
+
+
+def _authorize(services: Services, principal: Principal) -> None:
+    require_cockpit(principal, cockpit_roles(services.config))
+
+
+def _page(value: int) -> int:
+    return max(1, value)
+
+
+# --------------------------------------------------------------------------- the cockpit's pages
+def overview(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Overview:
+    """The front page: running instances by stage, mechanism and platform, overdue and due-soon counts."""
+    _authorize(services, principal)
+    with services.db.session() as s:
+        data = figures.overview(s)
+        due = figures.deadlines(s, soon_workdays=soon_workdays)
+    return dataclasses.replace(data, due_soon=due.totals["due_soon"])
+
+
+def deadlines(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Deadlines:
+    """Overdue and due-soon tasks by unit and role, with the latest escalations."""
+    _authorize(services, principal)
+    with services.db.session() as s:
+        data = figures.deadlines(s, soon_workdays=soon_workdays)
+        return dataclasses.replace(data, escalations=figures.escalations(s))
+
+
+def durations(
+    services: Services, principal: Principal, *, process_key: str | None = None, sample_limit: int = 20000
+) -> Durations:
+    """How long steps, stages and whole processes take, for one process or all; ``process_names`` are the choices."""
+    _authorize(services, principal)
+    key = (process_key or "").strip()[:MAX_KEY] or None
+    with services.db.session() as s:
+        return figures.durations(
+            s, process_key=key, sample_limit=max(1, sample_limit), choices=figures.process_choices(s)
+        )
+
+
+def failed(services: Services, principal: Principal, *, page: int = 1, per_page: int = FAILED_PER_PAGE) -> FailedPage:
+    """Instances stopped in error, with the element and message, and whether this person may retry them."""
+    _authorize(services, principal)
+    with services.db.session() as s:
+        data = figures.failed(s, page=_page(page), per_page=max(1, per_page))
+    return dataclasses.replace(data, may_retry=principal.is_admin)
+
+
+# --------------------------------------------------------------------------- notifications (everyone, their own)
+def unread_notifications(services: Services, principal: Principal) -> int:
+    """The bell's count."""
+    with services.db.session() as s:
+        return notifications.unread_count(s, principal)
+
+
+def list_notifications(
+    services: Services,
+    principal: Principal,
+    *,
+    unread_only: bool = False,
+    page: int = 1,
+    per_page: int = NOTICES_PER_PAGE,
+) -> NoticePage:
+    with services.db.session() as s:
+        return notifications.listing(s, principal, unread_only=unread_only, page=_page(page), per_page=max(1, per_page))
+
+
+def mark_notification_read(services: Services, principal: Principal, notification_id: int) -> bool:
+    """NotFound for no such notification, Forbidden for another person's; False when it was read already."""
+    with services.db.session() as s:
+        return notifications.mark_read(s, principal, notification_id)
+
+
+def mark_all_notifications_read(services: Services, principal: Principal) -> int:
+    with services.db.session() as s:
+        return notifications.mark_all_read(s, principal)

@@ -1,0 +1,594 @@
+"""The process studio's use cases: browse deployed versions, read and compare their files, validate, deploy.
+
+Each function takes the ``Services``, the acting ``Principal`` and plain arguments, authorizes here (so
+the studio pages, the command line and any later API apply one rule), runs in one transaction and
+returns frozen dataclasses, never ORM rows. Only administrators and holders of a role in
+``Config.studio_roles`` (default ``security_admin``, environment ``GUANTONG_STUDIO_ROLES``) design
+processes: a deployed version decides who sees which case, so changing it is a security act.
+
+Validate and deploy share one pipeline (``_compiled``: the file checks, then ``compile_bundle``): the
+file checks a browser upload needs (name, NUL, empty, size) apply to every file of every bundle, from the studio's
+edited file and from ``guantong deploy`` alike. A deploy stores a new immutable version and its
+``deployed`` audit event together, or nothing; a file edited from an older version than the one
+deployed since is a ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, func, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.access.principal import SYSTEM, SYSTEM_PRINCIPAL, Principal
+from engine.definitions.bundle import Bundle
+from engine.definitions.compiler import CompiledBundle, compile_bundle
+from engine.definitions.xmlsafe import MAX_BPMN_BYTES
+from engine.errors import Conflict, DeployError, Forbidden, NotFound
+from engine.models import DefinitionFile, DefinitionVersion, HumanTask, ProcessDefinition, ProcessInstance
+
+if TYPE_CHECKING:
+    from engine.services import Services
+
+FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,200}\.bpmn$")
+LIVE = ("running", "suspended", "error")
+MAX_COMMENT = 2000
+DEPLOY_LOCK = 0x67756164  # PostgreSQL advisory lock key: one deploy at a time
+
+
+# --------------------------------------------------------------------------- who may design
+def may_design(services: Services, principal: Principal) -> bool:
+    """Administrators and holders of a studio role; a pure check, cheap enough for the navigation bar."""
+    return bool(principal.is_admin or principal.roles & services.config.studio_roles)
+
+
+def require_designer(services: Services, principal: Principal) -> None:
+    if not may_design(services, principal):
+        raise Forbidden("only process designers may use the studio", reason="studio_only", user=principal.username)
+
+
+def operator(actor: str | None = None) -> Principal:
+    """The person at the command line: whoever holds the database credentials acts as an administrator.
+
+    They deploy under the name they give (recorded as the version's author and in the audit trail).
+    """
+    if not actor or actor == SYSTEM:
+        return SYSTEM_PRINCIPAL
+    return Principal(username=actor, display_name=actor, is_admin=True)
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Counts:
+    """Instances started on a version or definition: all of them, and those not yet finished."""
+
+    total: int = 0
+    live: int = 0
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    created_at: dt.datetime
+    created_by: str | None
+    comment: str | None
+    bundle_hash: str
+    processes: int = 0
+    instances: Counts = Counts()
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    id: int
+    version_id: int
+    process_key: str
+    name: str
+    revision: int
+    stage: str | None
+    mechanism: str | None
+    platform: str | None
+    filename: str
+    executable: bool
+    start_kind: str
+    instances: Counts = Counts()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every version, newest first, and the processes of the latest one."""
+
+    versions: tuple[VersionInfo, ...]
+    latest: int | None
+    processes: tuple[ProcessInfo, ...]
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    filename: str
+    sha256: str
+    change: str | None = None  # against the previous version: "added", "changed" or None
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    version: VersionInfo
+    latest: int | None
+    previous_id: int | None
+    files: tuple[FileInfo, ...]
+    processes: tuple[ProcessInfo, ...]
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """One BPMN file of a version, with the processes it defines (key, name) and the latest version's id."""
+
+    version: VersionInfo
+    latest: int | None
+    filename: str
+    sha256: str
+    content: str
+    processes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A file opened for editing; ``base_sha`` is its hash in the latest version ("" when it is new there).
+
+    Deploying the edit sends ``base_sha`` back, so an edit of a file someone else has changed since is caught.
+    """
+
+    version: VersionInfo
+    latest: int
+    filename: str
+    content: str
+    base_sha: str
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    filename: str
+    a: VersionInfo
+    b: VersionInfo
+    lines: tuple[str, ...]  # a unified diff, empty when both versions hold the same text
+    missing_a: bool
+    missing_b: bool
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What changed from version ``a`` to ``b``: BPMN files and forms by name, roles and settings as a whole."""
+
+    a: int
+    b: int
+    files_added: tuple[str, ...]
+    files_removed: tuple[str, ...]
+    files_changed: tuple[str, ...]
+    forms_added: tuple[str, ...]
+    forms_removed: tuple[str, ...]
+    forms_changed: tuple[str, ...]
+    roles_changed: bool
+    settings_changed: bool
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: the file, the BPMN element (or form field) when known, and why.
+
+    ``code`` names the kind of the file checks below, so a page can say it in the reader's language.
+    """
+
+    file: str
+    element: str | None
+    reason: str
+    code: str | None = None
+
+    @classmethod
+    def of(cls, found: Mapping[str, Any]) -> Problem:
+        """From a ``DeployError.problems`` entry."""
+        return cls(
+            file=found.get("file") or "-",
+            element=found.get("element"),
+            reason=str(found.get("reason")),
+            code=found.get("code"),
+        )
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"file": self.file, "element": self.element, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Validation:
+    based_on: int | None  # the version whose other files, forms, roles and settings were used
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version_id: int
+    created: bool  # False: the same content was already deployed as this version
+    based_on: int | None = None  # the latest version when the deploy began
+
+
+# --------------------------------------------------------------------------- browse
+def list_versions(services: Services, principal: Principal) -> Overview:
+    require_designer(services, principal)
+    with services.db.session() as s:
+        by_version = _instance_counts(s, ProcessInstance.version_id)
+        process_counts = dict(
+            s.execute(select(ProcessDefinition.version_id, func.count()).group_by(ProcessDefinition.version_id)).all()
+        )
+        versions = tuple(
+            _version_info(row, process_counts.get(row.id, 0), by_version.get(row.id, Counts()))
+            for row in s.execute(_VERSION.order_by(DefinitionVersion.id.desc()))
+        )
+        latest = versions[0].id if versions else None
+        processes = _processes(s, latest) if latest is not None else ()
+    return Overview(versions=versions, latest=latest, processes=processes)
+
+
+def show_version(services: Services, principal: Principal, version_id: int) -> VersionDetail:
+    require_designer(services, principal)
+    with services.db.session() as s:
+        version = _version(s, version_id)
+        files = _file_hashes(s, version_id)
+        previous_id = s.scalar(select(func.max(DefinitionVersion.id)).where(DefinitionVersion.id < version_id))
+        previous = _file_hashes(s, previous_id) if previous_id is not None else {}
+        forms = s.scalar(select(DefinitionVersion.forms).where(DefinitionVersion.id == version_id)) or {}
+        processes = _processes(s, version_id)
+        return VersionDetail(
+            version=version,
+            latest=services.definitions.latest_version_id(s),
+            previous_id=previous_id,
+            files=tuple(
+                FileInfo(name, sha, _change(previous.get(name), sha) if previous_id is not None else None)
+                for name, sha in sorted(files.items())
+            ),
+            processes=tuple(sorted(processes, key=lambda p: (p.filename, p.process_key))),
+            forms=tuple(sorted(forms)),
+        )
+
+
+def read_file(services: Services, principal: Principal, version_id: int, filename: str) -> VersionFile:
+    """A BPMN file as stored in a version (the viewer's page and the XML bpmn-js loads)."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        version = _version(s, version_id)
+        sha, content = _file(s, version_id, filename)
+        defined = s.execute(
+            select(ProcessDefinition.process_key, ProcessDefinition.name)
+            .where(ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename)
+            .order_by(ProcessDefinition.process_key)
+        ).all()
+        return VersionFile(
+            version=version,
+            latest=services.definitions.latest_version_id(s),
+            filename=filename,
+            sha256=sha,
+            content=content,
+            processes=tuple((key, name) for key, name in defined),
+        )
+
+
+def read_form(services: Services, principal: Principal, version_id: int, form_key: str) -> dict[str, Any]:
+    """A form (its JSON Schema) as deployed in a version; a copy, so the caller may change it freely."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        _version(s, version_id)
+        forms = s.scalar(select(DefinitionVersion.forms).where(DefinitionVersion.id == version_id)) or {}
+    if form_key not in forms:
+        raise NotFound(f"form {form_key} not in version {version_id}", version=version_id, form=form_key)
+    return copy.deepcopy(dict(forms[form_key]))
+
+
+def overlay(services: Services, principal: Principal, version_id: int, filename: str) -> dict[str, dict[str, int]]:
+    """Where this version's instances wait in one file: ready human tasks per BPMN element id."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        _file(s, version_id, filename)
+        keys = s.scalars(
+            select(ProcessDefinition.process_key).where(
+                ProcessDefinition.version_id == version_id, ProcessDefinition.filename == filename
+            )
+        ).all()
+        rows = s.execute(
+            select(HumanTask.spec_id, func.count())
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(
+                ProcessInstance.version_id == version_id,
+                HumanTask.status == "ready",
+                HumanTask.process_key.in_(keys or [""]),
+            )
+            .group_by(HumanTask.spec_id)
+        ).all()
+    return {spec_id: {"ready": int(n)} for spec_id, n in rows}
+
+
+def open_for_edit(services: Services, principal: Principal, filename: str, version_id: int | None = None) -> Draft:
+    """A file to edit, from ``version_id`` (default: the latest); deploying it replaces it in the latest version."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        latest = services.definitions.latest_version_id(s)
+        if latest is None:
+            raise NotFound("nothing is deployed yet", file=filename)
+        source = version_id or latest
+        version = _version(s, source)
+        _sha, content = _file(s, source, filename)
+        base = _file_hashes(s, latest).get(filename, "")
+    return Draft(version=version, latest=latest, filename=filename, content=content, base_sha=base)
+
+
+def diff_file(services: Services, principal: Principal, filename: str, a: int, b: int) -> FileDiff:
+    """One file's text from version ``a`` to ``b`` as a unified diff; missing on both sides is NotFound."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        va, vb = _version(s, a), _version(s, b)
+        old, new = _content(s, a, filename), _content(s, b, filename)
+    if old is None and new is None:
+        raise NotFound(f"file {filename} is in neither version", file=filename)
+    lines = difflib.unified_diff(
+        (old or "").splitlines(),
+        (new or "").splitlines(),
+        fromfile=f"v{a}/{filename}",
+        tofile=f"v{b}/{filename}",
+        lineterm="",
+        n=3,
+    )
+    return FileDiff(filename=filename, a=va, b=vb, lines=tuple(lines), missing_a=old is None, missing_b=new is None)
+
+
+def diff_versions(services: Services, principal: Principal, a: int, b: int) -> VersionDiff:
+    """Which files and forms version ``b`` added, removed or changed against ``a``."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        _version(s, a)
+        _version(s, b)
+        files_a, files_b = _file_hashes(s, a), _file_hashes(s, b)
+        rows = {
+            row.id: row
+            for row in s.execute(
+                select(
+                    DefinitionVersion.id, DefinitionVersion.forms, DefinitionVersion.roles, DefinitionVersion.settings
+                ).where(DefinitionVersion.id.in_((a, b)))
+            )
+        }
+    forms_a, forms_b = rows[a].forms or {}, rows[b].forms or {}
+    return VersionDiff(
+        a=a,
+        b=b,
+        **_named_changes("files", files_a, files_b),
+        **_named_changes("forms", forms_a, forms_b),
+        roles_changed=(rows[a].roles or {}) != (rows[b].roles or {}),
+        settings_changed=(rows[a].settings or {}) != (rows[b].settings or {}),
+    )
+
+
+# --------------------------------------------------------------------------- validate and deploy
+def validate_file(services: Services, principal: Principal, filename: str, content: str | bytes) -> Validation:
+    """The latest version with one file added or replaced, checked as a deploy would; nothing is stored."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        bundle, latest = _edited(services, s, filename, content)
+    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+
+
+def validate_bundle(services: Services, principal: Principal, bundle: Bundle) -> Validation:
+    """A whole bundle (the library on disk, an upload) checked as a deploy would; nothing is stored."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        latest = services.definitions.latest_version_id(s)
+    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+
+
+def deploy_file(
+    services: Services,
+    principal: Principal,
+    filename: str,
+    content: str | bytes,
+    *,
+    base_sha: str = "",
+    comment: str | None = None,
+) -> Deployment:
+    """Replace one file of the latest version and deploy the result (the studio's 部署).
+
+    ``base_sha`` is the file's hash in the latest version when the designer opened it: if someone has
+    deployed another change to it since, this is a ``Conflict`` and nothing is stored.
+    """
+    require_designer(services, principal)
+    data = _bytes(content)
+    with services.db.session() as s:
+        _one_deploy_at_a_time(s)
+        bundle, latest = _edited(services, s, filename, data)
+        current = _file_hashes(s, latest, filename).get(filename)
+        if base_sha and current and current not in (base_sha, hashlib.sha256(data).hexdigest()):
+            raise Conflict(
+                f"{filename} was changed by version {latest} after it was opened",
+                file=filename,
+                version=latest,
+                reason="stale_base",
+            )
+        return _store(services, s, principal, bundle, latest, comment)
+
+
+def deploy_bundle(
+    services: Services, principal: Principal, bundle: Bundle, *, comment: str | None = None
+) -> Deployment:
+    """Deploy a whole bundle (``guantong deploy``, ``Services.deploy_path``) with the studio's checks."""
+    require_designer(services, principal)
+    with services.db.session() as s:
+        _one_deploy_at_a_time(s)
+        return _store(services, s, principal, bundle, services.definitions.latest_version_id(s), comment)
+
+
+def _store(
+    services: Services, s: Session, principal: Principal, bundle: Bundle, latest: int | None, comment: str | None
+) -> Deployment:
+    compiled = _compiled(bundle)
+    version_id, created = services.definitions.store(s, compiled, actor=principal.username, comment=_comment(comment))
+    return Deployment(version_id=version_id, created=created, based_on=latest)
+
+
+def _one_deploy_at_a_time(s: Session) -> None:
+    """Two designers deploying at once: the second waits, then builds on the first one's version.
+
+    Without this both would start from the same latest version and the later one would drop the earlier
+    one's change. PostgreSQL only; SQLite (one process, development) keeps the short window between
+    reading the latest version and storing the new one.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
+
+
+def _edited(services: Services, s: Session, filename: str, content: str | bytes) -> tuple[Bundle, int]:
+    latest = services.definitions.latest_version_id(s)
+    if latest is None:
+        raise Conflict("nothing is deployed yet: deploy the process library first", file=filename)
+    return services.definitions.stored_bundle(s, latest).with_bpmn(filename, _bytes(content)), latest
+
+
+def _compiled(bundle: Bundle) -> CompiledBundle:
+    problems = _file_problems(bundle)
+    if problems:
+        raise DeployError(
+            f"deploy refused: {len(problems)} problem(s) found; nothing was deployed",
+            problems=[{**p.as_dict(), "code": p.code} for p in problems],
+        )
+    return compile_bundle(bundle)
+
+
+def _problems_of(bundle: Bundle) -> list[Problem]:
+    """Every problem a deploy of this bundle would be refused for, the file checks first."""
+    try:
+        _compiled(bundle)
+    except DeployError as exc:
+        return [Problem.of(p) for p in exc.problems] or [Problem(file="-", element=None, reason=exc.message)]
+    return []
+
+
+def _file_problems(bundle: Bundle) -> list[Problem]:
+    """What a browser upload or a hand-made file can get wrong before the XML is even read."""
+    found = []
+    for name, data in sorted(bundle.bpmn.items()):
+        if not FILENAME.match(name):
+            found.append(
+                Problem(name or "-", None, "file name: letters, digits, '_', '.', '-', ending in .bpmn", "bad_filename")
+            )
+        elif b"\x00" in data:
+            found.append(Problem(name, None, "the content contains a NUL character", "nul"))
+        elif not data.strip():
+            found.append(Problem(name, None, "the file is empty", "empty"))
+        elif len(data) > MAX_BPMN_BYTES:
+            found.append(Problem(name, None, f"larger than {MAX_BPMN_BYTES // (1024 * 1024)} MB", "too_large"))
+    return found
+
+
+def _bytes(content: str | bytes) -> bytes:
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+def _comment(comment: str | None) -> str | None:
+    return (comment or "").replace("\x00", "").strip()[:MAX_COMMENT] or None
+
+
+# --------------------------------------------------------------------------- queries
+# A version's own facts; statements are immutable, so one is shared and refined per query.
+_VERSION = select(
+    DefinitionVersion.id,
+    DefinitionVersion.created_at,
+    DefinitionVersion.created_by,
+    DefinitionVersion.comment,
+    DefinitionVersion.bundle_hash,
+)
+
+
+def _version_info(row: Any, processes: int = 0, instances: Counts = Counts()) -> VersionInfo:
+    return VersionInfo(**row._asdict(), processes=processes, instances=instances)
+
+
+def _version(s: Session, version_id: int) -> VersionInfo:
+    row = s.execute(_VERSION.where(DefinitionVersion.id == version_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"definition version {version_id} not found", version=version_id)
+    processes = s.scalar(select(func.count()).where(ProcessDefinition.version_id == version_id)) or 0
+    return _version_info(row, processes)
+
+
+def _file(s: Session, version_id: int, filename: str) -> tuple[str, str]:
+    row = s.execute(
+        select(DefinitionFile.sha256, DefinitionFile.content).where(
+            DefinitionFile.version_id == version_id, DefinitionFile.filename == filename
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"file {filename} not in version {version_id}", version=version_id, file=filename)
+    return row.sha256, row.content
+
+
+def _content(s: Session, version_id: int, filename: str) -> str | None:
+    return s.scalar(
+        select(DefinitionFile.content).where(
+            DefinitionFile.version_id == version_id, DefinitionFile.filename == filename
+        )
+    )
+
+
+def _file_hashes(s: Session, version_id: int, filename: str | None = None) -> dict[str, str]:
+    query = select(DefinitionFile.filename, DefinitionFile.sha256).where(DefinitionFile.version_id == version_id)
+    if filename is not None:
+        query = query.where(DefinitionFile.filename == filename)
+    return dict(s.execute(query).all())
+
+
+def _processes(s: Session, version_id: int) -> tuple[ProcessInfo, ...]:
+    counts = _instance_counts(s, ProcessInstance.definition_id, ProcessInstance.version_id == version_id)
+    rows = s.execute(
+        select(
+            ProcessDefinition.id,
+            ProcessDefinition.version_id,
+            ProcessDefinition.process_key,
+            ProcessDefinition.name,
+            ProcessDefinition.revision,
+            ProcessDefinition.stage,
+            ProcessDefinition.mechanism,
+            ProcessDefinition.platform,
+            ProcessDefinition.filename,
+            ProcessDefinition.executable,
+            ProcessDefinition.start_kind,
+        )
+        .where(ProcessDefinition.version_id == version_id)
+        .order_by(ProcessDefinition.process_key)
+    )
+    return tuple(ProcessInfo(**row._asdict(), instances=counts.get(row.id, Counts())) for row in rows)
+
+
+def _instance_counts(s: Session, column: Any, *where: ColumnElement[bool]) -> dict[int, Counts]:
+    """Per version (or definition): all instances and those still active."""
+    live = func.sum(case((ProcessInstance.status.in_(LIVE), 1), else_=0))
+    query = select(column, func.count(), live).where(*where).group_by(column)
+    return {key: Counts(int(total), int(active or 0)) for key, total, active in s.execute(query)}
+
+
+def _change(before: str | None, after: str) -> str | None:
+    if before is None:
+        return "added"
+    return "changed" if before != after else None
+
+
+def _named_changes(kind: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {
+        f"{kind}_added": tuple(sorted(set(b) - set(a))),
+        f"{kind}_removed": tuple(sorted(set(a) - set(b))),
+        f"{kind}_changed": tuple(sorted(name for name in set(a) & set(b) if a[name] != b[name])),
+    }

@@ -1,0 +1,203 @@
+"""The process studio's pages (流程设计): HTTP in, one use case of ``engine.definitions.operations``, HTML or JSON out.
+
+- ``/studio/``: every deployed version (who, when, comment, hash) with its processes and instances;
+- ``/studio/versions/<v>``: its processes and BPMN files; each file opens in the bpmn-js viewer with the
+  number of ready tasks per element drawn over the diagram, or in the modeler;
+- ``/studio/validate`` and ``/studio/deploy`` (POST, CSRF token in the ``X-CSRFToken`` header): the
+  latest version with the edited file replaced, checked by the engine; problems come back as
+  ``{file, element, reason}`` and the modeler marks the elements. Deploying unchanged content answers
+  ``unchanged: version N``; a file changed by someone else since it was opened is a 409;
+- ``/studio/diff``: a text diff of one file between two versions.
+
+Who may enter is the engine's rule (``operations.may_design``); a refusal is audited here as
+``access_denied`` with the engine's reason. Files without a diagram get a generated layout
+(``layout.py``) so they can be viewed and edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.definitions import operations as ops
+from engine.definitions.xmlsafe import MAX_BPMN_BYTES
+from engine.errors import Conflict, DeployError, Forbidden
+
+from ..security import deny, principal, services
+from . import layout
+
+bp = Blueprint("studio", __name__)
+
+
+def designers_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in, and a refusal by the engine becomes an audited 403."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Forbidden as exc:
+            deny(exc.details.get("reason") or "forbidden")
+
+    return login_required(wrapped)
+
+
+@bp.app_context_processor
+def _nav() -> dict[str, Any]:
+    def studio_allowed() -> bool:
+        return current_user.is_authenticated and ops.may_design(services(), current_user.principal)
+
+    return {"studio_allowed": studio_allowed}
+
+
+# --------------------------------------------------------------------------- pages
+@bp.get("/")
+@designers_only
+def index():
+    overview = ops.list_versions(services(), principal())
+    return render_template("studio/index.html", overview=overview, latest=overview.latest)
+
+
+@bp.get("/versions/<int:version_id>")
+@designers_only
+def version(version_id: int):
+    detail = ops.show_version(services(), principal(), version_id)
+    return render_template("studio/version.html", detail=detail, v=detail.version, latest=detail.latest)
+
+
+@bp.get("/versions/<int:version_id>/files/<filename>")
+@designers_only
+def view(version_id: int, filename: str):
+    f = ops.read_file(services(), principal(), version_id, filename)
+    return render_template(
+        "studio/view.html", f=f, v=f.version, latest=f.latest, generated=not layout.has_diagram(f.content)
+    )
+
+
+@bp.get("/versions/<int:version_id>/xml/<filename>")
+@designers_only
+def xml(version_id: int, filename: str):
+    """The file as stored, with a generated layout when it has none (for bpmn-js)."""
+    f = ops.read_file(services(), principal(), version_id, filename)
+    content, _generated = layout.ensure_diagram(f.content, filename)
+    return Response(content, mimetype="application/xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/versions/<int:version_id>/forms/<path:form_key>")
+@designers_only
+def form(version_id: int, form_key: str):
+    """A form's JSON Schema as deployed in this version."""
+    return jsonify(ops.read_form(services(), principal(), version_id, form_key))
+
+
+@bp.get("/versions/<int:version_id>/overlay/<filename>")
+@designers_only
+def overlay(version_id: int, filename: str):
+    """Ready human tasks per BPMN element of this file, over the instances running on this version."""
+    return jsonify({"elements": ops.overlay(services(), principal(), version_id, filename)})
+
+
+@bp.get("/edit/<filename>")
+@designers_only
+def edit(filename: str):
+    draft = ops.open_for_edit(services(), principal(), filename, request.args.get("version", type=int))
+    return render_template(
+        "studio/edit.html",
+        draft=draft,
+        v=draft.version,
+        latest=draft.latest,
+        generated=not layout.has_diagram(draft.content),
+    )
+
+
+@bp.get("/diff")
+@designers_only
+def diff():
+    filename = (request.args.get("file") or "")[:255]
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    if not filename or a is None or b is None:
+        abort(404)
+    return render_template("studio/diff.html", diff=ops.diff_file(services(), principal(), filename, a, b))
+
+
+# --------------------------------------------------------------------------- validate and deploy
+def _posted() -> tuple[str, str]:
+    return (request.form.get("filename") or "").strip(), request.form.get("xml") or ""
+
+
+def _reason(problem: ops.Problem) -> str:
+    """The engine's file checks said in the reader's language; the compiler's findings as they are."""
+    said = {
+        "bad_filename": lambda: _("文件名须为字母、数字、下划线、点或连字符，并以 .bpmn 结尾。"),
+        "nul": lambda: _("内容不能包含控制字符（NUL）。"),
+        "empty": lambda: _("内容为空。"),
+        "too_large": lambda: _("文件过大（上限 %(mb)s MB）。", mb=MAX_BPMN_BYTES // (1024 * 1024)),
+    }.get(problem.code or "")
+    return said() if said else problem.reason
+
+
+def _refused(problems: list[ops.Problem] | tuple[ops.Problem, ...], message: str | None = None):
+    body: dict[str, Any] = {
+        "ok": False,
+        "problems": [{**p.as_dict(), "reason": _reason(p)} for p in problems],
+    }
+    if message:
+        body["message"] = message
+    return jsonify(body), 422
+
+
+@bp.post("/validate")
+@designers_only
+def validate():
+    filename, content = _posted()
+    result = ops.validate_file(services(), principal(), filename, content)
+    if not result.ok:
+        return _refused(result.problems)
+    return jsonify({"ok": True, "problems": [], "based_on": result.based_on, "message": _("校验通过，没有发现问题。")})
+
+
+@bp.post("/deploy")
+@designers_only
+def deploy():
+    filename, content = _posted()
+    try:
+        done = ops.deploy_file(
+            services(),
+            principal(),
+            filename,
+            content,
+            base_sha=(request.form.get("base_sha") or "").strip(),
+            comment=request.form.get("comment"),
+        )
+    except DeployError as exc:
+        return _refused([ops.Problem.of(p) for p in exc.problems], exc.message)
+    except Conflict as exc:
+        if exc.details.get("reason") != "stale_base":
+            raise
+        latest = exc.details.get("version")
+        return jsonify(
+            {
+                "ok": False,
+                "conflict": True,
+                "version": latest,
+                "problems": [],
+                "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。", v=latest),
+            }
+        ), 409
+    v = done.version_id
+    body = {"ok": True, "created": done.created, "version": v}
+    if not done.created:
+        return jsonify(body | {"message": f"unchanged: version {v}", "text": _("内容未改变：仍为第 %(v)s 版。", v=v)})
+    return jsonify(
+        body
+        | {
+            "message": f"deployed: version {v}",
+            "text": _("已部署为第 %(v)s 版。", v=v),
+            "url": url_for("studio.version", version_id=v),
+        }
+    )
