@@ -17,8 +17,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from demo.autopilot import FormFillError
 from engine import clock
-from engine.demo import FormFillError
 from engine.models import HumanTask, TaskSubmission
 
 from .driver import PROCESSES, Walk, local_date, units
@@ -238,9 +238,9 @@ def test_the_entry_period_is_a_setting_within_30_to_70_days_read_by_the_round_ti
 
 def test_the_api_refuses_a_seconded_head_for_his_own_host_unit_and_changes_nothing(db, walk, tmp_path):
     """The same refusal reaches an officer through the JSON API: 422 naming the field, the task still open."""
+    from demo.autopilot import fill_form
     from engine.access.tokens import issue
     from engine.config import Config
-    from engine.demo import fill_form
     from engine.forms import resolve_options
     from engine.models import User
     from engine.services import Services
