@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_TZ
 from engine.errors import NotFound
+from engine.forms import recusal
 from engine.models import Membership, Unit, User
 
 MASK = "●●●●●●"
@@ -306,6 +307,11 @@ def resolve_options(
             ).all()
             result[name] = [(r.username, r.display_name) for r in people]
         result[source] = result[name]
+    rules = list(recusal.declared(_properties(schema).items()))
+    if rules:
+        stationed = recusal.facts(session)
+        for name, _unit_field in rules:
+            result[recusal.key(name)] = stationed
     return result
 
 
@@ -525,7 +531,8 @@ def validate(
     """Check ``data`` against ``schema``; returns ``{field path: 中文说明}``, empty when valid.
 
     ``options`` (from ``resolve_options``) restricts ``x-options`` fields to the organisation's units or
-    people, so a hand-crafted request cannot name a unit that does not hold the role.
+    people, so a hand-crafted request cannot name a unit that does not hold the role, and carries the
+    facts of the 巡察 recusal rule (``engine.forms.recusal``) a field may declare.
     """
     errors: dict[str, str] = {}
     validator = _validator(schema)
@@ -544,6 +551,8 @@ def validate(
         values = data[name] if isinstance(data[name], list) else [data[name]]
         if any(str(v) not in allowed_values for v in values):
             errors[name] = "请从给出的选项中选择"
+    for name, message in recusal.problems(_properties(schema).items(), data, options or {}).items():
+        errors.setdefault(name, message)
     return errors
 
 

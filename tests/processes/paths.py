@@ -52,9 +52,17 @@ BASE = {
     "four_forms": "first",
     "score": 86,
     "amount": 42000,
+    # 巡察轮次 (gt_l2_round): 第二巡察组 led by 扎西 (派驻第五组, stationed in 教育局) inspects 农牧局党组
+    "round_no": "XC-2024-02",
+    "inspection_team_unit": "qh_xcz2",
+    "round_leader": "zhaxi",
+    "round_members": ["niuli", "zhouping"],
+    "political_legal_unit": "qh_zfw",
+    "audit_unit": "qh_sjj",
 }
 
 REPORT = ("gt_p5_intake_report", {}, "zhoujing")  # 信访室 registers a 检举控告
+ROUND = ("gt_l2_round", {}, "hualin")  # 巡察办 starts the year's round
 HANDOVER = ("msg", "gt_msg_clue_handover", None)
 
 PATHS: dict[str, dict] = {
@@ -395,6 +403,38 @@ PATHS: dict[str, dict] = {
         values=dict(
             force_mode="four_plus_x", x_conflict=False, needs_corroboration=False, problem_disposition="archive"
         ),
+    ),
+    # ------------------------------------------------------------------ 巡察轮次 (gt_l2_round)
+    # 立行立改 and 直查快办 during the fieldwork; two clues handed over, 选人用人 to 组织部, one department;
+    # the P5 instances and the rectification are walked elsewhere (test_scenarios, the next walk)
+    "round_fix_fast_handover": dict(
+        start=ROUND,
+        values=dict(
+            fix_now_needed=True,
+            fast_track_clues=["XCB〔2024〕ZK1号"],
+            handover_clues=["XCB〔2024〕7号", "XCB〔2024〕8号"],
+            cadre_issues=True,
+            problem_departments=["qh_czj"],
+        ),
+        expect=["t_fix_now", "t_fast", "t_cadre", "t_dept"],
+        leave={"gt_p5_intake_handover", "gt_m3_rectify"},
+    ),
+    # nothing to fix at once, no clue: the rectification (巡察 source: 五方会审, 公开, 评估 “差” → 回头看) is walked
+    "round_plain_rectification_poor": dict(
+        start=ROUND,
+        values=dict(
+            fix_now_needed=False,
+            fast_track_clues=[],
+            handover_clues=[],
+            cadre_issues=False,
+            problem_departments=[],
+            plan_adequate=True,
+            ledger_items=["ZG-17"],
+            verify_passed=True,
+            eval_grade="cha",
+            score=55,
+        ),
+        expect=["t_rv_ib", "t_rv_pd", "t_pub", "t_eval", "t_follow"],
     ),
     "m3_item_overdue_no_accountability": dict(
         start=(

@@ -2259,9 +2259,12 @@ add(
             "completed": integer("已完成事项数", ""),
             "total": integer("事项总数", ""),
             "long_term": txt("长期整改事项及阶段目标", ""),
+            "concentrated_end": P(
+                d("集中整改期满日期", "巡察整改成效评估在此后1个月内完成（settings.yaml rectification_evaluation）。")
+            ),
             "signature": SIGN,
         },
-        ["report_ref", "completed", "total", "signature"],
+        ["report_ref", "completed", "total", "concentrated_end", "signature"],
     )
 )
 
@@ -2503,6 +2506,305 @@ add(
             "signature": SIGN,
         },
         ["feedback_date", "signature"],
+    )
+)
+
+
+# ---------- 巡察轮次 (gt_l2_round) ----------
+ROUND_TYPE = [("routine", "常规巡察"), ("special", "专项巡察"), ("mobile", "机动巡察"), ("follow_up", "巡察“回头看”")]
+TEAM_PEOPLE = "巡察组成员中的派驻组长（组员）不得参加对本组驻在单位和监督覆盖单位的巡察（巡察与派驻联动，任职回避、公务回避），系统按组织机构核对。"
+add(
+    form(
+        "xc_plan",
+        "年度巡察计划",
+        "§2 准备：巡察办编制年度巡察计划，征求纪委监委、组织部意见后报领导小组和县委书记审批。",
+        {
+            "round_no": P(s("巡察轮次编号", "例如 XC-2024-02（2024年第二轮）。", pattern=r"^XC-\d{4}-\d{2}$")),
+            "plan_year": integer("年度", "", minimum=2000, maximum=2100),
+            "round_type": enum("巡察方式", "", ROUND_TYPE),
+            "target_unit": P(unit("被巡察党组织", "本轮巡察对象。", "supervised_party_org")),
+            "political_legal_unit": P(unit("政法委", "巡前了解征询的政法委。", "political_legal_committee")),
+            "audit_unit": P(unit("审计机关", "巡前了解征询的审计局。", "x_department")),
+            "focus": txt("巡察重点", "结合政治生态研判、信访举报和审计发现确定的监督重点。"),
+            "signature": SIGN,
+        },
+        ["round_no", "plan_year", "round_type", "target_unit", "political_legal_unit", "audit_unit", "signature"],
+    )
+)
+add(
+    form(
+        "xc_consult",
+        "巡察对象建议",
+        "纪委监委、组织部应巡察办征询提出巡察对象和重点建议（兴海县巡察工作流程）。",
+        {
+            "suggested_units": units("建议巡察对象", "", "supervised_party_org"),
+            "reasons": txt("理由", "信访举报、问题线索、干部考察、政治生态研判等方面的依据。"),
+            "signature": SIGN,
+        },
+        ["reasons", "signature"],
+    )
+)
+add(
+    form(
+        "xc_team",
+        "巡察任务分工方案（巡察组组建）",
+        "一次一授权；“三个不固定”：组长不固定、巡察组不固定、巡察对象与巡察组的对应关系不固定。" + TEAM_PEOPLE,
+        {
+            "target_unit": P(unit("被巡察党组织", "按审批的年度巡察计划。", "supervised_party_org")),
+            "inspection_team_unit": P(unit("巡察组", "本轮派出的巡察组。", "inspection_team")),
+            "round_leader": P(
+                user(
+                    "组长",
+                    "可由派驻纪检监察组组长担任。" + TEAM_PEOPLE,
+                    "inspection_team",
+                    **{"x-not-resident-of": "target_unit"},
+                )
+            ),
+            "deputy_leader": user("副组长", "", "inspection_team", **{"x-not-resident-of": "target_unit"}),
+            "round_members": P(
+                users(
+                    "组员",
+                    "纪检监察人员由纪委监委抽调，组织、审计、财政、信访等人员由组织部抽调。",
+                    "inspection_team",
+                    minItems=1,
+                    **{"x-not-resident-of": "target_unit"},
+                )
+            ),
+            "three_not_fixed": b("已落实“三个不固定”", "组长、巡察组和巡察对象均未与上一轮固定对应。", const=True),
+            "recusal_signed": b("全体人员已签署回避声明", "任职回避、亲属回避、公务回避（巡察规程）。", const=True),
+            "signature": SIGN,
+        },
+        [
+            "target_unit",
+            "inspection_team_unit",
+            "round_leader",
+            "round_members",
+            "three_not_fixed",
+            "recusal_signed",
+            "signature",
+        ],
+    )
+)
+add(
+    form(
+        "xc_authorization",
+        "巡察授权决定（一次一授权）",
+        "每轮巡察单独授权，授权决定载明巡察组、对象、组长和期限，工作方案报州委巡察办备案。",
+        {
+            "auth_no": s("授权决定文号", "例如 青湖巡领〔2024〕3号。"),
+            "scope": txt("授权范围", "本轮对被巡察党组织开展巡察，授权期限届满即自动终止。"),
+            "planned_entry": d("计划进驻日期", ""),
+            "filed_upward": b("工作方案已报州委巡察办备案", "", const=True),
+            "signature": SIGN,
+        },
+        ["auth_no", "scope", "planned_entry", "filed_upward", "signature"],
+    )
+)
+add(
+    form(
+        "xc_pre_briefing",
+        "巡前了解情况",
+        "§2 准备：巡察组进驻前向纪委监委、组织部、政法委、审计机关、信访部门了解被巡察党组织情况（巡视工作条例第21条，巡察参照）。",
+        {
+            "situation": txt("情况说明", "本单位掌握的被巡察党组织及其领导班子成员的情况。"),
+            "issues": txt("需关注的问题", "信访举报、问题线索、案件、审计发现、干部选任或涉法涉诉等方面的问题。"),
+            "materials": strs("提供材料", "材料名称（原件留存本单位）。"),
+            "signature": SIGN,
+        },
+        ["situation", "signature"],
+    )
+)
+add(
+    form(
+        "xc_entry",
+        "进驻动员和巡察公告",
+        "召开动员会，公告巡察期间的联系电话、邮箱和意见箱，受理反映领导班子及其成员和重要岗位的问题（巡视工作条例第22条）。",
+        {
+            "entry_date": P(d("进驻日期", "进驻期限自此日起算（settings.yaml inspection_entry）。")),
+            "mobilization_date": d("动员会日期", ""),
+            "phone": s("值班电话", ""),
+            "mailbox": s("邮政信箱或电子邮箱", ""),
+            "announced_in": multi(
+                "公告方式",
+                "",
+                [("meeting", "动员会"), ("notice", "公告栏"), ("web", "网站"), ("qr", "二维码")],
+                minItems=1,
+            ),
+            "signature": SIGN,
+        },
+        ["entry_date", "phone", "announced_in", "signature"],
+    )
+)
+add(
+    form(
+        "xc_fieldwork",
+        "巡察了解情况记录",
+        "个别谈话、调阅资料、下沉了解、受理信访的工作记录；材料进入巡察底稿。",
+        {
+            "count": integer("人次或件数", "谈话人次、调阅资料件数、下沉走访点数或受理信访件数。"),
+            "summary": txt("情况摘要", "不记录信访举报人身份信息。"),
+            "problems": txt("发现的问题", ""),
+            "signature": SIGN,
+        },
+        ["count", "summary", "signature"],
+    )
+)
+add(
+    form(
+        "xc_team_meeting",
+        "组务会研判",
+        "组长主持组务会，研判发现的问题：能立即纠正的发立行立改通知书，简单明了、查证容易的线索直查快办移交纪委监委（唐河县纪巡联动）。",
+        {
+            "meeting_date": d("组务会日期", ""),
+            "findings": txt("研判意见", ""),
+            "fix_now_needed": P(b("需要立行立改", "问题可即知即改的，发出立行立改通知书。")),
+            "fast_track_clues": P(
+                strs("直查快办线索", "巡察期间即移交纪委监委的简易线索移交编号，例如 XCB〔2024〕ZK1号；没有则不填。")
+            ),
+            "signature": SIGN,
+        },
+        ["meeting_date", "findings", "fix_now_needed", "signature"],
+    )
+)
+add(
+    form(
+        "xc_fix_notice",
+        "立行立改通知书",
+        "§9.8：对巡察中发现的能够立即纠正的问题，向被巡察党组织发出立行立改通知书。",
+        {
+            "notice_no": s("通知书文号", ""),
+            "items": txt("立行立改事项", ""),
+            "deadline_note": s("整改要求", "限期整改并书面报告（settings.yaml immediate_rectification）。"),
+            "signature": SIGN,
+        },
+        ["notice_no", "items", "signature"],
+    )
+)
+add(
+    form(
+        "xc_fix_report",
+        "立行立改情况报告",
+        "被巡察党组织即知即改，书面报告整改结果并附佐证。",
+        {
+            "done": txt("整改情况", ""),
+            "evidence": strs("佐证材料", ""),
+            "signature": SIGN,
+        },
+        ["done", "signature"],
+    )
+)
+add(
+    form(
+        "xc_fast_track",
+        "直查快办移交",
+        "巡察期间发现的简易线索，经组长同意即移交纪委监委（案管室受理），不等巡察结束。",
+        {
+            "fast_track_clues": P(strs("移交编号", "每条线索一个移交编号，各启动一次移交线索受理。", minItems=1)),
+            "summary": txt("线索摘要", "被反映人、问题和证据目录；不含检举人信息。"),
+            "signature": SIGN,
+        },
+        ["fast_track_clues", "summary", "signature"],
+    )
+)
+add(
+    form(
+        "xc_report",
+        "巡察报告",
+        "底稿经组务会审定后形成巡察报告，另就突出问题形成专题报告（巡视工作条例第23条）。",
+        {
+            "drafts": integer("底稿份数", "", minimum=1),
+            "report_ref": s("巡察报告文号", ""),
+            "summary": txt("报告摘要", "发现的主要问题、意见建议。"),
+            "topic_reports": strs("专题报告", "例如：选人用人专题报告、问题线索专题报告。"),
+            "problems": integer("发现问题数", ""),
+            "clues": integer("问题线索数", ""),
+            "signature": SIGN,
+        },
+        ["drafts", "report_ref", "summary", "problems", "signature"],
+    )
+)
+add(
+    form(
+        "xc_secretary_meeting",
+        "书记专题会（巡察成果运用）",
+        "巡察工作领导小组听取汇报后，县委书记专题会研究巡察成果运用：问题线索移交、选人用人问题移交组织部、其他问题移交有关部门、整改要求（巡视工作条例第25条）。",
+        {
+            "meeting_date": d("会议日期", ""),
+            "decisions": txt("决定事项", ""),
+            "signature": SIGN,
+        },
+        ["meeting_date", "decisions", "signature"],
+    )
+)
+add(
+    form(
+        "xc_feedback",
+        "巡察反馈意见",
+        "巡察组向被巡察党组织领导班子反馈，另向其主要负责人单独反馈；“四抄告”分管县领导、主管部门、纪委监委、组织部。",
+        {
+            "feedback_date": P(d("反馈日期", "整改方案和整改报告时限自此日起算。")),
+            "opinion_ref": s("反馈意见书文号", ""),
+            "problems": integer("反馈问题数", "", minimum=1),
+            "copied_to": multi(
+                "四抄告",
+                "",
+                [
+                    ("county_leader", "分管县领导"),
+                    ("competent_dept", "主管部门"),
+                    ("cdi", "纪委监委"),
+                    ("org_dept", "组织部"),
+                ],
+                minItems=4,
+            ),
+            "signature": SIGN,
+        },
+        ["feedback_date", "opinion_ref", "problems", "copied_to", "signature"],
+    )
+)
+add(
+    form(
+        "xc_feedback_receipt",
+        "签收巡察反馈意见",
+        "被巡察党组织签收反馈意见和问题清单，主要负责人表态履行整改第一责任人职责。",
+        {
+            "received_date": d("签收日期", ""),
+            "statement": txt("表态", ""),
+            "signature": SIGN,
+        },
+        ["received_date", "signature"],
+    )
+)
+add(
+    form(
+        "xc_handover",
+        "巡察移交",
+        "§9.8 线索移交函和移交清单：问题线索移交纪委监委（案管室受理），选人用人问题移交组织部，其他问题移交有关职能部门；同时启动整改。",
+        {
+            "handover_clues": P(
+                strs("问题线索移交编号", "每条线索一个移交编号（移交函 + 清单 + 证据目录），各启动一次移交线索受理。")
+            ),
+            "cadre_issues": P(b("有选人用人问题移交组织部", "")),
+            "problem_departments": P(units("其他问题移交部门", "有关职能部门各办理一份。", "x_department")),
+            "rectification_no": P(s("整改编号", "例如 ZG-2024-XC02。")),
+            "supervision_unit": P(unit("联系监督检查室", "整改日常监督。", "supervision_office")),
+            "resident_unit": P(unit("驻在派驻组", "整改日常监督和销号核查。", "resident_group")),
+            "feedback_due": d("反馈期限", "移交后约3个月内反馈办理情况（settings.yaml handover_feedback）。"),
+            "signature": SIGN,
+        },
+        ["handover_clues", "cadre_issues", "rectification_no", "supervision_unit", "resident_unit", "signature"],
+    )
+)
+add(
+    form(
+        "xc_transfer_result",
+        "移交问题办理情况",
+        "组织部、职能部门办理巡察移交的问题，按期向巡察办反馈办理情况。",
+        {
+            "handled": txt("办理情况", ""),
+            "measures": txt("处理措施", ""),
+            "signature": SIGN,
+        },
+        ["handled", "signature"],
     )
 )
 

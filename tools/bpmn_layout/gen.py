@@ -13,7 +13,7 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
     user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
-         pre?, post?), script(script), call(called, mi?), send(message, payload, mi?, owner?),
+         pre?, post?, stage?, platform?, mechanism?: the step's own place when it differs from the process's), script(script), call(called, mi?), send(message, payload, mi?, owner?),
     throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
     xor, and, or, boundary_timer(attach, expr, interrupting?).
 Every user task names its unitVar (the data variable holding the unit whose members do it).
@@ -333,6 +333,7 @@ def build(spec):
                 "separateFrom": n.get("separateFrom"),
                 "stage": n.get("stage", spec["props"]["stage"]),
                 "platform": n.get("platform", spec["props"]["platform"]),
+                "mechanism": n.get("mechanism"),
             }
             ext += props_xml(p, ind + "  ")
             ext += f"{ind}  <spiffworkflow:instructionsForEndUser>{escape(n['instr'])}</spiffworkflow:instructionsForEndUser>\n"

@@ -353,3 +353,21 @@ def test_history_is_compacted_but_the_instance_behaves_the_same(db, repo, runtim
     assert ready and ready[0].data["i"] == 300
     done = runtime.complete_task(outcome.created_tasks[0], actor=S, data={"approved": True})
     assert done.status == "completed"
+
+
+def test_a_thrown_message_is_sent_once_not_kept_in_the_stored_state(db, runtime, deployed):
+    """The runtime sends what a step throws in the same transaction as it stores the state; a stored
+    copy would be thrown again by every later change of an instance that goes on after throwing."""
+    from SpiffWorkflow.bpmn import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+    from engine.runtime import state
+
+    instance_id, _ = _register(runtime)
+    row = _instance(db, instance_id)
+    loaded = runtime.repo.loaded(row.version_id)
+    workflow = runtime._load(row, loaded)
+    workflow.bpmn_events.append(BpmnEvent(MessageEventDefinition("clue_handover"), payload={"clue_no": "XS-9"}))
+    row.state = state.dump(workflow).decode()
+    assert len(workflow.get_events()) == 1  # still there for the runtime to send now
+    assert runtime._load(row, loaded).get_events() == []  # and not again from the stored state
