@@ -8,12 +8,19 @@ to them. Separation of functions (审理 ≠ investigators, 复审 ≠ 审理) i
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import TypeAlias
+
 from engine.access.principal import Principal
 from engine.errors import Conflict, Forbidden
 from engine.models import HumanTask
 
+# A task as the rules read it: a loaded ORM row, or the plain view the completion path reads in one query
+# (engine.runtime.core ``_read_for_completion``, carrying ``candidate_units`` instead of ``candidates``).
+TaskView: TypeAlias = "HumanTask | SimpleNamespace"
 
-def candidate_units(task: HumanTask) -> set[str]:
+
+def candidate_units(task: TaskView) -> set[str]:
     """The task's candidate units, from a loaded ORM row or from a plain view carrying ``candidate_units``."""
     units = getattr(task, "candidate_units", None)
     if units is not None:
@@ -21,7 +28,7 @@ def candidate_units(task: HumanTask) -> set[str]:
     return {c.unit_code for c in task.candidates}
 
 
-def in_pool(principal: Principal, task: HumanTask) -> bool:
+def in_pool(principal: Principal, task: TaskView) -> bool:
     """The person holds the task's role in a candidate unit."""
     if task.role is None:
         return False
@@ -31,7 +38,7 @@ def in_pool(principal: Principal, task: HumanTask) -> bool:
     return bool(principal.units_for(task.role) & units)
 
 
-def can_see(principal: Principal, task: HumanTask) -> bool:
+def can_see(principal: Principal, task: TaskView) -> bool:
     if principal.is_system:
         return True
     if task.assignee == principal.username or task.completed_by == principal.username:
@@ -41,11 +48,11 @@ def can_see(principal: Principal, task: HumanTask) -> bool:
     return bool(principal.leader_of & candidate_units(task))
 
 
-def _separated(principal: Principal, task: HumanTask) -> bool:
+def _separated(principal: Principal, task: TaskView) -> bool:
     return principal.username in (task.separate_from or [])
 
 
-def require_can_claim(principal: Principal, task: HumanTask) -> None:
+def require_can_claim(principal: Principal, task: TaskView) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if not in_pool(principal, task):
@@ -60,7 +67,7 @@ def require_can_claim(principal: Principal, task: HumanTask) -> None:
         raise Conflict(f"task {task.id} is already claimed by {task.assignee}", task=task.id, assignee=task.assignee)
 
 
-def require_can_complete(principal: Principal, task: HumanTask) -> None:
+def require_can_complete(principal: Principal, task: TaskView) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if principal.is_system:
@@ -79,7 +86,7 @@ def require_can_complete(principal: Principal, task: HumanTask) -> None:
         raise Forbidden(f"task {task.id} is not for your role or unit", task=task.id)
 
 
-def require_can_reassign(principal: Principal, task: HumanTask) -> None:
+def require_can_reassign(principal: Principal, task: TaskView) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if principal.is_admin or principal.is_system:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import bindparam, exists, func, literal, or_, select, true, union
+from sqlalchemy import Table, bindparam, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, CompoundSelect, Insert, Select
@@ -37,6 +38,9 @@ from engine.tasks.inbox import pool_row_clause as _pool_clause
 ANY_UNIT = ""
 # instance_access.role of a task without a role: no pool holds it, only leaders of its units see it.
 NO_ROLE = ""
+
+# The table behind the model (a declarative model's ``__table__`` is typed as a plain FromClause).
+_ACCESS = cast(Table, InstanceAccess.__table__)
 
 
 def task_visible_clause(principal: Principal) -> ColumnElement[bool]:
@@ -75,7 +79,7 @@ def _access_rows(task_filter: ColumnElement[bool]) -> CompoundSelect[str, str, i
 
 def _insert_statement(dialect: str, rows: CompoundSelect[str, str, int]) -> Insert:
     """Insert derived rows, skipping those already there (two tasks of an instance often grant the same)."""
-    table = InstanceAccess.__table__
+    table = _ACCESS
     columns = ["unit_code", "role", "instance_id"]
     if dialect == "postgresql":
         return postgresql.insert(table).from_select(columns, rows).on_conflict_do_nothing()
@@ -109,7 +113,7 @@ def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) 
 
     For task rows written outside the runtime (a bulk load, a benchmark reset that deleted tasks) and
     after restoring data; in normal operation ``grant_task_access`` keeps the table equal to this."""
-    table = InstanceAccess.__table__
+    table = _ACCESS
     if instance_ids is None:
         session.execute(table.delete())
         _insert_missing(session, _access_rows(true()))

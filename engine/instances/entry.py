@@ -129,7 +129,7 @@ def owner_data(
     if principal is not None and not principal.is_system:
         roles = first_task_roles(loaded, process_key)
         units = {u for r in roles for u in principal.units_for(r)} or principal.units
-        commissions = {commission_of(session, u) for u in units} - {None}
+        commissions = {c for u in units if (c := commission_of(session, u)) is not None}
     if not commissions:  # the system, or a person of no commission (an administrator, an outside system)
         commissions = set(owning_commissions(session, loaded, process_key))
     if len(commissions) != 1:
@@ -149,7 +149,7 @@ def owning_commissions(session: Session, loaded: LoadedVersion, process_key: str
     query = select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.active.is_(True))
     if roles:
         query = query.where(Membership.role_code.in_(roles))
-    return sorted({commission_of(session, u) for u in set(session.scalars(query))} - {None})
+    return sorted({c for u in set(session.scalars(query)) if (c := commission_of(session, u)) is not None})
 
 
 # --------------------------------------------------------------------------- messages

@@ -43,7 +43,9 @@ def _among(value: object, allowed: set[str]) -> bool:
     return isinstance(value, str) and value in allowed
 
 
-def import_organisation(session: Session, data: dict, *, known_roles: set[str] | None = None) -> dict:
+def import_organisation(
+    session: Session, data: dict[str, Any], *, known_roles: set[str] | None = None
+) -> dict[str, int]:
     """Create or update units, links and users; returns counts. Raises ValidationError naming the entry."""
     problems: dict[str, str] = {}
     for key in ("units", "links", "users"):
@@ -126,22 +128,22 @@ def import_organisation(session: Session, data: dict, *, known_roles: set[str] |
 
     default_password = data.get("default_password")
     for user in data.get("users") or []:
-        row = session.scalar(select(User).where(User.username == user["username"]))
-        if row is None:
-            row = User(username=user["username"])
+        account = session.scalar(select(User).where(User.username == user["username"]))
+        if account is None:
+            account = User(username=user["username"])
             password = user.get("password") or default_password
-            row.password_hash = hash_password(password) if password else None
-            session.add(row)
-        row.display_name = user["name"]
-        row.is_admin = bool(user.get("admin", False))
-        row.active = user.get("active", True)
-        row.locale = user.get("locale", "zh_CN")
+            account.password_hash = hash_password(password) if password else None
+            session.add(account)
+        account.display_name = user["name"]
+        account.is_admin = bool(user.get("admin", False))
+        account.active = user.get("active", True)
+        account.locale = user.get("locale", "zh_CN")
         session.flush()
-        session.execute(delete(Membership).where(Membership.user_id == row.id))
+        session.execute(delete(Membership).where(Membership.user_id == account.id))
         for m in user.get("roles") or []:
             session.add(
                 Membership(
-                    user_id=row.id, unit_code=m["unit"], role_code=m["role"], is_leader=bool(m.get("leader", False))
+                    user_id=account.id, unit_code=m["unit"], role_code=m["role"], is_leader=bool(m.get("leader", False))
                 )
             )
     session.flush()
@@ -193,7 +195,7 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
 
 
 def _subtree(session: Session, roots: list[str]) -> set[str]:
-    children: dict[str, list[str]] = {}
+    children: dict[str | None, list[str]] = {}  # None: the root units
     for code, parent in session.execute(select(Unit.code, Unit.parent_code).where(Unit.active.is_(True))):
         children.setdefault(parent, []).append(code)
     found, pending = set(), list(roots)

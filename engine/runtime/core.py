@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeAlias, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -50,11 +50,18 @@ from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
 
+# An instance as the runtime writes it: a loaded ORM row, or the plain view the completion path reads
+# (``_read_for_completion``: no ORM identity map on the hot path).
+InstanceView: TypeAlias = "ProcessInstance | SimpleNamespace"
+
 # Statements on the completion path, built once: building a statement per call (values(), cache keys)
 # costs more than executing it. They run on the session's connection, inside its transaction.
-_T, _I = HumanTask.__table__, ProcessInstance.__table__
-_S, _C = TaskSubmission.__table__, TaskCandidate.__table__
-_SUB = MessageSubscription.__table__
+# (A declarative model's ``__table__`` is typed as a plain FromClause: cast once, to the Table it is.
+# Likewise ``Session.execute`` is typed to return a Result; an UPDATE's is a CursorResult, whose
+# ``rowcount`` the guarded writes below read: they cast to it, as SQLAlchemy's documentation does.)
+_T, _I = cast(Table, HumanTask.__table__), cast(Table, ProcessInstance.__table__)
+_S, _C = cast(Table, TaskSubmission.__table__), cast(Table, TaskCandidate.__table__)
+_SUB = cast(Table, MessageSubscription.__table__)
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -280,13 +287,13 @@ class Runtime:
 
     def _start(
         self,
-        session,
+        session: Session,
         definition: ProcessDefinition,
         actor: Principal,
-        business_key,
-        data,
-        parent_instance_id,
-        owner_unit,
+        business_key: str | None,
+        data: dict[str, Any],
+        parent_instance_id: int | None,
+        owner_unit: str | None,
         start_event: BpmnEvent | None = None,
     ) -> Outcome:
         loaded = self.repo.loaded(definition.version_id)
@@ -356,8 +363,8 @@ class Runtime:
         task_id: int,
         *,
         actor: Principal,
-        data: dict | None = None,
-        record: dict | None = None,
+        data: dict[str, Any] | None = None,
+        record: dict[str, Any] | None = None,
         sealed: str | None = None,
     ) -> Outcome:
         """Complete a human task with ``data`` (small process values) and keep ``record`` (the whole form).
@@ -402,8 +409,8 @@ class Runtime:
         pending: PendingCompletion,
         *,
         actor: Principal,
-        data: dict,
-        record: dict | None = None,
+        data: dict[str, Any],
+        record: dict[str, Any] | None = None,
         sealed: str | None = None,
     ) -> Outcome:
         """Run the engine past the task and write everything it produced, guarded by ``lock_version``.
@@ -468,7 +475,9 @@ class Runtime:
         return outcome
 
     @staticmethod
-    def _read_for_completion(session: Session, task_id: int, actor: Principal):
+    def _read_for_completion(
+        session: Session, task_id: int, actor: Principal
+    ) -> tuple[SimpleNamespace, SimpleNamespace]:
         """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
         conn = session.connection()
         found = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).first()
@@ -522,15 +531,18 @@ class Runtime:
         with self._session(session) as session:
             task = self._task(session, task_id)
             require_can_claim(actor, task)
-            res = session.execute(
-                update(HumanTask)
-                .where(
-                    HumanTask.id == task_id,
-                    HumanTask.status == "ready",
-                    (HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username),
-                )
-                .values(assignee=actor.username)
-                .execution_options(synchronize_session=False)
+            res = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(HumanTask)
+                    .where(
+                        HumanTask.id == task_id,
+                        HumanTask.status == "ready",
+                        (HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username),
+                    )
+                    .values(assignee=actor.username)
+                    .execution_options(synchronize_session=False)
+                ),
             )
             if res.rowcount != 1:
                 raise Conflict(f"task {task_id} was claimed by someone else", task=task_id)
@@ -634,14 +646,15 @@ class Runtime:
                     .values(status="cancelled")
                     .execution_options(synchronize_session=False)
                 )
+                session.execute(_SUB.delete().where(MessageSubscription.instance_id == instance_id))
+            res = cast(
+                CursorResult[Any],
                 session.execute(
-                    MessageSubscription.__table__.delete().where(MessageSubscription.instance_id == instance_id)
-                )
-            res = session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id == instance_id, ProcessInstance.lock_version == row.lock_version)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                ),
             )
             if res.rowcount != 1:
                 raise Conflict(f"instance {instance_id} changed meanwhile; try again", instance=instance_id)
@@ -728,11 +741,14 @@ class Runtime:
                 return sorted(ids)
             taken = []
             for instance_id in session.scalars(due).all():
-                res = session.execute(
-                    update(ProcessInstance)
-                    .where(ProcessInstance.id == instance_id, free)
-                    .values(lease_owner=owner, lease_until=now + lease)
-                    .execution_options(synchronize_session=False)
+                res = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(ProcessInstance)
+                        .where(ProcessInstance.id == instance_id, free)
+                        .values(lease_owner=owner, lease_until=now + lease)
+                        .execution_options(synchronize_session=False)
+                    ),
                 )
                 if res.rowcount == 1:
                     taken.append(instance_id)
@@ -743,11 +759,14 @@ class Runtime:
         if not instance_ids:
             return 0
         with self.db.session() as session:
-            res = session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id.in_(instance_ids), ProcessInstance.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
+            res = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id.in_(instance_ids), ProcessInstance.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                ),
             )
             return res.rowcount
 
@@ -808,7 +827,7 @@ class Runtime:
         with self.db.session() as session:
             row = self._instance(session, instance_id)
             attempts = (row.attempts or 0) + 1
-            values = {
+            values: dict[str, Any] = {
                 "attempts": attempts,
                 "lease_owner": None,
                 "lease_until": None,
@@ -929,11 +948,14 @@ class Runtime:
             message = session.scalars(query).first()
             if message is None:
                 return {"status": "skipped", "message_id": message_id}
-            res = session.execute(
-                update(PendingMessage)
-                .where(PendingMessage.id == message_id, PendingMessage.status == "waiting")
-                .values(status="delivered")
-                .execution_options(synchronize_session=False)
+            res = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(PendingMessage)
+                    .where(PendingMessage.id == message_id, PendingMessage.status == "waiting")
+                    .values(status="delivered")
+                    .execution_options(synchronize_session=False)
+                ),
             )
             if res.rowcount != 1:
                 return {"status": "skipped", "message_id": message_id}
@@ -1115,12 +1137,12 @@ class Runtime:
         return row
 
     @staticmethod
-    def _load(row: ProcessInstance, loaded: LoadedVersion) -> BpmnWorkflow:
+    def _load(row: InstanceView, loaded: LoadedVersion) -> BpmnWorkflow:
         return state.load(
             row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
         )
 
-    def _apply_snapshot(self, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
+    def _apply_snapshot(self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(
@@ -1157,7 +1179,7 @@ class Runtime:
     def _guarded_write(
         self,
         session: Session,
-        row: ProcessInstance,
+        row: InstanceView,
         expected: int,
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
@@ -1179,11 +1201,14 @@ class Runtime:
         if isinstance(row, ProcessInstance):
             session.expunge(row)
         if extra:
-            res = session.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            res = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                ),
             )
         else:
             res = session.connection().execute(_GUARDED_UPDATE, {**values, "_id": row.id, "_expected": expected})
@@ -1215,7 +1240,7 @@ class Runtime:
     def _sync(
         self,
         session: Session,
-        row: ProcessInstance,
+        row: InstanceView,
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
         outcome: Outcome,
@@ -1298,7 +1323,7 @@ class Runtime:
 
     def _human_task(
         self,
-        row: ProcessInstance,
+        row: InstanceView,
         loaded: LoadedVersion,
         spiff_task: Any,
         process_key: str,
@@ -1325,7 +1350,7 @@ class Runtime:
         separate = sorted({str(u) for var in meta.get("separate_from", []) for u in _as_list(data.get(var)) if u})
         due_at = reminder_at = due_start = None
         if meta.get("due_in"):
-            start = now
+            start: dt.datetime | dt.date = now
             if meta.get("due_from") and data.get(meta["due_from"]):
                 try:  # the limit runs from a date the process knows (receipt of a report, a letter)
                     start = dt.date.fromisoformat(str(data[meta["due_from"]])[:10])
@@ -1364,7 +1389,7 @@ class Runtime:
         return values, list(dict.fromkeys(units))
 
     def _sync_subscriptions(
-        self, session: Session, row: ProcessInstance, loaded: LoadedVersion, workflow: BpmnWorkflow
+        self, session: Session, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow
     ) -> bool:
         wanted = set()
         for task in workflow.get_tasks(state=TaskState.WAITING):
@@ -1385,7 +1410,7 @@ class Runtime:
         }
         stale = [sid for key, sid in current.items() if key not in wanted]
         if stale:
-            session.execute(MessageSubscription.__table__.delete().where(MessageSubscription.id.in_(stale)))
+            session.execute(_SUB.delete().where(MessageSubscription.id.in_(stale)))
         added = wanted - set(current)
         for name, key in added:
             session.add(
@@ -1397,7 +1422,7 @@ class Runtime:
 _DEADLINE_CALL = re.compile(r"""deadline\((['"])([\w.-]+)\1\)""")
 
 
-def _as_list(value):
+def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

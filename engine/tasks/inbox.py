@@ -63,7 +63,10 @@ class InboxQuery:
         tab = self.tab if self.tab in TABS else "mine"
         page = max(1, int(self.page or 1))
         per_page = min(MAX_PER_PAGE, max(1, int(self.per_page or 20)))
-        clean = lambda v: (v.strip() or None) if isinstance(v, str) else v  # noqa: E731
+
+        def clean(v: str | None) -> str | None:
+            return (v.strip() or None) if isinstance(v, str) else v
+
         return InboxQuery(
             tab=tab,
             stage=clean(self.stage),
@@ -236,7 +239,7 @@ class Calendars:
         return cal
 
 
-_SHARED_CALENDARS: dict[tuple, WorkCalendar] = {}
+_SHARED_CALENDARS: dict[tuple[object, ...], WorkCalendar] = {}
 
 
 def _calendar_for(overrides: dict[str, str], book: BookSource) -> WorkCalendar:
@@ -246,7 +249,7 @@ def _calendar_for(overrides: dict[str, str], book: BookSource) -> WorkCalendar:
     request started from an empty calendar). Keyed by the overrides themselves, not a version id, so
     databases that reuse ids (tests) never share a wrong calendar; and by the database's arrangements
     (``book``), whose changes make the calendar forget what it looked up."""
-    key = (book, *sorted(overrides.items()))
+    key: tuple[object, ...] = (book, *sorted(overrides.items()))
     cal = _SHARED_CALENDARS.get(key)
     if cal is None:
         if len(_SHARED_CALENDARS) >= 64:
