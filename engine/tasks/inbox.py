@@ -272,10 +272,12 @@ def due_info(
     now = now or clock.now()
     today = now.astimezone(clock.LOCAL_TZ).date()
     due_day = due_at.astimezone(clock.LOCAL_TZ).date()
-    left = calendar.workdays_between(today, due_day)
     estimated = calendar.estimated(due_day)
     if status != "ready":
-        return DueInfo(state="none", due_at=due_at, workdays_left=left, estimated=estimated)
+        # A finished task has no time left to count: showing "剩 14 个工作日" on it misleads, and counting
+        # working days for every step of a long timeline is what made the instance page slow.
+        return DueInfo(state="none", due_at=due_at, estimated=estimated)
+    left = calendar.workdays_between(today, due_day)
     if now > due_at:
         state = "overdue"
     elif left <= soon_workdays or (reminder_at is not None and now >= reminder_at):

@@ -67,8 +67,8 @@ def _password_hash(services, username: str) -> str:
         return s.scalar(select(User.password_hash).where(User.username == username))
 
 
-def test_sign_out_and_language(county, person):
-    so1 = person("so1")
+def test_sign_out_and_language(county, who):
+    so1 = who("so1")
     accounts.sign_out(county, so1)
     assert [e.actor for e in _events(county, "signed_out")] == ["so1"]
     accounts.set_locale(county, so1, "en")
@@ -100,8 +100,8 @@ def test_a_refused_token_request_is_audited_on_the_api_channel(county):
     assert _events(county, "api_token_issued") == []
 
 
-def test_me_lists_roles_units_and_leadership(county, person):
-    me = accounts.me(county, person("so1lead"))
+def test_me_lists_roles_units_and_leadership(county, who):
+    me = accounts.me(county, who("so1lead"))
     assert me == {
         "username": "so1lead",
         "display_name": "赵刚",

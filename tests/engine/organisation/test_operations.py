@@ -55,8 +55,8 @@ def _link_id(services) -> int:
         return s.scalar(select(UnitLink.id).limit(1))
 
 
-def test_every_use_case_refuses_a_non_administrator_itself(county, person):
-    officer = person("cm1")
+def test_every_use_case_refuses_a_non_administrator_itself(county, who):
+    officer = who("cm1")
     uid = _user_id(county, "so1")
     calls = [
         lambda: org.overview(county, officer),
@@ -81,11 +81,11 @@ def test_every_use_case_refuses_a_non_administrator_itself(county, person):
             call()
         assert caught.value.details["reason"] == "admin_only"
     assert _snapshot(county) == before
-    assert org.is_administrator(person("admin")) and not org.is_administrator(officer)
+    assert org.is_administrator(who("admin")) and not org.is_administrator(officer)
 
 
-def test_unit_create_and_update_name_each_bad_field(county, person):
-    admin = person("admin")
+def test_unit_create_and_update_name_each_bad_field(county, who):
+    admin = who("admin")
     fields = _refused(
         county, org.create_unit, services=county, principal=admin, code="bad code!", name="", kind="", sort="x"
     )
@@ -121,8 +121,8 @@ def test_unit_create_and_update_name_each_bad_field(county, person):
         org.update_unit(county, admin, "nowhere", name="x", kind="office")
 
 
-def test_units_are_created_updated_and_audited_and_names_follow(county, person):
-    admin = person("admin")
+def test_units_are_created_updated_and_audited_and_names_follow(county, who):
+    admin = who("admin")
     assert names.unit_names(county)["jc2"].name == "第二监督检查室"
     created = org.create_unit(county, admin, code="jc3", name=" 第三室 ", kind="office", parent="cdi", sort="3")
     assert (created.code, created.name, created.parent_code, created.sort, created.active) == (
@@ -148,8 +148,8 @@ def test_units_are_created_updated_and_audited_and_names_follow(county, person):
     assert events[-2:] == [("unit_created", "admin", "jc3"), ("unit_updated", "admin", "jc2")]
 
 
-def test_links_validate_each_end_and_are_not_doubled(county, person):
-    admin = person("admin")
+def test_links_validate_each_end_and_are_not_doubled(county, who):
+    admin = who("admin")
     fields = _refused(
         county, org.add_link, services=county, principal=admin, kind="nonsense", from_code="x", to_code=""
     )
@@ -167,8 +167,8 @@ def test_links_validate_each_end_and_are_not_doubled(county, person):
         org.remove_link(county, admin, removed.id)
 
 
-def test_users_validate_each_field(county, person):
-    admin = person("admin")
+def test_users_validate_each_field(county, who):
+    admin = who("admin")
     fields = _refused(
         county, org.create_user, services=county, principal=admin, username="a b", display_name=" ", password="short"
     )
@@ -192,8 +192,8 @@ def test_users_validate_each_field(county, person):
     assert fields == {"display_name": org.REQUIRED, "locale": org.UNKNOWN_LOCALE, "password": org.TOO_SHORT}
 
 
-def test_an_administrator_cannot_lock_themselves_out(county, person):
-    admin = person("admin")
+def test_an_administrator_cannot_lock_themselves_out(county, who):
+    admin = who("admin")
     me = _user_id(county, "admin")
     for active, is_admin in ((False, True), (True, False)):
         assert _refused(
@@ -208,8 +208,8 @@ def test_an_administrator_cannot_lock_themselves_out(county, person):
         ) == {"active": org.SELF_LOCKOUT}
 
 
-def test_people_roles_and_leaders(county, person):
-    admin = person("admin")
+def test_people_roles_and_leaders(county, who):
+    admin = who("admin")
     created = org.create_user(
         county, admin, username="newbie", display_name="新同志", password="a-long-password-1", is_admin=False
     )
@@ -272,15 +272,15 @@ users:
         (GOOD_YAML.replace("role: supervision_office", "role: no_such_role"), "users[0].roles[0].role", None),
     ],
 )
-def test_import_refuses_a_bad_file_whole(county, person, text, field, reason):
-    fields = _refused(county, org.import_organisation, services=county, principal=person("admin"), text=text)
+def test_import_refuses_a_bad_file_whole(county, who, text, field, reason):
+    fields = _refused(county, org.import_organisation, services=county, principal=who("admin"), text=text)
     assert field in fields
     if reason is not None:
         assert fields[field] == reason
 
 
-def test_import_writes_and_audits(county, person):
-    counts = org.import_organisation(county, person("admin"), GOOD_YAML)
+def test_import_writes_and_audits(county, who):
+    counts = org.import_organisation(county, who("admin"), GOOD_YAML)
     assert counts == {"units": 1, "links": 1, "users": 1}
     assert names.unit_names(county)["tl"].name == "塔拉镇纪委"
     with county.db.session() as s:
@@ -288,8 +288,8 @@ def test_import_writes_and_audits(county, person):
     assert (event.actor, event.detail) == ("admin", {"units": 1, "links": 1, "users": 1})
 
 
-def test_text_a_database_cannot_store_is_refused_by_field(county, person):
-    admin = person("admin")
+def test_text_a_database_cannot_store_is_refused_by_field(county, who):
+    admin = who("admin")
     fields = _refused(
         county,
         org.create_unit,
