@@ -274,9 +274,19 @@ def sign(schema: dict[str, Any], data: dict[str, Any], *, signer: str, at: dt.da
 
 
 def resolve_options(
-    session: Session, schema: dict[str, Any], *, locale: str = "zh_CN"
+    session: Session,
+    schema: dict[str, Any],
+    *,
+    locale: str = "zh_CN",
+    memo: dict[str, Any] | None = None,
 ) -> dict[str, list[tuple[str, str]]]:
-    """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it."""
+    """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it.
+
+    ``memo`` (one dict per page, same session and locale) keeps what was read for the forms already
+    resolved: a page showing every step of a case asks the organisation once per source, not once per step.
+    """
+    if memo is None:
+        memo = {}
     result: dict[str, list[tuple[str, str]]] = {}
     for name, prop in _option_sources(schema):
         source = prop.get("x-options") or (prop.get("items") or {}).get("x-options")
@@ -284,6 +294,9 @@ def resolve_options(
             continue
         if source in result:
             result.setdefault(name, result[source])
+            continue
+        if source in memo:
+            result[name] = result[source] = memo[source]
             continue
         kind, role = source.split(":", 1)
         if kind == "units":
@@ -294,7 +307,9 @@ def resolve_options(
                 .distinct()
                 .order_by(Unit.code)
             ).all()
-            sort = dict(session.execute(select(Unit.code, Unit.sort)).all())
+            if "units:sort" not in memo:
+                memo["units:sort"] = dict(session.execute(select(Unit.code, Unit.sort)).all())
+            sort = memo["units:sort"]
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
@@ -306,10 +321,12 @@ def resolve_options(
                 .order_by(User.username)
             ).all()
             result[name] = [(r.username, r.display_name) for r in people]
-        result[source] = result[name]
+        result[source] = memo[source] = result[name]
     rules = list(recusal.declared(_properties(schema).items()))
     if rules:
-        stationed = recusal.facts(session)
+        if "recusal:facts" not in memo:
+            memo["recusal:facts"] = recusal.facts(session)
+        stationed = memo["recusal:facts"]
         for name, _unit_field in rules:
             result[recusal.key(name)] = stationed
     return result
