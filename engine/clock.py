@@ -16,6 +16,24 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _source: Callable[[], _dt.datetime] | None = None
 
+# The dates a case may carry. A form accepted 9999-12-31 and every later step of that instance failed
+# with an overflow; counting working days from year 1 would loop for minutes. Forms refuse dates outside
+# these bounds and the deadline helpers of expressions refuse them too.
+EARLIEST_DATE = _dt.date(1900, 1, 1)
+LATEST_DATE = _dt.date(2100, 12, 31)
+
+
+def within_bounds(day: _dt.date) -> bool:
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def bounded_date(value: object) -> _dt.date:
+    """The ISO date at the start of ``value`` (a date or date-time string), or ValueError naming the bounds."""
+    day = _dt.date.fromisoformat(str(value)[:10])
+    if not within_bounds(day):
+        raise ValueError(f"date {day.isoformat()} is outside {EARLIEST_DATE.isoformat()}..{LATEST_DATE.isoformat()}")
+    return day
+
 
 def now() -> _dt.datetime:
     """The current moment, timezone-aware (UTC)."""

@@ -419,7 +419,13 @@ class AuditCheck(Base):
 
 # --------------------------------------------------------------------------- records around tasks
 class Attachment(Base):
-    """A document uploaded to an instance (or one task of it), stored by content hash outside the DB."""
+    """A document uploaded to an instance (or one task of it), encrypted in a file outside the database.
+
+    ``storage_name`` names the file (random, so nothing about the content shows on disk) and ``key_id``
+    the data key that encrypted it (engine/tasks/attachments.py); rows from before encryption have
+    neither and point at a plain file named by its hash until ``guantong keys rotate`` encrypts it. A
+    confidential attachment's ``filename`` holds only a placeholder; its real name is in ``name_sealed``.
+    """
 
     __tablename__ = "attachment"
 
@@ -433,6 +439,9 @@ class Attachment(Base):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     uploaded_by: Mapped[str] = mapped_column(String(80))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    storage_name: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    name_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Base):

@@ -6,8 +6,10 @@ The CLI, the web app, the worker and the benchmarks each build one ``Services`` 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
+from engine.access.sealing import Sealer
 from engine.config import Config
 from engine.db import Database
 from engine.definitions import load_bundle, operations
@@ -21,6 +23,11 @@ class Services:
         self.db = db or Database(self.config.database_url)
         self.definitions = DefinitionRepository(self.db)
         self.runtime = Runtime(self.db, self.definitions, message_ttl=dt.timedelta(days=self.config.message_ttl_days))
+
+    @functools.cached_property
+    def sealer(self) -> Sealer:
+        """The data key ring (confidential fields, attachments), read once: engine/access/sealing.py."""
+        return Sealer.from_config(self.config)
 
     def deploy_path(
         self, path: str | Path | None = None, *, actor: str | None = None, comment: str | None = None

@@ -87,12 +87,7 @@ def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = N
 
 
 def sealer() -> Sealer:
-    app = current_app
-    cached = app.extensions.get("guantong_sealer")
-    if cached is None:
-        cached = Sealer.from_config(services().config)
-        app.extensions["guantong_sealer"] = cached
-    return cached
+    return services().sealer
 
 
 def allowed_reveal_roles() -> frozenset[str]:

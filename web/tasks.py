@@ -7,7 +7,9 @@ audit event naming the rule.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -266,9 +268,17 @@ def upload(task_id: int):
 @login_required
 def download(attachment_id: int):
     found = on_page(tasks.download_attachment, services(), principal(), attachment_id, reveal=reveal())
-    return send_file(
-        found.path, mimetype=found.content_type, as_attachment=True, download_name=found.filename, max_age=0
-    )
+    response = Response(found.chunks, mimetype=found.content_type, direct_passthrough=True)
+    response.content_length = found.size
+    response.headers["Content-Disposition"] = _disposition(found.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _disposition(filename: str) -> str:
+    """``attachment`` with the name in ASCII for old clients and in full (RFC 6266 ``filename*``)."""
+    fallback = "".join(ch for ch in filename if ch.isascii() and ch.isprintable() and ch not in '"\\') or "attachment"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # --------------------------------------------------------------------------- instance context

@@ -16,14 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import keyfiles
 from engine.config import audit_key_file
-
-MIN_KEY_BYTES = 32
 
 
 class AuditKeyError(ValueError):
@@ -32,16 +30,7 @@ class AuditKeyError(ValueError):
 
 def parse_key(text: str, *, source: str) -> bytes:
     """Hex (64+ digits) is read as bytes; anything else as UTF-8 text of at least 32 characters."""
-    text = text.strip()
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raw = b""
-    if len(raw) >= MIN_KEY_BYTES:
-        return raw
-    if len(text) >= MIN_KEY_BYTES:
-        return text.encode()
-    raise AuditKeyError(f"{source}: the audit key must be 64+ hex digits or 32+ characters")
+    return keyfiles.parse_key(text, source=source, error=AuditKeyError)
 
 
 def key_id(key: bytes) -> str:
@@ -82,26 +71,7 @@ class Keyring:
 
 
 def _key_file(path: Path) -> bytes:
-    """Read the key file, creating it (mode 0600, directory 0700) with a random key if it is missing.
-
-    The new key is written to a private temporary file and linked into place, so a process racing this
-    one reads either nothing or a whole key, never half of one."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:  # another process created it first: use theirs
-            pass
-        finally:
-            temporary.unlink()
-    try:
-        return parse_key(path.read_text(), source=str(path))
-    except OSError as exc:
-        raise AuditKeyError(f"{path}: cannot read the audit key ({exc.strerror})") from exc
+    return keyfiles.read_or_create(path, error=AuditKeyError)
 
 
 _lock = threading.Lock()

@@ -71,24 +71,38 @@ def _walk(value: Any, path: str, depth: int, problems: dict[str, str]) -> None:
     problems[path] = f"{type(value).__name__} is not a JSON value (use strings for dates, lists for sets)"
 
 
-def nul_paths(value: Any, path: str = "") -> list[str]:
-    """Paths of strings (values or keys) holding a NUL character, which PostgreSQL text and JSONB refuse.
+def unstorable(text: str) -> bool:
+    """A NUL character (PostgreSQL text and JSONB refuse it) or a lone surrogate (``"\\ud800"`` in JSON:
+    no UTF-8 encoding exists, so every database and every page that shows it would fail)."""
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def unstorable_paths(value: Any, path: str = "") -> list[str]:
+    """Paths of strings (values or keys) no database can store (``unstorable``).
 
     Callers taking JSON from outside (the API) check this first, so such input is a validation error
     rather than a database error.
     """
     found: list[str] = []
     if isinstance(value, str):
-        if "\x00" in value:
+        if unstorable(value):
             found.append(path)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found.extend(nul_paths(item, f"{path}[{i}]"))
+            found.extend(unstorable_paths(item, f"{path}[{i}]"))
     elif isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and "\x00" in key:
-                found.append(child.replace("\x00", "\\0"))
+            if isinstance(key, str) and unstorable(key):
+                found.append(child.replace("\x00", "\\0").encode("utf-8", "backslashreplace").decode("utf-8"))
                 continue
-            found.extend(nul_paths(item, child))
+            found.extend(unstorable_paths(item, child))
     return found

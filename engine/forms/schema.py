@@ -29,7 +29,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.clock import LOCAL_TZ
+from engine.clock import LOCAL_TZ, within_bounds
 from engine.errors import NotFound
 from engine.forms import recusal
 from engine.models import Membership, Unit, User
@@ -466,12 +466,12 @@ def _format_checker() -> FormatChecker:
         if not isinstance(value, str):
             return True
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed.tzinfo is not None
+        return parsed.tzinfo is not None and within_bounds(parsed.date())
 
     def _is_date(value: object) -> bool:
         if not isinstance(value, str):
             return True
-        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and within_bounds(dt.date.fromisoformat(value))
 
     # jsonschema is untyped: register by calling its decorator, so the checks themselves stay typed
     checker.checks("date-time", raises=(ValueError, TypeError))(_is_datetime)
@@ -481,8 +481,8 @@ def _format_checker() -> FormatChecker:
 
 _CHECKER = _format_checker()
 _FORMAT_MESSAGES = {
-    "date": "请输入有效日期（年-月-日，如 2024-03-04）",
-    "date-time": "请输入有效的日期和时间",
+    "date": "请输入1900年至2100年之间的有效日期（年-月-日，如 2024-03-04）",
+    "date-time": "请输入1900年至2100年之间的有效日期和时间",
     "email": "请输入有效的电子邮箱",
     "time": "请输入有效时间",
 }
@@ -529,13 +529,46 @@ def _message(error: Any) -> str:
 _VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
+# The longest text a field takes when its schema sets no ``maxLength``: a 19 MB draft was once stored and
+# its page became 19 MB. Long texts (reports, minutes) are textareas; anything longer is an attachment.
+TEXTAREA_MAX_LENGTH = 50_000
+LINE_MAX_LENGTH = 2_000
+
+
+def text_limit(prop: Mapping[str, Any]) -> int | None:
+    """The most characters a string field takes: its own ``maxLength``, else the default for its widget;
+    None for a field that is not free text (choices and fixed formats are bounded already)."""
+    kinds = prop.get("type")
+    if "string" not in (kinds if isinstance(kinds, list) else [kinds]):
+        return None
+    if "maxLength" in prop:
+        return int(prop["maxLength"])
+    if "enum" in prop or "const" in prop or "oneOf" in prop or "anyOf" in prop:
+        return None
+    return TEXTAREA_MAX_LENGTH if prop.get("x-widget") == "textarea" else LINE_MAX_LENGTH
+
+
+def _bounded(node: Any) -> Any:
+    """A copy of a schema with every free-text field given its ``text_limit`` as ``maxLength``."""
+    if isinstance(node, list):
+        return [_bounded(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _bounded(value) for key, value in node.items()}
+    limit = text_limit(node)
+    if limit is not None and "maxLength" not in copy:
+        copy["maxLength"] = limit
+    return copy
+
+
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     """One compiled validator per form schema object (a deployed version's forms live as long as the
-    process); building one costs more than validating a submission."""
+    process); building one costs more than validating a submission. It validates the schema with the
+    default text limits filled in (``_bounded``)."""
     hit = _VALIDATORS.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
-    validator = Draft202012Validator(schema, format_checker=_CHECKER)
+    validator = Draft202012Validator(_bounded(schema), format_checker=_CHECKER)
     if len(_VALIDATORS) > 2048:
         _VALIDATORS.clear()
     _VALIDATORS[id(schema)] = (schema, validator)

@@ -9,14 +9,17 @@ their type. Validation against the schema follows in the caller (``schema.valida
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.forms.data import nul_paths
-from engine.forms.schema import _properties, coerce, fields, leaves, unknown_fields
+from engine.forms.data import unstorable, unstorable_paths
+from engine.forms.schema import _properties, coerce, fields, leaves, text_limit, unknown_fields
 
-NUL_MESSAGE = "不能包含控制字符（NUL）"
+NUL_MESSAGE = "不能包含控制字符（NUL）或无效的 Unicode 字符"
+TOO_LONG_MESSAGE = "最多 {limit} 个字"
+_TOO_LONG = re.compile(r"最多 \d+ 个字")
 
 
 @dataclass(frozen=True)
@@ -35,23 +38,45 @@ def read(schema: dict[str, Any], submitted: Submitted) -> tuple[dict[str, Any], 
         return _read_posted(schema, submitted.values)
     data = dict(submitted)
     problems = unknown_fields(schema, data)
-    for path in nul_paths(data):
+    for path in unstorable_paths(data):
         problems.setdefault(path.split(".", 1)[0].split("[", 1)[0], NUL_MESSAGE)
+    problems.update({k: v for k, v in _too_long(schema, data).items() if k not in problems})
     return {k: v for k, v in data.items() if k not in problems}, problems
+
+
+def _too_long(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, str]:
+    """Top-level fields whose text exceeds ``text_limit`` (nested ones are checked by validation). Checked
+    while reading, so even a draft — which keeps values not yet valid — never stores a huge text."""
+    problems: dict[str, str] = {}
+    for name, prop in _properties(schema).items():
+        limit = text_limit(prop)
+        values = data.get(name)
+        texts = values if isinstance(values, (list, tuple)) else [values]
+        if limit is not None and any(isinstance(t, str) and len(t) > limit for t in texts):
+            problems[name] = TOO_LONG_MESSAGE.format(limit=limit)
+    return problems
+
+
+def refused_in_draft(problems: Mapping[str, str]) -> dict[str, str]:
+    """The problems that keep even a draft from being saved: what no database should store."""
+    return {k: v for k, v in problems.items() if v == NUL_MESSAGE or _TOO_LONG.fullmatch(v)}
 
 
 def _read_posted(schema: dict[str, Any], posted: Mapping[str, Sequence[str]]) -> tuple[dict[str, Any], dict[str, str]]:
     props = _properties(schema)
     problems: dict[str, str] = {}
     for name, values in posted.items():
-        clean = name.replace("\x00", "")
-        if "\x00" in name or nul_paths(list(values)):
+        clean = name.replace("\x00", "").encode("utf-8", "backslashreplace").decode("utf-8")
+        if unstorable(name) or unstorable_paths(list(values)):
             problems[clean] = NUL_MESSAGE
         elif clean.split(".", 1)[0] not in props:
             problems[clean] = "表单中没有此项"
     data, errors = coerce(schema, {k: v for k, v in posted.items() if k not in problems})
     for name, message in errors.items():
         problems.setdefault(name, message)
+    for name, message in _too_long(schema, {k: list(v) for k, v in posted.items()}).items():
+        problems.setdefault(name, message)
+        data.pop(name, None)
     return data, problems
 
 
@@ -72,7 +97,7 @@ def draft_record(submitted: Submitted, data: dict[str, Any], problems: Mapping[s
     record = dict(data)
     if isinstance(submitted, Posted):
         for name, message in problems.items():
-            if message != "表单中没有此项" and message != NUL_MESSAGE and name in submitted.values:
+            if message != "表单中没有此项" and name not in refused_in_draft(problems) and name in submitted.values:
                 typed = list(submitted.values[name])
                 record[name] = typed[0] if typed else None
     return record

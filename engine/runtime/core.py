@@ -1353,10 +1353,11 @@ class Runtime:
             start: dt.datetime | dt.date = now
             if meta.get("due_from") and data.get(meta["due_from"]):
                 try:  # the limit runs from a date the process knows (receipt of a report, a letter)
-                    start = dt.date.fromisoformat(str(data[meta["due_from"]])[:10])
+                    start = clock.bounded_date(data[meta["due_from"]])
                 except ValueError:
                     raise ProcessError(
-                        f"task {spiff_task.task_spec.bpmn_id}: '{meta['due_from']}' is not a date",
+                        f"task {spiff_task.task_spec.bpmn_id}: '{meta['due_from']}' is not a date "
+                        f"between {clock.EARLIEST_DATE.year} and {clock.LATEST_DATE.year}",
                         element=spiff_task.task_spec.bpmn_id,
                         field=meta["due_from"],
                     ) from None

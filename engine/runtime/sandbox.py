@@ -6,6 +6,11 @@ expression is compiled by RestrictedPython (names and attributes starting with `
 compile time), runs with a short list of harmless builtins, and may only read and write plain data.
 The same compile step runs at deploy time, so a bad expression is refused before it is stored; the
 engine is re-attached to every workflow after it is loaded (SpiffWorkflow does not serialize it).
+
+What an expression may *do* is bounded too (engine/runtime/budget.py): the compiler routes loops and the
+operators that can build huge values through the evaluation's ``Budget``, attributes are limited to a
+short list of methods that cannot build more than they read, and a constant expression that would
+exceed the budget is refused at deploy.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from RestrictedPython.Guards import (
     safer_getattr,
 )
 from RestrictedPython.Limits import limited_builtins
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.runtime.budget import Budget, BudgetExceeded, SandboxViolation, check_format_spec
 
-class SandboxViolation(Exception):
-    """An expression tried something the sandbox does not allow."""
+__all__ = ["BudgetExceeded", "SandboxViolation", "compile_expression", "compile_script", "make_script_engine"]
 
 
 # Names that must never be reachable, even if someone adds them to the builtins by mistake.
@@ -93,6 +99,61 @@ _SAFE_BUILTIN_NAMES = (
 
 MAX_POWER_EXPONENT = 64
 
+# The methods an expression may call on plain data: each returns at most what it reads, so none can be
+# used to build a huge value (``replace``, ``join``, ``ljust``, ``center``, ``zfill``, ``extend`` can, and
+# ``format`` can reach attributes). The library's expressions use none; a designer who needs another
+# adds it here with its reason.
+ALLOWED_ATTRIBUTES = frozenset(
+    {
+        # dict
+        "get",
+        "keys",
+        "values",
+        "items",
+        # str
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "split",
+        "isdigit",
+        "find",
+        # str, list, tuple
+        "count",
+        "index",
+        # list (one item per call: bounded by the loop steps)
+        "append",
+    }
+)
+
+
+MAX_ROUND_DIGITS = 100
+
+
+def _sum(items: Any, start: Any = 0) -> Any:
+    """``sum`` of numbers only: ``sum(lists, [])`` concatenates in C in quadratic time, beyond the budget's
+    reach (a million one-item lists would run for hours)."""
+    if not isinstance(start, (int, float)):
+        raise SandboxViolation("sum() adds numbers only")
+    total = start
+    for item in items:
+        if not isinstance(item, (int, float)):
+            raise SandboxViolation("sum() adds numbers only")
+        total += item
+    return total
+
+
+def _round(number: Any, ndigits: int | None = None) -> Any:
+    """``round`` with at most 100 digits either way: ``round(5, -10**9)`` computes 10**(10**9) in C."""
+    if ndigits is None:
+        return round(number)
+    if not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS:
+        raise SandboxViolation(f"round() takes at most {MAX_ROUND_DIGITS} digits")
+    return round(number, ndigits)
+
 
 def _builtins() -> dict[str, Any]:
     import builtins
@@ -100,6 +161,8 @@ def _builtins() -> dict[str, Any]:
     safe = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
     safe.update(limited_builtins)  # range/list/tuple with size limits
     safe["set"] = set
+    safe["sum"] = _sum
+    safe["round"] = _round
     return safe
 
 
@@ -117,11 +180,16 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
-    try:
-        return _INPLACE[op](x, y)
-    except KeyError:
-        raise SandboxViolation(f"operator {op} is not allowed") from None
+def _inplacevar(budget: Budget) -> Callable[[str, Any, Any], Any]:
+    """``_inplacevar_`` for one evaluation: ``n += 1`` is compiled to ``_inplacevar_('+=', n, 1)``."""
+
+    def inplace(op: str, x: Any, y: Any) -> Any:
+        if op not in _INPLACE:
+            raise SandboxViolation(f"operator {op} is not allowed")
+        guarded = budget.inplace(op, x, y)
+        return _INPLACE[op](x, y) if guarded is None else guarded
+
+    return inplace
 
 
 def _write_guard(ob: Any) -> Any:
@@ -137,12 +205,40 @@ def _getitem(ob: Any, key: Any) -> Any:
 _GUARDS = {
     "_getattr_": safer_getattr,
     "_getitem_": _getitem,
-    "_getiter_": iter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": _write_guard,
-    "_inplacevar_": _inplacevar,
 }
+
+
+def _guards(budget: Budget) -> dict[str, Any]:
+    """The guard names the compiled code calls, the budgeted ones bound to this evaluation's budget."""
+    return {**_GUARDS, **budget.guards(), "_inplacevar_": _inplacevar(budget)}
+
+
+# Operators that can build a value much larger than their operands, and the guard that sizes it first.
+_GUARDED_OPERATORS: dict[type[ast.operator], str] = {
+    ast.Mult: "_mul_",
+    ast.Add: "_add_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+}
+
+
+class _GuardingTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's checks, then ``a * b`` (and ``+ ** << %``) rewritten to ``_mul_(a, b)`` … so the
+    budget sees the operands before Python builds the result. The guard names start with ``_``, which
+    RestrictedPython refuses in source, so an author can neither call nor replace them."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        guard = _GUARDED_OPERATORS.get(type(node.op))
+        if guard is None:
+            return node
+        name = ast.copy_location(ast.Name(id=guard, ctx=ast.Load()), node)
+        call = ast.Call(func=name, args=[node.left, node.right], keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
 
 class _Policy(ast.NodeVisitor):
@@ -176,7 +272,20 @@ class _Policy(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr.startswith("_"):
             raise SandboxViolation(f"attributes starting with '_' are not allowed: {node.attr}")
+        if node.attr not in ALLOWED_ATTRIBUTES:
+            raise SandboxViolation(
+                f"'.{node.attr}' is not allowed in process expressions; allowed: {', '.join(sorted(ALLOWED_ATTRIBUTES))}"
+            )
         self.generic_visit(node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+                raise SandboxViolation("an f-string's format spec must be written out, not computed")
+            check_format_spec("".join(str(p.value) for p in parts if isinstance(p, ast.Constant)))
+        self.visit(node.value)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         if isinstance(node.op, ast.Pow):
@@ -187,7 +296,44 @@ class _Policy(ast.NodeVisitor):
                 and abs(exponent.value) <= MAX_POWER_EXPONENT
             ):
                 raise SandboxViolation(f"'**' needs a constant exponent of at most {MAX_POWER_EXPONENT}")
+        _static_value(node, Budget())  # a constant bomb ('x' * 10**9) is refused here, at deploy
         self.generic_visit(node)
+
+
+class _NotStatic(Exception):
+    """The expression depends on data, so only the run-time budget can bound it."""
+
+
+_STATIC_OPERATORS: dict[type[ast.operator], Callable[[Budget, Any, Any], Any]] = {
+    ast.Mult: Budget.mul,
+    ast.Add: Budget.add,
+    ast.Pow: Budget.pow,
+    ast.LShift: Budget.lshift,
+    ast.Mod: Budget.mod,
+}
+
+
+def _static_value(node: ast.AST, budget: Budget) -> Any:
+    """The value of a constant operator expression, computed under the budget; None when it is not
+    constant (or is constant and harmless but not foldable, e.g. a subtraction)."""
+    try:
+        return _fold(node, budget)
+    except _NotStatic:
+        return None
+    except BudgetExceeded:
+        raise
+    except Exception:  # 1 / 0, 'a' * 'b': the run-time error names the element
+        return None
+
+
+def _fold(node: ast.AST, budget: Budget) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.BinOp):
+        op = _STATIC_OPERATORS.get(type(node.op))
+        if op is not None:
+            return op(budget, _fold(node.left, budget), _fold(node.right, budget))
+    raise _NotStatic
 
 
 def _check_policy(source: str, mode: str) -> None:
@@ -203,7 +349,7 @@ def compile_expression(source: str) -> CodeType:
     """Compile a condition / timer / multi-instance expression, or raise SandboxViolation."""
     source = source.strip()
     _check_policy(source, "eval")
-    return _code(compile_restricted_eval(source, "<bpmn-expression>"))
+    return _code(compile_restricted_eval(source, "<bpmn-expression>", policy=_GuardingTransformer))
 
 
 @lru_cache(maxsize=4096)
@@ -211,7 +357,7 @@ def compile_script(source: str) -> CodeType:
     """Compile a script task / pre- or post-script, or raise SandboxViolation."""
     source = _dedent(source)
     _check_policy(source, "exec")
-    return _code(compile_restricted_exec(source, "<bpmn-script>"))
+    return _code(compile_restricted_exec(source, "<bpmn-script>", policy=_GuardingTransformer))
 
 
 def _code(result: CompileResult) -> CodeType:
@@ -241,7 +387,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         self._functions = functions or (lambda context: {})
 
     def _globals(self, context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
-        g: dict[str, Any] = {"__builtins__": _BUILTINS, **_GUARDS}
+        g: dict[str, Any] = {"__builtins__": _BUILTINS, **_guards(Budget())}
         g.update(self._functions(context))
         if external_context:
             g.update({k: v for k, v in external_context.items() if not str(k).startswith("_")})

@@ -96,7 +96,7 @@ class DeadlinePolicy:
             return self.due_at(key).isoformat()
 
         def deadline_from(key: str, start: str) -> str:
-            return self.due_at(key, dt.date.fromisoformat(str(start)[:10])).isoformat()
+            return self.due_at(key, clock.bounded_date(start)).isoformat()
 
         def reminder(key: str) -> str:
             return self.reminder_at(key).isoformat()
@@ -109,9 +109,7 @@ class DeadlinePolicy:
             return clock.today().isoformat()
 
         def workdays_between(a: str, b: str) -> int:
-            return self.calendar.workdays_between(
-                dt.date.fromisoformat(str(a)[:10]), dt.date.fromisoformat(str(b)[:10])
-            )
+            return self.calendar.workdays_between(clock.bounded_date(a), clock.bounded_date(b))
 
         return {
             "deadline": deadline,

@@ -149,6 +149,8 @@ class WorkCalendar:
     def add_months(self, start: dt.date, months: int) -> dt.date:
         month_index = start.month - 1 + months
         year, month = start.year + month_index // 12, month_index % 12 + 1
+        if not 1 <= year <= 9999:  # dt.date would overflow; a limit that far away is a settings error
+            raise ValueError(f"{months} months from {start.isoformat()} is beyond the calendar")
         day = min(start.day, _calendar.monthrange(year, month)[1])
         return self.next_workday(dt.date(year, month, day))
 

@@ -1,18 +1,27 @@
-"""Documents attached to an instance's tasks, stored once per content hash outside the database.
+"""Documents attached to an instance's tasks, encrypted in files outside the database.
 
 A file is accepted when its size is within the limit, its extension is on the list and its first bytes
-match what the extension promises (a renamed executable is refused). It is written to
-``<attachments_dir>/<sha256[:2]>/<sha256>`` (written once, shared by identical uploads) and recorded in
-``attachment`` with the instance, the task, the uploader and a confidential flag: a confidential file
-(e.g. the original 检举 letter) is served only to holders of the reveal roles (``engine.sealing``).
+match what the extension promises (a renamed executable is refused). It is encrypted as it streams in
+(AES-256-GCM under the data key, engine/access/filecipher.py) into ``<attachments_dir>/<xx>/<random>``,
+owner-only, and recorded in ``attachment`` with the instance, the task, the uploader and a confidential
+flag: a confidential file (e.g. the original 检举 letter) is served only to holders of the reveal roles
+(``engine.sealing``), and its name is sealed too — the row, the audit trail and the disk show only a
+placeholder. Nothing on disk tells what a file holds or which case it belongs to.
+
+Files from before encryption (``storage_name`` empty) are plain, named by their hash; they are still
+served, and ``guantong keys rotate`` (``reencrypt``) encrypts them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import secrets
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,8 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.access import filecipher
+from engine.access.sealing import Sealer, SealError
 from engine.errors import NotFound, ValidationError
 from engine.models import Attachment
+
+CONFIDENTIAL_NAME = "保密附件"
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -70,13 +83,52 @@ def _check_content(ext: str, head: bytes) -> bool:
 
 
 def path_for(root: Path, sha256: str) -> Path:
+    """Where a file from before encryption lies (named by its content hash)."""
     return Path(root) / sha256[:2] / sha256
+
+
+def stored_path(root: str | Path, row: Attachment) -> Path:
+    if row.storage_name:
+        return Path(root) / row.storage_name[:2] / row.storage_name
+    return path_for(Path(root), row.sha256)
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
+def _encrypt_into(root: Path, sealer: Sealer, write: Callable[[filecipher.Encryptor], None]) -> str:
+    """Write an encrypted file through ``write`` and move it into place; returns its storage name."""
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            encryptor = filecipher.Encryptor(sealer.file_key(), sealer.key_id, tmp)
+            write(encryptor)
+            encryptor.finish()
+        name = secrets.token_hex(16)
+        target = Path(root) / name[:2] / name
+        _private_dir(target.parent)
+        os.replace(tmp_name, target)
+        return name
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+@dataclass
+class _Seen:
+    """What an upload showed while it streamed through: its size and first bytes (the type check)."""
+
+    size: int = 0
+    head: bytes = b""
 
 
 def store(
     session: Session,
     root: str | Path,
     *,
+    sealer: Sealer,
     instance_id: int,
     task_id: int | None,
     filename: str,
@@ -86,7 +138,7 @@ def store(
     max_bytes: int = MAX_BYTES,
     allowed: dict[str, tuple[str, tuple[bytes, ...] | None]] | None = None,
 ) -> Attachment:
-    """Check, hash and keep one upload; adds its ``Attachment`` row and audit event to ``session``."""
+    """Check, encrypt and keep one upload; adds its ``Attachment`` row and audit event to ``session``."""
     allowed = allowed if allowed is not None else ALLOWED
     name = clean_filename(filename)
     ext = extension(name)
@@ -96,55 +148,54 @@ def store(
             fields={"file": "不接受此文件类型（可上传：" + "、".join(sorted(allowed)) + "）"},
         )
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    _private_dir(root)
     digest = hashlib.sha256()
-    size = 0
-    head = b""
-    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            while True:
-                chunk = stream.read(64 * 1024)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ValidationError(
-                        f"file larger than {max_bytes} bytes",
-                        fields={"file": f"文件不能超过 {max_bytes // (1024 * 1024)} MB"},
-                    )
-                if len(head) < 512:
-                    head += chunk[: 512 - len(head)]
-                digest.update(chunk)
-                tmp.write(chunk)
-        if size == 0:
+    seen = _Seen()
+
+    def copy(encryptor: filecipher.Encryptor) -> None:
+        while True:
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                break
+            seen.size += len(chunk)
+            if seen.size > max_bytes:
+                raise ValidationError(
+                    f"file larger than {max_bytes} bytes",
+                    fields={"file": f"文件不能超过 {max_bytes // (1024 * 1024)} MB"},
+                )
+            if len(seen.head) < 512:
+                seen.head += chunk[: 512 - len(seen.head)]
+            digest.update(chunk)
+            encryptor.write(chunk)
+        if seen.size == 0:
             raise ValidationError("empty file", fields={"file": "文件为空"})
-        if not _check_content(ext, head):
+        if not _check_content(ext, seen.head):
             raise ValidationError(
                 "file content does not match its type", fields={"file": f"文件内容与扩展名 .{ext} 不符"}
             )
-        sha = digest.hexdigest()
-        target = path_for(root, sha)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
-            os.chmod(target, 0o640)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+
+    storage_name = _encrypt_into(root, sealer, copy)
+    size, sha = seen.size, digest.hexdigest()
     row = Attachment(
         instance_id=instance_id,
         task_id=task_id,
-        filename=name,
+        filename=f"{CONFIDENTIAL_NAME}.{ext}" if confidential else name,
+        name_sealed=sealer.seal({"filename": name}) if confidential else None,
         content_type=allowed[ext][0],
         size=size,
         sha256=sha,
         confidential=confidential,
         uploaded_by=actor,
         uploaded_at=clock.now(),
+        storage_name=storage_name,
+        key_id=sealer.key_id,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except Exception:
+        _remove(stored_path(root, row))  # the row was not written: leave no orphan file behind
+        raise
     audit.record(
         session,
         "attachment_added",
@@ -152,12 +203,83 @@ def store(
         instance_id=instance_id,
         task_id=task_id,
         attachment=row.id,
-        filename=name,
+        filename=row.filename,  # the placeholder for a confidential file: the trail never holds its name
         sha256=sha,
         size=size,
         confidential=confidential or None,
     )
     return row
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def real_name(row: Attachment, sealer: Sealer) -> str:
+    """The name the uploader gave (opened from ``name_sealed`` for a confidential file)."""
+    if row.name_sealed:
+        return str(sealer.open(row.name_sealed).get("filename") or row.filename)
+    return row.filename
+
+
+def content(root: str | Path, row: Attachment, sealer: Sealer) -> Iterator[bytes]:
+    """The file's plain bytes, chunk by chunk; NotFound when the file is gone, SealError or
+    ``filecipher.CorruptFile`` when it cannot be opened or was altered."""
+    path = stored_path(root, row)
+    try:
+        source = path.open("rb")
+    except FileNotFoundError:
+        raise NotFound(f"attachment {row.id} has no stored file", attachment=row.id) from None
+
+    def chunks() -> Iterator[bytes]:
+        with source:
+            if row.storage_name is None:  # from before encryption
+                while chunk := source.read(64 * 1024):
+                    yield chunk
+                return
+            try:
+                yield from filecipher.decrypt(sealer.file_key(row.key_id), source)
+            except filecipher.CorruptFile as exc:
+                raise SealError(f"attachment {row.id} cannot be opened: {exc}") from None
+
+    stream = chunks()
+    first = next(stream, b"")  # a wrong key or an altered start fails here, before anything is sent
+    return itertools.chain([first], stream)
+
+
+def reencrypt(session: Session, root: str | Path, row: Attachment, sealer: Sealer) -> tuple[bool, Path | None]:
+    """Bring the row under the current key: its file encrypted with it (a plain file from before
+    encryption included) and its sealed name sealed with it. Returns (changed, obsolete file).
+
+    The new file is written beside the old one and the row switched to it in the caller's transaction;
+    the caller removes the obsolete file only after committing (``remove_obsolete``), and only when no
+    other row still points at it (plain files were shared by hash)."""
+    changed, obsolete = False, None
+    if row.key_id != sealer.key_id or not row.storage_name:
+        old_path, old_storage = stored_path(root, row), row.storage_name
+        plain = content(root, row, sealer)
+
+        def copy(encryptor: filecipher.Encryptor) -> None:
+            for chunk in plain:
+                encryptor.write(chunk)
+
+        row.storage_name = _encrypt_into(Path(root), sealer, copy)
+        row.key_id = sealer.key_id
+        session.flush()
+        shared = old_storage is None and session.scalar(
+            select(Attachment.id).where(Attachment.sha256 == row.sha256, Attachment.storage_name.is_(None)).limit(1)
+        )
+        changed, obsolete = True, (None if shared else old_path)
+    if row.name_sealed and not sealer.is_current(row.name_sealed):
+        row.name_sealed = sealer.reseal(row.name_sealed)
+        changed = True
+    return changed, obsolete
+
+
+def remove_obsolete(path: Path | None) -> None:
+    """Delete a file a committed ``reencrypt`` replaced."""
+    if path is not None:
+        _remove(path)
 
 
 def for_instance(session: Session, instance_id: int) -> list[Attachment]:

@@ -12,9 +12,8 @@ channel can audit the denial), Conflict, ValidationError (``fields``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from sqlalchemy import delete, select
@@ -206,9 +205,12 @@ class Completed:
 
 @dataclass(frozen=True)
 class Download:
-    path: Path
+    """A file to send: its plain bytes come chunk by chunk from ``chunks`` (decrypted as they are read)."""
+
+    chunks: Iterator[bytes]
     filename: str
     content_type: str
+    size: int
 
 
 # --------------------------------------------------------------------------- inbox
@@ -529,7 +531,8 @@ def save_draft(
 ) -> None:
     """Keep a half-filled form (it never reaches the engine); confidential values sealed as on completion.
 
-    Values not yet valid are kept as typed; NUL characters are refused (nothing is saved).
+    Values not yet valid are kept as typed; what no database should store (NUL characters, lone
+    surrogates, texts over the field's limit) is refused and nothing is saved.
     """
     with services.db.session() as s:
         row = _visible_task(s, principal, task_id)
@@ -538,7 +541,7 @@ def save_draft(
         assert version_id is not None  # a task's instance outlives it (ON DELETE CASCADE)
         schema = forms.load_schema(services.definitions.loaded(version_id).forms, row.form_key)
         data, problems = submission.read(schema, submitted)
-        refused = {k: v for k, v in problems.items() if v == submission.NUL_MESSAGE}
+        refused = submission.refused_in_draft(problems)
         if refused:
             raise ValidationError("表单填写不符合要求", fields=refused, task=task_id)
         _process, record, confidential = forms.split(schema, submission.draft_record(submitted, data, problems))
@@ -603,6 +606,7 @@ def upload_attachment(
         stored = files.store(
             s,
             services.config.attachments_dir,
+            sealer=services.sealer,
             instance_id=row.instance_id,
             task_id=row.id,
             filename=filename,
@@ -642,8 +646,10 @@ def download_attachment(services: Services, principal: Principal, attachment_id:
             task_id=row.task_id,
             attachment=row.id,
         )
-        path = files.path_for(services.config.attachments_dir, row.sha256)
-        result = Download(path=path, filename=row.filename, content_type=row.content_type)
-    if not path.exists():
-        raise NotFound(f"attachment {attachment_id} has no stored file", attachment=attachment_id)
-    return result
+        chunks = files.content(services.config.attachments_dir, row, services.sealer)
+        return Download(
+            chunks=chunks,
+            filename=files.real_name(row, services.sealer),
+            content_type=row.content_type,
+            size=row.size,
+        )

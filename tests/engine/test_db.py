@@ -34,3 +34,12 @@ def test_sqlite_durability_is_a_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("GUANTONG_SQLITE_SYNCHRONOUS", "off")
     with pytest.raises(ValueError, match="GUANTONG_SQLITE_SYNCHRONOUS must be one of FULL, EXTRA, NORMAL, not 'OFF'"):
         sqlite_synchronous()
+
+
+def test_a_new_sqlite_database_file_is_owner_only(tmp_path):
+    from engine.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'new' / 'guantong.db'}")
+    database.create_all()
+    assert (tmp_path / "new" / "guantong.db").stat().st_mode & 0o077 == 0
+    database.dispose()

@@ -1,4 +1,4 @@
-"""Attachments: stored by content hash, size and type limits, need-to-know and confidential downloads."""
+"""Attachments: encrypted at rest, size and type limits, need-to-know and confidential downloads."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def _attachments(services):
         return s.scalars(select(Attachment).order_by(Attachment.id)).all()
 
 
-def test_upload_is_stored_by_hash_and_listed(client_for, start_clue, services):
+def _stored_files(services):
+    return [p for p in services.config.attachments_dir.rglob("*") if p.is_file()]
+
+
+def test_upload_is_encrypted_listed_and_downloaded(client_for, start_clue, services):
     task = _register_task(start_clue, services)
     cm1 = client_for("cm1")
     resp = _upload(cm1, task.id, PDF, "举报材料.pdf")
@@ -39,16 +43,17 @@ def test_upload_is_stored_by_hash_and_listed(client_for, start_clue, services):
     [row] = _attachments(services)
     sha = hashlib.sha256(PDF).hexdigest()
     assert (row.sha256, row.size, row.filename, row.content_type) == (sha, len(PDF), "举报材料.pdf", "application/pdf")
-    assert (services.config.attachments_dir / sha[:2] / sha).read_bytes() == PDF
+    assert row.key_id == services.sealer.key_id
+    [stored] = _stored_files(services)
+    assert PDF not in stored.read_bytes() and sha not in str(stored)  # nothing on disk tells what it holds
+    assert stored.stat().st_mode & 0o077 == 0 and stored.parent.stat().st_mode & 0o077 == 0
     page = cm1.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "举报材料.pdf" in page
     download = cm1.get(f"/attachments/{row.id}")
     assert download.status_code == 200 and download.data == PDF
-    assert "attachment" in download.headers["Content-Disposition"]
-    # The same content twice is stored once on disk.
-    _upload(cm1, task.id, PDF, "副本.pdf")
-    assert len(_attachments(services)) == 2
-    assert len(list((services.config.attachments_dir / sha[:2]).iterdir())) == 1
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%E4%B8%BE%E6%8A%A5%E6%9D%90%E6%96%99.pdf" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"
 
 
 def test_type_content_and_size_limits(client_for, start_clue, services, app):
@@ -62,7 +67,7 @@ def test_type_content_and_size_limits(client_for, start_clue, services, app):
     resp = _upload(cm1, task.id, PDF + b"0" * (1024 * 1024), "big.pdf")
     assert "文件不能超过 1 MB" in cm1.get(resp.headers["Location"]).get_data(as_text=True)
     assert _attachments(services) == []
-    assert [p for p in services.config.attachments_dir.rglob("*") if p.is_file()] == []
+    assert _stored_files(services) == []
 
 
 def test_only_people_who_may_act_can_upload(client_for, start_clue, services):
@@ -83,6 +88,7 @@ def test_download_follows_need_to_know_and_confidentiality(client_for, start_clu
     assert so1.get(f"/attachments/{plain.id}").status_code == 200
     assert so1.get(f"/attachments/{secret.id}").status_code == 403
     assert "检举信.pdf" not in so2.get(f"/instances/{plain.instance_id}").get_data(as_text=True)
+    assert "检举信.pdf" not in so1.get(f"/instances/{plain.instance_id}").get_data(as_text=True)
     assert client_for("so2").get(f"/attachments/{plain.id}").status_code == 403  # another unit
     with services.db.session() as s:
         reasons = [

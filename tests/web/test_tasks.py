@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent, HumanTask, TaskSubmission
@@ -100,9 +101,11 @@ def test_the_record_keeps_the_form_and_seals_the_reporter(client_for, start_clue
     assert final.kind == "final"
     assert final.data == {"clue_no": "XS-2024-001", "handling_unit": "jc1", "summary": "反映某局长违规收受礼金"}
     assert final.sealed and "李某某" not in final.sealed
-    from engine.access.sealing import Sealer
+    from engine.access.sealing import Sealer, SealError
 
-    assert Sealer(services.config.secret_key).open(final.sealed) == {"reporter_name": "李某某"}
+    assert services.sealer.open(final.sealed) == {"reporter_name": "李某某"}
+    with pytest.raises(SealError):  # the data key is not the session secret beside the database
+        Sealer(services.config.secret_key).open(final.sealed)
 
 
 def test_completed_tab_lists_what_i_did(client_for, start_clue, services):

@@ -8,12 +8,12 @@ event. Failures are rate-limited per address here (``API_TOKEN_RATE_LIMIT``).
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from engine.access import accounts
 
 from .bearer import token_ttl
 from .common import documents, principal, services
+from .parsing import Blueprint
 from .schemas import TokenRequestSchema, TokenSchema
 
 blp = Blueprint("Auth", __name__, description="Bearer tokens")

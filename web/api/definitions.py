@@ -7,12 +7,11 @@ by hand.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.instances import operations as instances
 
 from .common import documents, principal, services
 from .instances import instance_detail
+from .parsing import Blueprint
 from .schemas import DefinitionSchema, InstanceDetailSchema, StartRequestSchema
 
 blp = Blueprint("Definitions", __name__, description="Deployed processes")

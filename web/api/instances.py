@@ -8,13 +8,12 @@ is left out of the response, not masked, so a client cannot mistake a placeholde
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.instances import operations as instances
 from engine.instances.queries import InstanceFilter
 
 from ..usecases import reveal, soon
 from .common import documents, principal, services
+from .parsing import Blueprint
 from .schemas import InstanceDetailSchema, InstancePageSchema, InstanceQuerySchema
 
 blp = Blueprint("Instances", __name__, description="Process instances the caller may see")

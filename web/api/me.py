@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.access import accounts
 
 from .common import can_reveal, documents, principal, services
+from .parsing import Blueprint
 from .schemas import MeSchema
 
 blp = Blueprint("Me", __name__, description="The caller")

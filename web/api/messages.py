@@ -8,12 +8,12 @@ Who may send is ``engine.instances.entry.may_send_message`` with the ``API_MESSA
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from engine.instances import entry
 from engine.instances import operations as instances
 
 from .common import documents, principal, services
+from .parsing import Blueprint
 from .schemas import MessageRequestSchema, MessageResultSchema
 
 blp = Blueprint("Messages", __name__, description="Messages from other systems")

@@ -1,8 +1,8 @@
 """Request and response shapes of the JSON API; the OpenAPI document is generated from these.
 
-Input strings refuse NUL characters (PostgreSQL text and JSONB cannot hold them) and are bounded by
+Input strings refuse NUL characters and lone surrogates (no database can store them) and are bounded by
 the column they are compared with; JSON objects given as process or form data are checked the same way
-(``engine.data.nul_paths``). Query-string schemas ignore unknown parameters, bodies refuse them.
+(``engine.data.unstorable_paths``). Query-string schemas ignore unknown parameters, bodies refuse them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from engine.forms.data import nul_paths
+from engine.forms.data import unstorable_paths
 from engine.tasks.inbox import MAX_PER_PAGE
 
 STATUSES = ("running", "suspended", "completed", "cancelled", "error")
@@ -19,9 +19,12 @@ DUE_STATES = ("none", "ok", "due_soon", "overdue")
 
 
 def _no_nul(value) -> None:
-    bad = nul_paths(value)
+    bad = unstorable_paths(value)
     if bad:
-        raise ma.ValidationError("NUL characters are not allowed" + (f" (at {', '.join(bad[:5])})" if bad[0] else ""))
+        raise ma.ValidationError(
+            "NUL characters and invalid Unicode (lone surrogates) are not allowed"
+            + (f" (at {', '.join(bad[:5])})" if bad[0] else "")
+        )
 
 
 class Text(fields.String):

@@ -8,13 +8,13 @@ complete), so both channels refuse and accept alike.
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
 
 from ..usecases import reveal, soon
 from .common import documents, principal, services
+from .parsing import Blueprint
 from .schemas import CompleteRequestSchema, CompleteResultSchema, TaskDetailSchema, TaskPageSchema, TaskQuerySchema
 
 blp = Blueprint("Tasks", __name__, description="Human tasks")

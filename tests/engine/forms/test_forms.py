@@ -124,12 +124,20 @@ def test_validate_gives_chinese_messages_per_field():
     assert errors == {
         "clue_no": "最多 20 个字",
         "disposal": "请从给出的选项中选择",
-        "received": "请输入有效日期（年-月-日，如 2024-03-04）",
-        "meeting_at": "请输入有效的日期和时间",
+        "received": "请输入1900年至2100年之间的有效日期（年-月-日，如 2024-03-04）",
+        "meeting_at": "请输入1900年至2100年之间的有效日期和时间",
         "count": "不能小于 1",
         "approved": "应为是或否",
         "units": "请从给出的选项中选择",
     }
+
+
+@pytest.mark.parametrize("received", ["9999-12-31", "1899-12-31", "2101-01-01", "0001-01-01"])
+def test_dates_outside_1900_to_2100_are_refused_by_field(received):
+    # 9999-12-31 used to be stored, and every later step of the instance then overflowed.
+    errors = forms.validate(SCHEMA, {"received": received, "meeting_at": f"{received}T09:00:00+08:00"})
+    assert errors["received"].startswith("请输入1900年至2100年之间")
+    assert errors["meeting_at"].startswith("请输入1900年至2100年之间")
 
 
 def test_validate_required_and_valid():
@@ -143,7 +151,7 @@ def test_validate_required_and_valid():
     }
     assert forms.validate(SCHEMA, valid) == {}
     assert forms.validate(SCHEMA, {**valid, "meeting_at": "2024-03-05T09:30:00"}) == {
-        "meeting_at": "请输入有效的日期和时间"
+        "meeting_at": "请输入1900年至2100年之间的有效日期和时间"
     }
 
 

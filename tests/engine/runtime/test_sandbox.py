@@ -124,3 +124,90 @@ def test_runtime_error_in_expression_names_the_element(repo, runtime, library):
     with pytest.raises(ProcessError) as info:
         runtime.start("gt_test_sandbox", data={}, actor=SYSTEM_PRINCIPAL)
     assert info.value.details.get("element") in ("gw", "f_yes")
+
+
+# --------------------------------------------------------------------------- budgets
+# Each of these used to deploy and then hang a worker thread or take its memory (issue 12).
+RUNTIME_BOMBS = {
+    "sequence from data": ("evaluate", "name * n", {"name": "ab", "n": 10**9}),
+    "list from data": ("evaluate", "[0] * n", {"n": 10**8}),
+    "nested comprehension": ("evaluate", "[1 for a in range(999) for b in range(999) for c in range(999)]", {}),
+    "generator sum": ("evaluate", "sum(1 for a in range(999) for b in range(999) for c in range(999))", {}),
+    "string doubling": ("execute", "s = 'ab'\nfor i in range(60):\n    s = s + s", {}),
+    "augmented doubling": ("execute", "s = 'ab'\nfor i in range(60):\n    s += s", {}),
+    "many appends": (
+        "execute",
+        "rows = []\nfor i in range(999):\n    for j in range(999):\n        rows.append(i)",
+        {},
+    ),
+    "many medium strings": ("execute", "rows = []\nfor i in range(500):\n    rows.append('x' * n)", {"n": 5000}),
+    "shift": ("evaluate", "1 << n", {"n": 10**9}),
+    "percent width from data": ("evaluate", "'%*d' % (n, 1)", {"n": 10**9}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNTIME_BOMBS))
+def test_runtime_bombs_are_stopped_within_budget(name):
+    from engine.runtime.sandbox import BudgetExceeded
+
+    mode, source, data = RUNTIME_BOMBS[name]
+    env = make_script_engine().environment
+    with pytest.raises(BudgetExceeded):
+        getattr(env, mode)(source, dict(data))
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["'x' * 10**9", "'ab' * 999 * 999 * 999", "(10**64)**64", "'%0999999999d' % 1", "f'{x:>999999999}'"],
+)
+def test_constant_bombs_are_refused_at_compile_time(source):
+    with pytest.raises(SandboxViolation):
+        compile_expression(source)
+
+
+@pytest.mark.parametrize("source", ["s.replace('a', 'aaaa')", "','.join(items)", "s.ljust(n)", "s.format(x)"])
+def test_methods_that_can_amplify_are_refused_by_name(source):
+    with pytest.raises(SandboxViolation, match="not allowed"):
+        compile_expression(source)
+
+
+def test_budget_leaves_ordinary_expressions_alone():
+    env = make_script_engine().environment
+    assert env.evaluate("name + '-' + str(n * 3)", {"name": "XS", "n": 7}) == "XS-21"
+    assert env.evaluate("'%05.1f' % x", {"x": 3.14159}) == "003.1"
+    assert env.evaluate("f'{n:>4}'", {"n": 7}) == "   7"
+    assert env.evaluate("sorted(d.keys())[0].upper()", {"d": {"b": 1, "a": 2}}) == "A"
+    context = {"rows": list(range(300))}
+    env.execute("total = 0\nfor r in rows:\n    for s in rows:\n        total += 1", context)
+    assert context["total"] == 90000  # 90,300 steps: within the budget of 100,000
+
+
+def test_deploy_refuses_a_constant_bomb_and_names_the_element(library):
+    with pytest.raises(DeployError) as info:
+        compile_bundle(_bundle_with(library, script="padding = 'x' * 10**9"))
+    assert any(p["element"] == "compute" and "1,000,000" in p["reason"] for p in info.value.problems)
+
+
+def test_a_bomb_on_data_fails_the_step_and_changes_nothing(repo, runtime, library, db):
+    from sqlalchemy import func, select
+
+    from engine.models import ProcessInstance
+
+    bundle = _bundle_with(library, script="padding = label * copies")
+    repo.deploy(compile_bundle(bundle))
+    with db.session() as s:
+        before = s.scalar(select(func.count()).select_from(ProcessInstance))
+    with pytest.raises(ProcessError) as info:
+        runtime.start("gt_test_sandbox", data={"label": "xx", "copies": 10**9}, actor=SYSTEM_PRINCIPAL)
+    assert info.value.details.get("element") == "compute"
+    assert "1,000,000" in str(info.value)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == before
+
+
+def test_deadline_helpers_refuse_dates_outside_the_calendar(repo, runtime, library):
+    bundle = _bundle_with(library, script="span = workdays_between('0001-01-01', '9999-12-31')")
+    repo.deploy(compile_bundle(bundle))
+    with pytest.raises(ProcessError) as info:
+        runtime.start("gt_test_sandbox", data={}, actor=SYSTEM_PRINCIPAL)
+    assert "1900-01-01..2100-12-31" in str(info.value)

@@ -26,7 +26,6 @@ from .conftest import mint_token
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}  # per operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET_SECONDS = 60
 
 
 def test_api_conforms_to_its_document(app, services, clue):
@@ -67,4 +66,3 @@ def test_api_conforms_to_its_document(app, services, clue):
     )
     assert len(calls) == len(operations)
     assert any(200 <= status < 300 for status in statuses)  # the token worked: not a run of 401s
-    assert elapsed < BUDGET_SECONDS
