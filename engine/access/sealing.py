@@ -64,6 +64,14 @@ def _file_key(secret: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"guantong-files", info=_FILE_INFO).derive(secret)
 
 
+def seal_key_text(environ: Mapping[str, str] | None = None) -> str:
+    """The data key as its file holds it (created on first use): the same text ``GUANTONG_SEAL_KEY`` would
+    carry, so a key moved from the file into the environment opens the same data."""
+    path = keyfiles.keys_dir(environ) / "seal.key"
+    keyfiles.read_or_create(path)
+    return path.read_text().strip()
+
+
 class Sealer:
     """The data key (current) and earlier ones (retired): seals with the current, opens with any."""
 
@@ -77,8 +85,7 @@ class Sealer:
     @classmethod
     def from_config(cls, config: Config, environ: Mapping[str, str] | None = None) -> Sealer:
         environ = os.environ if environ is None else environ
-        configured = environ.get("GUANTONG_SEAL_KEY")
-        current: str | bytes = configured or keyfiles.read_or_create(keyfiles.keys_dir(environ) / "seal.key")
+        current = environ.get("GUANTONG_SEAL_KEY") or seal_key_text(environ)
         retired: list[str | bytes] = [r.strip() for r in environ.get("GUANTONG_SEAL_RETIRED_KEYS", "").split(",")]
         if environ.get("GUANTONG_SEAL_LEGACY_SECRET", "on") != "off":
             retired.append(config.secret_key)  # what sealed data before the data key existed

@@ -88,9 +88,14 @@ def path_for(root: Path, sha256: str) -> Path:
 
 
 def stored_path(root: str | Path, row: Attachment) -> Path:
-    if row.storage_name:
-        return Path(root) / row.storage_name[:2] / row.storage_name
-    return path_for(Path(root), row.sha256)
+    return stored_path_for(root, row.storage_name, row.sha256)
+
+
+def stored_path_for(root: str | Path, storage_name: str | None, sha256: str) -> Path:
+    """Where an attachment's file lies: its random name, or its hash for a file from before encryption."""
+    if storage_name:
+        return Path(root) / storage_name[:2] / storage_name
+    return path_for(Path(root), sha256)
 
 
 def _private_dir(path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Backup and restore of one commission's data (``guantong backup`` / ``guantong restore``)."""
