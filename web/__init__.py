@@ -53,8 +53,9 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(flask_config)
     app.extensions[EXTENSION] = services
 
-    from . import audit_banner, security
+    from . import audit_banner, observability, security
 
+    observability.init_app(app)
     security.init_app(app)
     audit_banner.init_app(app)
     _register_blueprints(app)

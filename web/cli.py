@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -27,7 +26,9 @@ def _fail(exc: EngineError) -> None:
 @click.group()
 def main() -> None:
     """贯通 Guantong — BPMN process orchestration for the four supervisions."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .observability import configure_logging
+
+    configure_logging()
 
 
 @main.command("init-db")

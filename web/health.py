@@ -1,4 +1,8 @@
-"""Liveness and readiness for load balancers and ``make run`` smoke checks (no data is exposed)."""
+"""Probes and metrics for load balancers and monitoring (no case data is exposed).
+
+``/healthz``: the database answers. ``/readyz``: everything a request needs (engine/health.py
+``readiness``), 503 naming what is not ready. ``/metrics``: Prometheus (web/observability.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from flask import Blueprint, jsonify
 
 from engine import health
 
+from . import observability
 from .context import services
 
 bp = Blueprint("health", __name__)
@@ -14,3 +19,15 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     return jsonify(health.check(services()))
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = health.readiness(services())
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify({"status": "ok" if ready else "not ready", **checks}), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    return observability.metrics()
