@@ -247,10 +247,8 @@ def person_locale(s: Session, principal: Principal) -> str:
     return s.scalar(select(User.locale).where(User.username == principal.username)) or DEFAULT_LOCALE
 
 
-def _options(
-    s: Session, schema: dict[str, Any], locale: str, memo: dict[str, Any] | None = None
-) -> dict[str, list[tuple[object, str]]]:
-    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale, memo=memo))
+def _options(s: Session, schema: dict[str, Any], locale: str) -> dict[str, list[tuple[object, str]]]:
+    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale))
 
 
 def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
@@ -333,10 +331,9 @@ def step_records(
         channel=channel,
     )
     result = []
-    memo: dict[str, Any] = {}  # the organisation's option lists, read once for all the steps shown
-    for step, seen in zip(steps, read, strict=False):
-        schema = forms.load_schema(loaded.forms, step.form_key)
-        options = _options(s, schema, locale, memo)
+    schemas = [forms.load_schema(loaded.forms, step.form_key) for step in steps]
+    labels = forms.shown_labels(s, zip(schemas, (seen.data for seen in read), strict=False), locale=locale)
+    for step, seen, schema, options in zip(steps, read, schemas, labels, strict=False):
         result.append(
             StepRecord(
                 task_id=step.task_id,
