@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
@@ -318,11 +318,22 @@ def resolve_options(
     return result
 
 
+class NamedUnit(Protocol):
+    """A unit's names as ``shown_labels`` reads them (a ``Unit`` row, or the process's cached names)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_en(self) -> str | None: ...
+
+
 def shown_labels(
     session: Session,
     records: Iterable[tuple[dict[str, Any], Mapping[str, Any]]],
     *,
     locale: str = "zh_CN",
+    units: Mapping[str, NamedUnit] | None = None,
 ) -> list[dict[str, list[tuple[object, str]]]]:
     """The labels ``display`` needs for records' ``x-options`` values: one ``options`` mapping per
     (schema, record) pair, in order.
@@ -333,6 +344,8 @@ def shown_labels(
     units holding a role, the people holding it), plus every unit's order and the recusal facts: five to
     seven statements for one case at province scale, on the API too, which shows no labels. The name shown
     is the unit's or person's, whether or not they still hold the role: the record says whom it chose.
+    ``units``: the units' names already at hand (``engine.organisation.names.unit_names``, which every page
+    uses for unit names): then units cost no query.
     """
     wanted: list[dict[str, tuple[str, list[str]]]] = []
     codes: dict[str, set[str]] = {"units": set(), "users": set()}
@@ -351,11 +364,15 @@ def shown_labels(
     names: dict[str, dict[str, str]] = {"units": {}, "users": {}}
     english = locale.startswith("en")
     if codes["units"]:
-        names["units"] = {
-            r.code: (r.name_en if english and r.name_en else r.name)
-            for r in session.execute(
+        if units is None:
+            rows = session.execute(
                 select(Unit.code, Unit.name, Unit.name_en).where(Unit.code.in_(sorted(codes["units"])))
             )
+            units = {r.code: r for r in rows}
+        names["units"] = {
+            code: (u.name_en if english and u.name_en else u.name)
+            for code in codes["units"]
+            if (u := units.get(code)) is not None
         }
     if codes["users"]:
         names["users"] = {

@@ -29,6 +29,7 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.forms import submission
 from engine.forms.data import check_process_data
 from engine.models import HumanTask, ProcessInstance, TaskSubmission, User
+from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
@@ -332,7 +333,9 @@ def step_records(
     )
     result = []
     schemas = [forms.load_schema(loaded.forms, step.form_key) for step in steps]
-    labels = forms.shown_labels(s, zip(schemas, (seen.data for seen in read), strict=False), locale=locale)
+    labels = forms.shown_labels(
+        s, zip(schemas, (seen.data for seen in read), strict=False), locale=locale, units=unit_names(services)
+    )
     for step, seen, schema, options in zip(steps, read, schemas, labels, strict=False):
         result.append(
             StepRecord(

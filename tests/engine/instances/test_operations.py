@@ -85,6 +85,7 @@ def test_show_instance_names_the_chosen_units_without_reading_option_lists(servi
     started, _ = registered(services, who)
     so1 = who("so1")
     show = lambda: instances.show_instance(services, so1, started.instance_id, reveal=REVEAL)  # noqa: E731
+    show()  # the process's unit names (engine.organisation.names) are read once, then served from memory
     one_step = _statements(services, show)
     propose = ready(services, "propose")[0]
     tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
