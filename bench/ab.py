@@ -298,7 +298,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.split("\n")[0])
     parser.add_argument("--base", default="a38c1db", help="the commit compared against (default a38c1db)")
     parser.add_argument("--head", default=None, help="a commit; default: this checkout as it is")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=7, help="0: only the instruction counts (--callgrind)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the operations per round")
     parser.add_argument("--only", choices=sorted(WORKLOADS), action="append")
     parser.add_argument(
@@ -336,11 +336,13 @@ def main(argv=None) -> int:
         for side, co in checkouts.items():
             print(f"{side}: {co.label} ({co.path})", flush=True)
         load_before = load_now()
-        for side in ("base", "head"):
+        if args.rounds == 0:  # instruction counts only
+            workloads = []
+        for side in ("base", "head") if workloads else ():
             agents[side] = Agent(side, checkouts[side], work, province_quick)
         for agent in agents.values():  # both set up at once
             agent.send(cmd="setup", workloads=workloads)
-        setups = {side: agent._read()["ok"] for side, agent in agents.items()}
+        setups = {side: agent._read()["ok"] for side, agent in agents.items()} or {"base": {}, "head": {}}
         print(f"set up: {setups}", flush=True)
         if "province" in setups["base"] and setups["base"]["province"] != setups["head"]["province"]:
             print("WARNING: the two sides' province data sets differ", flush=True)

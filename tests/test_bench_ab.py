@@ -27,3 +27,10 @@ def test_callgrind_dumps_are_read_by_their_client_request_label(tmp_path):
     (tmp_path / "cg.out.2").write_text("desc: Trigger: Client Request: complete_sqlite\ntotals: 999\n")
     (tmp_path / "cg.out").write_text("desc: Trigger: Program termination\nsummary: 5\n")  # the final dump
     assert read_callgrind(tmp_path / "cg.out") == {"detail": 12345, "complete_sqlite": 999}
+
+
+def test_make_bench_keeps_the_comparisons_written_into_its_report():
+    from bench.__main__ import kept_comparisons
+
+    text = "# Benchmarks\n\n## 1. Overhead\n\nrows\n\n## Issue 11: before/after\n\nratios\n\n## 5. Timers\n\nx\n"
+    assert kept_comparisons(text) == [("Issue 11: before/after", "ratios")]
