@@ -22,7 +22,8 @@ Figures from two ``make bench`` runs cannot say whether a change made something 
    work is another process and is not counted).
 
 The databases: BENCH_DATABASE_URL names the PostgreSQL database the names are derived from
-(``…/test_x`` → ``…/test_x_ab_base``, ``…/test_x_ab_head``, and their ``_province`` data sets).
+(``…/test_x`` → ``…/test_x_ab_base``, ``…/test_x_ab_head``, and their ``_province`` data sets). Run one
+comparison at a time per BENCH_DATABASE_URL: each run recreates its sides' completion databases.
 """
 
 from __future__ import annotations
@@ -356,6 +357,10 @@ def main(argv=None) -> int:
                     cells[w].wall[side].append(out["wall"])
                     cells[w].cpu[side].append(out["cpu"])
             print(f"round {r + 1}/{args.rounds} done ({time.perf_counter() - started:.0f} s)", flush=True)
+            if args.markdown:  # the samples so far survive a run that fails later
+                args.markdown.with_suffix(".partial.json").write_text(
+                    json.dumps({w: {"wall": c.wall, "cpu": c.cpu} for w, c in cells.items()})
+                )
         for agent in agents.values():
             agent.close()
         agents.clear()
