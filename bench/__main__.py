@@ -26,6 +26,20 @@ BENCHES = {
 }
 
 
+def kept_comparisons(text: str) -> list[tuple[str, str]]:
+    """The sections ``python -m bench.ab`` comparisons were written into (titles starting "Issue "): a
+    comparison of two commits in one run is not remeasured by ``make bench``, so a rerun keeps it."""
+    kept, current = [], None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = [line[3:], []] if line.startswith("## Issue ") else None
+            if current:
+                kept.append(current)
+        elif current is not None:
+            current[1].append(line)
+    return [(title, "\n".join(lines).strip()) for title, lines in kept]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--quick", action="store_true", help="tiny inputs: checks the benchmark code works")
@@ -52,6 +66,9 @@ def main(argv=None) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         if not args.quick and not args.only and ANALYSIS.exists():
             report.add("What dominates, and what would fix it", ANALYSIS.read_text(encoding="utf-8").strip())
+        if not args.quick and output.exists():
+            for title, markdown in kept_comparisons(output.read_text(encoding="utf-8")):
+                report.add(title, markdown)
         report.write(output)
         print(f"\nwrote {output}")
     print(f"benchmarks took {time.perf_counter() - started:.0f} s")

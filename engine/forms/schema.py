@@ -6,7 +6,7 @@ same input with the same Chinese messages:
 - ``load_schema``: the schema of a task's ``formKey`` in its deployed version;
 - ``fields``: the schema as a list of field descriptions a page renders (label, help, widget, options);
 - ``resolve_options``: the choices of ``x-options`` fields (``units:<role>`` / ``users:<role>``) from
-  the organisation;
+  the organisation; ``shown_labels``: only the names of the values records hold, for ``display``;
 - ``coerce``: HTML form strings turned into the schema's types (integer, number, boolean, array);
 - ``validate``: Draft 2020-12 validation with format checks, returning ``{field path: 中文说明}``;
 - ``split``: a valid submission cut into process data (``x-process``), the record kept whole (minus
@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
@@ -274,19 +274,12 @@ def sign(schema: dict[str, Any], data: dict[str, Any], *, signer: str, at: dt.da
 
 
 def resolve_options(
-    session: Session,
-    schema: dict[str, Any],
-    *,
-    locale: str = "zh_CN",
-    memo: dict[str, Any] | None = None,
+    session: Session, schema: dict[str, Any], *, locale: str = "zh_CN"
 ) -> dict[str, list[tuple[str, str]]]:
     """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it.
 
-    ``memo`` (one dict per page, same session and locale) keeps what was read for the forms already
-    resolved: a page showing every step of a case asks the organisation once per source, not once per step.
+    For a form being filled in; a record being read needs only its values' names (``shown_labels``).
     """
-    if memo is None:
-        memo = {}
     result: dict[str, list[tuple[str, str]]] = {}
     for name, prop in _option_sources(schema):
         source = prop.get("x-options") or (prop.get("items") or {}).get("x-options")
@@ -294,9 +287,6 @@ def resolve_options(
             continue
         if source in result:
             result.setdefault(name, result[source])
-            continue
-        if source in memo:
-            result[name] = result[source] = memo[source]
             continue
         kind, role = source.split(":", 1)
         if kind == "units":
@@ -307,9 +297,7 @@ def resolve_options(
                 .distinct()
                 .order_by(Unit.code)
             ).all()
-            if "units:sort" not in memo:
-                memo["units:sort"] = dict(session.execute(select(Unit.code, Unit.sort)).all())
-            sort = memo["units:sort"]
+            sort = dict(session.execute(select(Unit.code, Unit.sort)).all())
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
@@ -321,15 +309,82 @@ def resolve_options(
                 .order_by(User.username)
             ).all()
             result[name] = [(r.username, r.display_name) for r in people]
-        result[source] = memo[source] = result[name]
+        result[source] = result[name]
     rules = list(recusal.declared(_properties(schema).items()))
     if rules:
-        if "recusal:facts" not in memo:
-            memo["recusal:facts"] = recusal.facts(session)
-        stationed = memo["recusal:facts"]
+        stationed = recusal.facts(session)
         for name, _unit_field in rules:
             result[recusal.key(name)] = stationed
     return result
+
+
+class NamedUnit(Protocol):
+    """A unit's names as ``shown_labels`` reads them (a ``Unit`` row, or the process's cached names)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_en(self) -> str | None: ...
+
+
+def shown_labels(
+    session: Session,
+    records: Iterable[tuple[dict[str, Any], Mapping[str, Any]]],
+    *,
+    locale: str = "zh_CN",
+    units: Mapping[str, NamedUnit] | None = None,
+) -> list[dict[str, list[tuple[object, str]]]]:
+    """The labels ``display`` needs for records' ``x-options`` values: one ``options`` mapping per
+    (schema, record) pair, in order.
+
+    A reader of a record needs the name of the unit or person the record chose, not the whole list the
+    form offered: a page showing every step of a case reads the names its records hold, at most one query
+    for units and one for people, where resolving each form's option lists asked once per source (the
+    units holding a role, the people holding it), plus every unit's order and the recusal facts: five to
+    seven statements for one case at province scale, on the API too, which shows no labels. The name shown
+    is the unit's or person's, whether or not they still hold the role: the record says whom it chose.
+    ``units``: the units' names already at hand (``engine.organisation.names.unit_names``, which every page
+    uses for unit names): then units cost no query.
+    """
+    wanted: list[dict[str, tuple[str, list[str]]]] = []
+    codes: dict[str, set[str]] = {"units": set(), "users": set()}
+    for schema, record in records:
+        fields: dict[str, tuple[str, list[str]]] = {}
+        for name, prop in _properties(schema).items():
+            source = prop.get("x-options") or (prop.get("items") or {}).get("x-options")
+            kind = source.split(":", 1)[0] if isinstance(source, str) and ":" in source else None
+            if kind not in codes or record.get(name) is None:
+                continue
+            value = record[name]
+            values = [str(v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+            codes[kind].update(values)
+            fields[name] = (kind, values)
+        wanted.append(fields)
+    names: dict[str, dict[str, str]] = {"units": {}, "users": {}}
+    english = locale.startswith("en")
+    if codes["units"]:
+        if units is None:
+            rows = session.execute(
+                select(Unit.code, Unit.name, Unit.name_en).where(Unit.code.in_(sorted(codes["units"])))
+            )
+            units = {r.code: r for r in rows}
+        names["units"] = {
+            code: (u.name_en if english and u.name_en else u.name)
+            for code in codes["units"]
+            if (u := units.get(code)) is not None
+        }
+    if codes["users"]:
+        names["users"] = {
+            r.username: r.display_name
+            for r in session.execute(
+                select(User.username, User.display_name).where(User.username.in_(sorted(codes["users"])))
+            )
+        }
+    return [
+        {name: [(v, names[kind][v]) for v in values if v in names[kind]] for name, (kind, values) in fields.items()}
+        for fields in wanted
+    ]
 
 
 def _option_sources(schema: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

@@ -34,7 +34,11 @@ def guessed_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(_holidays.country_holidays("CN", years=year).keys())
 
 
+@lru_cache(maxsize=None)
 def _table_covers(year: int) -> bool:
+    """Whether the installed ``chinesecalendar`` table has ``year``. Kept per year: the table is fixed for
+    the process's life, and the library answers by scanning all its dates for their range on every call
+    (~0.1 ms), which every due date shown paid through ``estimated`` (a page of tasks, an instance's steps)."""
     try:
         chinese_calendar.is_workday(dt.date(year, 1, 1))
         return True

@@ -28,6 +28,7 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.forms import submission
 from engine.forms.data import check_process_data
 from engine.models import HumanTask, ProcessInstance, TaskSubmission, User
+from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
@@ -249,10 +250,8 @@ def person_locale(s: Session, principal: Principal) -> str:
     return s.scalar(select(User.locale).where(User.username == principal.username)) or DEFAULT_LOCALE
 
 
-def _options(
-    s: Session, schema: dict[str, Any], locale: str, memo: dict[str, Any] | None = None
-) -> dict[str, list[tuple[object, str]]]:
-    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale, memo=memo))
+def _options(s: Session, schema: dict[str, Any], locale: str) -> dict[str, list[tuple[object, str]]]:
+    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale))
 
 
 def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
@@ -335,10 +334,11 @@ def step_records(
         channel=channel,
     )
     result = []
-    memo: dict[str, Any] = {}  # the organisation's option lists, read once for all the steps shown
-    for step, seen in zip(steps, read, strict=False):
-        schema = forms.load_schema(loaded.forms, step.form_key)
-        options = _options(s, schema, locale, memo)
+    schemas = [forms.load_schema(loaded.forms, step.form_key) for step in steps]
+    labels = forms.shown_labels(
+        s, zip(schemas, (seen.data for seen in read), strict=False), locale=locale, units=unit_names(services)
+    )
+    for step, seen, schema, options in zip(steps, read, schemas, labels, strict=False):
         result.append(
             StepRecord(
                 task_id=step.task_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from engine.errors import Forbidden, NotVisible, ValidationError
 from engine.instances import operations as instances
@@ -58,3 +59,40 @@ def test_instance_actions_are_for_administrators(services, who):
     )
     with pytest.raises(ValidationError):
         instances.start_instance(services, who("cm1"), "gt_test_clue", business_key="X" * 121)
+
+
+def _statements(services, call) -> list[str]:
+    """The SQL statements ``call()`` sends, but the working-day calendar's re-read (at most every 10 s,
+    whenever a slow machine crosses that moment)."""
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM work_calendar" not in statement:
+            seen.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def test_show_instance_names_the_chosen_units_without_reading_option_lists(services, who):
+    """The detail names the unit a record chose (``x-options: units:…``) from one lookup of that unit, not
+    from the form's option lists (units holding the role, every unit's order): a fixed number of
+    statements whatever the number of steps (benchmarks: instance detail at province scale)."""
+    started, _ = registered(services, who)
+    so1 = who("so1")
+    show = lambda: instances.show_instance(services, so1, started.instance_id, reveal=REVEAL)  # noqa: E731
+    show()  # the process's unit names (engine.organisation.names) are read once, then served from memory
+    one_step = _statements(services, show)
+    propose = ready(services, "propose")[0]
+    tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
+    two_steps = _statements(services, show)
+    assert len(two_steps) == len(one_step)
+    assert not [q for q in two_steps if "membership" in q or "unit.sort" in q]
+    shown = {row.name: row.value for step in show().steps for row in step.shown}
+    assert shown["handling_unit"] == "第一监督检查室" and shown["disposal"] == "初步核实"
+    english = instances.show_instance(services, so1, started.instance_id, reveal=REVEAL, locale="en")
+    assert {r.name: r.value for r in english.steps[0].shown}["handling_unit"] == "1st Supervision Office"

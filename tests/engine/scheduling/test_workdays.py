@@ -72,3 +72,22 @@ def test_policy_due_and_reminder_in_china_time():
 def test_policy_refuses_ambiguous_rule():
     with pytest.raises(ValueError, match="exactly one"):
         DeadlinePolicy({"deadlines": {"x": {"workdays": 5, "months": 1}}})
+
+
+def test_whether_the_table_covers_a_year_is_asked_once_per_year(cal, monkeypatch):
+    """``estimated`` is asked for every due date a page shows; chinesecalendar scans its whole table on each
+    question, so the answer is kept per year (the table cannot change while the process runs)."""
+    import chinese_calendar
+
+    from engine.scheduling import workdays
+
+    asked = []
+    real = chinese_calendar.is_workday
+    monkeypatch.setattr(chinese_calendar, "is_workday", lambda day: asked.append(day) or real(day))
+    workdays._table_covers.cache_clear()
+    try:
+        flags = [cal.estimated(dt.date(2026, 3, d)) for d in range(1, 29)] + [cal.estimated(dt.date(2027, 5, 6))] * 9
+        assert flags == [False] * 28 + [True] * 9
+        assert len(asked) == 2  # 2026 and 2027, once each
+    finally:
+        workdays._table_covers.cache_clear()  # the next test's answers come from the real table again
