@@ -61,6 +61,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
         clue_no="XS-2024-0088",
         cadre_authority="county",
         host_unit="qh_xczxj_dz",
+        recipient="zhaomou",
         handling_unit="qh_jc1",
         resident_unit="qh_pz1",
         township_unit="qh_qj",
@@ -118,6 +119,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     )
     reply = w.task("t_reply")
     assert (reply.role, units(reply)) == ("reported_person", {"qh_xczxj_dz"})
+    assert reply.assignee == "zhaomou"  # the letter is addressed to him, not to his unit's reported people
     assert local_date(reply.due_at) == D(2024, 4, 12)
     assert local_date(reply.reminder_at) == D(2024, 4, 9)  # 3 working days before
     # the reminder goes to the reported person's unit on 04-09, not before
