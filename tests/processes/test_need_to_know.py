@@ -227,3 +227,40 @@ def test_the_handling_office_reads_the_whole_file_as_before(db, case):
     assert WITNESS in str([s.data for s in detail.steps])
     assert sorted(a.filename for a in detail.attachments) == ["函询通知书.pdf", "工作预案.pdf"]
     assert task_ops.download_attachment(services, officer, ids["plan_file"], reveal=_reveal()).filename
+
+
+def test_an_x_department_reads_its_assisting_brief_and_its_own_submission_and_loses_the_brief_when_done(db, tmp_path):
+    """审计局 and 财政局 assist a 发现问题共证: each reads the 协查清单 of the registration, not the problem's
+    description or who is involved, nor the other department's answer; the brief ends with its task."""
+    description = "某局长涉嫌在项目验收中收受好处（涉及具体人员）"
+    with clock.frozen(dt.datetime(2024, 3, 4, 9, tzinfo=clock.LOCAL_TZ)) as frozen:
+        values = {
+            **BASE,
+            "needs_corroboration": True,
+            "x_units": ["qh_sjj", "qh_czj"],
+            "description": description,
+            "assist_items": "请提供2023年项目资金拨付和审计发现。",
+        }
+        with Walk(db, frozen, values=values) as w:
+            services = Services(
+                Config.from_env(database_url=db.url, instance_dir=tmp_path, secret_key=SECRET_KEY), db=db
+            )
+            # a supervision task pools forces (P3, 室组地) and then corroborates the problem found (P4)
+            w.send("gt_msg_supervision_task", None, {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"})
+            w.run(until="t_x", max_steps=200)
+            mine = {t.candidates[0].unit_code: t for t in w.tasks("t_x")}
+            assert set(mine) == {"qh_sjj", "qh_czj"}
+            shenmei, qinfeng = _who(db, "shenmei"), _who(db, "qinfeng")
+            view = task_ops.show_task(services, shenmei, mine["qh_sjj"].id, reveal=_reveal())
+            assert _steps(view) == {"问题登记": {"problem_no", "assist_items"}}
+            assert description not in str(view.steps)
+            with pytest.raises(NotVisible):  # the other department's task is not hers
+                task_ops.show_task(services, shenmei, mine["qh_czj"].id, reveal=_reveal())
+            w.pilot.complete(mine["qh_czj"], {"result": "财政局的答复"}, actor="qinfeng")
+            w.pilot.complete(mine["qh_sjj"], {"result": "审计局的答复"}, actor="shenmei")
+            after = instance_ops.show_instance(services, shenmei, mine["qh_sjj"].instance_id, reveal=_reveal())
+            assert [(s.name, s.data.get("result")) for s in after.steps] == [("提供审计和资金数据", "审计局的答复")]
+            assert after.reads == "none"  # the brief ended with her task; her own answer stays hers
+            officer = instance_ops.show_instance(services, _who(db, "wangfang"), after.instance.id, reveal=_reveal())
+            assert officer.reads == "file" and description in str([s.data for s in officer.steps])
+            assert qinfeng.username not in {s.submitted_by for s in after.steps}

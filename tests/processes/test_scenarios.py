@@ -122,7 +122,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     assert reply.assignee == "zhaomou"  # the letter is addressed to him, not to his unit's reported people
     assert local_date(reply.due_at) == D(2024, 4, 12)
     assert local_date(reply.reminder_at) == D(2024, 4, 9)  # 3 working days before
-    # the reminder goes to the reported person's unit on 04-09, not before
+    # the reminder goes to the reported person himself on 04-09, not before (the letter is his alone)
     worker = Worker(_Services(w))
     w.at(2024, 4, 8, 18)
     worker.remind_and_escalate()
@@ -130,7 +130,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     assert worker.remind_and_escalate() >= 1
     with db.session() as s:
         notes = s.scalars(select(Notification).where(Notification.task_id == reply.id)).all()
-        assert [(n.kind, n.unit_code, n.role_code) for n in notes] == [("reminder", "qh_xczxj_dz", "reported_person")]
+        assert [(n.kind, n.username, n.unit_code, n.role_code) for n in notes] == [("reminder", "zhaomou", None, None)]
     # no 检举人 data in the letter's record (the reporter's identity is sealed at registration)
     for record in _records(db, "t_letter") + _records(db, "t_register"):
         assert not any(k.startswith("reporter") for k in record), record
