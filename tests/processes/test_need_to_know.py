@@ -142,6 +142,7 @@ def test_the_reported_person_reads_only_his_letter_and_his_reply_on_every_channe
     text = instance_page.get_data(as_text=True)
     assert instance_page.status_code == 200 and QUESTIONS in text and WITNESS not in text
     assert "制定谈话函询方案和工作预案" not in text  # who did the other steps is part of the file
+    assert 'data-testid="need-to-know"' in text  # the page says why he sees so little
     assert _client(app, "duoji").get(f"/attachments/{ids['plan_file']}").status_code == 403
     assert _client(app, "duoji").get(f"/attachments/{ids['letter_file']}").status_code == 200
 
