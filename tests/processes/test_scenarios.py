@@ -51,7 +51,28 @@ def _records(db, spec_id):
 
 
 # ============================================================================ Scenario B
-def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
+def _reads_only_the_decision(db, tmp_path, execution):
+    from engine.access.principal import load_principal
+    from engine.access.reveal import Reveal
+    from engine.access.sealing import Sealer
+    from engine.config import Config
+    from engine.services import Services
+    from engine.tasks import operations as task_ops
+
+    config = Config.from_env(database_url=db.url, instance_dir=tmp_path, attachments_dir=tmp_path / "files")
+    with db.session() as s:
+        secretary = load_principal(s, "xczxsj")
+    view = task_ops.show_task(Services(config, db=db), secretary, execution.id, reveal=Reveal(Sealer("scenario-b")))
+    others = [(step.name, set(step.data)) for step in view.steps if step.submitted_by != "xczxsj"]
+    assert others == [("宣布处分决定并通报所在党委", {"decision_no", "announce_date"})]
+    # besides it, only what he wrote himself earlier in the case (his countersignature, his opinion)
+    assert {step.name for step in view.steps if step.submitted_by == "xczxsj"} == {
+        "所在党委主要负责人签署意见",
+        "所在党委反馈意见",
+    }
+
+
+def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, tmp_path):
     """Real-name report → 函询 → denial → 初核 (recusal) → 立案 (县委书记) → 审理 → 处分 → 复审/复核."""
     w = _walk(
         db,
@@ -197,6 +218,8 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     execution = w.task("t_exec")
     assert execution.role == "supervised_party_org" and units(execution) == {"qh_xczxj_dz"}
     assert (local_date(execution.due_at).year, local_date(execution.due_at).month) == (2025, 4)
+    # the party secretary who executes it reads the decision's number and date, not the case file
+    _reads_only_the_decision(db, tmp_path, execution)
     w.run(until="t_fb")
     feedback = w.task("t_fb")
     assert feedback.role == "petition_office" and feedback.due_key == "realname_result_feedback"
