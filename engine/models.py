@@ -219,6 +219,10 @@ class HumanTask(Base):
     # False: the task names no candidate unit, so every holder of its role may take it. Kept on the row
     # so the inbox finds such tasks through an index instead of proving a NOT EXISTS per open task.
     has_candidates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # True: a task of a lane outside the handling commission addressed to one named person (the 函询 reply
+    # to the letter's recipient, ``assigneeVar`` in an ``addressed`` lane): his alone, never the pool's of
+    # his unit and role, and never handed to someone else (engine/access/authz.py).
+    personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_key: Mapped[str | None] = mapped_column(String(120))

@@ -29,8 +29,8 @@ def candidate_units(task: TaskView) -> set[str]:
 
 
 def in_pool(principal: Principal, task: TaskView) -> bool:
-    """The person holds the task's role in a candidate unit."""
-    if task.role is None:
+    """The person holds the task's role in a candidate unit (a task addressed to one person has no pool)."""
+    if task.role is None or getattr(task, "personal", False):
         return False
     units = candidate_units(task)
     if not units:
@@ -89,6 +89,12 @@ def require_can_complete(principal: Principal, task: TaskView) -> None:
 def require_can_reassign(principal: Principal, task: TaskView) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
+    if getattr(task, "personal", False):
+        raise Forbidden(
+            f"task {task.id} is addressed to one person and cannot be handed to another",
+            task=task.id,
+            rule="addressed_to_one_person",
+        )
     if principal.is_admin or principal.is_system:
         return
     if not (principal.leader_of & candidate_units(task)):

@@ -48,7 +48,14 @@ USER_TASK_PROPS = {
     "platform",
     "mechanism",
     "separateFrom",
+    "reads",
+    "readsFiles",
 }
+# A role's reading scope (roles.yaml ``reads``): the whole file of the instances its tasks belong to, or
+# only what each task declares (engine/access/need_to_know.py).
+READS_FILE, READS_ADDRESSED = "file", "addressed"
+READ_SCOPES = (READS_FILE, READS_ADDRESSED)
+READS_NONE = "none"  # the declaration of a task that reads nothing earlier (only what its holder writes)
 
 
 @dataclass
@@ -86,6 +93,24 @@ class RoleCatalogue:
         if not lane_name:
             return None
         return self._by_name.get(lane_name.strip())
+
+    def reads(self, code: str | None) -> str:
+        """The role's reading scope; a catalogue from before the rule (no ``reads``) reads the file, as
+        every lane did then (deploy now refuses such a catalogue, so only old versions have one)."""
+        value = (self.roles.get(code or "") or {}).get("reads")
+        return value if value in READ_SCOPES else READS_FILE
+
+
+def _check_roles(roles: RoleCatalogue, findings: _Findings) -> None:
+    """Every role says what its tasks may read: no lane reads the file by default."""
+    for code, entry in roles.roles.items():
+        if entry.get("reads") not in READ_SCOPES:
+            findings.add(
+                "roles.yaml",
+                code,
+                f"role '{code}' must say what its tasks read: reads: file | addressed "
+                f"(got {entry.get('reads')!r}; need-to-know, processes/CONVENTIONS.md)",
+            )
 
 
 def _props(element: Any) -> dict[str, str]:
@@ -143,6 +168,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         findings.add("-", None, "no BPMN files to deploy")
         findings.raise_if_any("deploy refused")
     roles = RoleCatalogue(bundle.roles)
+    _check_roles(roles, findings)
     _check_forms(bundle, findings)
     _check_settings(bundle, findings)
     deadlines = set((bundle.settings.get("deadlines") or {}).keys())
@@ -378,7 +404,71 @@ def _describe_process(
                     _compile(findings, filename, element.getparent().get("id"), expr, sub)
         elif tag in ("preScript", "postScript") and element.text and element.text.strip():
             _compile(findings, filename, element.getparent().getparent().get("id"), element.text, "script")
+    _check_reads(filename, meta, bundle, findings)
     return meta
+
+
+def _parse_reads(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _check_reads(filename: str, meta: dict[str, Any], bundle: Bundle, findings: _Findings) -> None:
+    """The need-to-know rule of each task (regulations §6.4): a task in an ``addressed`` lane declares
+    what it reads (``reads``: earlier steps of this process, or single fields ``step.field``; or
+    ``none``) and whose uploads it sees (``readsFiles``); every name must be a step of this process and a
+    field of that step's form. A task in a ``file`` lane reads the file and declares nothing."""
+    tasks = meta["tasks"]
+    for eid, task in tasks.items():
+        declared, files = task.pop("_reads"), task.pop("_reads_files")
+        if task["reads_scope"] != READS_ADDRESSED:
+            if declared or files:
+                findings.add(
+                    filename,
+                    eid,
+                    f"lane '{task['lane']}' reads the whole file (roles.yaml reads: file); "
+                    "'reads'/'readsFiles' apply to addressed lanes only",
+                )
+            continue
+        if not declared:
+            findings.add(
+                filename,
+                eid,
+                f"task in lane '{task['lane']}' (roles.yaml reads: addressed) must declare what it reads: "
+                "property 'reads' = earlier step ids or step.field of this process, or 'none' "
+                "(need-to-know, processes/CONVENTIONS.md)",
+            )
+            continue
+        reads: dict[str, list[str] | None] = {}
+        if READS_NONE in declared and len(declared) > 1:
+            findings.add(filename, eid, "reads 'none' cannot be combined with step names")
+        elif declared != (READS_NONE,):
+            for item in declared:
+                step, _, name = item.partition(".")
+                target = tasks.get(step) if step != eid else None
+                if target is None:
+                    findings.add(
+                        filename, eid, f"reads '{item}': '{step}' is not another user task of process {meta['id']}"
+                    )
+                    continue
+                if name:
+                    schema = bundle.forms.get(target.get("form_key") or "")
+                    fields = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+                    if name not in fields:
+                        findings.add(
+                            filename,
+                            eid,
+                            f"reads '{item}': the form '{target.get('form_key')}' of step '{step}' has no field '{name}'",
+                        )
+                        continue
+                    if step not in reads or reads[step] is not None:
+                        reads[step] = sorted({*(reads.get(step) or []), name})
+                else:
+                    reads[step] = None  # the whole record
+        for step in files:
+            if step == eid or step not in tasks:
+                findings.add(filename, eid, f"readsFiles '{step}' is not another user task of process {meta['id']}")
+        task["reads"] = reads
+        task["reads_files"] = sorted({step for step in files if step in tasks and step != eid})
 
 
 def _describe_user_task(
@@ -414,6 +504,9 @@ def _describe_user_task(
     instructions = element.find("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", NS)
     separate = [v.strip() for v in (props.get("separateFrom") or "").split(",") if v.strip()]
     return {
+        "reads_scope": roles.reads(lane["role"]) if lane else READS_FILE,
+        "_reads": _parse_reads(props.get("reads")),  # checked once every task of the process is known
+        "_reads_files": _parse_reads(props.get("readsFiles")),
         "name": element.get("name") or eid,
         "lane": lane["name"] if lane else None,
         "role": lane["role"] if lane else None,

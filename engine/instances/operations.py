@@ -33,7 +33,14 @@ from engine.instances.queries import InstanceFilter
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.services import Services
 from engine.tasks import inbox as inbox_q
-from engine.tasks.operations import AttachmentInfo, StepRecord, attachment_infos, display_names, step_records
+from engine.tasks.operations import (
+    AttachmentInfo,
+    StepRecord,
+    attachment_infos,
+    display_names,
+    reading_scope,
+    step_records,
+)
 
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself.
@@ -117,13 +124,16 @@ class InstanceDetail:
     instance: InstanceRow
     tasks: list[TaskLine]
     may_open: bool  # within the person's need to know (the records page)
-    may_read: bool  # may read what the steps recorded (never in oversight)
+    may_read: bool  # may read the whole file: what every step recorded (never in oversight)
     reveal: bool
     steps: list[StepRecord]
     attachments: list[AttachmentInfo]
     confidential_withheld: bool
     timeline: list[TimelineEntry] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    # What the person reads of the records (engine/access/need_to_know.py): ``file`` (all of them),
+    # ``addressed`` (what their open task declares, and what they wrote), ``none``.
+    reads: str = "none"
 
     @property
     def current(self) -> list[TaskLine]:
@@ -381,12 +391,15 @@ def show_instance(
                 reason="instance_not_visible",
                 instance=instance_id,
             )
-        may_read = not oversight and visibility.can_read_instance_data(s, principal, instance_id)
+        works_on = not oversight and visibility.can_read_instance_data(s, principal, instance_id)
         calendar = services.definitions.loaded(row.version).policy.calendar
         tasks = _task_lines(s, principal, instance_id, calendar, soon_workdays=soon_workdays, now=now)
         steps: list[StepRecord] = []
         attachments: list[AttachmentInfo] = []
-        if may_read:
+        reads = "none"
+        if works_on:
+            scope = reading_scope(s, services, principal, instance_id, row.version)
+            reads = scope.kind
             steps, _ = step_records(
                 s,
                 services,
@@ -395,9 +408,16 @@ def show_instance(
                 instance_id=instance_id,
                 version_id=row.version,
                 locale=locale,
+                scope=scope,
                 channel=channel,
             )
-            attachments = attachment_infos(s, instance_id)
+            attachments = attachment_infos(s, instance_id, scope)
+            if not scope.whole:
+                # Which other steps there were, and who did them, is part of the file: an addressed lane
+                # sees its own tasks and the steps whose records it reads.
+                readable = {step.task_id for step in steps}
+                tasks = [t for t in tasks if t.visible or t.id in readable]
+        may_read = reads == "file"
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
         names = display_names(
             s,
@@ -415,6 +435,7 @@ def show_instance(
         confidential_withheld=any(st.sealed and not st.revealed for st in steps),
         timeline=timeline,
         names=names,
+        reads=reads,
     )
 
 

@@ -553,6 +553,12 @@ class Runtime:
             task = self._task(session, task_id)
             if task.status != "ready":
                 raise Conflict(f"task {task_id} is already {task.status}", task=task_id)
+            if task.personal:
+                raise Forbidden(
+                    f"task {task_id} is addressed to {task.assignee} alone and cannot be released",
+                    task=task_id,
+                    rule="addressed_to_one_person",
+                )
             if task.assignee != actor.username and not (actor.leader_of or actor.is_admin):
                 raise Forbidden("only the assignee or a unit leader may release a task", task=task_id)
             if task.assignee != actor.username:
@@ -1386,6 +1392,8 @@ class Runtime:
             due_start=due_start,
             reminder_at=reminder_at,
             has_candidates=bool(units),
+            # A letter addressed to one person is his alone (need-to-know; engine/access/authz.py in_pool).
+            personal=bool(assignee and meta.get("reads_scope") == "addressed"),
         )
         return values, list(dict.fromkeys(units))
 

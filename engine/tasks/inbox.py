@@ -132,7 +132,13 @@ def pool_row_clause(principal: Principal) -> ColumnElement[bool]:
     for role in sorted(principal.roles):
         units = sorted(principal.units_for(role))
         in_units = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(units))
-        clauses.append(and_(HumanTask.role == role, or_(in_units, HumanTask.has_candidates.is_(False))))
+        clauses.append(
+            and_(
+                HumanTask.role == role,
+                HumanTask.personal.is_(False),  # addressed to one person: no pool (engine.access.authz.in_pool)
+                or_(in_units, HumanTask.has_candidates.is_(False)),
+            )
+        )
     return or_(*clauses) if clauses else false()
 
 

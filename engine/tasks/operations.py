@@ -20,8 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock, forms
-from engine.access import visibility
+from engine.access import need_to_know
 from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.need_to_know import ReadScope
 from engine.access.principal import Principal
 from engine.access.reveal import Read, Reveal, Sealed, read_records
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible, ValidationError
@@ -301,8 +302,20 @@ def _head(s: Session, instance_id: int) -> InstanceHead:
     )
 
 
-def attachment_infos(s: Session, instance_id: int) -> list[AttachmentInfo]:
-    return [AttachmentInfo.of(a) for a in files.for_instance(s, instance_id)]
+def reading_scope(s: Session, services: Services, principal: Principal, instance_id: int, version_id: int) -> ReadScope:
+    """What the person may read of the instance: the one need-to-know gate (engine/access/need_to_know.py)
+    over the declarations of the instance's deployed version."""
+    loaded = services.definitions.loaded(version_id)
+    return need_to_know.read_scope(s, principal, instance_id, loaded.task_meta, default_scope=loaded.roles.reads)
+
+
+def attachment_infos(s: Session, instance_id: int, scope: ReadScope) -> list[AttachmentInfo]:
+    """The instance's attachments the person may open (``scope``: the need-to-know gate)."""
+    return [
+        AttachmentInfo.of(a)
+        for a in files.for_instance(s, instance_id)
+        if scope.may_open_file(a.task_id, a.uploaded_by)
+    ]
 
 
 def step_records(
@@ -314,31 +327,43 @@ def step_records(
     instance_id: int,
     version_id: int,
     locale: str,
+    scope: ReadScope,
     before_task: int | None = None,
     audit_task: int | None = None,
     channel: str | None = None,
     also: Sequence[Sealed] = (),
 ) -> tuple[list[StepRecord], list[Read]]:
-    """The instance's final submissions, oldest first, through the one reveal-and-audit gate; ``also``
-    are further records the same view shows (a draft, the task's own result), read in the same pass so
-    the view is audited once."""
+    """The instance's final submissions the person may read (``scope``: the need-to-know gate; a record
+    it admits in part is cut to those fields, its sealed part withheld), oldest first, through the one
+    reveal-and-audit gate; ``also`` are further records the same view shows (a draft, the task's own
+    result), read in the same pass so the view is audited once."""
     loaded = services.definitions.loaded(version_id)
-    steps = inbox_q.instance_steps(s, instance_id, before_task=before_task)
+    steps = []
+    for step in inbox_q.instance_steps(s, instance_id, before_task=before_task):
+        names = scope.fields(step.task_id, step.submitted_by)
+        if names is not False:
+            steps.append((step, names if isinstance(names, frozenset) else None))
     read = read_records(
         s,
         principal,
         reveal,
-        [*(Sealed(step.data, step.sealed) for step in steps), *also],
+        [
+            *(
+                Sealed(need_to_know.trim(step.data, names), step.sealed if names is None else None)
+                for step, names in steps
+            ),
+            *also,
+        ],
         instance_id=instance_id,
         task_id=audit_task,
         channel=channel,
     )
     result = []
-    schemas = [forms.load_schema(loaded.forms, step.form_key) for step in steps]
+    schemas = [need_to_know.trim_schema(forms.load_schema(loaded.forms, step.form_key), names) for step, names in steps]
     labels = forms.shown_labels(
         s, zip(schemas, (seen.data for seen in read), strict=False), locale=locale, units=unit_names(services)
     )
-    for step, seen, schema, options in zip(steps, read, schemas, labels, strict=False):
+    for (step, _names), seen, schema, options in zip(steps, read, schemas, labels, strict=False):
         result.append(
             StepRecord(
                 task_id=step.task_id,
@@ -398,7 +423,10 @@ def show_task(
         allowed = Allowed(
             act=refusal is None,
             claim=ready and row.assignee is None and _refusal(require_can_claim, principal, row) is None,
-            unclaim=ready and row.assignee is not None and (row.assignee == principal.username or may_reassign),
+            unclaim=ready
+            and row.assignee is not None
+            and not row.personal  # a letter addressed to one person stays his
+            and (row.assignee == principal.username or may_reassign),
             reassign=may_reassign,
             refusal=refusal,
         )
@@ -410,8 +438,11 @@ def show_task(
         if typed is not None:
             values = submission.as_typed(schema, typed)
         if with_records:
+            scope = reading_scope(s, services, principal, task.instance_id, head.version_id)
             stored = inbox_q.latest_draft(s, task.id) if ready else None
             final = inbox_q.final_submission(s, task.id) if task.status == "completed" else None
+            if final is not None and not scope.may_read(task.id, final.submitted_by):
+                final = None  # a finished step's result is a record like any other
             also = []
             if stored is not None:
                 draft = Draft(submitted_by=stored.submitted_by, submitted_at=stored.submitted_at)
@@ -427,6 +458,7 @@ def show_task(
                 instance_id=task.instance_id,
                 version_id=head.version_id,
                 locale=locale,
+                scope=scope,
                 before_task=task.id,
                 audit_task=task.id,
                 channel=channel,
@@ -439,7 +471,7 @@ def show_task(
                 own = forms.display(
                     schema, seen.data, options=options, sealed_present=seen.sealed, revealed=seen.revealed
                 )
-            attachments = attachment_infos(s, task.instance_id)
+            attachments = attachment_infos(s, task.instance_id, scope)
         assignees = inbox_q.eligible_assignees(s, row) if may_reassign else []
         people = display_names(s, (task.assignee, task.completed_by))
     rule = loaded.policy.rules.get(task.due_key) if task.due_key else None
@@ -623,11 +655,15 @@ def download_attachment(services: Services, principal: Principal, attachment_id:
     with its ``attachment_downloaded`` audit event."""
     with services.db.session() as s:
         row = files.get(s, attachment_id)
-        # Attachments are part of what the steps recorded: not for the one who only started the matter.
-        if not visibility.can_read_instance_data(s, principal, row.instance_id):
+        # Attachments are part of what the steps recorded: not for the one who only started the matter,
+        # and for a lane that reads what is addressed to it, only the uploads its open task names.
+        version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
+        assert version_id is not None  # an attachment's instance outlives it (ON DELETE CASCADE)
+        scope = reading_scope(s, services, principal, row.instance_id, version_id)
+        if not scope.may_open_file(row.task_id, row.uploaded_by):
             raise NotVisible(
                 f"attachment {attachment_id} is outside your need to know",
-                reason="instance_not_visible",
+                reason="instance_not_visible" if scope.kind == "none" else "outside_need_to_know",
                 instance=row.instance_id,
                 attachment=row.id,
             )

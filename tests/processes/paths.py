@@ -88,6 +88,7 @@ PATHS: dict[str, dict] = {
             needs_secretary_approval=True,
             handling_unit="qh_jc1",
             host_unit="qh_xczxj_dz",
+            recipient="zhaomou",  # the 函询 letter goes to 赵某 of that unit, who alone gets the reply task
             resident_unit="qh_pz1",
         ),
         expire={"b_overdue"},
@@ -179,6 +180,7 @@ PATHS: dict[str, dict] = {
             four_forms="second",
             handling_unit="qh_jc1",
             host_unit="qh_xczxj_dz",
+            recipient="zhaomou",  # the 函询 letter goes to 赵某 of that unit, who alone gets the reply task
             resident_unit="qh_pz1",
         ),
         expect=["t_county"],

@@ -51,7 +51,28 @@ def _records(db, spec_id):
 
 
 # ============================================================================ Scenario B
-def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
+def _reads_only_the_decision(db, tmp_path, execution):
+    from engine.access.principal import load_principal
+    from engine.access.reveal import Reveal
+    from engine.access.sealing import Sealer
+    from engine.config import Config
+    from engine.services import Services
+    from engine.tasks import operations as task_ops
+
+    config = Config.from_env(database_url=db.url, instance_dir=tmp_path, attachments_dir=tmp_path / "files")
+    with db.session() as s:
+        secretary = load_principal(s, "xczxsj")
+    view = task_ops.show_task(Services(config, db=db), secretary, execution.id, reveal=Reveal(Sealer("scenario-b")))
+    others = [(step.name, set(step.data)) for step in view.steps if step.submitted_by != "xczxsj"]
+    assert others == [("宣布处分决定并通报所在党委", {"decision_no", "announce_date"})]
+    # besides it, only what he wrote himself earlier in the case (his countersignature, his opinion)
+    assert {step.name for step in view.steps if step.submitted_by == "xczxsj"} == {
+        "所在党委主要负责人签署意见",
+        "所在党委反馈意见",
+    }
+
+
+def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, tmp_path):
     """Real-name report → 函询 → denial → 初核 (recusal) → 立案 (县委书记) → 审理 → 处分 → 复审/复核."""
     w = _walk(
         db,
@@ -61,6 +82,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
         clue_no="XS-2024-0088",
         cadre_authority="county",
         host_unit="qh_xczxj_dz",
+        recipient="zhaomou",
         handling_unit="qh_jc1",
         resident_unit="qh_pz1",
         township_unit="qh_qj",
@@ -118,9 +140,10 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     )
     reply = w.task("t_reply")
     assert (reply.role, units(reply)) == ("reported_person", {"qh_xczxj_dz"})
+    assert reply.assignee == "zhaomou"  # the letter is addressed to him, not to his unit's reported people
     assert local_date(reply.due_at) == D(2024, 4, 12)
     assert local_date(reply.reminder_at) == D(2024, 4, 9)  # 3 working days before
-    # the reminder goes to the reported person's unit on 04-09, not before
+    # the reminder goes to the reported person himself on 04-09, not before (the letter is his alone)
     worker = Worker(_Services(w))
     w.at(2024, 4, 8, 18)
     worker.remind_and_escalate()
@@ -128,7 +151,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     assert worker.remind_and_escalate() >= 1
     with db.session() as s:
         notes = s.scalars(select(Notification).where(Notification.task_id == reply.id)).all()
-        assert [(n.kind, n.unit_code, n.role_code) for n in notes] == [("reminder", "qh_xczxj_dz", "reported_person")]
+        assert [(n.kind, n.username, n.unit_code, n.role_code) for n in notes] == [("reminder", "zhaomou", None, None)]
     # no 检举人 data in the letter's record (the reporter's identity is sealed at registration)
     for record in _records(db, "t_letter") + _records(db, "t_register"):
         assert not any(k.startswith("reporter") for k in record), record
@@ -195,6 +218,8 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock):
     execution = w.task("t_exec")
     assert execution.role == "supervised_party_org" and units(execution) == {"qh_xczxj_dz"}
     assert (local_date(execution.due_at).year, local_date(execution.due_at).month) == (2025, 4)
+    # the party secretary who executes it reads the decision's number and date, not the case file
+    _reads_only_the_decision(db, tmp_path, execution)
     w.run(until="t_fb")
     feedback = w.task("t_fb")
     assert feedback.role == "petition_office" and feedback.due_key == "realname_result_feedback"

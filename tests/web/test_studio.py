@@ -161,6 +161,21 @@ def test_validate_reports_problems_naming_the_element(client_for, services):
     assert len(_versions(services)) == 1
 
 
+def test_validate_shows_a_need_to_know_declaration_deploy_refuses(client_for, services):
+    """The designers see the 知悉范围 rules like every other deploy error: file, element id, rule."""
+    admin = client_for("admin")
+    unit = '<spiffworkflow:property name="unitVar" value="handling_unit"/>'
+    xml = _stored(services)
+    assert unit in xml
+    resp = _post(
+        admin, "/studio/validate", xml.replace(unit, unit + '<spiffworkflow:property name="reads" value="x"/>')
+    )
+    assert resp.status_code == 422
+    assert {"file": FILE, "element": "propose", "reason": resp.json["problems"][0]["reason"]} in resp.json["problems"]
+    assert "reads: file" in resp.json["problems"][0]["reason"]
+    assert len(_versions(services)) == 1
+
+
 def test_deploy_refused_shows_the_element_and_stores_nothing(client_for, services):
     admin = client_for("admin")
     xml = _stored(services).replace(

@@ -679,7 +679,13 @@ add(
         "以纪委办公室名义发函，抄送所在党委和派驻组；不得包含检举人信息（§9.3）。",
         {
             "letter_no": s("函号", ""),
-            "recipient": s("被函询人", ""),
+            "recipient": P(
+                user(
+                    "被函询人",
+                    "函询通知书只送达此人：书面说明任务指派给他本人，同单位其他被反映人看不到（知悉范围）。",
+                    "reported_person",
+                )
+            ),
             "party_committee": unit("所在党委（党组）", "", "supervised_party_org"),
             "cc_units": units("抄送", "所在党委（党组）、派驻纪检监察组。", "any"),
             "questions": txt("函询问题", "系统校验：不得出现检举人姓名、联系方式。"),

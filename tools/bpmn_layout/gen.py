@@ -12,11 +12,15 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
     flows: list of [source, target] or [source, target, 名称, condition] (condition "default" marks the default flow)
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
-    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, mi?{input,item,output?,outputItem?,seq?},
+    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, reads?, readsFiles?,
+         mi?{input,item,output?,outputItem?,seq?},
          pre?, post?, stage?, platform?, mechanism?: the step's own place when it differs from the process's), script(script), call(called, mi?), send(message, payload, mi?, owner?),
     throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
     xor, and, or, boundary_timer(attach, expr, interrupting?).
 Every user task names its unitVar (the data variable holding the unit whose members do it).
+A user task in a lane whose role reads only what is addressed to it (roles.yaml `reads: addressed`) names
+what it reads: reads "t_letter.questions, t_reply" (earlier steps, or single fields) or "none", and
+optionally readsFiles "t_letter" (whose uploads it sees); deploy checks every name.
 owner: true on a message that starts another process appends the owning commission's unit variables
 (every `owner_var` of processes/roles.yaml) to its payload, so the new instance's tasks reach the same
 commission's 信访室, 案管室, 书记 … (see processes/README.md, "谁办理：unitVar").
@@ -331,6 +335,8 @@ def build(spec):
                 "unitVar": n.get("unitVar"),
                 "assigneeVar": n.get("assigneeVar"),
                 "separateFrom": n.get("separateFrom"),
+                "reads": n.get("reads"),
+                "readsFiles": n.get("readsFiles"),
                 "stage": n.get("stage", spec["props"]["stage"]),
                 "platform": n.get("platform", spec["props"]["platform"]),
                 "mechanism": n.get("mechanism"),

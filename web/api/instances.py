@@ -104,7 +104,7 @@ def instance_detail(instance_id: int) -> dict:
             "completed_by": t.completed_by if may_read else None,
             "completed_at": t.completed_at,
         }
-        if may_read and t.id in records:
+        if t.id in records:  # only the records the caller may read (engine/access/need_to_know.py)
             entry["data"] = records[t.id]
         history.append(entry)
     detail = {
@@ -112,8 +112,9 @@ def instance_detail(instance_id: int) -> dict:
         "current_tasks": current,
         "history": history,
         "data_visible": may_read,
+        "data_scope": d.reads,
         "confidential_withheld": d.confidential_withheld,
     }
-    if may_read:
+    if records:
         detail["data"] = d.data
     return detail

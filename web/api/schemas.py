@@ -284,12 +284,21 @@ class InstanceDetailSchema(InstanceSummarySchema):
     data_visible = fields.Boolean(
         required=True,
         metadata={
-            "description": "false for callers who may follow the instance (e.g. its starter) but not read its records"
+            "description": "true when the caller reads the whole file; false for callers who may follow the instance "
+            "(e.g. its starter) and for lanes that read only what is addressed to them"
+        },
+    )
+    data_scope = fields.String(
+        required=True,
+        validate=validate.OneOf(("file", "addressed", "none")),
+        metadata={
+            "description": "what the caller reads of the records (知悉范围): file = all of them; addressed = only what "
+            "the caller's open task declares and what the caller wrote; none"
         },
     )
     data = fields.Dict(
         metadata={
-            "description": "the steps' records merged (a later step overrides an earlier one); absent unless visible"
+            "description": "the readable records merged (a later step overrides an earlier one); absent when none"
         }
     )
     confidential_withheld = fields.Boolean(
