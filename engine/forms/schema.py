@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_TZ
 from engine.errors import NotFound
-from engine.forms import recusal
+from engine.forms import conflicts, recusal
 from engine.models import Membership, Unit, User
 
 MASK = "●●●●●●"
@@ -279,11 +279,14 @@ def resolve_options(
     *,
     locale: str = "zh_CN",
     memo: dict[str, Any] | None = None,
+    instance_id: int | None = None,
 ) -> dict[str, list[tuple[str, str]]]:
     """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it.
 
     ``memo`` (one dict per page, same session and locale) keeps what was read for the forms already
     resolved: a page showing every step of a case asks the organisation once per source, not once per step.
+    ``instance_id``: the form is filled in that instance's case, so the people its conflict register
+    keeps out are left out of the pickers and refused by ``validate`` (engine/forms/conflicts.py).
     """
     if memo is None:
         memo = {}
@@ -329,6 +332,15 @@ def resolve_options(
         stationed = memo["recusal:facts"]
         for name, _unit_field in rules:
             result[recusal.key(name)] = stationed
+    if instance_id is not None and conflicts.people_fields(_properties(schema).items()):
+        kept_out = conflicts.facts(session, instance_id)
+        if kept_out:
+            result[conflicts.KEY] = kept_out  # type: ignore[assignment]  # (username, why, replaced)
+            who = {str(fact[0]) for fact in kept_out}
+            for name, prop in _option_sources(schema):
+                source = prop.get("x-options") or (prop.get("items") or {}).get("x-options") or ""
+                if str(source).startswith("users:") and name in result:
+                    result[name] = conflicts.exclude(result[name], who)
     return result
 
 
@@ -553,6 +565,9 @@ def validate(
     """
     errors: dict[str, str] = {}
     validator = _validator(schema)
+    # The case's conflict register first: its message names the person, where the options check below
+    # would only say the value is not offered.
+    kept_out = conflicts.problems(schema, _properties(schema).items(), data, options or {})
     for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path))):
         if error.validator == "required":
             present = error.instance if isinstance(error.instance, dict) else {}
@@ -561,6 +576,8 @@ def validate(
                     errors.setdefault(_path([*error.absolute_path, name]), "此项为必填项")
             continue
         errors.setdefault(_path(error.absolute_path) or "", _message(error))
+    for name, message in kept_out.items():
+        errors[name] = message
     for name, allowed in (options or {}).items():
         if name not in data or name in errors:
             continue
