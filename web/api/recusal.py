@@ -6,6 +6,7 @@ decided there, and a refusal is the usual 403 envelope with its ``access_denied`
 
 from __future__ import annotations
 
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine.recusal import operations as recusal
@@ -34,30 +35,31 @@ def register_json(r: recusal.CaseRegister) -> dict:
     }
 
 
-@blp.route(f"/instances/{INSTANCE}/recusal", methods=["GET"])
-@blp.response(200, CaseRegisterSchema)
-@documents(blp, 401, 403, 404)
-def get_register(instance_id: int):
-    """The register of the instance's case (every linked instance) and what the caller may do on it."""
-    return register_json(recusal.case_register(services(), principal(), instance_id))
+@blp.route(f"/instances/{INSTANCE}/recusal")
+class CaseRegister(MethodView):
+    """One path, two methods: a single URL rule, so the converter answers alike for both."""
 
+    @blp.response(200, CaseRegisterSchema)
+    @documents(blp, 401, 403, 404)
+    def get(self, instance_id: int):
+        """The register of the instance's case (every linked instance) and what the caller may do on it."""
+        return register_json(recusal.case_register(services(), principal(), instance_id))
 
-@blp.route(f"/instances/{INSTANCE}/recusal", methods=["POST"])
-@blp.arguments(DeclareRequestSchema)
-@blp.response(201, DeclaredSchema)
-@documents(blp, 401, 403, 404, 409, 422)
-def declare(args, instance_id: int):
-    """Declare the caller's own conflict, or (a leader) record someone else's."""
-    conflict_id = recusal.declare_conflict(
-        services(), principal(), instance_id, username=args["username"], kind=args["kind"], reason=args["reason"]
-    )
-    return {"id": conflict_id}
+    @blp.arguments(DeclareRequestSchema)
+    @blp.response(201, DeclaredSchema)
+    @documents(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, args, instance_id: int):
+        """Declare the caller's own conflict, or (a leader) record someone else's."""
+        conflict_id = recusal.declare_conflict(
+            services(), principal(), instance_id, username=args["username"], kind=args["kind"], reason=args["reason"]
+        )
+        return {"id": conflict_id}
 
 
 @blp.route(f"/recusal/{CONFLICT}/decision", methods=["POST"])
 @blp.arguments(DecideRequestSchema)
 @blp.response(204)
-@documents(blp, 401, 403, 404, 409, 422)
+@documents(blp, 400, 401, 403, 404, 409, 422)
 def decide(args, conflict_id: int):
     """The responsible leader keeps (with a reason) or replaces the person."""
     recusal.decide_conflict(services(), principal(), conflict_id, decision=args["decision"], reason=args["reason"])
