@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from engine import clock
 from engine import forms as form_lib
+from engine.access import duties
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal, load_principal
 from engine.errors import EngineError
 from engine.models import HumanTask, Membership, ProcessInstance, User
@@ -253,10 +254,12 @@ class Autopilot:
             return load_principal(session, who)
 
     def eligible(self, task: HumanTask) -> list[str]:
-        """Usernames who may complete ``task`` (assignee, or role in a candidate unit, minus separated ones)."""
+        """Usernames who may complete ``task`` (assignee, or role in a candidate unit), minus those its case
+        keeps out (separation by actual actors, recusal: engine/access/duties.py)."""
         with self.db.session() as session:
+            bars = duties.bars(session, task)
             if task.assignee:
-                return [task.assignee]
+                return [task.assignee] if task.assignee not in bars else []
             units = [c.unit_code for c in task.candidates]
             query = (
                 select(User.username)
@@ -266,7 +269,7 @@ class Autopilot:
             if units:
                 query = query.where(Membership.unit_code.in_(units))
             names = sorted(set(session.scalars(query)))
-        return [n for n in names if n not in (task.separate_from or [])]
+        return [n for n in names if n not in bars]
 
     def actor_for(self, task: HumanTask) -> Principal:
         wanted = self.actors.get(f"{task.process_key}:{task.spec_id}") or self.actors.get(task.spec_id)
@@ -281,7 +284,7 @@ class Autopilot:
             raise FormFillError(
                 f"{task.process_key}/{task.spec_id}: nobody in the organisation may do this task "
                 f"(role {task.role}, units {[c.unit_code for c in task.candidates]}, "
-                f"kept apart {task.separate_from})",
+                f"kept apart {task.separate_from}, {task.separate_steps})",
                 task=task.id,
             )
         # prefer a non-leader officer when there is one, as the work is usually done by staff
@@ -360,7 +363,7 @@ class Autopilot:
         """(process data, record, confidential, full submission) for ``task``, validated like the web."""
         schema = self.form_schema(task)
         with self.db.session() as session:
-            options = form_lib.resolve_options(session, schema)
+            options = form_lib.resolve_options(session, schema, instance_id=task.instance_id)
         given = {k: v for k, v in self._given(task, extra).items() if k in (schema.get("properties") or {})}
         full = fill_form(schema, given, options)
         full = form_lib.sign(schema, full, signer=signer or "系统", at=clock.now())

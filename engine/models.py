@@ -216,6 +216,9 @@ class HumanTask(Base):
     assignee: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
     separate_from: Mapped[list[str] | None] = mapped_column(JSONType)
+    # Steps (``process:step``) whose actual actors in any linked instance of the case may not do this one
+    # (the task property ``separateFromSteps``, engine/access/duties.py); copied from the deployed version.
+    separate_steps: Mapped[list[str] | None] = mapped_column(JSONType)
     # False: the task names no candidate unit, so every holder of its role may take it. Kept on the row
     # so the inbox finds such tasks through an index instead of proving a NOT EXISTS per open task.
     has_candidates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -267,6 +270,63 @@ class InstanceAccess(Base):
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class CaseFile(Base):
+    """One case (案件): the instances that handle the same clue or case number belong to it.
+
+    Filled by engine/instances/cases.py as instances start or acquire a ``clue_no``/``case_no``;
+    separation of duties and the conflict register read which instances are linked from here.
+    """
+
+    __tablename__ = "case_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), default="")  # the owning commission's unit ('' unknown)
+    label: Mapped[str | None] = mapped_column(String(120))  # the first number it was known by
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CaseReference(Base):
+    """A number an instance carries (``clue_no`` / ``case_no``, or its ``parent`` instance's case)."""
+
+    __tablename__ = "case_reference"
+    __table_args__ = (
+        Index("ix_case_reference_lookup", "scope", "kind", "value"),
+        Index("ix_case_reference_case", "case_id", "instance_id"),
+    )
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(120), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), default="")
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class RecusalConflict(Base):
+    """回避登记: a declared conflict of one person with one case, and the leader's decision on it.
+
+    Binding while undecided or decided ``replace``: the person is kept out of every task of the case's
+    linked instances (engine/access/duties.py). ``keep`` records that the leader kept him, with a reason.
+    """
+
+    __tablename__ = "recusal_conflict"
+    __table_args__ = (Index("ix_recusal_instance_user", "instance_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(Integer)  # the step it was declared in, if any
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # kinship | former_post | host_unit | witness | other
+    reason: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str] = mapped_column(String(80))
+    self_declared: Mapped[bool] = mapped_column(Boolean, default=False)
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    decision: Mapped[str | None] = mapped_column(String(10))  # None (undecided) | keep | replace
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class TaskSubmission(Base):

@@ -133,6 +133,8 @@ def engine_message(exc: EngineError) -> str:
             return _("仅系统管理员可以管理组织机构。此次访问已记录。")
         if details.get("rule") == "separation_of_functions":
             return _("您参与过本案前序环节，按职能分离要求不能办理此任务。此次访问已记录。")
+        if details.get("rule") == "recusal":
+            return _("您在本案回避登记中有待决定或已决定回避的情形，不能办理本案事项。此次访问已记录。")
         if details.get("task") is None and details.get("instance") is None:  # a page, not a task (the cockpit)
             return _("您无权查看或办理此内容。此次访问已记录。")
         return _("您无权办理此任务。此次访问已记录。")

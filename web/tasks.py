@@ -16,6 +16,7 @@ from flask_login import login_required
 from engine.errors import Conflict, ValidationError
 from engine.forms.submission import Posted
 from engine.instances import operations as instances
+from engine.recusal import operations as recusals
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
@@ -220,13 +221,13 @@ def reassign(task_id: int):
     to_username = (request.form.get("assignee") or "").strip()
     try:
         on_page(tasks.reassign_task, services(), principal(), task_id, to_username)
-    except ValidationError:
-        flash(
-            _("请选择要转交的人员。")
-            if not to_username
-            else _("该人员不能办理此任务（角色、单位或职能分离要求不符）。"),
-            "danger",
-        )
+    except ValidationError as exc:
+        if not to_username:
+            flash(_("请选择要转交的人员。"), "danger")
+        elif exc.details.get("rule"):  # kept out by the case: the reason names the person and the rule
+            flash(_("不能转交：%(reason)s", reason=exc.fields.get("assignee", "")), "danger")
+        else:
+            flash(_("该人员不能办理此任务（角色、单位或职能分离要求不符）。"), "danger")
         return redirect(url_for("tasks.task", task_id=task_id))
     except Conflict as exc:
         flash(labels.engine_message(exc), "danger")
@@ -304,3 +305,58 @@ def instance(instance_id: int):
         visible_tasks={t.id for t in detail.tasks if t.visible},
         may_read=detail.may_read,
     )
+
+
+# --------------------------------------------------------------------------- the case's conflict register (回避登记)
+@bp.get("/instances/<int:instance_id>/recusal")
+@login_required
+def recusal(instance_id: int):
+    found = on_page(recusals.case_register, services(), principal(), instance_id)
+    return render_template("recusal.html", register=found)
+
+
+@bp.post("/instances/<int:instance_id>/recusal")
+@login_required
+def recusal_declare(instance_id: int):
+    try:
+        on_page(
+            recusals.declare_conflict,
+            services(),
+            principal(),
+            instance_id,
+            username=request.form.get("username"),
+            kind=request.form.get("kind") or "",
+            reason=request.form.get("reason") or "",
+        )
+    except ValidationError as exc:
+        flash(_("未登记：%(reason)s", reason="；".join(exc.fields.values()) or exc.message), "danger")
+        return redirect(url_for("tasks.recusal", instance_id=instance_id))
+    except Conflict:
+        flash(_("该人员已有同类回避登记，等待领导决定。"), "warning")
+        return redirect(url_for("tasks.recusal", instance_id=instance_id))
+    flash(_("已登记回避情形；领导决定前，该人员不能办理本案事项。"), "success")
+    return redirect(url_for("tasks.recusal", instance_id=instance_id))
+
+
+@bp.post("/recusal/<int:conflict_id>/decision")
+@login_required
+def recusal_decide(conflict_id: int):
+    back = request.form.get("instance_id", type=int)
+    try:
+        on_page(
+            recusals.decide_conflict,
+            services(),
+            principal(),
+            conflict_id,
+            decision=request.form.get("decision") or "",
+            reason=request.form.get("reason") or "",
+        )
+    except ValidationError as exc:
+        flash(_("未作出决定：%(reason)s", reason="；".join(exc.fields.values()) or exc.message), "danger")
+    except Conflict:
+        flash(_("该登记已经作出决定。"), "warning")
+    else:
+        flash(_("已记录回避决定。"), "success")
+    if back:
+        return redirect(url_for("tasks.recusal", instance_id=back))
+    return redirect(url_for("tasks.inbox"))

@@ -2,15 +2,19 @@
 
 A task belongs to a role (its lane) and, usually, to candidate units. A person may act on it when they
 hold that role in one of those units (or in any unit when the task names none), or when it is assigned
-to them. Separation of functions (审理 ≠ investigators, 复审 ≠ 审理) is enforced through the task's
-``separate_from`` list. A unit leader may reassign their unit's tasks.
+to them. A person the task's case keeps out (separation of functions by who really did the named
+steps, a binding 回避 conflict: engine/access/duties.py) may neither claim nor complete it, whoever holds
+it; the caller reads those ``bars`` in its own transaction and passes them. A unit leader may reassign
+their unit's tasks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import TypeAlias
 
+from engine.access.duties import RECUSAL, Bar
 from engine.access.principal import Principal
 from engine.errors import Conflict, Forbidden
 from engine.models import HumanTask
@@ -48,36 +52,42 @@ def can_see(principal: Principal, task: TaskView) -> bool:
     return bool(principal.leader_of & candidate_units(task))
 
 
-def _separated(principal: Principal, task: TaskView) -> bool:
-    return principal.username in (task.separate_from or [])
+def require_not_barred(principal: Principal, task: TaskView, bars: Mapping[str, Bar]) -> None:
+    """Refuse a person the case keeps out; the denial is audited under the rule's name."""
+    bar = bars.get(principal.username)
+    if bar is None:
+        return
+    what = (
+        "you are recused from this case (回避)"
+        if bar.rule == RECUSAL
+        else "you took part in an earlier step this one must be separate from"
+    )
+    raise Forbidden(
+        f"task {task.id}: {what}",
+        task=task.id,
+        instance=task.instance_id,
+        rule=bar.rule,
+        reason=bar.rule,
+        why=bar.why,
+    )
 
 
-def require_can_claim(principal: Principal, task: TaskView) -> None:
+def require_can_claim(principal: Principal, task: TaskView, bars: Mapping[str, Bar]) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if not in_pool(principal, task):
         raise Forbidden(f"task {task.id} is not for your role or unit", task=task.id)
-    if _separated(principal, task):
-        raise Forbidden(
-            f"task {task.id}: you took part in an earlier step this one must be separate from",
-            task=task.id,
-            rule="separation_of_functions",
-        )
+    require_not_barred(principal, task, bars)
     if task.assignee and task.assignee != principal.username:
         raise Conflict(f"task {task.id} is already claimed by {task.assignee}", task=task.id, assignee=task.assignee)
 
 
-def require_can_complete(principal: Principal, task: TaskView) -> None:
+def require_can_complete(principal: Principal, task: TaskView, bars: Mapping[str, Bar]) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if principal.is_system:
         return
-    if _separated(principal, task):
-        raise Forbidden(
-            f"task {task.id}: you took part in an earlier step this one must be separate from",
-            task=task.id,
-            rule="separation_of_functions",
-        )
+    require_not_barred(principal, task, bars)
     if task.assignee == principal.username:
         return
     if task.assignee:

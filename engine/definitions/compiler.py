@@ -50,6 +50,7 @@ USER_TASK_PROPS = {
     "separateFrom",
     "reads",
     "readsFiles",
+    "separateFromSteps",
 }
 # A role's reading scope (roles.yaml ``reads``): the whole file of the instances its tasks belong to, or
 # only what each task declares (engine/access/need_to_know.py).
@@ -208,6 +209,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
                 filename, process, messages, roles, bundle, deadlines, schedules, process_files, findings
             )
     called = {c for meta in catalogue.values() for c in meta["calls"]}
+    _check_separation(catalogue, process_files, findings)
     for pid, meta in catalogue.items():
         entry = meta.pop("entry")
         if entry is None:
@@ -253,6 +255,21 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         catalogue=catalogue,
         process_hashes=process_hashes,
     )
+
+
+def _check_separation(catalogue: dict[str, dict[str, Any]], process_files: dict[str, str], findings: _Findings) -> None:
+    """Every ``separateFromSteps`` entry names a user task of this deployment (``process:step``): a typo
+    would silently separate from nobody."""
+    for pid, meta in catalogue.items():
+        for eid, task in meta["tasks"].items():
+            for ref in task.get("separate_steps") or []:
+                process, _, step = ref.partition(":")
+                if step not in (catalogue.get(process) or {}).get("tasks", {}):
+                    findings.add(
+                        process_files.get(pid, pid),
+                        eid,
+                        f"separateFromSteps names '{ref}', which is not a user task of this deployment",
+                    )
 
 
 def _describe_process(
@@ -503,6 +520,12 @@ def _describe_user_task(
         findings.add(filename, eid, f"task property 'stage' must be one of {sorted(STAGES)}")
     instructions = element.find("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", NS)
     separate = [v.strip() for v in (props.get("separateFrom") or "").split(",") if v.strip()]
+    own_process = next(element.iterancestors(BPMN + "process")).get("id")
+    steps = [
+        step if ":" in step else f"{own_process}:{step}"
+        for step in (v.strip() for v in (props.get("separateFromSteps") or "").split(","))
+        if step
+    ]
     return {
         "reads_scope": roles.reads(lane["role"]) if lane else READS_FILE,
         "_reads": _parse_reads(props.get("reads")),  # checked once every task of the process is known
@@ -516,6 +539,7 @@ def _describe_user_task(
         "unit_var": props.get("unitVar"),
         "assignee_var": props.get("assigneeVar"),
         "separate_from": separate,
+        "separate_steps": steps,
         "stage": props.get("stage") or meta["stage"],
         "mechanism": props.get("mechanism") or meta["mechanism"],
         "platform": props.get("platform") or meta["platform"],

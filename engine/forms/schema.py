@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_TZ, within_bounds
 from engine.errors import NotFound
-from engine.forms import recusal
+from engine.forms import conflicts, recusal
 from engine.models import Membership, Unit, User
 
 MASK = "●●●●●●"
@@ -274,11 +274,17 @@ def sign(schema: dict[str, Any], data: dict[str, Any], *, signer: str, at: dt.da
 
 
 def resolve_options(
-    session: Session, schema: dict[str, Any], *, locale: str = "zh_CN"
+    session: Session,
+    schema: dict[str, Any],
+    *,
+    locale: str = "zh_CN",
+    instance_id: int | None = None,
 ) -> dict[str, list[tuple[str, str]]]:
     """Choices for ``x-options`` fields: the active units holding a role, or the active people holding it.
 
     For a form being filled in; a record being read needs only its values' names (``shown_labels``).
+    ``instance_id``: the form is filled in that instance's case, so the people its conflict register
+    keeps out are left out of the pickers and refused by ``validate`` (engine/forms/conflicts.py).
     """
     result: dict[str, list[tuple[str, str]]] = {}
     for name, prop in _option_sources(schema):
@@ -315,6 +321,15 @@ def resolve_options(
         stationed = recusal.facts(session)
         for name, _unit_field in rules:
             result[recusal.key(name)] = stationed
+    if instance_id is not None and conflicts.people_fields(_properties(schema).items()):
+        kept_out = conflicts.facts(session, instance_id)
+        if kept_out:
+            result[conflicts.KEY] = kept_out  # type: ignore[assignment]  # (username, why, replaced)
+            who = {str(fact[0]) for fact in kept_out}
+            for name, prop in _option_sources(schema):
+                source = prop.get("x-options") or (prop.get("items") or {}).get("x-options") or ""
+                if str(source).startswith("users:") and name in result:
+                    result[name] = conflicts.exclude(result[name], who)
     return result
 
 
@@ -641,6 +656,9 @@ def validate(
     """
     errors: dict[str, str] = {}
     validator = _validator(schema)
+    # The case's conflict register first: its message names the person, where the options check below
+    # would only say the value is not offered.
+    kept_out = conflicts.problems(schema, _properties(schema).items(), data, options or {})
     for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path))):
         if error.validator == "required":
             present = error.instance if isinstance(error.instance, dict) else {}
@@ -649,6 +667,8 @@ def validate(
                     errors.setdefault(_path([*error.absolute_path, name]), "此项为必填项")
             continue
         errors.setdefault(_path(error.absolute_path) or "", _message(error))
+    for name, message in kept_out.items():
+        errors[name] = message
     for name, allowed in (options or {}).items():
         if name not in data or name in errors:
             continue

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.access import visibility
+from engine.access import duties, visibility
 from engine.access.authz import can_see, require_can_complete
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
@@ -527,7 +527,7 @@ def start_instance(
             select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1])).order_by(HumanTask.id)
         ):
             try:
-                require_can_complete(principal, task)
+                require_can_complete(principal, task, duties.bars(s, task))
             except (Forbidden, Conflict):
                 continue
             own = task.id

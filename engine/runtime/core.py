@@ -29,13 +29,14 @@ from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.access import visibility
+from engine.access import duties, visibility
 from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.db import Database
 from engine.definitions.repository import DefinitionRepository, LoadedVersion
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible, ProcessError, ValidationError
 from engine.forms.data import check_process_data
+from engine.instances import cases
 from engine.models import (
     HumanTask,
     MessageSubscription,
@@ -45,6 +46,7 @@ from engine.models import (
     TaskCandidate,
     TaskSubmission,
 )
+from engine.recusal import register
 from engine.runtime import state
 from engine.scheduling.deadlines import start_day
 
@@ -73,6 +75,7 @@ _READ_FOR_COMPLETION = (
         _T.c.assignee,
         _T.c.status,
         _T.c.separate_from,
+        _T.c.separate_steps,
         _T.c.completed_by,
         _T.c.lane,
         _T.c.form_key,
@@ -354,7 +357,7 @@ class Runtime:
             data_digest=audit.digest(data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor)
+        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id)
         return outcome
 
     # ================================================================== complete
@@ -396,7 +399,7 @@ class Runtime:
                 task=task_id,
                 instance=task.instance_id,
             )
-        require_can_complete(actor, task)
+        require_can_complete(actor, task, duties.bars(session, task) if not actor.is_system else duties.NO_BARS)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
         return PendingCompletion(
@@ -423,6 +426,9 @@ class Runtime:
         spiff_task = workflow.get_task_from_id(UUID(task.task_uuid))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict(f"task {task.id} is no longer waiting for input", task=task.id)
+        # A form that enters the conflict register (回避声明, the leader's decision) needs the data before it.
+        register_form = (loaded.forms.get(task.form_key) or {}) if task.form_key else {}
+        before = dict(spiff_task.data) if register_form.get("x-recusal") else None
         spiff_task.data.update(data)
         try:
             spiff_task.run()
@@ -445,6 +451,16 @@ class Runtime:
             raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
         if task.has_draft:
             conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
+        if before is not None:
+            register.after_form(
+                session,
+                register_form,
+                instance_id=row.id,
+                task_id=task.id,
+                actor=actor.username,
+                submitted=record if record is not None else data,
+                before=before,
+            )
         conn.execute(
             _S.insert(),
             {
@@ -494,6 +510,7 @@ class Runtime:
             assignee=found.assignee,
             status=found.status,
             separate_from=found.separate_from,
+            separate_steps=found.separate_steps,
             completed_by=found.completed_by,
             candidate_units=units,
             has_draft=found.has_draft,
@@ -530,7 +547,7 @@ class Runtime:
     def claim(self, task_id: int, *, actor: Principal, session: Session | None = None) -> None:
         with self._session(session) as session:
             task = self._task(session, task_id)
-            require_can_claim(actor, task)
+            require_can_claim(actor, task, duties.bars(session, task))
             res = cast(
                 CursorResult[Any],
                 session.execute(
@@ -591,9 +608,14 @@ class Runtime:
                     f"{to_username} does not hold the task's role in its unit",
                     fields={"assignee": "not eligible for this task"},
                 )
-            if to_username in (task.separate_from or []):
+            bar = duties.bars(session, task).get(to_username)
+            if bar is not None:
                 raise ValidationError(
-                    f"{to_username} must be kept apart from this step", fields={"assignee": "separation of functions"}
+                    f"{to_username} may not be given this task ({bar.rule})",
+                    fields={"assignee": f"{target.display_name or to_username}：{bar.why}"},
+                    task=task_id,
+                    rule=bar.rule,
+                    assignee=to_username,
                 )
             session.execute(
                 update(HumanTask)
@@ -1252,9 +1274,16 @@ class Runtime:
         outcome: Outcome,
         actor: Principal,
         completed_uuid: str | None = None,
+        parent_instance_id: int | None = None,
     ) -> None:
-        """Bring human-task rows, subscriptions and the outbox in line with the engine state."""
+        """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state."""
         outcome.status = row.status
+        # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
+        refs, scope = cases.carried(
+            t.data for t in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY)] if t is not None
+        )
+        if refs or parent_instance_id is not None:
+            cases.note(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
@@ -1386,6 +1415,7 @@ class Runtime:
             assignee=assignee,
             status="ready",
             separate_from=separate or None,
+            separate_steps=meta.get("separate_steps") or None,
             created_at=now,
             due_at=due_at,
             due_key=meta.get("due_in"),

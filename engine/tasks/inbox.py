@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import clock
+from engine.access import duties
+from engine.access.duties import Bar
 from engine.access.principal import Principal
 from engine.instances import search
 from engine.models import (
@@ -312,6 +314,7 @@ _COLUMNS = (
     HumanTask.due_at,
     HumanTask.reminder_at,
     HumanTask.separate_from,
+    HumanTask.separate_steps,
     ProcessInstance.version_id,
     ProcessInstance.title,
     ProcessInstance.summary,
@@ -386,10 +389,12 @@ def _page(
         stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
     rows = session.execute(stmt.offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
     units = _candidate_units(session, [r.id for r in rows])
+    # Kept out by the case (separation by actual actors, recusal): shown, never offered to claim.
+    barred = duties.barred_tasks(session, principal.username, [r for r in rows if r.status == "ready"])
     now = clock.now()
     items = []
     for r in rows:
-        separated = principal.username in (r.separate_from or [])
+        separated = r.id in barred
         claimable = (
             r.status == "ready"
             and r.assignee is None
@@ -576,8 +581,9 @@ def final_submission(session: Session, task_id: int) -> TaskSubmission | None:
     )
 
 
-def eligible_assignees(session: Session, task: HumanTask) -> list[tuple[str, str]]:
-    """People a leader may hand the task to: the role in a candidate unit, active, not kept apart."""
+def eligible_assignees(session: Session, task: HumanTask, bars: Mapping[str, Bar]) -> list[tuple[str, str]]:
+    """People a leader may hand the task to: the role in a candidate unit, active, not kept out by the
+    case (``bars``: separation by actual actors, recusal; engine/access/duties.py)."""
     units = [c.unit_code for c in task.candidates]
     stmt = (
         select(User.username, User.display_name)
@@ -586,6 +592,6 @@ def eligible_assignees(session: Session, task: HumanTask) -> list[tuple[str, str
     )
     if units:
         stmt = stmt.where(Membership.unit_code.in_(units))
-    excluded = set(task.separate_from or [])
+    excluded = set(bars) | set(task.separate_from or [])
     rows = session.execute(stmt.distinct().order_by(User.username)).all()
     return [(r.username, r.display_name) for r in rows if r.username not in excluded]

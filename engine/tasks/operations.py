@@ -20,8 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock, forms
-from engine.access import need_to_know
+from engine.access import duties, need_to_know
 from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.denials import record_denial
 from engine.access.need_to_know import ReadScope
 from engine.access.principal import Principal
 from engine.access.reveal import Read, Reveal, Sealed, read_records
@@ -251,8 +252,13 @@ def person_locale(s: Session, principal: Principal) -> str:
     return s.scalar(select(User.locale).where(User.username == principal.username)) or DEFAULT_LOCALE
 
 
-def _options(s: Session, schema: dict[str, Any], locale: str) -> dict[str, list[tuple[object, str]]]:
-    return cast("dict[str, list[tuple[object, str]]]", forms.resolve_options(s, schema, locale=locale))
+def _options(
+    s: Session, schema: dict[str, Any], locale: str, instance_id: int | None = None
+) -> dict[str, list[tuple[object, str]]]:
+    return cast(
+        "dict[str, list[tuple[object, str]]]",
+        forms.resolve_options(s, schema, locale=locale, instance_id=instance_id),
+    )
 
 
 def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]:
@@ -263,9 +269,9 @@ def display_names(s: Session, usernames: Iterable[str | None]) -> dict[str, str]
     return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
-def _refusal(check: Any, principal: Principal, task: Any) -> EngineError | None:
+def _refusal(check: Any, principal: Principal, task: Any, *bars: Any) -> EngineError | None:
     try:
-        check(principal, task)
+        check(principal, task, *bars)
     except (Forbidden, Conflict) as exc:
         return exc
     return None
@@ -410,19 +416,20 @@ def show_task(
         loaded = services.definitions.loaded(head.version_id)
         meta = loaded.task_meta(task.process_key, row.spec_id)
         schema = forms.load_schema(loaded.forms, task.form_key)
-        options = _options(s, schema, locale)
+        options = _options(s, schema, locale, instance_id=task.instance_id)
         ready = task.status == "ready"
+        bars = duties.bars(s, row) if ready else duties.NO_BARS
         refusal: EngineError | None
         if not ready:
             refusal = Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
         elif head.status != "running":
             refusal = Conflict(f"instance {head.id} is {head.status}", instance=head.id, status=head.status)
         else:
-            refusal = _refusal(require_can_complete, principal, row)
+            refusal = _refusal(require_can_complete, principal, row, bars)
         may_reassign = ready and _refusal(require_can_reassign, principal, row) is None
         allowed = Allowed(
             act=refusal is None,
-            claim=ready and row.assignee is None and _refusal(require_can_claim, principal, row) is None,
+            claim=ready and row.assignee is None and _refusal(require_can_claim, principal, row, bars) is None,
             unclaim=ready
             and row.assignee is not None
             and not row.personal  # a letter addressed to one person stays his
@@ -472,7 +479,7 @@ def show_task(
                     schema, seen.data, options=options, sealed_present=seen.sealed, revealed=seen.revealed
                 )
             attachments = attachment_infos(s, task.instance_id, scope)
-        assignees = inbox_q.eligible_assignees(s, row) if may_reassign else []
+        assignees = inbox_q.eligible_assignees(s, row, bars) if may_reassign else []
         people = display_names(s, (task.assignee, task.completed_by))
     rule = loaded.policy.rules.get(task.due_key) if task.due_key else None
     return TaskView(
@@ -528,7 +535,9 @@ def submit_task(
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
         data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
-        options = forms.resolve_options(s, schema, locale=locale or DEFAULT_LOCALE)
+        options = forms.resolve_options(
+            s, schema, locale=locale or DEFAULT_LOCALE, instance_id=pending.task.instance_id
+        )
         for name, message in forms.validate(schema, data, options=options).items():
             problems.setdefault(name, message)
         if problems:
@@ -568,7 +577,7 @@ def save_draft(
     """
     with services.db.session() as s:
         row = _visible_task(s, principal, task_id)
-        require_can_complete(principal, row)
+        require_can_complete(principal, row, duties.bars(s, row))
         version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
         assert version_id is not None  # a task's instance outlives it (ON DELETE CASCADE)
         schema = forms.load_schema(services.definitions.loaded(version_id).forms, row.form_key)
@@ -611,11 +620,18 @@ def unclaim_task(services: Services, principal: Principal, task_id: int) -> None
 def reassign_task(services: Services, principal: Principal, task_id: int, to_username: str) -> None:
     """A unit leader hands the task to someone holding its role in its units (not one kept apart)."""
     to_username = (to_username or "").strip()
-    with services.db.session() as s:
-        _visible_task(s, principal, task_id)
-        if not to_username:
-            raise ValidationError("no one to reassign to", fields={"assignee": "required"}, task=task_id)
-        services.runtime.reassign(task_id, actor=principal, to_username=to_username, session=s)
+    try:
+        with services.db.session() as s:
+            _visible_task(s, principal, task_id)
+            if not to_username:
+                raise ValidationError("no one to reassign to", fields={"assignee": "required"}, task=task_id)
+            services.runtime.reassign(task_id, actor=principal, to_username=to_username, session=s)
+    except ValidationError as exc:
+        rule = exc.details.get("rule")
+        if rule in (duties.SEPARATION, duties.RECUSAL):
+            # Handing the task to someone the case keeps out is an attempt on the rule: kept as evidence.
+            record_denial(services, str(rule), actor=principal.username, task_id=task_id, assignee=to_username)
+        raise
 
 
 # --------------------------------------------------------------------------- attachments
@@ -632,7 +648,7 @@ def upload_attachment(
     """Attach a document to the task's instance; only someone who may act on the task may."""
     with services.db.session() as s:
         row = _visible_task(s, principal, task_id)
-        require_can_complete(principal, row)
+        require_can_complete(principal, row, duties.bars(s, row))
         if not filename:
             raise ValidationError("no file", fields={"file": "请选择要上传的文件"}, task=task_id)
         stored = files.store(

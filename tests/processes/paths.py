@@ -183,7 +183,35 @@ PATHS: dict[str, dict] = {
             recipient="zhaomou",  # the 函询 letter goes to 赵某 of that unit, who alone gets the reply task
             resident_unit="qh_pz1",
         ),
-        expect=["t_county"],
+        # 王芳 declares a conflict: the leader replaces her (recorded in the register), the new member declares
+        per_task={"t_adjust": {"recusal_outcome": "replace", "verify_team": ["chenhao", "guoxia", "liuyang"]}},
+        expect=["t_county", "t_adjust"],
+    ),
+    # 初核: a declared conflict the leader keeps, with his reason; the member stays and signs the report
+    "report_verify_recusal_kept": dict(
+        start=REPORT,
+        values=dict(disposal_method="chubu_heshi", verify_result="close", has_conflict=Seq(True, False, False)),
+        per_task={"t_adjust": {"recusal_outcome": "keep", "verify_team": ["wangfang", "chenhao", "guoxia"]}},
+        expect=["t_adjust", "t_sign"],
+    ),
+    # 初核: every new member declares a conflict; after three adjustments the secretary decides (never the
+    # loop's bound letting a conflicted member through undecided)
+    "report_verify_recusal_bound": dict(
+        start=REPORT,
+        values=dict(
+            disposal_method="chubu_heshi",
+            verify_result="close",
+            has_conflict=True,
+            verify_team=Seq(
+                ["guoxia", "liuyang"],
+                ["zhaolei", "yangfan"],
+                ["wujun", "dawa"],
+                ["suonan", "zhaxi"],
+                ["suonan", "zhaxi"],
+            ),
+            recusal_outcome=Seq("replace", "replace", "replace", "keep"),
+        ),
+        expect=["t_adjust", "t_adjust_sec", "t_sign"],
     ),
     "report_verify_transfer_party_org": dict(
         start=REPORT, values=dict(disposal_method="chubu_heshi", verify_result="transfer_party_org")

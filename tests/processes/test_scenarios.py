@@ -13,9 +13,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from demo.autopilot import FormFillError
 from engine import clock
+from engine.access import duties
 from engine.errors import Forbidden
-from engine.models import HumanTask, Notification, PendingMessage, TaskSubmission
+from engine.models import HumanTask, Notification, PendingMessage, RecusalConflict, TaskSubmission
 from engine.scheduling.worker import Worker
 
 from .driver import Seq, Walk, local_date, units
@@ -164,11 +166,20 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, 
     declarations = w.tasks("t_recusal")
     assert sorted(t.assignee for t in declarations) == ["liuyang", "wujun", "zhaolei"]
     for t in declarations:
-        w.pilot.complete(t, {"has_conflict": t.assignee == "wujun"})
+        w.pilot.complete(t, {"has_conflict": t.assignee == "zhaolei", "conflict_type": "host_unit"})
     adjust = w.task("t_adjust")
     assert adjust.role == "leader_in_charge"
-    w.complete("t_adjust", verify_team=["liuyang", "zhaolei", "yangfan"])
-    assert sorted(t.assignee for t in w.tasks("t_recusal")) == ["liuyang", "yangfan", "zhaolei"]
+    with pytest.raises(FormFillError, match="赵磊"):  # the leader cannot keep him without deciding so
+        w.complete("t_adjust", recusal_outcome="replace", verify_team=["liuyang", "zhaolei", "wujun"])
+    w.complete("t_adjust", recusal_outcome="replace", verify_team=["liuyang", "wujun", "yangfan"])
+    # only the new member declares; 赵磊's conflict (his group supervises 乡村振兴局) is decided in the
+    # register (replace), with the leader's reason
+    assert [t.assignee for t in w.tasks("t_recusal")] == ["yangfan"]
+    with db.session() as s:
+        [conflict] = s.scalars(select(RecusalConflict)).all()
+        assert (conflict.username, conflict.kind) == ("zhaolei", "host_unit")
+        assert (conflict.decision, conflict.decided_by) == ("replace", "hanwei")
+        assert conflict.self_declared and conflict.decision_reason
     work = w.until("t_work")
     assert work.due_key == "preliminary_verification"
     # 2 months from 04-10 is 06-10, the 端午 holiday: the limit runs to Tuesday 06-11
@@ -177,7 +188,7 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, 
     w.complete("t_work")
     w.complete("t_report")
     signers = w.tasks("t_sign")
-    assert sorted(t.assignee for t in signers) == ["liuyang", "yangfan", "zhaolei"]  # signed by all
+    assert sorted(t.assignee for t in signers) == ["liuyang", "wujun", "yangfan"]  # signed by all, not 赵磊
     # 5. 立案: 纪委书记 06-05, 县委书记 06-07 (县管 cadre)
     w.at(2024, 6, 5)
     w.until("t_req")
@@ -198,11 +209,14 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, 
     w.complete("t_transfer", investigator_users=["yangfan", "wujun"])
     hearing_accept = w.task("t_accept", "gt_p5_hearing")
     assert hearing_accept.role == "hearing_office" and set(hearing_accept.separate_from) == {"yangfan", "wujun"}
+    assert "gt_p5_case:t_invest" in hearing_accept.separate_steps  # and whoever really investigated
     assert units(hearing_accept) == {"qh_sl"}
     with pytest.raises(Forbidden):  # 审理 staff ≠ investigators (yangfan also holds no 审理 role)
         w.pilot.complete(hearing_accept, actor="yangfan")
     w.at(2024, 8, 21)
-    w.pilot.complete(hearing_accept, actor="xuqing")
+    # 何平 hears the case from acceptance to report; 徐青 stays clear of it for a later 复审
+    w.pilot.actors["gt_p5_hearing:t_report"] = "heping"
+    w.pilot.complete(hearing_accept, actor="heping")
     work = w.task("t_hearing")
     # 1 month from 08-21 ends Saturday 09-21; a limit ending on a rest day runs to the next working day
     assert local_date(work.due_at) == D(2024, 9, 23)
@@ -235,6 +249,12 @@ def test_scenario_b_real_name_report_to_sanction_and_appeal(db, scenario_clock, 
     reexam = w.task("t_re")
     assert "heping" in reexam.separate_from  # the 复审 reviewer is not the 审理 staff
     assert local_date(reexam.due_at) == D(2024, 11, 25)  # 复审 decided within 1 month
+    # the appeal is linked to the case by its number: who heard the case is found, not only typed
+    assert "gt_p5_hearing:t_hearing" in reexam.separate_steps
+    with db.session() as s:
+        kept_out = duties.bars(s, s.get(HumanTask, reexam.id))
+    assert set(kept_out) >= {"heping", "yangfan", "liuyang", "wujun", "zhaolei"}
+    assert kept_out["zhaolei"].rule == "recusal" and kept_out["liuyang"].rule == "separation_of_functions"
     with pytest.raises(Forbidden):
         w.pilot.complete(reexam, actor="heping")
     w.pilot.complete(reexam, actor="xuqing")

@@ -291,6 +291,13 @@ def opinion(extra=None, req=None):
     return p, ["opinion", "signature"] + (req or [])
 
 
+RECUSAL_STATEMENT = b(
+    "组成人员均已签署回避声明",
+    "经核对本案回避登记，所列人员无应当回避情形；已登记回避、未经领导决定保留的人员不得列入（系统校验）。",
+    const=True,
+)
+
+
 FORMS = []
 add = FORMS.append
 
@@ -350,37 +357,43 @@ add(
     )
 )
 
-add(
-    form(
-        "recusal_declaration",
-        "回避声明",
-        "本人与被核查人、检举人是否存在应当回避情形的书面声明（监督执纪工作规则回避规定；巡察规程任职回避、公务回避）。",
-        {
-            "has_conflict": P(
-                b(
-                    "存在应当回避情形",
-                    "本人是被审查调查人或检举人的近亲属、本案证人、与本案有利害关系，或存在其他可能影响公正办理的关系（含曾在被监督单位任职、驻在或联系该单位）。",
-                )
-            ),
-            "conflict_type": enum(
-                "回避情形",
-                "存在回避情形时填写。",
-                [
-                    ("kin", "近亲属关系"),
-                    ("interest", "利害关系"),
-                    ("witness", "担任证人、鉴定人"),
-                    ("former_unit", "曾在该单位任职或驻在、联系该单位"),
-                    ("classmate_friend", "同学、同乡、战友等密切关系"),
-                    ("other", "其他关系"),
-                ],
-            ),
-            "conflict_detail": txt("情况说明", ""),
-            "pledge": b("本人承诺如实申报，办理中出现回避情形立即报告", "", const=True),
-            "signature": SIGN,
-        },
-        ["has_conflict", "pledge", "signature"],
-    )
+_key, _declaration = form(
+    "recusal_declaration",
+    "回避声明",
+    "本人与被核查人、检举人是否存在应当回避情形的书面声明（监督执纪工作规则回避规定；巡察规程任职回避、公务回避）。"
+    "申报存在回避情形的，记入本案回避登记，待领导决定前不得办理本案事项。",
+    {
+        "has_conflict": P(
+            b(
+                "存在应当回避情形",
+                "本人是被审查调查人或检举人的近亲属、本案证人、与本案有利害关系，或存在其他可能影响公正办理的关系（含曾在被监督单位任职、驻在或联系该单位）。",
+            )
+        ),
+        "conflict_type": enum(
+            "回避情形",
+            "存在回避情形时填写。",
+            [
+                ("kinship", "近亲属关系"),
+                ("former_post", "曾在该单位任职"),
+                ("host_unit", "驻在或联系该单位"),
+                ("witness", "担任证人、鉴定人"),
+                ("other", "利害关系或其他关系（同学、同乡、战友等）"),
+            ],
+        ),
+        "conflict_detail": txt("情况说明", ""),
+        "pledge": b("本人承诺如实申报，办理中出现回避情形立即报告", "", const=True),
+        "signature": SIGN,
+    },
+    ["has_conflict", "pledge", "signature"],
 )
+# A declared conflict goes into the case's register (回避登记) as the declarer's own (engine/recusal).
+_declaration["x-recusal"] = {
+    "role": "declaration",
+    "flag": "has_conflict",
+    "kind": "conflict_type",
+    "reason": "conflict_detail",
+}
+add((_key, _declaration))
 
 add(
     form(
@@ -642,6 +655,7 @@ add(
                 "谈话人", "不少于2人；由纪检监察机关相关负责人或承办部门负责人谈话。", "supervision_office", minItems=2
             ),
             "accompanying": s("陪同人", "所在党委（党组）或派驻纪检监察组负责人。"),
+            "recusal_statement": RECUSAL_STATEMENT,
             "questions": txt("谈话、函询的问题", "不得包含检举人信息。"),
             "contingency": txt("工作预案", "安全、保密和应急处置措施。"),
             "lower_party_leader": P(
@@ -649,7 +663,7 @@ add(
             ),
             "signature": SIGN,
         },
-        ["inquiry_mode", "questions", "contingency", "lower_party_leader", "signature"],
+        ["inquiry_mode", "questions", "contingency", "lower_party_leader", "recusal_statement", "signature"],
     )
 )
 
@@ -776,7 +790,12 @@ add(
         "初步核实方案",
         "§9.4：方案、核查组（≥2人）、措施、期限（监督执纪工作规则第33条）。",
         {
-            "verify_team": P(users("核查组成员", "不少于2人，可吸收派驻组、乡镇纪委人员。", "any", minItems=2)),
+            "verify_team": P(
+                users(
+                    "核查组成员", "不少于2人，可吸收派驻组、乡镇纪委人员；已登记回避的人员不得列入。", "any", minItems=2
+                )
+                | {"x-no-conflict": True}
+            ),
             "team_leader": user("核查组组长", "", "supervision_office"),
             "scope": txt("核查内容", ""),
             "measures": multi(
@@ -799,19 +818,34 @@ add(
     )
 )
 
-add(
-    form(
-        "p5_team_adjust",
-        "回避决定和核查组调整",
-        "分管领导作出回避决定并指定替换人员（可交叉选派）。",
-        {
-            "recusal_decision": txt("回避决定", ""),
-            "verify_team": P(users("调整后核查组成员", "替换后的全体成员，不少于2人。", "any", minItems=2)),
-            "signature": SIGN,
-        },
-        ["recusal_decision", "verify_team", "signature"],
-    )
+_key, _adjust = form(
+    "p5_team_adjust",
+    "回避决定和核查组调整",
+    "领导对申报的回避情形逐人作出决定并调整核查组：留在核查组的为决定不予回避（保留），调出的为决定回避（替换）；"
+    "决定连同理由记入回避登记。",
+    {
+        "recusal_outcome": enum(
+            "回避决定",
+            "决定回避的，调出有回避情形的成员并指定替换人员；决定不予回避的，须在理由中说明。",
+            [("replace", "决定回避，调出并替换有回避情形的成员"), ("keep", "不予回避，保留留在核查组的成员")],
+        ),
+        "recusal_decision": txt("决定理由", "逐人说明回避或不予回避的理由，记入回避登记。"),
+        "verify_team": P(
+            users("调整后核查组成员", "替换后的全体成员，不少于2人；新增成员须签署回避声明。", "any", minItems=2)
+            | {"x-no-conflict": True}
+        ),
+        "signature": SIGN,
+    },
+    ["recusal_outcome", "recusal_decision", "verify_team", "signature"],
 )
+# The register (回避登记) records each decision: members kept in the team are kept, the others replaced.
+_adjust["x-recusal"] = {
+    "role": "decision",
+    "team": "verify_team",
+    "outcome": "recusal_outcome",
+    "reason": "recusal_decision",
+}
+add((_key, _adjust))
 
 add(
     form(
@@ -930,11 +964,12 @@ add(
         {
             "announce_date": d("宣布日期", ""),
             "announcers": users("宣布人", "不少于2人。", "investigation_office", minItems=2),
+            "recusal_statement": RECUSAL_STATEMENT,
             "notice_no": s("立案通知书文号", ""),
             "party_secretary_notified": b("已通报所在党委主要负责人", ""),
             "signature": SIGN,
         },
-        ["announce_date", "announcers", "notice_no", "party_secretary_notified", "signature"],
+        ["announce_date", "announcers", "notice_no", "party_secretary_notified", "recusal_statement", "signature"],
     )
 )
 
@@ -1012,7 +1047,14 @@ add(
         {
             "report_ref": s("审查调查报告编号", ""),
             "investigator_users": P(
-                users("审查调查人员", "用于审理回避校验（审查调查与审理分离）。", "investigation_office", minItems=1)
+                users(
+                    "审查调查人员",
+                    "系统外参与审查调查的人员也须列入；审理、复审时与系统记录的实际办理人一并回避（审查调查与审理分离）。",
+                    "investigation_office",
+                    minItems=1,
+                )
+                # a list of people kept apart, not a team: someone recused from the case may be named here
+                | {"x-no-conflict": False}
             ),
             "assets": txt("涉案财物", ""),
             "transfer_date": d("移送日期", ""),
@@ -1060,6 +1102,7 @@ add(
             "hearing_users": P(
                 users("审理组成员", "不少于2人，不得为审查调查人员；用于复审回避校验。", "hearing_office", minItems=2)
             ),
+            "recusal_statement": RECUSAL_STATEMENT,
             "talk_done": b("已与被审查调查人谈话核对事实、听取辩解", ""),
             "collective_review_date": d("集体审议日期", ""),
             "hearing_finding": P(
@@ -1075,7 +1118,7 @@ add(
             ),
             "signature": SIGN,
         },
-        ["hearing_users", "talk_done", "hearing_finding", "signature"],
+        ["hearing_users", "talk_done", "hearing_finding", "recusal_statement", "signature"],
     )
 )
 

@@ -12,7 +12,7 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
     flows: list of [source, target] or [source, target, 名称, condition] (condition "default" marks the default flow)
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
-    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, reads?, readsFiles?,
+    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, separateFromSteps?, reads?, readsFiles?,
          mi?{input,item,output?,outputItem?,seq?},
          pre?, post?, stage?, platform?, mechanism?: the step's own place when it differs from the process's), script(script), call(called, mi?), send(message, payload, mi?, owner?),
     throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
@@ -337,6 +337,7 @@ def build(spec):
                 "separateFrom": n.get("separateFrom"),
                 "reads": n.get("reads"),
                 "readsFiles": n.get("readsFiles"),
+                "separateFromSteps": n.get("separateFromSteps"),
                 "stage": n.get("stage", spec["props"]["stage"]),
                 "platform": n.get("platform", spec["props"]["platform"]),
                 "mechanism": n.get("mechanism"),

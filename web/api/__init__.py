@@ -77,9 +77,10 @@ def init_api(app: Flask) -> Api:
     from .instances import blp as instances_blp
     from .me import blp as me_blp
     from .messages import blp as messages_blp
+    from .recusal import blp as recusal_blp
     from .tasks import blp as tasks_blp
 
-    blueprints = (auth_blp, me_blp, definitions_blp, instances_blp, tasks_blp, messages_blp)
+    blueprints = (auth_blp, me_blp, definitions_blp, instances_blp, tasks_blp, messages_blp, recusal_blp)
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
     names = {blp.name for blp in blueprints}

@@ -335,3 +335,59 @@ class MessageResultSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(("delivered", "started", "pending", "skipped")))
     message_id = fields.Integer(required=True)
     instance_id = fields.Integer(allow_none=True, required=True)
+
+
+# --------------------------------------------------------------------------- the conflict register (回避登记)
+class LinkedInstanceSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    process_key = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    business_key = fields.String(allow_none=True)
+    status = fields.String(required=True)
+
+
+class RecusalEntrySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    instance_id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    kind = fields.String(required=True)
+    kind_label = fields.String(required=True)
+    reason = fields.String(required=True)
+    declared_by = fields.String(required=True)
+    self_declared = fields.Boolean(required=True)
+    declared_at = fields.DateTime(required=True)
+    decision = fields.String(allow_none=True, metadata={"description": "null (undecided), keep or replace"})
+    decision_reason = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    binding = fields.Boolean(required=True, metadata={"description": "keeps the person out of the case"})
+
+
+class CaseRegisterSchema(ma.Schema):
+    instance_id = fields.Integer(required=True)
+    case_id = fields.Integer(allow_none=True)
+    case_label = fields.String(allow_none=True)
+    linked = fields.List(fields.Nested(LinkedInstanceSchema), required=True)
+    entries = fields.List(fields.Nested(RecusalEntrySchema), required=True)
+    may_declare_self = fields.Boolean(required=True)
+    may_record = fields.Boolean(required=True)
+    may_decide = fields.Boolean(required=True)
+    kinds = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class DeclareRequestSchema(BodySchema):
+    username = Text(max_length=80, allow_none=True, load_default=None, metadata={"description": "default: the caller"})
+    kind = Text(
+        required=True, max_length=20, metadata={"description": "kinship, former_post, host_unit, witness, other"}
+    )
+    reason = Text(required=True, max_length=2000)
+
+
+class DeclaredSchema(ma.Schema):
+    id = fields.Integer(required=True)
+
+
+class DecideRequestSchema(BodySchema):
+    decision = Text(required=True, validate=[validate.OneOf(("keep", "replace"))])
+    reason = Text(required=True, max_length=2000)

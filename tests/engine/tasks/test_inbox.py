@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from engine.access import duties
 from engine.clock import LOCAL_TZ
 from engine.models import HumanTask
 from engine.organisation.directory import import_organisation
@@ -196,5 +197,8 @@ def test_context_visible_to_people_involved(db, runtime, org):
         steps = inbox.instance_steps(s, outcome.instance_id)
         assert [(st.name, st.submitted_by_name) for st in steps] == [("登记线索", "案管一")]
         propose = s.scalar(select(HumanTask).where(HumanTask.spec_id == "propose"))
-        assert inbox.eligible_assignees(s, propose) == [("lead1", "一室主任"), ("so1", "一室甲")]
+        assert inbox.eligible_assignees(s, propose, duties.bars(s, propose)) == [
+            ("lead1", "一室主任"),
+            ("so1", "一室甲"),
+        ]
         assert inbox.latest_draft(s, propose.id) is None

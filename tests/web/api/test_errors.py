@@ -55,6 +55,8 @@ def test_openapi_document_is_served_and_generated(app):
         "/api/v1/tasks/{task_id}/unclaim",
         "/api/v1/tasks/{task_id}/complete",
         "/api/v1/messages/{name}",
+        "/api/v1/instances/{instance_id}/recusal",
+        "/api/v1/recusal/{conflict_id}/decision",
     }
     complete = doc["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(complete["responses"])
