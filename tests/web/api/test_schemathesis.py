@@ -26,7 +26,7 @@ from .conftest import mint_token
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}  # per operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET_SECONDS = 60
+BUDGET_SECONDS_PER_OPERATION = 5  # the run's time limit grows with the document, not per request
 
 
 def test_api_conforms_to_its_document(app, services, clue):
@@ -41,7 +41,7 @@ def test_api_conforms_to_its_document(app, services, clue):
     calls: dict[str, int] = {}
     statuses: dict[int, int] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 12
+    assert len(operations) == 17
 
     for operation in operations:
         for mode, examples in EXAMPLES.items():
@@ -67,4 +67,4 @@ def test_api_conforms_to_its_document(app, services, clue):
     )
     assert len(calls) == len(operations)
     assert any(200 <= status < 300 for status in statuses)  # the token worked: not a run of 401s
-    assert elapsed < BUDGET_SECONDS
+    assert elapsed < BUDGET_SECONDS_PER_OPERATION * len(operations)
