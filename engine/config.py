@@ -23,6 +23,8 @@ class Config:
     # Who may use the process studio besides administrators (engine/definitions/operations.py).
     studio_roles: frozenset[str] = frozenset({"security_admin"})
     cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
+    # The offices that keep the interference register (engine/interference/register.py); None: the default.
+    interference_roles: frozenset[str] | None = None
     # The audit key is read by engine/audit/keys.py (``audit_key_file`` below), apart from the database; the
     # chain heads the worker exports go to a file that should be shipped off the machine (engine/audit/heads.py).
     audit_head_file: Path = ROOT / "instance" / "audit" / "heads.jsonl"
@@ -41,6 +43,7 @@ class Config:
             embedded_worker=os.environ.get("GUANTONG_EMBEDDED_WORKER", "auto") != "off",
             message_ttl_days=float(os.environ.get("GUANTONG_MESSAGE_TTL_DAYS", "30")),
             cockpit_roles=_role_list(os.environ.get("GUANTONG_COCKPIT_ROLES")),
+            interference_roles=_role_list(os.environ.get("GUANTONG_INTERFERENCE_ROLES")),
             audit_head_interval=float(os.environ.get("GUANTONG_AUDIT_HEAD_INTERVAL", "60")),
         )
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:

@@ -539,3 +539,56 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- the interference register (三个规定)
+class InterferenceEntry(Base):
+    """One instance of someone enquiring about a case, asking after it or pleading on someone's behalf
+    (打听案情、过问案件、说情干预), as the officer who received it recorded it.
+
+    Append-only: never updated or deleted (a trigger refuses it, engine/interference/guard.py); a
+    correction is a new entry naming the one it corrects (``corrects_id``). ``commission`` is the
+    commission whose 案管室 and 干部监督室 keep the entry: the recording officer's own.
+    """
+
+    __tablename__ = "interference_entry"
+    __table_args__ = (Index("ix_interference_commission_occurred", "commission", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(120))  # the case's number when it was recorded
+    commission: Mapped[str] = mapped_column(String(64))
+    recorder_unit: Mapped[str] = mapped_column(String(64))
+    intervener_name: Mapped[str] = mapped_column(String(120))
+    intervener_post: Mapped[str | None] = mapped_column(String(200))  # post and unit, free text
+    kind: Mapped[str] = mapped_column(String(20))  # enquire | ask_after | plead | other
+    channel: Mapped[str] = mapped_column(String(20))  # in_person | phone | message | other
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    content: Mapped[str] = mapped_column(Text)  # what was asked or requested
+    response: Mapped[str] = mapped_column(Text)  # how the officer responded
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("interference_entry.id"), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class InterferenceFollowUp(Base):
+    """What the 案管室 or 干部监督室 did with an entry: signed for it (``received``) or gave its
+    handling opinion (``opinion``), by whom and when. Append-only, like the entries."""
+
+    __tablename__ = "interference_followup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("interference_entry.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # received | opinion
+    note: Mapped[str | None] = mapped_column(Text)
+    office_unit: Mapped[str] = mapped_column(String(64))
+    acted_by: Mapped[str] = mapped_column(String(80))
+    acted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+@event.listens_for(InterferenceFollowUp.__table__, "after_create")
+def _guard_interference_rows(_table: object, connection: Any, **_kw: object) -> None:
+    """Tables made from the models get the migration's append-only triggers (both tables exist by now)."""
+    from engine.interference.guard import install
+
+    install(connection)

@@ -68,12 +68,14 @@ def _register_blueprints(app: Flask) -> None:
     from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
     from .health import bp as health_bp
+    from .interference import bp as interference_bp
     from .studio import bp as studio_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(interference_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(calendar_bp, url_prefix="/admin/calendar")
     app.register_blueprint(cockpit_bp, url_prefix="/cockpit")

@@ -16,6 +16,7 @@ from flask_login import login_required
 from engine.errors import Conflict, ValidationError
 from engine.forms.submission import Posted
 from engine.instances import operations as instances
+from engine.interference import operations as interference
 from engine.recusal import operations as recusals
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
@@ -125,6 +126,7 @@ def _render(task_id: int, *, typed: Posted | None = None, errors=None, notice=No
         max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
         allowed_types=sorted(files.ALLOWED),
         deadline_rule=view.deadline_rule,
+        may_record_interference=interference.may_record(services(), principal(), view.instance.id),
     )
     return page, status
 
@@ -304,6 +306,7 @@ def instance(instance_id: int):
         reveal=detail.reveal,
         visible_tasks={t.id for t in detail.tasks if t.visible},
         may_read=detail.may_read,
+        may_record_interference=interference.may_record(services(), principal(), instance_id),
     )
 
 

@@ -43,8 +43,16 @@ from engine.tasks.operations import (
 )
 
 ACTIONS = ("retry", "suspend", "resume", "cancel")
-# Access records are not part of "who did what" on the matter itself.
-TIMELINE_HIDDEN = ("access_denied", "confidential_viewed", "attachment_downloaded", "draft_saved")
+# Access records are not part of "who did what" on the matter itself; nor is the interference register,
+# which the cockpit's readers (leaders among them, who may be the ones who intervened) must not see.
+TIMELINE_HIDDEN = (
+    "access_denied",
+    "confidential_viewed",
+    "attachment_downloaded",
+    "draft_saved",
+    "interference_recorded",
+    "interference_followed_up",
+)
 MAX_KEY = 120  # process keys and business keys (their columns' length)
 
 

@@ -75,12 +75,22 @@ def init_api(app: Flask) -> Api:
     from .auth import blp as auth_blp
     from .definitions import blp as definitions_blp
     from .instances import blp as instances_blp
+    from .interference import blp as interference_blp
     from .me import blp as me_blp
     from .messages import blp as messages_blp
     from .recusal import blp as recusal_blp
     from .tasks import blp as tasks_blp
 
-    blueprints = (auth_blp, me_blp, definitions_blp, instances_blp, tasks_blp, messages_blp, recusal_blp)
+    blueprints = (
+        auth_blp,
+        me_blp,
+        definitions_blp,
+        instances_blp,
+        interference_blp,
+        tasks_blp,
+        messages_blp,
+        recusal_blp,
+    )
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
     names = {blp.name for blp in blueprints}
