@@ -35,7 +35,7 @@ def test_init_deploy_demo_users(env):
     assert wang == {
         "username": "wangfang",
         "display_name": "王芳",
-        "admin": False,
+        "admin_kind": None,
         "roles": ["supervision_office"],
         "units": ["qh_jc2"],
         "leader_of": ["qh_jc2"],

@@ -87,7 +87,7 @@ def users(as_json: bool) -> None:
         {
             "username": user.username,
             "display_name": user.display_name,
-            "admin": user.is_admin,
+            "admin_kind": user.admin_kind,
             "roles": sorted({m.role_code for m in user.memberships}),
             "units": sorted({m.unit_code for m in user.memberships}),
             "leader_of": sorted({m.unit_code for m in user.memberships if m.is_leader}),

@@ -89,7 +89,7 @@ def require_can_complete(principal: Principal, task: TaskView) -> None:
 def require_can_reassign(principal: Principal, task: TaskView) -> None:
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return
     if not (principal.leader_of & candidate_units(task)):
         raise Forbidden("only a leader of the task's unit may reassign it", task=task.id)

@@ -28,7 +28,7 @@ def cockpit_roles(config: Config) -> frozenset[str]:
 
 
 def may_use_cockpit(principal: Principal, roles: Iterable[str] = DEFAULT_COCKPIT_ROLES) -> bool:
-    return bool(principal.is_admin or principal.roles & set(roles))
+    return bool(principal.roles & set(roles))
 
 
 def require_cockpit(principal: Principal, roles: Iterable[str] = DEFAULT_COCKPIT_ROLES) -> None:
