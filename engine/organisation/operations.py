@@ -31,7 +31,7 @@ from engine import audit
 from engine.access import sanyuan
 from engine.access.accounts import LOCALES
 from engine.access.passwords import hash_password
-from engine.access.principal import Principal
+from engine.access.principal import SYSTEM, Principal
 from engine.approvals import requests
 from engine.errors import NotFound, ValidationError
 from engine.models import Membership, Unit, UnitLink, User
@@ -454,8 +454,8 @@ def create_user(
         problems: dict[str, str] = {}
         if not USERNAME_RE.match(username):
             problems["username"] = INVALID_FORMAT
-        elif s.scalar(select(User.id).where(User.username == username)) is not None:
-            problems["username"] = TAKEN
+        elif username.lower() == SYSTEM or s.scalar(select(User.id).where(User.username == username)) is not None:
+            problems["username"] = TAKEN  # "system" names the engine itself, which holds every power
         _required(problems, "display_name", display_name, 120)
         _password_problem(problems, password or "")
         _refuse(problems, "user")

@@ -255,3 +255,19 @@ def test_a_reveal_grant_waits_for_a_second_persons_approval(client_for, services
     assert "approval_approved" in _actions(services, "secadmin2")
     # Listed as decided for everyone who may see it.
     assert f'data-testid="request-{request.id}"' in boss.get("/admin/approvals/").get_data(as_text=True)
+
+
+def test_the_audit_administrator_reads_the_audit_trail_and_nothing_else(client_for, services):
+    audit = client_for("auditadmin")
+    client_for("secadmin").post(f"/admin/users/{_user_id(services, 'secadmin')}/admin-kind", data={"admin_kind": ""})
+    html = audit.get("/audit/").get_data(as_text=True)
+    assert 'data-testid="nav-audit"' in html and 'data-testid="integrity"' in html
+    assert "access_denied" in html and "sanyuan_not_to_oneself" in html and "signed_in" in html
+    only = audit.get("/audit/?action=access_denied&actor=secadmin").get_data(as_text=True)
+    assert "sanyuan_not_to_oneself" in only and "signed_in</code>" not in only
+    assert "组织管理" not in html and 'href="/cockpit/"' not in html
+    for person in ("admin", "secadmin", "boss"):
+        client = client_for(person)
+        assert client.get("/audit/").status_code == 403, person
+        assert 'data-testid="nav-audit"' not in client.get("/inbox").get_data(as_text=True)
+    assert _denials(services, "boss") == ["sanyuan_audit_admin_only"]

@@ -347,7 +347,13 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     assert "Lane_so" in page.get_by_test_id("problems").inner_text()
     assert page.locator(".djs-element.gt-problem[data-element-id='propose']").count() == 1
 
-    # ---- the cockpit, as the commission leader sees it
+    # ---- the cockpit, as the commission leader sees it (no administrator opens it: 三员分立)
+    context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
+    _sign_in(page, base, "boss")
     page.goto(f"{base}/cockpit/")
     page.wait_for_selector("[data-testid=cockpit-summary]")
     assert page.get_by_test_id("summary-running").inner_text() == "2"

@@ -296,6 +296,15 @@ def test_users_validate_each_field(county, who):
     assert _refused(
         county, org.create_user, services=county, principal=admin, username="cm1", display_name="X", password="p" * 12
     ) == {"username": org.TAKEN}
+    assert _refused(
+        county,
+        org.create_user,
+        services=county,
+        principal=admin,
+        username="system",
+        display_name="X",
+        password="p" * 12,
+    ) == {"username": org.TAKEN}  # the engine's own name: it would hold every power
     uid = _user_id(county, "so1")
     fields = _refused(
         county,
