@@ -33,6 +33,7 @@ AUDIT_ADMIN_ONLY = "sanyuan_audit_admin_only"
 ORGANISATION_ADMINS_ONLY = "sanyuan_organisation_admins_only"
 NOT_TO_ONESELF = "sanyuan_not_to_oneself"
 ADMIN_HOLDS_NO_ROLE = "sanyuan_admin_holds_no_role"
+ADMIN_PASSWORD_AT_CONSOLE = "sanyuan_admin_password_at_console"  # noqa: S105 - a rule name, not a password
 OWN_REQUEST = "sanyuan_own_request"
 OWN_GRANT = "sanyuan_own_grant"
 NOT_AN_APPROVER = "sanyuan_not_an_approver"
@@ -80,6 +81,18 @@ def require_not_oneself(principal: Principal, username: str) -> None:
     """No administrator grants, revokes or approves anything for his own account."""
     if username == principal.username and not principal.is_system:
         raise _refuse("you may not change your own rights", NOT_TO_ONESELF, principal)
+
+
+def require_may_reset_password(principal: Principal, username: str, admin_kind: str | None) -> None:
+    """Nobody resets another administrator's password on a page: he could then sign in as him (the system
+    administrator as the security administrator, to approve his own deploy). It is done at the console
+    (``guantong reset-password``); each administrator may change his own."""
+    if admin_kind and username != principal.username and not principal.is_system:
+        raise _refuse(
+            f"{username} is an administrator: his password is reset at the console",
+            ADMIN_PASSWORD_AT_CONSOLE,
+            principal,
+        )
 
 
 def require_holds_no_role(username: str, admin_kind: str | None, principal: Principal) -> None:

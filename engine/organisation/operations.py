@@ -513,6 +513,8 @@ def update_user(
     display_name = _text(display_name)
     with services.db.session() as s:
         row = _get(s, User, user_id, "user")
+        if password:
+            sanyuan.require_may_reset_password(principal, row.username, row.admin_kind)
         problems: dict[str, str] = {}
         _required(problems, "display_name", display_name, 120)
         if password:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.access import sanyuan
-from engine.access.principal import SYSTEM_PRINCIPAL
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.approvals import operations as approvals
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import ApprovalRequest, AuditEvent, Membership, Unit, UnitLink, User
@@ -192,6 +192,28 @@ def test_a_reveal_role_takes_effect_only_when_a_second_person_approves(county, w
     membership = next(m for m in org.user_detail(county, sec, so2).memberships if m.role_code == "commission_secretary")
     org.remove_membership(county, sec, membership.id)
     assert "commission_secretary" not in who("so2").roles
+
+
+def test_no_administrator_resets_another_administrators_password(county, who):
+    """He could then sign in as him (the system administrator as a security administrator, to approve
+    his own deploy): an administrator's password is reset at the console, or by himself."""
+    admin = who("admin")
+    for username in ("secadmin", "auditadmin"):
+        _refused_by_rule(
+            county,
+            [
+                lambda username=username: org.update_user(
+                    county, admin, _user_id(county, username), display_name="X", active=True, password="p" * 12
+                )
+            ],
+            sanyuan.ADMIN_PASSWORD_AT_CONSOLE,
+        )
+    org.update_user(county, admin, _user_id(county, "admin"), display_name="管理员", active=True, password="q" * 12)
+    org.update_user(county, admin, _user_id(county, "so1"), display_name="刘洋", active=True, password="r" * 12)
+    console = Principal("ops", console=True)
+    org.update_user(
+        county, console, _user_id(county, "secadmin"), display_name="安全管理员", active=True, password="s" * 12
+    )
 
 
 def test_an_ordinary_role_is_granted_at_once(county, who):
