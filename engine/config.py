@@ -22,7 +22,7 @@ class Config:
     attachments_dir: Path
     embedded_worker: bool
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
-    # Who may use the process studio besides administrators (engine/definitions/operations.py).
+    # Who may use the process studio besides the system administrator (engine/definitions/operations.py).
     studio_roles: frozenset[str] = frozenset({"security_admin"})
     cockpit_roles: frozenset[str] | None = None  # who opens the cockpit; None: the default
     # The reveal roles: granting one needs a second person's approval (engine/organisation/operations.py).

@@ -1,4 +1,4 @@
-"""Who may open the cockpit: administrators and holders of a cockpit role.
+"""Who may open the cockpit: holders of a cockpit role (no administrator: it lists cases, 三员分立).
 
 The cockpit shows every instance's metadata (stage, steps, who did what and when) but never what a step
 recorded, so it is for the commission's leaders and the offices that supervise the work. The roles are a
