@@ -57,7 +57,7 @@ def add_users(session, users: list[dict], *, tokens: bool = True) -> None:
                 "display_name": u["name"],
                 "password_hash": hashed,
                 "active": True,
-                "is_admin": False,
+                "admin_kind": None,
                 "locale": "zh_CN",
                 "created_at": now,
             }

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Who sees reporters' identities in clear (engine/access/sealing.py); environment GUANTONG_REVEAL_ROLES.
+DEFAULT_REVEAL_ROLES = frozenset({"petition_office", "commission_secretary", "leader_in_charge"})
 
 
 @dataclass
@@ -20,11 +22,13 @@ class Config:
     attachments_dir: Path
     embedded_worker: bool
     message_ttl_days: float = 30.0  # how long a message waits for a receiver before it expires (reported)
-    # Who may use the process studio besides administrators (engine/definitions/operations.py).
+    # Who may use the process studio besides the system administrator (engine/definitions/operations.py).
     studio_roles: frozenset[str] = frozenset({"security_admin"})
-    cockpit_roles: frozenset[str] | None = None  # who opens the cockpit besides administrators; None: the default
+    cockpit_roles: frozenset[str] | None = None  # who opens the cockpit; None: the default
     # The offices that keep the interference register (engine/interference/register.py); None: the default.
     interference_roles: frozenset[str] | None = None
+    # The reveal roles: granting one needs a second person's approval (engine/organisation/operations.py).
+    reveal_roles: frozenset[str] = DEFAULT_REVEAL_ROLES
     # The audit key is read by engine/audit/keys.py (``audit_key_file`` below), apart from the database; the
     # chain heads the worker exports go to a file that should be shipped off the machine (engine/audit/heads.py).
     audit_head_file: Path = ROOT / "instance" / "audit" / "heads.jsonl"
@@ -46,6 +50,8 @@ class Config:
             interference_roles=_role_list(os.environ.get("GUANTONG_INTERFERENCE_ROLES")),
             audit_head_interval=float(os.environ.get("GUANTONG_AUDIT_HEAD_INTERVAL", "60")),
         )
+        if os.environ.get("GUANTONG_REVEAL_ROLES") is not None:
+            values["reveal_roles"] = _role_list(os.environ["GUANTONG_REVEAL_ROLES"])
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
             values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)

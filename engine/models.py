@@ -65,7 +65,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 三员分立: None for everyone who works on cases; "system", "security" or "audit" for the three
+    # administrators (engine/access/sanyuan.py). One column, so one account is at most one of them.
+    admin_kind: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -592,3 +594,25 @@ def _guard_interference_rows(_table: object, connection: Any, **_kw: object) -> 
     from engine.interference.guard import install
 
     install(connection)
+
+
+# --------------------------------------------------------------------------- second person's approval
+class ApprovalRequest(Base):
+    """A change that takes effect only when a second, different, authorised person approves it (三员分立):
+    granting a reveal role, deploying a process version. ``payload`` holds what to do, as plain data;
+    ``result`` what approving it did (the membership, the version). Pending while ``decision`` is NULL."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (Index("ix_approval_pending", "decision", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # reveal_grant | deploy
+    summary: Mapped[str] = mapped_column(String(300))  # what a list shows: the user, unit and role; the file
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    requested_by: Mapped[str] = mapped_column(String(80), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(String(10))  # approved | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

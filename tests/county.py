@@ -2,7 +2,8 @@
 
 案管室 (two officers, one a leader), two 监督检查室 (第一室 with two officers and a leader, 第二室 with
 one), the commission's secretary (a reveal role: sees reporter identity), a 信访室 officer with no task
-in the library, a 派驻组 linked to 第一室, an administrator and a disabled user.
+in the library, a 派驻组 linked to 第一室, the three administrators of 三员分立 (``admin`` the system
+administrator, ``secadmin`` and ``secadmin2`` security administrators, ``auditadmin``) and a disabled user.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ ORGANISATION = {
     "links": [{"kind": "office_group", "from": "jc1", "to": "pz1"}],
     "users": [
         {"username": "admin", "name": "管理员", "admin": True, "roles": []},
+        {"username": "secadmin", "name": "安全管理员", "admin": "security"},
+        {"username": "secadmin2", "name": "安全管理员二", "admin": "security"},
+        {"username": "auditadmin", "name": "审计管理员", "admin": "audit"},
         {"username": "cm1", "name": "冯丽", "roles": [{"unit": "ags", "role": "case_management"}]},
         {"username": "cm2", "name": "高远", "roles": [{"unit": "ags", "role": "case_management", "leader": True}]},
         {"username": "so1", "name": "刘洋", "roles": [{"unit": "jc1", "role": "supervision_office"}]},

@@ -35,11 +35,19 @@ def test_init_deploy_demo_users(env):
     assert wang == {
         "username": "wangfang",
         "display_name": "王芳",
-        "admin": False,
+        "admin_kind": None,
         "roles": ["supervision_office"],
         "units": ["qh_jc2"],
         "leader_of": ["qh_jc2"],
     }
+    # The console resets any password (an administrator's only there: 三员分立), and audits it.
+    reset = CliRunner().invoke(
+        main, ["reset-password", "wangfang", "--actor", "ops", "--password", "a-new-long-password"], env=env
+    )
+    assert reset.exit_code == 0 and "password reset: wangfang" in reset.output
+    assert CliRunner().invoke(main, ["reset-password", "nobody", "--password", "x" * 12], env=env).exit_code != 0
+    short = CliRunner().invoke(main, ["reset-password", "wangfang", "--password", "short"], env=env)
+    assert short.exit_code == 2 and "password" in short.output
 
 
 def test_deploy_refusal_names_file_and_element(env, tmp_path):

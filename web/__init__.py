@@ -31,7 +31,7 @@ DEFAULTS = dict(
     LANGUAGES={"zh_CN": "中文", "en": "English"},
     INBOX_PER_PAGE=20,
     DUE_SOON_WORKDAYS=2,
-    # Who may open the cockpit (besides administrators); the studio's roles are engine Config.studio_roles.
+    # Who may open the cockpit; the studio's roles are engine Config.studio_roles.
     COCKPIT_ROLES=["commission_secretary", "leader_in_charge", "case_management_office", "conduct_supervision_office"],
     COCKPIT_PER_PAGE=20,
     DURATION_SAMPLE_LIMIT=20000,  # most recent completions the medians and p90s are computed over
@@ -51,6 +51,10 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     app.config.update(DEFAULTS)
     app.config.update(SECRET_KEY=config.secret_key)
     app.config.update(flask_config)
+    if app.config.get("REVEAL_ROLES") is not None:
+        # One reveal-role set: the roles that see reporters' identities are the roles whose grant needs
+        # a second person's approval (engine/organisation/operations.py).
+        services.config.reveal_roles = frozenset(app.config["REVEAL_ROLES"])
     app.extensions[EXTENSION] = services
 
     from . import audit_banner, observability, security
@@ -64,6 +68,8 @@ def create_app(config: Config | None = None, services: Services | None = None, *
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .approvals import bp as approvals_bp
+    from .audit_trail import bp as audit_bp
     from .auth import bp as auth_bp
     from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
@@ -78,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(interference_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(calendar_bp, url_prefix="/admin/calendar")
+    app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(cockpit_bp, url_prefix="/cockpit")
     app.register_blueprint(studio_bp, url_prefix="/studio")
 

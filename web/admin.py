@@ -1,9 +1,11 @@
 """Organisation administration pages: units, links, people, roles, leaders, YAML import.
 
 Each view translates a form into one call of engine.organisation.operations and its answer into a page;
-the engine checks that the person is an administrator, validates, writes and audits. Refusals come back
-as reason codes per field, turned into sentences in the reader's language here (``_field_errors``).
-Anyone else who opens these pages gets a 403 and leaves an ``access_denied`` event.
+the engine checks that the person is the right administrator (三员分立: the system administrator edits
+units, links and accounts, the security administrator grants roles and administrator kinds), validates,
+writes and audits. Refusals come back as reason codes per field, turned into sentences in the reader's
+language here (``_field_errors``). Anyone else who opens these pages gets a 403 and leaves an
+``access_denied`` event naming the rule.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ _BY_CODE = {
     org.TOO_LONG: _l("内容过长"),
     org.NOT_INTEGER: _l("请输入整数"),
     org.PARENT_CYCLE: _l("上级单位不能是本单位或其下级单位"),
-    org.SELF_LOCKOUT: _l("不能停用自己的账号或取消自己的管理员权限"),
+    org.SELF_LOCKOUT: _l("不能停用自己的账号"),
+    org.UNKNOWN_ADMIN_KIND: _l("管理员类型无效"),
+    org.HOLDS_ROLES: _l("该人员担任业务角色，不能设为管理员（请先移除其角色）"),
+    org.GRANT_NOT_ALLOWED: _l("系统管理员导入的文件不能分配角色或管理员类型（由安全管理员分配）"),
     org.UNKNOWN_LOCALE: _l("不支持的界面语言"),
     org.UNKNOWN_UNIT: _l("单位不存在"),
     org.UNKNOWN_ROLE: _l("角色不在角色目录中"),
@@ -61,7 +66,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 @bp.before_request
 @login_required
 def _admins_only():
-    """Every page here is for administrators: refused before any view runs (the engine refuses again)."""
+    """Every page here is for the system and security administrators: refused before any view runs (the
+    engine refuses again, each use case for the one administrator it belongs to)."""
     org.require_administrator(principal())
 
 
@@ -172,13 +178,11 @@ def users():
         values = request.form.to_dict()
         values.pop("password", None)
         try:
-            created = org.create_user(
-                services(), principal(), **_form("username", "display_name", "password"), is_admin=_checked("is_admin")
-            )
+            created = org.create_user(services(), principal(), **_form("username", "display_name", "password"))
         except ValidationError as exc:
             errors = _field_errors(exc)
         else:
-            flash(_("用户“%(name)s”已创建，请为其分配角色。", name=created.display_name), "success")
+            flash(_("用户“%(name)s”已创建，请安全管理员为其分配角色。", name=created.display_name), "success")
             return redirect(url_for("admin.user", user_id=created.id))
     rows = org.list_users(services(), principal())
     return render_template("admin/users.html", users=rows, errors=errors, values=values), (422 if errors else 200)
@@ -197,7 +201,6 @@ def user(user_id: int):
                 password=request.form.get("password") or None,
                 locale=request.form.get("locale") or None,
                 active=_checked("active"),
-                is_admin=_checked("is_admin"),
             )
         except ValidationError as exc:
             errors = _field_errors(exc)
@@ -211,19 +214,35 @@ def user(user_id: int):
         memberships=detail.memberships,
         all_units=detail.active_units,
         roles=detail.roles,
+        reveal_roles=org.reveal_roles(services()),
+        may_grant=detail.may_grant,
+        admin_kinds=labels.ADMIN_KINDS,
         errors=errors,
     ), (422 if errors else 200)
+
+
+@bp.post("/users/<int:user_id>/admin-kind")
+def set_admin_kind(user_id: int):
+    try:
+        org.set_admin_kind(services(), principal(), user_id, admin_kind=request.form.get("admin_kind") or None)
+    except ValidationError as exc:
+        flash(" ".join(_field_errors(exc).values()), "danger")
+    else:
+        flash(_("已保存。"), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/memberships")
 def add_membership(user_id: int):
     try:
-        added = org.add_membership(services(), principal(), user_id, **_form("unit", "role"), leader=_checked("leader"))
+        done = org.add_membership(services(), principal(), user_id, **_form("unit", "role"), leader=_checked("leader"))
     except ValidationError:
         flash(_("请选择有效的单位和角色。"), "danger")
     else:
-        if added:
+        if done == org.ADDED:
             flash(_("角色已分配。"), "success")
+        elif done == org.PENDING:
+            flash(_("该角色可查看检举人身份信息：已提交审批，经另一名有权人员批准后生效。"), "warning")
         else:
             flash(_("该人员已在此单位担任此角色。"), "info")
     return redirect(url_for("admin.user", user_id=user_id))

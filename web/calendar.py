@@ -13,6 +13,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from engine import clock
+from engine.access import sanyuan
 from engine.errors import ValidationError
 from engine.scheduling import operations as calendar_ops
 
@@ -26,8 +27,9 @@ FORM_FIELDS = ("year", "notice_no", "notice_date", "holidays", "workdays", "comm
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    if not principal().is_admin:
-        deny("admin_only")
+    """The calendar is configuration: the system administrator's (三员分立); the engine refuses again."""
+    if not principal().is_system_admin:
+        deny(sanyuan.SYSTEM_ADMIN_ONLY)
 
 
 @bp.get("/")

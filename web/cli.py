@@ -88,7 +88,7 @@ def users(as_json: bool) -> None:
         {
             "username": user.username,
             "display_name": user.display_name,
-            "admin": user.is_admin,
+            "admin_kind": user.admin_kind,
             "roles": sorted({m.role_code for m in user.memberships}),
             "units": sorted({m.unit_code for m in user.memberships}),
             "leader_of": sorted({m.unit_code for m in user.memberships if m.is_leader}),
@@ -102,6 +102,29 @@ def users(as_json: bool) -> None:
             click.echo(
                 f"{row['username']:<12} {row['display_name']:<24} {','.join(row['roles'])} @ {','.join(row['units'])}"
             )
+
+
+@main.command("reset-password")
+@click.argument("username")
+@click.option("--actor", default="system", help="who resets it (recorded in the audit trail)")
+@click.password_option(help="the new password (asked for twice when not given)")
+def reset_password(username: str, actor: str, password: str) -> None:
+    """Reset USERNAME's password from the console: the only way for an administrator's (三员分立: no
+    administrator resets another's on a page, he could then sign in as him)."""
+    from engine.definitions.operations import operator
+    from engine.organisation import operations
+
+    services, console = _services(), operator(actor)
+    try:
+        user = next((u for u in operations.list_users(services, console) if u.username == username), None)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        operations.update_user(
+            services, console, user.id, display_name=user.display_name, active=user.active, password=password
+        )
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(f"password reset: {username}")
 
 
 @main.command()

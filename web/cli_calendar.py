@@ -23,7 +23,7 @@ SOURCES = {"entered": "已录入", "table": "官方表", "guess": "推算（无�
 
 def _admin(actor: str) -> Principal:
     """The CLI runs with the server's rights; ``actor`` is who the audit trail names."""
-    return Principal(username=actor, display_name=actor, is_admin=True)
+    return Principal(username=actor, display_name=actor, console=True)
 
 
 @main.group("calendar")

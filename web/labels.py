@@ -66,6 +66,17 @@ LINK_KINDS = {
     "zone_lead_unit": _l("片区牵头单位"),
     "commission_committee": _l("纪委监委的同级党委"),
 }
+# 三员分立 (engine/access/sanyuan.py)
+ADMIN_KINDS = {
+    "system": _l("系统管理员"),
+    "security": _l("安全管理员"),
+    "audit": _l("审计管理员"),
+}
+APPROVAL_KINDS = {
+    "reveal_grant": _l("授予可查看检举人身份的角色"),
+    "deploy": _l("部署流程"),
+}
+APPROVAL_DECISIONS = {"approved": _l("已批准"), "rejected": _l("已驳回")}
 UNIT_KINDS = {
     "commission": _l("纪委监委"),
     "office": _l("内设室"),

@@ -49,8 +49,22 @@ class SessionUser(UserMixin):
         self.principal = account.principal
 
     @property
-    def is_admin(self) -> bool:
-        return self.principal.is_admin
+    def admin_kind(self) -> str | None:
+        """三员分立: "system", "security", "audit" or None (engine/access/sanyuan.py); the pages show each
+        administrator his own links, the engine refuses everything else."""
+        return self.principal.admin_kind
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.principal.is_system_admin
+
+    @property
+    def is_security_admin(self) -> bool:
+        return self.principal.is_security_admin
+
+    @property
+    def is_audit_admin(self) -> bool:
+        return self.principal.is_audit_admin
 
 
 @login_manager.user_loader

@@ -182,7 +182,7 @@ def me(services: Services, principal: Principal) -> dict[str, Any]:
     return {
         "username": principal.username,
         "display_name": principal.display_name,
-        "is_admin": principal.is_admin,
+        "admin_kind": principal.admin_kind,
         "locale": locale,
         "roles": sorted(principal.roles),
         "units": [

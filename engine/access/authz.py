@@ -105,7 +105,7 @@ def require_can_reassign(principal: Principal, task: TaskView) -> None:
             task=task.id,
             rule="addressed_to_one_person",
         )
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return
     if not (principal.leader_of & candidate_units(task)):
         raise Forbidden("only a leader of the task's unit may reassign it", task=task.id)

@@ -3,14 +3,23 @@
 A refused attempt is evidence (who tried to open which case, by which path), so the web's 403 pages and
 the API's error envelope both leave the same event through :func:`record_denial`. The event is written in
 its own transaction: the refused change rolled back, the record of the attempt must not.
+
+An administrator refused anything that is not already a 三员 rule (a case page, a task, the cockpit) is
+recorded under ``sanyuan_outside_duties`` with the rule that refused him, so the audit administrator
+finds every attempt of the three administrators to step outside their duties under one name, whatever
+page or route they tried (engine/access/sanyuan.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from engine import audit
+from engine.access import sanyuan
 from engine.errors import Forbidden
+from engine.models import User
 from engine.services import Services
 
 
@@ -38,6 +47,11 @@ def record_denial(
         instance_id = instance_id if instance_id is not None else reason.details.get("instance")
         reason = denial_reason(reason)
     with services.db.session() as s:
+        if actor and not reason.startswith("sanyuan_"):
+            kind = s.scalar(select(User.admin_kind).where(User.username == actor))
+            if kind:
+                detail = {**detail, "admin_kind": kind, "refused_by": reason}
+                reason = sanyuan.OUTSIDE_DUTIES
         audit.record(
             s,
             "access_denied",

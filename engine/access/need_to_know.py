@@ -94,7 +94,7 @@ def scope_of(
     principal: Principal, tasks: Iterable[HumanTask], task_meta: TaskMeta, *, default_scope: Callable[[str | None], str]
 ) -> ReadScope:
     """The rule above over already loaded tasks (with their candidates) of one instance."""
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return whole_file(principal)
     rows = list(tasks)
     by_step: dict[tuple[str, str], list[int]] = {}
@@ -134,7 +134,7 @@ def read_scope(
     units), judged by :func:`scope_of`. ``task_meta`` is the instance's deployed version's
     (``LoadedVersion.task_meta``); ``default_scope`` gives a role's scope for versions deployed before
     tasks carried one (``LoadedVersion.roles.reads``)."""
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return whole_file(principal)
     tasks = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance_id).options(selectinload(HumanTask.candidates))

@@ -23,8 +23,12 @@ class Principal:
     display_name: str = ""
     memberships: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (unit_code, role_code)
     leader_of: frozenset[str] = field(default_factory=frozenset)
-    is_admin: bool = False
+    admin_kind: str | None = None  # 三员分立: "system", "security" or "audit" (engine/access/sanyuan.py)
     user_id: int | None = None
+    # The installation operator at the console (``guantong deploy``, ``guantong calendar``): whoever holds
+    # the database credentials already holds every power, so the console acts as the engine itself,
+    # under the name the operator gives (recorded in the audit trail).
+    console: bool = False
 
     @property
     def roles(self) -> set[str]:
@@ -44,10 +48,23 @@ class Principal:
 
     @property
     def is_system(self) -> bool:
-        return self.username == SYSTEM
+        """The engine itself (worker, timers, the console's bootstrap): not a person, keeps every power."""
+        return self.username == SYSTEM or self.console
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.admin_kind == "system"
+
+    @property
+    def is_security_admin(self) -> bool:
+        return self.admin_kind == "security"
+
+    @property
+    def is_audit_admin(self) -> bool:
+        return self.admin_kind == "audit"
 
 
-SYSTEM_PRINCIPAL = Principal(username=SYSTEM, display_name="系统", is_admin=True)
+SYSTEM_PRINCIPAL = Principal(username=SYSTEM, display_name="系统")
 
 
 def load_principal(session: Session, username: str) -> Principal:
@@ -64,6 +81,6 @@ def load_principal(session: Session, username: str) -> Principal:
         display_name=user.display_name,
         memberships=frozenset((r.unit_code, r.role_code) for r in rows),
         leader_of=frozenset(r.unit_code for r in rows if r.is_leader),
-        is_admin=user.is_admin,
+        admin_kind=user.admin_kind,
         user_id=user.id,
     )

@@ -30,10 +30,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from engine import keyfiles
 from engine.access.principal import Principal
-from engine.config import Config
+from engine.config import DEFAULT_REVEAL_ROLES, Config
 from engine.errors import EngineError
 
-DEFAULT_REVEAL_ROLES = frozenset({"petition_office", "commission_secretary", "leader_in_charge"})
+__all__ = ["DEFAULT_REVEAL_ROLES", "SealError", "Sealer", "derive_key", "may_reveal", "reveal_roles"]
 _INFO = b"guantong confidential form fields v1"
 _FILE_INFO = b"guantong attachments v1"
 

@@ -63,7 +63,7 @@ _LOOKUP = (
         _U.c.id.label("user_id"),
         _U.c.username,
         _U.c.display_name,
-        _U.c.is_admin,
+        _U.c.admin_kind,
         _U.c.active,
         _M.c.unit_code,
         _M.c.role_code,
@@ -105,7 +105,7 @@ def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
         display_name=token.display_name,
         memberships=frozenset((r.unit_code, r.role_code) for r in held),
         leader_of=frozenset(r.unit_code for r in held if r.is_leader),
-        is_admin=token.is_admin,
+        admin_kind=token.admin_kind,
         user_id=token.user_id,
     )
     return principal, token.id

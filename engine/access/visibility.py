@@ -3,7 +3,8 @@
 Need-to-know (知悉范围) for a whole instance follows from its tasks: a person sees an instance when they
 started it, when they could see any of its tasks (``engine.authz.can_see``: assignee, completer, the
 task's role in one of its candidate units — or in any unit when it names none —, or leader of one of
-its candidate units), or when they are an administrator.
+its candidate units). No administrator reads every instance (三员分立, engine/access/sanyuan.py): only the
+engine itself does.
 
 Seeing an instance is not the same as reading what its steps recorded. The one who only started it
 (an intake system, a 信访室 officer handing a clue on) follows its status and current step; what later
@@ -166,8 +167,8 @@ def _started_instances(principal: Principal, instance_id: int | None = None) -> 
 def visible_instance_ids(principal: Principal, instance_id: int | None = None) -> CompoundSelect[int] | None:
     """The ids of the instances the person may find, as a union to select from (``instance_id``: when
     the caller asks about that one instance only); None when they may find every instance
-    (administrators). Counting this union is cheaper than counting the instances it names."""
-    if principal.is_admin or principal.is_system:
+    (the engine itself). Counting this union is cheaper than counting the instances it names."""
+    if principal.is_system:
         return None
     return union(_started_instances(principal, instance_id), *_visible_task_instances(principal, instance_id))
 
@@ -180,7 +181,7 @@ def instance_visible_clause(principal: Principal, instance_id: int | None = None
 
 def instance_data_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
     """SQL for 'the person may read what the instance's steps recorded'."""
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return true()
     return ProcessInstance.id.in_(union(*_visible_task_instances(principal, instance_id)))
 

@@ -1,4 +1,4 @@
-"""Who may open the cockpit: administrators and holders of a cockpit role.
+"""Who may open the cockpit: holders of a cockpit role (no administrator: it lists cases, 三员分立).
 
 The cockpit shows every instance's metadata (stage, steps, who did what and when) but never what a step
 recorded, so it is for the commission's leaders and the offices that supervise the work. The roles are a
@@ -28,7 +28,7 @@ def cockpit_roles(config: Config) -> frozenset[str]:
 
 
 def may_use_cockpit(principal: Principal, roles: Iterable[str] = DEFAULT_COCKPIT_ROLES) -> bool:
-    return bool(principal.is_admin or principal.roles & set(roles))
+    return bool(principal.roles & set(roles))
 
 
 def require_cockpit(principal: Principal, roles: Iterable[str] = DEFAULT_COCKPIT_ROLES) -> None:

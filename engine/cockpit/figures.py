@@ -479,7 +479,7 @@ class FailedPage:
     total: int
     page: int
     pages: int
-    may_retry: bool = False  # the retry button: only administrators (``Runtime.retry`` refuses anyone else)
+    may_retry: bool = False  # the retry button: the overseers who open the cockpit (engine.cockpit.operations)
 
 
 def failed(session: Session, *, page: int = 1, per_page: int = 50) -> FailedPage:

@@ -71,7 +71,7 @@ def failed(services: Services, principal: Principal, *, page: int = 1, per_page:
     _authorize(services, principal)
     with services.db.session() as s:
         data = figures.failed(s, page=_page(page), per_page=max(1, per_page))
-    return dataclasses.replace(data, may_retry=principal.is_admin)
+    return dataclasses.replace(data, may_retry=True)
 
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)

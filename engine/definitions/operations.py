@@ -2,9 +2,13 @@
 
 Each function takes the ``Services``, the acting ``Principal`` and plain arguments, authorizes here (so
 the studio pages, the command line and any later API apply one rule), runs in one transaction and
-returns frozen dataclasses, never ORM rows. Only administrators and holders of a role in
+returns frozen dataclasses, never ORM rows. Only the system administrator and holders of a role in
 ``Config.studio_roles`` (default ``security_admin``, environment ``GUANTONG_STUDIO_ROLES``) design
-processes: a deployed version decides who sees which case, so changing it is a security act.
+processes: a deployed version decides who sees which case, so changing it is a security act, and a
+deploy from the studio takes effect only when a security administrator other than the designer approves
+it (三员分立: ``request_deploy`` stores the request, ``engine.approvals.operations`` decides it and calls
+``apply_deploy``). The console (``guantong deploy``, the installation operator holding the database
+credentials) deploys at once, audited as such: a fresh machine's ``make run`` stays one command.
 
 Validate and deploy share one pipeline (``_compiled``: the file checks, then ``compile_bundle``): the
 file checks a browser upload needs (name, NUL, empty, size) apply to every file of every bundle, from the studio's
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access.principal import SYSTEM, SYSTEM_PRINCIPAL, Principal
+from engine.approvals import requests
 from engine.definitions.bundle import Bundle
 from engine.definitions.compiler import CompiledBundle, compile_bundle
 from engine.definitions.xmlsafe import MAX_BPMN_BYTES
@@ -46,8 +51,8 @@ DEPLOY_LOCK = 0x67756164  # PostgreSQL advisory lock key: one deploy at a time
 
 # --------------------------------------------------------------------------- who may design
 def may_design(services: Services, principal: Principal) -> bool:
-    """Administrators and holders of a studio role; a pure check, cheap enough for the navigation bar."""
-    return bool(principal.is_admin or principal.roles & services.config.studio_roles)
+    """The system administrator and holders of a studio role; a pure check, cheap enough for the navigation bar."""
+    return bool(principal.is_system_admin or principal.is_system or principal.roles & services.config.studio_roles)
 
 
 def require_designer(services: Services, principal: Principal) -> None:
@@ -56,13 +61,14 @@ def require_designer(services: Services, principal: Principal) -> None:
 
 
 def operator(actor: str | None = None) -> Principal:
-    """The person at the command line: whoever holds the database credentials acts as an administrator.
+    """The person at the command line: whoever holds the database credentials acts as the engine itself
+    (the installation operator's bootstrap, ``Principal.console``).
 
     They deploy under the name they give (recorded as the version's author and in the audit trail).
     """
     if not actor or actor == SYSTEM:
         return SYSTEM_PRINCIPAL
-    return Principal(username=actor, display_name=actor, is_admin=True)
+    return Principal(username=actor, display_name=actor, console=True)
 
 
 # --------------------------------------------------------------------------- results
@@ -220,6 +226,15 @@ class Deployment:
     version_id: int
     created: bool  # False: the same content was already deployed as this version
     based_on: int | None = None  # the latest version when the deploy began
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """A studio deploy waiting for a second person's approval (``engine.approvals``)."""
+
+    request_id: int
+    filename: str
+    based_on: int  # the latest version when it was requested
 
 
 # --------------------------------------------------------------------------- browse
@@ -392,7 +407,7 @@ def validate_bundle(services: Services, principal: Principal, bundle: Bundle) ->
     return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
 
 
-def deploy_file(
+def request_deploy(
     services: Services,
     principal: Principal,
     filename: str,
@@ -400,43 +415,85 @@ def deploy_file(
     *,
     base_sha: str = "",
     comment: str | None = None,
-) -> Deployment:
-    """Replace one file of the latest version and deploy the result (the studio's 部署).
+) -> DeployRequest:
+    """Ask to replace one file of the latest version (the studio's 部署); it takes effect when a security
+    administrator other than the designer approves it (``engine.approvals.operations.approve``).
 
-    ``base_sha`` is the file's hash in the latest version when the designer opened it: if someone has
-    deployed another change to it since, this is a ``Conflict`` and nothing is stored.
+    The edit is checked as a deploy would be now, so nobody is asked to approve a broken file, and again
+    when approved. ``base_sha`` is the file's hash in the latest version when the designer opened it:
+    a file someone has deployed another change to since is a ``Conflict`` now and at approval.
     """
     require_designer(services, principal)
     data = _bytes(content)
     with services.db.session() as s:
-        _one_deploy_at_a_time(s)
         bundle, latest = _edited(services, s, filename, data)
-        current = _file_hashes(s, latest, filename).get(filename)
-        if base_sha and current and current not in (base_sha, hashlib.sha256(data).hexdigest()):
-            raise Conflict(
-                f"{filename} was changed by version {latest} after it was opened",
-                file=filename,
-                version=latest,
-                reason="stale_base",
-            )
-        return _store(services, s, principal, bundle, latest, comment)
+        _check_base(s, filename, data, base_sha, latest)
+        _compiled(bundle)
+        request_id = requests.open_request(
+            s,
+            principal,
+            requests.DEPLOY,
+            summary=f"{filename} (v{latest})",
+            payload={
+                "filename": filename,
+                "content": data.decode("utf-8"),
+                "base_sha": base_sha,
+                "based_on": latest,
+                "comment": _comment(comment),
+            },
+        )
+    return DeployRequest(request_id=request_id, filename=filename, based_on=latest)
+
+
+def apply_deploy(
+    services: Services, s: Session, payload: Mapping[str, Any], *, requested_by: str, approval: Mapping[str, Any]
+) -> Deployment:
+    """Deploy an approved request in the approver's transaction; the version names the designer as its
+    author and its ``deployed`` event carries the approval (who asked, who approved, which request)."""
+    filename, data = str(payload["filename"]), str(payload["content"]).encode("utf-8")
+    _one_deploy_at_a_time(s)
+    bundle, latest = _edited(services, s, filename, data)
+    _check_base(s, filename, data, str(payload.get("base_sha") or ""), latest)
+    compiled = _compiled(bundle)
+    version_id, created = services.definitions.store(
+        s, compiled, actor=requested_by, comment=payload.get("comment"), detail=dict(approval)
+    )
+    return Deployment(version_id=version_id, created=created, based_on=latest)
+
+
+def _check_base(s: Session, filename: str, data: bytes, base_sha: str, latest: int) -> None:
+    current = _file_hashes(s, latest, filename).get(filename)
+    if base_sha and current and current not in (base_sha, hashlib.sha256(data).hexdigest()):
+        raise Conflict(
+            f"{filename} was changed by version {latest} after it was opened",
+            file=filename,
+            version=latest,
+            reason="stale_base",
+        )
 
 
 def deploy_bundle(
     services: Services, principal: Principal, bundle: Bundle, *, comment: str | None = None
 ) -> Deployment:
-    """Deploy a whole bundle (``guantong deploy``, ``Services.deploy_path``) with the studio's checks."""
-    require_designer(services, principal)
+    """Deploy a whole bundle at once (``guantong deploy``, ``Services.deploy_path``) with the studio's checks.
+
+    Only from the console: the installation operator, who holds the database credentials, deploys the
+    library of a fresh machine without a second person (there is nobody yet to approve), and the
+    ``deployed`` event says so (``console``). Everyone else asks through ``request_deploy``.
+    """
+    if not principal.is_system:
+        raise Forbidden(
+            "a deploy outside the console needs a second person's approval",
+            reason="sanyuan_deploy_needs_approval",
+            user=principal.username,
+        )
     with services.db.session() as s:
         _one_deploy_at_a_time(s)
-        return _store(services, s, principal, bundle, services.definitions.latest_version_id(s), comment)
-
-
-def _store(
-    services: Services, s: Session, principal: Principal, bundle: Bundle, latest: int | None, comment: str | None
-) -> Deployment:
-    compiled = _compiled(bundle)
-    version_id, created = services.definitions.store(s, compiled, actor=principal.username, comment=_comment(comment))
+        latest = services.definitions.latest_version_id(s)
+        compiled = _compiled(bundle)
+        version_id, created = services.definitions.store(
+            s, compiled, actor=principal.username, comment=_comment(comment), detail={"console": True}
+        )
     return Deployment(version_id=version_id, created=created, based_on=latest)
 
 

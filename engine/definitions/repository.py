@@ -81,7 +81,13 @@ class DefinitionRepository:
             return self.store(session, compiled, actor=actor, comment=comment)
 
     def store(
-        self, session: Session, compiled: CompiledBundle, *, actor: str | None = None, comment: str | None = None
+        self,
+        session: Session,
+        compiled: CompiledBundle,
+        *,
+        actor: str | None = None,
+        comment: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> tuple[int, bool]:
         """``deploy`` inside the caller's transaction, so a use case can check and store as one unit."""
         existing = session.scalar(
@@ -118,6 +124,7 @@ class DefinitionRepository:
             bundle_hash=compiled.bundle_hash,
             processes=sorted(compiled.catalogue),
             files=sorted(bundle.bpmn),
+            **(detail or {}),
         )
         return version.id, True
 

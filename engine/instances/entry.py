@@ -92,7 +92,7 @@ def started_by_hand(definition: ProcessDefinition) -> bool:
 def may_start(principal: Principal, definition: ProcessDefinition, loaded: LoadedVersion) -> bool:
     if not started_by_hand(definition):
         return False
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return True
     return bool(principal.roles & first_task_roles(loaded, definition.process_key))
 
@@ -169,7 +169,7 @@ def message_senders(
 
 
 def may_send_message(principal: Principal, name: str, senders: Mapping[str, Iterable[str]]) -> bool:
-    if principal.is_admin or principal.is_system:
+    if principal.is_system:
         return True
     allowed = senders.get(name, senders.get("*", ()))
     return bool(principal.roles & set(allowed))

@@ -456,7 +456,8 @@ def act_on_instance(
     *,
     reason: str | None = None,
 ) -> None:
-    """Retry, suspend, resume or cancel; the runtime lets administrators only (Forbidden otherwise)."""
+    """Retry, suspend, resume or cancel: decisions about a case, the overseers' (who open the cockpit);
+    never an administrator's (三员分立: the runtime refuses them too)."""
     _require_oversight(services, principal)
     if action not in ACTIONS:
         raise NotFound(f"no instance action '{action}'", action=action)

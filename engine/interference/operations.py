@@ -8,7 +8,6 @@ write, and every export, leaves an audit event in the same transaction.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -137,20 +136,14 @@ def _case(s: Session, instance_id: int) -> Case:
     return Case(instance_id=row.id, business_key=row.business_key, title=row.title, process_name=row.name)
 
 
-def _as_officer(principal: Principal) -> Principal:
-    """The person judged on their memberships: the administrator flag opens no case here (三员分立)."""
-    return dataclasses.replace(principal, is_admin=False) if principal.is_admin else principal
-
-
 def _officer_units_on_case(s: Session, principal: Principal, instance_id: int, *, read: bool) -> dict[str, str]:
     """The units the person may record for on this case (unit → commission), or a refusal: an officer
     of a commission who may see the case (``read``: read what its steps recorded)."""
     units = rules.officer_units(s, principal)
-    person = _as_officer(principal)
     allowed = (
-        visibility.can_read_instance_data(s, person, instance_id)
+        visibility.can_read_instance_data(s, principal, instance_id)
         if read
-        else visibility.can_see_instance(s, person, instance_id)
+        else visibility.can_see_instance(s, principal, instance_id)
     )
     if not units or not allowed:
         raise NotVisible(

@@ -55,9 +55,7 @@ NOT_CASE_OFFICERS = frozenset(
         "inspected_principal",
         "x_department",
         "reporter",
-        "security_admin",
-        "system_admin",
-        "audit_admin",
+        "security_admin",  # 系统保密管理员, a process lane (the 三员 are accounts: Principal.admin_kind)
     }
 )
 

@@ -43,10 +43,24 @@ def _among(value: object, allowed: set[str]) -> bool:
     return isinstance(value, str) and value in allowed
 
 
+ADMIN_KINDS = ("system", "security", "audit")  # engine/access/sanyuan.py
+
+
+def admin_kind_of(value: object) -> str | None:
+    """A user entry's ``admin``: one of the three kinds, ``true`` (the system administrator: files written
+    before 三员分立 meant that), or nothing."""
+    if value is True:
+        return "system"
+    return value if isinstance(value, str) and value in ADMIN_KINDS else None
+
+
 def import_organisation(
-    session: Session, data: dict[str, Any], *, known_roles: set[str] | None = None
+    session: Session, data: dict[str, Any], *, known_roles: set[str] | None = None, grants: bool = True
 ) -> dict[str, int]:
-    """Create or update units, links and users; returns counts. Raises ValidationError naming the entry."""
+    """Create or update units, links and users; returns counts. Raises ValidationError naming the entry.
+
+    ``grants=False`` (an import by the system administrator, who grants nothing) leaves the roles and
+    administrator kinds of existing accounts as they are; the caller has refused a file that gives any."""
     problems: dict[str, str] = {}
     for key in ("units", "links", "users"):
         if data.get(key) is not None and not isinstance(data[key], list):
@@ -78,7 +92,13 @@ def import_organisation(
             continue
         if len(user["username"]) > 80 or len(user["name"]) > 120:
             problems[f"users[{i}]"] = "username at most 80 characters, name at most 120"
+        admin = user.get("admin")
+        if admin not in (None, False) and admin_kind_of(admin) is None:
+            problems[f"users[{i}].admin"] = f"must be one of {list(ADMIN_KINDS)}"
         roles = user.get("roles") or []
+        if admin_kind_of(admin) and roles:
+            problems[f"users[{i}].roles"] = "an administrator holds no working role (三员分立)"
+            continue
         if not isinstance(roles, list):
             problems[f"users[{i}].roles"] = "must be a list"
             continue
@@ -135,10 +155,12 @@ def import_organisation(
             account.password_hash = hash_password(password) if password else None
             session.add(account)
         account.display_name = user["name"]
-        account.is_admin = bool(user.get("admin", False))
         account.active = user.get("active", True)
         account.locale = user.get("locale", "zh_CN")
         session.flush()
+        if not grants:
+            continue
+        account.admin_kind = admin_kind_of(user.get("admin"))
         session.execute(delete(Membership).where(Membership.user_id == account.id))
         for m in user.get("roles") or []:
             session.add(

@@ -1,9 +1,15 @@
 """Organisation use cases: units, the links between them, people, their roles, leaders, YAML import.
 
 One function per thing an administrator does (the admin pages call these and nothing else). Each takes
-the acting ``Principal`` and plain values, checks that the person is an administrator, validates
+the acting ``Principal`` and plain values, checks that the person is the right administrator, validates
 everything before writing anything, writes and audits in one transaction, and returns frozen views, so
 a refused change leaves nothing behind and no ORM object leaves its session.
+
+三员分立 (engine/access/sanyuan.py): the system administrator keeps units, links and accounts (create,
+disable, reset a password) and imports organisation files that grant nothing; the security administrator
+grants and revokes roles and administrator kinds, never on his own account. A role in the reveal-role
+set (``Config.reveal_roles``: it shows reporters' identities) is not granted at once: the grant is stored
+as a request (``engine.approvals``) and takes effect when a second person approves it.
 
 Refusals name the field at fault: ``ValidationError.fields`` maps a field to a reason code (``REQUIRED``,
 ``TAKEN`` …) that a page translates into the reader's language and an API client can switch on.
@@ -22,10 +28,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.access import sanyuan
 from engine.access.accounts import LOCALES
 from engine.access.passwords import hash_password
-from engine.access.principal import Principal
-from engine.errors import Forbidden, NotFound, ValidationError
+from engine.access.principal import SYSTEM, Principal
+from engine.approvals import requests
+from engine.errors import NotFound, ValidationError
 from engine.models import Membership, Unit, UnitLink, User
 from engine.organisation import directory, names
 from engine.services import Services
@@ -54,6 +62,14 @@ SELF_LOCKOUT = "self_lockout"
 INVALID_YAML = "invalid_yaml"
 EMPTY = "empty"
 NOT_MAPPING = "not_mapping"
+UNKNOWN_ADMIN_KIND = "unknown_admin_kind"
+HOLDS_ROLES = "holds_roles"  # an account holding working roles cannot become an administrator
+GRANT_NOT_ALLOWED = "grant_not_allowed"  # an import by the system administrator grants no role or kind
+
+# What ``add_membership`` did.
+ADDED = "added"
+ALREADY_HELD = "already_held"
+PENDING = "pending"  # a reveal role: stored as a request for a second person's approval
 
 
 # --------------------------------------------------------------------------- views
@@ -91,7 +107,7 @@ class UserView:
     username: str
     display_name: str
     active: bool
-    is_admin: bool
+    admin_kind: str | None
     locale: str
     memberships: tuple[MembershipView, ...] = ()
 
@@ -117,6 +133,7 @@ class UserDetail:
     memberships: list[MembershipView]
     active_units: list[UnitView]
     roles: list[str]  # the catalogue's roles and any already held
+    may_grant: bool = False  # this person may grant and revoke this account's roles (sanyuan rules)
 
 
 def _unit(row: Unit) -> UnitView:
@@ -137,7 +154,7 @@ def _user(row: User, memberships: Iterable[Membership] = ()) -> UserView:
         row.username,
         row.display_name,
         row.active,
-        row.is_admin,
+        row.admin_kind,
         row.locale,
         tuple(_membership(m) for m in memberships),
     )
@@ -145,13 +162,17 @@ def _user(row: User, memberships: Iterable[Membership] = ()) -> UserView:
 
 # --------------------------------------------------------------------------- who may
 def is_administrator(principal: Principal) -> bool:
-    """Who manages the organisation: a user flagged administrator (the system principal is one)."""
-    return principal.is_admin
+    """Who opens the organisation's pages: the system and the security administrator (and the engine)."""
+    return principal.is_system_admin or principal.is_security_admin or principal.is_system
 
 
 def require_administrator(principal: Principal) -> None:
-    if not is_administrator(principal):
-        raise Forbidden("only an administrator may manage the organisation", reason="admin_only")
+    sanyuan.require_organisation_reader(principal)
+
+
+def reveal_roles(services: Services) -> frozenset[str]:
+    """The roles that show reporters' identities: granting one needs a second person's approval."""
+    return services.config.reveal_roles
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -269,7 +290,7 @@ def create_unit(
     parent: str | None = None,
     sort: str | int | None = 0,
 ) -> UnitView:
-    require_administrator(principal)
+    sanyuan.require_system_admin(principal)
     code, name, name_en_, kind, parent_ = _text(code), _text(name), _text(name_en), _text(kind), _text(parent)
     with services.db.session() as s:
         problems: dict[str, str] = {}
@@ -333,7 +354,7 @@ def update_unit(
     sort: str | int | None = 0,
     active: bool = True,
 ) -> UnitView:
-    require_administrator(principal)
+    sanyuan.require_system_admin(principal)
     name, name_en_, kind, parent_ = _text(name), _text(name_en), _text(kind), _text(parent)
     with services.db.session() as s:
         row = _get(s, Unit, code, "unit")
@@ -352,7 +373,7 @@ def update_unit(
 # --------------------------------------------------------------------------- links
 def add_link(services: Services, principal: Principal, *, kind: str, from_code: str, to_code: str) -> bool:
     """Link two units (室组地: an office to a resident group …); False when the link already exists."""
-    require_administrator(principal)
+    sanyuan.require_system_admin(principal)
     kind, from_code, to_code = _text(kind), _text(from_code), _text(to_code)
     with services.db.session() as s:
         problems: dict[str, str] = {}
@@ -378,7 +399,7 @@ def add_link(services: Services, principal: Principal, *, kind: str, from_code: 
 
 
 def remove_link(services: Services, principal: Principal, link_id: int) -> LinkView:
-    require_administrator(principal)
+    sanyuan.require_system_admin(principal)
     with services.db.session() as s:
         row = _get(s, UnitLink, link_id, "link")
         view = _link(row)
@@ -425,16 +446,16 @@ def create_user(
     username: str,
     display_name: str,
     password: str,
-    is_admin: bool = False,
 ) -> UserView:
-    require_administrator(principal)
+    """A new account, holding nothing: roles and administrator kinds are the security administrator's."""
+    sanyuan.require_system_admin(principal)
     username, display_name = _text(username), _text(display_name)
     with services.db.session() as s:
         problems: dict[str, str] = {}
         if not USERNAME_RE.match(username):
             problems["username"] = INVALID_FORMAT
-        elif s.scalar(select(User.id).where(User.username == username)) is not None:
-            problems["username"] = TAKEN
+        elif username.lower() == SYSTEM or s.scalar(select(User.id).where(User.username == username)) is not None:
+            problems["username"] = TAKEN  # "system" names the engine itself, which holds every power
         _required(problems, "display_name", display_name, 120)
         _password_problem(problems, password or "")
         _refuse(problems, "user")
@@ -443,11 +464,10 @@ def create_user(
             display_name=display_name,
             password_hash=hash_password(password),
             active=True,
-            is_admin=bool(is_admin),
         )
         s.add(row)
         s.flush()
-        audit.record(s, "user_created", actor=principal.username, username=username, admin=row.is_admin or None)
+        audit.record(s, "user_created", actor=principal.username, username=username)
         return _user(row)
 
 
@@ -469,6 +489,11 @@ def user_detail(services: Services, principal: Principal, user_id: int) -> UserD
             memberships=[_membership(m) for m in memberships],
             active_units=_all_units(s, active_only=True),
             roles=_known_roles(s),
+            may_grant=(
+                (principal.is_security_admin or principal.is_system)
+                and row.username != principal.username
+                and not row.admin_kind
+            ),
         )
 
 
@@ -479,26 +504,27 @@ def update_user(
     *,
     display_name: str,
     active: bool,
-    is_admin: bool,
     locale: str | None = None,
     password: str | None = None,
 ) -> UserView:
-    """Edit an account; a new password (reset) ends that person's other sessions. An administrator cannot
-    disable their own account or drop their own administrator flag (nobody would be left to undo it)."""
-    require_administrator(principal)
+    """Edit an account (the system administrator's); a new password (reset) ends that person's other
+    sessions. He cannot disable his own account (nobody might be left to undo it)."""
+    sanyuan.require_system_admin(principal)
     display_name = _text(display_name)
     with services.db.session() as s:
         row = _get(s, User, user_id, "user")
+        if password:
+            sanyuan.require_may_reset_password(principal, row.username, row.admin_kind)
         problems: dict[str, str] = {}
         _required(problems, "display_name", display_name, 120)
         if password:
             _password_problem(problems, password)
         if locale is not None and locale not in LOCALES:
             problems["locale"] = UNKNOWN_LOCALE
-        if row.username == principal.username and (not active or not is_admin):
+        if row.username == principal.username and not active:
             problems["active"] = SELF_LOCKOUT
         _refuse(problems, "user")
-        row.display_name, row.active, row.is_admin = display_name, bool(active), bool(is_admin)
+        row.display_name, row.active = display_name, bool(active)
         if locale is not None:
             row.locale = locale
         if password:
@@ -509,21 +535,48 @@ def update_user(
             actor=principal.username,
             username=row.username,
             active=row.active,
-            admin=row.is_admin,
             password_reset=bool(password) or None,
         )
+        return _user(row)
+
+
+def set_admin_kind(services: Services, principal: Principal, user_id: int, *, admin_kind: str | None) -> UserView:
+    """Make an account one of the three administrators, or none (the security administrator's, never on
+    his own account). An account that holds working roles cannot become one: an administrator does no
+    case work (remove the roles first)."""
+    sanyuan.require_security_admin(principal)
+    kind = _text(admin_kind) or None
+    with services.db.session() as s:
+        row = _get(s, User, user_id, "user")
+        sanyuan.require_not_oneself(principal, row.username)
+        problems: dict[str, str] = {}
+        if kind is not None and kind not in sanyuan.ADMIN_KINDS:
+            problems["admin_kind"] = UNKNOWN_ADMIN_KIND
+        elif kind and s.scalar(select(Membership.id).where(Membership.user_id == user_id).limit(1)) is not None:
+            problems["admin_kind"] = HOLDS_ROLES
+        _refuse(problems, "user")
+        if row.admin_kind != kind:
+            before, row.admin_kind = row.admin_kind, kind
+            audit.record(
+                s, "admin_kind_changed", actor=principal.username, username=row.username, before=before, after=kind
+            )
         return _user(row)
 
 
 # --------------------------------------------------------------------------- roles held in units
 def add_membership(
     services: Services, principal: Principal, user_id: int, *, unit: str, role: str, leader: bool = False
-) -> bool:
-    """Give a person a role in a unit (optionally as its leader); False when they already hold it there."""
-    require_administrator(principal)
+) -> str:
+    """Give a person a role in a unit (optionally as its leader): ``ADDED``, ``ALREADY_HELD``, or ``PENDING``
+    for a reveal role, which is stored as a request and granted when a second person approves it.
+
+    The security administrator's, never on his own account, never to an administrator account."""
+    sanyuan.require_security_admin(principal)
     unit, role = _text(unit), _text(role)
     with services.db.session() as s:
-        _get(s, User, user_id, "user")
+        target = _get(s, User, user_id, "user")
+        sanyuan.require_not_oneself(principal, target.username)
+        sanyuan.require_holds_no_role(target.username, target.admin_kind, principal)
         problems: dict[str, str] = {}
         if not _unit_exists(s, unit):
             problems["unit"] = UNKNOWN_UNIT
@@ -533,13 +586,24 @@ def add_membership(
         elif len(role) > 64 or not _storable(role) or (catalogue and role not in _known_roles(s)):
             problems["role"] = UNKNOWN_ROLE
         _refuse(problems, "membership")
-        held = s.scalar(
-            select(Membership.id).where(
-                Membership.user_id == user_id, Membership.unit_code == unit, Membership.role_code == role
-            )
-        )
-        if held is not None:
-            return False
+        if _held(s, user_id, unit, role):
+            return ALREADY_HELD
+        if role in reveal_roles(services) and not principal.is_system:
+            if requests.pending_grant(s, user_id, unit, role) is None:
+                requests.open_request(
+                    s,
+                    principal,
+                    requests.REVEAL_GRANT,
+                    summary=f"{target.username}: {role} @ {unit}",
+                    payload={
+                        "user_id": user_id,
+                        "username": target.username,
+                        "unit": unit,
+                        "role": role,
+                        "leader": bool(leader),
+                    },
+                )
+            return PENDING
         s.add(Membership(user_id=user_id, unit_code=unit, role_code=role, is_leader=bool(leader)))
         audit.record(
             s,
@@ -550,13 +614,61 @@ def add_membership(
             role=role,
             leader=bool(leader) or None,
         )
-        return True
+        return ADDED
+
+
+def _held(s: Session, user_id: int, unit: str, role: str) -> bool:
+    return (
+        s.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user_id, Membership.unit_code == unit, Membership.role_code == role
+            )
+        )
+        is not None
+    )
+
+
+def apply_reveal_grant(s: Session, payload: dict[str, Any], *, approval: dict[str, Any]) -> dict[str, Any]:
+    """Grant an approved reveal role in the approver's transaction (``engine.approvals.operations``).
+
+    What was checked at request time is checked again: the account may have become an administrator or
+    been deleted, the unit closed, since. Its ``membership_added`` event names the requester and the
+    approver."""
+    user_id, unit, role = int(payload["user_id"]), str(payload["unit"]), str(payload["role"])
+    target = s.get(User, user_id)
+    if target is None or target.username != payload.get("username"):
+        raise NotFound(f"no user {payload.get('username')!r}", user=payload.get("username"))
+    if target.admin_kind:
+        raise ValidationError("administrators hold no working role", {"user": HOLDS_ROLES})
+    if not _unit_exists(s, unit):
+        raise ValidationError("the unit no longer exists", {"unit": UNKNOWN_UNIT})
+    if not _held(s, user_id, unit, role):
+        s.add(Membership(user_id=user_id, unit_code=unit, role_code=role, is_leader=bool(payload.get("leader"))))
+        audit.record(
+            s,
+            "membership_added",
+            actor=str(approval["approved_by"]),
+            user_id=user_id,
+            unit=unit,
+            role=role,
+            leader=bool(payload.get("leader")) or None,
+            **approval,
+        )
+    return {"user_id": user_id, "unit": unit, "role": role}
+
+
+def _own_membership(s: Session, principal: Principal, membership_id: int) -> Membership:
+    """The membership to change, refusing one of the acting administrator's own."""
+    row = _get(s, Membership, membership_id, "membership")
+    sanyuan.require_not_oneself(principal, s.scalar(select(User.username).where(User.id == row.user_id)) or "")
+    return row
 
 
 def toggle_leader(services: Services, principal: Principal, membership_id: int) -> MembershipView:
-    require_administrator(principal)
+    """Make the holder the unit's leader, or not: a leader sees the unit's tasks (the security administrator's)."""
+    sanyuan.require_security_admin(principal)
     with services.db.session() as s:
-        row = _get(s, Membership, membership_id, "membership")
+        row = _own_membership(s, principal, membership_id)
         row.is_leader = not row.is_leader
         audit.record(
             s,
@@ -571,9 +683,10 @@ def toggle_leader(services: Services, principal: Principal, membership_id: int) 
 
 
 def remove_membership(services: Services, principal: Principal, membership_id: int) -> MembershipView:
-    require_administrator(principal)
+    """Revoke a role (the security administrator's; a reveal role too, at once: revoking only narrows)."""
+    sanyuan.require_security_admin(principal)
     with services.db.session() as s:
-        row = _get(s, Membership, membership_id, "membership")
+        row = _own_membership(s, principal, membership_id)
         view = _membership(row)
         audit.record(
             s,
@@ -620,13 +733,32 @@ def import_organisation(services: Services, principal: Principal, text: str) -> 
     """Load units, links and people from YAML (the demo/organisation.yaml format); all of it or nothing.
 
     Roles must be in the deployed role catalogue, when one is deployed. Field names in a refusal are paths
-    into the file (``users[2].roles[0].unit``).
+    into the file (``users[2].roles[0].unit``). The system administrator's: he grants nothing, so a file
+    giving anyone a role or an administrator kind is refused (``GRANT_NOT_ALLOWED``) and the accounts it
+    names keep theirs; the engine's own import (``guantong demo``, a fresh machine) loads them.
     """
-    require_administrator(principal)
+    sanyuan.require_system_admin(principal)
     data = parse_organisation(text)
+    grants = principal.is_system
+    if not grants:
+        _refuse(_grants_in(data), "organisation")
     with services.db.session() as s:
         known = set(names.read_role_catalogue(s)) or None
-        counts = directory.import_organisation(s, data, known_roles=known)
+        counts = directory.import_organisation(s, data, known_roles=known, grants=grants)
         audit.record(s, "organisation_imported", actor=principal.username, **counts)
     _changed(services)
     return counts
+
+
+def _grants_in(data: dict[str, Any]) -> dict[str, str]:
+    """The entries of an organisation file that would grant a role or an administrator kind."""
+    found: dict[str, str] = {}
+    users = data.get("users")
+    for i, user in enumerate(users if isinstance(users, list) else []):
+        if not isinstance(user, dict):
+            continue
+        if user.get("roles"):
+            found[f"users[{i}].roles"] = GRANT_NOT_ALLOWED
+        if user.get("admin") not in (None, False):
+            found[f"users[{i}].admin"] = GRANT_NOT_ALLOWED
+    return found

@@ -251,6 +251,16 @@ def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
 
 
+def _require_operator(actor: Principal, instance_id: int) -> None:
+    """Retry, suspend, resume, cancel: the engine, or a person the application layer authorised (the
+    commission's overseers, ``engine.instances.operations.instance_action``). An administrator never:
+    stopping or resuming a case is a decision about the case, not about the system (三员分立)."""
+    if actor.is_system:
+        return
+    if actor.admin_kind or not actor.roles:
+        raise Forbidden("only the commission's overseers may change an instance's state", instance=instance_id)
+
+
 class Runtime:
     def __init__(
         self,
@@ -576,7 +586,7 @@ class Runtime:
                     task=task_id,
                     rule="addressed_to_one_person",
                 )
-            if task.assignee != actor.username and not (actor.leader_of or actor.is_admin):
+            if task.assignee != actor.username and not (actor.leader_of or actor.is_system):
                 raise Forbidden("only the assignee or a unit leader may release a task", task=task_id)
             if task.assignee != actor.username:
                 require_can_reassign(actor, task)
@@ -654,8 +664,7 @@ class Runtime:
         reason: str | None,
         allowed: tuple[str, ...],
     ) -> None:
-        if not (actor.is_admin or actor.is_system):
-            raise Forbidden("only an administrator may change an instance's state", instance=instance_id)
+        _require_operator(actor, instance_id)
         with self.db.session() as session:
             row = self._instance(session, instance_id)
             if row.status not in allowed:
@@ -892,8 +901,7 @@ class Runtime:
 
     def retry(self, instance_id: int, *, actor: Principal) -> None:
         """Put a failed instance back to work (after the designer fixed the cause or the data)."""
-        if not (actor.is_admin or actor.is_system):
-            raise Forbidden("only an administrator may retry a failed instance", instance=instance_id)
+        _require_operator(actor, instance_id)
         with self.db.session() as session:
             row = self._instance(session, instance_id)
             if row.status != "error":

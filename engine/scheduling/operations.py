@@ -23,8 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.access import sanyuan
 from engine.access.principal import Principal
-from engine.errors import Forbidden, NotFound, ValidationError
+from engine.errors import NotFound, ValidationError
 from engine.models import HumanTask, ProcessInstance, WorkCalendarEntry
 from engine.scheduling.arrangements import (
     CalendarBook,
@@ -110,8 +111,8 @@ class CalendarWarning:
 
 
 def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("只有管理员可以管理工作日历")
+    """The calendar is configuration: the system administrator's (三员分立)."""
+    sanyuan.require_system_admin(principal)
 
 
 # --------------------------------------------------------------------------- show
@@ -185,7 +186,7 @@ def _view(year: int, book: CalendarBook, *, days: bool) -> YearView:
 # --------------------------------------------------------------------------- warn
 def calendar_warning(services: Services, principal: Principal, today: dt.date | None = None) -> CalendarWarning | None:
     """For administrators: this year without an official arrangement, or from 1 November next year."""
-    if not principal.is_admin:
+    if not principal.is_system_admin:
         return None
     today = today or clock.today()
     with services.db.session() as s:

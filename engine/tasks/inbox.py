@@ -507,7 +507,7 @@ def _choices(
 # --------------------------------------------------------------------------- visibility and context
 def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
     """Need-to-know for a whole instance: the SQL rule of ``engine.visibility`` (the API's), so web and
-    API agree: its starter, anyone who could see one of its tasks, administrators. Reading what its
+    API agree: its starter and anyone who could see one of its tasks (no administrator). Reading what its
     steps recorded is narrower: ``visibility.can_read_instance_data``."""
     from engine.access.visibility import can_see_instance as visible  # visibility imports this module
 

@@ -50,11 +50,19 @@ def test_another_units_task_and_instance_are_403(client_for, start_clue, service
 
 def test_people_involved_see_the_instance(client_for, start_clue, services):
     instance_id, _, _ = _hand_to_jc1(client_for, start_clue, services)
-    for username in ("cm1", "so1", "so1lead", "admin"):
+    for username in ("cm1", "so1", "so1lead"):
         resp = client_for(username).get(f"/instances/{instance_id}")
         assert resp.status_code == 200, username
         html = resp.get_data(as_text=True)
         assert "XS-7" in html and "某某" not in html  # none of them holds a reveal role
+    # 三员分立: no administrator reads a case, each refusal audited under the 三员 rule.
+    for username in ("admin", "secadmin", "auditadmin"):
+        assert client_for(username).get(f"/instances/{instance_id}").status_code == 403, username
+    assert [r[:3] for r in _denied(services) if r[0].endswith("admin")] == [
+        ("admin", "sanyuan_outside_duties", instance_id),
+        ("secadmin", "sanyuan_outside_duties", instance_id),
+        ("auditadmin", "sanyuan_outside_duties", instance_id),
+    ]
 
 
 def test_unknown_task_is_404(client_for):
@@ -66,6 +74,6 @@ def test_admin_pages_are_for_admins_only(client_for, services):
     for url in ("/admin/", "/admin/units", "/admin/users", "/admin/import"):
         assert cm1.get(url).status_code == 403, url
     assert cm1.post("/admin/units", data={"code": "x", "name": "x", "kind": "office"}).status_code == 403
-    assert {r[1] for r in _denied(services)} == {"admin_only"}
+    assert {r[1] for r in _denied(services)} == {"sanyuan_organisation_admins_only"}
     assert len(_denied(services)) == 5
     assert "组织管理" not in cm1.get("/inbox").get_data(as_text=True)

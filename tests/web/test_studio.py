@@ -1,4 +1,7 @@
-"""The process studio: versions, diagrams with live counts, validate and deploy through the engine, diffs, access."""
+"""The process studio: versions, diagrams with live counts, validate and deploy through the engine, diffs, access.
+
+A deploy from the studio is a request: it takes effect when a security administrator other than the
+designer approves it on /admin/approvals (三员分立)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,14 @@ def _stored(services, version_id=1, filename=FILE) -> str:
 
 def _post(client, url, xml, filename=FILE, **extra):
     return client.post(url, data={"filename": filename, "xml": xml, **extra}, headers={"X-CSRFToken": client.token()})
+
+
+def _approve(client_for, resp, approver="secadmin"):
+    """Approve the deploy request a studio deploy answered with; the approver's client."""
+    assert resp.status_code == 200 and resp.json["pending"] is True, resp.json
+    client = client_for(approver)
+    assert client.post(f"/admin/approvals/{resp.json['request']}/approve").status_code == 302
+    return client
 
 
 def _versions(services):
@@ -191,23 +202,34 @@ def test_deploy_a_changed_file_then_unchanged_then_diff(client_for, services, st
     old = start_clue()
     admin = client_for("admin")
     original = _stored(services)
-    # The rebuilt latest bundle is the stored one: the same file answers "unchanged".
+    # The rebuilt latest bundle is the stored one: approving the same file changes nothing.
     same = _post(admin, "/studio/deploy", original)
-    assert same.status_code == 200 and same.json["message"] == "unchanged: version 1" and not same.json["created"]
+    sec = _approve(client_for, same)
+    assert "内容未改变" in sec.get(f"/admin/approvals/{same.json['request']}").get_data(as_text=True)
+    assert len(_versions(services)) == 1
     changed = original.replace('name="登记线索"', 'name="登记问题线索"')
     assert _post(admin, "/studio/validate", changed).json["ok"] is True
     resp = _post(
         admin, "/studio/deploy", changed, comment="调整环节名称", base_sha=hashlib.sha256(original.encode()).hexdigest()
     )
-    assert resp.status_code == 200, resp.json
+    n = resp.json["request"]
     assert resp.json == {
         "ok": True,
-        "created": True,
-        "version": 2,
-        "message": "deployed: version 2",
-        "text": "已部署为第 2 版。",
-        "url": "/studio/versions/2",
+        "pending": True,
+        "request": n,
+        "message": f"deploy requested: approval request {n}",
+        "text": f"已提交部署申请（第 {n} 号），经安全管理员批准后生效。",
+        "url": f"/admin/approvals/{n}",
     }
+    # Nothing is deployed until a security administrator approves; he reads the change first.
+    assert len(_versions(services)) == 1
+    page = sec.get(f"/admin/approvals/{n}").get_data(as_text=True)
+    assert "登记问题线索" in page and '<ins class="diff-add">+' in page and "调整环节名称" in page
+    # The designer may not approve his own deploy, and no other kind of administrator may approve it.
+    assert admin.post(f"/admin/approvals/{n}/approve").status_code == 403
+    assert client_for("auditadmin").post(f"/admin/approvals/{n}/approve").status_code == 403
+    assert len(_versions(services)) == 1
+    _approve(client_for, resp)
     assert _versions(services)[-1] == (2, "admin", "调整环节名称")
     with services.db.session() as s:
         revisions = dict(
@@ -221,8 +243,7 @@ def test_deploy_a_changed_file_then_unchanged_then_diff(client_for, services, st
         deployed = s.scalar(select(AuditEvent).where(AuditEvent.action == "deployed", AuditEvent.version_id == 2))
     assert revisions["gt_test_clue"] == 2 and revisions["gt_test_monthly"] == 1
     assert files == {"clue_simple.bpmn", "monthly.bpmn", "waiter.bpmn"} and deployed.actor == "admin"
-    again = _post(admin, "/studio/deploy", changed)
-    assert again.json["message"] == "unchanged: version 2"
+    assert (deployed.detail["requested_by"], deployed.detail["approved_by"]) == ("admin", "secadmin")
     # Someone opened version 1's file before the change: deploying it over version 2 is a conflict.
     stale = _post(
         admin,
@@ -257,6 +278,7 @@ def test_deploy_a_new_file(client_for, services):
         renamed = renamed.replace(f'"{pid}"', f'"{pid}_copy"')
     resp = _post(admin, "/studio/deploy", renamed, filename="waiter_copy.bpmn", comment="复制")
     assert resp.status_code == 200, json.dumps(resp.json, ensure_ascii=False)
+    _approve(client_for, resp)
     with services.db.session() as s:
         keys = set(s.scalars(select(ProcessDefinition.process_key).where(ProcessDefinition.version_id == 2)))
     assert {f"{pid}_copy" for pid in ids} <= keys
@@ -304,10 +326,19 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     assert page.locator("[data-testid=problems]").count() == 0
     page.get_by_label("部署说明").fill("线索登记环节改名")
     page.get_by_role("button", name="部署").click()
-    page.wait_for_selector("text=已部署为第 2 版")
+    page.wait_for_selector("text=经安全管理员批准后生效")
     page.screenshot(path=str(SHOTS / "studio-modeler.png"), full_page=True)
-    page.get_by_role("link", name="查看新版本").click()
-    page.wait_for_url("**/studio/versions/2")
+    page.get_by_role("link", name="查看部署申请").click()
+    page.wait_for_url("**/admin/approvals/*")
+    assert "这是您本人提出的申请" in page.get_by_test_id("refusal").inner_text()
+    # ---- a security administrator reads the change and approves it
+    approver = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN").new_page()
+    _sign_in(approver, base, "secadmin")
+    approver.goto(page.url)
+    assert "登记问题线索" in approver.get_by_test_id("diff").inner_text()
+    approver.get_by_test_id("approve").click()
+    approver.wait_for_selector("text=已部署为第 2 版")
+    approver.context.close()
     page.goto(f"{base}/studio/")
     row = page.locator("tr[data-version='2']")
     assert "线索登记环节改名" in row.inner_text() and "当前" in row.inner_text()
@@ -331,7 +362,13 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     assert "Lane_so" in page.get_by_test_id("problems").inner_text()
     assert page.locator(".djs-element.gt-problem[data-element-id='propose']").count() == 1
 
-    # ---- the cockpit, as the commission leader sees it
+    # ---- the cockpit, as the commission leader sees it (no administrator opens it: 三员分立)
+    context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
+    _sign_in(page, base, "boss")
     page.goto(f"{base}/cockpit/")
     page.wait_for_selector("[data-testid=cockpit-summary]")
     assert page.get_by_test_id("summary-running").inner_text() == "2"

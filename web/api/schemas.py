@@ -108,7 +108,11 @@ class MembershipUnitSchema(ma.Schema):
 class MeSchema(ma.Schema):
     username = fields.String(required=True)
     display_name = fields.String(required=True)
-    is_admin = fields.Boolean(required=True)
+    admin_kind = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "三员分立: system, security or audit administrator; null for everyone else"},
+    )
     locale = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     units = fields.List(fields.Nested(MembershipUnitSchema), required=True)

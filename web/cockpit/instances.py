@@ -100,7 +100,7 @@ def instance(instance_id: int):
         names=d.names,
         may_open=d.may_open,
         visible_tasks={t.id for t in d.current if t.visible},
-        is_admin=p.is_admin,
+        may_act=True,  # the cockpit is for overseers, who may retry, suspend, resume, cancel
         action_labels=ACTION_LABELS,
     )
 

@@ -5,8 +5,9 @@
   number of ready tasks per element drawn over the diagram, or in the modeler;
 - ``/studio/validate`` and ``/studio/deploy`` (POST, CSRF token in the ``X-CSRFToken`` header): the
   latest version with the edited file replaced, checked by the engine; problems come back as
-  ``{file, element, reason}`` and the modeler marks the elements. Deploying unchanged content answers
-  ``unchanged: version N``; a file changed by someone else since it was opened is a 409;
+  ``{file, element, reason}`` and the modeler marks the elements. A deploy is a request that takes
+  effect when a security administrator approves it (``/admin/approvals``, 三员分立): the answer links
+  to it; a file changed by someone else since it was opened is a 409;
 - ``/studio/diff``: a text diff of one file between two versions.
 
 Who may enter is the engine's rule (``operations.may_design``); a refusal is audited here as
@@ -164,9 +165,10 @@ def validate():
 @bp.post("/deploy")
 @designers_only
 def deploy():
+    """Ask for the deploy: it takes effect when a security administrator approves it (三员分立)."""
     filename, content = _posted()
     try:
-        done = ops.deploy_file(
+        asked = ops.request_deploy(
             services(),
             principal(),
             filename,
@@ -189,15 +191,14 @@ def deploy():
                 "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。", v=latest),
             }
         ), 409
-    v = done.version_id
-    body = {"ok": True, "created": done.created, "version": v}
-    if not done.created:
-        return jsonify(body | {"message": f"unchanged: version {v}", "text": _("内容未改变：仍为第 %(v)s 版。", v=v)})
+    n = asked.request_id
     return jsonify(
-        body
-        | {
-            "message": f"deployed: version {v}",
-            "text": _("已部署为第 %(v)s 版。", v=v),
-            "url": url_for("studio.version", version_id=v),
+        {
+            "ok": True,
+            "pending": True,
+            "request": n,
+            "message": f"deploy requested: approval request {n}",
+            "text": _("已提交部署申请（第 %(n)s 号），经安全管理员批准后生效。", n=n),
+            "url": url_for("approvals.show", request_id=n),
         }
     )

@@ -105,7 +105,7 @@ def test_me_lists_roles_units_and_leadership(county, who):
     assert me == {
         "username": "so1lead",
         "display_name": "赵刚",
-        "is_admin": False,
+        "admin_kind": None,
         "locale": "zh_CN",
         "roles": ["supervision_office"],
         "units": [{"code": "jc1", "name": "第一监督检查室", "roles": ["supervision_office"], "leader": True}],

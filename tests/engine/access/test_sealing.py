@@ -46,4 +46,5 @@ def test_reveal_roles_setting():
     office = Principal("so", memberships=frozenset({("jc1", "supervision_office")}))
     assert may_reveal(petition) and not may_reveal(office)
     assert may_reveal(office, {"supervision_office"})
-    assert not may_reveal(Principal("admin", is_admin=True))  # being an administrator is not enough
+    for kind in ("system", "security", "audit"):  # being an administrator is not enough
+        assert not may_reveal(Principal("admin", admin_kind=kind))

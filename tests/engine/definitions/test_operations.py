@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.access.principal import Principal
+from engine.approvals import operations as approvals
 from engine.config import Config
 from engine.definitions import compile_bundle, load_bundle
 from engine.definitions import operations as ops
@@ -26,7 +27,15 @@ from tests.conftest import FIXTURES
 FILE = "clue_simple.bpmn"
 DESIGNER = Principal(username="sheji", memberships=frozenset({("ags", "security_admin")}))
 OFFICER = Principal(username="cm1", memberships=frozenset({("ags", "case_management")}))
-ADMIN = Principal(username="admin", is_admin=True)
+ADMIN = Principal(username="admin", admin_kind="system")
+SECURITY = Principal(username="secadmin", admin_kind="security")
+
+
+def deploy_file(services, who, filename, content, **kwargs) -> ops.Deployment:
+    """A studio deploy as it takes effect: asked by ``who``, approved by a security administrator."""
+    asked = ops.request_deploy(services, who, filename, content, **kwargs)
+    result = dict(approvals.approve(services, SECURITY, asked.request_id).result)
+    return ops.Deployment(version_id=result["version"], created=result["created"], based_on=result["based_on"])
 
 
 @pytest.fixture
@@ -71,8 +80,7 @@ def test_a_non_designer_is_refused_by_the_engine_itself(services, library):
         lambda: ops.diff_versions(services, OFFICER, 1, 1),
         lambda: ops.validate_file(services, OFFICER, FILE, xml),
         lambda: ops.validate_bundle(services, OFFICER, library),
-        lambda: ops.deploy_file(services, OFFICER, FILE, xml.replace("登记线索", "登记")),
-        lambda: ops.deploy_bundle(services, OFFICER, library),
+        lambda: ops.request_deploy(services, OFFICER, FILE, xml.replace("登记线索", "登记")),
     ]
     for call in calls:
         with pytest.raises(Forbidden) as info:
@@ -81,6 +89,14 @@ def test_a_non_designer_is_refused_by_the_engine_itself(services, library):
     assert _state(services) == before
     assert not ops.may_design(services, OFFICER)
     assert ops.may_design(services, DESIGNER) and ops.may_design(services, ADMIN)
+    # 三员分立: neither the security nor the audit administrator designs; nobody but the console deploys alone.
+    assert not ops.may_design(services, SECURITY)
+    assert not ops.may_design(services, Principal(username="auditadmin", admin_kind="audit"))
+    for who in (OFFICER, DESIGNER, ADMIN):
+        with pytest.raises(Forbidden) as info:
+            ops.deploy_bundle(services, who, library)
+        assert info.value.details["reason"] == "sanyuan_deploy_needs_approval"
+    assert _state(services) == before
 
 
 def test_the_studio_roles_are_a_setting(services, monkeypatch):
@@ -107,7 +123,7 @@ def test_a_broken_file_returns_each_problem_with_file_and_element_and_stores_not
     assert (FILE, "register") in found and (FILE, "Lane_so") in found, result.problems
     assert all(p.reason for p in result.problems)
     with pytest.raises(DeployError) as info:
-        ops.deploy_file(services, DESIGNER, FILE, broken, comment="坏的")
+        deploy_file(services, DESIGNER, FILE, broken, comment="坏的")
     assert {(p["file"], p["element"]) for p in info.value.problems} == found
     assert _state(services) == before
 
@@ -144,7 +160,7 @@ def test_the_command_line_applies_the_studio_checks(services, tmp_path):
 def test_deploy_creates_a_version_and_an_audit_event(services):
     original = _stored(services)
     changed = original.replace('name="登记线索"', 'name="登记问题线索"')
-    done = ops.deploy_file(services, DESIGNER, FILE, changed, base_sha=_sha(original), comment=" 改名\x00 ")
+    done = deploy_file(services, DESIGNER, FILE, changed, base_sha=_sha(original), comment=" 改名\x00 ")
     assert done == ops.Deployment(version_id=2, created=True, based_on=1)
     overview = ops.list_versions(services, DESIGNER)
     assert overview.latest == 2
@@ -155,24 +171,22 @@ def test_deploy_creates_a_version_and_an_audit_event(services):
         assert event.actor == "sheji" and FILE in event.detail["files"]
     assert 'name="登记问题线索"' in _stored(services, 2)
     assert _stored(services, 1) == original  # versions are immutable
-    again = ops.deploy_file(services, DESIGNER, FILE, changed)
+    again = deploy_file(services, DESIGNER, FILE, changed)
     assert again == ops.Deployment(version_id=2, created=False, based_on=2)
 
 
 def test_a_stale_base_is_a_conflict_and_changes_nothing(services):
     original = _stored(services)
-    ops.deploy_file(services, DESIGNER, FILE, original.replace('name="登记线索"', 'name="登记问题线索"'))
+    deploy_file(services, DESIGNER, FILE, original.replace('name="登记线索"', 'name="登记问题线索"'))
     before = _state(services)
     draft_of_v1 = ops.open_for_edit(services, DESIGNER, FILE, version_id=1)
     assert draft_of_v1.base_sha != _sha(original) and draft_of_v1.latest == 2
     with pytest.raises(Conflict) as info:
-        ops.deploy_file(
-            services, ADMIN, FILE, original.replace('name="登记线索"', 'name="登记"'), base_sha=_sha(original)
-        )
+        deploy_file(services, ADMIN, FILE, original.replace('name="登记线索"', 'name="登记"'), base_sha=_sha(original))
     assert info.value.details == {"file": FILE, "version": 2, "reason": "stale_base"}
     assert _state(services) == before
     # Opened from the latest version, the same edit goes through.
-    done = ops.deploy_file(
+    done = deploy_file(
         services, ADMIN, FILE, original.replace('name="登记线索"', 'name="登记"'), base_sha=draft_of_v1.base_sha
     )
     assert done.created and done.version_id == 3
@@ -185,9 +199,7 @@ def test_two_deploys_at_once_keep_both_changes(services, db):
     clue = _stored(services).replace('name="登记线索"', 'name="登记问题线索"')
     monthly = _stored(services, 1, "monthly.bpmn").replace('name="测试月例会"', 'name="测试月度例会"')
     done: dict[str, ops.Deployment] = {}
-    second = threading.Thread(
-        target=lambda: done.update(v=ops.deploy_file(services, DESIGNER, "monthly.bpmn", monthly))
-    )
+    second = threading.Thread(target=lambda: done.update(v=deploy_file(services, DESIGNER, "monthly.bpmn", monthly)))
     with services.db.session() as s:  # the first deploy, holding the lock while it stores
         ops._one_deploy_at_a_time(s)
         second.start()
@@ -206,12 +218,12 @@ def test_two_deploys_at_once_keep_both_changes(services, db):
 # --------------------------------------------------------------------------- browse and compare
 def test_diff_names_the_changed_files(services):
     original = _stored(services)
-    ops.deploy_file(services, DESIGNER, FILE, original.replace('name="登记线索"', 'name="登记问题线索"'))
+    deploy_file(services, DESIGNER, FILE, original.replace('name="登记线索"', 'name="登记问题线索"'))
     waiter = _stored(services, 1, "waiter.bpmn")
     copy = waiter.replace('"gt_test_waiter"', '"gt_test_waiter_copy"').replace(
         '"gt_test_intake"', '"gt_test_intake_copy"'
     )
-    ops.deploy_file(services, DESIGNER, "waiter_copy.bpmn", copy)
+    deploy_file(services, DESIGNER, "waiter_copy.bpmn", copy)
     diff = ops.diff_versions(services, DESIGNER, 1, 3)
     assert diff.files_changed == (FILE,)
     assert diff.files_added == ("waiter_copy.bpmn",) and diff.files_removed == ()

@@ -270,10 +270,12 @@ def test_separation_of_functions(db, runtime, deployed):
 
 
 def test_suspend_resume_cancel(db, runtime, deployed):
-    admin = Principal(username="admin", is_admin=True)
+    admin = Principal(username="gaoyuan", memberships=frozenset({("ags", "case_management_office")}))
     instance_id, propose_id = _register(runtime)
     with pytest.raises(Forbidden):
         runtime.suspend(instance_id, actor=Principal(username="someone"))
+    with pytest.raises(Forbidden):  # 三员分立: no administrator decides about a case
+        runtime.suspend(instance_id, actor=Principal(username="admin", admin_kind="system"))
     runtime.suspend(instance_id, actor=admin, reason="上级要求暂缓")
     with pytest.raises(Conflict, match="suspended"):
         runtime.complete_task(propose_id, actor=S, data={"disposal": "liaojie"})

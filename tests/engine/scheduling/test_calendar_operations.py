@@ -26,7 +26,7 @@ from engine.tasks import inbox
 
 ROOT = Path(__file__).resolve().parents[3]
 S = SYSTEM_PRINCIPAL
-ADMIN = Principal(username="admin", is_admin=True)
+ADMIN = Principal(username="admin", admin_kind="system")
 OFFICER = Principal(username="so1", memberships=frozenset({("jc1", "supervision_office")}))
 LOCAL = clock.LOCAL_TZ
 
@@ -193,12 +193,15 @@ def test_a_wrong_arrangement_names_the_field_and_stores_nothing(services, change
         assert s.query(WorkCalendarEntry).count() == 0
 
 
-def test_only_administrators_manage_the_calendar(services):
-    with pytest.raises(Forbidden):
-        calendar_ops.enter_arrangement(services, OFFICER, **ARRANGEMENT_2027)
-    with pytest.raises(Forbidden):
-        calendar_ops.list_years(services, OFFICER)
-    assert calendar_ops.calendar_warning(services, OFFICER, dt.date(2026, 11, 30)) is None
+def test_only_the_system_administrator_manages_the_calendar(services):
+    security = Principal(username="secadmin", admin_kind="security")
+    for person in (OFFICER, security, Principal(username="auditadmin", admin_kind="audit")):
+        with pytest.raises(Forbidden) as caught:
+            calendar_ops.enter_arrangement(services, person, **ARRANGEMENT_2027)
+        assert caught.value.details["reason"] == "sanyuan_system_admin_only"
+        with pytest.raises(Forbidden):
+            calendar_ops.list_years(services, person)
+        assert calendar_ops.calendar_warning(services, person, dt.date(2026, 11, 30)) is None
 
 
 def test_the_warning_appears_from_1_november_until_next_year_is_entered(services):

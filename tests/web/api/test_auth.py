@@ -134,7 +134,8 @@ def test_me_lists_roles_and_units(api_as):
     body = api_as("cm2").get("/me").get_json()
     assert body["roles"] == ["case_management"]
     assert body["units"] == [{"code": "ags", "name": "案件监督管理室", "roles": ["case_management"], "leader": True}]
-    assert body["is_admin"] is False and body["may_reveal_confidential"] is False
+    assert body["admin_kind"] is None and body["may_reveal_confidential"] is False
     boss = api_as("boss").get("/me").get_json()
     assert boss["may_reveal_confidential"] is True
-    assert api_as("admin").get("/me").get_json()["is_admin"] is True
+    assert api_as("admin").get("/me").get_json()["admin_kind"] == "system"
+    assert api_as("auditadmin").get("/me").get_json()["admin_kind"] == "audit"

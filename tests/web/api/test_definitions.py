@@ -32,7 +32,8 @@ def test_list_says_who_may_start_what(api_as):
     so1 = _by_key(api_as("so1").get("/definitions"))
     assert so1["gt_test_clue"]["startable"] is False
     admin = _by_key(api_as("admin").get("/definitions"))
-    assert admin["gt_test_clue"]["startable"] is True and admin["gt_test_intake"]["startable"] is False
+    # 三员分立: no administrator starts a case.
+    assert admin["gt_test_clue"]["startable"] is False and admin["gt_test_intake"]["startable"] is False
 
 
 def test_start_returns_the_new_instance(api_as):
@@ -80,5 +81,6 @@ def test_first_task_roles_of_the_real_library(tmp_path):
     petition = Principal("zhoujing", memberships=frozenset({("qh_xfs", "petition_office")}))
     cmo = Principal("fengli", memberships=frozenset({("qh_ags", "case_management_office")}))
     assert entry.may_start(petition, report, loaded) and not entry.may_start(cmo, report, loaded)
-    assert not entry.may_start(Principal("admin", is_admin=True), handover, loaded)  # message start
+    assert not entry.may_start(Principal("admin", admin_kind="system"), handover, loaded)  # message start
+    assert not entry.may_start(Principal("admin", admin_kind="system"), report, loaded)  # 三员分立: no case work
     db.dispose()

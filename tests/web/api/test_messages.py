@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.access.principal import Principal
+from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.instances import entry
 
 from .conftest import error_of
@@ -38,6 +38,8 @@ def test_message_refusals(api_as):
     resp = api_as("so1").post("/messages/clue_handover", json={"correlation": "YJ-1", "data": {}})
     assert resp.status_code == 403 and error_of(resp)["details"] == {"message_name": "clue_handover"}
     resp = api_as("admin").post("/messages/no_such_message", json={"correlation": "YJ-1"})
+    assert resp.status_code == 403  # 三员分立: no administrator sends case messages
+    resp = api_as("cm1").post("/messages/no_such_message", json={"correlation": "YJ-1"})
     assert resp.status_code == 404
     cm1 = api_as("cm1")
     resp = cm1.post("/messages/clue_handover", json={"correlation": "YJ-1", "data": {"_secret": 1}})
@@ -60,4 +62,5 @@ def test_sender_setting():
     assert not entry.may_send_message(
         officer, "x", entry.message_senders(environ={"GUANTONG_MESSAGE_SENDER_ROLES": "petition_office"})
     )
-    assert entry.may_send_message(Principal("root", is_admin=True), "x", {"*": frozenset()})
+    assert entry.may_send_message(SYSTEM_PRINCIPAL, "x", {"*": frozenset()})
+    assert not entry.may_send_message(Principal("root", admin_kind="system"), "x", {"*": frozenset()})
