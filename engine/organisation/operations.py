@@ -22,8 +22,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.access import credentials, sessions
 from engine.access.accounts import LOCALES
-from engine.access.passwords import hash_password
 from engine.access.principal import Principal
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import Membership, Unit, UnitLink, User
@@ -32,8 +32,6 @@ from engine.services import Services
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,80}$")
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024
 _Row = TypeVar("_Row", Unit, UnitLink, User, Membership)
 INT_RANGE = (-(2**31), 2**31 - 1)  # the database's INTEGER
 
@@ -411,11 +409,13 @@ def list_users(services: Services, principal: Principal) -> list[UserView]:
         return [_user(u, held.get(u.id, ())) for u in s.scalars(select(User).order_by(User.username))]
 
 
-def _password_problem(problems: dict[str, str], password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        problems["password"] = TOO_SHORT
-    elif len(password) > MAX_PASSWORD:
-        problems["password"] = TOO_LONG
+def _password_problem(
+    problems: dict[str, str], session: Session, user: User | None, username: str, password: str, services: Services
+) -> None:
+    """The password policy (engine/access/passwords.py), the same for an administrator as for the owner."""
+    rule = credentials.problem(session, user, username, password, services.config)
+    if rule is not None:
+        problems["password"] = rule
 
 
 def create_user(
@@ -436,17 +436,13 @@ def create_user(
         elif s.scalar(select(User.id).where(User.username == username)) is not None:
             problems["username"] = TAKEN
         _required(problems, "display_name", display_name, 120)
-        _password_problem(problems, password or "")
+        _password_problem(problems, s, None, username, password or "", services)
         _refuse(problems, "user")
-        row = User(
-            username=username,
-            display_name=display_name,
-            password_hash=hash_password(password),
-            active=True,
-            is_admin=bool(is_admin),
-        )
+        row = User(username=username, display_name=display_name, active=True, is_admin=bool(is_admin))
         s.add(row)
         s.flush()
+        # An administrator chose it: an initial password, changed by its owner at the first sign-in.
+        credentials.store(s, row, password, services.config, initial=True, reason=sessions.PASSWORD_CHANGED)
         audit.record(s, "user_created", actor=principal.username, username=username, admin=row.is_admin or None)
         return _user(row)
 
@@ -483,7 +479,8 @@ def update_user(
     locale: str | None = None,
     password: str | None = None,
 ) -> UserView:
-    """Edit an account; a new password (reset) ends that person's other sessions. An administrator cannot
+    """Edit an account; a new password (reset) is an initial one (changed at the next sign-in) and, like
+    disabling the account, ends every session and API token of that person. An administrator cannot
     disable their own account or drop their own administrator flag (nobody would be left to undo it)."""
     require_administrator(principal)
     display_name = _text(display_name)
@@ -492,7 +489,7 @@ def update_user(
         problems: dict[str, str] = {}
         _required(problems, "display_name", display_name, 120)
         if password:
-            _password_problem(problems, password)
+            _password_problem(problems, s, row, row.username, password, services)
         if locale is not None and locale not in LOCALES:
             problems["locale"] = UNKNOWN_LOCALE
         if row.username == principal.username and (not active or not is_admin):
@@ -501,8 +498,10 @@ def update_user(
         row.display_name, row.active, row.is_admin = display_name, bool(active), bool(is_admin)
         if locale is not None:
             row.locale = locale
-        if password:
-            row.password_hash = hash_password(password)
+        if password:  # a reset: initial again, and every session and token of that person ends
+            credentials.store(s, row, password, services.config, initial=True, reason=sessions.PASSWORD_CHANGED)
+        elif not row.active:
+            sessions.revoke_all(s, row.id, reason=sessions.DISABLED)
         audit.record(
             s,
             "user_updated",

@@ -174,7 +174,13 @@ def test_users_validate_each_field(county, who):
     )
     assert fields == {"username": org.INVALID_FORMAT, "display_name": org.REQUIRED, "password": org.TOO_SHORT}
     assert _refused(
-        county, org.create_user, services=county, principal=admin, username="cm1", display_name="X", password="p" * 12
+        county,
+        org.create_user,
+        services=county,
+        principal=admin,
+        username="cm1",
+        display_name="X",
+        password="Qinghu-River-12",
     ) == {"username": org.TAKEN}
     uid = _user_id(county, "so1")
     fields = _refused(
@@ -232,7 +238,14 @@ def test_people_roles_and_leaders(county, who):
     with pytest.raises(NotFound):
         org.toggle_leader(county, admin, m.id)
     updated = org.update_user(
-        county, admin, created.id, display_name="新同志", active=False, is_admin=False, locale="en", password="x" * 12
+        county,
+        admin,
+        created.id,
+        display_name="新同志",
+        active=False,
+        is_admin=False,
+        locale="en",
+        password="Qinghu-Reset-12",
     )
     assert (updated.active, updated.locale) == (False, "en")
     listed = {u.username: u for u in org.list_users(county, admin)}
