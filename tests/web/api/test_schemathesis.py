@@ -26,7 +26,7 @@ from .conftest import mint_token
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}  # per operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET_SECONDS = 60
+BUDGET_SECONDS_PER_OPERATION = 5  # 60 s for the 12 operations it was set for; the document grows
 
 
 def test_api_conforms_to_its_document(app, services, clue):
@@ -67,4 +67,4 @@ def test_api_conforms_to_its_document(app, services, clue):
     )
     assert len(calls) == len(operations)
     assert any(200 <= status < 300 for status in statuses)  # the token worked: not a run of 401s
-    assert elapsed < BUDGET_SECONDS
+    assert elapsed < BUDGET_SECONDS_PER_OPERATION * len(operations)
