@@ -33,6 +33,16 @@ class Config:
     # chain heads the worker exports go to a file that should be shipped off the machine (engine/audit/heads.py).
     audit_head_file: Path = ROOT / "instance" / "audit" / "heads.jsonl"
     audit_head_interval: float = 60.0  # seconds between two exports of the chain head
+    # Sign-in and sessions (engine/access/sessions.py, lockout.py, passwords.py; docs/security.md 身份鉴别).
+    session_idle_minutes: float = 30.0  # a session unused this long is ended
+    session_max_hours: float = 8.0  # and any session this long after sign-in
+    lockout_failures: int = 5  # this many failed sign-ins for one account name ...
+    lockout_window_minutes: float = 15.0  # ... within this window lock it ...
+    lockout_minutes: float = 15.0  # ... for this long (every worker sees the same lock: it is in the database)
+    password_min_length: int = 12
+    password_history: int = 5  # a new password may not be any of the last this many
+    https: bool = False  # served over HTTPS: Secure cookies and an HSTS header
+    ratelimit_storage_uri: str = "memory://"  # per-address throttling; redis://… to share it between workers
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -52,6 +62,11 @@ class Config:
         )
         if os.environ.get("GUANTONG_REVEAL_ROLES") is not None:
             values["reveal_roles"] = _role_list(os.environ["GUANTONG_REVEAL_ROLES"])
+        for field, name, kind in _NUMBERS:
+            if os.environ.get(name):
+                values[field] = kind(os.environ[name])
+        values["https"] = os.environ.get("GUANTONG_HTTPS", "0").lower() in ("1", "true", "yes", "on")
+        values["ratelimit_storage_uri"] = os.environ.get("GUANTONG_RATELIMIT_STORAGE_URI") or "memory://"
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
             values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
@@ -60,6 +75,18 @@ class Config:
             "audit_head_file", Path(head_file) if head_file else Path(values["instance_dir"]) / "audit" / "heads.jsonl"
         )
         return cls(**values)
+
+
+# Numeric settings read from the environment as they are named in docs/security.md.
+_NUMBERS: tuple[tuple[str, str, type], ...] = (
+    ("session_idle_minutes", "GUANTONG_SESSION_IDLE_MINUTES", float),
+    ("session_max_hours", "GUANTONG_SESSION_MAX_HOURS", float),
+    ("lockout_failures", "GUANTONG_LOCKOUT_FAILURES", int),
+    ("lockout_window_minutes", "GUANTONG_LOCKOUT_WINDOW_MINUTES", float),
+    ("lockout_minutes", "GUANTONG_LOCKOUT_MINUTES", float),
+    ("password_min_length", "GUANTONG_PASSWORD_MIN_LENGTH", int),
+    ("password_history", "GUANTONG_PASSWORD_HISTORY", int),
+)
 
 
 def _role_list(raw: str | None) -> frozenset[str] | None:

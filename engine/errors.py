@@ -94,9 +94,28 @@ class ProcessError(EngineError):
 
 class NotVisible(Forbidden):
     """Outside the person's need to know (知悉范围); ``reason`` names the rule for the audit trail
-    (``task_not_visible``, ``instance_not_visible``, ``confidential_attachment``) and is not sent to
-    clients, whose error details stay the ids."""
+    (``task_not_visible``, ``instance_not_visible``, ``confidential_attachment``).
+
+    It is a refusal (a Forbidden: the ``access_denied`` event is written) but answers like a missing
+    record: 404 with the same message and details a :class:`NotFound` for that id would carry
+    (:meth:`public`), so a person cannot learn which ids exist by trying them. "Visible but not yours to
+    act on" (a task claimed by someone else) stays a plain Forbidden, 403."""
+
+    status = 404
+    code = "not_found"
+
+    # The thing refused, most specific first: a task's details also name its instance, which the client
+    # must not learn from the refusal.
+    _SUBJECTS = ("attachment", "task", "instance")
 
     def __init__(self, message: str, *, reason: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.reason = reason
+
+    def public(self) -> NotFound:
+        """What the client is told: exactly what a missing record of the same kind would say."""
+        for kind in self._SUBJECTS:
+            if self.details.get(kind) is not None:
+                ident = self.details[kind]
+                return NotFound(f"{kind} {ident} not found", **{kind: ident})
+        return NotFound("not found")

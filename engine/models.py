@@ -70,6 +70,8 @@ class User(Base):
     admin_kind: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    # An initial password (set by an administrator or a seed file) must be replaced at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -523,6 +525,51 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie carries only a random id whose SHA-256 is ``token_hash``.
+
+    Sign-out, a password change or reset and disabling the account set ``revoked_at``; a session idle
+    too long or past its absolute lifetime is ended the same way the first time it is presented.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    remote: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class SignInLock(Base):
+    """Failed sign-ins per account name, shared by every worker: ``failures`` since ``window_start``,
+    and the moment the lock set after too many ends. Kept for unknown names too, so a lock says
+    nothing about whether an account exists."""
+
+    __tablename__ = "sign_in_lock"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordHistory(Base):
+    """The argon2 hashes of a person's recent passwords (never the passwords), so none is reused."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Notification(Base):

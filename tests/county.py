@@ -89,5 +89,7 @@ def county_services(db, tmp_path, secret_key: str) -> Services:
     services = Services(config, db=db)
     with db.session() as s:
         import_organisation(s, ORGANISATION)
-        s.execute(update(User).values(password_hash=password_hash()))
+        # Set as if each person had already replaced their initial password (tests of the forced change
+        # set must_change_password themselves).
+        s.execute(update(User).values(password_hash=password_hash(), must_change_password=False))
     return services

@@ -22,7 +22,10 @@ DEFAULTS = dict(
     SESSION_COOKIE_NAME="guantong_session",
     REMEMBER_COOKIE_HTTPONLY=True,
     REMEMBER_COOKIE_SAMESITE="Lax",
-    PERMANENT_SESSION_LIFETIME=8 * 3600,  # one working day
+    # The cookie is not renewed on each request; the session's real life (idle timeout, absolute lifetime)
+    # is kept server-side (engine.access.sessions), the cookie's expiry only follows its absolute lifetime.
+    SESSION_REFRESH_EACH_REQUEST=False,
+    HSTS="max-age=31536000; includeSubDomains",  # sent when GUANTONG_HTTPS says the site is served over HTTPS
     MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     ATTACHMENT_MAX_BYTES=20 * 1024 * 1024,
     LOGIN_RATE_LIMIT="10 per 5 minutes",
@@ -49,7 +52,14 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     config = config or (services.config if services else Config.from_env())
     services = services or Services(config)
     app.config.update(DEFAULTS)
-    app.config.update(SECRET_KEY=config.secret_key)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        PERMANENT_SESSION_LIFETIME=int(config.session_max_hours * 3600),
+        GUANTONG_HTTPS=config.https,
+        SESSION_COOKIE_SECURE=config.https,
+        REMEMBER_COOKIE_SECURE=config.https,
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+    )
     app.config.update(flask_config)
     if app.config.get("REVEAL_ROLES") is not None:
         # One reveal-role set: the roles that see reporters' identities are the roles whose grant needs

@@ -54,8 +54,8 @@ _BY_CODE = {
 def _field_errors(exc: ValidationError) -> dict[str, str]:
     errors = {}
     for field, code in exc.fields.items():
-        if code == org.TOO_SHORT and field == "password":
-            errors[field] = _("密码至少 %(n)s 位", n=org.MIN_PASSWORD)
+        if field == "password":
+            errors[field] = labels.password_rule(code, services().config.password_min_length)
         elif code == org.INVALID_YAML:
             errors[field] = _("YAML 格式错误：%(reason)s", reason=exc.details.get("reason", ""))
         else:

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.access import passwords
 from engine.errors import Conflict, EngineError, Forbidden
 from engine.organisation import names
 
@@ -126,6 +127,18 @@ def role(code: str | None) -> str:
         return ""
     english = str(get_locale() or "").startswith("en")
     return names.role_name(names.role_catalogue(services()).get(code), code, english)
+
+
+def password_rule(code: str, min_length: int) -> str:
+    """The password rule a refused password broke (engine/access/passwords.py), as a sentence."""
+    rules = {
+        passwords.TOO_SHORT: _("密码至少 %(n)s 位。", n=min_length),
+        passwords.TOO_LONG: _("密码过长。"),
+        passwords.TOO_FEW_CLASSES: _("密码须包含小写字母、大写字母、数字、其他字符中的至少三类。"),
+        passwords.CONTAINS_USERNAME: _("密码不能包含用户名。"),
+        passwords.RECENTLY_USED: _("不能使用最近用过的密码。"),
+    }
+    return rules.get(code, code)
 
 
 def engine_message(exc: EngineError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, render_template, request, session
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_datetime
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -23,7 +23,7 @@ from engine.access import accounts
 from engine.access.denials import record_denial
 from engine.access.principal import Principal
 from engine.access.sealing import Sealer, may_reveal, reveal_roles
-from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.organisation import names
 
 from . import labels
@@ -36,13 +36,16 @@ login_manager = LoginManager()
 class SessionUser(UserMixin):
     """The signed-in person: their ``Principal`` plus what Flask-Login needs.
 
-    The session id carries the account's stamp, which changes with the password, so changing a password
-    (or an administrator resetting it) signs out every other session of that person.
+    Flask-Login's id is the server-side session's random id (engine.access.sessions): the cookie carries
+    nothing else, and sign-out, a password change or reset, disabling the account, the idle timeout and
+    the absolute lifetime all end it in the database, so a copied cookie stops working with them.
     """
 
-    def __init__(self, account: accounts.Account):
-        self.id = f"{account.user_id}:{account.stamp}"
+    def __init__(self, account: accounts.Account, session_token: str):
+        self.id = session_token
+        self.session_token = session_token
         self.user_id = account.user_id
+        self.must_change_password = account.must_change_password
         self.username = account.username
         self.display_name = account.display_name
         self.locale = account.locale
@@ -68,12 +71,9 @@ class SessionUser(UserMixin):
 
 
 @login_manager.user_loader
-def _load_user(session_id: str):
-    user_id, _, stamp = session_id.partition(":")
-    if not user_id.isdigit() or len(user_id) > 18:
-        return None
-    account = accounts.load_account(services(), int(user_id), stamp)
-    return SessionUser(account) if account is not None else None
+def _load_user(session_token: str):
+    account = accounts.load_session(services(), session_token)
+    return SessionUser(account, session_token) if account is not None else None
 
 
 def principal() -> Principal:
@@ -94,10 +94,11 @@ def audit_denial(
     record_denial(services(), reason, actor=actor, path=request.path, method=request.method, channel=channel, **detail)
 
 
-def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = None, **detail):
-    """Refuse with 403 and keep an audit event of who tried to open what."""
+def deny(reason: str, *, instance_id: int | None = None, task_id: int | None = None, status: int = 403, **detail):
+    """Refuse with 403 (or, for what the person may not even know exists, 404) and keep an audit event
+    of who tried to open what."""
     audit_denial(reason, instance_id=instance_id, task_id=task_id, **detail)
-    abort(403)
+    abort(status)
 
 
 def sealer() -> Sealer:
@@ -184,6 +185,13 @@ def _register_errors(app: Flask) -> None:
     def too_many(exc):
         return _error_page(429, _("尝试次数过多"), _("登录尝试过于频繁，请稍后再试。"))
 
+    @app.errorhandler(NotVisible)
+    def engine_not_visible(exc: NotVisible):
+        # Outside the need to know: the same page as a missing record (the ids that exist stay unknown),
+        # while the audit trail keeps the refusal and its rule.
+        audit_denial(exc)
+        return _error_page(404, _("未找到"), _("您要找的页面或记录不存在。"))
+
     @app.errorhandler(Forbidden)
     def engine_forbidden(exc: Forbidden):
         audit_denial(exc)
@@ -206,6 +214,10 @@ def _register_errors(app: Flask) -> None:
 
 
 # --------------------------------------------------------------------------- wiring
+# What a person who must first change an initial password may still reach.
+_OPEN_WHILE_MUST_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "auth.set_locale", "static"}
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -232,7 +244,19 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Content-Security-Policy", csp)
         if current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
+        if app.config.get("GUANTONG_HTTPS"):
+            response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
         return response
+
+    @app.before_request
+    def initial_password_first():
+        """Until an initial password is replaced, every page leads to the change page (the API refuses
+        such an account its tokens: engine.access.accounts.PasswordChangeRequired)."""
+        if request.path.startswith("/api/") or request.endpoint in _OPEN_WHILE_MUST_CHANGE:
+            return None
+        if current_user and current_user.is_authenticated and current_user.must_change_password:
+            return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
+        return None
 
     @app.context_processor
     def globals_():
@@ -242,6 +266,7 @@ def init_app(app: Flask) -> None:
             "labels": labels,
             "unit_name": lambda code: unit_names().get(code, code) if code else "",
             "now": clock.now,
+            "password_min_length": services().config.password_min_length,
         }
 
     app.add_template_filter(_fmt_dt, "dt")

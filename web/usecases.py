@@ -30,11 +30,18 @@ def soon() -> int:
 
 
 def on_page(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a use case for a page: a need-to-know refusal becomes the 403 page with its audit event
-    naming the rule (``task_not_visible`` …); other engine errors reach the app's error pages."""
+    """Run a use case for a page: a need-to-know refusal becomes the 404 page (as if the record did not
+    exist) with its audit event naming the rule (``task_not_visible`` …); other engine errors reach the
+    app's error pages."""
     try:
         return call(*args, **kwargs)
     except NotVisible as exc:
         details = dict(exc.details)
-        deny(exc.reason, task_id=details.pop("task", None), instance_id=details.pop("instance", None), **details)
+        deny(
+            exc.reason,
+            task_id=details.pop("task", None),
+            instance_id=details.pop("instance", None),
+            status=404,
+            **details,
+        )
         raise  # deny() aborts; never reached

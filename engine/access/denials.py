@@ -24,8 +24,9 @@ from engine.services import Services
 
 
 def denial_reason(exc: Forbidden) -> str:
-    """The short reason kept in the event: the rule's code when the engine named one, else its message."""
-    reason = exc.details.get("reason")
+    """The short reason kept in the event: the rule's code when the engine named one (a NotVisible's
+    ``reason``, or a ``reason`` detail), else its message."""
+    reason = getattr(exc, "reason", None) or exc.details.get("reason")
     return str(reason) if reason else exc.message
 
 

@@ -153,6 +153,8 @@ def import_organisation(
             account = User(username=user["username"])
             password = user.get("password") or default_password
             account.password_hash = hash_password(password) if password else None
+            # A password from a file (the demo's shared one, a migration's) is an initial password.
+            account.must_change_password = bool(password)
             session.add(account)
         account.display_name = user["name"]
         account.active = user.get("active", True)

@@ -28,9 +28,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.access import sanyuan
+from engine.access import credentials, sanyuan, sessions
 from engine.access.accounts import LOCALES
-from engine.access.passwords import hash_password
 from engine.access.principal import SYSTEM, Principal
 from engine.approvals import requests
 from engine.errors import NotFound, ValidationError
@@ -40,8 +39,6 @@ from engine.services import Services
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,80}$")
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024
 _Row = TypeVar("_Row", Unit, UnitLink, User, Membership)
 INT_RANGE = (-(2**31), 2**31 - 1)  # the database's INTEGER
 
@@ -432,11 +429,13 @@ def list_users(services: Services, principal: Principal) -> list[UserView]:
         return [_user(u, held.get(u.id, ())) for u in s.scalars(select(User).order_by(User.username))]
 
 
-def _password_problem(problems: dict[str, str], password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        problems["password"] = TOO_SHORT
-    elif len(password) > MAX_PASSWORD:
-        problems["password"] = TOO_LONG
+def _password_problem(
+    problems: dict[str, str], session: Session, user: User | None, username: str, password: str, services: Services
+) -> None:
+    """The password policy (engine/access/passwords.py), the same for an administrator as for the owner."""
+    rule = credentials.problem(session, user, username, password, services.config)
+    if rule is not None:
+        problems["password"] = rule
 
 
 def create_user(
@@ -457,16 +456,13 @@ def create_user(
         elif username.lower() == SYSTEM or s.scalar(select(User.id).where(User.username == username)) is not None:
             problems["username"] = TAKEN  # "system" names the engine itself, which holds every power
         _required(problems, "display_name", display_name, 120)
-        _password_problem(problems, password or "")
+        _password_problem(problems, s, None, username, password or "", services)
         _refuse(problems, "user")
-        row = User(
-            username=username,
-            display_name=display_name,
-            password_hash=hash_password(password),
-            active=True,
-        )
+        row = User(username=username, display_name=display_name, active=True)
         s.add(row)
         s.flush()
+        # An administrator chose it: an initial password, changed by its owner at the first sign-in.
+        credentials.store(s, row, password, services.config, initial=True, reason=sessions.PASSWORD_CHANGED)
         audit.record(s, "user_created", actor=principal.username, username=username)
         return _user(row)
 
@@ -507,8 +503,9 @@ def update_user(
     locale: str | None = None,
     password: str | None = None,
 ) -> UserView:
-    """Edit an account (the system administrator's); a new password (reset) ends that person's other
-    sessions. He cannot disable his own account (nobody might be left to undo it)."""
+    """Edit an account (the system administrator's); a new password (reset) is an initial one (changed at
+    the next sign-in) and, like disabling the account, ends every session and API token of that person.
+    He cannot disable his own account (nobody might be left to undo it)."""
     sanyuan.require_system_admin(principal)
     display_name = _text(display_name)
     with services.db.session() as s:
@@ -518,7 +515,7 @@ def update_user(
         problems: dict[str, str] = {}
         _required(problems, "display_name", display_name, 120)
         if password:
-            _password_problem(problems, password)
+            _password_problem(problems, s, row, row.username, password, services)
         if locale is not None and locale not in LOCALES:
             problems["locale"] = UNKNOWN_LOCALE
         if row.username == principal.username and not active:
@@ -527,8 +524,10 @@ def update_user(
         row.display_name, row.active = display_name, bool(active)
         if locale is not None:
             row.locale = locale
-        if password:
-            row.password_hash = hash_password(password)
+        if password:  # a reset: initial again, and every session and token of that person ends
+            credentials.store(s, row, password, services.config, initial=True, reason=sessions.PASSWORD_CHANGED)
+        elif not row.active:
+            sessions.revoke_all(s, row.id, reason=sessions.DISABLED)
         audit.record(
             s,
             "user_updated",

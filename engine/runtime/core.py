@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.access import duties, visibility
-from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
+from engine.access.authz import TaskView, can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal
 from engine.db import Database
 from engine.definitions.repository import DefinitionRepository, LoadedVersion
@@ -180,6 +180,18 @@ class Outcome:
     task: SimpleNamespace | None = None
     instance: SimpleNamespace | None = None
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+
+def _require_visible(actor: Principal, task: TaskView) -> None:
+    """A task outside the person's need to know is refused as if it did not exist (NotVisible, 404),
+    before anything about its state (claimed, completed) is said."""
+    if not can_see(actor, task):
+        raise NotVisible(
+            f"task {task.id} is not for your role or unit",
+            reason="task_not_visible",
+            task=task.id,
+            instance=task.instance_id,
+        )
 
 
 def _element(exc: Exception) -> str | None:
@@ -402,13 +414,7 @@ class Runtime:
         transaction, and ``after_commit`` once that transaction has committed.
         """
         task, row = self._read_for_completion(session, task_id, actor)
-        if not can_see(actor, task):
-            raise NotVisible(
-                f"task {task_id} is not for your role or unit",
-                reason="task_not_visible",
-                task=task_id,
-                instance=task.instance_id,
-            )
+        _require_visible(actor, task)
         require_can_complete(actor, task, duties.bars(session, task) if not actor.is_system else duties.NO_BARS)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
@@ -557,6 +563,7 @@ class Runtime:
     def claim(self, task_id: int, *, actor: Principal, session: Session | None = None) -> None:
         with self._session(session) as session:
             task = self._task(session, task_id)
+            _require_visible(actor, task)
             require_can_claim(actor, task, duties.bars(session, task))
             res = cast(
                 CursorResult[Any],
@@ -578,6 +585,7 @@ class Runtime:
     def unclaim(self, task_id: int, *, actor: Principal, session: Session | None = None) -> None:
         with self._session(session) as session:
             task = self._task(session, task_id)
+            _require_visible(actor, task)
             if task.status != "ready":
                 raise Conflict(f"task {task_id} is already {task.status}", task=task_id)
             if task.personal:
@@ -611,6 +619,7 @@ class Runtime:
 
         with self._session(session) as session:
             task = self._task(session, task_id)
+            _require_visible(actor, task)
             require_can_reassign(actor, task)
             target = load_principal(session, to_username)
             if not in_pool(target, task):

@@ -1,4 +1,5 @@
-"""Need-to-know: another role's task, another unit's instance and the admin pages give 403 and an audit event."""
+"""Need-to-know: another role's task and another unit's instance answer 404 like a missing record (so ids
+cannot be probed), the admin pages 403; every refusal leaves an audit event."""
 
 from __future__ import annotations
 
@@ -28,20 +29,21 @@ def _hand_to_jc1(client_for, start_clue, services):
     return outcome.instance_id, register.id, propose
 
 
-def test_another_roles_task_is_403_and_audited(client_for, start_clue, services):
+def test_another_roles_task_is_404_and_audited(client_for, start_clue, services):
     instance_id, register_id, _ = _hand_to_jc1(client_for, start_clue, services)
     resp = client_for("so1").get(f"/tasks/{register_id}")  # 案管室's task, 监督检查室 officer
-    assert resp.status_code == 403
-    assert "此次访问已记录" in resp.get_data(as_text=True)
+    missing = client_for("so1").get("/tasks/999999")
+    assert resp.status_code == missing.status_code == 404
+    assert resp.get_data(as_text=True).count("不存在") == missing.get_data(as_text=True).count("不存在") > 0
     assert _denied(services) == [("so1", "task_not_visible", instance_id, register_id)]
 
 
-def test_another_units_task_and_instance_are_403(client_for, start_clue, services):
+def test_another_units_task_and_instance_are_404(client_for, start_clue, services):
     instance_id, _, propose_id = _hand_to_jc1(client_for, start_clue, services)
     so2 = client_for("so2")  # 第二监督检查室: the clue was assigned to 第一室
-    assert so2.get(f"/tasks/{propose_id}").status_code == 403
-    assert so2.get(f"/instances/{instance_id}").status_code == 403
-    assert so2.post(f"/tasks/{propose_id}", data={"action": "complete", "disposal": "zancun"}).status_code == 403
+    assert so2.get(f"/tasks/{propose_id}").status_code == 404
+    assert so2.get(f"/instances/{instance_id}").status_code == 404
+    assert so2.post(f"/tasks/{propose_id}", data={"action": "complete", "disposal": "zancun"}).status_code == 404
     reasons = [r[1] for r in _denied(services)]
     assert reasons == ["task_not_visible", "instance_not_visible", "task_not_visible"]
     with services.db.session() as s:

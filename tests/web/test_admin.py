@@ -82,7 +82,7 @@ def test_links_between_units(client_for, services):
 def test_create_user_assign_role_and_leader_then_sign_in(client_for, services):
     admin, sec = client_for("admin"), client_for("secadmin")
     resp = admin.post("/admin/users", data={"username": "newbie", "display_name": "新同志", "password": "short"})
-    assert resp.status_code == 422 and "密码至少 10 位" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "密码至少 12 位" in resp.get_data(as_text=True)
     resp = admin.post(
         "/admin/users", data={"username": "newbie", "display_name": "新同志", "password": "a-long-password-1"}
     )

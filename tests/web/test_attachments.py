@@ -72,7 +72,7 @@ def test_type_content_and_size_limits(client_for, start_clue, services, app):
 
 def test_only_people_who_may_act_can_upload(client_for, start_clue, services):
     task = _register_task(start_clue, services)
-    assert _upload(client_for("so1"), task.id, PDF, "x.pdf").status_code == 403
+    assert _upload(client_for("so1"), task.id, PDF, "x.pdf").status_code == 404  # not theirs to see
     assert _attachments(services) == []
 
 
@@ -86,10 +86,10 @@ def test_download_follows_need_to_know_and_confidentiality(client_for, start_clu
     cm1.post(f"/tasks/{task.id}", data={"action": "complete", "clue_no": "XS-5", "handling_unit": "jc1"})
     so1, so2 = client_for("so1"), client_for("so1b")
     assert so1.get(f"/attachments/{plain.id}").status_code == 200
-    assert so1.get(f"/attachments/{secret.id}").status_code == 403
+    assert so1.get(f"/attachments/{secret.id}").status_code == 404  # as if it did not exist
     assert "检举信.pdf" not in so2.get(f"/instances/{plain.instance_id}").get_data(as_text=True)
     assert "检举信.pdf" not in so1.get(f"/instances/{plain.instance_id}").get_data(as_text=True)
-    assert client_for("so2").get(f"/attachments/{plain.id}").status_code == 403  # another unit
+    assert client_for("so2").get(f"/attachments/{plain.id}").status_code == 404  # another unit
     with services.db.session() as s:
         reasons = [
             e.detail["reason"] for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))

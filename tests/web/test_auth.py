@@ -94,8 +94,8 @@ def test_sign_out(client_for, services):
 
 def test_failed_sign_ins_are_rate_limited(client_for):
     c = client_for()
-    for _ in range(5):
-        assert c.login("cm1", "bad").status_code == 401
+    for name in ("cm1", "cm2", "so1", "so2", "boss"):  # one address, many names: below each account's lock
+        assert c.login(name, "bad").status_code == 401
     resp = c.login("cm1", "bad")
     assert resp.status_code == 429
     assert "尝试次数过多" in resp.get_data(as_text=True)
@@ -106,17 +106,6 @@ def test_successful_sign_ins_do_not_count_against_the_limit(client_for):
     for _ in range(7):
         c = client_for()
         assert c.login("cm1").status_code == 302
-
-
-def test_password_change_ends_other_sessions(client_for, services):
-    from engine.access.passwords import hash_password
-    from engine.models import User
-
-    c = client_for("cm1")
-    assert c.get("/inbox").status_code == 200
-    with services.db.session() as s:
-        s.scalar(select(User).where(User.username == "cm1")).password_hash = hash_password("another-pass-99")
-    assert c.get("/inbox").status_code == 302
 
 
 def test_switch_to_english_and_back(client_for):

@@ -157,3 +157,35 @@ def test_officer_completes_a_task_and_the_next_role_takes_it_over(live_server, b
     page.wait_for_selector("text=My tasks")
     assert errors == []
     context.close()
+
+
+def test_an_initial_password_is_changed_at_first_sign_in(live_server, browser, services):
+    from sqlalchemy import update
+
+    from engine.models import User
+
+    with services.db.session() as s:
+        s.execute(update(User).where(User.username == "so1").values(must_change_password=True))
+    base = live_server
+    page = browser.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill("so1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/account/password**")
+    assert page.get_by_test_id("must-change").is_visible()
+    page.goto(f"{base}/inbox")  # every page leads back until the password is changed
+    page.wait_for_url("**/account/password**")
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("short")
+    page.get_by_label("再次输入新密码").fill("short")
+    page.get_by_role("button", name="修改密码").click()
+    assert page.locator("#new_password-error").inner_text().startswith("密码至少 12 位")
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("Qinghu-River-2024")
+    page.get_by_label("再次输入新密码").fill("Qinghu-River-2024")
+    page.get_by_role("button", name="修改密码").click()
+    page.wait_for_url(f"{base}/inbox")
+    page.get_by_test_id("whoami").click()
+    page.wait_for_url(f"{base}/account")
+    assert page.get_by_text("本次登录").is_visible()

@@ -113,5 +113,5 @@ def test_non_leader_cannot_reassign(client_for, start_clue, services):
 def test_another_unit_cannot_claim(client_for, start_clue, services):
     task_id = _propose_task(client_for, start_clue, services)
     resp = client_for("so2").post(f"/tasks/{task_id}/claim")
-    assert resp.status_code == 403
+    assert resp.status_code == 404  # not theirs to see: as if it did not exist
     assert _assignee(services, task_id) is None

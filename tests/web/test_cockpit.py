@@ -417,7 +417,7 @@ def test_web_instance_visibility_is_the_api_rule(client_for, services, who):
     assert "承办部门" not in html  # no recorded fields
     so1_html = client_for("so1").get(f"/instances/{outcome.instance_id}").get_data(as_text=True)
     assert "承办部门" in so1_html
-    assert client_for("so2").get(f"/instances/{outcome.instance_id}").status_code == 403
+    assert client_for("so2").get(f"/instances/{outcome.instance_id}").status_code == 404
 
 
 def test_form_posts_refuse_nul_characters_with_a_field_error(client_for, start_clue, services):

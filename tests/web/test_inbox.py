@@ -64,10 +64,10 @@ def test_due_states_in_working_days(client_for, start_clue, services, frozen_clo
     html = so1.get("/inbox?tab=group").get_data(as_text=True)
     assert "2024-03-11" in html and "正常" in html and "剩 5 个工作日" in html
     frozen_clock.set(dt.datetime(2024, 3, 8, 10, 0, tzinfo=LOCAL_TZ))  # Friday: 1 working day left
-    html = so1.get("/inbox?tab=group").get_data(as_text=True)
+    html = client_for("so1").get("/inbox?tab=group").get_data(as_text=True)  # days later: a new session
     assert "即将到期" in html and "剩 1 个工作日" in html
     frozen_clock.set(dt.datetime(2024, 3, 13, 10, 0, tzinfo=LOCAL_TZ))  # Wednesday after
-    html = so1.get("/inbox?tab=group").get_data(as_text=True)
+    html = client_for("so1").get("/inbox?tab=group").get_data(as_text=True)
     assert "已逾期" in html and "逾期 2 个工作日" in html
 
 

@@ -19,8 +19,9 @@ from engine.errors import EngineError
 from ..context import services
 
 TOKEN_ENDPOINT = "Auth.issue_token"  # noqa: S105 - an endpoint name, not a secret
-# Endpoints reachable without a token: the token request itself (and the document, served elsewhere).
-PUBLIC_ENDPOINTS = {TOKEN_ENDPOINT}
+PASSWORD_ENDPOINT = "Auth.change_password"  # noqa: S105 - an endpoint name, not a secret
+# Endpoints reachable without a token: the token request, the password change (and the document).
+PUBLIC_ENDPOINTS = {TOKEN_ENDPOINT, PASSWORD_ENDPOINT}
 
 
 class Unauthorized(EngineError):
@@ -55,8 +56,10 @@ def install(app: Flask, blueprints: Collection[str]) -> None:
         return None
 
     limiter = app.extensions["guantong_limiter"]
-    app.view_functions[TOKEN_ENDPOINT] = limiter.limit(
-        lambda: app.config["API_TOKEN_RATE_LIMIT"],
-        methods=["POST"],
-        deduct_when=lambda response: response.status_code == 401,
-    )(app.view_functions[TOKEN_ENDPOINT])
+    for endpoint in (TOKEN_ENDPOINT, PASSWORD_ENDPOINT):
+        app.view_functions[endpoint] = limiter.limit(
+            lambda: app.config["API_TOKEN_RATE_LIMIT"],
+            methods=["POST"],
+            deduct_when=lambda response: response.status_code in (401, 429),
+            scope="api_credentials",
+        )(app.view_functions[endpoint])

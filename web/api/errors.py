@@ -14,7 +14,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
-from engine.errors import EngineError, Forbidden
+from engine.errors import EngineError, Forbidden, NotVisible
 
 from ..security import audit_denial
 
@@ -92,7 +92,7 @@ def _http(exc: HTTPException):
 
 
 def record_denial(exc: Forbidden) -> None:
-    """Like the web's 403 pages (the same engine recorder), leave an ``access_denied`` event naming who tried what."""
+    """Like the web's refusal pages (the same engine recorder), leave an ``access_denied`` event naming who tried what."""
     principal = g.get("api_principal")
     audit_denial(exc, actor=principal.username if principal else None, channel="api")
 
@@ -101,6 +101,8 @@ def to_response(exc: BaseException):
     if isinstance(exc, EngineError):
         if isinstance(exc, Forbidden):
             record_denial(exc)
+        if isinstance(exc, NotVisible):
+            exc = exc.public()  # outside the need to know: answered like a missing record
         status = exc.status if 400 <= exc.status < 600 else 500
         if status >= 500:
             log.error("engine error on %s %s: %s", request.method, request.path, exc, exc_info=exc)

@@ -92,6 +92,21 @@ class TokenRequestSchema(BodySchema):
     )
 
 
+class PasswordChangeSchema(BodySchema):
+    username = Text(required=True, min_length=1, max_length=80)
+    current_password = Text(required=True, min_length=1, max_length=1024, load_only=True)
+    new_password = Text(
+        required=True,
+        min_length=1,
+        max_length=1024,
+        load_only=True,
+        metadata={
+            "description": "at least 12 characters (setting), 3 of 4 character classes, not the username, "
+            "none of the last 5"
+        },
+    )
+
+
 class TokenSchema(ma.Schema):
     token = fields.String(required=True, metadata={"description": "send as `Authorization: Bearer <token>`"})
     token_type = fields.String(required=True, metadata={"example": "Bearer"})

@@ -116,9 +116,12 @@ def test_a_person_with_no_task_of_the_instance_reads_nothing():
     assert _scope(person("stranger", ("qh_jc2", "supervision_office")), _case()).kind == "none"
 
 
-def test_administrators_and_the_system_read_the_file():
-    admin = Principal(username="admin", is_admin=True)
-    assert _scope(admin, _case()).whole
+def test_the_system_reads_the_file_and_no_administrator_reads_anything():
+    from engine.access.principal import SYSTEM_PRINCIPAL
+
+    assert _scope(SYSTEM_PRINCIPAL, _case()).whole
+    for kind in ("system", "security", "audit"):  # 三员分立: none of them reads case content
+        assert _scope(Principal(username="admin", admin_kind=kind), _case()).kind == "none"
 
 
 def test_versions_deployed_before_the_rule_read_as_their_role_says():

@@ -316,7 +316,13 @@ def test_users_validate_each_field(county, who):
     )
     assert fields == {"username": org.INVALID_FORMAT, "display_name": org.REQUIRED, "password": org.TOO_SHORT}
     assert _refused(
-        county, org.create_user, services=county, principal=admin, username="cm1", display_name="X", password="p" * 12
+        county,
+        org.create_user,
+        services=county,
+        principal=admin,
+        username="cm1",
+        display_name="X",
+        password="Qinghu-River-12",
     ) == {"username": org.TAKEN}
     assert _refused(
         county,
@@ -378,7 +384,13 @@ def test_people_roles_and_leaders(county, who):
     with pytest.raises(NotFound):
         org.toggle_leader(county, sec, m.id)
     updated = org.update_user(
-        county, admin, created.id, display_name="新同志", active=False, locale="en", password="x" * 12
+        county,
+        admin,
+        created.id,
+        display_name="新同志",
+        active=False,
+        locale="en",
+        password="Qinghu-Reset-12",
     )
     assert (updated.active, updated.locale) == (False, "en")
     listed = {u.username: u for u in org.list_users(county, admin)}

@@ -42,8 +42,10 @@ def test_openapi_document_is_served_and_generated(app):
         "description": "a token from POST /api/v1/auth/token",
     }
     assert doc["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+    assert doc["paths"]["/api/v1/auth/password"]["post"]["security"] == []
     assert set(doc["paths"]) == {
         "/api/v1/auth/token",
+        "/api/v1/auth/password",
         "/api/v1/me",
         "/api/v1/definitions",
         "/api/v1/definitions/{key}/instances",

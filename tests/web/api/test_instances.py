@@ -39,7 +39,7 @@ def test_confidential_fields_only_for_reveal_roles(api_as, clue, services):
         resp = api_as(username).get(f"/instances/{clue.instance_id}")
         assert resp.status_code == 403 and REPORTER not in resp.get_data(as_text=True)
     # The commission leader may reveal, but only once one of the instance's tasks is theirs to see.
-    assert api_as("boss").get(f"/instances/{clue.instance_id}").status_code == 403
+    assert api_as("boss").get(f"/instances/{clue.instance_id}").status_code == 404
     clue.propose(api_as("so1"))
     body = api_as("boss").get(f"/instances/{clue.instance_id}").get_json()
     assert body["data"]["reporter_name"] == REPORTER and body["confidential_withheld"] is False
@@ -55,7 +55,10 @@ def test_other_units_neither_find_nor_read_the_instance(api_as, clue, services):
     so2 = api_as("so2")
     assert so2.get("/instances").get_json()["total"] == 0
     resp = so2.get(f"/instances/{clue.instance_id}")
-    assert resp.status_code == 403 and error_of(resp)["details"] == {"instance": clue.instance_id}
+    missing = so2.get("/instances/999999")
+    assert resp.status_code == 404 and error_of(resp)["details"] == {"instance": clue.instance_id}
+    assert error_of(resp)["message"] == f"instance {clue.instance_id} not found"  # what a missing one says
+    assert error_of(missing)["code"] == error_of(resp)["code"] == "not_found"
     assert "XS-2024-001" not in resp.get_data(as_text=True)
     with services.db.session() as s:
         denied = s.scalar(select(AuditEvent).where(AuditEvent.action == "access_denied", AuditEvent.actor == "so2"))
@@ -85,7 +88,7 @@ def test_the_starter_alone_follows_status_but_reads_no_records(app, api_as, clue
     assert [h["completed_by"] for h in body["history"]] == [None]  # not even who handled it
     assert "内部意见" not in xf1.get(f"/instances/{instance_id}").get_data(as_text=True)
     assert [i["id"] for i in xf1.get("/instances").get_json()["items"]] == [instance_id]
-    assert xf1.get(f"/tasks/{accept}").status_code == 403
+    assert xf1.get(f"/tasks/{accept}").status_code == 404
 
 
 def test_list_filters_and_pages(api_as, clue, frozen_clock):

@@ -141,12 +141,16 @@ def test_one_unit_cannot_list_read_claim_or_complete_anothers_task(api_as, clue)
         so2.post(f"/tasks/{propose}/unclaim"),
         so2.post(f"/tasks/{propose}/complete", json={"data": {"disposal": "liaojie"}}),
     ):
-        assert resp.status_code == 403, resp.get_json()
-        assert error_of(resp)["code"] == "forbidden"
+        assert resp.status_code == 404, resp.get_json()  # as if the task did not exist
+        assert error_of(resp) == {
+            "code": "not_found",
+            "message": f"task {propose} not found",
+            "details": {"task": propose},
+        }
         assert "disposal" not in resp.get_data(as_text=True)
     # Another role altogether (案管室 registered the clue but does not propose).
     resp = api_as("cm2").post(f"/tasks/{propose}/claim")
-    assert resp.status_code == 403
+    assert resp.status_code == 404
     # The 第一室 leader sees it in the team scope; an officer of 第一室 completes it.
     assert api_as("so1lead").get("/tasks?scope=team").get_json()["total"] == 1
     result = clue.propose(so1)
