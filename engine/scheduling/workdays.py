@@ -34,7 +34,7 @@ def guessed_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(_holidays.country_holidays("CN", years=year).keys())
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)
 def _table_covers(year: int) -> bool:
     """Whether the installed ``chinesecalendar`` table has ``year``. Kept per year: the table is fixed for
     the process's life, and the library answers by scanning all its dates for their range on every call
