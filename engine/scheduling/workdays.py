@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import chinese_calendar
 import holidays as _holidays
@@ -34,7 +34,7 @@ def guessed_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(_holidays.country_holidays("CN", years=year).keys())
 
 
-@cache
+@lru_cache(maxsize=64)
 def _table_covers(year: int) -> bool:
     """Whether the installed ``chinesecalendar`` table has ``year``. Kept per year: the table is fixed for
     the process's life, and the library answers by scanning all its dates for their range on every call
