@@ -165,6 +165,11 @@ class Step:
     at: dt.datetime | None = None
 
 
+# The county the demo's stories happen in, and the account its intake system sends messages through.
+HOME_COMMISSION = "qh_cdi"
+INTAKE = "fengli"
+
+
 class Autopilot:
     """Works ready tasks of a set of instances (and the instances they start) until nothing is left.
 
@@ -224,9 +229,10 @@ class Autopilot:
         return outcome.instance_id
 
     def send(self, name: str, correlation_key: str | None, payload: dict | None = None) -> dict:
-        """Send a message as another system would; a message that starts a process gets the owning
-        commission's units from the engine (Runtime._message_owner) unless the payload names them."""
-        result = self.runtime.send_message(name, correlation_key, payload or {})
+        """Send a message as the demo county's intake system would, through its account (``INTAKE``): a
+        message that starts a process belongs to the sender's commission, whose units the engine fills
+        in (Runtime._message_owner); owner units in the payload are ignored."""
+        result = self.runtime.send_message(name, correlation_key, payload or {}, actor=self.principal(INTAKE))
         if result.get("instance_id"):
             self.roots.add(result["instance_id"])
         return result
@@ -239,12 +245,18 @@ class Autopilot:
     def owner_data(self, process_key: str, principal: Principal | None = None) -> dict:
         """The owning commission's units for a new instance (engine.entry.owner_data)."""
         from engine.instances.entry import owner_data
+        from engine.organisation.directory import owner_units
 
         loaded = self._loaded()
         if loaded is None or process_key not in loaded.catalogue:
             return {}
         with self.db.session() as session:
-            return owner_data(session, loaded, process_key, principal)
+            found = owner_data(session, loaded, process_key, principal)
+            if not found and (principal is None or principal.is_system):
+                # The demo database holds three commissions (海南州 and two of its counties): what the
+                # system starts without a person is 青湖县's, the county the stories are about.
+                found = owner_units(session, HOME_COMMISSION, loaded.roles.roles)
+            return found
 
     # ------------------------------------------------------------------ people
     def principal(self, who: str | Principal) -> Principal:

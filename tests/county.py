@@ -93,3 +93,53 @@ def county_services(db, tmp_path, secret_key: str) -> Services:
         # set must_change_password themselves).
         s.execute(update(User).values(password_hash=password_hash(), must_change_password=False))
     return services
+
+
+# The test county's prefecture and a neighbouring county, for the tests of a manager's commission scope
+# (engine/cockpit/scope.py): 测试州纪委监委 is the test county's ``parent``; 邻县纪委监委 is its sibling, with a
+# 案管室 officer (starts its clues), a 监督检查室 and a secretary (a cockpit role). ``pref_lead`` is the
+# prefecture's 分管领导 (a cockpit role): his cockpit covers both counties.
+NEIGHBOURS = {
+    "units": [
+        {"code": "pref", "name": "测试州纪委监委", "kind": "commission"},
+        {
+            "code": "cdi",
+            "name": "测试县纪委监委",
+            "name_en": "Test County Commission",
+            "kind": "commission",
+            "parent": "pref",
+        },
+        {"code": "nb_cdi", "name": "邻县纪委监委", "kind": "commission", "parent": "pref"},
+        {"code": "nb_ags", "name": "邻县案件监督管理室", "kind": "office", "parent": "nb_cdi"},
+        {"code": "nb_jc1", "name": "邻县第一监督检查室", "kind": "office", "parent": "nb_cdi"},
+    ],
+    "users": [
+        {
+            "username": "pref_lead",
+            "name": "州分管领导",
+            "roles": [{"unit": "pref", "role": "leader_in_charge", "leader": True}],
+        },
+        {"username": "nb_cm", "name": "邻县案管干部", "roles": [{"unit": "nb_ags", "role": "case_management"}]},
+        {
+            "username": "nb_so",
+            "name": "邻县监督检查室主任",
+            "roles": [{"unit": "nb_jc1", "role": "supervision_office", "leader": True}],
+        },
+        {
+            "username": "nb_boss",
+            "name": "邻县纪委书记",
+            "roles": [{"unit": "nb_cdi", "role": "commission_secretary", "leader": True}],
+        },
+    ],
+}
+
+
+def add_neighbours(services: Services) -> None:
+    """Put the test county under its prefecture and beside a neighbour (``NEIGHBOURS``), same password."""
+    with services.db.session() as s:
+        import_organisation(s, NEIGHBOURS)
+        s.execute(
+            update(User)
+            .where(User.username.in_([u["username"] for u in NEIGHBOURS["users"]]))
+            .values(password_hash=password_hash())
+        )

@@ -3,8 +3,10 @@
 Need-to-know (知悉范围) for a whole instance follows from its tasks: a person sees an instance when they
 started it, when they could see any of its tasks (``engine.authz.can_see``: assignee, completer, the
 task's role in one of its candidate units — or in any unit when it names none —, or leader of one of
-its candidate units). No administrator reads every instance (三员分立, engine/access/sanyuan.py): only the
-engine itself does.
+its candidate units), or, for its metadata only, when they oversee it as a manager: a cockpit role in
+the commission that owns it or in one above (``oversee``, the commissions engine/cockpit/scope.py
+computes; the pages and the API pass the same set). No administrator reads every instance (三员分立,
+engine/access/sanyuan.py): only the engine itself does.
 
 Seeing an instance is not the same as reading what its steps recorded. The one who only started it
 (an intake system, a 信访室 officer handing a clue on) follows its status and current step; what later
@@ -23,7 +25,7 @@ completed) changes with claims and completions and is read live from indexed col
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import cast
 
 from sqlalchemy import Table, bindparam, case, exists, func, literal, or_, select, true, union
@@ -165,18 +167,32 @@ def _started_instances(principal: Principal, instance_id: int | None = None) -> 
 
 
 def visible_instance_ids(principal: Principal, instance_id: int | None = None) -> CompoundSelect[int] | None:
-    """The ids of the instances the person may find, as a union to select from (``instance_id``: when
-    the caller asks about that one instance only); None when they may find every instance
-    (the engine itself). Counting this union is cheaper than counting the instances it names."""
+    """The ids of the instances the person may find by need to know, as a union to select from
+    (``instance_id``: when the caller asks about that one instance only); None when they may find every
+    instance (the engine itself). Counting this union is cheaper than counting the instances it names."""
     if principal.is_system:
         return None
     return union(_started_instances(principal, instance_id), *_visible_task_instances(principal, instance_id))
 
 
-def instance_visible_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
-    """SQL for 'the person may find this instance' over ``process_instance``."""
+def overseen_clause(oversee: Collection[str]) -> ColumnElement[bool]:
+    """SQL for 'a commission the person oversees owns this instance' over ``process_instance``."""
+    return ProcessInstance.owner_unit.in_(sorted(oversee))
+
+
+def instance_visible_clause(
+    principal: Principal, instance_id: int | None = None, *, oversee: Collection[str] | None = None
+) -> ColumnElement[bool]:
+    """SQL for 'the person may find this instance' over ``process_instance``: need to know, or (``oversee``:
+    the commissions whose instances the person oversees as a manager, engine/cockpit/scope.py) owned by one
+    of them. The latter is a condition on the row, not more ids in the union: a prefecture's manager
+    oversees tens of thousands of instances, which a union would have to collect and hash first."""
     ids = visible_instance_ids(principal, instance_id)
-    return true() if ids is None else ProcessInstance.id.in_(ids)
+    if ids is None:
+        return true()
+    if oversee:
+        return or_(overseen_clause(oversee), ProcessInstance.id.in_(ids))
+    return ProcessInstance.id.in_(ids)
 
 
 def instance_data_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
@@ -186,11 +202,15 @@ def instance_data_clause(principal: Principal, instance_id: int | None = None) -
     return ProcessInstance.id.in_(union(*_visible_task_instances(principal, instance_id)))
 
 
-def can_see_instance(session: Session, principal: Principal, instance_id: int) -> bool:
+def can_see_instance(
+    session: Session, principal: Principal, instance_id: int, *, oversee: Collection[str] | None = None
+) -> bool:
+    """The one gate of an instance's page, for ``/instances/<id>``, ``/cockpit/instances/<id>`` and the API
+    alike: need-to-know, or (``oversee``) a manager's commission owns it."""
     return bool(
         session.scalar(
             select(ProcessInstance.id).where(
-                ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id)
+                ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id, oversee=oversee)
             )
         )
     )

@@ -1,7 +1,8 @@
 """Who may open the cockpit: holders of a cockpit role (no administrator: it lists cases, 三员分立).
 
-The cockpit shows every instance's metadata (stage, steps, who did what and when) but never what a step
-recorded, so it is for the commission's leaders and the offices that supervise the work. The roles are a
+The cockpit shows the metadata (stage, steps, who did what and when) of the instances a manager's
+commission and the commissions under it own (``scope``), never what a step recorded, so it is for the
+commission's leaders and the offices that supervise the work. The roles are a
 setting (``Config.cockpit_roles``, from ``GUANTONG_COCKPIT_ROLES``); the rule is here, so the pages and the
 API cannot answer the question differently.
 """

@@ -7,8 +7,10 @@
   median and 90th percentile in Python over a bounded sample of the most recent completions;
 - ``failed``: instances stopped by an automatic step that kept failing, and where.
 
-Each function takes an open session and returns frozen dataclasses; the use cases in ``operations``
-authorize and hold the transaction. The page-sized limits keep every page to a fixed number of queries,
+Each function takes an open session and the manager's ``scope`` (the commissions whose instances he
+oversees, engine/cockpit/scope.py: every figure counts only instances whose ``owner_unit`` is one of
+them; ``None`` for no limit) and returns frozen dataclasses; the use cases in ``operations`` authorize,
+compute the scope and hold the transaction. The page-sized limits keep every page to a fixed number of queries,
 whatever the number of instances (the province benchmark measures these pages).
 """
 
@@ -16,11 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -39,6 +41,21 @@ def pages_for(total: int, per_page: int) -> int:
 
 
 # --------------------------------------------------------------------------- shared SQL
+Scope = Collection[str] | None  # the commissions a manager oversees (engine/cockpit/scope.py); None: all
+
+
+def owned(scope: Scope) -> list[ColumnElement[bool]]:
+    """The condition on ``process_instance`` that keeps the scope's instances (none for no limit)."""
+    return [] if scope is None else [ProcessInstance.owner_unit.in_(sorted(scope))]
+
+
+def _tasks_of(select_: Any, scope: Scope) -> Any:
+    """``select_`` over ``human_task`` narrowed to the scope's instances (joined once, by instance id)."""
+    if scope is None:
+        return select_
+    return select_.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*owned(scope))
+
+
 def candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
     """Candidate unit codes of each task, in one query for the whole list."""
     result: dict[int, list[str]] = {}
@@ -67,9 +84,10 @@ class Overview:
     due_soon: int = 0  # ready tasks due within the due-soon window (from ``deadlines``)
 
 
-def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
+def overview(session: Session, *, scope: Scope = None, now: dt.datetime | None = None) -> Overview:
     """Counts of running instances by stage, mechanism and platform; counts per status; overdue tasks."""
     now = now or clock.now()
+    mine = owned(scope)
     joined = (
         select(
             ProcessDefinition.mechanism,
@@ -78,7 +96,7 @@ def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
             func.count(ProcessInstance.id).label("n"),
         )
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(ProcessInstance.status == "running")
+        .where(ProcessInstance.status == "running", *mine)
         .group_by(ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessInstance.stage)
     )
     by_stage: dict[str, int] = {}
@@ -91,11 +109,15 @@ def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
         by_platform[plat or ""] = by_platform.get(plat or "", 0) + n
         matrix[(stage or "", plat or "")] = matrix.get((stage or "", plat or ""), 0) + n
     statuses: dict[str, int] = dict(
-        session.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)).all()
+        session.execute(
+            select(ProcessInstance.status, func.count()).where(*mine).group_by(ProcessInstance.status)
+        ).all()
     )
     overdue_tasks = (
         session.scalar(
-            select(func.count()).select_from(HumanTask).where(HumanTask.status == "ready", HumanTask.due_at < now)
+            _tasks_of(select(func.count()).select_from(HumanTask), scope).where(
+                HumanTask.status == "ready", HumanTask.due_at < now
+            )
         )
         or 0
     )
@@ -103,7 +125,7 @@ def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
         session.scalar(
             select(func.count())
             .select_from(ProcessInstance)
-            .where(ProcessInstance.status == "running", overdue_clause(now))
+            .where(ProcessInstance.status == "running", overdue_clause(now), *mine)
         )
         or 0
     )
@@ -156,12 +178,15 @@ def notices(rows: Iterable[Any]) -> list[Notice]:
     return [Notice(*row) for row in rows]
 
 
-def escalations(session: Session, *, limit: int = 50) -> list[Notice]:
-    """The latest escalation and overdue notices, to whomever they went: the deadlines page's watch list."""
+def escalations(session: Session, *, scope: Scope = None, limit: int = 50) -> list[Notice]:
+    """The latest escalation and overdue notices of the scope's instances, to whomever they went: the
+    deadlines page's watch list."""
+    query = select(*NOTICE_COLUMNS)
+    if scope is not None:
+        query = query.join(ProcessInstance, ProcessInstance.id == Notification.instance_id).where(*owned(scope))
     return notices(
         session.execute(
-            select(*NOTICE_COLUMNS)
-            .where(Notification.kind.in_(ESCALATION_KINDS))
+            query.where(Notification.kind.in_(ESCALATION_KINDS))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
@@ -202,7 +227,9 @@ class Deadlines:
     escalations: list[Notice] = field(default_factory=list)  # filled by the deadlines page's use case
 
 
-def deadlines(session: Session, *, soon_workdays: int, limit: int = 2000, now: dt.datetime | None = None) -> Deadlines:
+def deadlines(
+    session: Session, *, soon_workdays: int, scope: Scope = None, limit: int = 2000, now: dt.datetime | None = None
+) -> Deadlines:
     """Ready tasks overdue or due within ``soon_workdays`` working days (or past their reminder).
 
     SQL narrows to tasks due within a generous calendar window (holidays stretch working days), then
@@ -230,6 +257,7 @@ def deadlines(session: Session, *, soon_workdays: int, limit: int = 2000, now: d
             HumanTask.status == "ready",
             HumanTask.due_at.is_not(None),
             or_(HumanTask.due_at <= horizon, HumanTask.reminder_at <= now),
+            *owned(scope),
         )
         .order_by(HumanTask.due_at, HumanTask.id)
         .limit(limit)
@@ -368,6 +396,7 @@ def durations(
     session: Session,
     *,
     process_key: str | None = None,
+    scope: Scope = None,
     sample_limit: int = 20000,
     choices: list[tuple[str, str]] | None = None,
 ) -> Durations:
@@ -378,7 +407,7 @@ def durations(
     when it has them already, for the processes' names.
     """
     task_where = [HumanTask.status == "completed", HumanTask.completed_at.is_not(None)]
-    inst_where = [ProcessInstance.status == "completed", ProcessInstance.completed_at.is_not(None)]
+    inst_where = [ProcessInstance.status == "completed", ProcessInstance.completed_at.is_not(None), *owned(scope)]
     if process_key:
         task_where.append(HumanTask.process_key == process_key)
         inst_where.append(ProcessInstance.process_key == process_key)
@@ -387,14 +416,21 @@ def durations(
 
     steps: dict[tuple[str, ...], _Tally] = {}
     for pk, spec, name, n, mean in session.execute(
-        select(HumanTask.process_key, HumanTask.spec_id, func.max(HumanTask.name), func.count(), func.avg(task_hours))
+        _tasks_of(
+            select(
+                HumanTask.process_key, HumanTask.spec_id, func.max(HumanTask.name), func.count(), func.avg(task_hours)
+            ),
+            scope,
+        )
         .where(*task_where)
         .group_by(HumanTask.process_key, HumanTask.spec_id)
     ):
         steps[(pk, spec)] = _Tally(key=(pk, spec), label=name, count=n, mean_hours=_f(mean), process_key=pk)
     stages: dict[tuple[str, ...], _Tally] = {}
     for stage, n, mean in session.execute(
-        select(HumanTask.stage, func.count(), func.avg(task_hours)).where(*task_where).group_by(HumanTask.stage)
+        _tasks_of(select(HumanTask.stage, func.count(), func.avg(task_hours)), scope)
+        .where(*task_where)
+        .group_by(HumanTask.stage)
     ):
         stages[(stage or "",)] = _Tally(
             key=(stage or "",), label=stage or "", count=n, mean_hours=_f(mean), stage=stage
@@ -418,7 +454,7 @@ def durations(
             ProcessInstance.version_id,
         )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(*task_where)
+        .where(*task_where, *owned(scope))
         .order_by(HumanTask.completed_at.desc())
         .limit(sample_limit)
     ).all()
@@ -482,10 +518,10 @@ class FailedPage:
     may_retry: bool = False  # the retry button: the overseers who open the cockpit (engine.cockpit.operations)
 
 
-def failed(session: Session, *, page: int = 1, per_page: int = 50) -> FailedPage:
-    """Instances in error, most recently changed first, a page at a time."""
-    where = ProcessInstance.status == "error"
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(where)) or 0
+def failed(session: Session, *, scope: Scope = None, page: int = 1, per_page: int = 50) -> FailedPage:
+    """The scope's instances in error, most recently changed first, a page at a time."""
+    where = [ProcessInstance.status == "error", *owned(scope)]
+    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*where)) or 0
     rows = session.execute(
         select(
             ProcessInstance.id,
@@ -497,7 +533,7 @@ def failed(session: Session, *, page: int = 1, per_page: int = 50) -> FailedPage
             ProcessInstance.updated_at,
         )
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(where)
+        .where(*where)
         .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)

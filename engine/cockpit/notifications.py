@@ -1,8 +1,10 @@
-"""A person's notifications: those sent to them by name, and those sent to a role they hold.
+"""A person's notifications: those sent to them by name, and those sent to a role they hold in a unit.
 
-A notification to a role in a unit is the unit's: any holder of the role there may read it, and marking it
-read marks it read for all of them (the reminder has been seen by the office). One to a role in no unit
-goes to every holder of the role.
+A notification to a role in a unit is the unit's: any holder of the role there, and the unit's leaders,
+may read it, and marking it read marks it read for all of them (the reminder has been seen by the
+office). Notices about a case go to the owning unit only (engine/scheduling/worker.py): the task's
+candidate units, the owning commission's units for an escalation, never to holders of the role in other
+commissions; they name the step and the business key, never a title or what was recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ NOT_YOURS = "notification_not_yours"  # the reason on the ``access_denied`` audi
 
 
 def addressed_to(p: Principal) -> ColumnElement[bool]:
-    """Notifications for the person: to them by name, or to a role (in one of their units, or any unit)."""
+    """Notifications for the person: to them by name; to a role in one of the units where they hold it;
+    any notice to a unit they lead (a task's notices reach its candidate units' leaders). A notice to a
+    role in no unit is for every holder only when it names no case (``instance_id`` empty: a message that
+    expired unclaimed, of no known owner); one about a case always names its unit."""
     clauses = [Notification.username == p.username]
     for role in sorted(p.roles):
         units = sorted(p.units_for(role))
@@ -31,9 +36,14 @@ def addressed_to(p: Principal) -> ColumnElement[bool]:
             and_(
                 Notification.username.is_(None),
                 Notification.role_code == role,
-                or_(Notification.unit_code.is_(None), Notification.unit_code.in_(units)),
+                or_(
+                    and_(Notification.unit_code.is_(None), Notification.instance_id.is_(None)),
+                    Notification.unit_code.in_(units),
+                ),
             )
         )
+    if p.leader_of:
+        clauses.append(and_(Notification.username.is_(None), Notification.unit_code.in_(sorted(p.leader_of))))
     return or_(*clauses)
 
 

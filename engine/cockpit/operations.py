@@ -2,12 +2,15 @@
 
 Each one authorizes first (the cockpit's figures: administrators and the cockpit roles, ``access``; the
 notifications: every signed-in person, their own only), cleans its filters, and reads or writes in one
-transaction. The web pages and the JSON API call these and nothing else, so they cannot disagree.
+transaction. Every figure counts the instances of the manager's commission and those under it only
+(``scope``). The web pages and the JSON API call these and nothing else, so they cannot disagree.
 """
 
 from __future__ import annotations
 
 import dataclasses
+
+from sqlalchemy.orm import Session
 
 from engine.access.principal import Principal
 from engine.services import Services
@@ -17,6 +20,7 @@ from . import figures, notifications
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
+from .scope import commission_scope
 
 FAILED_PER_PAGE = 50
 NOTICES_PER_PAGE = 20
@@ -32,6 +36,11 @@ def _authorize(services: Services, principal: Principal) -> None:
     require_cockpit(principal, cockpit_roles(services.config))
 
 
+def _scope(services: Services, s: Session, principal: Principal) -> figures.Scope:
+    """The commissions whose instances this manager's figures count (scope.py)."""
+    return commission_scope(s, principal, cockpit_roles(services.config))
+
+
 def _page(value: int) -> int:
     return max(1, value)
 
@@ -41,8 +50,9 @@ def overview(services: Services, principal: Principal, *, soon_workdays: int = D
     """The front page: running instances by stage, mechanism and platform, overdue and due-soon counts."""
     _authorize(services, principal)
     with services.db.session() as s:
-        data = figures.overview(s)
-        due = figures.deadlines(s, soon_workdays=soon_workdays)
+        scope = _scope(services, s, principal)
+        data = figures.overview(s, scope=scope)
+        due = figures.deadlines(s, soon_workdays=soon_workdays, scope=scope)
     return dataclasses.replace(data, due_soon=due.totals["due_soon"])
 
 
@@ -50,8 +60,9 @@ def deadlines(services: Services, principal: Principal, *, soon_workdays: int = 
     """Overdue and due-soon tasks by unit and role, with the latest escalations."""
     _authorize(services, principal)
     with services.db.session() as s:
-        data = figures.deadlines(s, soon_workdays=soon_workdays)
-        return dataclasses.replace(data, escalations=figures.escalations(s))
+        scope = _scope(services, s, principal)
+        data = figures.deadlines(s, soon_workdays=soon_workdays, scope=scope)
+        return dataclasses.replace(data, escalations=figures.escalations(s, scope=scope))
 
 
 def durations(
@@ -62,7 +73,11 @@ def durations(
     key = (process_key or "").strip()[:MAX_KEY] or None
     with services.db.session() as s:
         return figures.durations(
-            s, process_key=key, sample_limit=max(1, sample_limit), choices=figures.process_choices(s)
+            s,
+            process_key=key,
+            scope=_scope(services, s, principal),
+            sample_limit=max(1, sample_limit),
+            choices=figures.process_choices(s),
         )
 
 
@@ -70,7 +85,7 @@ def failed(services: Services, principal: Principal, *, page: int = 1, per_page:
     """Instances stopped in error, with the element and message, and whether this person may retry them."""
     _authorize(services, principal)
     with services.db.session() as s:
-        data = figures.failed(s, page=_page(page), per_page=max(1, per_page))
+        data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
     return dataclasses.replace(data, may_retry=True)
 
 

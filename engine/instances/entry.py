@@ -11,8 +11,10 @@ Owner. Every task names the unit whose members may do it (``unitVar``); the stan
 commission that owns the matter (its 信访室, 案管室, 书记 …, see ``owner_var`` in roles.yaml) travel in
 the data from the start. ``owner_data`` gives them for a new instance: the starter's commission (the
 commission of the unit where they hold the first task's role), or, with no person starting (timers, the
-demo's messages), the one commission whose units hold that role. Whoever starts an instance merges it
-into the start data; message payloads between processes pass the variables on.
+demo's messages), the one commission whose units hold that role. They come from the organisation only:
+a client's start data naming one is refused (``refuse_owner_variables``), and a message between processes
+gets its sending instance's commission's units whatever its payload says (Runtime._message_owner). The
+instance's ``owner_unit`` column keeps the owning commission itself (what the cockpit's scope reads).
 
 Messages. A message starts or continues an instance on behalf of another system (an intake system
 hands a clue over, an audit bureau reports a finding), so only administrators and a configured set of
@@ -25,12 +27,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from engine.access.principal import Principal
 from engine.definitions.repository import DefinitionRepository, LoadedVersion
-from engine.errors import Forbidden
+from engine.errors import Forbidden, ValidationError
 from engine.models import ProcessDefinition
 
 DEFAULT_MESSAGE_SENDER_ROLES = frozenset({"case_management_office", "inspection_office", "x_department"})
@@ -112,18 +115,14 @@ def require_can_start(principal: Principal, definition: ProcessDefinition, loade
         )
 
 
-def owner_data(
+def owning_commission(
     session: Session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None
-) -> dict[str, str | list[str]]:
-    """The owner variables (``commission_unit``, ``petition_unit`` …) for a new instance of ``process_key``.
-
-    The owning commission is the starter's: the commission of the units where ``principal`` holds a role
-    of the process's first tasks (any of their units when they hold none). With no principal, the system,
-    or a person of no commission (an administrator), it is the commission whose units hold that role,
-    when exactly one does.
-    Returns ``{}`` when no single commission is found; the caller's data must then name the units.
-    """
-    from engine.organisation.directory import commission_of, owner_units
+) -> str | None:
+    """The commission that owns a new instance of ``process_key``: the starter's (the commission of the
+    units where ``principal`` holds a role of the process's first tasks, any of their units when they hold
+    none); with no principal, the system, or a person of no commission (an administrator), the commission
+    whose units hold that role, when exactly one does. None when no single commission is found."""
+    from engine.organisation.directory import commission_of
 
     commissions: set[str] = set()
     if principal is not None and not principal.is_system:
@@ -132,9 +131,34 @@ def owner_data(
         commissions = {c for u in units if (c := commission_of(session, u)) is not None}
     if not commissions:  # the system, or a person of no commission (an administrator, an outside system)
         commissions = set(owning_commissions(session, loaded, process_key))
-    if len(commissions) != 1:
-        return {}
-    return owner_units(session, commissions.pop(), loaded.roles.roles)
+    return commissions.pop() if len(commissions) == 1 else None
+
+
+def owner_data(
+    session: Session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None
+) -> dict[str, str | list[str]]:
+    """The owner variables (``commission_unit``, ``petition_unit`` …) for a new instance of ``process_key``,
+    from the organisation of its ``owning_commission``. Returns ``{}`` when no single commission is found."""
+    from engine.organisation.directory import owner_units
+
+    commission = owning_commission(session, loaded, process_key, principal)
+    return {} if commission is None else owner_units(session, commission, loaded.roles.roles)
+
+
+def refuse_owner_variables(
+    data: Mapping[str, object], role_entries: dict[str, Any], *, what: str = "start data"
+) -> None:
+    """Refuse start data that names owner variables: the owning commission's units come from the
+    organisation, never from a client, so a caller cannot route a matter into offices where nobody of
+    its own commission may act (or out of its own commission's sight). A ValidationError names each one."""
+    from engine.organisation.directory import owner_vars
+
+    named = sorted(set(data) & set(owner_vars(role_entries)))
+    if named:
+        raise ValidationError(
+            f"{what} names owner units ({', '.join(named)}): they come from the organisation",
+            fields=dict.fromkeys(named, "承办机关的部门由组织机构决定，不能由调用方指定"),
+        )
 
 
 def owning_commissions(session: Session, loaded: LoadedVersion, process_key: str) -> list[str]:

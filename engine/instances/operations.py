@@ -4,10 +4,11 @@ Starting one, the processes a person may start, the list of instances, one insta
 actions on it (retry, suspend, resume, cancel) and messages from other systems. Each function
 authorizes, works in one transaction and returns plain data.
 
-Two scopes read instances. *Need to know* (the API, ``/instances/<id>``): the instances a person may
-find (engine/access/visibility.py), their records only for those who work on them, confidential
-fields only for reveal roles. *Oversight* (the cockpit): holders of the oversight roles see every
-instance's metadata (stage, steps, who did what, when) but never what a step recorded.
+One gate decides which instances a person may find (engine/access/visibility.py), for the API,
+``/instances/<id>`` and the cockpit alike: need to know (the starter, those who could see one of its
+tasks), and for a manager the instances owned by his commission or one under it (engine/cockpit/
+scope.py). Records only for those who work on an instance, confidential fields only for reveal roles;
+the cockpit (*oversight*) shows metadata (stage, steps, who did what, when), never what a step recorded.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from engine.access.authz import can_see, require_can_complete
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
+from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
 from engine.instances import entry, queries
 from engine.instances.queries import InstanceFilter
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from engine.organisation.directory import owner_units
 from engine.services import Services
 from engine.tasks import inbox as inbox_q
 from engine.tasks.operations import (
@@ -54,10 +57,20 @@ TIMELINE_HIDDEN = (
     "interference_followed_up",
 )
 MAX_KEY = 120  # process keys and business keys (their columns' length)
+# What the timeline keeps of an event's detail: step metadata (the failing element, the step's spec id,
+# who a task was handed to), and the reason a manager gave for suspending or cancelling the instance
+# itself. Never what was recorded or uploaded (file names, digests, data), whatever the event.
+TIMELINE_DETAIL = frozenset({"element", "task", "assignee", "role", "units"})
+MANAGED = ("suspended", "resumed", "cancelled", "retried")  # the managers' own actions, with their reason
 
 
 def _require_oversight(services: Services, principal: Principal) -> None:
     require_cockpit(principal, cockpit_roles(services.config))
+
+
+def _oversee(services: Services, s: Session, principal: Principal) -> frozenset[str] | None:
+    """The commissions whose instances the person oversees as a manager (empty for anyone else)."""
+    return commission_scope(s, principal, cockpit_roles(services.config))
 
 
 # --------------------------------------------------------------------------- plain results
@@ -131,7 +144,7 @@ class TimelineEntry:
 class InstanceDetail:
     instance: InstanceRow
     tasks: list[TaskLine]
-    may_open: bool  # within the person's need to know (the records page)
+    may_open: bool  # passed the gate: need to know, or a manager of the owning commission (or one above)
     may_read: bool  # may read the whole file: what every step recorded (never in oversight)
     reveal: bool
     steps: list[StepRecord]
@@ -142,6 +155,7 @@ class InstanceDetail:
     # What the person reads of the records (engine/access/need_to_know.py): ``file`` (all of them),
     # ``addressed`` (what their open task declares, and what they wrote), ``none``.
     reads: str = "none"
+    works_on: bool = False  # works on it: ``/instances/<id>`` shows them its records (the cockpit's link)
 
     @property
     def current(self) -> list[TaskLine]:
@@ -257,26 +271,29 @@ def list_instances(
     *,
     oversight: bool = False,
 ) -> InstancePage:
-    """Instances the person may find (or, in oversight, every instance), newest activity first."""
+    """Instances the person may find, newest activity first: need-to-know, and for a manager the instances
+    his commission and those under it own (engine/cockpit/scope.py). The cockpit's list (``oversight``)
+    is the same list, for the cockpit roles only."""
     if oversight:
         _require_oversight(services, principal)
     now = clock.now()
     where = queries.conditions(f, now)
-    visible_ids = None if oversight else visibility.visible_instance_ids(principal)
-    scope = [] if visible_ids is None else [ProcessInstance.id.in_(visible_ids)]
     newest_first = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
     # The page's ids first, then their columns: ``overdue`` and the open-task count are then asked for
     # the page's rows only, where PostgreSQL would otherwise hash every overdue task of the province.
-    ids = (
-        select(ProcessInstance.id)
-        .where(*scope, *where)
-        .order_by(*newest_first)
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
-        .subquery()
-    )
     with services.db.session() as s:
-        total = _count(s, visible_ids, where)
+        oversee = _oversee(services, s, principal)
+        visible_ids = visibility.visible_instance_ids(principal)
+        scope = [] if visible_ids is None else [visibility.instance_visible_clause(principal, oversee=oversee)]
+        ids = (
+            select(ProcessInstance.id)
+            .where(*scope, *where)
+            .order_by(*newest_first)
+            .offset((f.page - 1) * f.per_page)
+            .limit(f.per_page)
+            .subquery()
+        )
+        total = _count(s, visible_ids, where, scope if oversee else None)
         rows = s.execute(
             select(*_columns(now))
             .join(ids, ids.c.id == ProcessInstance.id)
@@ -286,10 +303,13 @@ def list_instances(
     return InstancePage(filter=f, rows=[_row(r) for r in rows], total=total)
 
 
-def _count(s: Session, visible_ids: Any, filters: list[Any]) -> int:
+def _count(s: Session, visible_ids: Any, filters: list[Any], scope: list[Any] | None = None) -> int:
     """Without filters on the instances themselves, the ids the person may see are counted as they come
-    out of the visibility union, without visiting ``process_instance``."""
-    if visible_ids is None:
+    out of the visibility union, without visiting ``process_instance``; a manager's (``scope``: need to
+    know or overseen) are counted over the instances."""
+    if scope is not None:
+        stmt = select(func.count()).select_from(ProcessInstance).where(*scope, *filters)
+    elif visible_ids is None:
         stmt = select(func.count()).select_from(ProcessInstance).where(*filters)
     elif filters:
         stmt = select(func.count()).select_from(ProcessInstance).where(ProcessInstance.id.in_(visible_ids), *filters)
@@ -364,7 +384,11 @@ def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: 
             actor_name=people.get(e.actor, e.actor) if e.actor else None,
             task_id=e.task_id,
             task_name=names.get(e.task_id) if e.task_id is not None else None,
-            detail=dict(e.detail or {}),
+            detail={
+                k: v
+                for k, v in (e.detail or {}).items()
+                if k in TIMELINE_DETAIL or (k == "reason" and e.action in MANAGED)
+            },
         )
         for e in events
     ]
@@ -383,29 +407,31 @@ def show_instance(
 ) -> InstanceDetail:
     """One instance for ``/instances/<id>``, ``/cockpit/instances/<id>`` and the API alike.
 
-    Need to know: refused (``instance_not_visible``) unless the person may find the instance; its
-    records are read, through the one reveal-and-audit gate, only by those who work on it. Oversight
-    (the cockpit): every instance's metadata and timeline, never its records.
+    One gate for all three (engine/access/visibility.py ``can_see_instance``): refused
+    (``instance_not_visible``, audited by the caller) unless the person may find the instance by need to
+    know or oversees it as a manager of the commission that owns it (or of one above). Its records are
+    read, through the one reveal-and-audit gate, only by those who work on it, never in the cockpit
+    (``oversight``), whose page adds the timeline: step metadata only (``TIMELINE_DETAIL``).
     """
     if oversight:
         _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
         row = _instance_row(s, instance_id, now)
-        may_open = visibility.can_see_instance(s, principal, instance_id)
-        if not (oversight or may_open):
+        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal))
+        if not may_open:
             raise NotVisible(
                 f"instance {instance_id} is not within your need to know",
                 reason="instance_not_visible",
                 instance=instance_id,
             )
-        works_on = not oversight and visibility.can_read_instance_data(s, principal, instance_id)
+        works_on = visibility.can_read_instance_data(s, principal, instance_id)
         calendar = services.definitions.loaded(row.version).policy.calendar
         tasks = _task_lines(s, principal, instance_id, calendar, soon_workdays=soon_workdays, now=now)
         steps: list[StepRecord] = []
         attachments: list[AttachmentInfo] = []
         reads = "none"
-        if works_on:
+        if works_on and not oversight:
             scope = reading_scope(s, services, principal, instance_id, row.version)
             reads = scope.kind
             steps, _ = step_records(
@@ -444,6 +470,7 @@ def show_instance(
         timeline=timeline,
         names=names,
         reads=reads,
+        works_on=works_on,
     )
 
 
@@ -510,8 +537,9 @@ def start_instance(
     data: Mapping[str, Any] | None = None,
 ) -> Started:
     """Start the latest version of a process; the person becomes its starter and their commission its
-    owner: the commission's standing units receive the tasks whatever the data says, so no one can
-    route work into another commission's offices."""
+    owner (``owner_unit``): the commission's standing units receive the tasks. Data naming an owner
+    variable is refused (ValidationError naming each field), so no one can route work into another
+    commission's offices."""
     business_key = (business_key or "").strip() or None
     runtime = services.runtime
     with services.db.session() as s:
@@ -523,12 +551,15 @@ def start_instance(
                 "business key refused",
                 fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
             )
-        owner = entry.owner_data(s, loaded, definition.process_key, principal)
+        entry.refuse_owner_variables(data or {}, loaded.roles.roles)
+        commission = entry.owning_commission(s, loaded, definition.process_key, principal)
+        owner = owner_units(s, commission, loaded.roles.roles) if commission is not None else {}
         outcome = runtime.start(
             definition.process_key,
             actor=principal,
             business_key=business_key,
             data={**(data or {}), **owner},
+            owner_unit=commission,
             _session=s,
         )
         own = None
@@ -560,10 +591,14 @@ def send_message(
 ) -> dict[str, Any]:
     """Deliver a message to the instance waiting for it, or start the process that starts on it; kept
     ``pending`` when neither exists yet. A name no deployed process knows is refused (NotFound), so a
-    sending system learns of a typo at once."""
+    sending system learns of a typo at once; a payload naming owner units is refused (ValidationError):
+    the instance it starts belongs to the sender's commission, from the organisation."""
     entry.require_can_send_message(principal, name, senders)
     with services.db.session() as s:
         if not entry.message_is_known(s, services.definitions, name):
             raise NotFound(f"no deployed process waits for or starts on message '{name}'", message_name=name)
+        latest = services.definitions.latest_version_id(s)
+        if latest is not None:
+            entry.refuse_owner_variables(data, services.definitions.loaded(latest).roles.roles, what="message payload")
     result = services.runtime.send_message(name, correlation, dict(data), actor=principal)
     return {"status": result["status"], "message_id": result["message_id"], "instance_id": result.get("instance_id")}

@@ -6,6 +6,7 @@ is idempotent (units and users are matched by code and username, links and membe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ LINK_KINDS = {
     "zone_lead_unit",
     "commission_committee",
 }  # 纪委监委 → its same-level Party committee (县委)
+# The kind of a 纪委监委. A commission's ``parent`` is the commission one level up (a county's is its
+# prefecture's): that is the whole prefecture → county relation, read by ``commissions_under``.
+COMMISSION = "commission"
 
 
 def load_file(path: str | Path) -> dict[str, Any]:
@@ -205,7 +209,7 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
         row = session.get(Unit, code)
         if row is None:
             return None
-        if row.kind == "commission":
+        if row.kind == COMMISSION:
             return row.code
         root = row.code
         code = row.parent_code
@@ -219,15 +223,47 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
 
 
 def _subtree(session: Session, roots: list[str]) -> set[str]:
+    """The roots and the active units below them, stopping at a commission below a root: a prefecture
+    commission's own offices are its units, its counties' commissions (their ``parent``) are not."""
     children: dict[str | None, list[str]] = {}  # None: the root units
-    for code, parent in session.execute(select(Unit.code, Unit.parent_code).where(Unit.active.is_(True))):
+    commissions: set[str] = set()
+    for code, parent, kind in session.execute(
+        select(Unit.code, Unit.parent_code, Unit.kind).where(Unit.active.is_(True))
+    ):
         children.setdefault(parent, []).append(code)
+        if kind == COMMISSION:
+            commissions.add(code)
     found, pending = set(), list(roots)
     while pending:
         code = pending.pop()
         if code in found:
             continue
         found.add(code)
+        pending.extend(c for c in children.get(code, []) if c not in commissions)
+    return found
+
+
+def commissions_under(session: Session, commissions: Iterable[str]) -> set[str]:
+    """The commissions and every commission below them: a county commission's ``parent`` is its
+    prefecture's commission (海南州纪委监委 → 青湖县纪委监委), a prefecture's the province's. Walks the
+    ``parent`` chain through any unit between them, so a commission placed under an office still counts;
+    two counties of one prefecture are siblings and never under each other."""
+    children: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for code, parent, kind in session.execute(select(Unit.code, Unit.parent_code, Unit.kind)):
+        kinds[code] = kind
+        if parent:
+            children.setdefault(parent, []).append(code)
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [c for c in commissions if kinds.get(c) == COMMISSION]
+    while pending:
+        code = pending.pop()
+        if code in seen:
+            continue
+        seen.add(code)
+        if kinds.get(code) == COMMISSION:
+            found.add(code)
         pending.extend(children.get(code, []))
     return found
 
@@ -240,6 +276,18 @@ def owner_units(session: Session, commission: str, role_entries: dict[str, Any])
     is the commission's 信访室, ``commission_unit`` the commission itself, ``committee_unit`` the 县委.
     A variable no unit fills is left out (a task that needs it then fails loudly instead of opening to all).
     """
+    held = roles_held(session, commission)
+    result: dict[str, str | list[str]] = {}
+    for var, roles in owner_vars(role_entries).items():
+        units = sorted(set().union(*(held.get(r, set()) for r in roles)))
+        if units:
+            result[var] = units[0] if len(units) == 1 else units
+    return result
+
+
+def roles_held(session: Session, commission: str) -> dict[str, set[str]]:
+    """Role -> the units of the commission (and of its same-level Party committee, linked by
+    ``commission_committee``) where an active person holds it; never a unit of a commission below."""
     committees = list(
         session.scalars(
             select(UnitLink.to_code).where(UnitLink.kind == "commission_committee", UnitLink.from_code == commission)
@@ -254,9 +302,4 @@ def owner_units(session: Session, commission: str, role_entries: dict[str, Any])
     )
     for role, unit in rows:
         held.setdefault(role, set()).add(unit)
-    result: dict[str, str | list[str]] = {}
-    for var, roles in owner_vars(role_entries).items():
-        units = sorted(set().union(*(held.get(r, set()) for r in roles)))
-        if units:
-            result[var] = units[0] if len(units) == 1 else units
-    return result
+    return held

@@ -46,6 +46,7 @@ from engine.models import (
     TaskCandidate,
     TaskSubmission,
 )
+from engine.organisation.directory import commission_of, owner_units, owner_vars
 from engine.recusal import register
 from engine.runtime import state
 from engine.scheduling.deadlines import start_day
@@ -259,6 +260,27 @@ def run_engine(
         raise _process_error(exc) from exc
 
 
+def _without(data: dict[str, Any], names: Any) -> dict[str, Any]:
+    """``data`` without the keys in ``names`` (a message payload without the owner variables)."""
+    return {k: v for k, v in data.items() if k not in names}
+
+
+def _owning_commission(session: Session, loaded: LoadedVersion, data: dict[str, Any], actor: Principal) -> str | None:
+    """The commission that owns an instance started without one named (the engine's own callers: the
+    demo, tests, benchmarks): the commission of the units its owner variables name (``commission_unit``
+    first), else the starting person's one commission. Use cases name it themselves (``owner_unit``)."""
+    names = owner_vars(loaded.roles.roles)
+    for var in sorted(names, key=lambda v: (v != "commission_unit", v)):
+        value = data.get(var)
+        for unit in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
+            if isinstance(unit, str) and (found := commission_of(session, unit)) is not None:
+                return found
+    if actor.is_system:
+        return None
+    commissions = {c for u in actor.units if (c := commission_of(session, u)) is not None}
+    return commissions.pop() if len(commissions) == 1 else None
+
+
 def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
 
@@ -323,6 +345,8 @@ class Runtime:
     ) -> Outcome:
         loaded = self.repo.loaded(definition.version_id)
         meta = loaded.catalogue[definition.process_key]
+        if owner_unit is None:
+            owner_unit = _owning_commission(session, loaded, data, actor)
         workflow = BpmnWorkflow(
             loaded.spec(definition.process_key),
             loaded.subprocess_specs(definition.process_key),
@@ -1030,9 +1054,20 @@ class Runtime:
                     return {"status": "pending", "message_id": message_id}
                 event = BpmnEvent(MessageEventDefinition(message.message_name), payload=message.payload)
                 business_key = message.payload.get("business_key") or message.correlation_key
-                data = {**self._message_owner(session, starter, message), **message.payload}
+                commission, owner = self._message_owner(session, starter, message)
+                data = {
+                    **_without(message.payload, owner_vars(self.repo.loaded(starter.version_id).roles.roles)),
+                    **owner,
+                }
                 outcome = self._start(
-                    session, starter, actor, business_key, data, message.source_instance_id, None, start_event=event
+                    session,
+                    starter,
+                    actor,
+                    business_key,
+                    data,
+                    message.source_instance_id,
+                    commission,
+                    start_event=event,
                 )
                 result = {"status": "started", "instance_id": outcome.instance_id, "message_id": message_id}
             session.execute(
@@ -1076,20 +1111,32 @@ class Runtime:
 
     def _message_owner(
         self, session: Session, starter: ProcessDefinition, message: PendingMessage
-    ) -> dict[str, str | list[str]]:
-        """Owner variables for an instance a message starts. A process that sends the message passes its
-        own on in the payload (which wins); a person or system sending through the API owns it through
+    ) -> tuple[str | None, dict[str, str | list[str]]]:
+        """The owning commission of an instance a message starts, and its owner variables, from the
+        organisation only: a process's message belongs to the sending instance's commission (its
+        ``owner_unit``), whatever units its payload names (an assisting department's step cannot route a
+        clue to a unit where nobody can act); a person or system sending through the API owns it through
         their commission; with neither, the one commission whose units hold the first task's role."""
         from engine.access.principal import load_principal
-        from engine.instances.entry import owner_data
+        from engine.instances.entry import owning_commission
 
-        sender = None
-        if message.source_instance_id is None and message.sent_by not in (None, SYSTEM_PRINCIPAL.username):
-            try:
-                sender = load_principal(session, message.sent_by)
-            except EngineError:  # the sender has since been removed or disabled: fall back to the role
-                sender = None
-        return owner_data(session, self.repo.loaded(starter.version_id), starter.process_key, sender)
+        loaded = self.repo.loaded(starter.version_id)
+        commission = None
+        if message.source_instance_id is not None:
+            commission = session.scalar(
+                select(ProcessInstance.owner_unit).where(ProcessInstance.id == message.source_instance_id)
+            ) or owning_commission(session, loaded, starter.process_key, None)  # a sender of no known owner
+        else:
+            sender = None
+            if message.sent_by not in (None, SYSTEM_PRINCIPAL.username):
+                try:
+                    sender = load_principal(session, message.sent_by)
+                except EngineError:  # the sender has since been removed or disabled: fall back to the role
+                    sender = None
+            commission = owning_commission(session, loaded, starter.process_key, sender)
+        if commission is None:
+            return None, {}
+        return commission, owner_units(session, commission, loaded.roles.roles)
 
     def _message_starter(self, session: Session, name: str) -> ProcessDefinition | None:
         candidates = session.scalars(

@@ -19,7 +19,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
@@ -35,13 +34,16 @@ from engine.instances import entry
 from engine.models import (
     DefinitionVersion,
     HumanTask,
+    Membership,
     Notification,
     PendingMessage,
     ProcessDefinition,
+    ProcessInstance,
     ScheduleRun,
     TaskCandidate,
+    User,
 )
-from engine.organisation.directory import owner_units
+from engine.organisation.directory import commission_of, owner_units, roles_held
 from engine.scheduling.schedules import Occurrence, latest_due
 
 if TYPE_CHECKING:
@@ -125,9 +127,7 @@ class Worker:
                     )
                     == "failed"
                 ):
-                    self._notify_failure(
-                        f"流程实例 {instance_id} 自动步骤多次失败：{exc.message}", instance_id=instance_id
-                    )
+                    self._notify_failure(instance_id=instance_id)
         return fired
 
     def deliver_messages(self) -> int:
@@ -161,7 +161,7 @@ class Worker:
                     )
                     == "failed"
                 ):
-                    self._notify_failure(f"消息 {message_id} 多次投递失败：{exc.message}")
+                    self._notify_failure(message_id=message_id)
         return delivered
 
     def expire_messages(self) -> int:
@@ -169,7 +169,13 @@ class Worker:
         expired = 0
         with self.db.session() as session:
             rows = session.execute(
-                select(PendingMessage.id, PendingMessage.message_name, PendingMessage.correlation_key)
+                select(
+                    PendingMessage.id,
+                    PendingMessage.message_name,
+                    PendingMessage.correlation_key,
+                    PendingMessage.source_instance_id,
+                    PendingMessage.sent_by,
+                )
                 .where(PendingMessage.status == "waiting", PendingMessage.expires_at < now)
                 .limit(self.batch)
             ).all()
@@ -190,14 +196,13 @@ class Worker:
                         correlation_key=row.correlation_key,
                         message_id=row.id,
                     )
-                    session.add(
-                        Notification(
-                            kind="info",
-                            role_code=self.report_role,
-                            created_at=now,
-                            message=f"消息“{row.message_name}”（{row.correlation_key or '无关联键'}）"
-                            f"在保留期内无人接收，已过期。",
-                        )
+                    commission = self._message_commission(session, row.source_instance_id, row.sent_by)
+                    self._report(
+                        session,
+                        commission,
+                        f"消息“{row.message_name}”（{row.correlation_key or '无关联键'}）在保留期内无人接收，已过期。"
+                        if commission
+                        else f"消息“{row.message_name}”（编号 {row.id}）在保留期内无人接收，已过期。",
                     )
         return expired
 
@@ -314,24 +319,23 @@ class Worker:
                 if not self._mark(session, task, "escalated_at", now):
                     continue
                 sent += 1
-                escalate_to, escalate_unit = self._escalation_role(session, task)
+                escalate_to, escalate_units = self._escalation_role(session, task)
                 self._notify_task(
                     session,
                     task,
                     "overdue",
                     f"任务“{task.name}”（{task.business_key or task.instance_id}）已于 {_local(task.due_at)} 逾期。",
                 )
-                if escalate_to:
+                for role, unit in escalate_units:
                     session.add(
                         Notification(
                             kind="escalation",
-                            role_code=escalate_to,
-                            unit_code=escalate_unit,
+                            role_code=role,
+                            unit_code=unit,
                             task_id=task.id,
                             instance_id=task.instance_id,
                             created_at=now,
-                            message=f"督办：{task.lane or ''}的任务“{task.name}”"
-                            f"（{task.business_key or task.instance_id}）已逾期，请督促办理。",
+                            message=f"督办：任务“{task.name}”（{task.business_key or task.instance_id}）已逾期，请督促办理。",
                         )
                     )
                 audit.record(
@@ -355,35 +359,46 @@ class Worker:
         )
         return affected(res) == 1
 
-    def _escalation_role(self, session: Session, task: HumanTask) -> tuple[str | None, str | None]:
-        """The role an overdue task escalates to, and the unit where that role sits in the commission that
-        owns the task (its candidate unit's commission), so only that commission's 分管领导 or 书记 hear of it;
-        no unit when the role has no ``owner_var`` or the commission cannot be told."""
+    def _escalation_role(self, session: Session, task: HumanTask) -> tuple[str | None, list[tuple[str | None, str]]]:
+        """The role an overdue task escalates to, and the (role, unit) pairs its escalation goes to: the
+        units where that role sits in the commission that owns the instance (``owner_unit``), so only that
+        commission's 分管领导 or 书记 hear of it; the commission's leaders when no unit of it holds the role;
+        nobody when the owner is unknown (the cockpit's deadlines page still shows the task)."""
         if not task.due_key:
-            return None, None
-        from engine.models import ProcessInstance
-        from engine.organisation.directory import commission_of, owner_units, owner_vars
-
-        version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
-        if version_id is None:
-            return None, None
-        loaded = self.services.definitions.loaded(version_id)
+            return None, []
+        row = session.execute(
+            select(ProcessInstance.version_id, ProcessInstance.owner_unit).where(ProcessInstance.id == task.instance_id)
+        ).one_or_none()
+        if row is None:
+            return None, []
+        loaded = self.services.definitions.loaded(row.version_id)
         try:
             role = loaded.policy.rule(task.due_key).escalate_to
         except KeyError:
-            return None, None
+            return None, []
         if not role:
-            return None, None
-        var = next((v for v, roles in owner_vars(loaded.roles.roles).items() if role in roles), None)
+            return None, []
+        commission = row.owner_unit or self._task_commission(session, task)
+        if commission is None:
+            log.warning("task %s: overdue, but its instance has no owning commission to escalate in", task.id)
+            return role, []
+        units = sorted(roles_held(session, commission).get(role, set()))
+        if not units:
+            return role, [(None, commission)]
+        return role, [(role, unit) for unit in units]
+
+    @staticmethod
+    def _task_commission(session: Session, task: HumanTask) -> str | None:
+        """The one commission of a task's candidate units (an instance started before owners were kept)."""
         candidates = session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)).all()
         commissions = {c for u in candidates if (c := commission_of(session, u)) is not None}
-        if var is None or len(commissions) != 1:
-            return role, None
-        unit = owner_units(session, commissions.pop(), loaded.roles.roles).get(var)
-        return role, unit if isinstance(unit, str) else None
+        return commissions.pop() if len(commissions) == 1 else None
 
     @staticmethod
     def _notify_task(session: Session, task: HumanTask, kind: str, message: str) -> None:
+        """To the assignee; else to the task's role in each of its candidate units (their leaders see it
+        too, engine/cockpit/notifications.py); a task naming no unit, to the owning commission's leaders.
+        Never to holders of the role elsewhere. The message names the step and the business key only."""
         if task.assignee:
             session.add(
                 Notification(
@@ -396,15 +411,22 @@ class Worker:
                 )
             )
             return
-        units: Sequence[str | None] = session.scalars(
-            select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id)
-        ).all() or [None]
-        for unit in units:
+        targets: list[tuple[str | None, str]] = [
+            (task.role, unit)
+            for unit in session.scalars(select(TaskCandidate.unit_code).where(TaskCandidate.task_id == task.id))
+        ]
+        if not targets:
+            owner = session.scalar(select(ProcessInstance.owner_unit).where(ProcessInstance.id == task.instance_id))
+            if owner is None:
+                log.warning("task %s names no unit and its instance no owner: %s notice not sent", task.id, kind)
+                return
+            targets = [(None, owner)]
+        for role, unit in targets:
             session.add(
                 Notification(
                     kind=kind,
                     unit_code=unit,
-                    role_code=task.role,
+                    role_code=role,
                     task_id=task.id,
                     instance_id=task.instance_id,
                     message=message,
@@ -412,17 +434,60 @@ class Worker:
                 )
             )
 
-    def _notify_failure(self, message: str, instance_id: int | None = None) -> None:
-        with self.db.session() as session:
+    @staticmethod
+    def _message_commission(session: Session, source_instance_id: int | None, sent_by: str | None) -> str | None:
+        """The commission a message belongs to: its sending instance's, else its sender's one commission."""
+        if source_instance_id is not None:
+            return session.scalar(select(ProcessInstance.owner_unit).where(ProcessInstance.id == source_instance_id))
+        if not sent_by or sent_by == "system":
+            return None
+        units = session.scalars(
+            select(Membership.unit_code).join(User, User.id == Membership.user_id).where(User.username == sent_by)
+        ).all()
+        commissions = {c for u in units if (c := commission_of(session, u)) is not None}
+        return commissions.pop() if len(commissions) == 1 else None
+
+    def _report(self, session: Session, commission: str | None, message: str, instance_id: int | None = None) -> None:
+        """An ``info`` notice for the report role (案管室) of ``commission``, in each of its units holding
+        the role; with no commission known, to the role with no unit, and then the message names no case."""
+        units: list[str | None] = (
+            [*sorted(roles_held(session, commission).get(self.report_role, set()))] if commission else []
+        )
+        for unit in units or [None]:
             session.add(
                 Notification(
                     kind="info",
                     role_code=self.report_role,
+                    unit_code=unit,
                     instance_id=instance_id,
                     message=message,
                     created_at=clock.now(),
                 )
             )
+
+    def _notify_failure(self, *, instance_id: int | None = None, message_id: int | None = None) -> None:
+        """Tell the owning commission's 案管室 an instance or a message keeps failing; the cockpit's failed
+        page has the element and the error, the notice only the step's place (never a value)."""
+        with self.db.session() as session:
+            if instance_id is not None:
+                row = session.execute(
+                    select(ProcessInstance.owner_unit, ProcessInstance.business_key).where(
+                        ProcessInstance.id == instance_id
+                    )
+                ).one_or_none()
+                commission = row.owner_unit if row is not None else None
+                key = (row.business_key if row is not None else None) or instance_id
+                text = f"流程实例（{key}）的自动步骤多次失败，已停止，请在驾驶舱“失败实例”中处理。"
+                if commission:
+                    self._report(session, commission, text, instance_id)
+                else:  # an instance of no known owner: a notice naming no case, for the role wherever it is
+                    self._report(session, None, f"流程实例 {instance_id} 的自动步骤多次失败，已停止。")
+            elif message_id is not None:
+                msg = session.get(PendingMessage, message_id)
+                commission = (
+                    self._message_commission(session, msg.source_instance_id, msg.sent_by) if msg is not None else None
+                )
+                self._report(session, commission, f"消息（编号 {message_id}）多次投递失败。")
 
     # ------------------------------------------------------------------ loop
     def run(self, once: bool = False) -> None:

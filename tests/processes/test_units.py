@@ -118,12 +118,13 @@ def test_owner_data_of_the_demo_county(db):
 
 def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
     """Whoever starts an instance, its owner units come from the organisation: through the API the
-    caller's commission (overriding what the caller's data says), through a message the sender's."""
-    from sqlalchemy import select
+    caller's commission (data naming an owner unit is refused, naming the field), through a message the
+    sender's; the instance's ``owner_unit`` is that commission."""
+    from sqlalchemy import func, select
 
     from engine.access.tokens import issue
     from engine.config import Config
-    from engine.models import User
+    from engine.models import ProcessInstance, User
     from engine.services import Services
     from web import create_app
 
@@ -133,14 +134,22 @@ def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
         app = create_app(services=services, TESTING=True, SECRET_KEY="test-secret-key-for-owner-units")
         with db.session() as s:
             raw, _ = issue(s, s.scalar(select(User).where(User.username == "zhoujing")))
-        resp = app.test_client().post(
+        headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json"}
+        client = app.test_client()
+        refused = client.post(
             "/api/v1/definitions/gt_p5_intake_report/instances",
             json={"data": {"petition_unit": "qh_ags"}},
-            headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"},
+            headers=headers,
         )
+        assert refused.status_code == 422
+        assert list(refused.get_json()["error"]["details"]["fields"]) == ["petition_unit"]
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 0  # nothing started
+        resp = client.post("/api/v1/definitions/gt_p5_intake_report/instances", json={"data": {}}, headers=headers)
         assert resp.status_code == 201, resp.get_json()
+        assert resp.get_json()["owner_unit"] == "qh_cdi"
         screen = w.task("t_screen")
-        assert units(screen) == {"qh_xfs"}  # her own 信访室, not the unit the data named
+        assert units(screen) == {"qh_xfs"}  # her own 信访室
 
         # An intake system's account (here 案管室's 冯丽) hands a clue over with no owner units at all.
         started = w.runtime.send_message(
@@ -149,6 +158,72 @@ def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
         assert started["status"] == "started"
         register = w.task("t_register")
         assert (register.role, units(register)) == ("case_management_office", {"qh_ags"})
+
+
+def test_a_forged_payload_cannot_route_a_clue_elsewhere(db, tmp_path):
+    """``gt_msg_clue_handover`` carries the owner units in its payload (a process passes its own on). A
+    payload naming another commission's 案管室 — an assisting department's step, a client — changes
+    nothing: a process's message belongs to the sending instance's commission, an API sender's to his,
+    and a client naming owner units is refused."""
+    from sqlalchemy import select
+
+    from engine.access.tokens import issue
+    from engine.config import Config
+    from engine.models import HumanTask, PendingMessage, ProcessInstance, User
+    from engine.services import Services
+    from web import create_app
+
+    forged = {"source_category": "zhifa_sifa", "case_management_unit": "gh_ags", "commission_unit": "gh_cdi"}
+    with clock.frozen(dt.datetime(2024, 3, 4, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = Walk(db, frozen)
+        source = w.start("gt_p5_intake_report", actor="zhoujing")  # a 青湖县 instance sends the message
+        with db.session() as s:
+            message = PendingMessage(
+                message_name="gt_msg_clue_handover",
+                correlation_key="HX-2024-7",
+                payload=dict(forged),
+                sent_by="anqi",  # 乡村振兴局, an assisting X department, completed the sending step
+                source_instance_id=source,
+                received_at=clock.now(),
+                expires_at=clock.now() + dt.timedelta(days=30),
+                status="waiting",
+            )
+            s.add(message)
+            s.flush()
+            message_id = message.id
+        result = w.runtime.dispatch_message(message_id)
+        assert result["status"] == "started"
+        register = w.task("t_register")
+        assert units(register) == {"qh_ags"}  # 青湖县's 案管室, not the one the payload named
+        with db.session() as s:
+            row = s.get(ProcessInstance, result["instance_id"])
+            assert row.owner_unit == "qh_cdi" and row.parent_instance_id == source
+
+        # Through the API as 共和县's 案管室 director, naming 青湖县's: his own commission owns it.
+        lixin = w.pilot.principal("lixin")
+        other = w.runtime.send_message(
+            "gt_msg_clue_handover", "HX-2024-8", {**forged, "case_management_unit": "qh_ags"}, actor=lixin
+        )
+        with db.session() as s:
+            assert s.get(ProcessInstance, other["instance_id"]).owner_unit == "gh_cdi"
+            gh_register = s.scalar(select(HumanTask).where(HumanTask.instance_id == other["instance_id"]))
+            assert (gh_register.spec_id, units(gh_register)) == ("t_register", {"gh_ags"})
+
+        # A client naming owner units in a message is refused, naming the field; nothing is kept.
+        services = Services(Config.from_env(database_url=db.url, instance_dir=tmp_path), db=db)
+        app = create_app(services=services, TESTING=True, SECRET_KEY="test-secret-key-for-forged-payloads")
+        with db.session() as s:
+            raw, _ = issue(s, s.scalar(select(User).where(User.username == "fengli")))
+            before = len(s.scalars(select(PendingMessage.id)).all())
+        resp = app.test_client().post(
+            "/api/v1/messages/gt_msg_clue_handover",
+            json={"correlation": "HX-2024-9", "data": forged},
+            headers={"Authorization": f"Bearer {raw}", "Accept": "application/json"},
+        )
+        assert resp.status_code == 422
+        assert sorted(resp.get_json()["error"]["details"]["fields"]) == ["case_management_unit", "commission_unit"]
+        with db.session() as s:
+            assert len(s.scalars(select(PendingMessage.id)).all()) == before
 
 
 def test_a_scheduled_process_starts_once_per_commission(db):

@@ -435,3 +435,66 @@ def test_form_posts_refuse_nul_characters_with_a_field_error(client_for, start_c
     assert draft.status_code == 422 and "控制字符" in draft.get_data(as_text=True)
     with services.db.session() as s:
         assert s.get(HumanTask, register.id).status == "ready"
+
+
+# --------------------------------------------------------------------------- a manager's commission scope
+def two_counties(services, who):
+    """The test county (cdi) beside a neighbour (nb_cdi) under one prefecture: one clue each, both
+    registered to their own 监督检查室, keyed XS-CDI and XS-NB (tests/county.py ``NEIGHBOURS``)."""
+    from tests.county import add_neighbours
+
+    add_neighbours(services)
+    ids = {}
+    for key, starter, unit in (("XS-CDI", "cm1", "jc1"), ("XS-NB", "nb_cm", "nb_jc1")):
+        outcome = services.runtime.start("gt_test_clue", actor=who(starter))
+        data = {"clue_no": key, "handling_unit": unit}
+        services.runtime.complete_task(outcome.created_tasks[0], actor=who(starter), data=data, record=data)
+        ids[key] = outcome.instance_id
+    return ids
+
+
+def test_a_county_managers_cockpit_is_his_county(client_for, services, who):
+    ids = two_counties(services, who)
+    seen = {}
+    for username in ("boss", "nb_boss", "pref_lead"):
+        client = client_for(username)
+        listing = client.get("/cockpit/instances").get_data(as_text=True)
+        deadlines = client.get("/cockpit/deadlines?soon=0").get_data(as_text=True)
+        overview = client.get("/cockpit/").get_data(as_text=True)
+        seen[username] = (
+            {key for key in ids if key in listing},
+            re.search(r'data-testid="summary-running">(\d+)<', overview).group(1),
+        )
+        assert "XS-NB" not in deadlines or username != "boss"
+    assert seen == {
+        "boss": ({"XS-CDI"}, "1"),  # his county only
+        "nb_boss": ({"XS-NB"}, "1"),  # the neighbour sees nothing of the county
+        "pref_lead": ({"XS-CDI", "XS-NB"}, "2"),  # the prefecture sees both
+    }
+
+
+def test_the_cockpit_instance_page_and_the_instance_page_agree(client_for, services, who):
+    """One gate (engine/access/visibility.py): the cockpit's page and the officers' page refuse the
+    neighbour's instance alike, each refusal audited (the API: tests/web/api/test_visibility.py); the
+    prefecture may open both counties' instances on both pages."""
+    ids = two_counties(services, who)
+    boss = client_for("boss")
+    for url in (f"/cockpit/instances/{ids['XS-NB']}", f"/instances/{ids['XS-NB']}"):
+        assert boss.get(url).status_code == 403, url
+    assert _denied(services) == [("boss", "instance_not_visible")] * 2
+    for url in (f"/cockpit/instances/{ids['XS-CDI']}", f"/instances/{ids['XS-CDI']}"):
+        assert boss.get(url).status_code == 200, url
+    pref = client_for("pref_lead")
+    for key in ids.values():
+        for url in (f"/cockpit/instances/{key}", f"/instances/{key}"):
+            assert pref.get(url).status_code == 200, url
+
+
+def test_the_cockpit_timeline_never_shows_file_names(client_for, services, who, start_clue):
+    from engine import audit
+
+    outcome = start_clue()
+    with services.db.session() as s:
+        audit.record(s, "attachment_added", actor="cm1", instance_id=outcome.instance_id, filename="举报人名单.xlsx")
+    html = client_for("boss").get(f"/cockpit/instances/{outcome.instance_id}").get_data(as_text=True)
+    assert "上传附件" in html and "举报人名单.xlsx" not in html

@@ -1,8 +1,9 @@
 """The cockpit's instance list, instance page, instance actions and starting a process.
 
 Each route translates the request into one use case of engine/instances/operations.py, the same the
-JSON API and the officers' pages call: the list and the page in the *oversight* scope (every instance's
-metadata, never its records; who may is the engine's cockpit rule, engine/cockpit/access.py), retry,
+JSON API and the officers' pages call: the list and the page in the *oversight* mode (the metadata of the
+instances the manager's commission and those under it own, through the same gate as ``/instances/<id>``,
+never their records; who may is the engine's cockpit rule, engine/cockpit/access.py and scope.py), retry,
 suspend, resume and cancel decided by the engine (administrators only: anyone else gets a 403 with an
 audit event), ``/cockpit/start`` listing what ``engine.instances.entry.may_start`` allows the person.
 """
@@ -98,7 +99,7 @@ def instance(instance_id: int):
         current=d.current,
         events=d.timeline,
         names=d.names,
-        may_open=d.may_open,
+        may_open=d.works_on,  # the link to the records page, for those who work on it
         visible_tasks={t.id for t in d.current if t.visible},
         may_act=True,  # the cockpit is for overseers, who may retry, suspend, resume, cancel
         action_labels=ACTION_LABELS,

@@ -1,5 +1,5 @@
-"""Notifications: each person's own (by name, or to a role they hold in their unit or anywhere), marked read
-by the use cases; another person's is refused, a missing one is not found, and neither changes anything."""
+"""Notifications: each person's own (by name, to a role they hold in their unit or — naming no case — in
+any unit, or to a unit they lead), marked read by the use cases; another person's is refused, a missing one is not found, and neither changes anything."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def notes(services, now):
         "other_unit": _notify(services, role_code="case_management", unit_code="jc1", message="给第一室的案管角色"),
         "other_role": _notify(services, role_code="supervision_office", unit_code="ags", message="给监督检查室角色"),
         "someone": _notify(services, username="cm2", message="给高远本人"),
+        # about a case but to no unit (written before notices were scoped): nobody's, not every holder's
+        "case_anywhere": _notify(
+            services, kind="escalation", role_code="case_management", instance_id=42, message="督办：XS-42"
+        ),
     }
 
 
@@ -42,10 +46,12 @@ def test_each_person_lists_their_own(services, who, notes):
     assert {n.id for n in page.rows} == {notes["mine"], notes["unit"], notes["anywhere"]}
     assert (page.total, page.page, page.pages, page.unread_only) == (3, 1, 1, False)
     assert operations.unread_notifications(services, cm1) == 3
+    # 高远 leads 案管室: he also reads what went to another role there (a unit's notices reach its leaders)
     assert {n.id for n in operations.list_notifications(services, who("cm2")).rows} == {
         notes["unit"],
         notes["anywhere"],
         notes["someone"],
+        notes["other_role"],
     }
     paged = operations.list_notifications(services, cm1, page=2, per_page=2)
     assert (len(paged.rows), paged.total, paged.pages) == (1, 3, 2)
@@ -64,12 +70,12 @@ def test_marking_read_one_then_all(services, who, notes):
     assert operations.unread_notifications(services, cm1) == 1
     assert operations.mark_all_notifications_read(services, cm1) == 1
     assert operations.unread_notifications(services, cm1) == 0
-    assert _unread(services) == {notes["other_unit"], notes["other_role"], notes["someone"]}
+    assert _unread(services) == {notes["other_unit"], notes["other_role"], notes["someone"], notes["case_anywhere"]}
 
 
 def test_another_persons_notification_is_refused_and_a_missing_one_not_found(services, who, notes):
     cm1 = who("cm1")
-    for foreign in ("other_unit", "other_role", "someone"):
+    for foreign in ("other_unit", "other_role", "someone", "case_anywhere"):
         with pytest.raises(Forbidden) as refused:
             operations.mark_notification_read(services, cm1, notes[foreign])
         assert refused.value.message == "notification_not_yours"

@@ -39,7 +39,15 @@ def test_an_overdue_instance_stops_counting_once_it_is_no_longer_running(service
 
 def test_deadlines_across_the_may_day_holiday(services, who, seeded):
     with services.db.session() as s:
-        s.add(Notification(kind="escalation", role_code="commission_secretary", message="督办：A 已逾期"))
+        s.add(
+            Notification(
+                kind="escalation",
+                role_code="commission_secretary",
+                unit_code="cdi",
+                instance_id=seeded.instances["A"],
+                message="督办：A 已逾期",
+            )
+        )
         s.add(Notification(kind="reminder", username="so1", message="提醒：B 即将到期"))
     data = operations.deadlines(services, who("boss"), soon_workdays=2)
     assert data.totals == {"overdue": 1, "due_soon": 2} and not data.truncated and data.soon_workdays == 2

@@ -34,12 +34,15 @@ def test_confidential_fields_only_for_reveal_roles(api_as, clue, services):
         assert REPORTER not in resp.get_data(as_text=True)
         assert "reporter_name" not in resp.get_json()["data"]
         assert resp.get_json()["confidential_withheld"] is True
-    # 三员分立: no administrator reads the case at all.
+    # 三员分立: no administrator reads the case at all (the uniform answer for what one may not see: 404).
     for username in ("admin", "secadmin", "auditadmin"):
         resp = api_as(username).get(f"/instances/{clue.instance_id}")
-        assert resp.status_code == 403 and REPORTER not in resp.get_data(as_text=True)
-    # The commission leader may reveal, but only once one of the instance's tasks is theirs to see.
-    assert api_as("boss").get(f"/instances/{clue.instance_id}").status_code == 404
+        assert resp.status_code == 404 and REPORTER not in resp.get_data(as_text=True)
+    # The commission leader may reveal, but only once one of the instance's tasks is theirs to see. Before,
+    # he oversees it as his commission's manager (a cockpit role): its status, never its records.
+    overseen = api_as("boss").get(f"/instances/{clue.instance_id}")
+    assert overseen.status_code == 200 and overseen.get_json()["data_visible"] is False
+    assert "data" not in overseen.get_json() and REPORTER not in overseen.get_data(as_text=True)
     clue.propose(api_as("so1"))
     body = api_as("boss").get(f"/instances/{clue.instance_id}").get_json()
     assert body["data"]["reporter_name"] == REPORTER and body["confidential_withheld"] is False

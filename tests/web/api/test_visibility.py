@@ -54,3 +54,26 @@ def test_instance_visibility_follows_tasks_and_starter(services, who, busy):
             got = set(s.scalars(select(ProcessInstance.id).where(visibility.instance_visible_clause(p))))
             assert got == expected, username
             assert all(visibility.can_see_instance(s, p, i.id) == (i.id in expected) for i in instances)
+
+
+def test_the_api_answers_a_managers_scope_as_the_pages_do(api_as, services, who):
+    """A county's manager reads his county's instances through the API as on the cockpit's pages
+    (tests/web/test_cockpit.py), never the neighbour's: the list and the instance alike, refusals audited."""
+    from engine.models import AuditEvent
+    from tests.web.test_cockpit import two_counties
+
+    ids = two_counties(services, who)
+    for username, expected in (("boss", {"XS-CDI"}), ("nb_boss", {"XS-NB"}), ("pref_lead", {"XS-CDI", "XS-NB"})):
+        listed = api_as(username).get("/instances?per_page=50").get_json()
+        assert {i["business_key"] for i in listed["items"]} == expected, username
+        assert listed["total"] == len(expected)
+    boss = api_as("boss")
+    mine = boss.get(f"/instances/{ids['XS-CDI']}").get_json()
+    assert mine["owner_unit"] == "cdi" and mine["data_visible"] is False and "data" not in mine
+    assert boss.get(f"/instances/{ids['XS-NB']}").status_code == 403
+    assert api_as("pref_lead").get(f"/instances/{ids['XS-NB']}").status_code == 200
+    with services.db.session() as s:
+        denied = s.execute(
+            select(AuditEvent.actor, AuditEvent.instance_id).where(AuditEvent.action == "access_denied")
+        ).all()
+    assert denied == [("boss", ids["XS-NB"])]
