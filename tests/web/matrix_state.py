@@ -279,7 +279,7 @@ class Snapshot:
         if self.db.dialect == "sqlite":
             self.path = Path(self.db.engine.url.database)
             self.copy = self.path.with_suffix(".snapshot")
-            self.db.engine.dispose()
+            self._close()
             shutil.copyfile(self.path, self.copy)
             return
         self.tables = [t.name for t in Base.metadata.sorted_tables]
@@ -296,7 +296,7 @@ class Snapshot:
     def restore(self) -> None:
         self.restores += 1
         if self.db.dialect == "sqlite":
-            self.db.engine.dispose()
+            self._close()
             shutil.copyfile(self.copy, self.path)
         else:
             with self.db.engine.begin() as conn:
@@ -312,6 +312,13 @@ class Snapshot:
                     if name not in self.IMMUTABLE:
                         conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM {self.SCHEMA}."{name}"'))
         names.forget(self.services)
+
+    def _close(self) -> None:
+        """Close every pooled connection: the last one checkpoints the WAL into the file and removes it,
+        so the file alone is the whole database (a WAL left beside it would be replayed onto the copy)."""
+        self.db.engine.dispose()
+        wal = self.path.with_name(self.path.name + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, "a connection is still open: the WAL was not checkpointed"
 
     def drop(self) -> None:
         if self.db.dialect == "sqlite":
