@@ -1,0 +1,328 @@
+"""The demo state the authorization matrix calls every route against, and its snapshot.
+
+Built once per module and database: the process library deployed, the demo county imported (every
+user with the shared test password), and four cases driven by the ``Autopilot`` so that each lane the
+issue names holds a live task:
+
+- ``reply``: a 检举控告 about 多吉 (农牧局草原站, ``duoji``) routed to 第二监督检查室 and answered by
+  函询: the letter waits for his reply (``t_reply``, role reported_person at 农牧局党组). An attachment
+  (the 工作预案's annex) was uploaded by the office on the letter step, before him.
+- ``sign``: a second 函询 about him, replied: the 党组书记 (``nmjsj``) must sign (``t_sign``).
+- ``assist_x``: a 巡察 clue handled 室组地 by 第二监督检查室 with 派驻第三组, 河卡镇 and 财政局 (an X
+  department): 财政局's 协查 task waits (``t_as_x``, ``qinfeng``).
+- ``office``: a clue waiting for 第二监督检查室 to accept it (``t_accept``), claimed by 陈浩 (``chenhao``).
+
+A neighbouring county's 案管室 manager is added (not a demo user) to show whether one commission's
+cockpit reaches another's cases. Then the worker runs past the reply's reminder date, so notifications exist; every persona gets an API
+token; and the database is snapshotted. A request that may have changed anything is followed by
+``restore()``, so every call of the matrix sees the same state (see test_authorization_matrix.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from sqlalchemy import select, text, update
+
+from demo.autopilot import Seq, fill_form
+from engine import clock
+from engine import forms as form_lib
+from engine.access import tokens
+from engine.config import Config
+from engine.db import Base, Database
+from engine.models import (
+    Attachment,
+    HumanTask,
+    Membership,
+    Notification,
+    ProcessInstance,
+    UnitLink,
+    User,
+)
+from engine.organisation import names
+from engine.organisation.directory import import_organisation
+from engine.scheduling.worker import Worker
+from engine.services import Services
+from engine.tasks import operations as task_ops
+from tests.county import PASSWORD
+from tests.processes.driver import PROCESSES, Walk
+from tests.processes.paths import BASE
+
+START = dt.datetime(2024, 3, 4, 9, tzinfo=clock.LOCAL_TZ)
+
+# What the officers enter in the four cases (the rest comes from the process tests' BASE values).
+CASE_VALUES = {
+    **BASE,
+    "host_unit": "qh_nmj_dz",
+    "handling_unit": "qh_jc2",
+    "disposal_method": "tanhua_hanxun",
+    "inquiry_mode": "letter",
+    "inquiry_result": "close",
+    "reported_person": {"name": "多吉", "unit": "县农牧水利和科技局草原站", "position": "站长", "rank": "gu"},
+}
+
+
+# Not in the demo county: a neighbouring county's commission with a 案管室 manager, so that the matrix
+# shows whether a cockpit role of one commission reaches another commission's cases (it must not).
+NEIGHBOUR = {
+    "units": [
+        {"code": "nb_cdi", "name": "邻县纪委监委", "kind": "commission"},
+        {"code": "nb_ags", "name": "邻县案件监督管理室", "kind": "office", "parent": "nb_cdi"},
+    ],
+    "users": [
+        {
+            "username": "linfang",
+            "name": "林芳（邻县案管室主任）",
+            "roles": [{"unit": "nb_ags", "role": "case_management_office", "leader": True}],
+        }
+    ],
+}
+
+
+@functools.lru_cache(maxsize=1)
+def cheap_password_hash() -> str:
+    """The test password hashed with argon2's smallest cost: the matrix signs in and asks for a token
+    about eighty times, and checks who may call what, not the cost of a guess (verify follows the
+    parameters written in the hash, so the application's own code checks it)."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+
+
+@dataclass
+class DemoState:
+    """The ids and names the matrix's URLs are built from."""
+
+    tasks: dict[str, int] = field(default_factory=dict)  # target name -> human task id
+    task_forms: dict[str, dict] = field(default_factory=dict)  # target name -> a valid API completion
+    instances: dict[str, int] = field(default_factory=dict)  # target name -> instance id
+    attachment_id: int = 0
+    notification_id: int = 0
+    version_id: int = 0
+    bpmn_file: str = ""
+    bpmn_xml: str = ""
+    bpmn_base_sha: str = ""
+    form_key: str = ""
+    user_ids: dict[str, int] = field(default_factory=dict)
+    membership_id: int = 0
+    link_id: int = 0
+    tokens: dict[str, str] = field(default_factory=dict)  # username -> raw API token
+
+
+def _ready(walk: Walk, spec_id: str, instance_id: int | None = None) -> HumanTask:
+    found = [t for t in walk.tasks(spec_id) if instance_id is None or t.instance_id == instance_id]
+    assert len(found) == 1, f"expected one ready {spec_id}, found {[(t.id, t.instance_id) for t in found]}"
+    return found[0]
+
+
+def _api_form(walk: Walk, task: HumanTask) -> dict:
+    """A completion the API accepts for ``task``: every required field filled as the autopilot would."""
+    schema = walk.pilot.form_schema(task)
+    with walk.db.session() as s:
+        options = form_lib.resolve_options(s, schema)
+    fields = schema.get("properties") or {}
+    given = {k: v for k, v in walk.pilot.values.items() if k in fields and not isinstance(v, Seq) and not callable(v)}
+    return {"data": fill_form(schema, given, options)}
+
+
+def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Services, DemoState]:
+    """Deploy, import, drive the four cases, mint tokens; return the services and the ids."""
+    walk = Walk(db, frozen, values=CASE_VALUES)
+    walk.__enter__()
+    with db.session() as s:
+        s.execute(update(User).values(password_hash=cheap_password_hash()))
+    config = Config(
+        database_url=db.url,
+        processes_dir=PROCESSES,
+        instance_dir=workdir,
+        secret_key="test-secret-key-for-the-matrix",
+        attachments_dir=workdir / "attachments",
+        embedded_worker=False,
+    )
+    services = Services(config, db=db)
+    state = DemoState()
+    pilot = walk.pilot
+
+    # reply: the letter reaches 多吉, after the office attached the 工作预案's annex on the letter step
+    pilot.roots = set()
+    pilot.start("gt_p5_intake_report", {}, actor="zhoujing")
+    letter = walk.until("t_letter")
+    wangfang = pilot.principal("wangfang")
+    stored = task_ops.upload_attachment(
+        services, wangfang, letter.id, filename="工作预案附件.txt", stream=io.BytesIO("证人：某某".encode())
+    )
+    state.attachment_id = stored.id
+    walk.complete("t_letter", actor="wangfang")
+    reply = _ready(walk, "t_reply")
+    state.tasks["reply"] = reply.id
+    state.instances["reply"] = reply.instance_id
+    state.task_forms["reply"] = _api_form(walk, reply)
+
+    # sign: a second letter, replied; the 党组书记 must sign
+    pilot.roots = set()
+    pilot.values["clue_no"] = "XS-2024-0157"
+    pilot.start("gt_p5_intake_report", {}, actor="zhoujing")
+    pilot.run(until=lambda ready: any(t.spec_id == "t_reply" and t.id != reply.id for t in ready))
+    second = next(t for t in walk.tasks("t_reply") if t.id != reply.id)
+    pilot.complete(second, actor="duoji")
+    sign = _ready(walk, "t_sign")
+    state.tasks["sign"] = sign.id
+    state.task_forms["sign"] = _api_form(walk, sign)
+
+    # assist_x: 室组地 with 财政局 assisting
+    pilot.roots = set()
+    pilot.values.update(
+        clue_no="XS-2024-0158", source_category="xuncha_yijiao", joint_mode="shizudi", township_unit="qh_hk"
+    )
+    pilot.per_task["t_setup"] = {"l1_x_units": ["qh_czj"], "township_unit": "qh_hk"}
+    pilot.send(
+        "gt_msg_clue_handover",
+        "XCB〔2024〕7号",
+        {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"},
+    )
+    pilot.run(until="t_as_x")
+    assist = _ready(walk, "t_as_x")
+    state.tasks["assist_x"] = assist.id
+    state.instances["assist_x"] = assist.instance_id
+    state.task_forms["assist_x"] = _api_form(walk, assist)
+
+    # office: a clue for 第二监督检查室 to accept, claimed by 陈浩
+    pilot.roots = set()
+    pilot.values.update(clue_no="XS-2024-0159", source_category="xinfang_jubao", joint_mode="self")
+    pilot.start("gt_p5_intake_report", {}, actor="zhoujing")
+    pilot.run(until="t_accept")
+    accept = next(t for t in walk.tasks("t_accept") if t.instance_id in pilot.scope())
+    chenhao = pilot.principal("chenhao")
+    task_ops.claim_task(services, chenhao, accept.id)
+    state.tasks["office"] = accept.id
+    state.task_forms["office"] = _api_form(walk, accept)
+    walk.__exit__(None, None, None)
+
+    # after the cases: a message sent by the system (not a person) with two commissions holding the first
+    # task's role would have no owner (engine.runtime.core.Runtime._message_owner)
+    with db.session() as s:
+        import_organisation(s, NEIGHBOUR)
+        s.execute(update(User).where(User.username == "linfang").values(password_hash=cheap_password_hash()))
+
+    # notifications: the reply's reminder (and whatever else falls due) a month later
+    frozen.set(START + dt.timedelta(days=45))
+    Worker(services).remind_and_escalate()
+    with db.session() as s:
+        note = s.scalar(select(Notification).where(Notification.task_id == reply.id).order_by(Notification.id).limit(1))
+        assert note is not None, "the worker sent no reminder for the letter"
+        state.notification_id = note.id
+
+        version = services.definitions.latest_version_id(s)
+        state.version_id = version
+        inquiry = s.scalar(select(ProcessInstance).where(ProcessInstance.id == reply.instance_id))
+        state.bpmn_file = _process_file(s, version, inquiry.process_key)
+        state.bpmn_xml = services.definitions.file_content(s, version, state.bpmn_file)
+        state.bpmn_base_sha = _sha(s, version, state.bpmn_file)
+        state.form_key = s.scalar(select(HumanTask.form_key).where(HumanTask.id == reply.id))
+        users = {u.username: u for u in s.scalars(select(User))}
+        state.user_ids = {name: u.id for name, u in users.items()}
+        state.membership_id = s.scalar(
+            select(Membership.id).where(Membership.user_id == users["chenhao"].id).order_by(Membership.id).limit(1)
+        )
+        state.link_id = s.scalar(
+            select(UnitLink.id).where(UnitLink.from_code == "qh_jc3", UnitLink.to_code == "qh_pz5").limit(1)
+        )
+        for user in users.values():
+            raw, _row = tokens.issue(s, user, ttl=dt.timedelta(days=3650))
+            state.tokens[user.username] = raw
+        assert s.scalar(select(Attachment.id).where(Attachment.id == state.attachment_id))
+    return services, state
+
+
+def _process_file(s, version: int, process_key: str) -> str:
+    from engine.models import ProcessDefinition
+
+    return s.scalar(
+        select(ProcessDefinition.filename).where(
+            ProcessDefinition.version_id == version, ProcessDefinition.process_key == process_key
+        )
+    )
+
+
+def _sha(s, version: int, filename: str) -> str:
+    from engine.models import DefinitionFile
+
+    return s.scalar(
+        select(DefinitionFile.sha256).where(DefinitionFile.version_id == version, DefinitionFile.filename == filename)
+    )
+
+
+# =========================================================================== snapshot and restore
+class Snapshot:
+    """The database as the fixture left it, put back after every request that may have changed it.
+
+    SQLite: a copy of the file (the pool is disposed around the copy). PostgreSQL: a copy of every
+    table in a schema of its own, written back with triggers and foreign keys off for the transaction
+    (the audit guard refuses DELETE even to the test; a superuser may set session_replication_role):
+    the deployed definitions, which never change once written, lose only rows added since the snapshot;
+    every other table is emptied and refilled (DELETE, not TRUNCATE: far cheaper on tables this small).
+    Either way the names cache of the services is emptied, as an organisation change through the
+    admin pages would have.
+    """
+
+    SCHEMA = "matrix_snapshot"
+    IMMUTABLE = ("definition_version", "definition_file", "process_definition")
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.db = services.db
+        self.restores = 0
+        if self.db.dialect == "sqlite":
+            self.path = Path(self.db.engine.url.database)
+            self.copy = self.path.with_suffix(".snapshot")
+            self._close()
+            shutil.copyfile(self.path, self.copy)
+            return
+        self.tables = [t.name for t in Base.metadata.sorted_tables]
+        self.last_ids: dict[str, int] = {}
+        with self.db.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {self.SCHEMA}"))
+            for name in self.tables:
+                if name in self.IMMUTABLE:
+                    self.last_ids[name] = conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM public."{name}"'))
+                else:
+                    conn.execute(text(f'CREATE TABLE {self.SCHEMA}."{name}" AS SELECT * FROM public."{name}"'))
+
+    def restore(self) -> None:
+        self.restores += 1
+        if self.db.dialect == "sqlite":
+            self._close()
+            shutil.copyfile(self.copy, self.path)
+        else:
+            with self.db.engine.begin() as conn:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in reversed(self.tables):
+                    if name in self.IMMUTABLE:
+                        conn.execute(
+                            text(f'DELETE FROM public."{name}" WHERE id > :last'), {"last": self.last_ids[name]}
+                        )
+                    else:
+                        conn.execute(text(f'DELETE FROM public."{name}"'))
+                for name in self.tables:
+                    if name not in self.IMMUTABLE:
+                        conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM {self.SCHEMA}."{name}"'))
+        names.forget(self.services)
+
+    def _close(self) -> None:
+        """Close every pooled connection: the last one checkpoints the WAL into the file and removes it,
+        so the file alone is the whole database (a WAL left beside it would be replayed onto the copy)."""
+        self.db.engine.dispose()
+        wal = self.path.with_name(self.path.name + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, "a connection is still open: the WAL was not checkpointed"
+
+    def drop(self) -> None:
+        if self.db.dialect == "sqlite":
+            self.copy.unlink(missing_ok=True)
+        else:
+            with self.db.engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {self.SCHEMA} CASCADE"))
