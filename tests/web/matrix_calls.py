@@ -57,8 +57,11 @@ PERSONAS: dict[str, Persona] = {
     "host_leader": Persona("nmjsj", "旦增, 农牧局党组书记 (host unit's Party leader)"),
     "reported": Persona("duoji", "多吉, 被反映人"),
     "county_secretary": Persona("sunjianguo", "孙建国, 县委书记"),
-    "neighbour_manager": Persona("linfang", "林芳, 邻县案管室主任 (another commission; added by the fixture)"),
-    "admin": Persona("admin", "系统管理员 (administrator flag + security_admin today; the 三员 to come)"),
+    "neighbour_manager": Persona("lixin", "李新, 共和县案管室主任 (the neighbouring county's commission)"),
+    "prefecture_manager": Persona("majun", "马骏, 海南州纪委分管副书记 (the prefecture above the county)"),
+    "admin": Persona("admin", "系统管理员 (三员: organisation, accounts, calendar, process design)"),
+    "security_admin": Persona("secadmin", "安全管理员 (三员: grants roles and reveal rights, never to himself)"),
+    "audit_admin": Persona("auditadmin", "审计管理员 (三员: the audit trail only)"),
     "api_client": Persona(
         "chenhao", "陈浩's API token alone, no session (pages must refuse it)", session=False, channel_check=True
     ),
@@ -93,6 +96,10 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "key": _one(lambda _state: "gt_p5_intake_report"),
     "name": _one(lambda _state: "gt_msg_clue_handover"),
     "action": _one(lambda _state: "suspend"),
+    "session_id": _one(lambda state: state.session_id),
+    "conflict_id": _one(lambda state: state.conflict_id),
+    "entry_id": _one(lambda state: state.entry_id),
+    "request_id": _one(lambda state: state.request_id),
 }
 
 
@@ -179,7 +186,55 @@ BODIES: dict[str, BodyFor] = {
         workdays="",
         comment="matrix",
     ),
+    # one's own account: a new password (the persona's own, current one), ending another session
+    "POST /account/password": lambda _s, persona, _t: Body(
+        form={"current_password": PASSWORD, "new_password": "Matrix-Pass-2024!", "repeat_password": "Matrix-Pass-2024!"}
+    ),
+    "POST /account/sessions/<int:session_id>/end": NOTHING,
+    # the case registers: a conflict (回避) and an interference entry (干预登记)
+    "POST /instances/<int:instance_id>/recusal": _form(kind="other", reason="矩阵：曾在被反映人单位任职"),
+    "POST /recusal/<int:conflict_id>/decision": _form(decision="replace", reason="矩阵：予以回避"),
+    "POST /instances/<int:instance_id>/interference": _form(
+        intervener_name="某人",
+        intervener_post="某单位",
+        kind="enquire",
+        channel="phone",
+        occurred_at="2024-04-17T10:00",
+        content="打听案情",
+        response="未透露",
+    ),
+    "POST /interference/<int:entry_id>/follow-up": _form(action="received", note=""),
+    # the 三员: an administrator kind, approvals
+    "POST /admin/users/<int:user_id>/admin-kind": _form(admin_kind=""),
+    "POST /admin/approvals/<int:request_id>/approve": NOTHING,
+    "POST /admin/approvals/<int:request_id>/reject": _form(reason="矩阵：不予批准"),
     # the JSON API
+    "POST /api/v1/auth/password": lambda _s, persona, _t: Body(
+        json={
+            "username": persona.username or "nobody",
+            "current_password": PASSWORD,
+            "new_password": "Matrix-Pass-2024!",
+        }
+    ),
+    "POST /api/v1/instances/<int(min=1, max=2147483647):instance_id>/interference": _json(
+        {
+            "intervener_name": "某人",
+            "kind": "enquire",
+            "channel": "phone",
+            "occurred_at": "2024-04-17T10:00:00+08:00",
+            "content": "打听案情",
+            "response": "未透露",
+        }
+    ),
+    "POST /api/v1/interference/<int(min=1, max=2147483647):entry_id>/follow-ups": _json(
+        {"action": "received", "note": ""}
+    ),
+    "POST /api/v1/instances/<int(min=1, max=2147483647):instance_id>/recusal": _json(
+        {"kind": "other", "reason": "矩阵：曾在被反映人单位任职"}
+    ),
+    "POST /api/v1/recusal/<int(min=1, max=2147483647):conflict_id>/decision": _json(
+        {"decision": "replace", "reason": "矩阵：予以回避"}
+    ),
     "POST /api/v1/auth/token": lambda state, persona, target: Body(json=_credentials(state, persona, target)),
     "DELETE /api/v1/auth/token": NOTHING,
     "POST /api/v1/definitions/<name:key>/instances": _json({"data": {}}),

@@ -12,7 +12,7 @@ issue names holds a live task:
   department): 财政局's 协查 task waits (``t_as_x``, ``qinfeng``).
 - ``office``: a clue waiting for 第二监督检查室 to accept it (``t_accept``), claimed by 陈浩 (``chenhao``).
 
-A neighbouring county's 案管室 manager is added (not a demo user) to show whether one commission's
+The demo's neighbouring county (共和县) and the prefecture's manager show whether one commission's
 cockpit reaches another's cases. Then the worker runs past the reply's reminder date, so notifications exist; every persona gets an API
 token; and the database is snapshotted. A request that may have changed anything is followed by
 ``restore()``, so every call of the matrix sees the same state (see test_authorization_matrix.py).
@@ -33,10 +33,12 @@ from sqlalchemy import select, text, update
 from demo.autopilot import Seq, fill_form
 from engine import clock
 from engine import forms as form_lib
-from engine.access import tokens
+from engine.access import sessions, tokens
 from engine.config import Config
 from engine.db import Base, Database
+from engine.interference import operations as interference
 from engine.models import (
+    ApprovalRequest,
     Attachment,
     HumanTask,
     Membership,
@@ -46,7 +48,8 @@ from engine.models import (
     User,
 )
 from engine.organisation import names
-from engine.organisation.directory import import_organisation
+from engine.organisation import operations as org
+from engine.recusal import register as recusal_register
 from engine.scheduling.worker import Worker
 from engine.services import Services
 from engine.tasks import operations as task_ops
@@ -70,21 +73,6 @@ CASE_VALUES = {
 
 # Not in the demo county: a neighbouring county's commission with a 案管室 manager, so that the matrix
 # shows whether a cockpit role of one commission reaches another commission's cases (it must not).
-NEIGHBOUR = {
-    "units": [
-        {"code": "nb_cdi", "name": "邻县纪委监委", "kind": "commission"},
-        {"code": "nb_ags", "name": "邻县案件监督管理室", "kind": "office", "parent": "nb_cdi"},
-    ],
-    "users": [
-        {
-            "username": "linfang",
-            "name": "林芳（邻县案管室主任）",
-            "roles": [{"unit": "nb_ags", "role": "case_management_office", "leader": True}],
-        }
-    ],
-}
-
-
 @functools.lru_cache(maxsize=1)
 def cheap_password_hash() -> str:
     """The test password hashed with argon2's smallest cost: the matrix signs in and asks for a token
@@ -111,6 +99,10 @@ class DemoState:
     membership_id: int = 0
     link_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)  # username -> raw API token
+    conflict_id: int = 0  # a conflict (回避) registered on the 函询 case, not decided yet
+    entry_id: int = 0  # an interference entry (干预登记) on the 函询 case
+    request_id: int = 0  # a reveal-role grant waiting for a second person's approval
+    session_id: int = 0  # one of 陈浩's server-side sessions
 
 
 def _ready(walk: Walk, spec_id: str, instance_id: int | None = None) -> HumanTask:
@@ -134,7 +126,8 @@ def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Servi
     walk = Walk(db, frozen, values=CASE_VALUES)
     walk.__enter__()
     with db.session() as s:
-        s.execute(update(User).values(password_hash=cheap_password_hash()))
+        # the demo's passwords are initial ones (changed at the first sign-in): here, already changed
+        s.execute(update(User).values(password_hash=cheap_password_hash(), must_change_password=False))
     config = Config(
         database_url=db.url,
         processes_dir=PROCESSES,
@@ -202,12 +195,6 @@ def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Servi
     state.task_forms["office"] = _api_form(walk, accept)
     walk.__exit__(None, None, None)
 
-    # after the cases: a message sent by the system (not a person) with two commissions holding the first
-    # task's role would have no owner (engine.runtime.core.Runtime._message_owner)
-    with db.session() as s:
-        import_organisation(s, NEIGHBOUR)
-        s.execute(update(User).where(User.username == "linfang").values(password_hash=cheap_password_hash()))
-
     # notifications: the reply's reminder (and whatever else falls due) a month later
     frozen.set(START + dt.timedelta(days=45))
     Worker(services).remind_and_escalate()
@@ -234,8 +221,50 @@ def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Servi
         for user in users.values():
             raw, _row = tokens.issue(s, user, ttl=dt.timedelta(days=3650))
             state.tokens[user.username] = raw
+        _raw, live = sessions.open_session(s, users["chenhao"], services.config, remote=None, user_agent="matrix")
+        state.session_id = live.id
+        conflict = recusal_register.declare(
+            s,
+            instance_id=state.instances["reply"],
+            username="wujun",
+            kind="kinship",
+            reason="矩阵：与被反映人系亲属",
+            declared_by="machengzhi",
+        )
+        state.conflict_id = conflict.id
+    # an interference entry recorded by the handling office, and a reveal grant awaiting approval
+    entry = interference.record_interference(
+        services,
+        _principal(services, "chenhao"),
+        state.instances["reply"],
+        {
+            "intervener_name": "某领导",
+            "intervener_post": "某局",
+            "kind": "enquire",
+            "channel": "phone",
+            "occurred_at": (START + dt.timedelta(days=44)).isoformat(),
+            "content": "打听案情",
+            "response": "未透露",
+        },
+    )
+    state.entry_id = entry.entry.id
+    assert (
+        org.add_membership(
+            services, _principal(services, "secadmin"), state.user_ids["chenhao"], unit="qh_xfs", role="petition_office"
+        )
+        == org.PENDING
+    )
+    with db.session() as s:
+        state.request_id = s.scalar(select(ApprovalRequest.id).order_by(ApprovalRequest.id.desc()).limit(1))
         assert s.scalar(select(Attachment.id).where(Attachment.id == state.attachment_id))
     return services, state
+
+
+def _principal(services: Services, username: str):
+    from engine.access.principal import load_principal
+
+    with services.db.session() as s:
+        return load_principal(s, username)
 
 
 def _process_file(s, version: int, process_key: str) -> str:

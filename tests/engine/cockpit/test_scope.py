@@ -82,7 +82,7 @@ def test_the_scope_is_the_commission_and_those_under_it(services, who, neighbour
         "nb_boss": {"nb_cdi"},  # never its neighbour
         "pref_lead": {"pref", "cdi", "nb_cdi"},  # the prefecture: itself and its counties
         "cm1": frozenset(),  # no cockpit role: nothing to oversee
-        "admin": None,  # no limit (三员分立 decides elsewhere what an administrator may read)
+        "admin": frozenset(),  # 三员分立: no administrator oversees any commission
     }
 
 
