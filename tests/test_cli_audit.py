@@ -24,7 +24,7 @@ def test_verify_passes_then_names_the_edited_event_and_exits_non_zero(tmp_path):
         ok = runner.invoke(main, ["audit", "verify"], env=env)
         assert ok.exit_code == 0 and "intact: 3 events" in ok.output
         head = runner.invoke(main, ["audit", "head", "--export"], env=env)
-        exported = json.loads(head.output)
+        exported = json.loads(head.stdout)
         assert (exported["seq"], exported["event_id"]) == (3, 3)
         assert (tmp_path / "audit" / "heads.jsonl").read_text().count("\n") == 1
 
@@ -37,7 +37,7 @@ def test_verify_passes_then_names_the_edited_event_and_exits_non_zero(tmp_path):
 
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM audit_event WHERE id = 3"))
-        cut = json.loads(runner.invoke(main, ["audit", "verify", "--json"], env=env).output)
+        cut = json.loads(runner.invoke(main, ["audit", "verify", "--json"], env=env).stdout)
         assert cut["ok"] is False and cut["problem"]["kind"] == "edited"  # the first problem in chain order
     finally:
         db.dispose()

@@ -47,6 +47,8 @@ def can_see(principal: Principal, task: TaskView) -> bool:
         return True
     if task.assignee == principal.username or task.completed_by == principal.username:
         return True
+    if getattr(task, "personal", False):
+        return False  # a letter addressed to one person is his alone: not his unit's leader's (issue 18)
     if in_pool(principal, task):
         return True
     return bool(principal.leader_of & candidate_units(task))

@@ -28,7 +28,7 @@ import functools
 from collections.abc import Collection, Iterable
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, exists, func, literal, or_, select, true, union
+from sqlalchemy import Table, and_, bindparam, exists, func, literal, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, CompoundSelect, Insert, Select
@@ -57,8 +57,11 @@ def task_visible_clause(principal: Principal) -> ColumnElement[bool]:
     ]
     if principal.leader_of:
         clauses.append(
-            exists().where(
-                TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(sorted(principal.leader_of))
+            and_(
+                HumanTask.personal.is_(False),  # addressed to one person: his alone, not his leader's
+                exists().where(
+                    TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code.in_(sorted(principal.leader_of))
+                ),
             )
         )
     return or_(*clauses)
@@ -71,10 +74,12 @@ def _access_rows(task_filter: ColumnElement[bool]) -> CompoundSelect[str, str, i
     ``ANY_UNIT`` for a task that names no unit — the same facts ``pool_row_clause`` and the leader rule
     of ``task_visible_clause`` read (``has_candidates`` decides "names no unit", as there)."""
     t, c = HumanTask, TaskCandidate
-    # A task addressed to one person grants no role of its units: only he (as assignee) and the units'
-    # leaders find the instance through it, not the other holders of his role there.
-    role = case((t.personal.is_(True), literal(NO_ROLE)), else_=func.coalesce(t.role, NO_ROLE))
-    by_unit = select(c.unit_code, role, t.instance_id).join(t, t.id == c.task_id).where(task_filter)
+    # A task addressed to one person grants nothing to its units: only he (as assignee) finds the instance
+    # through it — neither the other holders of his role there nor their leader (who signs his reply later).
+    role = func.coalesce(t.role, NO_ROLE)
+    by_unit = (
+        select(c.unit_code, role, t.instance_id).join(t, t.id == c.task_id).where(t.personal.is_(False), task_filter)
+    )
     unscoped = select(literal(ANY_UNIT), t.role, t.instance_id).where(
         t.has_candidates.is_(False), t.role.is_not(None), t.personal.is_(False), task_filter
     )

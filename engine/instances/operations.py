@@ -483,11 +483,20 @@ def act_on_instance(
     *,
     reason: str | None = None,
 ) -> None:
-    """Retry, suspend, resume or cancel: decisions about a case, the overseers' (who open the cockpit);
-    never an administrator's (三员分立: the runtime refuses them too)."""
+    """Retry, suspend, resume or cancel: decisions about a case, the overseers' (who open the cockpit) of
+    the commission that owns it or one above — never a neighbouring commission's — and never an
+    administrator's (三员分立: the runtime refuses them too)."""
     _require_oversight(services, principal)
     if action not in ACTIONS:
         raise NotFound(f"no instance action '{action}'", action=action)
+    with services.db.session() as s:
+        oversee = _oversee(services, s, principal)
+        if not visibility.can_see_instance(s, principal, instance_id, oversee=oversee):
+            raise NotVisible(
+                f"instance {instance_id} is not within your need to know",
+                reason="instance_not_visible",
+                instance=instance_id,
+            )
     reason = (reason or "").replace("\x00", "").strip()[:500] or None
     runtime = services.runtime
     if action == "retry":

@@ -44,6 +44,7 @@ def walk(db):
             "township_unit": "qh_qj",
             "disposal_method": "tanhua_hanxun",
             "inquiry_mode": "letter",
+            "recipient": "zhaomou",  # the 函询 letter goes to 赵某 of that unit, who alone gets the reply task
         }
         with Walk(db, frozen, values=values) as w:
             yield w

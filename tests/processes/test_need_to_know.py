@@ -143,7 +143,7 @@ def test_the_reported_person_reads_only_his_letter_and_his_reply_on_every_channe
     assert instance_page.status_code == 200 and QUESTIONS in text and WITNESS not in text
     assert "制定谈话函询方案和工作预案" not in text  # who did the other steps is part of the file
     assert 'data-testid="need-to-know"' in text  # the page says why he sees so little
-    assert _client(app, "duoji").get(f"/attachments/{ids['plan_file']}").status_code == 403
+    assert _client(app, "duoji").get(f"/attachments/{ids['plan_file']}").status_code == 404  # as if absent
     assert _client(app, "duoji").get(f"/attachments/{ids['letter_file']}").status_code == 200
 
     api = _api(app, db, "duoji")
@@ -188,10 +188,10 @@ def test_another_reported_person_of_the_same_unit_never_sees_the_letter(db, case
         task_ops.download_attachment(services, lisi, ids["letter_file"], reveal=_reveal())
     app = _app(services)
     page = _client(app, "lisi")
-    assert page.get(f"/tasks/{reply.id}").status_code == 403
+    assert page.get(f"/tasks/{reply.id}").status_code == 404
     assert QUESTIONS not in page.get("/tasks?tab=group").get_data(as_text=True)
     api = _api(app, db, "lisi")
-    assert api(f"/api/v1/instances/{reply.instance_id}").status_code == 403
+    assert api(f"/api/v1/instances/{reply.instance_id}").status_code == 404
     assert api("/api/v1/instances").get_json()["total"] == 0
     # nor can the unit's leader hand the letter to him
     with pytest.raises(Forbidden):
@@ -200,9 +200,12 @@ def test_another_reported_person_of_the_same_unit_never_sees_the_letter(db, case
 
 def test_the_host_units_secretary_reads_what_he_countersigns_only_while_he_must(db, case):
     w, services, ids = case
-    nmjsj = _who(db, "nmjsj")  # 农牧局党组书记: leads the unit, so he sees the reply task exists
-    before = instance_ops.show_instance(services, nmjsj, ids["reply"].instance_id, reveal=_reveal())
-    assert before.steps == [] and before.attachments == [] and before.reads == "none"
+    nmjsj = _who(db, "nmjsj")  # 农牧局党组书记: leading the unit gives him nothing of a letter addressed to
+    # one of its people: neither the reply task nor the case, until he must countersign
+    with pytest.raises(NotVisible):
+        task_ops.show_task(services, nmjsj, ids["reply"].id, reveal=_reveal())
+    with pytest.raises(NotVisible):
+        instance_ops.show_instance(services, nmjsj, ids["reply"].instance_id, reveal=_reveal())
     w.complete("t_reply", actor="duoji")
     sign = w.task("t_sign")
     view = task_ops.show_task(services, nmjsj, sign.id, reveal=_reveal())

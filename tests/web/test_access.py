@@ -59,7 +59,7 @@ def test_people_involved_see_the_instance(client_for, start_clue, services):
         assert "XS-7" in html and "某某" not in html  # none of them holds a reveal role
     # 三员分立: no administrator reads a case, each refusal audited under the 三员 rule.
     for username in ("admin", "secadmin", "auditadmin"):
-        assert client_for(username).get(f"/instances/{instance_id}").status_code == 403, username
+        assert client_for(username).get(f"/instances/{instance_id}").status_code == 404, username
     assert [r[:3] for r in _denied(services) if r[0].endswith("admin")] == [
         ("admin", "sanyuan_outside_duties", instance_id),
         ("secadmin", "sanyuan_outside_duties", instance_id),

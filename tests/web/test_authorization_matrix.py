@@ -195,8 +195,10 @@ class Observed:
 
 def observe(app: Flask, services, state: matrix_state.DemoState) -> Observed:
     started, cpu = time.monotonic(), time.process_time()
-    snapshot = matrix_state.Snapshot(services)
+    # Sign everyone in first: sessions live in the database, so the snapshot must hold them (a restore
+    # would otherwise end every session opened after it).
     callers = {alias: Caller(app, state, alias, persona) for alias, persona in PERSONAS.items()}
+    snapshot = matrix_state.Snapshot(services)
     adapter = app.url_map.bind("localhost")
     outcomes: dict[str, dict[str, str]] = {}
     statuses: dict[str, dict[str, int]] = {}

@@ -480,7 +480,7 @@ def test_the_cockpit_instance_page_and_the_instance_page_agree(client_for, servi
     ids = two_counties(services, who)
     boss = client_for("boss")
     for url in (f"/cockpit/instances/{ids['XS-NB']}", f"/instances/{ids['XS-NB']}"):
-        assert boss.get(url).status_code == 403, url
+        assert boss.get(url).status_code == 404, url
     assert _denied(services) == [("boss", "instance_not_visible")] * 2
     for url in (f"/cockpit/instances/{ids['XS-CDI']}", f"/instances/{ids['XS-CDI']}"):
         assert boss.get(url).status_code == 200, url

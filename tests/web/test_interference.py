@@ -106,8 +106,8 @@ def test_people_outside_the_case_get_no_action_and_a_recorded_refusal(client_for
     )
     outsider = client_for("so2")
     for url in (f"/instances/{instance_id}/interference/new", f"/instances/{instance_id}/interference"):
-        assert outsider.get(url).status_code == 403
-    assert outsider.post(f"/instances/{instance_id}/interference", data=ENTRY).status_code == 403
+        assert outsider.get(url).status_code == 404  # outside his need to know: as if it did not exist
+    assert outsider.post(f"/instances/{instance_id}/interference", data=ENTRY).status_code == 404
     assert written(services) == 0
     assert denials(services) == [("so2", "interference_case_refused", None)] * 3
 
@@ -175,10 +175,10 @@ def test_pages_and_api_give_the_same_answers(client_for, api_for, services, clue
     assert [e["id"] for e in register["items"]] == ids and register["total"] == 2
     page_rows = re.findall(r'href="/interference/(\d+)"', client_for("ag1").get("/interference").get_data(as_text=True))
     assert [int(i) for i in page_rows] == ids
-    # Refusals alike: 403 on both, each with its audit event.
-    assert api_for("so2").get(f"/instances/{instance_id}/interference").status_code == 403
+    # Refusals alike: 404 on both (the uniform answer for what one may not see), each audited.
+    assert api_for("so2").get(f"/instances/{instance_id}/interference").status_code == 404
     assert api_for("so1").get("/interference").get_json()["error"]["message"] == "interference_register_only"
-    assert api_for("ag2").get(f"/interference/{ids[0]}").status_code == 403
+    assert api_for("ag2").get(f"/interference/{ids[0]}").status_code == 404
     assert api_for("ag1").get("/interference?kind=x").status_code == 422
     # Follow-up: the page signs for it, the API gives the opinion; a second receipt is a conflict.
     office = client_for("ag1")

@@ -105,8 +105,8 @@ def test_the_register_page_and_api_declare_decide_and_agree(services, principal,
     assert ("so1b", review.id, "recusal", "api") in _denials(services)
 
     # outsiders neither read nor write the register
-    assert client_for("so2").get(f"/instances/{clue}/recusal").status_code == 403
-    assert api_for("so2").get(f"/instances/{clue}/recusal").status_code == 403
+    assert client_for("so2").get(f"/instances/{clue}/recusal").status_code == 404
+    assert api_for("so2").get(f"/instances/{clue}/recusal").status_code == 404
     [conflict] = answer["entries"]
     refused = api_for("so1lead").post(f"/recusal/{conflict['id']}/decision", json={"decision": "keep", "reason": "x"})
     assert refused.status_code == 403

@@ -144,6 +144,15 @@ def test_lists_and_instance_pages_answer_through_one_gate(services, who, seeded,
             )
 
 
+def test_a_neighbour_cannot_suspend_or_cancel_the_countys_cases(services, who, seeded, neighbour):
+    a = seeded.instances["A"]
+    for action in ("suspend", "cancel"):
+        with pytest.raises(NotVisible):
+            instance_ops.act_on_instance(services, who("nb_boss"), a, action, reason="不是我的案件")
+    instance_ops.act_on_instance(services, who("pref_lead"), a, "suspend", reason="州纪委督办")
+    instance_ops.act_on_instance(services, who("boss"), a, "resume")
+
+
 def test_the_timeline_keeps_step_metadata_only(services, who, seeded):
     from engine import audit
 

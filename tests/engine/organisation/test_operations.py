@@ -203,16 +203,25 @@ def test_no_administrator_resets_another_administrators_password(county, who):
             county,
             [
                 lambda username=username: org.update_user(
-                    county, admin, _user_id(county, username), display_name="X", active=True, password="p" * 12
+                    county, admin, _user_id(county, username), display_name="X", active=True, password="Qinghu-Reset-1p"
                 )
             ],
             sanyuan.ADMIN_PASSWORD_AT_CONSOLE,
         )
-    org.update_user(county, admin, _user_id(county, "admin"), display_name="管理员", active=True, password="q" * 12)
-    org.update_user(county, admin, _user_id(county, "so1"), display_name="刘洋", active=True, password="r" * 12)
+    org.update_user(
+        county, admin, _user_id(county, "admin"), display_name="管理员", active=True, password="Qinghu-Reset-2q"
+    )
+    org.update_user(
+        county, admin, _user_id(county, "so1"), display_name="刘洋", active=True, password="Qinghu-Reset-3r"
+    )
     console = Principal("ops", console=True)
     org.update_user(
-        county, console, _user_id(county, "secadmin"), display_name="安全管理员", active=True, password="s" * 12
+        county,
+        console,
+        _user_id(county, "secadmin"),
+        display_name="安全管理员",
+        active=True,
+        password="Qinghu-Reset-4s",
     )
 
 
@@ -331,7 +340,7 @@ def test_users_validate_each_field(county, who):
         principal=admin,
         username="system",
         display_name="X",
-        password="p" * 12,
+        password="Qinghu-Reset-1p",
     ) == {"username": org.TAKEN}  # the engine's own name: it would hold every power
     uid = _user_id(county, "so1")
     fields = _refused(

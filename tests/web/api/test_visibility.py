@@ -70,7 +70,7 @@ def test_the_api_answers_a_managers_scope_as_the_pages_do(api_as, services, who)
     boss = api_as("boss")
     mine = boss.get(f"/instances/{ids['XS-CDI']}").get_json()
     assert mine["owner_unit"] == "cdi" and mine["data_visible"] is False and "data" not in mine
-    assert boss.get(f"/instances/{ids['XS-NB']}").status_code == 403
+    assert boss.get(f"/instances/{ids['XS-NB']}").status_code == 404
     assert api_as("pref_lead").get(f"/instances/{ids['XS-NB']}").status_code == 200
     with services.db.session() as s:
         denied = s.execute(
