@@ -404,8 +404,12 @@ def show_instance(
     locale: str = "zh_CN",
     soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
     channel: str | None = None,
+    for_page: bool = True,
 ) -> InstanceDetail:
     """One instance for ``/instances/<id>``, ``/cockpit/instances/<id>`` and the API alike.
+
+    ``for_page``: the pages also list the attachments and name the people; the API's detail shows
+    neither, so it reads neither (two statements fewer on the API's most frequent read).
 
     One gate for all three (engine/access/visibility.py ``can_see_instance``): refused
     (``instance_not_visible``, audited by the caller) unless the person may find the instance by need to
@@ -445,7 +449,8 @@ def show_instance(
                 scope=scope,
                 channel=channel,
             )
-            attachments = attachment_infos(s, instance_id, scope)
+            if for_page:
+                attachments = attachment_infos(s, instance_id, scope)
             if not scope.whole:
                 # Which other steps there were, and who did them, is part of the file: an addressed lane
                 # sees its own tasks and the steps whose records it reads.
@@ -453,10 +458,14 @@ def show_instance(
                 tasks = [t for t in tasks if t.visible or t.id in readable]
         may_read = reads == "file"
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
-        names = display_names(
-            s,
-            [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
-            + [e.detail.get("assignee") for e in timeline],
+        names = (
+            display_names(
+                s,
+                [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
+                + [e.detail.get("assignee") for e in timeline],
+            )
+            if for_page
+            else {}
         )
     return InstanceDetail(
         instance=row,

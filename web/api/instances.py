@@ -77,7 +77,7 @@ def get_instance(instance_id: int):
 
 def instance_detail(instance_id: int) -> dict:
     d = instances.show_instance(
-        services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api"
+        services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api", for_page=False
     )
     may_read, records = d.may_read, d.records
     # Who handles a matter is itself need-to-know: a reader of status only sees no names.

@@ -97,3 +97,20 @@ def test_show_instance_names_the_chosen_units_without_reading_option_lists(servi
     assert shown["handling_unit"] == "第一监督检查室" and shown["disposal"] == "初步核实"
     english = instances.show_instance(services, so1, started.instance_id, reveal=REVEAL, locale="en")
     assert {r.name: r.value for r in english.steps[0].shown}["handling_unit"] == "1st Supervision Office"
+
+
+def test_the_apis_detail_reads_neither_attachments_nor_peoples_names(services, who):
+    """The API's detail shows no attachment list and no display names, so it reads neither: two statements
+    fewer than the page's on the API's most frequent read (issue 11's instance-detail benchmark)."""
+    started, _ = registered(services, who)
+    so1 = who("so1")
+    page = lambda: instances.show_instance(services, so1, started.instance_id, reveal=REVEAL)  # noqa: E731
+    api = lambda: instances.show_instance(services, so1, started.instance_id, reveal=REVEAL, for_page=False)  # noqa: E731
+    page()
+    on_page, on_api = _statements(services, page), _statements(services, api)
+    assert [q for q in on_page if "FROM attachment" in q]
+    assert not [q for q in on_api if "FROM attachment" in q]
+    names = lambda queries: [q for q in queries if "app_user.display_name" in q]  # noqa: E731
+    assert len(names(on_api)) == len(names(on_page)) - 1  # the submitters' names stay: records carry them
+    assert len(on_api) == len(on_page) - 2
+    assert [s.data for s in api().steps] == [s.data for s in page().steps]  # the same records either way
