@@ -52,7 +52,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 @given(content=mutated())
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_any_bytes_deploy_or_give_a_deploy_error(content):
     try:
         compiled = compile_bundle(LIBRARY.with_bpmn(BASE.name, content))

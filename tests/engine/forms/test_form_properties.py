@@ -44,7 +44,7 @@ def submissions(draw: st.DrawFn):
 
 
 @given(case=submissions())
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_any_submission_becomes_field_errors(case):
     schema, submitted = case
     data, problems = submission.read(schema, submitted)

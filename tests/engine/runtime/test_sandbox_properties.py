@@ -59,7 +59,7 @@ expressions = st.recursive(atoms, _compose, max_leaves=8)
 
 
 @given(source=expressions)
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_any_expression_is_refused_or_bounded(source):
     try:
         compile_expression(source)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -28,7 +29,9 @@ EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}  # per ope
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def test_api_conforms_to_its_document(app, services, clue):
+def test_api_conforms_to_its_document(app, services, clue, db):
+    if db.dialect != "sqlite":  # the document's conformance does not depend on the database; once is enough
+        pytest.skip("run on SQLite: the API's shapes are the same on both databases")
     clue.start("XS-S1")
     clue.register(clue_no="XS-S1")
     clue.start("XS-S2")
