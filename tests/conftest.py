@@ -36,13 +36,37 @@ def _pg_url() -> str:
     return url
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (``test`` → ``test_gw0``), created here.
+
+    Tests truncate and migrate their database freely; two workers sharing one would see each other's
+    rows. Without xdist the URL is used as given.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def pg_database():
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL not set")
     from engine.migrate import upgrade
 
-    db = Database(_pg_url())
+    db = Database(_worker_database(_pg_url()))
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))

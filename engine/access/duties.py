@@ -58,13 +58,17 @@ def _binding() -> Any:
     return or_(RecusalConflict.decision.is_(None), RecusalConflict.decision == "replace")
 
 
+# Built once: every claim and completion asks it (see cases.INSTANCE).
+_CONFLICTS = (
+    select(RecusalConflict.username, RecusalConflict.kind, RecusalConflict.decision)
+    .where(cases.linked_clause(RecusalConflict.instance_id, cases.INSTANCE), _binding())
+    .order_by(RecusalConflict.id)
+)
+
+
 def conflicts_in_case(session: Session, instance_id: int) -> dict[str, str]:
     """{username: 中文说明} of everyone a binding conflict keeps out of ``instance_id``'s case."""
-    rows = session.execute(
-        select(RecusalConflict.username, RecusalConflict.kind, RecusalConflict.decision)
-        .where(cases.linked_clause(RecusalConflict.instance_id, instance_id), _binding())
-        .order_by(RecusalConflict.id)
-    ).all()
+    rows = session.execute(_CONFLICTS, {"instance_id": instance_id}).all()
     found: dict[str, str] = {}
     for r in rows:
         state = "领导已决定回避" if r.decision == "replace" else "待领导决定"

@@ -22,7 +22,7 @@ An administrator and the system read the whole file (``visibility.instance_data_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,16 +129,19 @@ def read_scope(
     task_meta: TaskMeta,
     *,
     default_scope: Callable[[str | None], str] = lambda role: READS_FILE,
+    tasks: Sequence[HumanTask] | None = None,
 ) -> ReadScope:
     """What the person may read of the instance: its tasks read in one query (with their candidate
     units), judged by :func:`scope_of`. ``task_meta`` is the instance's deployed version's
     (``LoadedVersion.task_meta``); ``default_scope`` gives a role's scope for versions deployed before
-    tasks carried one (``LoadedVersion.roles.reads``)."""
+    tasks carried one (``LoadedVersion.roles.reads``). ``tasks``: every task row of the instance, when
+    the caller has read them already (the instance detail lists them), so they are not read twice."""
     if principal.is_system:
         return whole_file(principal)
-    tasks = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance_id).options(selectinload(HumanTask.candidates))
-    ).all()
+    if tasks is None:
+        tasks = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id).options(selectinload(HumanTask.candidates))
+        ).all()
     return scope_of(principal, tasks, task_meta, default_scope=default_scope)
 
 

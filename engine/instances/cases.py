@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -51,9 +51,18 @@ def carried(datas: Iterable[Mapping[str, Any]]) -> tuple[dict[str, str], str]:
     return refs, scope
 
 
+# Built once: note() runs with every write of every instance, and building a statement costs more
+# Python than running this indexed read (SQLAlchemy's compiled cache still needs the statement built).
+INSTANCE = bindparam("instance_id", type_=Integer)
+_KNOWN = select(CaseReference.kind, CaseReference.value, CaseReference.case_id).where(
+    CaseReference.instance_id == INSTANCE
+)
+_CASE_OF = select(CaseReference.case_id).where(CaseReference.instance_id == INSTANCE).limit(1)
+
+
 def case_id_of(session: Session, instance_id: int) -> int | None:
     """The case an instance belongs to (every row of one instance carries the same case)."""
-    return session.scalar(select(CaseReference.case_id).where(CaseReference.instance_id == instance_id).limit(1))
+    return session.scalar(_CASE_OF, {"instance_id": instance_id})
 
 
 def note(
@@ -68,14 +77,7 @@ def note(
 
     Idempotent and cheap when nothing is new (one indexed read), so the runtime calls it on every write.
     """
-    known = {
-        (r.kind, r.value): r.case_id
-        for r in session.execute(
-            select(CaseReference.kind, CaseReference.value, CaseReference.case_id).where(
-                CaseReference.instance_id == instance_id
-            )
-        )
-    }
+    known = {(r.kind, r.value): r.case_id for r in session.execute(_KNOWN, {"instance_id": instance_id})}
     wanted = {(kind, value) for kind, value in refs.items()}
     parent_case = case_id_of(session, parent_instance_id) if parent_instance_id is not None else None
     if parent_case is not None:
@@ -121,13 +123,17 @@ def note(
     return target
 
 
-def _same_case(instance_id: int) -> Select[Any]:
+def _same_case(instance_id: Any) -> Select[Any]:
     mine = select(CaseReference.case_id).where(CaseReference.instance_id == instance_id)
     return select(CaseReference.instance_id).where(CaseReference.case_id.in_(mine))
 
 
-def linked_clause(column: Any, instance_id: int) -> ColumnElement[bool]:
-    """``column`` (an instance id column) is ``instance_id`` or an instance linked to it, for a WHERE."""
+def linked_clause(column: Any, instance_id: Any) -> ColumnElement[bool]:
+    """``column`` (an instance id column) is ``instance_id`` or an instance linked to it, for a WHERE.
+
+    ``instance_id`` is a number, or :data:`INSTANCE` in a statement built once and run with
+    ``{"instance_id": …}``.
+    """
     return or_(column == instance_id, column.in_(_same_case(instance_id)))
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine import clock
 from engine.access import duties, visibility
@@ -336,12 +336,20 @@ def _instance_row(s: Session, instance_id: int, now: dt.datetime) -> InstanceRow
     return _row(found)
 
 
-def _task_lines(
-    s: Session, principal: Principal, instance_id: int, calendar: Any, *, soon_workdays: int, now: dt.datetime
-) -> list[TaskLine]:
-    rows = s.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at, HumanTask.id)
+def _task_rows(s: Session, instance_id: int) -> Sequence[HumanTask]:
+    """Every task row of the instance with its candidate units, oldest first: read once per detail, for
+    its lines and for the need-to-know gate."""
+    return s.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id)
+        .options(selectinload(HumanTask.candidates))
+        .order_by(HumanTask.created_at, HumanTask.id)
     ).all()
+
+
+def _task_lines(
+    principal: Principal, rows: Sequence[HumanTask], calendar: Any, *, soon_workdays: int, now: dt.datetime
+) -> list[TaskLine]:
     return [
         TaskLine(
             id=t.id,
@@ -431,12 +439,13 @@ def show_instance(
             )
         works_on = visibility.can_read_instance_data(s, principal, instance_id)
         calendar = services.definitions.loaded(row.version).policy.calendar
-        tasks = _task_lines(s, principal, instance_id, calendar, soon_workdays=soon_workdays, now=now)
+        rows = _task_rows(s, instance_id)
+        tasks = _task_lines(principal, rows, calendar, soon_workdays=soon_workdays, now=now)
         steps: list[StepRecord] = []
         attachments: list[AttachmentInfo] = []
         reads = "none"
         if works_on and not oversight:
-            scope = reading_scope(s, services, principal, instance_id, row.version)
+            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=rows)
             reads = scope.kind
             steps, _ = step_records(
                 s,

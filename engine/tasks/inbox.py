@@ -58,6 +58,7 @@ class InboxQuery:
     process_key: str | None = None
     unit: str | None = None
     q: str | None = None  # business key search (substring, case-insensitive)
+    instance_id: int | None = None  # one case's tasks: what a client asks for after each completion
     page: int = 1
     per_page: int = 20
 
@@ -77,6 +78,7 @@ class InboxQuery:
             process_key=clean(self.process_key),
             unit=clean(self.unit),
             q=clean(self.q),
+            instance_id=int(self.instance_id) if self.instance_id else None,
             page=page,
             per_page=per_page,
         )
@@ -219,6 +221,8 @@ def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
         clauses.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code == query.unit))
     if query.q:
         clauses.append(search.contains(HumanTask.business_key, query.q))
+    if query.instance_id:
+        clauses.append(HumanTask.instance_id == query.instance_id)
     return clauses
 
 

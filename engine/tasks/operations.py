@@ -308,11 +308,21 @@ def _head(s: Session, instance_id: int) -> InstanceHead:
     )
 
 
-def reading_scope(s: Session, services: Services, principal: Principal, instance_id: int, version_id: int) -> ReadScope:
+def reading_scope(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    version_id: int,
+    *,
+    tasks: Sequence[HumanTask] | None = None,
+) -> ReadScope:
     """What the person may read of the instance: the one need-to-know gate (engine/access/need_to_know.py)
-    over the declarations of the instance's deployed version."""
+    over the declarations of the instance's deployed version (``tasks``: its task rows, if read already)."""
     loaded = services.definitions.loaded(version_id)
-    return need_to_know.read_scope(s, principal, instance_id, loaded.task_meta, default_scope=loaded.roles.reads)
+    return need_to_know.read_scope(
+        s, principal, instance_id, loaded.task_meta, default_scope=loaded.roles.reads, tasks=tasks
+    )
 
 
 def attachment_infos(s: Session, instance_id: int, scope: ReadScope) -> list[AttachmentInfo]:

@@ -230,6 +230,9 @@ class TaskQuerySchema(PageArgs):
     platform = Text(max_length=10)
     unit = Text(max_length=64, metadata={"description": "candidate unit code"})
     business_key = Text(max_length=120, metadata={"description": "substring of the business key"})
+    instance = fields.Integer(
+        validate=validate.Range(min=1, max=2147483647), metadata={"description": "only this instance's tasks"}
+    )
 
 
 class CompleteRequestSchema(BodySchema):

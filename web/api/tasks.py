@@ -64,6 +64,7 @@ def list_tasks(args):
         process_key=args.get("definition"),
         unit=args.get("unit"),
         q=args.get("business_key"),
+        instance_id=args.get("instance"),
         page=args["page"],
         per_page=args["per_page"],
     )

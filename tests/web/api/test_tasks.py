@@ -161,10 +161,17 @@ def test_unknown_task_and_filters(api_as, clue):
     cm1 = api_as("cm1")
     assert cm1.get("/tasks/999999").status_code == 404
     assert error_of(cm1.get("/tasks/999999"))["details"] == {"task": 999999}
-    clue.start("XS-A")
-    clue.start("XS-B")
+    first = clue.start("XS-A")["id"]
+    second = clue.start("XS-B")["id"]
     page = cm1.get("/tasks?scope=group&business_key=xs-b").get_json()
     assert [i["business_key"] for i in page["items"]] == ["XS-B"]
+    # One case's tasks by its instance (issue 19: a client's next task without a key search).
+    page = cm1.get(f"/tasks?scope=group&instance={first}").get_json()
+    assert [(i["instance_id"], i["business_key"]) for i in page["items"]] == [(first, "XS-A")]
+    assert cm1.get(f"/tasks?scope=group&instance={second}").get_json()["total"] == 1
+    assert cm1.get("/tasks?scope=group&instance=2147483647").get_json()["total"] == 0
+    resp = cm1.get("/tasks?instance=0")
+    assert resp.status_code == 422 and "instance" in str(error_of(resp)["details"])
     page = cm1.get("/tasks?scope=group&per_page=1&page=2").get_json()
     assert page["total"] == 2 and page["pages"] == 2 and len(page["items"]) == 1
     assert cm1.get("/tasks?scope=group&definition=gt_test_waiter").get_json()["total"] == 0
