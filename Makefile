@@ -41,12 +41,13 @@ db: setup
 run: db
 	$(BIN)/guantong serve --host 127.0.0.1 --port 5000
 
-# The suite runs on every core (pytest-xdist, one test file per worker at a time, one PostgreSQL
-# database per worker); TEST_WORKERS=0 runs it in one process.
+# The suite runs on every core (pytest-xdist: tests handed out one by one, except those marked with one
+# xdist_group, which share a costly module fixture and stay together; one PostgreSQL database per
+# worker); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: setup
 	$(BIN)/python tools/check_browser.py
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Lint: ruff (rules and formatting) and mypy (strict on engine/), configured in pyproject.toml.
 # `make format` rewrites in place.

@@ -342,6 +342,10 @@ def load_golden() -> dict:
 # GUANTONG_MATRIX_ALL_DATABASES=1 (about a minute more; .ci/run stays within its time budget).
 MATRIX_BACKENDS = BACKENDS if os.environ.get("GUANTONG_MATRIX_ALL_DATABASES") == "1" else ["sqlite"]
 
+# The demo state is built once per module: under pytest-xdist (make test) the module's tests stay on one
+# worker, so it is not built on every worker.
+pytestmark = pytest.mark.xdist_group("authorization_matrix")
+
 
 @pytest.fixture(scope="module", params=MATRIX_BACKENDS)
 def matrix(request, tmp_path_factory) -> Iterator[tuple[Flask, Observed]]:
