@@ -30,10 +30,11 @@ from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
-from engine.instances import entry, queries
+from engine.instances import diagram, entry, queries
 from engine.instances.queries import InstanceFilter
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.organisation.directory import owner_units
+from engine.runtime import state as engine_state
 from engine.services import Services
 from engine.tasks import inbox as inbox_q
 from engine.tasks.operations import (
@@ -127,6 +128,8 @@ class TaskLine:
     due_at: dt.datetime | None
     due: inbox_q.DueInfo
     visible: bool  # the person may open the task
+    spec_id: str = ""  # its BPMN element (of ``process_key``, which may be a called process)
+    process_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,8 @@ def _task_lines(
                 t.due_at, calendar, now=now, reminder_at=t.reminder_at, soon_workdays=soon_workdays, status=t.status
             ),
             visible=can_see(principal, t),
+            spec_id=t.spec_id,
+            process_key=t.process_key,
         )
         for t in rows
     ]
@@ -480,6 +485,84 @@ def show_instance(
         names=names,
         reads=reads,
         works_on=works_on,
+    )
+
+
+def show_diagram(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    *,
+    oversight: bool = False,
+    soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
+) -> diagram.InstanceDiagram:
+    """The instance on its diagram (engine/instances/diagram.py): for ``/instances/<id>``, the cockpit's
+    instance page and ``GET /api/v1/instances/<id>/diagram`` alike, through the same gate as
+    :func:`show_instance`, and cut to what that gate lets the person learn (``level``): the cockpit's
+    overseers and the lanes that read the whole file see everything with names; an outside (addressed)
+    lane only its own steps and those whose records it reads; anyone else who may find the instance its
+    markers and path without names. Reads no record and opens nothing sealed."""
+    if oversight:
+        _require_oversight(services, principal)
+    now = clock.now()
+    with services.db.session() as s:
+        row = _instance_row(s, instance_id, now)
+        if not visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal)):
+            raise NotVisible(
+                f"instance {instance_id} is not within your need to know",
+                reason="instance_not_visible",
+                instance=instance_id,
+            )
+        loaded = services.definitions.loaded(row.version)
+        tasks = _task_lines(s, principal, instance_id, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
+        level = diagram.STATUS
+        if oversight:
+            level = diagram.FULL
+        elif visibility.can_read_instance_data(s, principal, instance_id):
+            scope = reading_scope(s, services, principal, instance_id, row.version)
+            if scope.whole:
+                level = diagram.FULL
+            else:
+                level = diagram.ADDRESSED
+                readable = set(scope.records)
+                tasks = [t for t in tasks if t.visible or t.id in readable]
+        filename, xml = diagram.definition_file(s, row.version, row.process_key)
+        graph = diagram.read_graph(xml, filename, row.process_key)
+        live: dict[str, set[str]] = {}
+        until: dict[str, dt.datetime] = {}
+        fired: set[str] = set()
+        if level != diagram.ADDRESSED:
+            stored = s.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
+            if stored:
+                workflow = engine_state.load(
+                    stored,
+                    loaded.spec(row.process_key),
+                    loaded.subprocess_specs(row.process_key),
+                    loaded.script_engine,
+                )
+                live, until = diagram.live_states(workflow)
+            fired = diagram.fired_timers(s, instance_id)
+        names = (
+            display_names(s, [h for t in tasks for h in (t.assignee, t.completed_by)]) if level == diagram.FULL else {}
+        )
+    return diagram.build(
+        instance_id=instance_id,
+        process_key=row.process_key,
+        version_id=row.version,
+        filename=filename,
+        xml=xml,
+        level=level,
+        graph=graph,
+        calls=diagram.called_processes(graph, loaded),
+        tasks=tasks,
+        names=names,
+        live=live,
+        waiting_until=until,
+        fired=fired,
+        error=row.error,
+        status=row.status,
+        calendar=loaded.policy.calendar,
+        now=now,
     )
 
 
