@@ -30,7 +30,7 @@ from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
-from engine.instances import diagram, entry, queries
+from engine.instances import diagram, entry, links, queries
 from engine.instances.queries import InstanceFilter
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.organisation.directory import owner_units
@@ -159,6 +159,7 @@ class InstanceDetail:
     # ``addressed`` (what their open task declares, and what they wrote), ``none``.
     reads: str = "none"
     works_on: bool = False  # works on it: ``/instances/<id>`` shows them its records (the cockpit's link)
+    linked: list[links.Link] = field(default_factory=list)  # the linked instances the person may find
 
     @property
     def current(self) -> list[TaskLine]:
@@ -427,7 +428,8 @@ def show_instance(
     now = clock.now()
     with services.db.session() as s:
         row = _instance_row(s, instance_id, now)
-        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal))
+        oversee = _oversee(services, s, principal)
+        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=oversee)
         if not may_open:
             raise NotVisible(
                 f"instance {instance_id} is not within your need to know",
@@ -462,6 +464,7 @@ def show_instance(
                 readable = {step.task_id for step in steps}
                 tasks = [t for t in tasks if t.visible or t.id in readable]
         may_read = reads == "file"
+        related = links.linked(s, principal, instance_id, oversee=oversee)
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
         names = (
             display_names(
@@ -485,6 +488,7 @@ def show_instance(
         names=names,
         reads=reads,
         works_on=works_on,
+        linked=related,
     )
 
 

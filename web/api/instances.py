@@ -11,8 +11,10 @@ from __future__ import annotations
 from engine.instances import operations as instances
 from engine.instances.queries import InstanceFilter
 
+from .. import diagram
 from ..usecases import reveal, soon
 from .common import documents, principal, services
+from .diagram_schemas import InstanceDiagramSchema
 from .parsing import Blueprint
 from .schemas import InstanceDetailSchema, InstancePageSchema, InstanceQuerySchema
 
@@ -75,6 +77,16 @@ def get_instance(instance_id: int):
     return instance_detail(instance_id)
 
 
+@blp.route(f"/instances/{ID}/diagram", methods=["GET"])
+@blp.response(200, InstanceDiagramSchema)
+@documents(blp, 401, 404)
+def get_instance_diagram(instance_id: int):
+    """The instance on its diagram: the deployed BPMN, per element its markers (completed, active, waiting,
+    overdue, failed) and who held it, when, how long, its due time; the sequence flows taken. Cut to what
+    the caller may learn of the instance (``level``)."""
+    return diagram.as_json(instances.show_diagram(services(), principal(), instance_id, soon_workdays=soon()))
+
+
 def instance_detail(instance_id: int) -> dict:
     d = instances.show_instance(
         services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api", for_page=False
@@ -114,6 +126,20 @@ def instance_detail(instance_id: int) -> dict:
         "data_visible": may_read,
         "data_scope": d.reads,
         "confidential_withheld": d.confidential_withheld,
+        "linked_instances": [
+            {
+                "relation": link.relation,
+                "id": link.id,
+                "process_key": link.process_key,
+                "process_name": link.process_name,
+                "title": link.title,
+                "business_key": link.business_key,
+                "status": link.status,
+                "stage": link.stage,
+                "started_at": link.started_at,
+            }
+            for link in d.linked
+        ],
     }
     if records:
         detail["data"] = d.data

@@ -19,7 +19,7 @@ from engine.errors import Conflict, ValidationError
 from engine.instances import operations as instance_ops
 from engine.instances.queries import STATUSES, InstanceFilter
 
-from .. import labels
+from .. import diagram, labels
 from ..security import principal, services, unit_names
 from ..usecases import on_page, reveal
 from .views import _int, _soon, bp
@@ -92,8 +92,11 @@ def instance(instance_id: int):
         oversight=True,
         soon_workdays=_soon(),
     )
+    drawn = instance_ops.show_diagram(services(), p, instance_id, oversight=True, soon_workdays=_soon())
     return render_template(
         "cockpit/instance.html",
+        diagram=diagram.as_json(drawn, drawable=True),
+        linked=d.linked,
         inst=d.instance,
         tasks=d.tasks,
         current=d.current,
