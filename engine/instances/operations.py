@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.access import duties, visibility
 from engine.access.authz import can_see, require_can_complete
+from engine.access.denials import record_denial
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
@@ -62,7 +63,7 @@ MAX_KEY = 120  # process keys and business keys (their columns' length)
 # who a task was handed to), and the reason a manager gave for suspending or cancelling the instance
 # itself. Never what was recorded or uploaded (file names, digests, data), whatever the event.
 TIMELINE_DETAIL = frozenset({"element", "task", "assignee", "role", "units"})
-MANAGED = ("suspended", "resumed", "cancelled", "retried")  # the managers' own actions, with their reason
+MANAGED = ("suspended", "resumed", "cancelled", "retried", "reassigned")  # the managers' actions, with their reason
 
 
 def _require_oversight(services: Services, principal: Principal) -> None:
@@ -571,6 +572,29 @@ def show_diagram(
 
 
 # --------------------------------------------------------------------------- managers' actions
+MAX_REASON = 500
+
+
+def _reason(reason: str | None) -> str:
+    """The reason every managers' action on a case carries into the audit trail (a decision about a case
+    is explained where it is recorded); missing → ValidationError naming the field, before any change."""
+    text = (reason or "").replace("\x00", "").strip()
+    if not text:
+        raise ValidationError("a reason is required", fields={"reason": "请填写原因"})
+    if len(text) > MAX_REASON:
+        raise ValidationError("reason too long", fields={"reason": f"原因不能超过 {MAX_REASON} 个字符"})
+    return text
+
+
+def _require_overseen(services: Services, s: Session, principal: Principal, instance_id: int) -> None:
+    if not visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal)):
+        raise NotVisible(
+            f"instance {instance_id} is not within your need to know",
+            reason="instance_not_visible",
+            instance=instance_id,
+        )
+
+
 def act_on_instance(
     services: Services,
     principal: Principal,
@@ -581,28 +605,71 @@ def act_on_instance(
 ) -> None:
     """Retry, suspend, resume or cancel: decisions about a case, the overseers' (who open the cockpit) of
     the commission that owns it or one above — never a neighbouring commission's — and never an
-    administrator's (三员分立: the runtime refuses them too)."""
+    administrator's (三员分立: the runtime refuses them too). Each requires a reason, audited with it."""
     _require_oversight(services, principal)
     if action not in ACTIONS:
         raise NotFound(f"no instance action '{action}'", action=action)
     with services.db.session() as s:
-        oversee = _oversee(services, s, principal)
-        if not visibility.can_see_instance(s, principal, instance_id, oversee=oversee):
-            raise NotVisible(
-                f"instance {instance_id} is not within your need to know",
-                reason="instance_not_visible",
-                instance=instance_id,
-            )
-    reason = (reason or "").replace("\x00", "").strip()[:500] or None
+        _require_overseen(services, s, principal, instance_id)
+    why = _reason(reason)
     runtime = services.runtime
     if action == "retry":
-        runtime.retry(instance_id, actor=principal)
+        runtime.retry(instance_id, actor=principal, reason=why)
     elif action == "suspend":
-        runtime.suspend(instance_id, actor=principal, reason=reason)
+        runtime.suspend(instance_id, actor=principal, reason=why)
     elif action == "resume":
-        runtime.resume(instance_id, actor=principal)
+        runtime.resume(instance_id, actor=principal, reason=why)
     else:
-        runtime.cancel(instance_id, actor=principal, reason=reason)
+        runtime.cancel(instance_id, actor=principal, reason=why)
+
+
+def reassign_on_instance(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    task_id: int,
+    to_username: str | None,
+    *,
+    reason: str | None = None,
+) -> None:
+    """The cockpit's reassign: an overseer of the instance's commission hands one of its open tasks to
+    someone holding its role in its units (not one the case keeps apart: engine/access/duties.py), with a
+    reason, audited. The task unit's leader keeps his own reassign on the task page
+    (engine/tasks/operations.py ``reassign_task``)."""
+    _require_oversight(services, principal)
+    to_username = (to_username or "").strip()
+    try:
+        with services.db.session() as s:
+            _require_overseen(services, s, principal, instance_id)
+            task = s.get(HumanTask, task_id)
+            if task is None or task.instance_id != instance_id:
+                raise NotFound(f"task {task_id} is not a task of instance {instance_id}", task=task_id)
+            if not to_username:
+                raise ValidationError("no one to reassign to", fields={"assignee": "请选择接办人"}, task=task_id)
+            why = _reason(reason)
+            services.runtime.reassign(
+                task_id, actor=principal, to_username=to_username, session=s, reason=why, overseer=True
+            )
+    except ValidationError as exc:
+        rule = exc.details.get("rule")
+        if rule in (duties.SEPARATION, duties.RECUSAL):
+            # Handing the task to someone the case keeps out is an attempt on the rule: kept as evidence.
+            record_denial(services, str(rule), actor=principal.username, task_id=task_id, assignee=to_username)
+        raise
+
+
+def reassign_choices(services: Services, principal: Principal, instance_id: int) -> dict[int, list[tuple[str, str]]]:
+    """For the cockpit's reassign form: per open task of the instance (not one addressed to one person),
+    who may be given it (its role in its units, active, not kept out by the case)."""
+    _require_oversight(services, principal)
+    with services.db.session() as s:
+        _require_overseen(services, s, principal, instance_id)
+        open_tasks = s.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
+            )
+        ).all()
+        return {t.id: inbox_q.eligible_assignees(s, t, duties.bars(s, t)) for t in open_tasks}
 
 
 # --------------------------------------------------------------------------- starting

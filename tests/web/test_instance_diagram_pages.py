@@ -80,3 +80,22 @@ def test_the_api_detail_lists_the_linked_instances_the_caller_may_find(app, serv
     assert [(x["relation"], x["id"]) for x in detail("cm1", source)["linked_instances"]] == [("started", child)]
     assert [(x["relation"], x["id"]) for x in detail("cm1", child)["linked_instances"]] == [("source", source)]
     assert detail("so1", source)["linked_instances"] == []
+
+
+def test_the_cockpit_reassigns_with_a_reason_or_names_the_missing_field(client_for, services, who, start_clue):
+    instance_id = _registered(services, who, start_clue)
+    with services.db.session() as s:
+        propose = s.scalars(select(HumanTask.id).where(HumanTask.spec_id == "propose")).one()
+    boss = client_for("boss")
+    page = boss.get(f"/cockpit/instances/{instance_id}").get_data(as_text=True)
+    assert f'data-testid="reassign-{propose}"' in page and 'value="so1b"' in page
+    url = f"/cockpit/instances/{instance_id}/tasks/{propose}/reassign"
+    refused = boss.post(url, data={"assignee": "so1b", "reason": ""})
+    assert refused.status_code == 422 and "请填写原因" in refused.get_data(as_text=True)
+    with services.db.session() as s:
+        assert s.get(HumanTask, propose).assignee is None
+    assert boss.post(url, data={"assignee": "so1b", "reason": "刘洋出差"}).status_code == 302
+    html = boss.get(f"/cockpit/instances/{instance_id}").get_data(as_text=True)
+    assert "原因：刘洋出差" in html
+    with services.db.session() as s:
+        assert s.get(HumanTask, propose).assignee == "so1b"

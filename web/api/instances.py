@@ -13,6 +13,7 @@ from engine.instances.queries import InstanceFilter
 
 from .. import diagram
 from ..usecases import reveal, soon
+from .action_schemas import InstanceActionSchema, ReassignRequestSchema
 from .common import documents, principal, services
 from .diagram_schemas import InstanceDiagramSchema
 from .parsing import Blueprint
@@ -21,6 +22,8 @@ from .schemas import InstanceDetailSchema, InstancePageSchema, InstanceQuerySche
 blp = Blueprint("Instances", __name__, description="Process instances the caller may see")
 
 ID = "<int(min=1, max=2147483647):instance_id>"
+TASK = "<int(min=1, max=2147483647):task_id>"
+ACTION = "<any(retry, suspend, resume, cancel):action>"
 
 
 def _summary(r: instances.InstanceRow) -> dict:
@@ -85,6 +88,30 @@ def get_instance_diagram(instance_id: int):
     overdue, failed) and who held it, when, how long, its due time; the sequence flows taken. Cut to what
     the caller may learn of the instance (``level``)."""
     return diagram.as_json(instances.show_diagram(services(), principal(), instance_id, soon_workdays=soon()))
+
+
+@blp.route(f"/instances/{ID}/{ACTION}", methods=["POST"])
+@blp.arguments(InstanceActionSchema)
+@blp.response(204)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def act(args, instance_id: int, action: str):
+    """Retry, suspend, resume or cancel (terminate) an instance, with a reason: the overseers of the
+    commission that owns it (the cockpit roles), never an administrator; audited with the reason."""
+    instances.act_on_instance(services(), principal(), instance_id, action, reason=args["reason"])
+    return None
+
+
+@blp.route(f"/instances/{ID}/tasks/{TASK}/reassign", methods=["POST"])
+@blp.arguments(ReassignRequestSchema)
+@blp.response(204)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def reassign(args, instance_id: int, task_id: int):
+    """An overseer hands one of the instance's open tasks to someone holding its role in its units, with a
+    reason; audited with it."""
+    instances.reassign_on_instance(
+        services(), principal(), instance_id, task_id, args["assignee"], reason=args["reason"]
+    )
+    return None
 
 
 def instance_detail(instance_id: int) -> dict:
