@@ -22,7 +22,7 @@
     el.textContent = value;
     return el;
   }
-  function when(iso) { return iso ? new Date(iso).toLocaleString(lang) : '—'; }
+  function when(iso) { return iso ? new Date(iso).toLocaleString(lang, { timeZone: 'Asia/Shanghai' }) : '—'; }
   function took(v) {
     if (v.seconds === null || v.seconds === undefined) { return '—' || '—'; }
     var hours = Math.round(v.seconds / 360) / 10;
