@@ -74,11 +74,14 @@ def linked(
                 ProcessInstance.parent_instance_id == instance_id,
                 linked_clause(ProcessInstance.id, instance_id),
             ),
-            visibility.instance_visible_clause(principal, oversee=oversee),
         )
     ).all()
     links = []
     for r in rows:
+        # One narrowed probe per linked instance (a case has a handful): the gate's union of everything
+        # the person may find is never collected for a detail read.
+        if not visibility.can_see_instance(session, principal, r.id, oversee=oversee):
+            continue
         relation = SOURCE if r.id == parent else STARTED if r.parent_instance_id == instance_id else CASE
         links.append(
             Link(

@@ -54,10 +54,16 @@
     data.path.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, 'gt-path'); } });
   }
 
+  // An element without a name (start and end events, gateways) is called by its kind.
+  var KINDS = { 'bpmn:StartEvent': 'start_event', 'bpmn:EndEvent': 'end_event', 'bpmn:ExclusiveGateway': 'gateway',
+    'bpmn:ParallelGateway': 'gateway', 'bpmn:InclusiveGateway': 'gateway', 'bpmn:EventBasedGateway': 'gateway',
+    'bpmn:IntermediateCatchEvent': 'event', 'bpmn:IntermediateThrowEvent': 'event', 'bpmn:BoundaryEvent': 'event' };
   function nameOf(id) {
     var element = viewer.get('elementRegistry').get(id);
     var bo = element && element.businessObject;
-    return (bo && bo.name) || id;
+    if (bo && bo.name) { return bo.name; }
+    var kind = element && labels[KINDS[element.type]];
+    return kind ? kind + '（' + id + '）' : id;
   }
 
   function show(id) {
