@@ -109,3 +109,39 @@ def test_an_addressed_lane_sees_its_own_step_not_the_path_nor_who_did_the_rest(o
     assert so1b.elements["propose"].visits[0].holder is None
     file_lane = instances.show_diagram(services, who("cm2"), started.instance_id)
     assert file_lane.level == "full" and file_lane.path == ["f1", "f2"]
+
+
+CALLER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_caller" targetNamespace="http://guantong.test">
+  <bpmn:process id="gt_test_caller" name="测试调用线索处置" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="stage" value="dispose"/>
+      <spiffworkflow:property name="platform" value="P5"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="c_start"><bpmn:outgoing>c1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:callActivity id="call_clue" name="线索处置" calledElement="gt_test_clue">
+      <bpmn:incoming>c1</bpmn:incoming><bpmn:outgoing>c2</bpmn:outgoing>
+    </bpmn:callActivity>
+    <bpmn:endEvent id="c_end"><bpmn:incoming>c2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="c1" sourceRef="c_start" targetRef="call_clue"/>
+    <bpmn:sequenceFlow id="c2" sourceRef="call_clue" targetRef="c_end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_the_steps_of_a_called_process_are_shown_on_its_call_activity(services, who, library):
+    from engine.definitions import compile_bundle
+
+    services.definitions.deploy(compile_bundle(library.with_bpmn("caller.bpmn", CALLER.encode())), actor="tester")
+    started = services.runtime.start("gt_test_caller", actor=who("cm1"), owner_unit="cdi", data={"clue_no": "XS-9"})
+    register = ready(services, "register")[0]
+    services.runtime.complete_task(register, actor=who("cm1"), data={**REGISTER, "handling_unit": "jc1"})
+    d = instances.show_diagram(services, who("cm2"), started.instance_id)
+    assert d.process_key == "gt_test_caller" and d.markers("active") == ["call_clue"]
+    assert d.markers("completed") == ["c_start"] and d.path == ["c1"]
+    # The called process's steps (登记线索 done, 提出处置意见 open) are the call activity's visits.
+    assert [(v.name, v.status) for v in d.elements["call_clue"].visits] == [
+        ("登记线索", "completed"),
+        ("提出处置意见", "ready"),
+    ]
