@@ -22,7 +22,7 @@ from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
 
-from . import labels
+from . import diagram, labels
 from .security import principal, select_locale, services
 from .usecases import on_page, reveal, soon
 
@@ -297,8 +297,11 @@ def instance(instance_id: int):
         locale=select_locale(),
         soon_workdays=soon(),
     )
+    drawn = instances.show_diagram(services(), principal(), instance_id, soon_workdays=soon())
     return render_template(
         "instance.html",
+        diagram=diagram.as_json(drawn, drawable=True),
+        linked=detail.linked,
         instance=detail.instance,
         tasks=detail.tasks,
         steps=[(step, step.shown) for step in detail.steps],

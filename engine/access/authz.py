@@ -99,6 +99,15 @@ def require_can_complete(principal: Principal, task: TaskView, bars: Mapping[str
 
 
 def require_can_reassign(principal: Principal, task: TaskView) -> None:
+    require_reassignable(task)
+    if principal.is_system:
+        return
+    if not (principal.leader_of & candidate_units(task)):
+        raise Forbidden("only a leader of the task's unit may reassign it", task=task.id)
+
+
+def require_reassignable(task: TaskView) -> None:
+    """Whoever reassigns: an open task, not one addressed to one person by name."""
     if task.status != "ready":
         raise Conflict(f"task {task.id} is already {task.status}", task=task.id, status=task.status)
     if getattr(task, "personal", False):
@@ -107,7 +116,3 @@ def require_can_reassign(principal: Principal, task: TaskView) -> None:
             task=task.id,
             rule="addressed_to_one_person",
         )
-    if principal.is_system:
-        return
-    if not (principal.leader_of & candidate_units(task)):
-        raise Forbidden("only a leader of the task's unit may reassign it", task=task.id)

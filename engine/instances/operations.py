@@ -25,15 +25,17 @@ from sqlalchemy.orm import Session, selectinload
 from engine import clock
 from engine.access import duties, visibility
 from engine.access.authz import can_see, require_can_complete
+from engine.access.denials import record_denial
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
-from engine.instances import entry, queries
+from engine.instances import diagram, entry, links, queries
 from engine.instances.queries import InstanceFilter
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.organisation.directory import owner_units
+from engine.runtime import state as engine_state
 from engine.services import Services
 from engine.tasks import inbox as inbox_q
 from engine.tasks.operations import (
@@ -61,7 +63,7 @@ MAX_KEY = 120  # process keys and business keys (their columns' length)
 # who a task was handed to), and the reason a manager gave for suspending or cancelling the instance
 # itself. Never what was recorded or uploaded (file names, digests, data), whatever the event.
 TIMELINE_DETAIL = frozenset({"element", "task", "assignee", "role", "units"})
-MANAGED = ("suspended", "resumed", "cancelled", "retried")  # the managers' own actions, with their reason
+MANAGED = ("suspended", "resumed", "cancelled", "retried", "reassigned")  # the managers' actions, with their reason
 
 
 def _require_oversight(services: Services, principal: Principal) -> None:
@@ -127,6 +129,8 @@ class TaskLine:
     due_at: dt.datetime | None
     due: inbox_q.DueInfo
     visible: bool  # the person may open the task
+    spec_id: str = ""  # its BPMN element (of ``process_key``, which may be a called process)
+    process_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ class InstanceDetail:
     # ``addressed`` (what their open task declares, and what they wrote), ``none``.
     reads: str = "none"
     works_on: bool = False  # works on it: ``/instances/<id>`` shows them its records (the cockpit's link)
+    linked: list[links.Link] = field(default_factory=list)  # the linked instances the person may find
 
     @property
     def current(self) -> list[TaskLine]:
@@ -367,6 +372,8 @@ def _task_lines(
                 t.due_at, calendar, now=now, reminder_at=t.reminder_at, soon_workdays=soon_workdays, status=t.status
             ),
             visible=can_see(principal, t),
+            spec_id=t.spec_id,
+            process_key=t.process_key,
         )
         for t in rows
     ]
@@ -430,7 +437,8 @@ def show_instance(
     now = clock.now()
     with services.db.session() as s:
         row = _instance_row(s, instance_id, now)
-        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal))
+        oversee = _oversee(services, s, principal)
+        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=oversee)
         if not may_open:
             raise NotVisible(
                 f"instance {instance_id} is not within your need to know",
@@ -466,6 +474,7 @@ def show_instance(
                 readable = {step.task_id for step in steps}
                 tasks = [t for t in tasks if t.visible or t.id in readable]
         may_read = reads == "file"
+        related = links.linked(s, principal, instance_id, oversee=oversee)
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
         names = (
             display_names(
@@ -489,10 +498,112 @@ def show_instance(
         names=names,
         reads=reads,
         works_on=works_on,
+        linked=related,
+    )
+
+
+def show_diagram(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    *,
+    oversight: bool = False,
+    soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
+) -> diagram.InstanceDiagram:
+    """The instance on its diagram (engine/instances/diagram.py): for ``/instances/<id>``, the cockpit's
+    instance page and ``GET /api/v1/instances/<id>/diagram`` alike, through the same gate as
+    :func:`show_instance`, and cut to what that gate lets the person learn (``level``): the cockpit's
+    overseers and the lanes that read the whole file see everything with names; an outside (addressed)
+    lane only its own steps and those whose records it reads; anyone else who may find the instance its
+    markers and path without names. Reads no record and opens nothing sealed."""
+    if oversight:
+        _require_oversight(services, principal)
+    now = clock.now()
+    with services.db.session() as s:
+        row = _instance_row(s, instance_id, now)
+        if not visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal)):
+            raise NotVisible(
+                f"instance {instance_id} is not within your need to know",
+                reason="instance_not_visible",
+                instance=instance_id,
+            )
+        loaded = services.definitions.loaded(row.version)
+        tasks = _task_lines(s, principal, instance_id, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
+        level = diagram.STATUS
+        if oversight:
+            level = diagram.FULL
+        elif visibility.can_read_instance_data(s, principal, instance_id):
+            scope = reading_scope(s, services, principal, instance_id, row.version)
+            if scope.whole:
+                level = diagram.FULL
+            else:
+                level = diagram.ADDRESSED
+                readable = set(scope.records)
+                tasks = [t for t in tasks if t.visible or t.id in readable]
+        filename, xml = diagram.definition_file(s, row.version, row.process_key)
+        graph = diagram.read_graph(xml, filename, row.process_key)
+        live: dict[str, set[str]] = {}
+        until: dict[str, dt.datetime] = {}
+        fired: set[str] = set()
+        if level != diagram.ADDRESSED:
+            stored = s.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
+            if stored:
+                workflow = engine_state.load(
+                    stored,
+                    loaded.spec(row.process_key),
+                    loaded.subprocess_specs(row.process_key),
+                    loaded.script_engine,
+                )
+                live, until = diagram.live_states(workflow)
+            fired = diagram.fired_timers(s, instance_id)
+        names = (
+            display_names(s, [h for t in tasks for h in (t.assignee, t.completed_by)]) if level == diagram.FULL else {}
+        )
+    return diagram.build(
+        instance_id=instance_id,
+        process_key=row.process_key,
+        version_id=row.version,
+        filename=filename,
+        xml=xml,
+        level=level,
+        graph=graph,
+        calls=diagram.called_processes(graph, loaded),
+        tasks=tasks,
+        names=names,
+        live=live,
+        waiting_until=until,
+        fired=fired,
+        error=row.error,
+        status=row.status,
+        calendar=loaded.policy.calendar,
+        now=now,
     )
 
 
 # --------------------------------------------------------------------------- managers' actions
+MAX_REASON = 500
+
+
+def _reason(reason: str | None) -> str:
+    """The reason every managers' action on a case carries into the audit trail (a decision about a case
+    is explained where it is recorded); missing → ValidationError naming the field, before any change."""
+    text = (reason or "").replace("\x00", "").strip()
+    if not text:
+        raise ValidationError("a reason is required", fields={"reason": "请填写原因"})
+    if len(text) > MAX_REASON:
+        raise ValidationError("reason too long", fields={"reason": f"原因不能超过 {MAX_REASON} 个字符"})
+    return text
+
+
+def _require_overseen(services: Services, s: Session, principal: Principal, instance_id: int) -> None:
+    if not visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal)):
+        raise NotVisible(
+            f"instance {instance_id} is not within your need to know",
+            reason="instance_not_visible",
+            instance=instance_id,
+        )
+
+
 def act_on_instance(
     services: Services,
     principal: Principal,
@@ -503,28 +614,71 @@ def act_on_instance(
 ) -> None:
     """Retry, suspend, resume or cancel: decisions about a case, the overseers' (who open the cockpit) of
     the commission that owns it or one above — never a neighbouring commission's — and never an
-    administrator's (三员分立: the runtime refuses them too)."""
+    administrator's (三员分立: the runtime refuses them too). Each requires a reason, audited with it."""
     _require_oversight(services, principal)
     if action not in ACTIONS:
         raise NotFound(f"no instance action '{action}'", action=action)
     with services.db.session() as s:
-        oversee = _oversee(services, s, principal)
-        if not visibility.can_see_instance(s, principal, instance_id, oversee=oversee):
-            raise NotVisible(
-                f"instance {instance_id} is not within your need to know",
-                reason="instance_not_visible",
-                instance=instance_id,
-            )
-    reason = (reason or "").replace("\x00", "").strip()[:500] or None
+        _require_overseen(services, s, principal, instance_id)
+    why = _reason(reason)
     runtime = services.runtime
     if action == "retry":
-        runtime.retry(instance_id, actor=principal)
+        runtime.retry(instance_id, actor=principal, reason=why)
     elif action == "suspend":
-        runtime.suspend(instance_id, actor=principal, reason=reason)
+        runtime.suspend(instance_id, actor=principal, reason=why)
     elif action == "resume":
-        runtime.resume(instance_id, actor=principal)
+        runtime.resume(instance_id, actor=principal, reason=why)
     else:
-        runtime.cancel(instance_id, actor=principal, reason=reason)
+        runtime.cancel(instance_id, actor=principal, reason=why)
+
+
+def reassign_on_instance(
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    task_id: int,
+    to_username: str | None,
+    *,
+    reason: str | None = None,
+) -> None:
+    """The cockpit's reassign: an overseer of the instance's commission hands one of its open tasks to
+    someone holding its role in its units (not one the case keeps apart: engine/access/duties.py), with a
+    reason, audited. The task unit's leader keeps his own reassign on the task page
+    (engine/tasks/operations.py ``reassign_task``)."""
+    _require_oversight(services, principal)
+    to_username = (to_username or "").strip()
+    try:
+        with services.db.session() as s:
+            _require_overseen(services, s, principal, instance_id)
+            task = s.get(HumanTask, task_id)
+            if task is None or task.instance_id != instance_id:
+                raise NotFound(f"task {task_id} is not a task of instance {instance_id}", task=task_id)
+            if not to_username:
+                raise ValidationError("no one to reassign to", fields={"assignee": "请选择接办人"}, task=task_id)
+            why = _reason(reason)
+            services.runtime.reassign(
+                task_id, actor=principal, to_username=to_username, session=s, reason=why, overseer=True
+            )
+    except ValidationError as exc:
+        rule = exc.details.get("rule")
+        if rule in (duties.SEPARATION, duties.RECUSAL):
+            # Handing the task to someone the case keeps out is an attempt on the rule: kept as evidence.
+            record_denial(services, str(rule), actor=principal.username, task_id=task_id, assignee=to_username)
+        raise
+
+
+def reassign_choices(services: Services, principal: Principal, instance_id: int) -> dict[int, list[tuple[str, str]]]:
+    """For the cockpit's reassign form: per open task of the instance (not one addressed to one person),
+    who may be given it (its role in its units, active, not kept out by the case)."""
+    _require_oversight(services, principal)
+    with services.db.session() as s:
+        _require_overseen(services, s, principal, instance_id)
+        open_tasks = s.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
+            )
+        ).all()
+        return {t.id: inbox_q.eligible_assignees(s, t, duties.bars(s, t)) for t in open_tasks}
 
 
 # --------------------------------------------------------------------------- starting

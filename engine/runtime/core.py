@@ -295,6 +295,11 @@ def _require_operator(actor: Principal, instance_id: int) -> None:
         raise Forbidden("only the commission's overseers may change an instance's state", instance=instance_id)
 
 
+def _reason_detail(reason: str | None) -> dict[str, Any]:
+    """The audit detail of a manager's reason, absent when none was given (the engine's own actions)."""
+    return {"reason": reason} if reason else {}
+
+
 class Runtime:
     def __init__(
         self,
@@ -637,14 +642,30 @@ class Runtime:
                 previous=task.assignee,
             )
 
-    def reassign(self, task_id: int, *, actor: Principal, to_username: str, session: Session | None = None) -> None:
-        from engine.access.authz import in_pool
+    def reassign(
+        self,
+        task_id: int,
+        *,
+        actor: Principal,
+        to_username: str,
+        session: Session | None = None,
+        reason: str | None = None,
+        overseer: bool = False,
+    ) -> None:
+        """Hand a task to someone in its pool. ``overseer``: the application layer has authorised the
+        person as an overseer of the instance's commission (engine/instances/operations.py), in place of
+        the task unit's leader; it is then a decision about the case like suspending it (no administrator)."""
+        from engine.access.authz import in_pool, require_reassignable
         from engine.access.principal import load_principal
 
         with self._session(session) as session:
             task = self._task(session, task_id)
-            _require_visible(actor, task)
-            require_can_reassign(actor, task)
+            if overseer:
+                _require_operator(actor, task.instance_id)
+                require_reassignable(task)
+            else:
+                _require_visible(actor, task)
+                require_can_reassign(actor, task)
             target = load_principal(session, to_username)
             if not in_pool(target, task):
                 raise ValidationError(
@@ -674,6 +695,7 @@ class Runtime:
                 task_id=task_id,
                 previous=task.assignee,
                 assignee=to_username,
+                **_reason_detail(reason),
             )
 
     # ================================================================== lifecycle
@@ -685,8 +707,8 @@ class Runtime:
     def suspend(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
         self._set_status(instance_id, actor, "suspended", "suspended", reason, allowed=("running",))
 
-    def resume(self, instance_id: int, *, actor: Principal) -> None:
-        self._set_status(instance_id, actor, "running", "resumed", None, allowed=("suspended",))
+    def resume(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
+        self._set_status(instance_id, actor, "running", "resumed", reason, allowed=("suspended",))
 
     def _set_status(
         self,
@@ -932,7 +954,7 @@ class Runtime:
             )
         return outcome
 
-    def retry(self, instance_id: int, *, actor: Principal) -> None:
+    def retry(self, instance_id: int, *, actor: Principal, reason: str | None = None) -> None:
         """Put a failed instance back to work (after the designer fixed the cause or the data)."""
         _require_operator(actor, instance_id)
         with self.db.session() as session:
@@ -951,7 +973,13 @@ class Runtime:
                 )
                 .execution_options(synchronize_session=False)
             )
-            audit.record(session, "retried", actor=actor.username, instance_id=instance_id)
+            audit.record(
+                session,
+                "retried",
+                actor=actor.username,
+                instance_id=instance_id,
+                **_reason_detail(reason),
+            )
 
     def fire_due_timers(self, limit: int = 100, *, owner: str = "inline") -> int:
         """Fire every due timer now (tests and single-process use; the worker adds leases and retries)."""

@@ -160,6 +160,10 @@ BODIES: dict[str, BodyFor] = {
     ),
     # the cockpit
     "POST /cockpit/instances/<int:instance_id>/<action>": _form(reason="matrix"),
+    # the overseers hand the 室组地 X department's task to 财政局's 秦峰 (its pool); other pairs do not match
+    "POST /cockpit/instances/<int:instance_id>/tasks/<int:task_id>/reassign": _form(
+        assignee="qinfeng", reason="matrix"
+    ),
     "POST /cockpit/notifications/<int:notification_id>/read": NOTHING,
     "POST /cockpit/notifications/read-all": NOTHING,
     "POST /cockpit/start/<key>": NOTHING,
@@ -244,6 +248,11 @@ BODIES: dict[str, BodyFor] = {
             "data": {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕99号"},
         }
     ),
+    "POST /api/v1/instances/<int(min=1, max=2147483647):instance_id>/<any(retry, suspend, resume, cancel):action>": (
+        _json({"reason": "matrix"})
+    ),
+    "POST /api/v1/instances/<int(min=1, max=2147483647):instance_id>/tasks/<int(min=1, max=2147483647):task_id>"
+    "/reassign": _json({"assignee": "qinfeng", "reason": "matrix"}),
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/claim": NOTHING,
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/unclaim": NOTHING,
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/complete": lambda state, _p, target: Body(

@@ -206,7 +206,7 @@ def test_failed_instance_names_the_element_and_an_overseer_retries_it(client_for
     with services.db.session() as s:
         assert s.get(ProcessInstance, outcome.instance_id).status == "error"
     assert "重新执行" in admin.get("/cockpit/failed").get_data(as_text=True)
-    resp = admin.post(f"/cockpit/instances/{outcome.instance_id}/retry", data={"next": "failed"})
+    resp = admin.post(f"/cockpit/instances/{outcome.instance_id}/retry", data={"next": "failed", "reason": "已修正"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/cockpit/failed")
     with services.db.session() as s:
         row = s.get(ProcessInstance, outcome.instance_id)
@@ -220,7 +220,9 @@ def test_failed_instance_names_the_element_and_an_overseer_retries_it(client_for
     assert actions[-1] == "retried" and ("admin", "sanyuan_outside_duties") in _denied(services)
     assert "没有出错的流程" in admin.get("/cockpit/failed").get_data(as_text=True)
     # Retrying again is a conflict, shown as a notice rather than an error page.
-    again = admin.post(f"/cockpit/instances/{outcome.instance_id}/retry", follow_redirects=True)
+    again = admin.post(
+        f"/cockpit/instances/{outcome.instance_id}/retry", data={"reason": "再试"}, follow_redirects=True
+    )
     assert again.status_code == 200 and "操作未生效" in again.get_data(as_text=True)
 
 
@@ -235,7 +237,12 @@ def test_an_overseer_suspends_resumes_and_cancels(client_for, start_clue, servic
 
     assert admin.post(f"{url}/suspend", data={"reason": "核查中"}).status_code == 302 and status() == "suspended"
     assert 'data-testid="action-resume"' in admin.get(url).get_data(as_text=True)
-    assert admin.post(f"{url}/resume").status_code == 302 and status() == "running"
+    refused = admin.post(f"{url}/resume", data={"reason": "  "})  # every action needs its reason
+    assert refused.status_code == 422 and status() == "suspended"
+    assert 'data-testid="error-reason"' in refused.get_data(as_text=True) and "请填写原因" in refused.get_data(
+        as_text=True
+    )
+    assert admin.post(f"{url}/resume", data={"reason": "核查完毕"}).status_code == 302 and status() == "running"
     assert admin.post(f"{url}/cancel", data={"reason": "重复登记"}).status_code == 302 and status() == "cancelled"
     assert admin.post(f"{url}/explode").status_code == 404
     html = admin.get(url).get_data(as_text=True)

@@ -11,14 +11,19 @@ from __future__ import annotations
 from engine.instances import operations as instances
 from engine.instances.queries import InstanceFilter
 
+from .. import diagram
 from ..usecases import reveal, soon
+from .action_schemas import InstanceActionSchema, ReassignRequestSchema
 from .common import documents, principal, services
+from .diagram_schemas import InstanceDiagramSchema
 from .parsing import Blueprint
 from .schemas import InstanceDetailSchema, InstancePageSchema, InstanceQuerySchema
 
 blp = Blueprint("Instances", __name__, description="Process instances the caller may see")
 
 ID = "<int(min=1, max=2147483647):instance_id>"
+TASK = "<int(min=1, max=2147483647):task_id>"
+ACTION = "<any(retry, suspend, resume, cancel):action>"
 
 
 def _summary(r: instances.InstanceRow) -> dict:
@@ -75,6 +80,40 @@ def get_instance(instance_id: int):
     return instance_detail(instance_id)
 
 
+@blp.route(f"/instances/{ID}/diagram", methods=["GET"])
+@blp.response(200, InstanceDiagramSchema)
+@documents(blp, 401, 404)
+def get_instance_diagram(instance_id: int):
+    """The instance on its diagram: the deployed BPMN, per element its markers (completed, active, waiting,
+    overdue, failed) and who held it, when, how long, its due time; the sequence flows taken. Cut to what
+    the caller may learn of the instance (``level``)."""
+    return diagram.as_json(instances.show_diagram(services(), principal(), instance_id, soon_workdays=soon()))
+
+
+@blp.route(f"/instances/{ID}/{ACTION}", methods=["POST"])
+@blp.arguments(InstanceActionSchema)
+@blp.response(204)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def act(args, instance_id: int, action: str):
+    """Retry, suspend, resume or cancel (terminate) an instance, with a reason: the overseers of the
+    commission that owns it (the cockpit roles), never an administrator; audited with the reason."""
+    instances.act_on_instance(services(), principal(), instance_id, action, reason=args["reason"])
+    return None
+
+
+@blp.route(f"/instances/{ID}/tasks/{TASK}/reassign", methods=["POST"])
+@blp.arguments(ReassignRequestSchema)
+@blp.response(204)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def reassign(args, instance_id: int, task_id: int):
+    """An overseer hands one of the instance's open tasks to someone holding its role in its units, with a
+    reason; audited with it."""
+    instances.reassign_on_instance(
+        services(), principal(), instance_id, task_id, args["assignee"], reason=args["reason"]
+    )
+    return None
+
+
 def instance_detail(instance_id: int) -> dict:
     d = instances.show_instance(
         services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api", for_page=False
@@ -114,6 +153,20 @@ def instance_detail(instance_id: int) -> dict:
         "data_visible": may_read,
         "data_scope": d.reads,
         "confidential_withheld": d.confidential_withheld,
+        "linked_instances": [
+            {
+                "relation": link.relation,
+                "id": link.id,
+                "process_key": link.process_key,
+                "process_name": link.process_name,
+                "title": link.title,
+                "business_key": link.business_key,
+                "status": link.status,
+                "stage": link.stage,
+                "started_at": link.started_at,
+            }
+            for link in d.linked
+        ],
     }
     if records:
         detail["data"] = d.data

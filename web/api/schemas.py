@@ -13,6 +13,8 @@ from marshmallow import fields, validate
 from engine.forms.data import unstorable_paths
 from engine.tasks.inbox import MAX_PER_PAGE
 
+from .diagram_schemas import InstanceLinkSchema
+
 STATUSES = ("running", "suspended", "completed", "cancelled", "error")
 SCOPES = ("mine", "group", "team", "completed")
 DUE_STATES = ("none", "ok", "due_soon", "overdue")
@@ -326,6 +328,11 @@ class InstanceDetailSchema(InstanceSummarySchema):
     confidential_withheld = fields.Boolean(
         required=True,
         metadata={"description": "confidential fields exist that the caller's roles may not see; they are left out"},
+    )
+    linked_instances = fields.List(
+        fields.Nested(InstanceLinkSchema),
+        required=True,
+        metadata={"description": "the linked instances the caller may find, both ways; others are left out"},
     )
 
 

@@ -19,7 +19,7 @@ from engine.errors import Conflict, ValidationError
 from engine.instances import operations as instance_ops
 from engine.instances.queries import STATUSES, InstanceFilter
 
-from .. import labels
+from .. import diagram, labels
 from ..security import principal, services, unit_names
 from ..usecases import on_page, reveal
 from .views import _int, _soon, bp
@@ -82,6 +82,11 @@ def instances():
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
+    return _instance_page(instance_id)
+
+
+def _instance_page(instance_id: int, *, errors: dict | None = None, status: int = 200):
+    """The page, also re-shown (422) with the field errors of a refused action or reassign."""
     p = principal()
     d = on_page(
         instance_ops.show_instance,
@@ -92,8 +97,11 @@ def instance(instance_id: int):
         oversight=True,
         soon_workdays=_soon(),
     )
+    drawn = instance_ops.show_diagram(services(), p, instance_id, oversight=True, soon_workdays=_soon())
     return render_template(
         "cockpit/instance.html",
+        diagram=diagram.as_json(drawn, drawable=True),
+        linked=d.linked,
         inst=d.instance,
         tasks=d.tasks,
         current=d.current,
@@ -102,8 +110,12 @@ def instance(instance_id: int):
         may_open=d.works_on,  # the link to the records page, for those who work on it
         visible_tasks={t.id for t in d.current if t.visible},
         may_act=True,  # the cockpit is for overseers, who may retry, suspend, resume, cancel
+        allowed_actions=[(action, style) for action, states, style in ACTION_BUTTONS if d.instance.status in states],
         action_labels=ACTION_LABELS,
-    )
+        assignees=instance_ops.reassign_choices(services(), p, instance_id),
+        errors=errors or {},
+        posted=request.form if errors else {},
+    ), status
 
 
 @bp.post("/instances/<int:instance_id>/<action>")
@@ -120,6 +132,8 @@ def act(instance_id: int, action: str):
             action,
             reason=request.form.get("reason"),
         )
+    except ValidationError as exc:
+        return _instance_page(instance_id, errors={f"action:{k}": v for k, v in exc.fields.items()}, status=422)
     except Conflict as exc:
         flash(
             _(
@@ -143,6 +157,36 @@ def act(instance_id: int, action: str):
     return redirect(url_for("cockpit.instance", instance_id=instance_id))
 
 
+@bp.post("/instances/<int:instance_id>/tasks/<int:task_id>/reassign")
+@login_required
+def reassign(instance_id: int, task_id: int):
+    """Hand an open task to someone else, with a reason (the same use case as the API's)."""
+    try:
+        on_page(
+            instance_ops.reassign_on_instance,
+            services(),
+            principal(),
+            instance_id,
+            task_id,
+            request.form.get("assignee"),
+            reason=request.form.get("reason"),
+        )
+    except ValidationError as exc:
+        return _instance_page(instance_id, errors={f"task{task_id}:{k}": v for k, v in exc.fields.items()}, status=422)
+    except Conflict:
+        flash(_("操作未生效：该任务已办结或已变化。"), "warning")
+    else:
+        flash(_("任务已转交。"), "success")
+    return redirect(url_for("cockpit.instance", instance_id=instance_id))
+
+
+# Each action, the statuses it applies to and its button's style.
+ACTION_BUTTONS = (
+    ("retry", ("error",), "danger"),
+    ("suspend", ("running",), "outline-warning"),
+    ("resume", ("suspended",), "outline-success"),
+    ("cancel", ("running", "suspended", "error"), "outline-danger"),
+)
 ACTION_LABELS = {
     "started": _l("发起流程"),
     "task_created": _l("生成任务"),

@@ -150,7 +150,7 @@ def test_a_neighbour_cannot_suspend_or_cancel_the_countys_cases(services, who, s
         with pytest.raises(NotVisible):
             instance_ops.act_on_instance(services, who("nb_boss"), a, action, reason="不是我的案件")
     instance_ops.act_on_instance(services, who("pref_lead"), a, "suspend", reason="州纪委督办")
-    instance_ops.act_on_instance(services, who("boss"), a, "resume")
+    instance_ops.act_on_instance(services, who("boss"), a, "resume", reason="县纪委核查完毕")
 
 
 def test_the_timeline_keeps_step_metadata_only(services, who, seeded):
