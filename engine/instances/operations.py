@@ -474,7 +474,7 @@ def show_instance(
                 readable = {step.task_id for step in steps}
                 tasks = [t for t in tasks if t.visible or t.id in readable]
         may_read = reads == "file"
-        related = links.linked(s, principal, instance_id, oversee=oversee)
+        related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, oversee=oversee)
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
         names = (
             display_names(
