@@ -16,7 +16,7 @@ from engine.access.principal import Principal
 from engine.services import Services
 from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
 
-from . import figures, notifications
+from . import figures, metrics, notifications
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
@@ -87,6 +87,27 @@ def failed(services: Services, principal: Principal, *, page: int = 1, per_page:
     with services.db.session() as s:
         data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
     return dataclasses.replace(data, may_retry=True)
+
+
+def outcome_metrics(
+    services: Services,
+    principal: Principal,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    base_from: str | None = None,
+    base_to: str | None = None,
+    slice_by: str | None = None,
+) -> metrics.Metrics:
+    """Outcome metrics over a period against the previous period of the same length, or a chosen
+    baseline period (engine/cockpit/metrics.py); a bad date, period or slice is a 422 naming the field."""
+    _authorize(services, principal)
+    query = metrics.MetricsQuery.parse(
+        date_from=date_from, date_to=date_to, base_from=base_from, base_to=base_to, slice_by=slice_by
+    )
+    with services.db.session() as s:
+        scope = _scope(services, s, principal)
+        return metrics.compute(s, scope=scope, query=query)
 
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)
