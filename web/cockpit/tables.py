@@ -144,7 +144,7 @@ def metrics_export(data: m.Metrics) -> Export:
         ],
     )
     sliced = Table(
-        _("办理周期按%(dim)s", dim=name(SLICE_NAMES, dim)),
+        _("办理周期按%(dim)s", dim=name(SLICE_NAMES, dim)) if dim != "all" else _("办理周期（全部）"),
         [name(SLICE_NAMES, dim), _("指标"), _("件数"), _("中位数"), _("P90")],
         [
             [slice_label(dim, s.slice), name(METRIC_NAMES, s.metric), s.count, _num(s.median), _num(s.p90)]

@@ -16,7 +16,7 @@
       color: palette,
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
-      grid: { left: 48, right: 24, top: 40, bottom: 40, containLabel: true }
+      grid: { left: 48, right: 24, top: 72, bottom: 32, containLabel: true }
     };
     Object.keys(extra).forEach(function (k) { option[k] = extra[k]; });
     return option;
