@@ -28,6 +28,10 @@ Events, worked out from processes/ (tools/bpmn_layout/specs/*.yaml; the ids are 
   L1–L4), from the first of its steps created to the last completed, once none is still open;
 - **overdue** (逾期): a step with a due date in the period that was completed after it, or is still open
   past it (cancelled steps are left out: a cancelled step was not late work);
+- **the clue funnel**: the clues registered in the period, and how many of them have since been
+  disposed of, reached 立案, been closed (where they stand now, whenever that happened);
+- **the stage funnel**: instances that had a step of each stage (确定目标 → 发现问题 → 处置问题 →
+  整改问题, ``human_task.stage``) arrive in the period;
 - **staff effort** (人力投入) per closed clue: the sum over the instance's completed steps of each step's
   working days (person-working-days; a multi-instance step is one row per person, so Σ duration × people)
   and hours.
@@ -63,7 +67,7 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskSub
 from engine.scheduling.workdays import WorkCalendar
 from engine.tasks.inbox import Calendars
 
-from .figures import Scope, owned, percentile
+from .figures import STAGE_ORDER, Scope, owned, percentile
 
 # --------------------------------------------------------------------------- the events' markers
 CLUE_REGISTERED = frozenset({("gt_p5_intake_report", "t_register"), ("gt_p5_intake_handover", "t_register")})
@@ -217,6 +221,7 @@ class PeriodFigures:
     effort: EffortStat
     effort_sliced: list[EffortStat]
     funnel: list[tuple[str, int]]
+    stages: list[tuple[str, int]]  # instances with a step of each stage arriving in the period, in stage order
     monthly: list[MonthRow]
     by_unit: list[UnitRow]
 
@@ -530,6 +535,19 @@ class _Reader:
             counts["closed"] += bool(self.first_done(inst, CLUE_CLOSED))
         return list(counts.items())
 
+    def stages(self) -> list[tuple[str, int]]:
+        """The stage funnel: instances that had a step of each stage arrive in the period."""
+        begin, after = self.bounds
+        counts = dict(
+            self.s.execute(
+                select(HumanTask.stage, func.count(func.distinct(HumanTask.instance_id)))
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(HumanTask.created_at >= begin, HumanTask.created_at < after, *owned(self.scope))
+                .group_by(HumanTask.stage)
+            ).all()
+        )
+        return [(stage, int(counts.get(stage, 0))) for stage in STAGE_ORDER]
+
     # ------------------------------------------------------------------ platform cycles
     def platform_cycles(self) -> list[_Obs]:
         begin, after = self.bounds
@@ -738,6 +756,7 @@ def period_figures(
         effort=all_effort[0] if all_effort else EffortStat("", 0, 0, 0.0, None),
         effort_sliced=_efforts(effort, dimension),
         funnel=reader.funnel(),
+        stages=reader.stages(),
         monthly=monthly,
         by_unit=by_unit,
     )

@@ -17,7 +17,7 @@ from tests.web.test_metrics import app, frozen  # noqa: F401 - the seeded app
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-CHARTS = ("trend", "units", "funnel", "slices")
+CHARTS = ("trend", "units", "funnel", "stages", "slices")
 
 
 def test_the_metrics_page_draws_its_charts_and_downloads_an_xlsx(live_server, browser, tmp_path):  # noqa: F811

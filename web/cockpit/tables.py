@@ -198,6 +198,12 @@ def metrics_export(data: m.Metrics) -> Export:
         [_("环节"), _("本期"), _("对比期")],
         [[name(FUNNEL_NAMES, k), v, base_funnel.get(k, 0)] for k, v in cur.funnel],
     )
+    base_stages = dict(base.stages)
+    stages = Table(
+        _("四个阶段（期内有环节到达的流程数）"),
+        [_("阶段"), _("本期"), _("对比期")],
+        [[labels.stage(k), v, base_stages.get(k, 0)] for k, v in cur.stages],
+    )
     monthly = Table(
         _("按月趋势"),
         [_("月份"), _("登记"), _("作出处置"), _("办结销号"), _("登记→办结中位数")],
@@ -233,7 +239,7 @@ def metrics_export(data: m.Metrics) -> Export:
         name="metrics",
         title=_("成效指标"),
         lines=lines,
-        tables=[cycles, sliced, platforms, overdue, on_time, forms, sources, effort, funnel, monthly, units],
+        tables=[cycles, sliced, platforms, overdue, on_time, forms, sources, effort, funnel, stages, monthly, units],
     )
 
 
@@ -275,6 +281,11 @@ def metrics_charts(data: m.Metrics) -> dict[str, Any]:
             "steps": [name(FUNNEL_NAMES, k) for k, _n in cur.funnel],
             "current": [v for _k, v in cur.funnel],
             "baseline": [v for _k, v in base.funnel],
+        },
+        "stages": {
+            "steps": [labels.stage(k) for k, _n in cur.stages],
+            "current": [v for _k, v in cur.stages],
+            "baseline": [v for _k, v in base.stages],
         },
         "slices": {
             "title": name(SLICE_NAMES, dim),

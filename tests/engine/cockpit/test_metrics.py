@@ -71,6 +71,8 @@ def test_every_cycle_median_and_p90_in_working_days(services, seeded):
         ("P5", 3, 14.0),
     ]
     assert cur.funnel == [("registered", 3), ("disposed", 3), ("case_filed", 0), ("closed", 3)]
+    # every step of A, B, C (their 室组地 and 片区协作 steps too) is a 处置问题 step
+    assert cur.stages == [("goal", 0), ("discover", 0), ("dispose", 3), ("rectify", 0)]
     april, may = cur.monthly
     assert (april.month, april.registered, april.disposed, april.closed) == ("2024-04", 3, 3, 2)
     assert april.median_register_close == 8.0  # A 14, C 2

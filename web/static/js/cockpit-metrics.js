@@ -53,6 +53,7 @@
         ]
       });
     },
+    stages: function (d) { return builders.funnel(d); },
     slices: function (d) {
       return base({
         xAxis: { type: 'category', data: d.values },
