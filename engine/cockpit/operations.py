@@ -9,6 +9,7 @@ transaction. Every figure counts the instances of the manager's commission and t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -113,9 +114,17 @@ def outcome_metrics(
         return metrics.compute(s, scope=scope, query=query)
 
 
-def export_tables(services: Services, principal: Principal, export: exports.Export, fmt: str) -> bytes:
+def export_tables(
+    services: Services,
+    principal: Principal,
+    export: exports.Export,
+    fmt: str,
+    *,
+    params: Mapping[str, str] | None = None,
+) -> bytes:
     """A cockpit page's tables as a CSV or XLSX file, audited as an export (who took which page, with
-    which filters and period, how many rows) in the same transaction. The tables come from this module's
+    which filters and period, how many rows) in the same transaction. ``params`` are the page's query
+    parameters as given (language-independent, for the audit trail; at most 20, each cut to 120 characters). The tables come from this module's
     use cases, each of which authorized and scoped them; the export checks the cockpit rule again."""
     _authorize(services, principal)
     if fmt not in exports.FORMATS:
@@ -130,6 +139,7 @@ def export_tables(services: Services, principal: Principal, export: exports.Expo
             format=fmt,
             rows=export.row_count,
             filters=dict(export.lines),
+            params={str(k)[:40]: str(v)[:120] for k, v in list((params or {}).items())[:20]},
         )
     return data
 

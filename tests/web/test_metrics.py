@@ -107,6 +107,8 @@ def test_the_xlsx_holds_the_period_and_the_hand_computed_figures(app, boss, db):
     assert event.actor == "machengzhi"
     assert (event.detail["page"], event.detail["format"]) == ("metrics", "xlsx")
     assert event.detail["filters"]["统计期间"] == "2024-04-01 – 2024-05-31"
+    assert event.detail["params"] == {"date_from": "2024-04-01", "date_to": "2024-05-31", "slice": "linkage"}
+    assert event.detail["rows"] > 0
 
 
 def test_the_csv_holds_the_same_tables(boss):

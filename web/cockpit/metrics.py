@@ -115,7 +115,7 @@ def export(table: str, fmt: str) -> Response:
     if page not in EXPORT_PAGES or fmt not in FORMATS:
         abort(404)
     built = _page_export(page)
-    body = operations.export_tables(services(), principal(), built, fmt)
+    body = operations.export_tables(services(), principal(), built, fmt, params=request.args.to_dict())
     stamp = built.lines[0][1].replace(" – ", "_") if page == "metrics" else ""  # the period, in the name
     filename = f"guantong-{page}-{stamp}.{fmt}" if stamp else f"guantong-{page}.{fmt}"
     return Response(
