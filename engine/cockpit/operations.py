@@ -9,14 +9,18 @@ transaction. Every figure counts the instances of the manager's commission and t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
 from engine.access.principal import Principal
+from engine.audit import trail as audit
+from engine.errors import ValidationError
 from engine.services import Services
 from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
 
-from . import figures, notifications
+from . import export as exports
+from . import figures, metrics, notifications
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
@@ -87,6 +91,57 @@ def failed(services: Services, principal: Principal, *, page: int = 1, per_page:
     with services.db.session() as s:
         data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
     return dataclasses.replace(data, may_retry=True)
+
+
+def outcome_metrics(
+    services: Services,
+    principal: Principal,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    base_from: str | None = None,
+    base_to: str | None = None,
+    slice_by: str | None = None,
+) -> metrics.Metrics:
+    """Outcome metrics over a period against the previous period of the same length, or a chosen
+    baseline period (engine/cockpit/metrics.py); a bad date, period or slice is a 422 naming the field."""
+    _authorize(services, principal)
+    query = metrics.MetricsQuery.parse(
+        date_from=date_from, date_to=date_to, base_from=base_from, base_to=base_to, slice_by=slice_by
+    )
+    with services.db.session() as s:
+        scope = _scope(services, s, principal)
+        return metrics.compute(s, scope=scope, query=query)
+
+
+def export_tables(
+    services: Services,
+    principal: Principal,
+    export: exports.Export,
+    fmt: str,
+    *,
+    params: Mapping[str, str] | None = None,
+) -> bytes:
+    """A cockpit page's tables as a CSV or XLSX file, audited as an export (who took which page, with
+    which filters and period, how many rows) in the same transaction. ``params`` are the page's query
+    parameters as given (language-independent, for the audit trail; at most 20, each cut to 120 characters). The tables come from this module's
+    use cases, each of which authorized and scoped them; the export checks the cockpit rule again."""
+    _authorize(services, principal)
+    if fmt not in exports.FORMATS:
+        raise ValidationError("未知的导出格式", fields={"format": "应为 csv 或 xlsx"})
+    data = exports.render(export, fmt)
+    with services.db.session() as s:
+        audit.record(
+            s,
+            "cockpit_exported",
+            actor=principal.username,
+            page=export.name,
+            format=fmt,
+            rows=export.row_count,
+            filters=dict(export.lines),
+            params={str(k)[:40]: str(v)[:120] for k, v in list((params or {}).items())[:20]},
+        )
+    return data
 
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)

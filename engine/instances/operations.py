@@ -528,12 +528,13 @@ def show_diagram(
                 instance=instance_id,
             )
         loaded = services.definitions.loaded(row.version)
-        tasks = _task_lines(s, principal, instance_id, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
+        rows = _task_rows(s, instance_id)
+        tasks = _task_lines(principal, rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
         level = diagram.STATUS
         if oversight:
             level = diagram.FULL
         elif visibility.can_read_instance_data(s, principal, instance_id):
-            scope = reading_scope(s, services, principal, instance_id, row.version)
+            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=rows)
             if scope.whole:
                 level = diagram.FULL
             else:

@@ -100,6 +100,9 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "conflict_id": _one(lambda state: state.conflict_id),
     "entry_id": _one(lambda state: state.entry_id),
     "request_id": _one(lambda state: state.request_id),
+    # the cockpit's exports (issue 16): the outcome metrics and the instance list, as a workbook
+    "table": lambda _state: {"metrics": "metrics", "instances": "instances"},
+    "fmt": _one(lambda _state: "xlsx"),
 }
 
 

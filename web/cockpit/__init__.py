@@ -8,6 +8,7 @@ who may see them are in engine/cockpit/.
 from __future__ import annotations
 
 from . import instances as _instances  # noqa: F401 - registers the instance routes on the blueprint
+from . import metrics as _metrics  # noqa: F401 - the outcome metrics page and the exports
 from .views import bp
 
 __all__ = ["bp"]
