@@ -43,6 +43,8 @@ class Unit(Base):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A commission's 机关代字 for the 文号 it issues (GB/T 9704 发文字号), e.g. 青纪; engine/numbering.
+    doc_prefix: Mapped[str | None] = mapped_column(String(20))
 
 
 class UnitLink(Base):
@@ -663,3 +665,41 @@ class ApprovalRequest(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | rejected
     reason: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+# --------------------------------------------------------------------------- numbers the system issues
+class NumberSequence(Base):
+    """One counter per owning commission, sequence (processes/settings.yaml ``numbering``) and year.
+
+    ``last_value`` is the last number issued; it is raised by one UPDATE in the completion's transaction
+    (engine/numbering/sequences.py), so a rolled-back completion takes its number back with it."""
+
+    __tablename__ = "number_sequence"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IssuedNumber(Base):
+    """The ledger of issued numbers (发文登记): which step of which instance got which number, by whom."""
+
+    __tablename__ = "issued_number"
+    __table_args__ = (
+        UniqueConstraint("scope", "sequence", "year", "value", name="uq_issued_number_scope_sequence_year_value"),
+        Index("ix_issued_number_instance_field", "instance_id", "spec_id", "field"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(120))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    spec_id: Mapped[str] = mapped_column(String(120))
+    field: Mapped[str] = mapped_column(String(120))
+    issued_by: Mapped[str] = mapped_column(String(80))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -79,6 +79,10 @@ def import_organisation(
             problems[f"units[{i}]"] = "each unit needs code and name"
         elif len(unit["code"]) > 64 or len(unit["name"]) > 200 or not isinstance(unit.get("kind", ""), str):
             problems[f"units[{i}]"] = "code at most 64 characters, name at most 200, kind a text"
+        elif unit.get("doc_prefix") is not None and not (
+            isinstance(unit["doc_prefix"], str) and 0 < len(unit["doc_prefix"]) <= 20
+        ):
+            problems[f"units[{i}].doc_prefix"] = "机关代字 is a text of at most 20 characters"
         elif unit.get("parent") and not _among(unit["parent"], codes):
             problems[f"units[{i}].parent"] = f"unknown unit {unit['parent']}"
     for i, link in enumerate(data.get("links") or []):
@@ -138,6 +142,7 @@ def import_organisation(
         row = session.get(Unit, unit["code"]) or Unit(code=unit["code"])
         row.name = unit["name"]
         row.name_en = unit.get("name_en")
+        row.doc_prefix = unit.get("doc_prefix")
         row.kind = unit.get("kind", "office")
         row.parent_code = unit.get("parent")
         row.sort = unit.get("sort", sort)
