@@ -37,12 +37,13 @@ def _version(services: Services, s: object, instance_id: int) -> int:
 
 
 def list_documents(services: Services, principal: Principal, instance_id: int) -> list[content.Available]:
-    """The documents of the instance the person may print (nothing for someone outside its records)."""
+    """The documents of the instance the person may print; 404 for someone who may not see the instance
+    (as its page answers), and an empty list for one who sees it but may read none of their records."""
     with services.db.session() as s:
         version_id = _version(services, s, instance_id)
         scope = reading_scope(s, services, principal, instance_id, version_id)
         if scope.kind == "none":
-            return []
+            raise NotVisible(f"instance {instance_id} not found", reason="instance_not_visible", instance=instance_id)
         specs = catalogue.specs(services.definitions.loaded(version_id).settings)
         return content.available(s, scope, instance_id, specs)
 

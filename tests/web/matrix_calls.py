@@ -100,6 +100,9 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "conflict_id": _one(lambda state: state.conflict_id),
     "entry_id": _one(lambda state: state.entry_id),
     "request_id": _one(lambda state: state.request_id),
+    # the documents of a case: the 登记表 every clue instance has
+    "kind": _one(lambda _state: "clue_register"),
+    "fmt": _one(lambda _state: "docx"),
 }
 
 
