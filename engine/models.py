@@ -703,3 +703,58 @@ class IssuedNumber(Base):
     field: Mapped[str] = mapped_column(String(120))
     issued_by: Mapped[str] = mapped_column(String(80))
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+# --------------------------------------------------------------------------- notifications sent out
+class UserContact(Base):
+    """Where a person receives notices outside the system (e-mail, mobile), from the organisation file."""
+
+    __tablename__ = "user_contact"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(30))
+
+
+class TaskNotice(Base):
+    """A task whose arrival (``arrived``) or hand-over to a person (``assigned``) was notified, so the
+    worker notifies each once (engine/notifications/work.py)."""
+
+    __tablename__ = "task_notice"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+
+
+class NotificationOutbox(Base):
+    """A notification whose outbound deliveries were planned (recipients and channels resolved)."""
+
+    __tablename__ = "notification_outbox"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True)
+    planned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class NotificationDelivery(Base):
+    """One notification to one person by one channel. ``status`` goes pending → sending → sent | failed;
+    a worker claims a row (pending → sending) in its own transaction before sending, so a message goes
+    out at most once however many workers run (engine/notifications/outbound.py)."""
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", "username", name="uq_notification_delivery_once"),
+        Index("ix_notification_delivery_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(300))

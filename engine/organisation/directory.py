@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.passwords import hash_password
 from engine.errors import ValidationError
-from engine.models import Membership, Unit, UnitLink, User
+from engine.models import Membership, Unit, UnitLink, User, UserContact
 
 LINK_KINDS = {
     "office_group",
@@ -169,6 +169,14 @@ def import_organisation(
         account.active = user.get("active", True)
         account.locale = user.get("locale", "zh_CN")
         session.flush()
+        if user.get("email") or user.get("mobile"):  # where notices reach the person (engine/notifications)
+            session.merge(
+                UserContact(
+                    username=account.username,
+                    email=str(user.get("email") or "")[:200] or None,
+                    mobile=str(user.get("mobile") or "")[:30] or None,
+                )
+            )
         if not grants:
             continue
         account.admin_kind = admin_kind_of(user.get("admin"))
