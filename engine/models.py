@@ -43,6 +43,8 @@ class Unit(Base):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A commission's 机关代字 for the 文号 it issues (GB/T 9704 发文字号), e.g. 青纪; engine/numbering.
+    doc_prefix: Mapped[str | None] = mapped_column(String(20))
 
 
 class UnitLink(Base):
@@ -663,3 +665,96 @@ class ApprovalRequest(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | rejected
     reason: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+# --------------------------------------------------------------------------- numbers the system issues
+class NumberSequence(Base):
+    """One counter per owning commission, sequence (processes/settings.yaml ``numbering``) and year.
+
+    ``last_value`` is the last number issued; it is raised by one UPDATE in the completion's transaction
+    (engine/numbering/sequences.py), so a rolled-back completion takes its number back with it."""
+
+    __tablename__ = "number_sequence"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IssuedNumber(Base):
+    """The ledger of issued numbers (发文登记): which step of which instance got which number, by whom."""
+
+    __tablename__ = "issued_number"
+    __table_args__ = (
+        UniqueConstraint("scope", "sequence", "year", "value", name="uq_issued_number_scope_sequence_year_value"),
+        Index("ix_issued_number_instance_field", "instance_id", "spec_id", "field"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(120))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    spec_id: Mapped[str] = mapped_column(String(120))
+    field: Mapped[str] = mapped_column(String(120))
+    issued_by: Mapped[str] = mapped_column(String(80))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+# --------------------------------------------------------------------------- notifications sent out
+class UserContact(Base):
+    """Where a person receives notices outside the system (e-mail, mobile), from the organisation file."""
+
+    __tablename__ = "user_contact"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(30))
+
+
+class TaskNotice(Base):
+    """A task whose arrival (``arrived``) or hand-over to a person (``assigned``) was notified, so the
+    worker notifies each once (engine/notifications/work.py)."""
+
+    __tablename__ = "task_notice"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+
+
+class NotificationOutbox(Base):
+    """A notification whose outbound deliveries were planned (recipients and channels resolved)."""
+
+    __tablename__ = "notification_outbox"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True)
+    planned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class NotificationDelivery(Base):
+    """One notification to one person by one channel. ``status`` goes pending → sending → sent | failed;
+    a worker claims a row (pending → sending) in its own transaction before sending, so a message goes
+    out at most once however many workers run (engine/notifications/outbound.py)."""
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", "username", name="uq_notification_delivery_once"),
+        Index("ix_notification_delivery_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(300))

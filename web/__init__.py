@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
+    from .documents import bp as documents_bp
     from .health import bp as health_bp
     from .interference import bp as interference_bp
     from .studio import bp as studio_bp
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(interference_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(calendar_bp, url_prefix="/admin/calendar")
     app.register_blueprint(approvals_bp, url_prefix="/admin/approvals")

@@ -23,7 +23,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.definitions.bundle import Bundle
 from engine.definitions.xmlsafe import parse_xml
+from engine.documents import catalogue as documents
 from engine.errors import DeployError
+from engine.numbering import sequences as numbering
 from engine.runtime.sandbox import SandboxViolation, check_timer_expression, compile_expression, compile_script
 
 NS = {
@@ -161,6 +163,14 @@ def _check_settings(bundle: Bundle, findings: _Findings) -> None:
         DeadlinePolicy(bundle.settings)
     except (ValueError, TypeError) as exc:
         findings.add("settings.yaml", None, str(exc))
+    try:
+        numbering.rules(bundle.settings)
+    except ValueError as exc:
+        findings.add("settings.yaml", "numbering", str(exc))
+    for file, name, reason in numbering.check_forms(bundle.forms, bundle.settings):
+        findings.add(file, name, reason)
+    for element, reason in documents.check(bundle.forms, bundle.settings):
+        findings.add("settings.yaml", element, reason)
 
 
 def compile_bundle(bundle: Bundle) -> CompiledBundle:

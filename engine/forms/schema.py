@@ -107,6 +107,7 @@ class Field:
     description: str
     type: str
     widget: str  # text | textarea | select | radio | checkboxes | boolean | date | datetime | integer | number | lines
+    # | issued (a number the system fills in)
     required: bool
     options: list[tuple[object, str]] = field(default_factory=list)
     options_source: str | None = None  # "units:<role>" or "users:<role>"
@@ -180,6 +181,9 @@ def fields(
         )
         if is_signature(prop):
             result.append(Field(widget="signature", **common))
+            continue
+        if prop.get("x-issued"):  # a number the system issues on submission (engine/numbering)
+            result.append(Field(widget="issued", **common))
             continue
         if _object_with_fields(prop):
             result.append(Field(widget="group", children=fields(prop, options, values, full + "."), **common))

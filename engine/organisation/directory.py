@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.passwords import hash_password
 from engine.errors import ValidationError
-from engine.models import Membership, Unit, UnitLink, User
+from engine.models import Membership, Unit, UnitLink, User, UserContact
 
 LINK_KINDS = {
     "office_group",
@@ -79,6 +79,10 @@ def import_organisation(
             problems[f"units[{i}]"] = "each unit needs code and name"
         elif len(unit["code"]) > 64 or len(unit["name"]) > 200 or not isinstance(unit.get("kind", ""), str):
             problems[f"units[{i}]"] = "code at most 64 characters, name at most 200, kind a text"
+        elif unit.get("doc_prefix") is not None and not (
+            isinstance(unit["doc_prefix"], str) and 0 < len(unit["doc_prefix"]) <= 20
+        ):
+            problems[f"units[{i}].doc_prefix"] = "机关代字 is a text of at most 20 characters"
         elif unit.get("parent") and not _among(unit["parent"], codes):
             problems[f"units[{i}].parent"] = f"unknown unit {unit['parent']}"
     for i, link in enumerate(data.get("links") or []):
@@ -138,6 +142,7 @@ def import_organisation(
         row = session.get(Unit, unit["code"]) or Unit(code=unit["code"])
         row.name = unit["name"]
         row.name_en = unit.get("name_en")
+        row.doc_prefix = unit.get("doc_prefix")
         row.kind = unit.get("kind", "office")
         row.parent_code = unit.get("parent")
         row.sort = unit.get("sort", sort)
@@ -164,6 +169,14 @@ def import_organisation(
         account.active = user.get("active", True)
         account.locale = user.get("locale", "zh_CN")
         session.flush()
+        if user.get("email") or user.get("mobile"):  # where notices reach the person (engine/notifications)
+            session.merge(
+                UserContact(
+                    username=account.username,
+                    email=str(user.get("email") or "")[:200] or None,
+                    mobile=str(user.get("mobile") or "")[:30] or None,
+                )
+            )
         if not grants:
             continue
         account.admin_kind = admin_kind_of(user.get("admin"))

@@ -43,6 +43,8 @@ from engine.models import (
     TaskCandidate,
     User,
 )
+from engine.notifications import outbound
+from engine.notifications import work as work_notices
 from engine.organisation.directory import commission_of, owner_units, roles_held
 from engine.scheduling.schedules import Occurrence, latest_due
 
@@ -65,8 +67,10 @@ class Worker:
         retry_delay: dt.timedelta = dt.timedelta(seconds=30),
         report_role: str = "case_management_office",
         name: str | None = None,
+        channels: list[outbound.Channel] | None = None,
     ):
         self.services = services
+        self.channels = outbound.from_environment() if channels is None else channels
         self.runtime = services.runtime
         self.db = services.db
         self.interval = interval
@@ -87,8 +91,21 @@ class Worker:
             "starts": self.start_scheduled(),
             "reminders": self.remind_and_escalate(),
             "expired": self.expire_messages(),
+            "notices": self.notice_new_work(),
+            "outbound": self.send_notifications(),
             "sealed": self.seal_audit(),
         }
+
+    def notice_new_work(self) -> int:
+        """Tell people that work arrived or was handed to them (engine/notifications/work.py)."""
+        with self.db.session() as session:
+            return work_notices.sweep(session, self._notify_task, batch=self.batch)
+
+    def send_notifications(self) -> int:
+        """Plan and send the notifications' outbound deliveries, each at most once (engine/notifications)."""
+        with self.db.session() as session:
+            outbound.plan(session, self.channels, batch=self.batch)
+        return outbound.send_pending(self.db, self.channels, self.id, batch=self.batch)
 
     def seal_audit(self) -> int:
         """Link the audit events committed since the last pass; export the head when it moved and the

@@ -30,6 +30,7 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.forms import submission
 from engine.forms.data import check_process_data
 from engine.models import HumanTask, ProcessInstance, TaskSubmission, User
+from engine.numbering import sequences as numbering
 from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
@@ -483,6 +484,7 @@ def show_task(
             )
             if stored is not None and typed is None:
                 values = forms.form_values(schema, extra.pop(0).data)
+            values.update(numbering.already_issued(s, task.instance_id, row.spec_id))
             if final is not None:
                 seen = extra.pop(0)
                 own = forms.display(
@@ -544,7 +546,19 @@ def submit_task(
         pending = runtime.begin_completion(s, task_id, principal)
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
+        problems.update(numbering.typed(schema, data))
         data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
+        if not problems:  # the numbers go back with the transaction if validation refuses the form
+            data = numbering.issue(
+                s,
+                pending.loaded.settings,
+                schema,
+                data,
+                instance_id=pending.task.instance_id,
+                task_id=task_id,
+                spec_id=pending.task.spec_id,
+                actor=principal.username,
+            )
         options = forms.resolve_options(
             s, schema, locale=locale or DEFAULT_LOCALE, instance_id=pending.task.instance_id
         )

@@ -103,6 +103,9 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     # the cockpit's exports (issue 16): the outcome metrics and the instance list, as a workbook
     "table": lambda _state: {"metrics": "metrics", "instances": "instances"},
     "fmt": _one(lambda _state: "xlsx"),
+    # the documents of a case: the 登记表 every clue instance has
+    "kind": _one(lambda _state: "clue_register"),
+    "doc_format": _one(lambda _state: "docx"),
 }
 
 

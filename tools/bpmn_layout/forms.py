@@ -106,6 +106,11 @@ def strs(title, desc, **kw):
     return {"type": "array", "title": title, "description": desc, "items": {"type": "string"}, **kw}
 
 
+def N(title, sequence, desc="系统在提交时按本委年度序号签发，不能手填。", **kw):
+    """A number the system issues (engine/numbering): sequence names settings.yaml ``numbering``."""
+    return {"type": "string", "title": title, "description": desc, "x-issued": sequence, **kw}
+
+
 def P(field):
     """Decision field: copied into process data."""
     return {**field, "x-process": True}
@@ -401,7 +406,7 @@ add(
         "督办单",
         "对逾期事项发出督办（§9.13）。",
         {
-            "order_no": s("督办单编号", ""),
+            "order_no": N("督办单编号", "supervision_order"),
             "target_unit": unit("督办对象", "", "any"),
             "matter": txt("督办事项", ""),
             "new_due_date": d("限期完成日期", ""),
@@ -446,7 +451,7 @@ add(
         "上级管辖或反映本机关主要负责人的检举控告：平台仅保存日期和文号存根，不保存内容（检举控告工作规则第15条）。",
         {
             "forward_date": d("报送日期", ""),
-            "letter_no": s("报送文号", ""),
+            "letter_no": N("报送文号", "forward_letter"),
             "recipient": s("接收机关", "例如：州纪委监委信访室。"),
             "instruction_recorded": b("已按主要负责人批示办理", "仅记录是否已批示，不记录批示内容。"),
             "signature": SIGN,
@@ -463,7 +468,7 @@ add(
         {
             "transfer_date": d("转送日期", ""),
             "recipient": s("接收机关或党组织", ""),
-            "letter_no": s("转送文号", ""),
+            "letter_no": N("转送文号", "transfer_letter"),
             "reason": txt("转送理由", ""),
             "follow_up_date": d("跟踪反馈日期", "下级或有关党组织应反馈受理、处理情况的日期。"),
             "signature": SIGN,
@@ -478,7 +483,7 @@ add(
         "问题线索登记表",
         "统一受理登记、统一编号（§9.1；监督执纪工作规则第23条）。检举人信息单独加密保存。",
         {
-            "clue_no": P(s("线索编号", "格式 XS-年份-四位序号，例如 XS-2024-0156。", pattern=r"^XS-\d{4}-\d{4}$")),
+            "clue_no": P(N("线索编号", "clue", "系统在提交时签发：XS-年份-四位序号，本委每年从 0001 起连续编号。")),
             "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
             "source_unit": s("来源单位", "移交或报送单位，例如：县委巡察办。"),
             "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
@@ -692,7 +697,7 @@ add(
         "函询通知书",
         "以纪委办公室名义发函，抄送所在党委和派驻组；不得包含检举人信息（§9.3）。",
         {
-            "letter_no": s("函号", ""),
+            "letter_no": N("函号", "inquiry_letter"),
             "recipient": P(
                 user(
                     "被函询人",
@@ -927,7 +932,7 @@ add(
         "立案审查调查呈批报告",
         "§9.5；监督执纪工作规则第38条、监察法实施条例第181条。",
         {
-            "case_no": P(s("案件编号", "例如 LA-2024-0031。")),
+            "case_no": P(N("案件编号", "case", "系统在提交时签发：LA-年份-四位序号，本委每年从 0001 起连续编号。")),
             "case_type": enum(
                 "案件性质", "", [("party", "纪律审查"), ("supervision", "监察调查"), ("both", "纪律审查和监察调查")]
             ),
@@ -965,7 +970,7 @@ add(
             "announce_date": d("宣布日期", ""),
             "announcers": users("宣布人", "不少于2人。", "investigation_office", minItems=2),
             "recusal_statement": RECUSAL_STATEMENT,
-            "notice_no": s("立案通知书文号", ""),
+            "notice_no": N("立案通知书文号", "filing_notice"),
             "party_secretary_notified": b("已通报所在党委主要负责人", ""),
             "signature": SIGN,
         },
@@ -1184,7 +1189,7 @@ add(
         "处分宣布记录",
         "1个月内宣布，通知所在党委并抄送组织部（§9.7）。",
         {
-            "decision_no": s("处分决定书文号", ""),
+            "decision_no": N("处分决定书文号", "sanction_decision"),
             "announce_date": d("宣布日期", ""),
             "audience": multi(
                 "宣布范围",
@@ -1218,7 +1223,7 @@ add(
         "移送审查起诉",
         "起诉意见书和移送材料（监察法第45条）。",
         {
-            "indictment_no": s("起诉意见书文号", ""),
+            "indictment_no": N("起诉意见书文号", "indictment"),
             "procuratorate": s("接收检察院", ""),
             "transfer_date": d("移送日期", ""),
             "signature": SIGN,
@@ -1357,7 +1362,7 @@ add(
         "决定结果和送达。",
         {
             "decision": enum("决定", "", [("uphold", "维持原处理"), ("change", "变更"), ("revoke", "撤销")]),
-            "decision_no": s("决定文号", ""),
+            "decision_no": N("决定文号", "appeal_decision"),
             "decision_date": d("决定日期", ""),
             "signature": SIGN,
         },
@@ -1645,7 +1650,7 @@ add(
         "印发任务清单",
         "每项任务生成跟踪对象并启动 M2。",
         {
-            "doc_no": s("印发文号", ""),
+            "doc_no": N("印发文号", "general"),
             "task_nos": P(strs("下达的任务编号", "每个编号启动一个监督任务实例。")),
             "signature": SIGN,
         },
@@ -1798,7 +1803,7 @@ add(
         "抽调（授权）通知",
         "一次一授权。",
         {
-            "notice_no": s("通知文号", ""),
+            "notice_no": N("通知文号", "general"),
             "authority_scope": txt("授权范围", ""),
             "valid_until": d("有效期至", ""),
             "signature": SIGN,

@@ -74,6 +74,7 @@ def init_api(app: Flask) -> Api:
 
     from .auth import blp as auth_blp
     from .definitions import blp as definitions_blp
+    from .documents import blp as documents_blp
     from .instances import blp as instances_blp
     from .interference import blp as interference_blp
     from .me import blp as me_blp
@@ -90,6 +91,7 @@ def init_api(app: Flask) -> Api:
         tasks_blp,
         messages_blp,
         recusal_blp,
+        documents_blp,
     )
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
