@@ -189,13 +189,17 @@ class VersionDiff:
 class Problem:
     """One finding: the file, the BPMN element (or form field) when known, and why.
 
-    ``code`` names the kind of the file checks below, so a page can say it in the reader's language.
+    ``code`` names the kind (the file checks below, the compiler's flow and data-flow rules) and
+    ``params`` its particulars (the variable, the flow), so a page can say it in the reader's language;
+    ``name`` is the element's name in the diagram.
     """
 
     file: str
     element: str | None
     reason: str
     code: str | None = None
+    name: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, found: Mapping[str, Any]) -> Problem:
@@ -205,16 +209,19 @@ class Problem:
             element=found.get("element"),
             reason=str(found.get("reason")),
             code=found.get("code"),
+            name=found.get("name"),
+            params=tuple(sorted((str(k), str(v)) for k, v in (found.get("params") or {}).items())),
         )
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"file": self.file, "element": self.element, "reason": self.reason}
+        return {"file": self.file, "element": self.element, "name": self.name, "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class Validation:
     based_on: int | None  # the version whose other files, forms, roles and settings were used
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # shown and marked, not refusing a deploy (lint.py WARNING)
 
     @property
     def ok(self) -> bool:
@@ -396,7 +403,10 @@ def validate_file(services: Services, principal: Principal, filename: str, conte
     require_designer(services, principal)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, content)
-    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+    problems, warnings = _problems_of(bundle)
+    return Validation(
+        based_on=latest, problems=tuple(problems), warnings=tuple(w for w in warnings if w.file == filename)
+    )
 
 
 def validate_bundle(services: Services, principal: Principal, bundle: Bundle) -> Validation:
@@ -404,7 +414,8 @@ def validate_bundle(services: Services, principal: Principal, bundle: Bundle) ->
     require_designer(services, principal)
     with services.db.session() as s:
         latest = services.definitions.latest_version_id(s)
-    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+    problems, warnings = _problems_of(bundle)
+    return Validation(based_on=latest, problems=tuple(problems), warnings=tuple(warnings))
 
 
 def request_deploy(
@@ -525,13 +536,14 @@ def _compiled(bundle: Bundle) -> CompiledBundle:
     return compile_bundle(bundle)
 
 
-def _problems_of(bundle: Bundle) -> list[Problem]:
-    """Every problem a deploy of this bundle would be refused for, the file checks first."""
+def _problems_of(bundle: Bundle) -> tuple[list[Problem], list[Problem]]:
+    """Every problem a deploy of this bundle would be refused for (the file checks first), and the warnings."""
     try:
-        _compiled(bundle)
+        compiled = _compiled(bundle)
     except DeployError as exc:
-        return [Problem.of(p) for p in exc.problems] or [Problem(file="-", element=None, reason=exc.message)]
-    return []
+        warnings = [Problem.of(w) for w in exc.details.get("warnings") or []]
+        return [Problem.of(p) for p in exc.problems] or [Problem(file="-", element=None, reason=exc.message)], warnings
+    return [], [Problem.of(w) for w in compiled.warnings]
 
 
 def _file_problems(bundle: Bundle) -> list[Problem]:

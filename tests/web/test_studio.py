@@ -161,7 +161,7 @@ def test_validate_reports_problems_naming_the_element(client_for, services):
     resp = _post(admin, "/studio/validate", xml)
     assert resp.status_code == 422
     problems = resp.json["problems"]
-    assert problems and all(set(p) == {"file", "element", "reason"} for p in problems)
+    assert problems and all(set(p) == {"file", "element", "name", "reason"} for p in problems)
     assert any(p["element"] == "register" and p["file"] == FILE for p in problems), problems
     broken = _post(admin, "/studio/validate", "<bpmn:definitions")
     assert broken.status_code == 422 and broken.json["problems"][0]["file"] == FILE
@@ -182,7 +182,12 @@ def test_validate_shows_a_need_to_know_declaration_deploy_refuses(client_for, se
         admin, "/studio/validate", xml.replace(unit, unit + '<spiffworkflow:property name="reads" value="x"/>')
     )
     assert resp.status_code == 422
-    assert {"file": FILE, "element": "propose", "reason": resp.json["problems"][0]["reason"]} in resp.json["problems"]
+    assert {
+        "file": FILE,
+        "element": "propose",
+        "name": "提出处置意见",
+        "reason": resp.json["problems"][0]["reason"],
+    } in resp.json["problems"]
     assert "reads: file" in resp.json["problems"][0]["reason"]
     assert len(_versions(services)) == 1
 

@@ -16,12 +16,31 @@
 
   function clearMarks() {
     var canvas = modeler.get('canvas');
-    marked.forEach(function (id) { try { canvas.removeMarker(id, 'gt-problem'); } catch (e) { /* gone */ } });
+    marked.forEach(function (m) { try { canvas.removeMarker(m[0], m[1]); } catch (e) { /* gone */ } });
     marked = [];
     modeler.get('overlays').remove({ type: 'gt-problem' });
+    modeler.get('overlays').remove({ type: 'gt-warning' });
   }
 
-  function show(kind, heading, problems, link) {
+  function describe(pr) {
+    var where = pr.element ? ' · ' + texts.textElement + ' ' + pr.element + (pr.name ? '「' + pr.name + '」' : '') : '';
+    return (pr.file || '') + where + '：' + pr.reason;
+  }
+
+  function list(problems, testid) {
+    var ul = document.createElement('ul');
+    ul.className = 'mb-0 small';
+    ul.setAttribute('data-testid', testid);
+    problems.forEach(function (pr) {
+      var li = document.createElement('li');
+      li.textContent = describe(pr);
+      if (pr.element) { li.setAttribute('data-element-id', pr.element); }
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function show(kind, heading, problems, link, warnings) {
     result.textContent = '';
     var box = document.createElement('div');
     box.className = 'alert alert-' + kind;
@@ -30,17 +49,13 @@
     p.className = 'mb-1';
     p.textContent = heading;
     box.appendChild(p);
-    if (problems && problems.length) {
-      var ul = document.createElement('ul');
-      ul.className = 'mb-0 small';
-      ul.setAttribute('data-testid', 'problems');
-      problems.forEach(function (pr) {
-        var li = document.createElement('li');
-        li.textContent = (pr.file || '') + (pr.element ? ' · ' + texts.textElement + ' ' + pr.element : '') + '：' + pr.reason;
-        if (pr.element) { li.setAttribute('data-element-id', pr.element); }
-        ul.appendChild(li);
-      });
-      box.appendChild(ul);
+    if (problems && problems.length) { box.appendChild(list(problems, 'problems')); }
+    if (warnings && warnings.length) {
+      var w = document.createElement('p');
+      w.className = 'mb-1 mt-2';
+      w.textContent = texts.textWarnings;
+      box.appendChild(w);
+      box.appendChild(list(warnings, 'warnings'));
     }
     if (link) {
       var a = document.createElement('a');
@@ -52,7 +67,8 @@
     result.appendChild(box);
   }
 
-  function mark(problems) {
+  function mark(problems, kind) {
+    kind = kind || 'gt-problem';
     var registry = modeler.get('elementRegistry');
     var canvas = modeler.get('canvas');
     var overlays = modeler.get('overlays');
@@ -67,14 +83,15 @@
     problems.forEach(function (pr) {
       if (!pr.element) { return; }
       targets(pr.element).forEach(function (id) {
-        if (marked.indexOf(id) >= 0) { return; }
-        canvas.addMarker(id, 'gt-problem');
-        marked.push(id);
+        if (marked.some(function (m) { return m[0] === id; })) { return; }
+        canvas.addMarker(id, kind);
+        marked.push([id, kind]);
         var note = document.createElement('span');
-        note.className = 'gt-problem-note';
-        note.textContent = '!';
+        note.className = kind + '-note';
+        note.textContent = kind === 'gt-problem' ? '!' : '?';
         note.title = pr.reason;
-        overlays.add(id, 'gt-problem', { position: { top: -10, left: -10 }, html: note });
+        note.setAttribute('data-element-id', id);
+        overlays.add(id, kind, { position: { top: -10, left: -10 }, html: note });
       });
     });
   }
@@ -102,11 +119,13 @@
         dirty = false;
         show('success', (data.text || data.message) + ' (' + data.message + ')', null, data.url);
       } else if (data.ok) {
-        show('success', data.message || texts.textOk);
+        show('success', data.message || texts.textOk, null, null, data.warnings);
+        mark(data.warnings || [], 'gt-warning');
       } else {
         var problems = data.problems || [];
-        show(res.status === 409 ? 'warning' : 'danger', data.message && !problems.length ? data.message : texts.textProblems, problems);
+        show(res.status === 409 ? 'warning' : 'danger', data.message && !problems.length ? data.message : texts.textProblems, problems, null, data.warnings);
         mark(problems);
+        mark(data.warnings || [], 'gt-warning');
       }
     }).catch(function () {
       show('danger', texts.textError);
