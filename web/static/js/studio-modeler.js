@@ -117,7 +117,8 @@
       var data = res.data;
       if (data.ok && url === canvasEl.dataset.deployUrl) {
         dirty = false;
-        show('success', (data.text || data.message) + ' (' + data.message + ')', null, data.url);
+        // data.text is in the reader's language; data.message is the English line for scripts, never shown
+        show('success', data.text || data.message, null, data.url);
       } else if (data.ok) {
         show('success', data.message || texts.textOk, null, null, data.warnings);
         mark(data.warnings || [], 'gt-warning');
