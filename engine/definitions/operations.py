@@ -20,6 +20,7 @@ deployed since is a ``Conflict``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -34,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access.principal import SYSTEM, SYSTEM_PRINCIPAL, Principal
 from engine.approvals import requests
+from engine.definitions import bpmndiff
 from engine.definitions.bundle import Bundle
 from engine.definitions.compiler import CompiledBundle, compile_bundle
 from engine.definitions.xmlsafe import MAX_BPMN_BYTES
@@ -167,6 +169,8 @@ class FileDiff:
     lines: tuple[str, ...]  # a unified diff, empty when both versions hold the same text
     missing_a: bool
     missing_b: bool
+    # element by element (added, removed, changed with their properties) and the forms its tasks name
+    structure: bpmndiff.BpmnDiff = dataclasses.field(default_factory=bpmndiff.BpmnDiff)
 
 
 @dataclass(frozen=True)
@@ -353,13 +357,23 @@ def open_for_edit(services: Services, principal: Principal, filename: str, versi
 
 
 def diff_file(services: Services, principal: Principal, filename: str, a: int, b: int) -> FileDiff:
-    """One file's text from version ``a`` to ``b`` as a unified diff; missing on both sides is NotFound."""
+    """One file from version ``a`` to ``b``: its elements added, removed and changed (with the changed
+    properties, Guantong's extension properties each on its own), the changes of the forms its tasks
+    name, and the unified text diff; missing on both sides is NotFound."""
     require_designer(services, principal)
     with services.db.session() as s:
         va, vb = _version(s, a), _version(s, b)
         old, new = _content(s, a, filename), _content(s, b, filename)
+        forms: dict[int, Any] = dict(
+            s.execute(
+                select(DefinitionVersion.id, DefinitionVersion.forms).where(DefinitionVersion.id.in_((a, b)))
+            ).all()
+        )
     if old is None and new is None:
         raise NotFound(f"file {filename} is in neither version", file=filename)
+    structure = bpmndiff.diff_files(old, new, filename)
+    keys = bpmndiff.form_keys(old) | bpmndiff.form_keys(new)
+    structure = dataclasses.replace(structure, forms=bpmndiff.diff_forms(forms.get(a) or {}, forms.get(b) or {}, keys))
     lines = difflib.unified_diff(
         (old or "").splitlines(),
         (new or "").splitlines(),
@@ -368,7 +382,15 @@ def diff_file(services: Services, principal: Principal, filename: str, a: int, b
         lineterm="",
         n=3,
     )
-    return FileDiff(filename=filename, a=va, b=vb, lines=tuple(lines), missing_a=old is None, missing_b=new is None)
+    return FileDiff(
+        filename=filename,
+        a=va,
+        b=vb,
+        lines=tuple(lines),
+        missing_a=old is None,
+        missing_b=new is None,
+        structure=structure,
+    )
 
 
 def diff_versions(services: Services, principal: Principal, a: int, b: int) -> VersionDiff:
