@@ -100,6 +100,8 @@ def describe(element: Any, lane_of: Mapping[str, str]) -> dict[str, str]:
     for ref in REFERENCES:
         if element.get(ref) is not None:
             props[ref] = element.get(ref)
+    if etree.QName(element).localname == "boundaryEvent":
+        props["cancelActivity"] = element.get("cancelActivity", "true")  # BPMN's default; bpmn-js omits it
     for key, path in TEXTS.items():
         value = _text(element, path)
         if value is not None:

@@ -226,6 +226,8 @@ class Validation:
     based_on: int | None  # the version whose other files, forms, roles and settings were used
     problems: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()  # shown and marked, not refusing a deploy (lint.py WARNING)
+    # the edited file against the latest version: what a deploy confirmation shows before it is asked for
+    changes: bpmndiff.BpmnDiff = dataclasses.field(default_factory=bpmndiff.BpmnDiff)
 
     @property
     def ok(self) -> bool:
@@ -425,9 +427,13 @@ def validate_file(services: Services, principal: Principal, filename: str, conte
     require_designer(services, principal)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, content)
+        before = _content(s, latest, filename)
     problems, warnings = _problems_of(bundle)
     return Validation(
-        based_on=latest, problems=tuple(problems), warnings=tuple(w for w in warnings if w.file == filename)
+        based_on=latest,
+        problems=tuple(problems),
+        warnings=tuple(w for w in warnings if w.file == filename),
+        changes=bpmndiff.diff_files(before, _bytes(content), filename),
     )
 
 

@@ -47,3 +47,21 @@ def test_validate_lists_warnings_apart_and_still_passes(client_for, services):
     assert ("register", "用户任务没有指定办理单位变量（unitVar）。") in said
     assert ("propose", "用户任务既没有办理时限（dueIn），也没有说明不设时限的理由（noDueReason）。") not in said
     assert all(w["file"] == FILE for w in resp.json["warnings"])
+
+
+def test_validate_says_what_the_edit_changes_for_the_deploy_confirmation(client_for, services):
+    admin = client_for("admin")
+    resp = _post(admin, "/studio/validate", _stored(services).replace('name="登记线索"', 'name="登记问题线索"'))
+    assert resp.status_code == 200
+    changes = resp.json["changes"]
+    assert changes["summary"] == {"added": 0, "removed": 0, "changed": 1, "forms": 0}
+    assert changes["elements"] == [
+        {
+            "id": "register",
+            "name": "登记问题线索",
+            "kind": "userTask",
+            "change": "changed",
+            "said": "修改",
+            "properties": ["name"],
+        }
+    ]

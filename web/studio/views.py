@@ -191,6 +191,27 @@ def _refused(problems: list[ops.Problem] | tuple[ops.Problem, ...], message: str
     return jsonify(body), 422
 
 
+_CHANGE = {"added": lambda: _("新增"), "removed": lambda: _("删除"), "changed": lambda: _("修改")}
+
+
+def _changes(diff: Any) -> dict[str, Any]:
+    """The edited file against the latest version, for the deploy confirmation: counts and each element."""
+    return {
+        "summary": diff.summary,
+        "elements": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "kind": e.kind,
+                "change": e.change,
+                "said": _CHANGE[e.change](),
+                "properties": [c.property for c in e.changes],
+            }
+            for e in diff.elements
+        ],
+    }
+
+
 @bp.post("/validate")
 @designers_only
 def validate():
@@ -203,6 +224,7 @@ def validate():
             "ok": True,
             "problems": [],
             "warnings": _said(result.warnings),
+            "changes": _changes(result.changes),
             "based_on": result.based_on,
             "message": _("校验通过，没有发现问题。")
             if not result.warnings

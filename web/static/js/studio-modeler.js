@@ -96,7 +96,38 @@
     });
   }
 
-  function send(url) {
+  var confirmBox = document.getElementById('deploy-confirm');
+
+  function hideConfirm() { confirmBox.hidden = true; }
+
+  /* Deploying asks first: the edit is validated, and what it changes against the current version is
+   * listed with the note the approver will read; only then is the deploy request filed. */
+  function askToConfirm(data) {
+    var changes = data.changes || { summary: {}, elements: [] };
+    var sum = changes.summary || {};
+    document.getElementById('confirm-summary').textContent = confirmBox.dataset.textSummary
+      .replace('{added}', sum.added || 0).replace('{removed}', sum.removed || 0)
+      .replace('{changed}', sum.changed || 0);
+    var ul = document.getElementById('confirm-list');
+    ul.textContent = '';
+    (changes.elements || []).forEach(function (e) {
+      var li = document.createElement('li');
+      li.textContent = e.said + '：' + (e.name ? e.name + ' ' : '') + '(' + e.id + ')' +
+        (e.properties && e.properties.length ? ' · ' + e.properties.join('、') : '');
+      li.setAttribute('data-element-id', e.id);
+      ul.appendChild(li);
+    });
+    if (!(changes.elements || []).length) {
+      var none = document.createElement('li');
+      none.textContent = confirmBox.dataset.textNone;
+      ul.appendChild(none);
+    }
+    document.getElementById('confirm-note').value = document.getElementById('deploy-comment').value;
+    confirmBox.hidden = false;
+    document.getElementById('confirm-note').focus();
+  }
+
+  function send(url, confirming) {
     if (busy) { return; }
     busy = true;
     clearMarks();
@@ -105,7 +136,8 @@
       var body = new URLSearchParams();
       body.set('filename', canvasEl.dataset.filename);
       body.set('xml', saved.xml);
-      body.set('comment', document.getElementById('deploy-comment').value);
+      body.set('comment', url === canvasEl.dataset.deployUrl
+        ? document.getElementById('confirm-note').value : document.getElementById('deploy-comment').value);
       body.set('base_sha', canvasEl.dataset.baseSha || '');
       return fetch(url, {
         method: 'POST', credentials: 'same-origin', body: body,
@@ -115,7 +147,12 @@
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (res) {
       var data = res.data;
-      if (data.ok && url === canvasEl.dataset.deployUrl) {
+      if (data.ok && confirming) {
+        show('success', data.message || texts.textOk, null, null, data.warnings);
+        mark(data.warnings || [], 'gt-warning');
+        askToConfirm(data);
+      } else if (data.ok && url === canvasEl.dataset.deployUrl) {
+        hideConfirm();
         dirty = false;
         // data.text is in the reader's language; data.message is the English line for scripts, never shown
         show('success', data.text || data.message, null, data.url);
@@ -146,8 +183,13 @@
     show('danger', String(err && err.message || err));
   });
 
-  document.getElementById('btn-validate').addEventListener('click', function () { send(canvasEl.dataset.validateUrl); });
-  document.getElementById('btn-deploy').addEventListener('click', function () { send(canvasEl.dataset.deployUrl); });
+  document.getElementById('btn-validate').addEventListener('click', function () {
+    hideConfirm();
+    send(canvasEl.dataset.validateUrl);
+  });
+  document.getElementById('btn-deploy').addEventListener('click', function () { send(canvasEl.dataset.validateUrl, true); });
+  document.getElementById('btn-confirm').addEventListener('click', function () { send(canvasEl.dataset.deployUrl); });
+  document.getElementById('btn-cancel').addEventListener('click', hideConfirm);
   window.addEventListener('beforeunload', function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ''; }
   });
