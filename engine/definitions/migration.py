@@ -111,18 +111,28 @@ def _form_fields(loaded: LoadedVersion, form_key: str | None) -> set[str]:
     return {n for n, p in (schema.get("properties") or {}).items() if isinstance(p, dict) and p.get("x-process")}
 
 
+def _live_part(row: ProcessInstance, old: LoadedVersion) -> Any:
+    """The instance's workflow with only its live part: the finished history above it (kept in Guantong's
+    own tables) is dropped, so a finished step the new version removed does not stay behind in the state.
+    One finished task is kept above the open ones: re-predicting an open step needs its parent."""
+    for keep_above in (0, 1):
+        workflow = state.load(
+            row.state, old.spec(row.process_key), old.subprocess_specs(row.process_key), old.script_engine
+        )
+        state.compact(workflow, keep_above=keep_above)
+        trees = [workflow, *workflow.subprocesses.values()]
+        if not any(wf.task_tree is not None and wf.task_tree.state & LIVE for wf in trees):
+            break
+    return workflow
+
+
 def _check(row: ProcessInstance, old: LoadedVersion, new: LoadedVersion) -> tuple[Candidate, Any]:
     """Whether ``row`` can move, and the prepared move (diffs and workflow) when it can."""
     if row.status not in MOVABLE:
         return Candidate(
             row.id, row.business_key, row.title, (), False, "status", f"the instance is {row.status}"
         ), None
-    workflow = state.load(
-        row.state, old.spec(row.process_key), old.subprocess_specs(row.process_key), old.script_engine
-    )
-    # Only the live part of the tree moves: the finished history above it (kept in Guantong's own tables)
-    # is dropped first, so a finished step the new version removed does not stay behind in the state.
-    state.compact(workflow, keep_above=0)
+    workflow = _live_part(row, old)
     live = workflow.get_tasks(state=LIVE, max_depth=10**6)
     steps = tuple(sorted({t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id}))
     new_deps = new.subprocess_specs(row.process_key)
