@@ -329,8 +329,13 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     page.wait_for_selector("[data-testid=studio-result] .alert-success")
     assert "校验通过" in page.get_by_test_id("studio-result").inner_text()
     assert page.locator("[data-testid=problems]").count() == 0
-    page.get_by_label("部署说明").fill("线索登记环节改名")
+    page.get_by_label("部署说明", exact=True).fill("线索登记环节改名")
     page.get_by_role("button", name="部署").click()
+    # a confirmation first: what the edit changes, and the note (carried over) the approver reads
+    page.get_by_test_id("deploy-confirm").wait_for(state="visible")
+    assert "登记问题线索" in page.get_by_test_id("confirm-list").inner_text()
+    assert page.get_by_label("部署说明（审批人将看到）").input_value() == "线索登记环节改名"
+    page.get_by_test_id("btn-confirm").click()
     page.wait_for_selector("text=经安全管理员批准后生效")
     page.screenshot(path=str(SHOTS / "studio-modeler.png"), full_page=True)
     page.get_by_role("link", name="查看部署申请").click()
