@@ -5,7 +5,9 @@ page draws the change on both versions. Screenshots: docs/screenshots/studio-*.p
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from engine.models import HumanTask, ProcessInstance
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import SHOTS, browser, live_server  # noqa: F401 - fixtures
 
@@ -21,12 +23,15 @@ def _sign_in(page, base, username):
     page.wait_for_load_state("networkidle")
 
 
-def test_validation_marks_the_broken_flow_then_deploy_confirm_approve_and_diff(
+def test_validation_marks_the_broken_flow_then_deploy_confirm_approve_diff_and_migrate(
     live_server,  # noqa: F811
     browser,  # noqa: F811
     client_for,
+    start_clue,
+    services,
 ):
     base = live_server
+    running = start_clue().instance_id  # on version 1, at 登记线索
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _sign_in(page, base, "admin")
     page.goto(f"{base}/studio/edit/{FILE}")
@@ -79,3 +84,17 @@ def test_validation_marks_the_broken_flow_then_deploy_confirm_approve_and_diff(
     row = page.locator('tr[data-element-id="register"]')
     assert "登记线索" in row.inner_text() and "登记问题线索" in row.inner_text()
     page.screenshot(path=str(SHOTS / "studio-diff.png"), full_page=True)
+
+    # the running instance moves to version 2: dry run, then the move
+    page.goto(f"{base}/studio/migrate?process=gt_test_clue&from_version=1&to_version=2")
+    moves = page.get_by_test_id("migrate-moves")
+    assert f"#{running}" in moves.inner_text()
+    page.screenshot(path=str(SHOTS / "studio-migrate.png"), full_page=True)
+    page.get_by_test_id("migrate-apply").click()
+    page.get_by_test_id("migrate-result").wait_for()
+    assert "已迁移 1 个实例到第 2 版" in page.get_by_test_id("migrate-result").inner_text()
+    # its open step is completed on version 2: the task keeps version 2's name
+    with services.db.session() as s:
+        assert s.get(ProcessInstance, running).version_id == 2
+        task = s.scalar(select(HumanTask).where(HumanTask.instance_id == running, HumanTask.status == "ready"))
+        assert task.spec_id == "register"
