@@ -38,6 +38,11 @@ def _second_version(client_for, services):
     # the designer cannot approve his own deploy; the security administrator can
     assert admin.post(f"/admin/approvals/{resp.json['request']}/approve").status_code == 403
     sec = client_for("secadmin")
+    # the approver reads the change element by element before deciding
+    request_page = sec.get(f"/admin/approvals/{resp.json['request']}").get_data(as_text=True)
+    changes = request_page.split('data-testid="changes"')[1].split("</table>")[0]
+    assert 'data-element-id="register"' in changes and "登记问题线索" in changes
+    assert 'data-element-id="propose"' in changes and "property:dueIn" in changes
     assert sec.post(f"/admin/approvals/{resp.json['request']}/approve").status_code == 302
     return admin
 
