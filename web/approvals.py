@@ -58,6 +58,7 @@ def show(request_id: int, errors: dict[str, str] | None = None, status: int = 20
         "admin/approval.html",
         item=detail.request,
         diff=detail.diff,
+        changes=detail.changes,
         refusal=_refusal_text(detail.refusal),
         kinds=labels.APPROVAL_KINDS,
         decisions=labels.APPROVAL_DECISIONS,

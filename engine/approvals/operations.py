@@ -30,6 +30,7 @@ from engine import audit, clock
 from engine.access import sanyuan
 from engine.access.principal import Principal
 from engine.approvals import requests
+from engine.definitions import bpmndiff
 from engine.definitions import operations as definitions
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.models import ApprovalRequest, DefinitionFile
@@ -61,6 +62,7 @@ class RequestView:
 class RequestDetail:
     request: RequestView
     diff: tuple[str, ...] = ()  # a deploy: the file against the latest version (unified diff)
+    changes: tuple[Any, ...] = ()  # a deploy: its elements added, removed, changed (bpmndiff.ElementChange)
     refusal: str | None = None  # why this person may not decide it (a rule name), when pending
 
 
@@ -177,11 +179,14 @@ def show_request(services: Services, principal: Principal, request_id: int) -> R
     with services.db.session() as s:
         row = _get(s, principal, request_id)
         diff: tuple[str, ...] = ()
+        changes: tuple[Any, ...] = ()
         if row.kind == requests.DEPLOY:
             diff = _deploy_diff(services, s, row.payload or {})
+            changes = _deploy_changes(services, s, row.payload or {})
         return RequestDetail(
             request=_view(principal, row),
             diff=diff,
+            changes=changes,
             refusal=_refusal(principal, row) if row.decision is None else None,
         )
 
@@ -208,6 +213,22 @@ def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tup
             n=3,
         )
     )
+
+
+def _deploy_changes(services: Services, s: Session, payload: dict[str, Any]) -> tuple[Any, ...]:
+    """The requested file against the latest version, element by element, for the approver to read."""
+    filename = str(payload.get("filename", ""))
+    latest = services.definitions.latest_version_id(s)
+    before = (
+        s.scalar(
+            select(DefinitionFile.content).where(
+                DefinitionFile.version_id == latest, DefinitionFile.filename == filename
+            )
+        )
+        if latest is not None
+        else None
+    )
+    return bpmndiff.diff_files(before, str(payload.get("content", "")), filename).elements
 
 
 def _decidable(s: Session, principal: Principal, request_id: int) -> ApprovalRequest:

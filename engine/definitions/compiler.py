@@ -21,6 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.definitions import dataflow, lint
 from engine.definitions.bundle import Bundle
 from engine.definitions.xmlsafe import parse_xml
 from engine.documents import catalogue as documents
@@ -53,6 +54,7 @@ USER_TASK_PROPS = {
     "reads",
     "readsFiles",
     "separateFromSteps",
+    "noDueReason",
 }
 # A role's reading scope (roles.yaml ``reads``): the whole file of the instances its tasks belong to, or
 # only what each task declares (engine/access/need_to_know.py).
@@ -68,6 +70,7 @@ class CompiledBundle:
     specs: dict[str, dict[str, Any]]  # process id -> serialized spec
     catalogue: dict[str, dict[str, Any]]  # process id -> metadata (tags, lanes, tasks, events, dependencies)
     process_hashes: dict[str, str] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # shown and marked, not refusing the deploy
 
     def specs_json(self) -> str:
         return json.dumps(self.specs, ensure_ascii=False, separators=(",", ":"))
@@ -130,15 +133,45 @@ def _text(element: Any, path: str) -> str | None:
 
 
 class _Findings:
+    """Every finding of one compilation; each names the file, the element (id and, once the files are
+    read, its name: a designer looks for 撰写谈话函询情况报告, not t_report) and the reason, and the
+    newer rules a ``code`` and ``params`` the studio says in the reader's language."""
+
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, Any]] = []
+        self.trees: dict[str, Any] = {}
 
-    def add(self, file: str, element: str | None, reason: str) -> None:
-        self.items.append({"file": file, "element": element, "reason": reason})
+    def add(
+        self,
+        file: str,
+        element: str | None,
+        reason: str,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
+        *,
+        warning: bool = False,
+    ) -> None:
+        item: dict[str, Any] = {"file": file, "element": element, "reason": reason}
+        if code:
+            item["code"], item["params"] = code, params or {}
+        (self.warnings if warning else self.items).append(item)
+
+    def named(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for item in items:
+            tree = self.trees.get(item.get("file") or "")
+            if tree is not None and item.get("element") and "name" not in item:
+                found = tree.getroot().xpath("//*[@id=$id]", id=item["element"])
+                item["name"] = (found[0].get("name") or "").strip() or None if found else None
+        return items
 
     def raise_if_any(self, what: str) -> None:
         if self.items:
-            raise DeployError(f"{what}: {len(self.items)} problem(s) found; nothing was deployed", problems=self.items)
+            raise DeployError(
+                f"{what}: {len(self.items)} problem(s) found; nothing was deployed",
+                problems=self.named(self.items),
+                warnings=self.named(self.warnings) or None,
+            )
 
 
 def _check_forms(bundle: Bundle, findings: _Findings) -> None:
@@ -202,6 +235,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
             )
             continue
         trees[filename] = tree
+    findings.trees = trees
 
     process_files: dict[str, str] = {}
     for filename, tree in trees.items():
@@ -227,6 +261,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
             meta["executable"] = pid not in called
         else:
             meta["executable"] = entry == "true"
+    _check_flow(trees, bundle, roles, catalogue, findings)
     findings.raise_if_any("deploy refused")
 
     parser = SpiffBpmnParser()
@@ -264,7 +299,27 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
         specs=specs,
         catalogue=catalogue,
         process_hashes=process_hashes,
+        warnings=findings.named(findings.warnings),
     )
+
+
+def _check_flow(
+    trees: dict[str, Any],
+    bundle: Bundle,
+    roles: RoleCatalogue,
+    catalogue: dict[str, dict[str, Any]],
+    findings: _Findings,
+) -> None:
+    """The structural rules (lint.py) and the data flow (dataflow.py) over every process together: a
+    variable set in a caller and read in the process it calls is followed across the call."""
+    for severity, found in lint.check(trees):
+        findings.add(
+            found.file, found.element, found.reason, found.code, found.params, warning=severity == lint.WARNING
+        )
+    owner = {str(e["owner_var"]) for e in roles.roles.values() if isinstance(e, dict) and e.get("owner_var")}
+    executable = {pid: bool(meta.get("executable")) for pid, meta in catalogue.items()}
+    for found in dataflow.check(trees, bundle.forms, owner, executable):
+        findings.add(found.file, found.element, found.reason, found.code, found.params)
 
 
 def _check_separation(catalogue: dict[str, dict[str, Any]], process_files: dict[str, str], findings: _Findings) -> None:

@@ -20,6 +20,7 @@ deployed since is a ``Conflict``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -34,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access.principal import SYSTEM, SYSTEM_PRINCIPAL, Principal
 from engine.approvals import requests
+from engine.definitions import bpmndiff
 from engine.definitions.bundle import Bundle
 from engine.definitions.compiler import CompiledBundle, compile_bundle
 from engine.definitions.xmlsafe import MAX_BPMN_BYTES
@@ -167,6 +169,8 @@ class FileDiff:
     lines: tuple[str, ...]  # a unified diff, empty when both versions hold the same text
     missing_a: bool
     missing_b: bool
+    # element by element (added, removed, changed with their properties) and the forms its tasks name
+    structure: bpmndiff.BpmnDiff = dataclasses.field(default_factory=bpmndiff.BpmnDiff)
 
 
 @dataclass(frozen=True)
@@ -189,13 +193,17 @@ class VersionDiff:
 class Problem:
     """One finding: the file, the BPMN element (or form field) when known, and why.
 
-    ``code`` names the kind of the file checks below, so a page can say it in the reader's language.
+    ``code`` names the kind (the file checks below, the compiler's flow and data-flow rules) and
+    ``params`` its particulars (the variable, the flow), so a page can say it in the reader's language;
+    ``name`` is the element's name in the diagram.
     """
 
     file: str
     element: str | None
     reason: str
     code: str | None = None
+    name: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, found: Mapping[str, Any]) -> Problem:
@@ -205,16 +213,21 @@ class Problem:
             element=found.get("element"),
             reason=str(found.get("reason")),
             code=found.get("code"),
+            name=found.get("name"),
+            params=tuple(sorted((str(k), str(v)) for k, v in (found.get("params") or {}).items())),
         )
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"file": self.file, "element": self.element, "reason": self.reason}
+        return {"file": self.file, "element": self.element, "name": self.name, "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class Validation:
     based_on: int | None  # the version whose other files, forms, roles and settings were used
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # shown and marked, not refusing a deploy (lint.py WARNING)
+    # the edited file against the latest version: what a deploy confirmation shows before it is asked for
+    changes: bpmndiff.BpmnDiff = dataclasses.field(default_factory=bpmndiff.BpmnDiff)
 
     @property
     def ok(self) -> bool:
@@ -346,13 +359,23 @@ def open_for_edit(services: Services, principal: Principal, filename: str, versi
 
 
 def diff_file(services: Services, principal: Principal, filename: str, a: int, b: int) -> FileDiff:
-    """One file's text from version ``a`` to ``b`` as a unified diff; missing on both sides is NotFound."""
+    """One file from version ``a`` to ``b``: its elements added, removed and changed (with the changed
+    properties, Guantong's extension properties each on its own), the changes of the forms its tasks
+    name, and the unified text diff; missing on both sides is NotFound."""
     require_designer(services, principal)
     with services.db.session() as s:
         va, vb = _version(s, a), _version(s, b)
         old, new = _content(s, a, filename), _content(s, b, filename)
+        forms: dict[int, Any] = dict(
+            s.execute(
+                select(DefinitionVersion.id, DefinitionVersion.forms).where(DefinitionVersion.id.in_((a, b)))
+            ).all()
+        )
     if old is None and new is None:
         raise NotFound(f"file {filename} is in neither version", file=filename)
+    structure = bpmndiff.diff_files(old, new, filename)
+    keys = bpmndiff.form_keys(old) | bpmndiff.form_keys(new)
+    structure = dataclasses.replace(structure, forms=bpmndiff.diff_forms(forms.get(a) or {}, forms.get(b) or {}, keys))
     lines = difflib.unified_diff(
         (old or "").splitlines(),
         (new or "").splitlines(),
@@ -361,7 +384,15 @@ def diff_file(services: Services, principal: Principal, filename: str, a: int, b
         lineterm="",
         n=3,
     )
-    return FileDiff(filename=filename, a=va, b=vb, lines=tuple(lines), missing_a=old is None, missing_b=new is None)
+    return FileDiff(
+        filename=filename,
+        a=va,
+        b=vb,
+        lines=tuple(lines),
+        missing_a=old is None,
+        missing_b=new is None,
+        structure=structure,
+    )
 
 
 def diff_versions(services: Services, principal: Principal, a: int, b: int) -> VersionDiff:
@@ -396,7 +427,14 @@ def validate_file(services: Services, principal: Principal, filename: str, conte
     require_designer(services, principal)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, content)
-    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+        before = _content(s, latest, filename)
+    problems, warnings = _problems_of(bundle)
+    return Validation(
+        based_on=latest,
+        problems=tuple(problems),
+        warnings=tuple(w for w in warnings if w.file == filename),
+        changes=bpmndiff.diff_files(before, _bytes(content), filename),
+    )
 
 
 def validate_bundle(services: Services, principal: Principal, bundle: Bundle) -> Validation:
@@ -404,7 +442,8 @@ def validate_bundle(services: Services, principal: Principal, bundle: Bundle) ->
     require_designer(services, principal)
     with services.db.session() as s:
         latest = services.definitions.latest_version_id(s)
-    return Validation(based_on=latest, problems=tuple(_problems_of(bundle)))
+    problems, warnings = _problems_of(bundle)
+    return Validation(based_on=latest, problems=tuple(problems), warnings=tuple(warnings))
 
 
 def request_deploy(
@@ -525,13 +564,14 @@ def _compiled(bundle: Bundle) -> CompiledBundle:
     return compile_bundle(bundle)
 
 
-def _problems_of(bundle: Bundle) -> list[Problem]:
-    """Every problem a deploy of this bundle would be refused for, the file checks first."""
+def _problems_of(bundle: Bundle) -> tuple[list[Problem], list[Problem]]:
+    """Every problem a deploy of this bundle would be refused for (the file checks first), and the warnings."""
     try:
-        _compiled(bundle)
+        compiled = _compiled(bundle)
     except DeployError as exc:
-        return [Problem.of(p) for p in exc.problems] or [Problem(file="-", element=None, reason=exc.message)]
-    return []
+        warnings = [Problem.of(w) for w in exc.details.get("warnings") or []]
+        return [Problem.of(p) for p in exc.problems] or [Problem(file="-", element=None, reason=exc.message)], warnings
+    return [], [Problem.of(w) for w in compiled.warnings]
 
 
 def _file_problems(bundle: Bundle) -> list[Problem]:

@@ -112,6 +112,12 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
 # Query strings a GET route needs to show anything at all (route -> state -> arguments).
 QUERIES: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "GET /studio/diff": lambda state: {"file": state.bpmn_file, "a": state.version_id, "b": state.version_id},
+    # the dry run of moving the inquiry's instances (to the same version: refused as invalid, but authorized)
+    "GET /studio/migrate": lambda state: {
+        "process": "gt_p5_inquiry",
+        "from_version": state.version_id,
+        "to_version": state.version_id,
+    },
 }
 
 
@@ -176,6 +182,9 @@ BODIES: dict[str, BodyFor] = {
     # the studio: the inquiry's file with one comment added
     "POST /studio/validate": _studio,
     "POST /studio/deploy": _studio,
+    "POST /studio/migrate": lambda state, _persona, _target: Body(
+        form={"process": "gt_p5_inquiry", "from_version": state.version_id, "to_version": state.version_id}
+    ),
     # the administrators' pages
     "POST /admin/units": _form(code="mx_unit", name="矩阵测试单位", kind="office", parent="qh_cdi", sort="99"),
     "POST /admin/units/<code>": _form(name="第二监督检查室", kind="office", parent="qh_cdi", sort="", active="1"),

@@ -161,7 +161,7 @@ def test_validate_reports_problems_naming_the_element(client_for, services):
     resp = _post(admin, "/studio/validate", xml)
     assert resp.status_code == 422
     problems = resp.json["problems"]
-    assert problems and all(set(p) == {"file", "element", "reason"} for p in problems)
+    assert problems and all(set(p) == {"file", "element", "name", "reason"} for p in problems)
     assert any(p["element"] == "register" and p["file"] == FILE for p in problems), problems
     broken = _post(admin, "/studio/validate", "<bpmn:definitions")
     assert broken.status_code == 422 and broken.json["problems"][0]["file"] == FILE
@@ -182,7 +182,12 @@ def test_validate_shows_a_need_to_know_declaration_deploy_refuses(client_for, se
         admin, "/studio/validate", xml.replace(unit, unit + '<spiffworkflow:property name="reads" value="x"/>')
     )
     assert resp.status_code == 422
-    assert {"file": FILE, "element": "propose", "reason": resp.json["problems"][0]["reason"]} in resp.json["problems"]
+    assert {
+        "file": FILE,
+        "element": "propose",
+        "name": "提出处置意见",
+        "reason": resp.json["problems"][0]["reason"],
+    } in resp.json["problems"]
     assert "reads: file" in resp.json["problems"][0]["reason"]
     assert len(_versions(services)) == 1
 
@@ -324,8 +329,13 @@ def test_designer_renames_validates_and_deploys_in_the_modeler(live_server, brow
     page.wait_for_selector("[data-testid=studio-result] .alert-success")
     assert "校验通过" in page.get_by_test_id("studio-result").inner_text()
     assert page.locator("[data-testid=problems]").count() == 0
-    page.get_by_label("部署说明").fill("线索登记环节改名")
+    page.get_by_label("部署说明", exact=True).fill("线索登记环节改名")
     page.get_by_role("button", name="部署").click()
+    # a confirmation first: what the edit changes, and the note (carried over) the approver reads
+    page.get_by_test_id("deploy-confirm").wait_for(state="visible")
+    assert "登记问题线索" in page.get_by_test_id("confirm-list").inner_text()
+    assert page.get_by_label("部署说明（审批人将看到）").input_value() == "线索登记环节改名"
+    page.get_by_test_id("btn-confirm").click()
     page.wait_for_selector("text=经安全管理员批准后生效")
     page.screenshot(path=str(SHOTS / "studio-modeler.png"), full_page=True)
     page.get_by_role("link", name="查看部署申请").click()

@@ -131,25 +131,85 @@ def _posted() -> tuple[str, str]:
     return (request.form.get("filename") or "").strip(), request.form.get("xml") or ""
 
 
+_USES = {
+    "condition": lambda: _("流出条件"),
+    "timer": lambda: _("定时器"),
+    "dueFrom": lambda: _("时限起算日（dueFrom）"),
+    "unitVar": lambda: _("办理单位变量（unitVar）"),
+    "assigneeVar": lambda: _("指定办理人变量（assigneeVar）"),
+    "preScript": lambda: _("前置脚本"),
+    "postScript": lambda: _("后置脚本"),
+    "script": lambda: _("脚本"),
+    "collection": lambda: _("多实例集合"),
+    "cardinality": lambda: _("多实例数量"),
+    "payload": lambda: _("消息内容"),
+}
+
+
 def _reason(problem: ops.Problem) -> str:
-    """The engine's file checks said in the reader's language; the compiler's findings as they are."""
+    """The engine's file checks and flow rules said in the reader's language; other findings as they are."""
+    p = dict(problem.params)
     said = {
         "bad_filename": lambda: _("文件名须为字母、数字、下划线、点或连字符，并以 .bpmn 结尾。"),
         "nul": lambda: _("内容不能包含控制字符（NUL）。"),
         "empty": lambda: _("内容为空。"),
         "too_large": lambda: _("文件过大（上限 %(mb)s MB）。", mb=MAX_BPMN_BYTES // (1024 * 1024)),
+        "dataflow_unset": lambda: _(
+            "%(use)s使用的变量 %(var)s 并非在到达此处的每条路径上都已赋值（没有前面环节的表单字段、脚本、发起数据或消息设置它）：%(src)s",
+            use=_USES.get(p.get("use", ""), lambda: p.get("use", ""))(),
+            var=p.get("variable", ""),
+            src=p.get("source", ""),
+        ),
+        "dataflow_dead_branch": lambda: _(
+            "流向 %(flow)s 永远不会被选中：到达此网关的每条路径上，变量 %(var)s 都仍是 %(value)s，途中没有环节对它作出决定（记录它的环节是否被删除了？）条件：%(src)s",
+            flow=p.get("flow", ""),
+            var=p.get("variable", ""),
+            value=p.get("value", ""),
+            src=p.get("source", ""),
+        ),
+        "start_missing": lambda: _("流程没有开始事件。"),
+        "end_missing": lambda: _("流程没有结束事件。"),
+        "no_incoming": lambda: _("此元素未连接：没有顺序流指向它。"),
+        "no_outgoing": lambda: _("此元素未连接：没有顺序流从它流出。"),
+        "implicit_split": lambda: _(
+            "此元素有 %(n)s 条流出的顺序流：请用网关分支（不允许隐式分支）。", n=p.get("count", "")
+        ),
+        "unit_missing": lambda: _("用户任务没有指定办理单位变量（unitVar）。"),
+        "due_missing": lambda: _("用户任务既没有办理时限（dueIn），也没有说明不设时限的理由（noDueReason）。"),
     }.get(problem.code or "")
     return said() if said else problem.reason
 
 
+def _said(problems: Any) -> list[dict[str, Any]]:
+    return [{**p.as_dict(), "reason": _reason(p)} for p in problems]
+
+
 def _refused(problems: list[ops.Problem] | tuple[ops.Problem, ...], message: str | None = None):
-    body: dict[str, Any] = {
-        "ok": False,
-        "problems": [{**p.as_dict(), "reason": _reason(p)} for p in problems],
-    }
+    body: dict[str, Any] = {"ok": False, "problems": _said(problems)}
     if message:
         body["message"] = message
     return jsonify(body), 422
+
+
+_CHANGE = {"added": lambda: _("新增"), "removed": lambda: _("删除"), "changed": lambda: _("修改")}
+
+
+def _changes(diff: Any) -> dict[str, Any]:
+    """The edited file against the latest version, for the deploy confirmation: counts and each element."""
+    return {
+        "summary": diff.summary,
+        "elements": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "kind": e.kind,
+                "change": e.change,
+                "said": _CHANGE[e.change](),
+                "properties": [c.property for c in e.changes],
+            }
+            for e in diff.elements
+        ],
+    }
 
 
 @bp.post("/validate")
@@ -158,8 +218,19 @@ def validate():
     filename, content = _posted()
     result = ops.validate_file(services(), principal(), filename, content)
     if not result.ok:
-        return _refused(result.problems)
-    return jsonify({"ok": True, "problems": [], "based_on": result.based_on, "message": _("校验通过，没有发现问题。")})
+        return jsonify({"ok": False, "problems": _said(result.problems), "warnings": _said(result.warnings)}), 422
+    return jsonify(
+        {
+            "ok": True,
+            "problems": [],
+            "warnings": _said(result.warnings),
+            "changes": _changes(result.changes),
+            "based_on": result.based_on,
+            "message": _("校验通过，没有发现问题。")
+            if not result.warnings
+            else _("校验通过，可以部署；有 %(n)s 条提醒。", n=len(result.warnings)),
+        }
+    )
 
 
 @bp.post("/deploy")

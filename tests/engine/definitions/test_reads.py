@@ -44,6 +44,7 @@ def test_an_outside_lane_task_that_declares_nothing_is_refused_naming_file_eleme
             "reason": "task in lane '监督检查室' (roles.yaml reads: addressed) must declare what it reads: property "
             "'reads' = earlier step ids or step.field of this process, or 'none' (need-to-know, "
             "processes/CONVENTIONS.md)",
+            "name": "提出处置意见",
         }
     ]
 

@@ -16,12 +16,31 @@
 
   function clearMarks() {
     var canvas = modeler.get('canvas');
-    marked.forEach(function (id) { try { canvas.removeMarker(id, 'gt-problem'); } catch (e) { /* gone */ } });
+    marked.forEach(function (m) { try { canvas.removeMarker(m[0], m[1]); } catch (e) { /* gone */ } });
     marked = [];
     modeler.get('overlays').remove({ type: 'gt-problem' });
+    modeler.get('overlays').remove({ type: 'gt-warning' });
   }
 
-  function show(kind, heading, problems, link) {
+  function describe(pr) {
+    var where = pr.element ? ' · ' + texts.textElement + ' ' + pr.element + (pr.name ? '「' + pr.name + '」' : '') : '';
+    return (pr.file || '') + where + '：' + pr.reason;
+  }
+
+  function list(problems, testid) {
+    var ul = document.createElement('ul');
+    ul.className = 'mb-0 small';
+    ul.setAttribute('data-testid', testid);
+    problems.forEach(function (pr) {
+      var li = document.createElement('li');
+      li.textContent = describe(pr);
+      if (pr.element) { li.setAttribute('data-element-id', pr.element); }
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function show(kind, heading, problems, link, warnings) {
     result.textContent = '';
     var box = document.createElement('div');
     box.className = 'alert alert-' + kind;
@@ -30,17 +49,13 @@
     p.className = 'mb-1';
     p.textContent = heading;
     box.appendChild(p);
-    if (problems && problems.length) {
-      var ul = document.createElement('ul');
-      ul.className = 'mb-0 small';
-      ul.setAttribute('data-testid', 'problems');
-      problems.forEach(function (pr) {
-        var li = document.createElement('li');
-        li.textContent = (pr.file || '') + (pr.element ? ' · ' + texts.textElement + ' ' + pr.element : '') + '：' + pr.reason;
-        if (pr.element) { li.setAttribute('data-element-id', pr.element); }
-        ul.appendChild(li);
-      });
-      box.appendChild(ul);
+    if (problems && problems.length) { box.appendChild(list(problems, 'problems')); }
+    if (warnings && warnings.length) {
+      var w = document.createElement('p');
+      w.className = 'mb-1 mt-2';
+      w.textContent = texts.textWarnings;
+      box.appendChild(w);
+      box.appendChild(list(warnings, 'warnings'));
     }
     if (link) {
       var a = document.createElement('a');
@@ -52,7 +67,8 @@
     result.appendChild(box);
   }
 
-  function mark(problems) {
+  function mark(problems, kind) {
+    kind = kind || 'gt-problem';
     var registry = modeler.get('elementRegistry');
     var canvas = modeler.get('canvas');
     var overlays = modeler.get('overlays');
@@ -67,19 +83,51 @@
     problems.forEach(function (pr) {
       if (!pr.element) { return; }
       targets(pr.element).forEach(function (id) {
-        if (marked.indexOf(id) >= 0) { return; }
-        canvas.addMarker(id, 'gt-problem');
-        marked.push(id);
+        if (marked.some(function (m) { return m[0] === id; })) { return; }
+        canvas.addMarker(id, kind);
+        marked.push([id, kind]);
         var note = document.createElement('span');
-        note.className = 'gt-problem-note';
-        note.textContent = '!';
+        note.className = kind + '-note';
+        note.textContent = kind === 'gt-problem' ? '!' : '?';
         note.title = pr.reason;
-        overlays.add(id, 'gt-problem', { position: { top: -10, left: -10 }, html: note });
+        note.setAttribute('data-element-id', id);
+        overlays.add(id, kind, { position: { top: -10, left: -10 }, html: note });
       });
     });
   }
 
-  function send(url) {
+  var confirmBox = document.getElementById('deploy-confirm');
+
+  function hideConfirm() { confirmBox.hidden = true; }
+
+  /* Deploying asks first: the edit is validated, and what it changes against the current version is
+   * listed with the note the approver will read; only then is the deploy request filed. */
+  function askToConfirm(data) {
+    var changes = data.changes || { summary: {}, elements: [] };
+    var sum = changes.summary || {};
+    document.getElementById('confirm-summary').textContent = confirmBox.dataset.textSummary
+      .replace('{added}', sum.added || 0).replace('{removed}', sum.removed || 0)
+      .replace('{changed}', sum.changed || 0);
+    var ul = document.getElementById('confirm-list');
+    ul.textContent = '';
+    (changes.elements || []).forEach(function (e) {
+      var li = document.createElement('li');
+      li.textContent = e.said + '：' + (e.name ? e.name + ' ' : '') + '(' + e.id + ')' +
+        (e.properties && e.properties.length ? ' · ' + e.properties.join('、') : '');
+      li.setAttribute('data-element-id', e.id);
+      ul.appendChild(li);
+    });
+    if (!(changes.elements || []).length) {
+      var none = document.createElement('li');
+      none.textContent = confirmBox.dataset.textNone;
+      ul.appendChild(none);
+    }
+    document.getElementById('confirm-note').value = document.getElementById('deploy-comment').value;
+    confirmBox.hidden = false;
+    document.getElementById('confirm-note').focus();
+  }
+
+  function send(url, confirming) {
     if (busy) { return; }
     busy = true;
     clearMarks();
@@ -88,7 +136,8 @@
       var body = new URLSearchParams();
       body.set('filename', canvasEl.dataset.filename);
       body.set('xml', saved.xml);
-      body.set('comment', document.getElementById('deploy-comment').value);
+      body.set('comment', url === canvasEl.dataset.deployUrl
+        ? document.getElementById('confirm-note').value : document.getElementById('deploy-comment').value);
       body.set('base_sha', canvasEl.dataset.baseSha || '');
       return fetch(url, {
         method: 'POST', credentials: 'same-origin', body: body,
@@ -98,15 +147,23 @@
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (res) {
       var data = res.data;
-      if (data.ok && url === canvasEl.dataset.deployUrl) {
+      if (data.ok && confirming) {
+        show('success', data.message || texts.textOk, null, null, data.warnings);
+        mark(data.warnings || [], 'gt-warning');
+        askToConfirm(data);
+      } else if (data.ok && url === canvasEl.dataset.deployUrl) {
+        hideConfirm();
         dirty = false;
-        show('success', (data.text || data.message) + ' (' + data.message + ')', null, data.url);
+        // data.text is in the reader's language; data.message is the English line for scripts, never shown
+        show('success', data.text || data.message, null, data.url);
       } else if (data.ok) {
-        show('success', data.message || texts.textOk);
+        show('success', data.message || texts.textOk, null, null, data.warnings);
+        mark(data.warnings || [], 'gt-warning');
       } else {
         var problems = data.problems || [];
-        show(res.status === 409 ? 'warning' : 'danger', data.message && !problems.length ? data.message : texts.textProblems, problems);
+        show(res.status === 409 ? 'warning' : 'danger', data.message && !problems.length ? data.message : texts.textProblems, problems, null, data.warnings);
         mark(problems);
+        mark(data.warnings || [], 'gt-warning');
       }
     }).catch(function () {
       show('danger', texts.textError);
@@ -126,8 +183,13 @@
     show('danger', String(err && err.message || err));
   });
 
-  document.getElementById('btn-validate').addEventListener('click', function () { send(canvasEl.dataset.validateUrl); });
-  document.getElementById('btn-deploy').addEventListener('click', function () { send(canvasEl.dataset.deployUrl); });
+  document.getElementById('btn-validate').addEventListener('click', function () {
+    hideConfirm();
+    send(canvasEl.dataset.validateUrl);
+  });
+  document.getElementById('btn-deploy').addEventListener('click', function () { send(canvasEl.dataset.validateUrl, true); });
+  document.getElementById('btn-confirm').addEventListener('click', function () { send(canvasEl.dataset.deployUrl); });
+  document.getElementById('btn-cancel').addEventListener('click', hideConfirm);
   window.addEventListener('beforeunload', function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ''; }
   });
