@@ -642,6 +642,26 @@ add(
 
 add(
     form(
+        "p5_hold_decision",
+        "暂存线索了结或转初核决定",
+        "暂存线索复查后拟予以了结，或连续复查4次仍无进展的，由分管领导（副科级以上干部的线索再报书记）作出决定并说明理由（予以了结须经批准，检举控告工作规则第17条）。",
+        {
+            "hold_final_decision": P(
+                enum(
+                    "决定",
+                    "予以了结的，由承办部门制作了结报告；转初步核实的，按初核程序办理。不能再作“继续暂存”的决定。",
+                    [("close", "予以了结"), ("verify", "转初步核实")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明线索复查情况和作出本决定的理由，记入线索台账。", minLength=2),
+            "signature": SIGN,
+        },
+        ["hold_final_decision", "decision_reason", "signature"],
+    )
+)
+
+add(
+    form(
         "p5_inquiry_plan",
         "谈话函询方案和工作预案",
         "§9.3；监督执纪工作规则第29条。",
@@ -1077,6 +1097,63 @@ add(
             "signature": SIGN,
         },
         ["hearing_accept", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_acceptance_decision",
+        "暂缓受理三次后的受理决定",
+        "移送审理材料经3次补充仍不齐全的，由分管领导作出受理或不予受理的决定并说明理由（监督执纪工作规则第55条）；审理室不因轮次用尽而被迫受理。",
+        {
+            "acceptance_decision": P(
+                enum(
+                    "决定",
+                    "受理：现有材料已能满足审理需要；不予受理：退回审查调查部门。",
+                    [("accept", "受理"), ("refuse", "不予受理，退回审查调查部门")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明材料仍缺什么、为何可以受理或为何退回。", minLength=2),
+            "signature": SIGN,
+        },
+        ["acceptance_decision", "decision_reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_case_return_decision",
+        "审理三次退回后的决定",
+        "案件经3轮退回补充或重新调查仍事实不清、证据不足或不予受理的，由纪检监察机关主要负责人决定：就已查清的事实审理并形成审理报告，或撤销案件（监督执纪工作规则第55条、监察法实施条例）。没有审理报告不得提请常委会审议。",
+        {
+            "return_decision": P(
+                enum(
+                    "决定",
+                    "就已查清的事实审理：由案件审理室形成审理报告后提请常委会审议；撤销案件：由审查调查部门制作撤销案件决定并通知。",
+                    [("hear_established", "就已查清的事实审理"), ("withdraw", "撤销案件")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明退回调查的情况和作出本决定的理由。", minLength=2),
+            "signature": SIGN,
+        },
+        ["return_decision", "decision_reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_case_withdraw",
+        "撤销案件",
+        "经主要负责人批准撤销案件：制作撤销案件决定，通知被审查调查人及其所在党组织，解除已采取的措施。",
+        {
+            "withdraw_ref": s("撤销案件决定文号", ""),
+            "withdraw_date": d("撤销日期", ""),
+            "notified": b("已通知被审查调查人及其所在党组织", "", const=True),
+            "measures_lifted": txt("已采取措施的解除情况", ""),
+            "four_forms": P(enum("四种形态认定", "撤销案件的一般为“不适用”。", FOUR_FORMS)),
+            "signature": SIGN,
+        },
+        ["withdraw_ref", "withdraw_date", "notified", "signature"],
     )
 )
 
