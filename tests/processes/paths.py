@@ -170,9 +170,43 @@ PATHS: dict[str, dict] = {
         ),
         expect=["t_hold", "t_src_fb"],
     ),
+    # 移交线索: 管辖 first (the four routes), the full register only for this level's clues
     "handover_other_organ": dict(
         start=("msg", "gt_msg_clue_handover", {"source_category": "zhifa_sifa"}),
         values=dict(jurisdiction="other_organ"),
+        expect=["t_screen", "t_transfer"],
+    ),
+    "handover_upper_level": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "shenji_yijiao"}),
+        values=dict(jurisdiction="upper_level"),
+        expect=["t_screen", "t_upper", "t_upper_send"],
+    ),
+    "handover_own_leader": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "xuncha_yijiao"}),
+        values=dict(jurisdiction="own_leader"),
+        expect=["t_screen", "t_own"],
+    ),
+    "handover_lower_level": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "zhifa_sifa"}),
+        values=dict(jurisdiction="lower_level"),
+        expect=["t_screen", "t_lower"],
+    ),
+    # 案管室 registers a paper handover by hand: an 上级交办 real-name clue whose facts are clear is filed
+    # directly (直接立案, no 初核), the reporter is told of its acceptance, the upper level gets the result
+    "paper_handover_upper_assigned_direct_case": dict(
+        start=("gt_p5_intake_paper", {}, "gaoyuan"),
+        values=dict(
+            source_category="shangji_jiaoban",
+            real_name=True,
+            secretary_approval_required=True,
+            needs_secretary_approval=True,
+            disposal_method="zhijie_lian",
+            hearing_accept="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            four_forms="second",
+        ),
+        expect=["t_paper", "t_screen", "t_register", "t_notice", "t_req", "t_sc", "t_up_report"],
     ),
     # ------------------------------------------------------------------ 初核 with recusal, 立案 for a 县管 cadre
     "report_verify_recusal_case_county": dict(

@@ -143,6 +143,7 @@ DISPOSAL = [
     ("chubu_heshi", "初步核实"),
     ("zancun_daicha", "暂存待查"),
     ("yiyu_liaojie", "予以了结"),
+    ("zhijie_lian", "直接立案（事实清楚，无需初核）"),
 ]
 FOUR_FORMS = [
     ("none", "不适用（了结、移送等）"),
@@ -436,6 +437,56 @@ add(
             "signature": SIGN,
         },
         ["received_date", "channel", "real_name", "jurisdiction", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_handover_screen",
+        "移交线索管辖甄别",
+        "案管室收到移交线索后先判定管辖，只记录收件和管辖判定所需的信息；属上级管辖或反映本机关主要负责人的，不登记反映内容，只留存根（检举控告工作规则第15条、监察法实施条例第169—172条）。",
+        {
+            "received_date": P(d("收到日期", "收到移交之日；转送、受理告知和向移交单位反馈的时限自此日起算。")),
+            "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
+            "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
+            "stub_no": s("收件存根号", "系统生成的收件号，不含内容。"),
+            "real_name": P(b("实名检举", "移交的实名检举件同样须在15个工作日内告知是否受理。")),
+            "jurisdiction": P(enum("管辖判定", "依据干部管理权限和监察管辖判定。", JURISDICTION)),
+            "signature": SIGN,
+        },
+        ["received_date", "source_category", "real_name", "jurisdiction", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_paper_handover",
+        "纸质移交件收件登记",
+        "移交单位以纸质公文移交的问题线索，由案管室手工收件登记后进入移交线索受理（统一受理、统一编号，监督执纪工作规则第23条）。",
+        {
+            "received_date": P(d("收到日期", "收到纸质移交件之日。")),
+            "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
+            "source_unit": s("移交单位", "例如：县审计局、县公安局。"),
+            "transfer_doc_no": P(s("移交文号", "例如：SJJ〔2024〕12号。")),
+            "pages": integer("材料页数", "纸质材料原件归档保存。"),
+            "signature": SIGN,
+        },
+        ["received_date", "source_category", "source_unit", "transfer_doc_no", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_upper_report",
+        "上级交办线索办理结果报告",
+        "上级交办的问题线索办结后，以委名义向交办的上级纪委监委报告办理情况和结果（只报状态和结果）。",
+        {
+            "report_no": s("报告文号", ""),
+            "status_result": txt("办理情况和结果", ""),
+            "report_date": d("报告日期", ""),
+            "signature": SIGN,
+        },
+        ["report_no", "status_result", "report_date", "signature"],
     )
 )
 
