@@ -2183,6 +2183,20 @@ add(
                 )
             ),
             "findings": txt("印证情况", ""),
+            "clue_refs": P(
+                strs(
+                    "移交线索编号",
+                    "认定为问题线索的，每个涉嫌违纪违法的具体问题一个编号（例如 ZX-2024-02-1）；逐条移交案管室，各自一个线索实例并行办理，均可从本实例查看（场景C）。",
+                    uniqueItems=True,
+                )
+            ),
+            "zone_unit": P(
+                unit(
+                    "协作区",
+                    "问题所在乡镇所属的乡镇片区协作区：移交的线索均在该协作区办理（交叉办理、牵头领导包案）。",
+                    "zone_lead",
+                )
+            ),
             "signature": SIGN,
         },
         ["minutes_ref", "problem_disposition", "findings", "signature"],
