@@ -140,7 +140,21 @@ PATHS: dict[str, dict] = {
             hold_decision="keep",
         ),
         expire={"b_ext"},
-        expect=["t_cross", "t_hold"],
+        # four reviews without progress: the 分管领导 and (副科级以上) the 书记 decide, with reasons, and the
+        # clue is closed with a 了结报告, never by the loop's bound alone
+        expect=["t_cross", "t_hold", "t_hold_dec", "t_hold_dec_sec", "t_hold_close"],
+    ),
+    # 暂存: the officer proposes to close at the first review; the 分管领导 decides to verify instead
+    "handover_hold_close_proposed_leader_verifies": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "jiancha_faxian"}),
+        values=dict(
+            source_category="jiancha_faxian",
+            disposal_method="zancun_daicha",
+            hold_decision="close",
+            hold_final_decision="verify",
+            verify_result="close",
+        ),
+        expect=["t_hold", "t_hold_dec", "t_work"],
     ),
     "handover_audit_hold_verify_case": dict(
         start=("msg", "gt_msg_clue_handover", {"source_category": "shenji_yijiao"}),
@@ -156,9 +170,43 @@ PATHS: dict[str, dict] = {
         ),
         expect=["t_hold", "t_src_fb"],
     ),
+    # 移交线索: 管辖 first (the four routes), the full register only for this level's clues
     "handover_other_organ": dict(
         start=("msg", "gt_msg_clue_handover", {"source_category": "zhifa_sifa"}),
         values=dict(jurisdiction="other_organ"),
+        expect=["t_screen", "t_transfer"],
+    ),
+    "handover_upper_level": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "shenji_yijiao"}),
+        values=dict(jurisdiction="upper_level"),
+        expect=["t_screen", "t_upper", "t_upper_send"],
+    ),
+    "handover_own_leader": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "xuncha_yijiao"}),
+        values=dict(jurisdiction="own_leader"),
+        expect=["t_screen", "t_own"],
+    ),
+    "handover_lower_level": dict(
+        start=("msg", "gt_msg_clue_handover", {"source_category": "zhifa_sifa"}),
+        values=dict(jurisdiction="lower_level"),
+        expect=["t_screen", "t_lower"],
+    ),
+    # 案管室 registers a paper handover by hand: an 上级交办 real-name clue whose facts are clear is filed
+    # directly (直接立案, no 初核), the reporter is told of its acceptance, the upper level gets the result
+    "paper_handover_upper_assigned_direct_case": dict(
+        start=("gt_p5_intake_paper", {}, "gaoyuan"),
+        values=dict(
+            source_category="shangji_jiaoban",
+            real_name=True,
+            secretary_approval_required=True,
+            needs_secretary_approval=True,
+            disposal_method="zhijie_lian",
+            hearing_accept="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            four_forms="second",
+        ),
+        expect=["t_paper", "t_screen", "t_register", "t_notice", "t_req", "t_sc", "t_up_report"],
     ),
     # ------------------------------------------------------------------ 初核 with recusal, 立案 for a 县管 cadre
     "report_verify_recusal_case_county": dict(
@@ -413,7 +461,37 @@ PATHS: dict[str, dict] = {
             four_forms="fourth",
             amount=30000,
         ),
-        expect=["t_det", "t_supp", "t_re", "t_post", "t_pros"],
+        # three returns for re-investigation: the 书记 decides to hear the established facts; the 审理室
+        # writes the report the 常委会 needs (never sent to it without one)
+        expect=["t_det", "t_supp", "t_re", "t_return_dec", "t_final_report", "t_post", "t_pros"],
+    ),
+    # 审理: the transfer deferred three times and still incomplete: the 分管领导 decides (never a forced
+    # acceptance); here he accepts with reasons and the hearing goes on
+    "case_hearing_deferred_leader_accepts": dict(
+        start=REPORT,
+        values=dict(
+            disposal_method="chubu_heshi",
+            verify_result="file_case",
+            hearing_accept="defer",
+            acceptance_decision="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            four_forms="second",
+        ),
+        expect=["t_supp", "t_acc_dec", "t_hearing", "t_report", "t_sc"],
+    ),
+    # ... here he refuses; after the third round the 书记 withdraws the case (撤销案件), no 常委会
+    "case_hearing_deferred_refused_withdrawn": dict(
+        start=REPORT,
+        values=dict(
+            disposal_method="chubu_heshi",
+            verify_result="file_case",
+            hearing_accept="defer",
+            acceptance_decision="refuse",
+            return_decision="withdraw",
+            four_forms="none",
+        ),
+        expect=["t_acc_dec", "t_return_dec", "t_withdraw"],
     ),
     "case_hearing_refused_then_supplement": dict(
         start=REPORT,

@@ -166,9 +166,13 @@ def test_inspection_round_end_to_end(db, walk):
     w.complete("t_handover", actor="hualin")
     handovers = w.instances("gt_p5_intake_handover")
     assert {i.business_key for i in handovers} == HANDOVERS and len(handovers) == 3
-    with db.session() as s:
+    with db.session() as s:  # each handed-over clue is first screened for 管辖 by the 案管室
         registers = s.scalars(
-            select(HumanTask).where(HumanTask.spec_id == "t_register", HumanTask.status == "ready")
+            select(HumanTask).where(
+                HumanTask.spec_id == "t_screen",
+                HumanTask.process_key == "gt_p5_intake_handover",
+                HumanTask.status == "ready",
+            )
         ).all()
         assert len(registers) == 3
         assert {(t.role, frozenset(c.unit_code for c in t.candidates)) for t in registers} == {

@@ -328,6 +328,9 @@ def test_scenario_a_inspection_clue_shizudi_talk_first_form(db, scenario_clock):
         {"source_category": "xuncha_yijiao", "transfer_doc_no": "XCB〔2024〕7号"},
     )
     assert result["status"] == "started"
+    screen = w.task("t_screen", "gt_p5_intake_handover")  # 管辖 first, then the register
+    assert screen.role == "case_management_office"
+    w.complete("t_screen", actor="fengli", jurisdiction="this_level")
     register = w.task("t_register")
     assert register.role == "case_management_office"
     w.complete("t_register", actor="fengli", clue_no="XS-2024-0156")

@@ -156,8 +156,8 @@ def test_api_and_message_starts_fill_the_owner_units(db, tmp_path):
             "gt_msg_clue_handover", "HX-2024-1", {"source_category": "zhifa_sifa"}, actor=w.pilot.principal("fengli")
         )
         assert started["status"] == "started"
-        register = w.task("t_register")
-        assert (register.role, units(register)) == ("case_management_office", {"qh_ags"})
+        screen = w.task("t_screen", "gt_p5_intake_handover")  # 管辖 first
+        assert (screen.role, units(screen)) == ("case_management_office", {"qh_ags"})
 
 
 def test_a_forged_payload_cannot_route_a_clue_elsewhere(db, tmp_path):
@@ -193,8 +193,8 @@ def test_a_forged_payload_cannot_route_a_clue_elsewhere(db, tmp_path):
             message_id = message.id
         result = w.runtime.dispatch_message(message_id)
         assert result["status"] == "started"
-        register = w.task("t_register")
-        assert units(register) == {"qh_ags"}  # 青湖县's 案管室, not the one the payload named
+        screen = w.task("t_screen", "gt_p5_intake_handover")
+        assert units(screen) == {"qh_ags"}  # 青湖县's 案管室, not the one the payload named
         with db.session() as s:
             row = s.get(ProcessInstance, result["instance_id"])
             assert row.owner_unit == "qh_cdi" and row.parent_instance_id == source
@@ -207,7 +207,7 @@ def test_a_forged_payload_cannot_route_a_clue_elsewhere(db, tmp_path):
         with db.session() as s:
             assert s.get(ProcessInstance, other["instance_id"]).owner_unit == "gh_cdi"
             gh_register = s.scalar(select(HumanTask).where(HumanTask.instance_id == other["instance_id"]))
-            assert (gh_register.spec_id, units(gh_register)) == ("t_register", {"gh_ags"})
+            assert (gh_register.spec_id, units(gh_register)) == ("t_screen", {"gh_ags"})
 
         # A client naming owner units in a message is refused, naming the field; nothing is kept.
         services = Services(Config.from_env(database_url=db.url, instance_dir=tmp_path), db=db)

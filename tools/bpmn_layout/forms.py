@@ -148,6 +148,7 @@ DISPOSAL = [
     ("chubu_heshi", "初步核实"),
     ("zancun_daicha", "暂存待查"),
     ("yiyu_liaojie", "予以了结"),
+    ("zhijie_lian", "直接立案（事实清楚，无需初核）"),
 ]
 FOUR_FORMS = [
     ("none", "不适用（了结、移送等）"),
@@ -409,7 +410,7 @@ add(
             "order_no": N("督办单编号", "supervision_order"),
             "target_unit": unit("督办对象", "", "any"),
             "matter": txt("督办事项", ""),
-            "new_due_date": d("限期完成日期", ""),
+            "new_due_date": P(d("限期完成日期", "督办后仍逾期以此日期判定（超过后1个工作日约谈）。")),
             "signature": SIGN,
         },
         ["order_no", "matter", "new_due_date", "signature"],
@@ -441,6 +442,56 @@ add(
             "signature": SIGN,
         },
         ["received_date", "channel", "real_name", "jurisdiction", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_handover_screen",
+        "移交线索管辖甄别",
+        "案管室收到移交线索后先判定管辖，只记录收件和管辖判定所需的信息；属上级管辖或反映本机关主要负责人的，不登记反映内容，只留存根（检举控告工作规则第15条、监察法实施条例第169—172条）。",
+        {
+            "received_date": P(d("收到日期", "收到移交之日；转送、受理告知和向移交单位反馈的时限自此日起算。")),
+            "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
+            "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
+            "stub_no": s("收件存根号", "系统生成的收件号，不含内容。"),
+            "real_name": P(b("实名检举", "移交的实名检举件同样须在15个工作日内告知是否受理。")),
+            "jurisdiction": P(enum("管辖判定", "依据干部管理权限和监察管辖判定。", JURISDICTION)),
+            "signature": SIGN,
+        },
+        ["received_date", "source_category", "real_name", "jurisdiction", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_paper_handover",
+        "纸质移交件收件登记",
+        "移交单位以纸质公文移交的问题线索，由案管室手工收件登记后进入移交线索受理（统一受理、统一编号，监督执纪工作规则第23条）。",
+        {
+            "received_date": P(d("收到日期", "收到纸质移交件之日。")),
+            "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
+            "source_unit": s("移交单位", "例如：县审计局、县公安局。"),
+            "transfer_doc_no": P(s("移交文号", "例如：SJJ〔2024〕12号。")),
+            "pages": integer("材料页数", "纸质材料原件归档保存。"),
+            "signature": SIGN,
+        },
+        ["received_date", "source_category", "source_unit", "transfer_doc_no", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_upper_report",
+        "上级交办线索办理结果报告",
+        "上级交办的问题线索办结后，以委名义向交办的上级纪委监委报告办理情况和结果（只报状态和结果）。",
+        {
+            "report_no": s("报告文号", ""),
+            "status_result": txt("办理情况和结果", ""),
+            "report_date": d("报告日期", ""),
+            "signature": SIGN,
+        },
+        ["report_no", "status_result", "report_date", "signature"],
     )
 )
 
@@ -487,7 +538,7 @@ add(
             "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
             "source_unit": s("来源单位", "移交或报送单位，例如：县委巡察办。"),
             "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
-            "received_date": d("收到日期", ""),
+            "received_date": P(d("收到日期", "移交线索的反馈时限自此日起算。")),
             "real_name": P(b("实名检举", "实名检举须告知受理情况并反馈办理结果。")),
             "reporter": REPORTER,
             "reported_person": REPORTED_PERSON,
@@ -642,6 +693,26 @@ add(
             "signature": SIGN,
         },
         ["review_date", "hold_decision", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_hold_decision",
+        "暂存线索了结或转初核决定",
+        "暂存线索复查后拟予以了结，或连续复查4次仍无进展的，由分管领导（副科级以上干部的线索再报书记）作出决定并说明理由（予以了结须经批准，检举控告工作规则第17条）。",
+        {
+            "hold_final_decision": P(
+                enum(
+                    "决定",
+                    "予以了结的，由承办部门制作了结报告；转初步核实的，按初核程序办理。不能再作“继续暂存”的决定。",
+                    [("close", "予以了结"), ("verify", "转初步核实")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明线索复查情况和作出本决定的理由，记入线索台账。", minLength=2),
+            "signature": SIGN,
+        },
+        ["hold_final_decision", "decision_reason", "signature"],
     )
 )
 
@@ -1082,6 +1153,63 @@ add(
             "signature": SIGN,
         },
         ["hearing_accept", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_acceptance_decision",
+        "暂缓受理三次后的受理决定",
+        "移送审理材料经3次补充仍不齐全的，由分管领导作出受理或不予受理的决定并说明理由（监督执纪工作规则第55条）；审理室不因轮次用尽而被迫受理。",
+        {
+            "acceptance_decision": P(
+                enum(
+                    "决定",
+                    "受理：现有材料已能满足审理需要；不予受理：退回审查调查部门。",
+                    [("accept", "受理"), ("refuse", "不予受理，退回审查调查部门")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明材料仍缺什么、为何可以受理或为何退回。", minLength=2),
+            "signature": SIGN,
+        },
+        ["acceptance_decision", "decision_reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_case_return_decision",
+        "审理三次退回后的决定",
+        "案件经3轮退回补充或重新调查仍事实不清、证据不足或不予受理的，由纪检监察机关主要负责人决定：就已查清的事实审理并形成审理报告，或撤销案件（监督执纪工作规则第55条、监察法实施条例）。没有审理报告不得提请常委会审议。",
+        {
+            "return_decision": P(
+                enum(
+                    "决定",
+                    "就已查清的事实审理：由案件审理室形成审理报告后提请常委会审议；撤销案件：由审查调查部门制作撤销案件决定并通知。",
+                    [("hear_established", "就已查清的事实审理"), ("withdraw", "撤销案件")],
+                )
+            ),
+            "decision_reason": txt("决定理由", "说明退回调查的情况和作出本决定的理由。", minLength=2),
+            "signature": SIGN,
+        },
+        ["return_decision", "decision_reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_case_withdraw",
+        "撤销案件",
+        "经主要负责人批准撤销案件：制作撤销案件决定，通知被审查调查人及其所在党组织，解除已采取的措施。",
+        {
+            "withdraw_ref": s("撤销案件决定文号", ""),
+            "withdraw_date": d("撤销日期", ""),
+            "notified": b("已通知被审查调查人及其所在党组织", "", const=True),
+            "measures_lifted": txt("已采取措施的解除情况", ""),
+            "four_forms": P(enum("四种形态认定", "撤销案件的一般为“不适用”。", FOUR_FORMS)),
+            "signature": SIGN,
+        },
+        ["withdraw_ref", "withdraw_date", "notified", "signature"],
     )
 )
 
@@ -2060,6 +2188,20 @@ add(
                 )
             ),
             "findings": txt("印证情况", ""),
+            "clue_refs": P(
+                strs(
+                    "移交线索编号",
+                    "认定为问题线索的，每个涉嫌违纪违法的具体问题一个编号（例如 ZX-2024-02-1）；逐条移交案管室，各自一个线索实例并行办理，均可从本实例查看（场景C）。",
+                    uniqueItems=True,
+                )
+            ),
+            "zone_unit": P(
+                unit(
+                    "协作区",
+                    "问题所在乡镇所属的乡镇片区协作区：移交的线索均在该协作区办理（交叉办理、牵头领导包案）。",
+                    "zone_lead",
+                )
+            ),
             "signature": SIGN,
         },
         ["minutes_ref", "problem_disposition", "findings", "signature"],
@@ -2119,7 +2261,7 @@ add(
                     ("org_dept", "组织部"),
                 ],
             ),
-            "feedback_date": d("反馈日期", ""),
+            "feedback_date": P(d("反馈日期", "整改情况报告的2个月时限自此日起算（巡视工作条例第27条）。")),
             "signature": SIGN,
         },
         [
