@@ -205,7 +205,13 @@ def _write_keys(services: Services, path: Path) -> None:
 # --------------------------------------------------------------------------- restore
 def restore(services: Services, principal: Principal, path: Path, *, progress: Progress = _quiet) -> RestoreReport:
     _require_console(principal, "restore")
-    with tarfile.open(Path(path), mode="r") as tar:
+    try:
+        opened = tarfile.open(Path(path), mode="r")  # noqa: SIM115 - closed by the with below
+    except tarfile.TarError as exc:
+        raise ValidationError(
+            f"{path} is not a Guantong backup (not a tar archive: {exc.__class__.__name__})"
+        ) from None
+    with opened as tar:
         manifest = _manifest(tar)
         _check_target(services, manifest)
         tables = _tables()
