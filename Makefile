@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.stamp-deps
 VENDOR_STAMP := web/static/vendor/.stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: setup run test lint format bench bench-quick db clean
+.PHONY: setup run test lint format bench bench-quick db dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The offline archive for an intranet (README "Operations: intranet install"): dist/guantong-<version>-offline.tar.gz
+dist: setup
+	$(BIN)/python tools/build_dist.py
+
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
@@ -67,4 +71,4 @@ bench-quick: setup
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) node_modules web/static/vendor instance/guantong.db*
+	rm -rf $(VENV) node_modules web/static/vendor instance/guantong.db* dist

@@ -23,7 +23,14 @@ log = logging.getLogger(__name__)
 DEMO_INSTANCES: list[tuple[str, str | None, dict, str]] = []
 
 
-def seed_demo(services, organisation: str | Path, *, with_instances: bool = True) -> dict:
+def _no_progress(what: str, done: int, total: int) -> None:
+    return None
+
+
+def seed_demo(services, organisation: str | Path, *, with_instances: bool = True, progress=_no_progress) -> dict:
+    """Import the organisation, then start and advance the demo instances; ``progress(what, done, total)``
+    is told of each step (``guantong demo`` draws it as bars)."""
+    progress("organisation", 0, 1)
     data = load_file(organisation)
     with services.db.session() as session:
         latest = services.definitions.latest_version_id(session)
@@ -33,9 +40,11 @@ def seed_demo(services, organisation: str | Path, *, with_instances: bool = True
         counts = import_organisation(session, data, known_roles=known_roles)
         audit.record(session, "organisation_imported", actor="system", **counts)
         existing = session.scalar(select(func.count()).select_from(ProcessInstance))
+    progress("organisation", 1, 1)
     started = []
     if with_instances and not existing:
-        for process_key, business_key, start_data, username in DEMO_INSTANCES:
+        for index, (process_key, business_key, start_data, username) in enumerate(DEMO_INSTANCES):
+            progress("instances", index, len(DEMO_INSTANCES))
             try:
                 with services.db.session() as session:
                     actor = load_principal(session, username)
@@ -43,9 +52,10 @@ def seed_demo(services, organisation: str | Path, *, with_instances: bool = True
                 started.append(outcome.instance_id)
             except EngineError as exc:
                 log.warning("demo instance %s not started: %s", process_key, exc)
+        progress("instances", len(DEMO_INSTANCES), len(DEMO_INSTANCES))
         if latest is not None:
             try:
-                started.extend(seed_demo_instances(services))
+                started.extend(seed_demo_instances(services, progress=progress))
             except EngineError as exc:
                 log.warning("demo instances not (fully) advanced: %s", exc)
     return {**counts, "instances_started": len(started)}
@@ -101,7 +111,7 @@ def _in_process(process_key: str, role: str | None = None):
     return check
 
 
-def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
+def seed_demo_instances(services, *, values: dict | None = None, progress=_no_progress) -> list[int]:
     """Start the demo stories and advance each a few steps, so every main role finds work in its inbox.
 
     - 信访室: a new 检举控告 waits for its initial screening (周静, 李红);
@@ -113,8 +123,11 @@ def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
     """
     pilot = Autopilot(services.runtime, values={**DEMO_VALUES, **(values or {})}, wait_timers=False)
     started: list[int] = []
+    told = [0]
 
     def story(label, begin, until, max_steps=40):
+        progress("stories", told[0], STORIES)
+        told[0] += 1
         pilot.roots = set()  # each story works only its own instances
         try:
             begin()
@@ -165,4 +178,8 @@ def seed_demo_instances(services, *, values: dict | None = None) -> list[int]:
         services.runtime.fire_due_timers()
 
     story("月例会", monthly_meeting, "t_launch")
+    progress("stories", told[0], STORIES)
     return started
+
+
+STORIES = 5  # the stories seed_demo_instances tells

@@ -43,6 +43,15 @@ class Config:
     password_history: int = 5  # a new password may not be any of the last this many
     https: bool = False  # served over HTTPS: Secure cookies and an HSTS header
     ratelimit_storage_uri: str = "memory://"  # per-address throttling; redis://… to share it between workers
+    # Several servers (README "Operations: several servers"): GUANTONG_REDIS_URL shares the per-address
+    # throttling (and is the default of GUANTONG_RATELIMIT_STORAGE_URI), its keys under ``redis_prefix``;
+    # GUANTONG_ATTACHMENT_STORE (s3://bucket/prefix or a directory) is where every server keeps attachments
+    # (engine/storage.py); GUANTONG_PROXY_HOPS counts the reverse proxies whose X-Forwarded-* are believed.
+    redis_url: str | None = None
+    redis_prefix: str = "guantong"
+    attachment_store: str | None = None
+    s3_endpoint_url: str | None = None
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -66,7 +75,14 @@ class Config:
             if os.environ.get(name):
                 values[field] = kind(os.environ[name])
         values["https"] = os.environ.get("GUANTONG_HTTPS", "0").lower() in ("1", "true", "yes", "on")
-        values["ratelimit_storage_uri"] = os.environ.get("GUANTONG_RATELIMIT_STORAGE_URI") or "memory://"
+        values["redis_url"] = os.environ.get("GUANTONG_REDIS_URL") or None
+        values["redis_prefix"] = os.environ.get("GUANTONG_REDIS_PREFIX") or "guantong"
+        values["ratelimit_storage_uri"] = (
+            os.environ.get("GUANTONG_RATELIMIT_STORAGE_URI") or values["redis_url"] or "memory://"
+        )
+        values["attachment_store"] = os.environ.get("GUANTONG_ATTACHMENT_STORE") or None
+        values["s3_endpoint_url"] = os.environ.get("GUANTONG_S3_ENDPOINT_URL") or None
+        values["proxy_hops"] = int(os.environ.get("GUANTONG_PROXY_HOPS") or 0)
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
             values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)

@@ -8,8 +8,6 @@ this code, the attachment directory writable and the data key readable.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
@@ -17,6 +15,7 @@ from sqlalchemy import func, select, text
 from engine import clock
 from engine.models import HumanTask, PendingMessage, ProcessInstance
 from engine.services import Services
+from engine.shared import redis_status
 
 
 def check(services: Services) -> dict[str, str]:
@@ -37,6 +36,9 @@ def readiness(services: Services) -> dict[str, str]:
     if result["database"] == "ok":
         result["schema"] = _schema(services)
     result["attachments"] = _writable(services)
+    redis = redis_status(services.config)
+    if redis is not None:
+        result["redis"] = redis
     try:
         services.sealer.seal({"probe": True})
         result["keys"] = "ok"
@@ -58,15 +60,11 @@ def _schema(services: Services) -> str:
 
 
 def _writable(services: Services) -> str:
-    root = services.config.attachments_dir
+    """The attachment store takes a file now (a directory, shared or not, or an object store)."""
     try:
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, name = tempfile.mkstemp(dir=root, prefix=".probe-")
-        os.close(fd)
-        os.unlink(name)
+        return services.attachments.check_writable()
     except OSError as exc:
         return f"not writable: {exc.strerror}"
-    return "ok"
 
 
 @dataclass(frozen=True)

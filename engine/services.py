@@ -15,6 +15,7 @@ from engine.db import Database
 from engine.definitions import load_bundle, operations
 from engine.definitions.repository import DefinitionRepository
 from engine.runtime.core import Runtime
+from engine.storage import AttachmentStore, DirectoryStore, open_store
 
 
 class Services:
@@ -28,6 +29,20 @@ class Services:
     def sealer(self) -> Sealer:
         """The data key ring (confidential fields, attachments), read once: engine/access/sealing.py."""
         return Sealer.from_config(self.config)
+
+    @property
+    def attachments(self) -> AttachmentStore:
+        """Where attachment files are kept (engine/storage.py): the configured object store, built once,
+        or the directory ``config.attachments_dir`` names now."""
+        if self.config.attachment_store:
+            return self._object_store
+        return DirectoryStore(self.config.attachments_dir)
+
+    @functools.cached_property
+    def _object_store(self) -> AttachmentStore:
+        return open_store(
+            self.config.attachment_store, self.config.attachments_dir, endpoint_url=self.config.s3_endpoint_url
+        )
 
     def deploy_path(
         self, path: str | Path | None = None, *, actor: str | None = None, comment: str | None = None

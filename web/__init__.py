@@ -59,6 +59,11 @@ def create_app(config: Config | None = None, services: Services | None = None, *
         SESSION_COOKIE_SECURE=config.https,
         REMEMBER_COOKIE_SECURE=config.https,
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        # Several servers share one Redis (engine/shared.py); if it stops answering, each process counts
+        # in memory until it is back rather than refuse every sign-in.
+        RATELIMIT_KEY_PREFIX=config.redis_prefix,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        PROXY_HOPS=config.proxy_hops,
     )
     app.config.update(flask_config)
     if app.config.get("REVEAL_ROLES") is not None:

@@ -49,12 +49,26 @@ def init_db() -> None:
 @click.option("--comment", default=None)
 def deploy(path: Path | None, actor: str, comment: str | None) -> None:
     """Validate and deploy PATH (default: processes/) as a new version; unchanged content is not stored twice."""
+    from engine.definitions import load_bundle, operations
+
+    from .cli_progress import Bars, failed, summary
+
     services = _services()
-    try:
-        version_id, created = services.deploy_path(path, actor=actor, comment=comment)
-    except EngineError as exc:
-        _fail(exc)
-    click.echo(f"{'deployed' if created else 'unchanged'}: version {version_id}")
+    library = path or services.config.processes_dir
+    with Bars() as bars:
+        try:
+            with bars.step("reading"):
+                bundle = load_bundle(library)
+            with bars.step("compiling"):  # XSD, Guantong's rules, SpiffWorkflow's parse, then stored
+                deployment = operations.deploy_bundle(services, operations.operator(actor), bundle, comment=comment)
+        except EngineError as exc:
+            failed("deploy", f"{bars.phase} {library}", exc)
+        except OSError as exc:
+            failed("deploy", f"reading {library}", exc)
+    summary(
+        f"{'deployed' if deployment.created else 'unchanged'}: version {deployment.version_id}",
+        [("library", library), ("processes", f"{len(bundle.bpmn)} BPMN files"), ("forms", len(bundle.forms))],
+    )
 
 
 @main.command()
@@ -69,12 +83,24 @@ def demo(organisation: Path, instances: bool) -> None:
     """Seed the demo county (units, links, users) and a few running instances."""
     from demo.seed import seed_demo
 
+    from .cli_progress import Bars, failed, summary
+
     services = _services()
-    try:
-        result = seed_demo(services, organisation, with_instances=instances)
-    except EngineError as exc:
-        _fail(exc)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    with Bars() as bars:
+        try:
+            result = seed_demo(services, organisation, with_instances=instances, progress=bars)
+        except EngineError as exc:
+            failed("demo", f"seeding {bars.phase}", exc)
+    summary(
+        "demo seeded",
+        [
+            ("units", result["units"]),
+            ("users", f"{result['users']} (initial password guantong-demo, to be changed at first sign-in)"),
+            ("instances", result["instances_started"]),
+        ],
+        err=True,
+    )
+    click.echo(json.dumps(result, ensure_ascii=False))  # the last line, for scripts
 
 
 @main.command()

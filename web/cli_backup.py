@@ -1,6 +1,7 @@
 """``guantong backup`` and ``guantong restore``: a consistent archive of the data and its restore drill.
 
-Both show progress and end with a summary; ``restore`` exits 1 when the restored audit chain does not
+Both show progress bars on a terminal (web/cli_progress.py) and end with a summary; a failure names
+the phase (tables, files) and the reason; ``restore`` exits 1 when the restored audit chain does not
 verify (the data is in place, but the operator must know), 2 when the archive or the target is refused.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -17,22 +17,7 @@ from engine.backup.operations import backup, restore
 from engine.errors import EngineError
 
 from .cli import _services, main
-
-
-def _progress():
-    """A click progress bar per phase (tables, files), on stderr so the summary stays clean."""
-    bars: dict[str, Any] = {}
-
-    def report(what: str, done: int, total: int) -> None:
-        bar = bars.get(what)
-        if bar is None:
-            bar = bars[what] = click.progressbar(length=max(total, 1), label=f"{what:<7}", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    return report
+from .cli_progress import Bars, failed, summary
 
 
 @main.command("backup")
@@ -45,14 +30,19 @@ def _progress():
 )
 def backup_command(archive: Path, keys_out: Path | None) -> None:
     """Write one consistent archive of the database and the attachment files (no keys)."""
-    try:
-        done = backup(_services(), SYSTEM_PRINCIPAL, archive, keys_out=keys_out, progress=_progress())
-    except EngineError as exc:
-        click.echo(click.style(str(exc), fg="red"), err=True)
-        sys.exit(2)
-    click.echo(
-        f"backup written: {done.path} ({done.bytes:,} bytes), {sum(done.tables.values()):,} rows "
-        f"in {len(done.tables)} tables, {done.files} files" + (f"; keys in {done.keys_path}" if done.keys_path else "")
+    with Bars() as bars:
+        try:
+            done = backup(_services(), SYSTEM_PRINCIPAL, archive, keys_out=keys_out, progress=bars)
+        except (EngineError, OSError) as exc:
+            failed("backup", f"copying {bars.phase}" if bars.phase else "", exc)
+    summary(
+        f"backup written: {done.path}",
+        [
+            ("size", f"{done.bytes:,} bytes"),
+            ("rows", f"{sum(done.tables.values()):,} in {len(done.tables)} tables"),
+            ("files", f"{done.files:,} attachment files"),
+            ("keys", str(done.keys_path) if done.keys_path else "not written (--keys-out to export them apart)"),
+        ],
     )
 
 
@@ -60,12 +50,15 @@ def backup_command(archive: Path, keys_out: Path | None) -> None:
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(archive: Path) -> None:
     """Restore an archive into an empty database (run init-db first) and verify it."""
-    try:
-        done = restore(_services(), SYSTEM_PRINCIPAL, archive, progress=_progress())
-    except EngineError as exc:
-        click.echo(click.style(str(exc), fg="red"), err=True)
-        sys.exit(2)
-    click.echo(f"restored {sum(done.tables.values()):,} rows in {len(done.tables)} tables, {done.files} files")
+    with Bars() as bars:
+        try:
+            done = restore(_services(), SYSTEM_PRINCIPAL, archive, progress=bars)
+        except (EngineError, OSError) as exc:
+            failed("restore", f"restoring {bars.phase}" if bars.phase else "checking the archive", exc)
+    summary(
+        f"restored {sum(done.tables.values()):,} rows in {len(done.tables)} tables, {done.files} files",
+        [(table, f"{count:,}") for table, count in sorted(done.tables.items()) if count],
+    )
     if done.audit_ok is False:
         click.echo(click.style(f"AUDIT CHAIN DOES NOT VERIFY: {done.audit_message}", fg="red", bold=True), err=True)
         sys.exit(1)

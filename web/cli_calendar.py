@@ -17,6 +17,7 @@ from engine.errors import EngineError
 from engine.scheduling import operations as calendar_ops
 
 from .cli import _fail, _services, main
+from .cli_progress import Bars, failed
 
 SOURCES = {"entered": "已录入", "table": "官方表", "guess": "推算（无调休）"}
 
@@ -69,13 +70,17 @@ def show(year: int | None, as_yaml: bool) -> None:
 def import_file(file: Path, actor: str) -> None:
     """Enter a year's arrangement from a YAML file; open tasks' due dates follow at once."""
     services = _services()
-    try:
-        result = calendar_ops.import_arrangement(
-            services, _admin(actor), file.read_text(encoding="utf-8"), source=f"import: {file.name}"
-        )
-    except EngineError as exc:
-        _fail(exc)
-        return
+    with Bars() as bars:
+        try:
+            result = calendar_ops.import_arrangement(
+                services,
+                _admin(actor),
+                file.read_text(encoding="utf-8"),
+                source=f"import: {file.name}",
+                progress=bars,
+            )
+        except EngineError as exc:
+            failed("calendar import", f"recomputing {bars.phase}" if bars.phase else f"reading {file}", exc)
     click.echo(
         f"{result.year} 年安排已录入（#{result.entry_id}，{'正式' if result.official else '非正式'}）："
         f"{len(result.changed_days)} 天变动，{len(result.tasks)} 项在办任务的期限已重算"

@@ -219,6 +219,13 @@ _OPEN_WHILE_MUST_CHANGE = {"auth.change_password", "auth.logout", "auth.login", 
 
 
 def init_app(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind reverse proxies: the client's address (throttling, audit, /metrics' loopback rule), scheme
+        # and host come from the X-Forwarded-* headers the last ``hops`` proxies set, and from no one else.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -229,6 +236,7 @@ def init_app(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", ""),
         default_limits=[],
         headers_enabled=False,
     )

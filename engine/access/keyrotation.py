@@ -39,7 +39,7 @@ def rotate_data_keys(services: Services, principal: Principal, *, batch: int = 2
     sealer = services.sealer
     unreadable: list[str] = []
     resealed = _reseal_submissions(services, batch, unreadable)
-    root = services.config.attachments_dir
+    root = services.attachments
     moved, last_id = 0, 0
     while True:
         with services.db.session() as s:
@@ -71,7 +71,7 @@ def rotate_data_keys(services: Services, principal: Principal, *, batch: int = 2
                     continue
             if changed:
                 moved += 1
-                files.remove_obsolete(obsolete)
+                files.remove_obsolete(root, obsolete)
         last_id = ids[-1]
     with services.db.session() as s:
         audit.record(

@@ -47,7 +47,7 @@ from engine.errors import Conflict, Forbidden, ValidationError
 from engine.migrate import current
 from engine.models import Attachment
 from engine.services import Services
-from engine.tasks.attachments import stored_path_for
+from engine.tasks.attachments import relative_for
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -109,7 +109,7 @@ def backup(
         "files": {},
     }
     counts: dict[str, int] = {}
-    root = services.config.attachments_dir
+    store = services.attachments
     temporary = path.with_name(f".{path.name}.partial")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -128,11 +128,16 @@ def backup(
                 attachments = conn.execute(select(Attachment.storage_name, Attachment.sha256)).mappings().all()
             for index, row in enumerate(attachments):
                 progress("files", index, len(attachments))
-                file_path = stored_path_for(root, row["storage_name"], row["sha256"])
-                relative = file_path.relative_to(root).as_posix()
+                relative = relative_for(row["storage_name"], row["sha256"])
                 if relative in manifest["files"]:
                     continue  # plain files from before encryption were shared by content
-                data = file_path.read_bytes()
+                try:
+                    data = store.read_bytes(relative)
+                except FileNotFoundError:
+                    raise Conflict(
+                        f"attachment file {relative} is missing from {store.describe()}: no backup written",
+                        file=relative,
+                    ) from None
                 manifest["files"][relative] = sha256(data)
                 _add(tar, attachment_member(relative), data)
             progress("files", len(attachments), len(attachments))
@@ -200,7 +205,13 @@ def _write_keys(services: Services, path: Path) -> None:
 # --------------------------------------------------------------------------- restore
 def restore(services: Services, principal: Principal, path: Path, *, progress: Progress = _quiet) -> RestoreReport:
     _require_console(principal, "restore")
-    with tarfile.open(Path(path), mode="r") as tar:
+    try:
+        opened = tarfile.open(Path(path), mode="r")  # noqa: SIM115 - closed by the with below
+    except tarfile.TarError as exc:
+        raise ValidationError(
+            f"{path} is not a Guantong backup (not a tar archive: {exc.__class__.__name__})"
+        ) from None
+    with opened as tar:
         manifest = _manifest(tar)
         _check_target(services, manifest)
         tables = _tables()
@@ -221,14 +232,10 @@ def restore(services: Services, principal: Principal, path: Path, *, progress: P
         progress("tables", len(tables), len(tables))
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, tables)
-    root = services.config.attachments_dir
+    store = services.attachments
     for index, (relative, content) in enumerate(sorted(files.items())):
         progress("files", index, len(files))
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
+        store.write_bytes(relative, content)
     progress("files", len(files), len(files))
     audit_ok, message = None, ""
     if counts.get("audit_event"):
@@ -276,9 +283,9 @@ def _check_target(services: Services, manifest: dict[str, Any]) -> None:
         used = [t.name for t in _tables() if conn.scalar(select(func.count()).select_from(t))]
     if used:
         raise Conflict(f"restore goes into an empty database; this one has rows in {', '.join(used)}")
-    root = services.config.attachments_dir
-    if root.exists() and any(p.is_file() for p in root.rglob("*")):
-        raise Conflict(f"restore goes into an empty attachment directory; {root} holds files")
+    store = services.attachments
+    if next(iter(store.names()), None) is not None:
+        raise Conflict(f"restore goes into an empty attachment store; {store.describe()} holds files")
 
 
 def _self_references(table: Table) -> list[str]:

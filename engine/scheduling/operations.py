@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +38,8 @@ from engine.scheduling.arrangements import (
 from engine.scheduling.deadlines import DeadlinePolicy, start_day
 from engine.scheduling.workdays import WorkCalendar, guessed_holidays
 from engine.services import Services
+
+Progress = Callable[[str, int, int], None]  # (what, done, total): the recompute's progress
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 FIELDS = ("year", "official", "notice_no", "notice_date", "holidays", "workdays", "comment")
@@ -198,7 +200,7 @@ def calendar_warning(services: Services, principal: Principal, today: dt.date | 
 
 # --------------------------------------------------------------------------- enter
 def import_arrangement(
-    services: Services, principal: Principal, text: str, *, source: str | None = None
+    services: Services, principal: Principal, text: str, *, source: str | None = None, progress: Progress | None = None
 ) -> EntryResult:
     """Enter a year's arrangement from a YAML document (``processes/calendar/*.yaml`` shows the format)."""
     _require_admin(principal)
@@ -224,6 +226,7 @@ def import_arrangement(
         workdays=data.get("workdays"),
         comment=data.get("comment"),
         source=source or "import",
+        progress=progress,
     )
 
 
@@ -239,6 +242,7 @@ def enter_arrangement(
     official: Any = True,
     comment: Any = None,
     source: str = "form",
+    progress: Progress | None = None,
 ) -> EntryResult:
     """Store a year's arrangement (validated), audit it, and move the open tasks' limits that cross it.
 
@@ -267,7 +271,7 @@ def enter_arrangement(
         s.flush()
         after = before.with_year(arrangement)
         changed = _changed_days(arrangement.year, before, after)
-        tasks, skipped = _recompute(s, services, before, after, changed, actor=actor, now=now)
+        tasks, skipped = _recompute(s, services, before, after, changed, actor=actor, now=now, progress=progress)
         audit.record(
             s,
             "calendar_entered",
@@ -457,6 +461,7 @@ def _recompute(
     *,
     actor: str,
     now: dt.datetime,
+    progress: Progress | None = None,
 ) -> tuple[list[TaskChange], tuple[int, ...]]:
     """Move the open tasks whose limits cross a changed day; return the moves and the tasks left alone.
 
@@ -492,7 +497,9 @@ def _recompute(
     policies: dict[int, tuple[DeadlinePolicy, DeadlinePolicy]] = {}
     moved: list[tuple[Any, dt.date, dict[str, Any]]] = []
     skipped: list[int] = []
-    for r in rows:
+    for index, r in enumerate(rows):
+        if progress is not None:  # ``guantong calendar import`` draws it (web/cli_progress.py)
+            progress("open tasks", index, len(rows))
         pair = policies.get(r.version_id)
         if pair is None:
             settings = services.definitions.loaded(r.version_id).settings
@@ -556,6 +563,8 @@ def _recompute(
         changes.append(
             TaskChange(r.id, r.instance_id, r.name, r.due_at, values["due_at"], r.reminder_at, values["reminder_at"])
         )
+    if progress is not None:
+        progress("open tasks", len(rows), len(rows))
     return changes, tuple(skipped)
 
 

@@ -2,8 +2,9 @@
 
 A file is accepted when its size is within the limit, its extension is on the list and its first bytes
 match what the extension promises (a renamed executable is refused). It is encrypted as it streams in
-(AES-256-GCM under the data key, engine/access/filecipher.py) into ``<attachments_dir>/<xx>/<random>``,
-owner-only, and recorded in ``attachment`` with the instance, the task, the uploader and a confidential
+(AES-256-GCM under the data key, engine/access/filecipher.py) and kept as ``<xx>/<random>`` in the
+attachment store (engine/storage.py: a directory, owner-only, or an S3-compatible bucket shared by several
+servers), and recorded in ``attachment`` with the instance, the task, the uploader and a confidential
 flag: a confidential file (e.g. the original 检举 letter) is served only to holders of the reveal roles
 (``engine.sealing``), and its name is sealed too — the row, the audit trail and the disk show only a
 placeholder. Nothing on disk tells what a file holds or which case it belongs to.
@@ -33,6 +34,9 @@ from engine.access import filecipher
 from engine.access.sealing import Sealer, SealError
 from engine.errors import NotFound, ValidationError
 from engine.models import Attachment
+from engine.storage import AttachmentStore, as_store, relative_name
+
+Where = AttachmentStore | str | Path  # a store, or the directory of a DirectoryStore
 
 CONFIDENTIAL_NAME = "保密附件"
 
@@ -92,29 +96,31 @@ def stored_path(root: str | Path, row: Attachment) -> Path:
 
 
 def stored_path_for(root: str | Path, storage_name: str | None, sha256: str) -> Path:
-    """Where an attachment's file lies: its random name, or its hash for a file from before encryption."""
-    if storage_name:
-        return Path(root) / storage_name[:2] / storage_name
-    return path_for(Path(root), sha256)
+    """Where an attachment's file lies in a directory store: its random name, or its hash for a file from
+    before encryption."""
+    return Path(root) / relative_for(storage_name, sha256)
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
+def relative_for(storage_name: str | None, sha256: str) -> str:
+    """An attachment's name in its store (and in a backup archive): ``xx/<random>``, or ``xx/<sha256>``
+    for a file from before encryption."""
+    return relative_name(storage_name or sha256)
 
 
-def _encrypt_into(root: Path, sealer: Sealer, write: Callable[[filecipher.Encryptor], None]) -> str:
-    """Write an encrypted file through ``write`` and move it into place; returns its storage name."""
-    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")  # mkstemp creates it 0600
+def stored_relative(row: Attachment) -> str:
+    return relative_for(row.storage_name, row.sha256)
+
+
+def _encrypt_into(store: AttachmentStore, sealer: Sealer, write: Callable[[filecipher.Encryptor], None]) -> str:
+    """Write an encrypted file through ``write`` and hand it to the store whole; returns its storage name."""
+    fd, tmp_name = tempfile.mkstemp(dir=store.staging_dir(), prefix=".upload-")  # mkstemp creates it 0600
     try:
         with os.fdopen(fd, "wb") as tmp:
             encryptor = filecipher.Encryptor(sealer.file_key(), sealer.key_id, tmp)
             write(encryptor)
             encryptor.finish()
         name = secrets.token_hex(16)
-        target = Path(root) / name[:2] / name
-        _private_dir(target.parent)
-        os.replace(tmp_name, target)
+        store.put_file(relative_name(name), Path(tmp_name))
         return name
     finally:
         if os.path.exists(tmp_name):
@@ -131,7 +137,7 @@ class _Seen:
 
 def store(
     session: Session,
-    root: str | Path,
+    root: Where,
     *,
     sealer: Sealer,
     instance_id: int,
@@ -152,8 +158,7 @@ def store(
             f"file type .{ext or '?'} is not accepted",
             fields={"file": "不接受此文件类型（可上传：" + "、".join(sorted(allowed)) + "）"},
         )
-    root = Path(root)
-    _private_dir(root)
+    files = as_store(root)
     digest = hashlib.sha256()
     seen = _Seen()
 
@@ -179,7 +184,7 @@ def store(
                 "file content does not match its type", fields={"file": f"文件内容与扩展名 .{ext} 不符"}
             )
 
-    storage_name = _encrypt_into(root, sealer, copy)
+    storage_name = _encrypt_into(files, sealer, copy)
     size, sha = seen.size, digest.hexdigest()
     row = Attachment(
         instance_id=instance_id,
@@ -199,7 +204,7 @@ def store(
     try:
         session.flush()
     except Exception:
-        _remove(stored_path(root, row))  # the row was not written: leave no orphan file behind
+        files.delete(stored_relative(row))  # the row was not written: leave no orphan file behind
         raise
     audit.record(
         session,
@@ -216,10 +221,6 @@ def store(
     return row
 
 
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 def real_name(row: Attachment, sealer: Sealer) -> str:
     """The name the uploader gave (opened from ``name_sealed`` for a confidential file)."""
     if row.name_sealed:
@@ -227,12 +228,11 @@ def real_name(row: Attachment, sealer: Sealer) -> str:
     return row.filename
 
 
-def content(root: str | Path, row: Attachment, sealer: Sealer) -> Iterator[bytes]:
+def content(root: Where, row: Attachment, sealer: Sealer) -> Iterator[bytes]:
     """The file's plain bytes, chunk by chunk; NotFound when the file is gone, SealError or
     ``filecipher.CorruptFile`` when it cannot be opened or was altered."""
-    path = stored_path(root, row)
     try:
-        source = path.open("rb")
+        source = as_store(root).open(stored_relative(row))
     except FileNotFoundError:
         raise NotFound(f"attachment {row.id} has no stored file", attachment=row.id) from None
 
@@ -252,7 +252,7 @@ def content(root: str | Path, row: Attachment, sealer: Sealer) -> Iterator[bytes
     return itertools.chain([first], stream)
 
 
-def reencrypt(session: Session, root: str | Path, row: Attachment, sealer: Sealer) -> tuple[bool, Path | None]:
+def reencrypt(session: Session, root: Where, row: Attachment, sealer: Sealer) -> tuple[bool, str | None]:
     """Bring the row under the current key: its file encrypted with it (a plain file from before
     encryption included) and its sealed name sealed with it. Returns (changed, obsolete file).
 
@@ -260,31 +260,32 @@ def reencrypt(session: Session, root: str | Path, row: Attachment, sealer: Seale
     the caller removes the obsolete file only after committing (``remove_obsolete``), and only when no
     other row still points at it (plain files were shared by hash)."""
     changed, obsolete = False, None
+    files = as_store(root)
     if row.key_id != sealer.key_id or not row.storage_name:
-        old_path, old_storage = stored_path(root, row), row.storage_name
-        plain = content(root, row, sealer)
+        old_name, old_storage = stored_relative(row), row.storage_name
+        plain = content(files, row, sealer)
 
         def copy(encryptor: filecipher.Encryptor) -> None:
             for chunk in plain:
                 encryptor.write(chunk)
 
-        row.storage_name = _encrypt_into(Path(root), sealer, copy)
+        row.storage_name = _encrypt_into(files, sealer, copy)
         row.key_id = sealer.key_id
         session.flush()
         shared = old_storage is None and session.scalar(
             select(Attachment.id).where(Attachment.sha256 == row.sha256, Attachment.storage_name.is_(None)).limit(1)
         )
-        changed, obsolete = True, (None if shared else old_path)
+        changed, obsolete = True, (None if shared else old_name)
     if row.name_sealed and not sealer.is_current(row.name_sealed):
         row.name_sealed = sealer.reseal(row.name_sealed)
         changed = True
     return changed, obsolete
 
 
-def remove_obsolete(path: Path | None) -> None:
+def remove_obsolete(root: Where, relative: str | None) -> None:
     """Delete a file a committed ``reencrypt`` replaced."""
-    if path is not None:
-        _remove(path)
+    if relative is not None:
+        as_store(root).delete(relative)
 
 
 def for_instance(session: Session, instance_id: int) -> list[Attachment]:

@@ -677,7 +677,7 @@ def upload_attachment(
             raise ValidationError("no file", fields={"file": "请选择要上传的文件"}, task=task_id)
         stored = files.store(
             s,
-            services.config.attachments_dir,
+            services.attachments,
             sealer=services.sealer,
             instance_id=row.instance_id,
             task_id=row.id,
@@ -722,7 +722,7 @@ def download_attachment(services: Services, principal: Principal, attachment_id:
             task_id=row.task_id,
             attachment=row.id,
         )
-        chunks = files.content(services.config.attachments_dir, row, services.sealer)
+        chunks = files.content(services.attachments, row, services.sealer)
         return Download(
             chunks=chunks,
             filename=files.real_name(row, services.sealer),
