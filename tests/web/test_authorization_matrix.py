@@ -277,11 +277,12 @@ HEADER = """\
 # saves a draft (the same authorization as completing), the API completes.
 # Regenerate: GUANTONG_MATRIX_UPDATE=1 .venv/bin/python -m pytest tests/web/test_authorization_matrix.py
 # Comment lines directly above an entry are review notes; the update keeps them with their entry.
-# WRONG: a cell that contradicts issue 18's rules today (to be fixed by the reads, scope, sanyuan, duties and
-# interference branches; the lead regenerates this file after merging them and reviews the diff).
-# REVIEW: a cell the rules leave open, for the lead to decide.
-# Personas still to add when they exist: the 三员 (system, security and audit administrator) of the demo
-# county, in tests/web/matrix_calls.py PERSONAS; 'admin' holds all three powers today.
+# Reviewed after issue 18's branches were merged (need-to-know declared per lane, cockpit scope, 三员分立,
+# separation of duties and recusal, the interference register, sessions with a uniform 404), and again
+# after issues 14-17's (instance diagram and actions, metrics and exports, documents, stalled tasks, studio
+# diff and migration, officers' actions): the notes above entries say why a cell that might surprise is
+# right. A route allowed to an outside lane (reported, host_leader, x_assisting) shows it only what its task
+# declares (tests/processes/test_need_to_know.py checks the content; this file checks who may call).
 """
 
 ENTRY_RE = re.compile(r'^  "(?P<key>[^"]+)":')
