@@ -122,7 +122,9 @@ def sample_value(name: str, prop: dict, options: dict[str, list] | None = None) 
         return [SAMPLE_NAMES[i % len(SAMPLE_NAMES)] for i in range(count)]
     if kind == "object":
         req = set(prop.get("required") or [])
-        return {k: sample_value(k, v, {}) for k, v in (prop.get("properties") or {}).items() if k in req}
+        # a group's or row's own pickers travel among the options under dotted names (``members.user``)
+        inner = {key[len(name) + 1 :]: value for key, value in options.items() if key.startswith(name + ".")}
+        return {k: sample_value(k, v, inner) for k, v in (prop.get("properties") or {}).items() if k in req}
     if options.get(name):
         return str(options[name][0][0])
     fmt = prop.get("format")

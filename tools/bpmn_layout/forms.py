@@ -86,6 +86,12 @@ def units(title, desc, role, **kw):
     }
 
 
+# The officers a case team is drawn from (核查组, 谈话人, 室组地 and 四类监督+X teams): 监督检查室,
+# 审查调查室, 派驻组 and 乡镇纪委 accounts. A people field names accounts, never typed names: a task
+# addressed to a typed name reaches nobody and the case stalls (issue 15).
+OFFICERS = "supervision_office,investigation_office,resident_group,township_commission"
+
+
 def user(title, desc, role, **kw):
     return {"type": "string", "title": title, "description": desc, **_opt("users", role), **kw}
 
@@ -675,7 +681,7 @@ add(
         {
             "talk_time": dt("谈话时间", ""),
             "place": s("地点", ""),
-            "interviewers": users("谈话人", "不少于2人。", "any", minItems=2),
+            "interviewers": users("谈话人", "不少于2人。", OFFICERS, minItems=2),
             "accompanying": s("陪同人", ""),
             "interviewee": s("被谈话人", ""),
             "content": txt("谈话内容摘要", "笔录原件上传附件。"),
@@ -792,7 +798,10 @@ add(
         {
             "verify_team": P(
                 users(
-                    "核查组成员", "不少于2人，可吸收派驻组、乡镇纪委人员；已登记回避的人员不得列入。", "any", minItems=2
+                    "核查组成员",
+                    "不少于2人，可吸收派驻组、乡镇纪委人员；已登记回避的人员不得列入。",
+                    OFFICERS,
+                    minItems=2,
                 )
                 | {"x-no-conflict": True}
             ),
@@ -831,7 +840,7 @@ _key, _adjust = form(
         ),
         "recusal_decision": txt("决定理由", "逐人说明回避或不予回避的理由，记入回避登记。"),
         "verify_team": P(
-            users("调整后核查组成员", "替换后的全体成员，不少于2人；新增成员须签署回避声明。", "any", minItems=2)
+            users("调整后核查组成员", "替换后的全体成员，不少于2人；新增成员须签署回避声明。", OFFICERS, minItems=2)
             | {"x-no-conflict": True}
         ),
         "signature": SIGN,
@@ -1405,7 +1414,7 @@ add(
                 "items": {
                     "type": "object",
                     "properties": {
-                        "user": s("人员", ""),
+                        "user": user("人员", "", OFFICERS),
                         "unit": s("所在单位", ""),
                         "role": enum("角色", "", [("lead", "组长"), ("member", "组员"), ("liaison", "联络员")]),
                     },
@@ -1785,7 +1794,7 @@ add(
             "headcount": integer("人数", "", minimum=1),
             "start_date": d("开始日期", ""),
             "end_date": d("结束日期", ""),
-            "candidates": users("推荐人选", "系统从人才库推荐，可调整。", "any"),
+            "candidates": users("推荐人选", "系统从人才库推荐，可调整。", OFFICERS),
             "signature": SIGN,
         },
         ["force_mode", "headcount", "start_date", "end_date", "signature"],
@@ -1813,7 +1822,7 @@ add(
         "任务数据权限",
         "仅限本任务、到期自动收回。",
         {
-            "granted_users": users("开通人员", "", "any", minItems=1),
+            "granted_users": users("开通人员", "", OFFICERS + ",x_department", minItems=1),
             "scope": multi(
                 "权限范围", "", [("task_file", "本任务材料"), ("ledger", "相关台账"), ("cadre_db", "干部信息库查询")]
             ),
@@ -1895,7 +1904,11 @@ add(
         "领导小组确定组长",
         "",
         {
-            "leader_user": s("确定的组长", ""),
+            "leader_user": user(
+                "确定的组长",
+                "县级领导干部、巡察专职干部或派驻组长。",
+                "inspection_team,inspection_office,resident_group",
+            ),
             "reason": txt("理由", ""),
             "signature": SIGN,
         },
@@ -1955,7 +1968,11 @@ add(
                 "description": "",
                 "items": {
                     "type": "object",
-                    "properties": {"user": s("人员", ""), "unit": s("部门", ""), "duty": s("分工", "")},
+                    "properties": {
+                        "user": user("人员", "", OFFICERS + ",x_department"),
+                        "unit": s("部门", ""),
+                        "duty": s("分工", ""),
+                    },
                     "required": ["user", "unit"],
                 },
             },
