@@ -21,6 +21,7 @@ from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
 from .scope import commission_scope
+from .stalled import StalledTask, stalled_tasks
 
 FAILED_PER_PAGE = 50
 NOTICES_PER_PAGE = 20
@@ -87,6 +88,13 @@ def failed(services: Services, principal: Principal, *, page: int = 1, per_page:
     with services.db.session() as s:
         data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
     return dataclasses.replace(data, may_retry=True)
+
+
+def stalled(services: Services, principal: Principal) -> list[StalledTask]:
+    """Open tasks of the manager's commissions that no active account can act on (a case must not stall)."""
+    _authorize(services, principal)
+    with services.db.session() as s:
+        return stalled_tasks(s, scope=_scope(services, s, principal))
 
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)

@@ -11,6 +11,7 @@ channel can audit the denial), Conflict, ValidationError (``fields``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
+from engine.tasks import next_step
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
 DEFAULT_LOCALE = "zh_CN"
@@ -204,6 +206,9 @@ class Completed:
     instance_status: str
     due: inbox_q.DueInfo
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+    # (id, name) of the person's own next task in the same case, if any: the page opens it and the API
+    # names it, so nobody goes back to the inbox to look for the step that follows his own (issue 15).
+    next_for_you: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,12 +229,28 @@ def inbox(
     *,
     soon_workdays: int = DUE_SOON_WORKDAYS,
     with_choices: bool = False,
+    land: bool = False,
 ) -> tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]:
-    """A tab of the person's inbox with its counts (and the filter choices the page offers)."""
+    """A tab of the person's inbox with its counts (and the filter choices the page offers).
+
+    ``land``: the person opened the inbox without choosing a tab; when he holds nothing but his units have
+    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15)."""
     with services.db.session() as s:
+        found: tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]
         if with_choices:
-            return inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
-        return inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
+            found = inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
+        else:
+            found = inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
+        counts = found[0].counts
+        if land and found[0].query.tab == "mine" and not counts.get("mine") and counts.get("group"):
+            return inbox(
+                services,
+                principal,
+                dataclasses.replace(query, tab="group"),
+                soon_workdays=soon_workdays,
+                with_choices=with_choices,
+            )
+        return found
 
 
 # --------------------------------------------------------------------------- reading one task
@@ -547,6 +568,7 @@ def submit_task(
         outcome = runtime.finish_completion(
             s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
         )
+        following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
     runtime.after_commit(outcome)
     done, instance = outcome.task, outcome.instance
     assert done is not None and instance is not None
@@ -564,6 +586,7 @@ def submit_task(
             status=done.status,
         ),
         next_tasks=list(outcome.next_tasks),
+        next_for_you=following,
     )
 
 

@@ -8,6 +8,7 @@ who may see them are in engine/cockpit/.
 from __future__ import annotations
 
 from . import instances as _instances  # noqa: F401 - registers the instance routes on the blueprint
+from . import stalled as _stalled  # noqa: F401 - registers the stalled tasks' page on the blueprint
 from .views import bp
 
 __all__ = ["bp"]
