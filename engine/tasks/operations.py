@@ -35,7 +35,7 @@ from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
-from engine.tasks import next_step
+from engine.tasks import known, next_step
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
 DEFAULT_LOCALE = "zh_CN"
@@ -494,6 +494,8 @@ def show_task(
             )
             if stored is not None and typed is None:
                 values = forms.form_values(schema, extra.pop(0).data)
+            elif typed is None and ready and known.asked_once(schema):
+                values = forms.form_values(schema, known.facts(s, schema, task.instance_id, scope, before=task.id))
             if final is not None:
                 seen = extra.pop(0)
                 own = forms.display(
@@ -555,6 +557,10 @@ def submit_task(
         pending = runtime.begin_completion(s, task_id, principal)
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
+        if known.asked_once(schema):  # facts the case knows are not asked again (engine/tasks/known.py)
+            scope = reading_scope(s, services, principal, pending.task.instance_id, pending.instance.version_id)
+            found = known.facts(s, schema, pending.task.instance_id, scope, before=task_id)
+            data = {**{k: v for k, v in found.items() if k not in problems}, **data}
         data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
         options = forms.resolve_options(
             s, schema, locale=locale or DEFAULT_LOCALE, instance_id=pending.task.instance_id

@@ -112,6 +112,12 @@ def strs(title, desc, **kw):
     return {"type": "array", "title": title, "description": desc, "items": {"type": "string"}, **kw}
 
 
+def ONCE(field):
+    """A fact the case already knows when this form opens: prefilled from the latest earlier record of the
+    same field and not required again (engine/tasks/known.py; issue 15: facts not asked twice)."""
+    return {**field, "x-ask-once": True}
+
+
 def P(field):
     """Decision field: copied into process data."""
     return {**field, "x-process": True}
@@ -488,8 +494,8 @@ add(
             "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
             "source_unit": s("来源单位", "移交或报送单位，例如：县委巡察办。"),
             "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
-            "received_date": d("收到日期", ""),
-            "real_name": P(b("实名检举", "实名检举须告知受理情况并反馈办理结果。")),
+            "received_date": ONCE(d("收到日期", "")),
+            "real_name": ONCE(P(b("实名检举", "实名检举须告知受理情况并反馈办理结果。"))),
             "reporter": REPORTER,
             "reported_person": REPORTED_PERSON,
             "cadre_authority": P(
@@ -507,7 +513,7 @@ add(
             "urgency": enum("紧急程度", "", [("normal", "一般"), ("urgent", "紧急")]),
             "is_repeat": b("重复件", "重复举报的登记并关联原线索（检举控告工作规则第14条）。"),
             "related_clues": strs("关联线索编号", ""),
-            "jurisdiction": P(enum("管辖判定", "本级、下级、其他机关或上级管辖。", JURISDICTION)),
+            "jurisdiction": ONCE(P(enum("管辖判定", "本级、下级、其他机关或上级管辖。", JURISDICTION))),
             "signature": SIGN,
         },
         [
@@ -605,7 +611,7 @@ add(
             "needs_secretary_approval": P(
                 b("需报书记（主任）审批", "副科级以上干部、上级交办、巡视巡察件或初核下一级党委主要负责人。")
             ),
-            "lower_party_leader": P(b("对象为下一级党委（党组）主要负责人", "初核须报同级党委主要负责人批准。")),
+            "lower_party_leader": ONCE(P(b("对象为下一级党委（党组）主要负责人", "初核须报同级党委主要负责人批准。"))),
             "signature": SIGN,
         },
         ["analysis", "disposal_method", "reason", "needs_secretary_approval", "lower_party_leader", "signature"],
@@ -664,8 +670,8 @@ add(
             "recusal_statement": RECUSAL_STATEMENT,
             "questions": txt("谈话、函询的问题", "不得包含检举人信息。"),
             "contingency": txt("工作预案", "安全、保密和应急处置措施。"),
-            "lower_party_leader": P(
-                b("对象为下一级党委（党组）主要负责人", "须书记（主任）批准，必要时报告同级党委主要负责人。")
+            "lower_party_leader": ONCE(
+                P(b("对象为下一级党委（党组）主要负责人", "须书记（主任）批准，必要时报告同级党委主要负责人。"))
             ),
             "signature": SIGN,
         },
@@ -681,8 +687,8 @@ add(
         {
             "talk_time": dt("谈话时间", ""),
             "place": s("地点", ""),
-            "interviewers": users("谈话人", "不少于2人。", OFFICERS, minItems=2),
-            "accompanying": s("陪同人", ""),
+            "interviewers": ONCE(users("谈话人", "不少于2人；方案中已确定的谈话人自动带入。", OFFICERS, minItems=2)),
+            "accompanying": ONCE(s("陪同人", "")),
             "interviewee": s("被谈话人", ""),
             "content": txt("谈话内容摘要", "笔录原件上传附件。"),
             "interviewee_signed": b("被谈话人已签名", "", const=True),
@@ -820,7 +826,7 @@ add(
                 ],
             ),
             "planned_end": d("计划完成日期", ""),
-            "lower_party_leader": P(b("对象为下一级党委（党组）主要负责人", "须报同级党委主要负责人批准。")),
+            "lower_party_leader": ONCE(P(b("对象为下一级党委（党组）主要负责人", "须报同级党委主要负责人批准。"))),
             "signature": SIGN,
         },
         ["verify_team", "team_leader", "scope", "measures", "lower_party_leader", "signature"],
@@ -941,7 +947,7 @@ add(
                 "案件性质", "", [("party", "纪律审查"), ("supervision", "监察调查"), ("both", "纪律审查和监察调查")]
             ),
             "facts": txt("涉嫌违纪违法事实", ""),
-            "cadre_authority": P(enum("干部管理权限", "县管干部报县委书记审批。", CADRE_AUTHORITY)),
+            "cadre_authority": ONCE(P(enum("干部管理权限", "县管干部报县委书记审批。", CADRE_AUTHORITY))),
             "detention_proposed": P(b("拟采取留置措施", "须主要负责人主持专题会研究并报上一级批准。")),
             "signature": SIGN,
         },
