@@ -124,7 +124,9 @@ def sample_value(name: str, prop: dict, options: dict[str, list] | None = None) 
         return [SAMPLE_NAMES[i % len(SAMPLE_NAMES)] for i in range(count)]
     if kind == "object":
         req = set(prop.get("required") or [])
-        return {k: sample_value(k, v, {}) for k, v in (prop.get("properties") or {}).items() if k in req}
+        # a group's or row's own pickers travel among the options under dotted names (``members.user``)
+        inner = {key[len(name) + 1 :]: value for key, value in options.items() if key.startswith(name + ".")}
+        return {k: sample_value(k, v, inner) for k, v in (prop.get("properties") or {}).items() if k in req}
     if options.get(name):
         return str(options[name][0][0])
     fmt = prop.get("format")
@@ -267,12 +269,13 @@ class Autopilot:
         with self.db.session() as session:
             return load_principal(session, who)
 
-    def eligible(self, task: HumanTask) -> list[str]:
+    def eligible(self, task: HumanTask, *, pool: bool = False) -> list[str]:
         """Usernames who may complete ``task`` (assignee, or role in a candidate unit), minus those its case
-        keeps out (separation by actual actors, recusal: engine/access/duties.py)."""
+        keeps out (separation by actual actors, recusal: engine/access/duties.py). ``pool``: everyone in
+        its role and units, even while the runtime has given it to one of them (engine/runtime/addressing.py)."""
         with self.db.session() as session:
             bars = duties.bars(session, task)
-            if task.assignee:
+            if task.assignee and (task.personal or not pool):
                 return [task.assignee] if task.assignee not in bars else []
             units = [c.unit_code for c in task.candidates]
             query = (
@@ -287,7 +290,7 @@ class Autopilot:
 
     def actor_for(self, task: HumanTask) -> Principal:
         wanted = self.actors.get(f"{task.process_key}:{task.spec_id}") or self.actors.get(task.spec_id)
-        pool = self.eligible(task)
+        pool = self.eligible(task, pool=bool(wanted))
         if wanted:
             if wanted not in pool:
                 raise FormFillError(
@@ -396,6 +399,17 @@ class Autopilot:
         if isinstance(task, int):
             task = next(t for t in self.ready_tasks() if t.id == task)
         principal = self.principal(actor) if actor else self.actor_for(task)
+        if (
+            task.assignee
+            and task.assignee != principal.username
+            and not task.personal
+            and principal.username in self.eligible(task, pool=True)
+        ):
+            # The runtime gave the task to someone of its pool without claiming (the person whose step
+            # opened it, or its only candidate); the walk names another of the pool, so his unit's leader
+            # hands it over, with the same checks (role and unit, separation, 回避) as on the page.
+            self.runtime.reassign(task.id, actor=SYSTEM_PRINCIPAL, to_username=principal.username)
+            task.assignee = principal.username
         process_data, record, confidential, full = self.submission(
             task, extra, signer=principal.display_name or principal.username
         )

@@ -59,7 +59,7 @@ def inbox():
         page=page,
         per_page=current_app.config["INBOX_PER_PAGE"],
     )
-    result, choices = tasks.inbox(services(), p, query, soon_workdays=soon(), with_choices=True)
+    result, choices = tasks.inbox(services(), p, query, soon_workdays=soon(), with_choices=True, land="tab" not in args)
     params = {
         k: v
         for k, v in {
@@ -177,6 +177,9 @@ def submit(task_id: int):
         flash(_("已办结，流程已完成。"), "success")
     else:
         flash(_("已办结。"), "success")
+    if done.next_for_you is not None:
+        # his own next step in the same case: straight to it, no inbox, no claiming (issue 15)
+        return redirect(url_for("tasks.task", task_id=done.next_for_you[0]))
     return redirect(url_for("tasks.inbox", tab="completed"))
 
 

@@ -25,6 +25,7 @@ from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
 from .scope import commission_scope
+from .stalled import StalledTask, stalled_tasks
 
 FAILED_PER_PAGE = 50
 NOTICES_PER_PAGE = 20
@@ -142,6 +143,13 @@ def export_tables(
             params={str(k)[:40]: str(v)[:120] for k, v in list((params or {}).items())[:20]},
         )
     return data
+
+
+def stalled(services: Services, principal: Principal) -> list[StalledTask]:
+    """Open tasks of the manager's commissions that no active account can act on (a case must not stall)."""
+    _authorize(services, principal)
+    with services.db.session() as s:
+        return stalled_tasks(s, scope=_scope(services, s, principal))
 
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)

@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.definitions import dataflow, lint
+from engine.definitions import addressing, dataflow, lint
 from engine.definitions.bundle import Bundle
 from engine.definitions.xmlsafe import parse_xml
 from engine.documents import catalogue as documents
@@ -254,6 +254,7 @@ def compile_bundle(bundle: Bundle) -> CompiledBundle:
             )
     called = {c for meta in catalogue.values() for c in meta["calls"]}
     _check_separation(catalogue, process_files, findings)
+    addressing.check(bundle.forms, trees, findings.add)
     for pid, meta in catalogue.items():
         entry = meta.pop("entry")
         if entry is None:

@@ -311,14 +311,7 @@ def resolve_options(
             rows = sorted(rows, key=lambda r: (sort.get(r.code, 0), r.code))
             result[name] = [(r.code, (r.name_en if locale.startswith("en") and r.name_en else r.name)) for r in rows]
         elif kind == "users":
-            people = session.execute(
-                select(User.username, User.display_name)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.role_code == role, User.active.is_(True))
-                .distinct()
-                .order_by(User.username)
-            ).all()
-            result[name] = [(r.username, r.display_name) for r in people]
+            result[name] = people_choices(session, role, locale=locale)
         result[source] = result[name]
     rules = list(recusal.declared(_properties(schema).items()))
     if rules:
@@ -329,12 +322,48 @@ def resolve_options(
         kept_out = conflicts.facts(session, instance_id)
         if kept_out:
             result[conflicts.KEY] = kept_out  # type: ignore[assignment]  # (username, why, replaced)
-            who = {str(fact[0]) for fact in kept_out}
+            # The leader's decision form may keep a member whose conflict is undecided (it decides it):
+            # its pickers leave out only those already replaced; ``validate`` judges the rest.
+            deciding = (schema.get("x-recusal") or {}).get("role") == "decision"
+            who = {str(fact[0]) for fact in kept_out if fact[2] or not deciding}
             for name, prop in _option_sources(schema):
                 source = prop.get("x-options") or (prop.get("items") or {}).get("x-options") or ""
                 if str(source).startswith("users:") and name in result:
                     result[name] = conflicts.exclude(result[name], who)
     return result
+
+
+def people_roles(source: str) -> list[str]:
+    """The roles of a people source: ``users:<role>`` or ``users:<role>,<role>,…`` (a team drawn from
+    several offices, such as a 核查组 of 监督检查室, 审查调查室, 派驻组 and 乡镇纪委 officers)."""
+    _, _, roles = source.partition(":")
+    return [r.strip() for r in roles.split(",") if r.strip()]
+
+
+def people_choices(session: Session, roles: str, *, locale: str = "zh_CN") -> list[tuple[str, str]]:
+    """(username, "姓名（单位）") of every active account holding one of ``roles`` (comma-separated).
+
+    The unit is part of the label because two officers may share a name, and a team picker draws from
+    several offices: the person picking must see whom, of which unit, he names (issue 15, people not
+    text). Only the username is stored.
+    """
+    wanted = people_roles("users:" + roles)
+    english = locale.startswith("en")
+    rows = session.execute(
+        select(User.username, User.display_name, Unit.name, Unit.name_en)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Unit, Unit.code == Membership.unit_code)
+        .where(Membership.role_code.in_(wanted), User.active.is_(True))
+        .order_by(User.username, Unit.sort, Unit.code)
+    ).all()
+    names: dict[str, str] = {}
+    units: dict[str, list[str]] = {}
+    for username, display, unit, unit_en in rows:
+        names[username] = display or username
+        label = unit_en if english and unit_en else unit
+        if label not in units.setdefault(username, []):
+            units[username].append(label)
+    return [(u, f"{names[u]}（{'、'.join(units[u])}）") for u in names]
 
 
 class NamedUnit(Protocol):
@@ -673,16 +702,56 @@ def validate(
         errors.setdefault(_path(error.absolute_path) or "", _message(error))
     for name, message in kept_out.items():
         errors[name] = message
+    people = _people_sources(schema)
     for name, allowed in (options or {}).items():
-        if name not in data or name in errors:
-            continue
         allowed_values = {str(v[0]) if isinstance(v, tuple) else str(v) for v in allowed}
-        values = data[name] if isinstance(data[name], list) else [data[name]]
-        if any(str(v) not in allowed_values for v in values):
-            errors[name] = "请从给出的选项中选择"
+        for path, value in _values_at(data, name):
+            if path in errors:
+                continue
+            values = value if isinstance(value, list) else [value]
+            unknown = [str(v) for v in values if str(v) not in allowed_values]
+            if not unknown:
+                continue
+            if name in people:
+                errors[path] = (
+                    f"{people[name]}：“{'”“'.join(unknown)}”不是可选的人员账号，请从组织中选择有账号的人员"
+                    "（任务只能交给有账号的人办理）"
+                )
+            else:
+                errors[path] = "请从给出的选项中选择"
     for name, message in recusal.problems(_properties(schema).items(), data, options or {}).items():
         errors.setdefault(name, message)
     return errors
+
+
+def _people_sources(schema: dict[str, Any]) -> dict[str, str]:
+    """{option key: field title} of every people field (``users:`` picker) at any depth."""
+    found = {}
+    for name, prop in _option_sources(schema):
+        source = prop.get("x-options") or (prop.get("items") or {}).get("x-options") or ""
+        if str(source).startswith("users:"):
+            found[name] = str(prop.get("title") or name)
+    return found
+
+
+def _values_at(data: Mapping[str, Any], name: str) -> Iterator[tuple[str, Any]]:
+    """(error path, value) of the option field ``name`` in a submission: a top-level field, or a field
+    of a group (``group.field``) or of each row of a repeating group (``rows.0.field``)."""
+    head, _, rest = name.partition(".")
+    if head not in data:
+        return
+    if not rest:
+        yield head, data[head]
+        return
+    value = data[head]
+    if isinstance(value, dict):
+        for path, inner in _values_at(value, rest):
+            yield f"{head}.{path}", inner
+    elif isinstance(value, list):
+        for index, row in enumerate(value):
+            if isinstance(row, dict):
+                for path, inner in _values_at(row, rest):
+                    yield f"{head}.{index}.{path}", inner
 
 
 # --------------------------------------------------------------------------- split and show

@@ -48,7 +48,7 @@ from engine.models import (
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
 from engine.recusal import register
-from engine.runtime import state
+from engine.runtime import addressing, state
 from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
@@ -1397,6 +1397,7 @@ class Runtime:
             process_key = spiff_task.workflow.spec.name
             meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
             values, units = self._human_task(row, loaded, spiff_task, process_key, meta, now)
+            given = addressing.address(session, values, units, meta, actor)
             task_id = conn.execute(_INSERT_TASK, values).scalar_one()
             if units:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
@@ -1413,6 +1414,8 @@ class Runtime:
                 units=units or None,
                 assignee=values["assignee"],
                 due_at=values["due_at"].isoformat() if values["due_at"] else None,
+                # given without claiming (engine/runtime/addressing.py): same_person | single_candidate
+                given=given,
             )
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)

@@ -11,6 +11,7 @@ channel can audit the denial), Conflict, ValidationError (``fields``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
+from engine.tasks import known, next_step
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
 DEFAULT_LOCALE = "zh_CN"
@@ -205,6 +207,9 @@ class Completed:
     instance_status: str
     due: inbox_q.DueInfo
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+    # (id, name) of the person's own next task in the same case, if any: the page opens it and the API
+    # names it, so nobody goes back to the inbox to look for the step that follows his own (issue 15).
+    next_for_you: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -225,12 +230,28 @@ def inbox(
     *,
     soon_workdays: int = DUE_SOON_WORKDAYS,
     with_choices: bool = False,
+    land: bool = False,
 ) -> tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]:
-    """A tab of the person's inbox with its counts (and the filter choices the page offers)."""
+    """A tab of the person's inbox with its counts (and the filter choices the page offers).
+
+    ``land``: the person opened the inbox without choosing a tab; when he holds nothing but his units have
+    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15)."""
     with services.db.session() as s:
+        found: tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]
         if with_choices:
-            return inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
-        return inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
+            found = inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
+        else:
+            found = inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
+        counts = found[0].counts
+        if land and found[0].query.tab == "mine" and not counts.get("mine") and counts.get("group"):
+            return inbox(
+                services,
+                principal,
+                dataclasses.replace(query, tab="group"),
+                soon_workdays=soon_workdays,
+                with_choices=with_choices,
+            )
+        return found
 
 
 # --------------------------------------------------------------------------- reading one task
@@ -484,6 +505,8 @@ def show_task(
             )
             if stored is not None and typed is None:
                 values = forms.form_values(schema, extra.pop(0).data)
+            elif typed is None and ready and known.asked_once(schema):
+                values = forms.form_values(schema, known.facts(s, schema, task.instance_id, scope, before=task.id))
             values.update(numbering.already_issued(s, task.instance_id, row.spec_id))
             if final is not None:
                 seen = extra.pop(0)
@@ -547,6 +570,10 @@ def submit_task(
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
         problems.update(numbering.typed(schema, data))
+        if known.asked_once(schema):  # facts the case knows are not asked again (engine/tasks/known.py)
+            scope = reading_scope(s, services, principal, pending.task.instance_id, pending.instance.version_id)
+            found = known.facts(s, schema, pending.task.instance_id, scope, before=task_id)
+            data = {**{k: v for k, v in found.items() if k not in problems}, **data}
         data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
         if not problems:  # the numbers go back with the transaction if validation refuses the form
             data = numbering.issue(
@@ -571,6 +598,7 @@ def submit_task(
         outcome = runtime.finish_completion(
             s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
         )
+        following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
     runtime.after_commit(outcome)
     done, instance = outcome.task, outcome.instance
     assert done is not None and instance is not None
@@ -588,6 +616,7 @@ def submit_task(
             status=done.status,
         ),
         next_tasks=list(outcome.next_tasks),
+        next_for_you=following,
     )
 
 

@@ -284,14 +284,15 @@ def test_overdue_acceptance_notice_is_escalated(db, scenario_clock):
     worker.remind_and_escalate()
     with db.session() as s:
         notes = {
-            (n.kind, n.unit_code, n.role_code)
+            (n.kind, n.username, n.unit_code, n.role_code)
             for n in s.scalars(select(Notification).where(Notification.task_id == notice.id))
         }
-    # to the task's own 信访室, escalated to the 分管领导 of the commission that owns it (not the whole database)
+    # to the 信访室 officer who holds it (the step after her own registration was hers without claiming,
+    # issue 15), escalated to the 分管领导 of the commission that owns it (not the whole database)
     assert notes == {
-        ("reminder", "qh_xfs", "petition_office"),
-        ("overdue", "qh_xfs", "petition_office"),
-        ("escalation", "qh_cdi", "leader_in_charge"),
+        ("reminder", "zhoujing", None, None),
+        ("overdue", "zhoujing", None, None),
+        ("escalation", None, "qh_cdi", "leader_in_charge"),
     }
     worker.remind_and_escalate()  # once only
     with db.session() as s:
@@ -554,11 +555,13 @@ def test_scenario_d_late_priority_submissions_get_one_reminder(db, scenario_cloc
     assert worker.remind_and_escalate() == 0  # once only
     with db.session() as s:
         notes = s.scalars(select(Notification).where(Notification.task_id.in_([t.id for t in bodies.values()]))).all()
-        got = sorted((n.task_id, n.kind, n.unit_code, n.role_code) for n in notes)
+        got = sorted((n.task_id, n.kind, n.username or "", n.unit_code or "", n.role_code or "") for n in notes)
+    # each late body has one person who may submit: the task was his without claiming (issue 15), and the
+    # reminder reaches him by name
     assert got == sorted(
         [
-            (late[("t_rg", frozenset({"qh_pz4"}))].id, "reminder", "qh_pz4", "resident_group"),
-            (late[("t_x", frozenset({"qh_nmj"}))].id, "reminder", "qh_nmj", "x_department"),
+            (late[("t_rg", frozenset({"qh_pz4"}))].id, "reminder", "bailin", "", ""),
+            (late[("t_x", frozenset({"qh_nmj"}))].id, "reminder", "dorje", "", ""),
         ]
     )
     for t in late.values():

@@ -86,6 +86,12 @@ def units(title, desc, role, **kw):
     }
 
 
+# The officers a case team is drawn from (核查组, 谈话人, 室组地 and 四类监督+X teams): 监督检查室,
+# 审查调查室, 派驻组 and 乡镇纪委 accounts. A people field names accounts, never typed names: a task
+# addressed to a typed name reaches nobody and the case stalls (issue 15).
+OFFICERS = "supervision_office,investigation_office,resident_group,township_commission"
+
+
 def user(title, desc, role, **kw):
     return {"type": "string", "title": title, "description": desc, **_opt("users", role), **kw}
 
@@ -109,6 +115,12 @@ def strs(title, desc, **kw):
 def N(title, sequence, desc="系统在提交时按本委年度序号签发，不能手填。", **kw):
     """A number the system issues (engine/numbering): sequence names settings.yaml ``numbering``."""
     return {"type": "string", "title": title, "description": desc, "x-issued": sequence, **kw}
+
+
+def ONCE(field):
+    """A fact the case already knows when this form opens: prefilled from the latest earlier record of the
+    same field and not required again (engine/tasks/known.py; issue 15: facts not asked twice)."""
+    return {**field, "x-ask-once": True}
 
 
 def P(field):
@@ -538,8 +550,8 @@ add(
             "source_category": P(enum("来源类别", "", SOURCE_CATEGORY)),
             "source_unit": s("来源单位", "移交或报送单位，例如：县委巡察办。"),
             "transfer_doc_no": s("移交文号", "例如：XCB〔2024〕7号。"),
-            "received_date": P(d("收到日期", "移交线索的反馈时限自此日起算。")),
-            "real_name": P(b("实名检举", "实名检举须告知受理情况并反馈办理结果。")),
+            "received_date": ONCE(P(d("收到日期", "移交线索的反馈时限自此日起算。"))),
+            "real_name": ONCE(P(b("实名检举", "实名检举须告知受理情况并反馈办理结果。"))),
             "reporter": REPORTER,
             "reported_person": REPORTED_PERSON,
             "cadre_authority": P(
@@ -557,7 +569,7 @@ add(
             "urgency": enum("紧急程度", "", [("normal", "一般"), ("urgent", "紧急")]),
             "is_repeat": b("重复件", "重复举报的登记并关联原线索（检举控告工作规则第14条）。"),
             "related_clues": strs("关联线索编号", ""),
-            "jurisdiction": P(enum("管辖判定", "本级、下级、其他机关或上级管辖。", JURISDICTION)),
+            "jurisdiction": ONCE(P(enum("管辖判定", "本级、下级、其他机关或上级管辖。", JURISDICTION))),
             "signature": SIGN,
         },
         [
@@ -655,7 +667,7 @@ add(
             "needs_secretary_approval": P(
                 b("需报书记（主任）审批", "副科级以上干部、上级交办、巡视巡察件或初核下一级党委主要负责人。")
             ),
-            "lower_party_leader": P(b("对象为下一级党委（党组）主要负责人", "初核须报同级党委主要负责人批准。")),
+            "lower_party_leader": ONCE(P(b("对象为下一级党委（党组）主要负责人", "初核须报同级党委主要负责人批准。"))),
             "signature": SIGN,
         },
         ["analysis", "disposal_method", "reason", "needs_secretary_approval", "lower_party_leader", "signature"],
@@ -734,8 +746,8 @@ add(
             "recusal_statement": RECUSAL_STATEMENT,
             "questions": txt("谈话、函询的问题", "不得包含检举人信息。"),
             "contingency": txt("工作预案", "安全、保密和应急处置措施。"),
-            "lower_party_leader": P(
-                b("对象为下一级党委（党组）主要负责人", "须书记（主任）批准，必要时报告同级党委主要负责人。")
+            "lower_party_leader": ONCE(
+                P(b("对象为下一级党委（党组）主要负责人", "须书记（主任）批准，必要时报告同级党委主要负责人。"))
             ),
             "signature": SIGN,
         },
@@ -751,8 +763,8 @@ add(
         {
             "talk_time": dt("谈话时间", ""),
             "place": s("地点", ""),
-            "interviewers": users("谈话人", "不少于2人。", "any", minItems=2),
-            "accompanying": s("陪同人", ""),
+            "interviewers": ONCE(users("谈话人", "不少于2人；方案中已确定的谈话人自动带入。", OFFICERS, minItems=2)),
+            "accompanying": ONCE(s("陪同人", "")),
             "interviewee": s("被谈话人", ""),
             "content": txt("谈话内容摘要", "笔录原件上传附件。"),
             "interviewee_signed": b("被谈话人已签名", "", const=True),
@@ -868,7 +880,10 @@ add(
         {
             "verify_team": P(
                 users(
-                    "核查组成员", "不少于2人，可吸收派驻组、乡镇纪委人员；已登记回避的人员不得列入。", "any", minItems=2
+                    "核查组成员",
+                    "不少于2人，可吸收派驻组、乡镇纪委人员；已登记回避的人员不得列入。",
+                    OFFICERS,
+                    minItems=2,
                 )
                 | {"x-no-conflict": True}
             ),
@@ -887,7 +902,7 @@ add(
                 ],
             ),
             "planned_end": d("计划完成日期", ""),
-            "lower_party_leader": P(b("对象为下一级党委（党组）主要负责人", "须报同级党委主要负责人批准。")),
+            "lower_party_leader": ONCE(P(b("对象为下一级党委（党组）主要负责人", "须报同级党委主要负责人批准。"))),
             "signature": SIGN,
         },
         ["verify_team", "team_leader", "scope", "measures", "lower_party_leader", "signature"],
@@ -907,7 +922,7 @@ _key, _adjust = form(
         ),
         "recusal_decision": txt("决定理由", "逐人说明回避或不予回避的理由，记入回避登记。"),
         "verify_team": P(
-            users("调整后核查组成员", "替换后的全体成员，不少于2人；新增成员须签署回避声明。", "any", minItems=2)
+            users("调整后核查组成员", "替换后的全体成员，不少于2人；新增成员须签署回避声明。", OFFICERS, minItems=2)
             | {"x-no-conflict": True}
         ),
         "signature": SIGN,
@@ -1008,7 +1023,7 @@ add(
                 "案件性质", "", [("party", "纪律审查"), ("supervision", "监察调查"), ("both", "纪律审查和监察调查")]
             ),
             "facts": txt("涉嫌违纪违法事实", ""),
-            "cadre_authority": P(enum("干部管理权限", "县管干部报县委书记审批。", CADRE_AUTHORITY)),
+            "cadre_authority": ONCE(P(enum("干部管理权限", "县管干部报县委书记审批。", CADRE_AUTHORITY))),
             "detention_proposed": P(b("拟采取留置措施", "须主要负责人主持专题会研究并报上一级批准。")),
             "signature": SIGN,
         },
@@ -1538,7 +1553,7 @@ add(
                 "items": {
                     "type": "object",
                     "properties": {
-                        "user": s("人员", ""),
+                        "user": user("人员", "", OFFICERS),
                         "unit": s("所在单位", ""),
                         "role": enum("角色", "", [("lead", "组长"), ("member", "组员"), ("liaison", "联络员")]),
                     },
@@ -1918,7 +1933,7 @@ add(
             "headcount": integer("人数", "", minimum=1),
             "start_date": d("开始日期", ""),
             "end_date": d("结束日期", ""),
-            "candidates": users("推荐人选", "系统从人才库推荐，可调整。", "any"),
+            "candidates": users("推荐人选", "系统从人才库推荐，可调整。", OFFICERS),
             "signature": SIGN,
         },
         ["force_mode", "headcount", "start_date", "end_date", "signature"],
@@ -1946,7 +1961,7 @@ add(
         "任务数据权限",
         "仅限本任务、到期自动收回。",
         {
-            "granted_users": users("开通人员", "", "any", minItems=1),
+            "granted_users": users("开通人员", "", OFFICERS + ",x_department", minItems=1),
             "scope": multi(
                 "权限范围", "", [("task_file", "本任务材料"), ("ledger", "相关台账"), ("cadre_db", "干部信息库查询")]
             ),
@@ -2028,7 +2043,11 @@ add(
         "领导小组确定组长",
         "",
         {
-            "leader_user": s("确定的组长", ""),
+            "leader_user": user(
+                "确定的组长",
+                "县级领导干部、巡察专职干部或派驻组长。",
+                "inspection_team,inspection_office,resident_group",
+            ),
             "reason": txt("理由", ""),
             "signature": SIGN,
         },
@@ -2088,7 +2107,11 @@ add(
                 "description": "",
                 "items": {
                     "type": "object",
-                    "properties": {"user": s("人员", ""), "unit": s("部门", ""), "duty": s("分工", "")},
+                    "properties": {
+                        "user": user("人员", "", OFFICERS + ",x_department"),
+                        "unit": s("部门", ""),
+                        "duty": s("分工", ""),
+                    },
                     "required": ["user", "unit"],
                 },
             },

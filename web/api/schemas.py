@@ -258,6 +258,12 @@ class CompleteResultSchema(ma.Schema):
     task = fields.Nested(CompletedTaskSchema, required=True)
     instance_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     next_tasks = fields.List(fields.Nested(NextTaskSchema), required=True)
+    next_for_you = fields.Nested(
+        NextTaskSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "the caller's own next task in the same case (he holds it: no claiming), or null"},
+    )
 
 
 # --------------------------------------------------------------------------- instances

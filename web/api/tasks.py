@@ -183,4 +183,14 @@ def complete(body, task_id: int):
         "task": detail,
         "instance_status": done.instance_status,
         "next_tasks": [{"id": i, "name": name, "lane": lane} for i, name, lane in done.next_tasks],
+        "next_for_you": _next_for_you(done),
     }
+
+
+def _next_for_you(done: tasks.Completed) -> dict[str, object] | None:
+    """The caller's next task in the same case, with its lane when the completion opened it."""
+    if done.next_for_you is None:
+        return None
+    task_id, name = done.next_for_you
+    lane = next((lane for i, _n, lane in done.next_tasks if i == task_id), None)
+    return {"id": task_id, "name": name, "lane": lane}

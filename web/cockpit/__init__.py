@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import instances as _instances  # noqa: F401 - registers the instance routes on the blueprint
 from . import metrics as _metrics  # noqa: F401 - the outcome metrics page and the exports
+from . import stalled as _stalled  # noqa: F401 - registers the stalled tasks' page on the blueprint
 from .views import bp
 
 __all__ = ["bp"]

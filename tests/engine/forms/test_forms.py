@@ -255,7 +255,8 @@ def test_resolve_options_reads_the_organisation(db):
         english = forms.resolve_options(s, SCHEMA, locale="en")
     assert options["units"] == [("b", "乙室"), ("a", "甲室")]  # active units holding the role, by sort
     assert english["units"] == [("b", "乙室"), ("a", "Office A")]
-    assert options["handler"] == [("u1", "一号"), ("u2", "二号"), ("u3", "三号")]
+    # people pickers show each account with its unit (two officers may share a name); the username is stored
+    assert options["handler"] == [("u1", "一号（甲室）"), ("u2", "二号（乙室）"), ("u3", "三号（丙室）")]
 
 
 # --------------------------------------------------------------------------- nested fields and signatures
