@@ -663,3 +663,20 @@ class ApprovalRequest(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | rejected
     reason: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class TaskUrge(Base):
+    """A 催办 on an open task: a leader or 案管室 asks its holder to hurry, with a note (engine/tasks/actions.py).
+
+    Kept per task, never changed: the holder sees it on the task and in the inbox; it stays in the record.
+    """
+
+    __tablename__ = "task_urge"
+    __table_args__ = (Index("ix_task_urge_task", "task_id", "urged_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    urged_by: Mapped[str] = mapped_column(String(80))
+    urged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    note: Mapped[str] = mapped_column(Text)

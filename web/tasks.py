@@ -21,6 +21,7 @@ from engine.recusal import operations as recusals
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
+from engine.tasks.actions import task_actions
 
 from . import labels
 from .security import principal, select_locale, services
@@ -127,6 +128,7 @@ def _render(task_id: int, *, typed: Posted | None = None, errors=None, notice=No
         allowed_types=sorted(files.ALLOWED),
         deadline_rule=view.deadline_rule,
         may_record_interference=interference.may_record(services(), principal(), view.instance.id),
+        acts=task_actions(services(), principal(), task_id),
     )
     return page, status
 

@@ -237,6 +237,16 @@ BODIES: dict[str, BodyFor] = {
     ),
     "POST /api/v1/auth/token": lambda state, persona, target: Body(json=_credentials(state, persona, target)),
     "DELETE /api/v1/auth/token": NOTHING,
+    # 退回, 撤回, 催办 (web/actions.py, web/api/actions.py): a step that may not be the task's own (422 for
+    # whoever may act), a withdrawal of a task that is not the persona's last completion (404/409)
+    "POST /tasks/<int:task_id>/return": _form(target="1", reason="矩阵：退回重办"),
+    "POST /tasks/<int:task_id>/withdraw": _form(reason="矩阵：撤回"),
+    "POST /tasks/<int:task_id>/urge": _form(note="矩阵：请抓紧办理"),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/return": _json(
+        {"target_task_id": 1, "reason": "矩阵：退回重办"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/withdraw": _json({"reason": "矩阵：撤回"}),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/urge": _json({"note": "矩阵：请抓紧办理"}),
     "POST /api/v1/definitions/<name:key>/instances": _json({"data": {}}),
     "POST /api/v1/messages/<name:name>": _json(
         {

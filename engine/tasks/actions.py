@@ -1,0 +1,348 @@
+"""The actions officers expect of a Chinese 审批 system beyond 提交 (issue 15): 退回, 撤回, 催办.
+
+Each is one use case, (services, principal, plain data) → plain result, for the task page and the API
+alike. Each asks the one gate first (engine/access/authz.py: the person may see and act on the task;
+engine/access/visibility.py: the person may see the case), takes a reason where the practice asks for one
+(the 批示 of a 退回, the note of a 催办), runs in one transaction and leaves one audit event naming what
+was before and what is after.
+
+- **退回**: whoever may complete an open task returns the case to a step already done in this instance
+  (one the open task descends from), with his 批示. SpiffWorkflow resets to that step
+  (engine/runtime/rewind.py); the step reopens for its earlier holder, with what he submitted then as a
+  draft, and a fresh time limit; the open tasks below it are cancelled.
+- **撤回**: the person who completed the instance's last step takes it back while nobody has acted on
+  what it opened (claimed, saved a draft or completed); his step reopens for him, as he left it.
+- **催办**: a manager (the cockpit roles: 书记, 分管领导, 案管室, 党风政风室) or a leader of the task's units
+  who may see the case urges the holder of an open task, with a note; the holder sees it on the task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock
+from engine.access import duties, visibility
+from engine.access.authz import candidate_units, in_pool, require_can_complete
+from engine.access.denials import record_denial
+from engine.access.principal import Principal, load_principal
+from engine.cockpit.access import cockpit_roles
+from engine.cockpit.scope import commission_scope
+from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskSubmission, TaskUrge
+from engine.runtime import rewind
+from engine.services import Services
+from engine.tasks.operations import _visible_task, display_names
+
+REASON_MAX = 2000
+
+
+@dataclass(frozen=True)
+class DoneStep:
+    """A finished step of the instance the open task may be returned to."""
+
+    task_id: int
+    name: str
+    completed_by: str | None
+    completed_by_name: str
+    completed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """The row of the step that reopened, and who holds it (None: back in its units' pool)."""
+
+    task_id: int
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class Urge:
+    urged_by: str
+    urged_by_name: str
+    urged_at: dt.datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class TaskActions:
+    """What the person may do on this task beyond 提交, and what the page shows about it."""
+
+    return_to: tuple[DoneStep, ...]
+    may_withdraw: bool
+    may_urge: bool
+    urges: tuple[Urge, ...]
+
+
+def _reason(value: str | None, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{field} is required", fields={field: "请填写理由（批示）"})
+    if len(text) > REASON_MAX or "\x00" in text:
+        raise ValidationError(f"{field} is too long", fields={field: f"不超过{REASON_MAX}字"})
+    return text
+
+
+def _instance(s: Session, instance_id: int) -> ProcessInstance:
+    row = s.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"instance {instance_id} not found", instance=instance_id)
+    return row
+
+
+def _done_rows(s: Session, instance_id: int, uuids: list[str]) -> list[HumanTask]:
+    if not uuids:
+        return []
+    return list(
+        s.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.task_uuid.in_(uuids),
+                HumanTask.status == "completed",
+            )
+            .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        )
+    )
+
+
+# --------------------------------------------------------------------------- 退回
+def _returnable(services: Services, s: Session, task: HumanTask) -> list[HumanTask]:
+    row = _instance(s, task.instance_id)
+    if row.status != "running" or task.status != "ready":
+        return []
+    steps = rewind.reopenable(services.runtime, row, task.task_uuid)
+    return _done_rows(s, task.instance_id, list(steps))
+
+
+def _acting(s: Session, principal: Principal, task_id: int) -> HumanTask:
+    task = _visible_task(s, principal, task_id)
+    require_can_complete(principal, task, duties.bars(s, task))
+    return task
+
+
+def return_task(
+    services: Services, principal: Principal, task_id: int, target_task_id: int | None, reason: str | None
+) -> Reopened:
+    """退回: the person who may complete the open task sends the case back to a step already done."""
+    with services.db.session() as s:
+        task = _acting(s, principal, task_id)
+        text = _reason(reason, "reason")
+        if not target_task_id:
+            raise ValidationError("choose the step to return to", fields={"target": "请选择退回到的环节"})
+        target = next((t for t in _returnable(services, s, task) if t.id == target_task_id), None)
+        if target is None:
+            raise ValidationError(
+                "the case can be returned only to a step already done on its way to this one",
+                fields={"target": "只能退回到本案已办理的前序环节"},
+                task=task_id,
+            )
+        row = _instance(s, task.instance_id)
+        outcome = rewind.reopen(
+            services.runtime,
+            s,
+            row,
+            target.task_uuid,
+            principal,
+            action="task_returned",
+            detail={
+                "from_task": task.id,
+                "from_step": task.spec_id,
+                "from_assignee": task.assignee,
+                "to_step": target.spec_id,
+                "to_completed_task": target.id,
+                "to_assignee": target.completed_by,
+                "reason": text,
+            },
+        )
+        reopened = _settle(s, outcome.created_tasks, target, principal)
+    services.runtime.after_commit(outcome)
+    return reopened
+
+
+def _settle(s: Session, created: list[int], earlier: HumanTask, principal: Principal) -> Reopened:
+    """The reopened step goes back to its earlier holder (if he may still do it), his submission as a draft."""
+    rows = [s.get(HumanTask, i) for i in created]
+    new = next((t for t in rows if t is not None and t.spec_id == earlier.spec_id), None)
+    if new is None:
+        raise Conflict("the step did not reopen", task=earlier.id)
+    holder = earlier.completed_by
+    if holder:
+        try:
+            person = load_principal(s, holder)
+        except NotFound:  # the account is gone: the step goes back to its units' pool
+            person = None
+        if person is not None and in_pool(person, new) and holder not in duties.bars(s, new):
+            new.assignee = holder
+    final = s.scalar(
+        select(TaskSubmission)
+        .where(TaskSubmission.task_id == earlier.id, TaskSubmission.kind == "final")
+        .order_by(TaskSubmission.id.desc())
+        .limit(1)
+    )
+    if final is not None:
+        s.add(
+            TaskSubmission(
+                task_id=new.id,
+                instance_id=new.instance_id,
+                kind="draft",
+                data=dict(final.data),
+                sealed=final.sealed,
+                submitted_by=final.submitted_by,
+                submitted_at=clock.now(),
+            )
+        )
+    s.flush()
+    audit.record(
+        s,
+        "task_reopened",
+        actor=principal.username,
+        instance_id=new.instance_id,
+        task_id=new.id,
+        earlier_task=earlier.id,
+        assignee=new.assignee,
+    )
+    return Reopened(task_id=new.id, assignee=new.assignee)
+
+
+# --------------------------------------------------------------------------- 撤回
+def _withdrawable(services: Services, s: Session, principal: Principal, done: HumanTask) -> bool:
+    """The person completed the instance's last step and nobody has acted on what it opened."""
+    if done.status != "completed" or done.completed_by != principal.username:
+        return False
+    row = _instance(s, done.instance_id)
+    if row.status != "running":
+        return False
+    later = s.scalar(
+        select(func.count())
+        .select_from(HumanTask)
+        .where(
+            HumanTask.instance_id == done.instance_id,
+            HumanTask.status == "completed",
+            HumanTask.completed_at > done.completed_at,
+        )
+    )
+    if later:
+        return False
+    open_rows = list(
+        s.scalars(select(HumanTask).where(HumanTask.instance_id == done.instance_id, HumanTask.status == "ready"))
+    )
+    below = [t for t in open_rows if done.task_uuid in rewind.reopenable(services.runtime, row, t.task_uuid)]
+    if not below:
+        return False
+    drafted = s.scalar(
+        select(func.count())
+        .select_from(TaskSubmission)
+        .where(TaskSubmission.task_id.in_([t.id for t in below]), TaskSubmission.kind == "draft")
+    )
+    if drafted:
+        return False
+    acted = s.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.task_id.in_([t.id for t in below]), AuditEvent.action.in_(("claimed", "draft_saved")))
+    )
+    return not acted
+
+
+def withdraw_task(services: Services, principal: Principal, task_id: int, reason: str | None = None) -> Reopened:
+    """撤回: the sender of the instance's last completion takes it back before the next person acts."""
+    with services.db.session() as s:
+        done = s.get(HumanTask, task_id)
+        if done is None or done.completed_by != principal.username:
+            raise NotFound(f"task {task_id} not found", task=task_id)
+        if not _withdrawable(services, s, principal, done):
+            raise Conflict(
+                "the next step has been taken up (claimed, drafted or done) or the case moved on: "
+                "it can no longer be withdrawn",
+                task=task_id,
+                rule="withdraw_after_next_acted",
+            )
+        row = _instance(s, done.instance_id)
+        outcome = rewind.reopen(
+            services.runtime,
+            s,
+            row,
+            done.task_uuid,
+            principal,
+            action="task_withdrawn",
+            detail={"withdrawn_task": done.id, "step": done.spec_id, "reason": (reason or "").strip() or None},
+        )
+        reopened = _settle(s, outcome.created_tasks, done, principal)
+    services.runtime.after_commit(outcome)
+    return reopened
+
+
+# --------------------------------------------------------------------------- 催办
+def _may_urge(services: Services, s: Session, principal: Principal, task: HumanTask) -> bool:
+    if task.status != "ready" or principal.is_system or principal.admin_kind:
+        return False
+    managers = cockpit_roles(services.config)
+    if not (principal.roles & managers or principal.leader_of & candidate_units(task)):
+        return False
+    oversee = commission_scope(s, principal, managers)
+    return visibility.can_see_instance(s, principal, task.instance_id, oversee=oversee)
+
+
+def urge_task(services: Services, principal: Principal, task_id: int, note: str | None) -> None:
+    """催办: a leader or the 案管室 asks the holder of an open task to hurry, with a note."""
+    with services.db.session() as s:
+        task = s.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found", task=task_id)
+        if not _may_urge(services, s, principal, task):
+            if task.status != "ready":
+                raise Conflict(f"task {task_id} is already {task.status}", task=task_id, status=task.status)
+            record_denial(services, "urge_not_permitted", actor=principal.username, task_id=task_id)
+            raise Forbidden("only a leader or the 案管室 who may see the case may urge its tasks", task=task_id)
+        text = _reason(note, "note")
+        s.add(TaskUrge(task_id=task.id, instance_id=task.instance_id, urged_by=principal.username, note=text))
+        audit.record(
+            s,
+            "task_urged",
+            actor=principal.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            assignee=task.assignee,
+            note=text,
+        )
+
+
+def urges(s: Session, task_id: int) -> tuple[Urge, ...]:
+    rows = list(s.scalars(select(TaskUrge).where(TaskUrge.task_id == task_id).order_by(TaskUrge.urged_at.desc())))
+    names = display_names(s, [r.urged_by for r in rows])
+    return tuple(Urge(r.urged_by, names.get(r.urged_by, r.urged_by), r.urged_at, r.note) for r in rows)
+
+
+# --------------------------------------------------------------------------- what the page offers
+def task_actions(services: Services, principal: Principal, task_id: int) -> TaskActions:
+    """The actions the person may take on the task, for its page and the API (the same questions the
+    use cases above ask before they act)."""
+    with services.db.session() as s:
+        own = s.get(HumanTask, task_id)
+        # the person who completed a step reads it in his 已办 (his own completion, to withdraw)
+        mine = own is not None and own.status == "completed" and own.completed_by == principal.username
+        task = own if mine and own is not None else _visible_task(s, principal, task_id)
+        steps: list[DoneStep] = []
+        if task.status == "ready":
+            try:
+                require_can_complete(principal, task, duties.bars(s, task))
+                rows = _returnable(services, s, task)
+            except (Forbidden, Conflict):
+                rows = []
+            names = display_names(s, [r.completed_by for r in rows])
+            steps = [
+                DoneStep(
+                    r.id, r.name, r.completed_by, names.get(r.completed_by or "", r.completed_by or ""), r.completed_at
+                )
+                for r in rows
+            ]
+        return TaskActions(
+            return_to=tuple(steps),
+            may_withdraw=_withdrawable(services, s, principal, task),
+            may_urge=_may_urge(services, s, principal, task),
+            urges=urges(s, task.id),
+        )

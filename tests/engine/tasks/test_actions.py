@@ -1,0 +1,93 @@
+"""退回, 撤回 and 催办 (engine/tasks/actions.py) on the test library's clue: 登记 → 处置意见 → 审批."""
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
+from engine.models import HumanTask, TaskSubmission
+from engine.tasks import actions
+from engine.tasks import operations as tasks
+from tests.engine.usecases import REVEAL, events, ready, registered
+
+PROPOSAL = {"disposal": "chubu_heshi", "reason": "需核实"}
+
+
+def _proposed(services, who):
+    started, _ = registered(services, who)
+    propose = ready(services, "propose")[0]
+    tasks.submit_task(services, who("so1"), propose, dict(PROPOSAL), reveal=REVEAL)
+    return started, propose, ready(services, "approve")[0]
+
+
+def _row(services, task_id):
+    with services.db.session() as s:
+        row = s.get(HumanTask, task_id)
+        s.expunge(row)
+        return row
+
+
+def test_return_offers_only_steps_already_done_and_reopens_one_for_its_holder(services, who):
+    started, propose, approve = _proposed(services, who)
+    offered = actions.task_actions(services, who("boss"), approve).return_to
+    assert [(d.task_id, d.completed_by) for d in offered][:2] == [(propose, "so1"), (started.own_task, "cm1")]
+    with pytest.raises(ValidationError) as refused:
+        actions.return_task(services, who("boss"), approve, propose, "  ")
+    assert "reason" in refused.value.details["fields"]
+    with pytest.raises(ValidationError) as refused:
+        actions.return_task(services, who("boss"), approve, approve, "退回重办")
+    assert "target" in refused.value.details["fields"]
+    assert ready(services, "approve") == [approve]  # nothing changed
+
+    back = actions.return_task(services, who("boss"), approve, propose, "依据不足，请补充后重报")
+    assert back.assignee == "so1"
+    assert _row(services, approve).status == "cancelled"
+    assert ready(services, "propose") == [back.task_id] and ready(services, "approve") == []
+    with services.db.session() as s:  # what he submitted then is his draft now
+        draft = s.scalar(select(TaskSubmission).where(TaskSubmission.task_id == back.task_id))
+        assert draft.kind == "draft" and draft.data["reason"] == "需核实"
+    assert [(a, t) for a, _, t in events(services, "task_returned")] == [("boss", None)]
+    # the next completion walks on: 审批 again, then the instance ends
+    tasks.submit_task(services, who("so1"), back.task_id, {**PROPOSAL, "reason": "已补充"}, reveal=REVEAL)
+    again = ready(services, "approve")
+    assert len(again) == 1 and again != [approve]
+    tasks.submit_task(services, who("boss"), again[0], {"approved": True}, reveal=REVEAL)
+    assert ready(services, "approve") == [] and ready(services, "propose") == []
+
+
+def test_return_is_refused_to_whoever_may_not_act_on_the_task(services, who):
+    _, propose, approve = _proposed(services, who)
+    with pytest.raises((Forbidden, NotVisible)):
+        actions.return_task(services, who("so1"), approve, propose, "退回")  # may read the case, not approve
+    with pytest.raises((Forbidden, NotVisible, NotFound)):
+        actions.return_task(services, who("xf1"), approve, propose, "退回")  # a reader without rights
+    assert ready(services, "approve") == [approve]
+
+
+def test_the_sender_withdraws_until_the_next_person_acts(services, who):
+    _, propose, approve = _proposed(services, who)
+    assert actions.task_actions(services, who("so1"), propose).may_withdraw
+    assert not actions.task_actions(services, who("boss"), approve).may_withdraw  # he sent nothing
+    with pytest.raises(NotFound):
+        actions.withdraw_task(services, who("so1b"), propose)  # not his completion
+    back = actions.withdraw_task(services, who("so1"), propose, "发现笔误")
+    assert back.assignee == "so1" and ready(services, "approve") == []
+    tasks.submit_task(services, who("so1"), back.task_id, dict(PROPOSAL), reveal=REVEAL)
+    approve = ready(services, "approve")[0]
+    tasks.claim_task(services, who("boss"), approve)  # the next person acted
+    with pytest.raises(Conflict):
+        actions.withdraw_task(services, who("so1"), back.task_id)
+    assert ready(services, "approve") == [approve]
+
+
+def test_urging_by_a_manager_is_shown_and_refused_to_an_officer(services, who):
+    _, _, approve = _proposed(services, who)
+    with pytest.raises(Forbidden):
+        actions.urge_task(services, who("so1b"), approve, "请尽快")
+    with pytest.raises(ValidationError):
+        actions.urge_task(services, who("boss"), approve, "")
+    with pytest.raises(Forbidden):  # a leader of another unit than the task's
+        actions.urge_task(services, who("so1lead"), approve, "请尽快")
+    actions.urge_task(services, who("boss"), approve, "请于本周内审批")
+    shown = actions.task_actions(services, who("boss"), approve).urges
+    assert [(u.urged_by, u.note) for u in shown] == [("boss", "请于本周内审批")]
+    assert [a for a, _, _ in events(services, "task_urged")] == ["boss"]

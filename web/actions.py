@@ -1,0 +1,62 @@
+"""退回, 撤回 and 催办 from the task page (issue 15): each form posts to one use case of
+engine/tasks/actions.py, the same the JSON API calls; a refusal comes back as a message on the task page
+(a field left empty, a step that cannot be reopened) or as the usual 403/404 page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine.errors import Conflict, ValidationError
+from engine.tasks import actions
+
+from . import labels
+from .security import principal, services
+from .usecases import on_page
+
+bp = Blueprint("actions", __name__)
+
+
+def _refused(exc: ValidationError | Conflict, task_id: int):
+    fields = exc.details.get("fields") if isinstance(exc, ValidationError) else None
+    message = "；".join(str(v) for v in fields.values()) if fields else labels.engine_message(exc)
+    flash(message, "warning")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/return")
+@login_required
+def return_task(task_id: int):
+    try:
+        target = int(request.form.get("target") or 0)
+    except ValueError:
+        target = 0
+    try:
+        back = on_page(actions.return_task, services(), principal(), task_id, target, request.form.get("reason"))
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已退回，所选环节已重新打开。"), "success")
+    return redirect(url_for("tasks.inbox", tab="mine", reopened=back.task_id))
+
+
+@bp.post("/tasks/<int:task_id>/withdraw")
+@login_required
+def withdraw(task_id: int):
+    try:
+        back = on_page(actions.withdraw_task, services(), principal(), task_id, request.form.get("reason"))
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已撤回，您的环节已重新打开。"), "success")
+    return redirect(url_for("tasks.task", task_id=back.task_id))
+
+
+@bp.post("/tasks/<int:task_id>/urge")
+@login_required
+def urge(task_id: int):
+    try:
+        on_page(actions.urge_task, services(), principal(), task_id, request.form.get("note"))
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已催办。"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))

@@ -1,0 +1,97 @@
+"""退回, 撤回 and 催办 on a task (issue 15): the same use cases as the task page (engine/tasks/actions.py).
+
+Who may do what is decided there; a refusal is the usual error envelope (403/404, 409 when the case moved
+on, 422 naming the field: ``reason``, ``target``, ``note``).
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from engine.tasks import actions
+
+from .common import documents, principal, services
+from .schemas import BodySchema, Text
+
+blp = Blueprint("TaskActions", __name__, description="退回, 撤回 and 催办 on a task")
+
+ID = "<int(min=1, max=2147483647):task_id>"
+
+
+class ReturnRequestSchema(BodySchema):
+    target_task_id = fields.Integer(required=True, metadata={"description": "a step listed in return_to"})
+    reason = Text(required=True, max_length=2000, metadata={"description": "the 批示"})
+
+
+class WithdrawRequestSchema(BodySchema):
+    reason = Text(load_default=None, allow_none=True, max_length=2000)
+
+
+class UrgeRequestSchema(BodySchema):
+    note = Text(required=True, max_length=2000)
+
+
+class DoneStepSchema(ma.Schema):
+    task_id = fields.Integer()
+    name = fields.String()
+    completed_by = fields.String(allow_none=True)
+    completed_by_name = fields.String()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class UrgeSchema(ma.Schema):
+    urged_by = fields.String()
+    urged_by_name = fields.String()
+    urged_at = fields.DateTime()
+    note = fields.String()
+
+
+class TaskActionsSchema(ma.Schema):
+    return_to = fields.List(fields.Nested(DoneStepSchema))
+    may_withdraw = fields.Boolean()
+    may_urge = fields.Boolean()
+    urges = fields.List(fields.Nested(UrgeSchema))
+
+
+class ReopenedSchema(ma.Schema):
+    task_id = fields.Integer(metadata={"description": "the reopened step's task"})
+    assignee = fields.String(allow_none=True)
+
+
+@blp.route(f"/tasks/{ID}/actions", methods=["GET"])
+@blp.response(200, TaskActionsSchema)
+@documents(blp, 401, 403, 404)
+def get_actions(task_id: int):
+    """What the caller may do on the task beyond completing it: the steps it may be returned to, whether
+    the caller may withdraw it (his own last completion) or urge it, and the urges it received."""
+    return actions.task_actions(services(), principal(), task_id)
+
+
+@blp.route(f"/tasks/{ID}/return", methods=["POST"])
+@blp.arguments(ReturnRequestSchema)
+@blp.response(200, ReopenedSchema)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def return_task(body, task_id: int):
+    """退回: send the case back to a step already done on its way to this task, with the 批示."""
+    return actions.return_task(services(), principal(), task_id, body["target_task_id"], body["reason"])
+
+
+@blp.route(f"/tasks/{ID}/withdraw", methods=["POST"])
+@blp.arguments(WithdrawRequestSchema)
+@blp.response(200, ReopenedSchema)
+@documents(blp, 400, 401, 404, 409, 422)
+def withdraw(body, task_id: int):
+    """撤回: take back one's own last completion while nobody has acted on what it opened."""
+    return actions.withdraw_task(services(), principal(), task_id, body["reason"])
+
+
+@blp.route(f"/tasks/{ID}/urge", methods=["POST"])
+@blp.arguments(UrgeRequestSchema)
+@blp.response(204)
+@documents(blp, 400, 401, 403, 404, 409, 422)
+def urge(body, task_id: int):
+    """催办: a manager or a leader of the task's units urges its holder, with a note."""
+    actions.urge_task(services(), principal(), task_id, body["note"])
+    return None
