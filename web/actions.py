@@ -1,10 +1,10 @@
-"""退回, 撤回 and 催办 from the task page (issue 15): each form posts to one use case of
+"""退回, 撤回, 转办, 委派, 抄送 and 催办 from the task page, and the 待阅 list (issue 15): each form posts to one use case of
 engine/tasks/actions.py, the same the JSON API calls; a refusal comes back as a message on the task page
 (a field left empty, a step that cannot be reopened) or as the usual 403/404 page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -60,3 +60,81 @@ def urge(task_id: int):
         return _refused(exc, task_id)
     flash(_("已催办。"), "success")
     return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/transfer")
+@login_required
+def transfer(task_id: int):
+    try:
+        on_page(
+            actions.transfer_task,
+            services(),
+            principal(),
+            task_id,
+            request.form.get("assignee", ""),
+            request.form.get("reason"),
+        )
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已转办。"), "success")
+    return redirect(url_for("tasks.inbox", tab="mine"))
+
+
+@bp.post("/tasks/<int:task_id>/delegate")
+@login_required
+def delegate(task_id: int):
+    try:
+        on_page(
+            actions.delegate_task,
+            services(),
+            principal(),
+            task_id,
+            request.form.get("assignee", ""),
+            request.form.get("reason"),
+        )
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已委派，对方办理后将交还给您。"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/give-back")
+@login_required
+def give_back(task_id: int):
+    try:
+        on_page(actions.give_back_task, services(), principal(), task_id)
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已交还委派人。"), "success")
+    return redirect(url_for("tasks.inbox", tab="mine"))
+
+
+@bp.post("/tasks/<int:task_id>/copies")
+@login_required
+def copy(task_id: int):
+    try:
+        on_page(
+            actions.copy_case,
+            services(),
+            principal(),
+            task_id,
+            request.form.getlist("readers"),
+            request.form.get("note"),
+        )
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, task_id)
+    flash(_("已抄送。"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.get("/copies")
+@login_required
+def copies():
+    return render_template("copies.html", copies=actions.copies(services(), principal()))
+
+
+@bp.post("/copies/<int:copy_id>/read")
+@login_required
+def read(copy_id: int):
+    instance_id = on_page(actions.read_copy, services(), principal(), copy_id)
+    return redirect(url_for("tasks.instance", instance_id=instance_id))

@@ -18,10 +18,10 @@ from engine.forms.submission import Posted
 from engine.instances import operations as instances
 from engine.interference import operations as interference
 from engine.recusal import operations as recusals
+from engine.tasks import actions as task_actions_q
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
-from engine.tasks.actions import task_actions
 
 from . import labels
 from .security import principal, select_locale, services
@@ -74,7 +74,15 @@ def inbox():
         }.items()
         if v
     }
-    return render_template("inbox.html", result=result, choices=choices, params=params, is_leader=bool(p.leader_of))
+    return render_template(
+        "inbox.html",
+        result=result,
+        choices=choices,
+        params=params,
+        is_leader=bool(p.leader_of),
+        urged=task_actions_q.urged_tasks(services(), [item.id for item in result.items]),
+        unread_copies=task_actions_q.unread_copies(services(), p),
+    )
 
 
 # --------------------------------------------------------------------------- task page
@@ -128,7 +136,7 @@ def _render(task_id: int, *, typed: Posted | None = None, errors=None, notice=No
         allowed_types=sorted(files.ALLOWED),
         deadline_rule=view.deadline_rule,
         may_record_interference=interference.may_record(services(), principal(), view.instance.id),
-        acts=task_actions(services(), principal(), task_id),
+        acts=task_actions_q.task_actions(services(), principal(), task_id),
     )
     return page, status
 

@@ -1,4 +1,5 @@
-"""The actions officers expect of a Chinese 审批 system beyond 提交 (issue 15): 退回, 撤回, 催办.
+"""The actions officers expect of a Chinese 审批 system beyond 提交 (issue 15): 退回, 撤回, 转办, 委派,
+抄送/传阅, 催办.
 
 Each is one use case, (services, principal, plain data) → plain result, for the task page and the API
 alike. Each asks the one gate first (engine/access/authz.py: the person may see and act on the task;
@@ -6,12 +7,20 @@ engine/access/visibility.py: the person may see the case), takes a reason where 
 (the 批示 of a 退回, the note of a 催办), runs in one transaction and leaves one audit event naming what
 was before and what is after.
 
-- **退回**: whoever may complete an open task returns the case to a step already done in this instance
-  (one the open task descends from), with his 批示. SpiffWorkflow resets to that step
+- **退回**: whoever may complete an open task of the handling commission's lanes (not an outside lane's:
+  被反映人, 被监督党组织, X职能部门 answer what is addressed to them) returns the case to a step already
+  done in this instance (one the open task descends from), with his 批示. SpiffWorkflow resets to that step
   (engine/runtime/rewind.py); the step reopens for its earlier holder, with what he submitted then as a
   draft, and a fresh time limit; the open tasks below it are cancelled.
 - **撤回**: the person who completed the instance's last step takes it back while nobody has acted on
   what it opened (claimed, saved a draft or completed); his step reopens for him, as he left it.
+- **转办**: the holder hands the task over to a colleague entitled to it (its role in one of its units, not
+  kept out by the case's separation of duties or recusal: engine/access/duties.py), with a reason.
+- **委派**: the holder lends it to such a colleague, who drafts it and hands it back (交还); only the owner
+  completes it (engine/tasks/delegation.py).
+- **抄送/传阅**: whoever reads the whole case file sends it for reading to people who read the whole file
+  too (need-to-know: engine/access/need_to_know.py), never to anyone else; each copy is 待阅 until its
+  reader opens it (已阅).
 - **催办**: a manager (the cockpit roles: 书记, 分管领导, 案管室, 党风政风室) or a leader of the task's units
   who may see the case urges the holder of an open task, with a note; the holder sees it on the task.
 """
@@ -25,17 +34,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.access import duties, visibility
+from engine.access import duties, need_to_know, visibility
 from engine.access.authz import candidate_units, in_pool, require_can_complete
 from engine.access.denials import record_denial
 from engine.access.principal import Principal, load_principal
 from engine.cockpit.access import cockpit_roles
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
-from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskSubmission, TaskUrge
+from engine.models import (
+    AuditEvent,
+    CaseCopy,
+    HumanTask,
+    Membership,
+    ProcessInstance,
+    TaskCandidate,
+    TaskDelegation,
+    TaskSubmission,
+    TaskUrge,
+    User,
+)
 from engine.runtime import rewind
 from engine.services import Services
-from engine.tasks.operations import _visible_task, display_names
+from engine.tasks import delegation
+from engine.tasks import inbox as inbox_q
+from engine.tasks.operations import _visible_task, display_names, reading_scope
 
 REASON_MAX = 2000
 
@@ -68,6 +90,24 @@ class Urge:
 
 
 @dataclass(frozen=True)
+class Person:
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    id: int
+    instance_id: int
+    title: str | None
+    sender: str
+    sender_name: str
+    note: str | None
+    sent_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class TaskActions:
     """What the person may do on this task beyond 提交, and what the page shows about it."""
 
@@ -75,6 +115,10 @@ class TaskActions:
     may_withdraw: bool
     may_urge: bool
     urges: tuple[Urge, ...]
+    hand_to: tuple[Person, ...] = ()  # 转办 / 委派: colleagues entitled to the task
+    delegated_to: Person | None = None  # the open 委派 (the owner sees to whom; the delegate hands back)
+    may_give_back: bool = False
+    copy_to: tuple[Person, ...] = ()  # 抄送: people entitled to read the whole case
 
 
 def _reason(value: str | None, field: str) -> str:
@@ -110,9 +154,20 @@ def _done_rows(s: Session, instance_id: int, uuids: list[str]) -> list[HumanTask
 
 
 # --------------------------------------------------------------------------- 退回
+def _handling_lane(services: Services, row: ProcessInstance, task: HumanTask) -> bool:
+    """The task is the handling commission's (its lane reads the whole file), not an outside lane's.
+
+    An outside lane (被反映人, 被监督党组织, X职能部门 …) answers what is addressed to it; sending the
+    case back through the commission's own steps is not its decision.
+    """
+    loaded = services.definitions.loaded(row.version_id)
+    scope = loaded.task_meta(task.process_key, task.spec_id).get("reads_scope") or loaded.roles.reads(task.role)
+    return bool(scope != need_to_know.READS_ADDRESSED and not task.personal)
+
+
 def _returnable(services: Services, s: Session, task: HumanTask) -> list[HumanTask]:
     row = _instance(s, task.instance_id)
-    if row.status != "running" or task.status != "ready":
+    if row.status != "running" or task.status != "ready" or not _handling_lane(services, row, task):
         return []
     steps = rewind.reopenable(services.runtime, row, task.task_uuid)
     return _done_rows(s, task.instance_id, list(steps))
@@ -130,6 +185,12 @@ def return_task(
     """退回: the person who may complete the open task sends the case back to a step already done."""
     with services.db.session() as s:
         task = _acting(s, principal, task_id)
+        if not _handling_lane(services, _instance(s, task.instance_id), task):
+            raise Forbidden(
+                "a step addressed to an outside lane answers what it is asked; it does not return the case",
+                task=task_id,
+                rule="return_outside_lane",
+            )
         text = _reason(reason, "reason")
         if not target_task_id:
             raise ValidationError("choose the step to return to", fields={"target": "请选择退回到的环节"})
@@ -276,6 +337,241 @@ def withdraw_task(services: Services, principal: Principal, task_id: int, reason
     return reopened
 
 
+# --------------------------------------------------------------------------- 转办, 委派
+def _holder(s: Session, principal: Principal, task_id: int) -> HumanTask:
+    """The open task the person holds (claimed or addressed to him), which he may hand on."""
+    task = _acting(s, principal, task_id)
+    if task.assignee != principal.username:
+        raise Forbidden("only the person holding the task may hand it on; claim it first", task=task_id)
+    if task.personal:
+        raise Forbidden(
+            f"task {task_id} is addressed to one person and cannot be handed to another",
+            task=task_id,
+            rule="addressed_to_one_person",
+        )
+    if delegation.open_delegation(s, task_id) is not None:
+        raise Conflict("the task is delegated; it must be handed back first", task=task_id)
+    return task
+
+
+def _entitled(services: Services, s: Session, principal: Principal, task: HumanTask, to_username: str) -> Principal:
+    """The colleague may do the task: its role in one of its units, not kept out by the case."""
+    to_username = (to_username or "").strip()
+    if not to_username:
+        raise ValidationError("choose a colleague", fields={"assignee": "请选择承办人"}, task=task.id)
+    if to_username == principal.username:
+        raise ValidationError("that is the holder himself", fields={"assignee": "不能转给本人"}, task=task.id)
+    try:
+        target = load_principal(s, to_username)
+    except NotFound:
+        target = None
+    if target is None or not in_pool(target, task):
+        raise ValidationError(
+            f"{to_username} does not hold the task's role in its unit",
+            fields={"assignee": "该人员不承担本环节的职责"},
+            task=task.id,
+        )
+    bar = duties.bars(s, task).get(to_username)
+    if bar is not None:
+        record_denial(services, bar.rule, actor=principal.username, task_id=task.id, assignee=to_username)
+        raise ValidationError(
+            f"{to_username} may not be given this task ({bar.rule})",
+            fields={"assignee": f"{target.display_name or to_username}：{bar.why}"},
+            task=task.id,
+            rule=bar.rule,
+        )
+    return target
+
+
+def transfer_task(services: Services, principal: Principal, task_id: int, to_username: str, reason: str | None) -> None:
+    """转办: the holder hands the task over for good to a colleague entitled to it."""
+    with services.db.session() as s:
+        task = _holder(s, principal, task_id)
+        target = _entitled(services, s, principal, task, to_username)
+        text = _reason(reason, "reason")
+        task.assignee = target.username
+        audit.record(
+            s,
+            "task_transferred",
+            actor=principal.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            previous=principal.username,
+            assignee=target.username,
+            reason=text,
+        )
+
+
+def delegate_task(services: Services, principal: Principal, task_id: int, to_username: str, note: str | None) -> None:
+    """委派: the holder lends the task to a colleague entitled to it, who drafts it and hands it back."""
+    with services.db.session() as s:
+        task = _holder(s, principal, task_id)
+        target = _entitled(services, s, principal, task, to_username)
+        text = _reason(note, "reason")
+        s.add(
+            TaskDelegation(
+                task_id=task.id,
+                instance_id=task.instance_id,
+                owner=principal.username,
+                delegate=target.username,
+                note=text,
+            )
+        )
+        task.assignee = target.username
+        audit.record(
+            s,
+            "task_delegated",
+            actor=principal.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            owner=principal.username,
+            delegate=target.username,
+            note=text,
+        )
+
+
+def give_back_task(services: Services, principal: Principal, task_id: int) -> None:
+    """交还: the delegate hands the task (with his draft) back to its owner."""
+    with services.db.session() as s:
+        task = _visible_task(s, principal, task_id)
+        lent = delegation.open_delegation(s, task_id)
+        if lent is None or lent.delegate != principal.username or task.status != "ready":
+            raise Conflict("the task is not delegated to you", task=task_id)
+        lent.returned_at = clock.now()
+        task.assignee = lent.owner
+        audit.record(
+            s,
+            "task_given_back",
+            actor=principal.username,
+            instance_id=task.instance_id,
+            task_id=task.id,
+            owner=lent.owner,
+            delegate=principal.username,
+        )
+
+
+def _hand_candidates(s: Session, principal: Principal, task: HumanTask) -> tuple[Person, ...]:
+    people = inbox_q.eligible_assignees(s, task, duties.bars(s, task))
+    return tuple(Person(u, n) for u, n in people if u != principal.username)
+
+
+# --------------------------------------------------------------------------- 抄送/传阅, 待阅
+def _reads_file(services: Services, s: Session, person: Principal, row: ProcessInstance) -> bool:
+    return reading_scope(s, services, person, row.id, row.version_id).whole and not person.admin_kind
+
+
+def _copy_candidates(services: Services, s: Session, principal: Principal, row: ProcessInstance) -> tuple[Person, ...]:
+    """People who read the whole file of the case: those who hold or held one of its tasks in a lane that
+    reads the file, and the leaders of its units (the need-to-know gate decides each one)."""
+    units = {
+        c
+        for (c,) in s.execute(
+            select(TaskCandidate.unit_code)
+            .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+            .where(HumanTask.instance_id == row.id)
+        )
+    }
+    names = s.execute(
+        select(User.username, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_code.in_(units), User.active.is_(True), User.admin_kind.is_(None))
+        .distinct()
+        .order_by(User.username)
+    ).all()
+    found = []
+    for username, name in names:
+        if username == principal.username:
+            continue
+        if _reads_file(services, s, load_principal(s, username), row):
+            found.append(Person(username, name))
+    return tuple(found)
+
+
+def copy_case(
+    services: Services, principal: Principal, task_id: int, readers: list[str], note: str | None
+) -> list[int]:
+    """抄送/传阅: send the case of this task for reading to people who may read its whole file."""
+    with services.db.session() as s:
+        task = _visible_task(s, principal, task_id)
+        row = _instance(s, task.instance_id)
+        if not _reads_file(services, s, principal, row):
+            raise Forbidden("only someone who reads the whole case may send it for reading", task=task_id)
+        wanted = [r.strip() for r in readers if r and r.strip()]
+        if not wanted:
+            raise ValidationError("choose who reads it", fields={"readers": "请选择抄送人"}, task=task_id)
+        for username in wanted:
+            try:
+                person = load_principal(s, username)
+            except NotFound:
+                person = None
+            if person is None or not _reads_file(services, s, person, row):
+                record_denial(services, "copy_not_entitled", actor=principal.username, task_id=task_id, reader=username)
+                raise ValidationError(
+                    f"{username} may not read this case",
+                    fields={"readers": f"{username}：无权阅知本案，不能抄送"},
+                    task=task_id,
+                )
+        text = (note or "").strip() or None
+        if text is not None and len(text) > REASON_MAX:
+            raise ValidationError("note too long", fields={"note": f"不超过{REASON_MAX}字"})
+        sent = []
+        for username in dict.fromkeys(wanted):
+            copy = CaseCopy(instance_id=row.id, task_id=task.id, sender=principal.username, reader=username, note=text)
+            s.add(copy)
+            s.flush()
+            sent.append(copy.id)
+            audit.record(
+                s,
+                "case_copied",
+                actor=principal.username,
+                instance_id=row.id,
+                task_id=task.id,
+                reader=username,
+                copy_id=copy.id,
+            )
+        return sent
+
+
+def copies(services: Services, principal: Principal, *, unread_only: bool = False) -> list[Copy]:
+    """The person's 待阅 (and 已阅) copies, newest first; a copy of a case he can no longer read is left out."""
+    with services.db.session() as s:
+        stmt = select(CaseCopy, ProcessInstance.title).join(ProcessInstance, ProcessInstance.id == CaseCopy.instance_id)
+        stmt = stmt.where(CaseCopy.reader == principal.username)
+        if unread_only:
+            stmt = stmt.where(CaseCopy.read_at.is_(None))
+        rows = s.execute(stmt.order_by(CaseCopy.sent_at.desc(), CaseCopy.id.desc()).limit(200)).all()
+        names = display_names(s, [c.sender for c, _ in rows])
+        return [
+            Copy(c.id, c.instance_id, title, c.sender, names.get(c.sender, c.sender), c.note, c.sent_at, c.read_at)
+            for c, title in rows
+            if visibility.can_read_instance_data(s, principal, c.instance_id)
+        ]
+
+
+def unread_copies(services: Services, principal: Principal) -> int:
+    with services.db.session() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(CaseCopy)
+                .where(CaseCopy.reader == principal.username, CaseCopy.read_at.is_(None))
+            )
+            or 0
+        )
+
+
+def read_copy(services: Services, principal: Principal, copy_id: int) -> int:
+    """已阅: the reader opens the copy; returns the instance to show."""
+    with services.db.session() as s:
+        copy = s.get(CaseCopy, copy_id)
+        if copy is None or copy.reader != principal.username:
+            raise NotFound(f"copy {copy_id} not found", copy=copy_id)
+        if copy.read_at is None:
+            copy.read_at = clock.now()
+            audit.record(s, "copy_read", actor=principal.username, instance_id=copy.instance_id, copy_id=copy.id)
+        return copy.instance_id
+
+
 # --------------------------------------------------------------------------- 催办
 def _may_urge(services: Services, s: Session, principal: Principal, task: HumanTask) -> bool:
     if task.status != "ready" or principal.is_system or principal.admin_kind:
@@ -311,6 +607,14 @@ def urge_task(services: Services, principal: Principal, task_id: int, note: str 
         )
 
 
+def urged_tasks(services: Services, task_ids: list[int]) -> frozenset[int]:
+    """Which of these open tasks (an inbox page's) were urged: the inbox marks them."""
+    if not task_ids:
+        return frozenset()
+    with services.db.session() as s:
+        return frozenset(s.scalars(select(TaskUrge.task_id).where(TaskUrge.task_id.in_(task_ids)).distinct()))
+
+
 def urges(s: Session, task_id: int) -> tuple[Urge, ...]:
     rows = list(s.scalars(select(TaskUrge).where(TaskUrge.task_id == task_id).order_by(TaskUrge.urged_at.desc())))
     names = display_names(s, [r.urged_by for r in rows])
@@ -340,9 +644,19 @@ def task_actions(services: Services, principal: Principal, task_id: int) -> Task
                 )
                 for r in rows
             ]
+        lent = delegation.open_delegation(s, task.id) if task.status == "ready" else None
+        holds = task.status == "ready" and task.assignee == principal.username and not task.personal
+        row = _instance(s, task.instance_id)
+        reads = _reads_file(services, s, principal, row)
         return TaskActions(
             return_to=tuple(steps),
             may_withdraw=_withdrawable(services, s, principal, task),
             may_urge=_may_urge(services, s, principal, task),
             urges=urges(s, task.id),
+            hand_to=_hand_candidates(s, principal, task) if holds and lent is None else (),
+            delegated_to=Person(lent.delegate, display_names(s, [lent.delegate]).get(lent.delegate, lent.delegate))
+            if lent is not None
+            else None,
+            may_give_back=lent is not None and lent.delegate == principal.username,
+            copy_to=_copy_candidates(services, s, principal, row) if reads and task.status == "ready" else (),
         )

@@ -33,6 +33,7 @@ from engine.models import HumanTask, ProcessInstance, TaskSubmission, User
 from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
+from engine.tasks import delegation
 from engine.tasks import inbox as inbox_q
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
@@ -532,6 +533,7 @@ def submit_task(
     runtime = services.runtime
     with services.db.session() as s:
         pending = runtime.begin_completion(s, task_id, principal)
+        delegation.require_not_delegate(s, task_id, principal)
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
         data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())

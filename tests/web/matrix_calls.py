@@ -99,6 +99,7 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "session_id": _one(lambda state: state.session_id),
     "conflict_id": _one(lambda state: state.conflict_id),
     "entry_id": _one(lambda state: state.entry_id),
+    "copy_id": _one(lambda state: state.copy_id),
     "request_id": _one(lambda state: state.request_id),
 }
 
@@ -246,6 +247,23 @@ BODIES: dict[str, BodyFor] = {
         {"target_task_id": 1, "reason": "矩阵：退回重办"}
     ),
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/withdraw": _json({"reason": "矩阵：撤回"}),
+    # 转办, 委派 to a colleague of 陈浩's office; 抄送 to 刘洋 (another office: refused unless he reads the case)
+    "POST /tasks/<int:task_id>/transfer": _form(assignee="wangfang", reason="矩阵：转办"),
+    "POST /tasks/<int:task_id>/delegate": _form(assignee="wangfang", reason="矩阵：委派"),
+    "POST /tasks/<int:task_id>/give-back": NOTHING,
+    "POST /tasks/<int:task_id>/copies": _form(readers="wangfang", note="矩阵：请阅"),
+    "POST /copies/<int:copy_id>/read": NOTHING,
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/transfer": _json(
+        {"assignee": "wangfang", "reason": "矩阵：转办"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/delegate": _json(
+        {"assignee": "wangfang", "reason": "矩阵：委派"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/give-back": NOTHING,
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/copies": _json(
+        {"readers": ["wangfang"], "note": "矩阵：请阅"}
+    ),
+    "POST /api/v1/copies/<int(min=1, max=2147483647):copy_id>/read": NOTHING,
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/urge": _json({"note": "矩阵：请抓紧办理"}),
     "POST /api/v1/definitions/<name:key>/instances": _json({"data": {}}),
     "POST /api/v1/messages/<name:name>": _json(

@@ -91,3 +91,60 @@ def test_urging_by_a_manager_is_shown_and_refused_to_an_officer(services, who):
     shown = actions.task_actions(services, who("boss"), approve).urges
     assert [(u.urged_by, u.note) for u in shown] == [("boss", "请于本周内审批")]
     assert [a for a, _, _ in events(services, "task_urged")] == ["boss"]
+
+
+def test_transfer_goes_only_to_a_colleague_entitled_to_the_task(services, who):
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+    with pytest.raises(Forbidden):  # not held yet: claim first
+        actions.transfer_task(services, who("so1"), propose, "so1b", "出差")
+    tasks.claim_task(services, who("so1"), propose)
+    offered = actions.task_actions(services, who("so1"), propose).hand_to
+    assert [p.username for p in offered] == ["so1b", "so1lead"]
+    for other in ("so2", "xf1", "nobody"):  # another office, a reader without the role, no account
+        with pytest.raises(ValidationError) as refused:
+            actions.transfer_task(services, who("so1"), propose, other, "出差")
+        assert "assignee" in refused.value.details["fields"]
+    with pytest.raises(ValidationError):
+        actions.transfer_task(services, who("so1"), propose, "so1b", "")
+    actions.transfer_task(services, who("so1"), propose, "so1b", "出差一周，请张敏办理")
+    assert _row(services, propose).assignee == "so1b"
+    assert [a for a, _, _ in events(services, "task_transferred")] == ["so1"]
+    with pytest.raises(Conflict):  # he no longer holds it
+        actions.transfer_task(services, who("so1"), propose, "so1lead", "再转")
+
+
+def test_a_delegate_drafts_and_hands_back_only_the_owner_completes(services, who):
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+    tasks.claim_task(services, who("so1"), propose)
+    actions.delegate_task(services, who("so1"), propose, "so1b", "请先起草处置意见")
+    assert actions.task_actions(services, who("so1b"), propose).may_give_back
+    with pytest.raises(Forbidden):
+        tasks.submit_task(services, who("so1b"), propose, dict(PROPOSAL), reveal=REVEAL)
+    with pytest.raises(Conflict):  # only the delegate hands back
+        actions.give_back_task(services, who("so1"), propose)
+    actions.give_back_task(services, who("so1b"), propose)
+    assert _row(services, propose).assignee == "so1"
+    tasks.submit_task(services, who("so1"), propose, dict(PROPOSAL), reveal=REVEAL)
+    assert len(ready(services, "approve")) == 1
+
+
+def test_copies_go_only_to_readers_of_the_case_and_are_read_once(services, who):
+    _, _, approve = _proposed(services, who)
+    offered = [p.username for p in actions.task_actions(services, who("boss"), approve).copy_to]
+    assert "so1" in offered and "xf1" not in offered and "so2" not in offered
+    with pytest.raises(ValidationError) as refused:  # the 信访室 officer has no task in this case
+        actions.copy_case(services, who("boss"), approve, ["so1", "xf1"], "请阅")
+    assert "readers" in refused.value.details["fields"]
+    with pytest.raises((Forbidden, NotVisible)):  # a reader without rights sends nothing
+        actions.copy_case(services, who("xf1"), approve, ["so1"], "请阅")
+    actions.copy_case(services, who("boss"), approve, ["so1", "cm1"], "请阅知")
+    assert actions.unread_copies(services, who("so1")) == 1
+    [copy] = actions.copies(services, who("so1"))
+    assert copy.sender == "boss" and copy.read_at is None
+    with pytest.raises(NotFound):  # someone else's copy
+        actions.read_copy(services, who("cm1"), copy.id)
+    assert actions.read_copy(services, who("so1"), copy.id) == copy.instance_id
+    assert actions.unread_copies(services, who("so1")) == 0
+    assert actions.copies(services, who("so1"))[0].read_at is not None
