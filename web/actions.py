@@ -54,12 +54,21 @@ def withdraw(task_id: int):
 @bp.post("/tasks/<int:task_id>/urge")
 @login_required
 def urge(task_id: int):
+    """From the task page or (``next=instance``) the instance page: a manager urges a task of another role,
+    which he may not open but may see on the case's page."""
+    instance_id = request.form.get("instance", type=int)
+    back = (
+        redirect(url_for("tasks.instance", instance_id=instance_id))
+        if request.form.get("next") == "instance" and instance_id
+        else redirect(url_for("tasks.task", task_id=task_id))
+    )
     try:
         on_page(actions.urge_task, services(), principal(), task_id, request.form.get("note"))
     except (ValidationError, Conflict) as exc:
-        return _refused(exc, task_id)
+        _refused(exc, task_id)
+        return back
     flash(_("已催办。"), "success")
-    return redirect(url_for("tasks.task", task_id=task_id))
+    return back
 
 
 @bp.post("/tasks/<int:task_id>/transfer")

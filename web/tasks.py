@@ -317,6 +317,7 @@ def instance(instance_id: int):
         visible_tasks={t.id for t in detail.tasks if t.visible},
         may_read=detail.may_read,
         may_record_interference=interference.may_record(services(), principal(), instance_id),
+        urgeable=task_actions_q.urgeable_tasks(services(), principal(), instance_id),
     )
 
 

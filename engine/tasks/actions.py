@@ -534,6 +534,8 @@ def copy_case(
 
 def copies(services: Services, principal: Principal, *, unread_only: bool = False) -> list[Copy]:
     """The person's 待阅 (and 已阅) copies, newest first; a copy of a case he can no longer read is left out."""
+    if principal.admin_kind:  # 三员分立: administrators read no case, so none is ever sent to them
+        raise Forbidden("administrators read no case", rule="sanyuan_no_cases")
     with services.db.session() as s:
         stmt = select(CaseCopy, ProcessInstance.title).join(ProcessInstance, ProcessInstance.id == CaseCopy.instance_id)
         stmt = stmt.where(CaseCopy.reader == principal.username)
@@ -576,6 +578,8 @@ def read_copy(services: Services, principal: Principal, copy_id: int) -> int:
 def _may_urge(services: Services, s: Session, principal: Principal, task: HumanTask) -> bool:
     if task.status != "ready" or principal.is_system or principal.admin_kind:
         return False
+    if task.assignee == principal.username or in_pool(principal, task):
+        return False  # one does not urge work one holds or may take oneself
     managers = cockpit_roles(services.config)
     if not (principal.roles & managers or principal.leader_of & candidate_units(task)):
         return False
@@ -605,6 +609,16 @@ def urge_task(services: Services, principal: Principal, task_id: int, note: str 
             assignee=task.assignee,
             note=text,
         )
+
+
+def urgeable_tasks(services: Services, principal: Principal, instance_id: int) -> list[int]:
+    """The open tasks of the instance the person may urge (the instance page offers 催办 on them: a
+    manager may not open a task of another role, but may urge it)."""
+    with services.db.session() as s:
+        rows = s.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
+        ).all()
+        return [t.id for t in rows if _may_urge(services, s, principal, t)]
 
 
 def urged_tasks(services: Services, task_ids: list[int]) -> frozenset[int]:

@@ -80,16 +80,19 @@ def test_the_sender_withdraws_until_the_next_person_acts(services, who):
 
 
 def test_urging_by_a_manager_is_shown_and_refused_to_an_officer(services, who):
-    _, _, approve = _proposed(services, who)
-    with pytest.raises(Forbidden):
-        actions.urge_task(services, who("so1b"), approve, "请尽快")
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+    with pytest.raises(Forbidden):  # an officer of the office: his own unit's work, not his to urge
+        actions.urge_task(services, who("so1b"), propose, "请尽快")
+    with pytest.raises(Forbidden):  # an officer of another office
+        actions.urge_task(services, who("so2"), propose, "请尽快")
     with pytest.raises(ValidationError):
-        actions.urge_task(services, who("boss"), approve, "")
-    with pytest.raises(Forbidden):  # a leader of another unit than the task's
-        actions.urge_task(services, who("so1lead"), approve, "请尽快")
-    actions.urge_task(services, who("boss"), approve, "请于本周内审批")
-    shown = actions.task_actions(services, who("boss"), approve).urges
-    assert [(u.urged_by, u.note) for u in shown] == [("boss", "请于本周内审批")]
+        actions.urge_task(services, who("boss"), propose, "")
+    assert actions.urgeable_tasks(services, who("boss"), _row(services, propose).instance_id) == [propose]
+    actions.urge_task(services, who("boss"), propose, "请于本周内提出处置意见")
+    shown = actions.task_actions(services, who("so1"), propose).urges
+    assert [(u.urged_by, u.note) for u in shown] == [("boss", "请于本周内提出处置意见")]
+    assert actions.urged_tasks(services, [propose]) == {propose}
     assert [a for a, _, _ in events(services, "task_urged")] == ["boss"]
 
 
