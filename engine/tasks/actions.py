@@ -283,7 +283,8 @@ def _withdrawable(services: Services, s: Session, principal: Principal, done: Hu
         .where(
             HumanTask.instance_id == done.instance_id,
             HumanTask.status == "completed",
-            HumanTask.completed_at > done.completed_at,
+            HumanTask.completed_at >= done.completed_at,  # one at the same moment counts as later
+            HumanTask.id != done.id,
         )
     )
     if later:
