@@ -133,6 +133,8 @@ def test_disagree_withdraw_urge_transfer_copy_and_return(demo, browser):  # noqa
     # 抄送 and 退回: 王芳 sends the case for reading, then returns it to 案管室's 分办 with her 批示
     page = _page(browser, base, "wangfang")
     page.goto(f"{base}/tasks/{accept.id}")
+    opinions = page.get_by_test_id("opinions").inner_text()  # the 审批意见 history: the refusal, then the agreement
+    assert "不同意" in opinions and "承办部门与线索所涉地区不符" in opinions
     form = page.get_by_test_id("copy-form")
     reader = form.locator("select[name=readers] option").first.get_attribute("value")
     form.locator("select[name=readers]").select_option(reader)
