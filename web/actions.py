@@ -147,3 +147,28 @@ def copies():
 def read(copy_id: int):
     instance_id = on_page(actions.read_copy, services(), principal(), copy_id)
     return redirect(url_for("tasks.instance", instance_id=instance_id))
+
+
+@bp.get("/handover")
+@login_required
+def handover_form():
+    return render_template("handover.html", result=None)
+
+
+@bp.post("/handover")
+@login_required
+def handover():
+    try:
+        done = on_page(
+            actions.hand_over_all,
+            services(),
+            principal(),
+            request.form.get("from_username", ""),
+            request.form.get("to_username", ""),
+            request.form.get("reason"),
+        )
+    except ValidationError as exc:
+        fields = exc.details.get("fields") or {}
+        flash("；".join(str(v) for v in fields.values()) or labels.engine_message(exc), "warning")
+        return render_template("handover.html", result=None), 422
+    return render_template("handover.html", result=done)

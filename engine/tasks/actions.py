@@ -21,6 +21,8 @@ was before and what is after.
 - **抄送/传阅**: whoever reads the whole case file sends it for reading to people who read the whole file
   too (need-to-know: engine/access/need_to_know.py), never to anyone else; each copy is 待阅 until its
   reader opens it (已阅).
+- **批量移交**: when a person leaves his post, a leader of his units hands all the open work he holds there
+  to a successor (each task checked like a 转办; what the successor may not do goes back to its pool).
 - **催办**: a manager (the cockpit roles: 书记, 分管领导, 案管室, 党风政风室) or a leader of the task's units
   who may see the case urges the holder of an open task, with a note; the holder sees it on the task.
 """
@@ -454,6 +456,64 @@ def give_back_task(services: Services, principal: Principal, task_id: int) -> No
 def _hand_candidates(s: Session, principal: Principal, task: HumanTask) -> tuple[Person, ...]:
     people = inbox_q.eligible_assignees(s, task, duties.bars(s, task))
     return tuple(Person(u, n) for u, n in people if u != principal.username)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a 批量移交 did: tasks given to the successor, and tasks put back in their units' pool
+    (the successor may not do them: another role or unit, or the case keeps him out)."""
+
+    handed: tuple[int, ...]
+    pooled: tuple[int, ...]
+
+
+def hand_over_all(
+    services: Services, principal: Principal, from_username: str, to_username: str, reason: str | None
+) -> Handover:
+    """批量移交: when a person leaves his post, a leader of his units moves all the open work he holds in
+    those units to a successor; what the successor may not do goes back to its units' pool."""
+    from_username, to_username = (from_username or "").strip(), (to_username or "").strip()
+    with services.db.session() as s:
+        text = _reason(reason, "reason")
+        if not from_username or not to_username or from_username == to_username:
+            raise ValidationError("name two different people", fields={"to_username": "请选择接替人员"})
+        rows = [
+            t
+            for t in s.scalars(
+                select(HumanTask).where(HumanTask.assignee == from_username, HumanTask.status == "ready")
+            )
+            if principal.leader_of & candidate_units(t) and not t.personal
+        ]
+        if not rows:
+            raise Forbidden("no open task of that person in the units you lead", rule="handover_not_leader")
+        try:
+            successor: Principal | None = load_principal(s, to_username)
+        except NotFound:
+            successor = None
+        if successor is None:
+            raise ValidationError(f"no user {to_username}", fields={"to_username": "没有该人员"})
+        handed, pooled = [], []
+        for task in rows:
+            if in_pool(successor, task) and to_username not in duties.bars(s, task):
+                task.assignee = to_username
+                handed.append(task.id)
+            else:
+                task.assignee = None
+                pooled.append(task.id)
+            lent = delegation.open_delegation(s, task.id)
+            if lent is not None:
+                lent.returned_at = clock.now()
+        audit.record(
+            s,
+            "work_handed_over",
+            actor=principal.username,
+            previous=from_username,
+            assignee=to_username,
+            handed=handed,
+            pooled=pooled or None,
+            reason=text,
+        )
+        return Handover(tuple(handed), tuple(pooled))
 
 
 # --------------------------------------------------------------------------- 抄送/传阅, 待阅

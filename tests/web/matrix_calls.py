@@ -253,6 +253,9 @@ BODIES: dict[str, BodyFor] = {
     "POST /tasks/<int:task_id>/give-back": NOTHING,
     "POST /tasks/<int:task_id>/copies": _form(readers="wangfang", note="矩阵：请阅"),
     "POST /copies/<int:copy_id>/read": NOTHING,
+    # 批量移交: 陈浩's open work to 王芳 (a leader of 第二监督检查室 may; the task stays in the office)
+    "POST /handover": _form(from_username="chenhao", to_username="wangfang", reason="矩阵：调岗"),
+    "POST /api/v1/handovers": _json({"from_username": "chenhao", "to_username": "wangfang", "reason": "矩阵：调岗"}),
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/transfer": _json(
         {"assignee": "wangfang", "reason": "矩阵：转办"}
     ),

@@ -196,3 +196,24 @@ def list_copies(args):
 def read_copy(copy_id: int):
     """已阅: mark one's copy read; the reply names the instance to open."""
     return {"instance_id": actions.read_copy(services(), principal(), copy_id)}
+
+
+class HandoverRequestSchema(BodySchema):
+    from_username = Text(required=True, max_length=80)
+    to_username = Text(required=True, max_length=80)
+    reason = Text(required=True, max_length=2000)
+
+
+class HandoverSchema(ma.Schema):
+    handed = fields.List(fields.Integer(), metadata={"description": "tasks now held by the successor"})
+    pooled = fields.List(fields.Integer(), metadata={"description": "tasks back in their units' pool"})
+
+
+@blp.route("/handovers", methods=["POST"])
+@blp.arguments(HandoverRequestSchema)
+@blp.response(200, HandoverSchema)
+@documents(blp, 400, 401, 403, 422)
+def hand_over(body):
+    """批量移交: a leader moves all the open work a person holds in his units to a successor."""
+    done = actions.hand_over_all(services(), principal(), body["from_username"], body["to_username"], body["reason"])
+    return {"handed": list(done.handed), "pooled": list(done.pooled)}

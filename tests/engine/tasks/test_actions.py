@@ -151,3 +151,22 @@ def test_copies_go_only_to_readers_of_the_case_and_are_read_once(services, who):
     assert actions.read_copy(services, who("so1"), copy.id) == copy.instance_id
     assert actions.unread_copies(services, who("so1")) == 0
     assert actions.copies(services, who("so1"))[0].read_at is not None
+
+
+def test_a_leader_hands_over_all_the_open_work_of_someone_leaving(services, who):
+    registered(services, who)
+    registered(services, who)
+    first, second = ready(services, "propose")
+    tasks.claim_task(services, who("so1"), first)
+    tasks.claim_task(services, who("so1"), second)
+    with pytest.raises(Forbidden):  # not his units' leader
+        actions.hand_over_all(services, who("so1b"), "so1", "so1b", "调岗")
+    with pytest.raises(ValidationError):
+        actions.hand_over_all(services, who("so1lead"), "so1", "so1b", "")
+    done = actions.hand_over_all(services, who("so1lead"), "so1", "so1b", "刘洋调任，工作由张敏接替")
+    assert set(done.handed) == {first, second} and done.pooled == ()
+    assert {_row(services, t).assignee for t in (first, second)} == {"so1b"}
+    # a successor from another office may do none of it: the work goes back to the pool
+    done = actions.hand_over_all(services, who("so1lead"), "so1b", "so2", "调岗")
+    assert done.handed == () and set(done.pooled) == {first, second}
+    assert {_row(services, t).assignee for t in (first, second)} == {None}

@@ -72,3 +72,17 @@ def test_transfer_delegate_copy_and_urge(api_as, clue):
     assert so1.post(f"/copies/{copy['id']}/read").get_json()["instance_id"] == clue.instance_id
     assert so1.get("/copies?unread=true").get_json() == []
     assert api_as("cm1").post(f"/copies/{copy['id']}/read").status_code == 404
+
+
+def test_hand_over_all_by_a_leader(api_as, clue):
+    clue.start()
+    clue.register()
+    so1 = api_as("so1")
+    propose = clue.task(clue.cm1, "提出处置意见")
+    assert so1.post(f"/tasks/{propose}/claim").status_code == 200
+    body = {"from_username": "so1", "to_username": "so1b", "reason": "调岗"}
+    assert api_as("so1b").post("/handovers", json=body).status_code == 403
+    done = api_as("so1lead").post("/handovers", json=body)
+    assert done.status_code == 200 and done.get_json() == {"handed": [propose], "pooled": []}
+    assert so1.get(f"/tasks/{propose}").status_code == 200
+    assert api_as("so1b").get(f"/tasks/{propose}").get_json()["assignee"] == "so1b"
