@@ -716,3 +716,14 @@ class CaseCopy(Base):
     note: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApprovalPhrase(Base):
+    """常用审批意见: a phrase an approver saved for his own opinions (his alone; no case data)."""
+
+    __tablename__ = "approval_phrase"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.errors import Conflict, ValidationError
-from engine.tasks import actions
+from engine.tasks import actions, phrases
 
 from . import labels
 from .security import principal, services
@@ -172,3 +172,31 @@ def handover():
         flash("；".join(str(v) for v in fields.values()) or labels.engine_message(exc), "warning")
         return render_template("handover.html", result=None), 422
     return render_template("handover.html", result=done)
+
+
+# --------------------------------------------------------------------------- 常用审批意见
+@bp.get("/phrases")
+@login_required
+def phrase_list():
+    return render_template("phrases.html", phrases=on_page(phrases.phrases, services(), principal()))
+
+
+@bp.post("/phrases")
+@login_required
+def phrase_add():
+    try:
+        on_page(phrases.add_phrase, services(), principal(), request.form.get("text"))
+    except ValidationError as exc:
+        fields = exc.details.get("fields") or {}
+        flash("；".join(str(v) for v in fields.values()), "warning")
+        return redirect(url_for("actions.phrase_list"))
+    flash(_("已保存常用意见。"), "success")
+    return redirect(url_for("actions.phrase_list"))
+
+
+@bp.post("/phrases/<int:phrase_id>/delete")
+@login_required
+def phrase_delete(phrase_id: int):
+    on_page(phrases.delete_phrase, services(), principal(), phrase_id)
+    flash(_("已删除常用意见。"), "success")
+    return redirect(url_for("actions.phrase_list"))

@@ -523,3 +523,8 @@ PATHS: dict[str, dict] = {
         expire={"b_due", "b_due2"},
     ),
 }
+
+# Two walks whose later path depends on how often a step is asked (Seq values): refusing in them would
+# change the path they exist for, so a copy refuses instead and the original walks its own path.
+for _name in ("report_zone_joint_reinquiry", "case_hearing_refused_then_supplement"):
+    PATHS[f"{_name}_refusing"] = {**PATHS[_name], "refuse": PATHS[_name].pop("refuse")}

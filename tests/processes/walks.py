@@ -24,10 +24,11 @@ class Refusal:
     """
 
     def __init__(self):
-        self.first: dict[tuple[int, str], int] = {}
+        self.first: dict[tuple[int, str, str], int] = {}
 
     def refused(self, task) -> bool:
-        return self.first.setdefault((task.instance_id, task.spec_id), task.id) == task.id
+        # a called process runs inside its caller's instance: its steps are told apart by process
+        return self.first.setdefault((task.instance_id, task.process_key, task.spec_id), task.id) == task.id
 
     def decision(self, task) -> str:
         return "reject" if self.refused(task) else "approve"

@@ -100,6 +100,7 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "conflict_id": _one(lambda state: state.conflict_id),
     "entry_id": _one(lambda state: state.entry_id),
     "copy_id": _one(lambda state: state.copy_id),
+    "phrase_id": _one(lambda state: state.phrase_id),
     "request_id": _one(lambda state: state.request_id),
 }
 
@@ -255,6 +256,11 @@ BODIES: dict[str, BodyFor] = {
     "POST /copies/<int:copy_id>/read": NOTHING,
     # 批量移交: 陈浩's open work to 王芳 (a leader of 第二监督检查室 may; the task stays in the office)
     "POST /handover": _form(from_username="chenhao", to_username="wangfang", reason="矩阵：调岗"),
+    # 常用审批意见: each person's own (no case data)
+    "POST /phrases": _form(text="矩阵：同意。"),
+    "POST /phrases/<int:phrase_id>/delete": NOTHING,
+    "POST /api/v1/phrases": _json({"text": "矩阵：同意。"}),
+    "DELETE /api/v1/phrases/<int(min=1, max=2147483647):phrase_id>": NOTHING,
     "POST /api/v1/handovers": _json({"from_username": "chenhao", "to_username": "wangfang", "reason": "矩阵：调岗"}),
     "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/transfer": _json(
         {"assignee": "wangfang", "reason": "矩阵：转办"}

@@ -14,7 +14,9 @@ def _clue_at_propose(services, who, start_clue):
     outcome = start_clue()
     with services.db.session() as s:
         register = s.scalar(select(HumanTask.id).where(HumanTask.instance_id == outcome.instance_id))
-    tasks.submit_task(services, who("cm1"), register, dict(REGISTER), reveal=REVEAL)
+    # without the reporter's name: no sealed field, whatever key the app's pages open them with
+    plain = {k: v for k, v in REGISTER.items() if k != "reporter_name"}
+    tasks.submit_task(services, who("cm1"), register, plain, reveal=REVEAL)
     with services.db.session() as s:
         return s.scalar(select(HumanTask.id).where(HumanTask.spec_id == "propose", HumanTask.status == "ready"))
 
@@ -60,3 +62,16 @@ def test_a_leader_hands_over_all_work_from_the_page(client_for, services, who, s
     assert client_for("so1b").post(
         "/handover", {"from_username": "so1", "to_username": "so1b", "reason": "x"}
     ).status_code in (403, 404)
+
+
+def test_saved_opinions_are_offered_beside_the_opinion_field(client_for, services, who, start_clue):
+    boss = client_for("boss")
+    boss.post("/phrases", {"text": "同意，请按程序抓紧办理。"})
+    assert "同意，请按程序抓紧办理。" in boss.get("/phrases").get_data(as_text=True)
+    propose = _clue_at_propose(services, who, start_clue)
+    tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi", "reason": "需核实"}, reveal=REVEAL)
+    with services.db.session() as s:
+        approve = s.scalar(select(HumanTask.id).where(HumanTask.spec_id == "approve", HumanTask.status == "ready"))
+    boss.post(f"/tasks/{approve}/claim")
+    page = boss.get(f"/tasks/{approve}").get_data(as_text=True)
+    assert 'data-phrase="同意，请按程序抓紧办理。"' in page and "js/phrases.js" in page

@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from engine.tasks import actions
+from engine.tasks import actions, phrases
 
 from .common import documents, principal, services
 from .schemas import BodySchema, Text
@@ -54,7 +54,7 @@ class PersonSchema(ma.Schema):
     name = fields.String()
 
 
-class TaskActionsSchema(ma.Schema):
+class MoreActionsSchema(ma.Schema):
     return_to = fields.List(fields.Nested(DoneStepSchema))
     may_withdraw = fields.Boolean()
     may_urge = fields.Boolean()
@@ -107,7 +107,7 @@ class ReopenedSchema(ma.Schema):
 
 
 @blp.route(f"/tasks/{ID}/actions", methods=["GET"])
-@blp.response(200, TaskActionsSchema)
+@blp.response(200, MoreActionsSchema)
 @documents(blp, 401, 403, 404)
 def get_actions(task_id: int):
     """What the caller may do on the task beyond completing it: the steps it may be returned to, whether
@@ -217,3 +217,38 @@ def hand_over(body):
     """批量移交: a leader moves all the open work a person holds in his units to a successor."""
     done = actions.hand_over_all(services(), principal(), body["from_username"], body["to_username"], body["reason"])
     return {"handed": list(done.handed), "pooled": list(done.pooled)}
+
+
+class PhraseSchema(ma.Schema):
+    id = fields.Integer()
+    text = fields.String()
+
+
+class PhraseRequestSchema(BodySchema):
+    text = Text(required=True, max_length=500)
+
+
+@blp.route("/phrases", methods=["GET"])
+@blp.response(200, PhraseSchema(many=True))
+@documents(blp, 401, 403)
+def list_phrases():
+    """The caller's 常用审批意见 (saved phrases for his opinions)."""
+    return phrases.phrases(services(), principal())
+
+
+@blp.route("/phrases", methods=["POST"])
+@blp.arguments(PhraseRequestSchema)
+@blp.response(201, PhraseSchema)
+@documents(blp, 400, 401, 403, 422)
+def add_phrase(body):
+    """Save one phrase (at most 30 per person)."""
+    return phrases.add_phrase(services(), principal(), body["text"])
+
+
+@blp.route("/phrases/<int(min=1, max=2147483647):phrase_id>", methods=["DELETE"])
+@blp.response(204)
+@documents(blp, 401, 403, 404)
+def delete_phrase(phrase_id: int):
+    """Delete one of the caller's phrases."""
+    phrases.delete_phrase(services(), principal(), phrase_id)
+    return None

@@ -1,4 +1,4 @@
-"""the actions officers expect (issue 15): ``task_urge`` (催办), ``task_delegation`` (委派), ``case_copy`` (抄送/传阅)
+"""the actions officers expect (issue 15): ``task_urge`` (催办), ``task_delegation`` (委派), ``case_copy`` (抄送/传阅), ``approval_phrase`` (常用审批意见)
 
 Revision ID: 0013_actions
 Revises: 0012_instance_owner
@@ -86,8 +86,19 @@ def upgrade() -> None:
     op.create_index("ix_case_copy_reader", "case_copy", ["reader", "read_at"])
     op.create_index(op.f("ix_case_copy_instance_id"), "case_copy", ["instance_id"])
 
+    op.create_table(
+        "approval_phrase",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_approval_phrase")),
+    )
+    op.create_index(op.f("ix_approval_phrase_username"), "approval_phrase", ["username"])
+
 
 def downgrade() -> None:
+    op.drop_table("approval_phrase")
     op.drop_table("case_copy")
     op.drop_table("task_delegation")
     op.drop_table("task_urge")

@@ -86,3 +86,13 @@ def test_hand_over_all_by_a_leader(api_as, clue):
     assert done.status_code == 200 and done.get_json() == {"handed": [propose], "pooled": []}
     assert so1.get(f"/tasks/{propose}").status_code == 200
     assert api_as("so1b").get(f"/tasks/{propose}").get_json()["assignee"] == "so1b"
+
+
+def test_phrases_are_the_callers_own(api_as):
+    boss = api_as("boss")
+    made = boss.post("/phrases", json={"text": "同意。"})
+    assert made.status_code == 201
+    assert [p["text"] for p in boss.get("/phrases").get_json()] == ["同意。"]
+    assert api_as("so1").get("/phrases").get_json() == []
+    assert api_as("so1").delete(f"/phrases/{made.get_json()['id']}").status_code == 404
+    assert boss.delete(f"/phrases/{made.get_json()['id']}").status_code == 204
