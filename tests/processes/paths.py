@@ -179,10 +179,8 @@ PATHS: dict[str, dict] = {
             "gt_p5_disposal:t_appr",
             "gt_p5_disposal:t_sec",
             "gt_p5_hearing:t_rep_sec",
-            "gt_p5_verify:t_appr",
             "gt_p5_verify:t_rep_appr",
             "gt_p5_verify:t_rep_sec",
-            "gt_p5_verify:t_sec",
         ],
         start=REPORT,
         values=dict(
@@ -239,6 +237,8 @@ PATHS: dict[str, dict] = {
         start=REPORT, values=dict(disposal_method="chubu_heshi", verify_result="transfer_party_org")
     ),
     "report_verify_close": dict(
+        # the 初核方案's approvals refuse once (a walk with 回避 would re-plan with a recused member)
+        refuse=["gt_p5_verify:t_appr", "gt_p5_verify:t_sec"],
         start=REPORT,
         values=dict(
             disposal_method="chubu_heshi", verify_result="close", lower_party_leader=True, cadre_authority="county"
