@@ -152,6 +152,7 @@ def read(copy_id: int):
 @bp.get("/handover")
 @login_required
 def handover_form():
+    on_page(actions.require_may_hand_over, principal())
     return render_template("handover.html", result=None)
 
 

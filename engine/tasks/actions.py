@@ -467,11 +467,18 @@ class Handover:
     pooled: tuple[int, ...]
 
 
+def require_may_hand_over(principal: Principal) -> None:
+    """批量移交 is a unit leader's (the page's form too); administrators move no case work (三员分立)."""
+    if principal.admin_kind or not principal.leader_of:
+        raise Forbidden("only a unit's leader hands over its work", rule="handover_not_leader")
+
+
 def hand_over_all(
     services: Services, principal: Principal, from_username: str, to_username: str, reason: str | None
 ) -> Handover:
     """批量移交: when a person leaves his post, a leader of his units moves all the open work he holds in
     those units to a successor; what the successor may not do goes back to its units' pool."""
+    require_may_hand_over(principal)
     from_username, to_username = (from_username or "").strip(), (to_username or "").strip()
     with services.db.session() as s:
         text = _reason(reason, "reason")

@@ -54,6 +54,7 @@ def test_a_leader_hands_over_all_work_from_the_page(client_for, services, who, s
     client_for("so1").post(f"/tasks/{propose}/claim")
     lead = client_for("so1lead")
     assert "批量移交" in lead.get("/inbox").get_data(as_text=True)
+    assert client_for("so1b").get("/handover").status_code == 403  # not a unit's leader
     refused = lead.post("/handover", {"from_username": "so1", "to_username": "", "reason": "调岗"})
     assert refused.status_code == 422 and _assignee(services, propose) == "so1"
     done = lead.post("/handover", {"from_username": "so1", "to_username": "so1b", "reason": "调岗"})
