@@ -43,7 +43,8 @@ def test_api_conforms_to_its_document(app, services, clue, db):
     calls: dict[str, int] = {}
     statuses: dict[int, int] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 21  # 12 + the conflict register's 3 + the interference register's 5 + password change
+    # 12 + the conflict register's 3 + the interference register's 5 + password change + issue 15's actions 14
+    assert len(operations) == 35
 
     for operation in operations:
         for mode, examples in EXAMPLES.items():
