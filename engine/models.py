@@ -758,3 +758,67 @@ class NotificationDelivery(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(300))
+
+
+class TaskUrge(Base):
+    """A 催办 on an open task: a leader or 案管室 asks its holder to hurry, with a note (engine/tasks/actions.py).
+
+    Kept per task, never changed: the holder sees it on the task and in the inbox; it stays in the record.
+    """
+
+    __tablename__ = "task_urge"
+    __table_args__ = (Index("ix_task_urge_task", "task_id", "urged_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    urged_by: Mapped[str] = mapped_column(String(80))
+    urged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class TaskDelegation(Base):
+    """A 委派: the holder lends an open task to a colleague who may do it and gets it back to decide.
+
+    While ``returned_at`` is empty the delegate holds the task (drafts it) but may not complete it
+    (engine/tasks/delegation.py); handing it back returns it to ``owner``.
+    """
+
+    __tablename__ = "task_delegation"
+    __table_args__ = (Index("ix_task_delegation_task", "task_id", "returned_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    delegate: Mapped[str] = mapped_column(String(80), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    delegated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseCopy(Base):
+    """A 抄送/传阅: a case sent for reading to one person entitled to read it, 待阅 until he opens it."""
+
+    __tablename__ = "case_copy"
+    __table_args__ = (Index("ix_case_copy_reader", "reader", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"))
+    sender: Mapped[str] = mapped_column(String(80))
+    reader: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApprovalPhrase(Base):
+    """常用审批意见: a phrase an approver saved for his own opinions (his alone; no case data)."""
+
+    __tablename__ = "approval_phrase"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -82,6 +82,7 @@ def create_app(config: Config | None = None, services: Services | None = None, *
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .actions import bp as actions_bp
     from .admin import bp as admin_bp
     from .approvals import bp as approvals_bp
     from .audit_trail import bp as audit_bp
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(actions_bp)
     app.register_blueprint(interference_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

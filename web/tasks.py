@@ -18,9 +18,11 @@ from engine.forms.submission import Posted
 from engine.instances import operations as instances
 from engine.interference import operations as interference
 from engine.recusal import operations as recusals
+from engine.tasks import actions as task_actions_q
 from engine.tasks import attachments as files
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
+from engine.tasks import phrases
 
 from . import diagram, labels
 from .security import principal, select_locale, services
@@ -73,7 +75,15 @@ def inbox():
         }.items()
         if v
     }
-    return render_template("inbox.html", result=result, choices=choices, params=params, is_leader=bool(p.leader_of))
+    return render_template(
+        "inbox.html",
+        result=result,
+        choices=choices,
+        params=params,
+        is_leader=bool(p.leader_of),
+        urged=task_actions_q.urged_tasks(services(), [item.id for item in result.items]),
+        unread_copies=task_actions_q.unread_copies(services(), p),
+    )
 
 
 # --------------------------------------------------------------------------- task page
@@ -127,6 +137,12 @@ def _render(task_id: int, *, typed: Posted | None = None, errors=None, notice=No
         allowed_types=sorted(files.ALLOWED),
         deadline_rule=view.deadline_rule,
         may_record_interference=interference.may_record(services(), principal(), view.instance.id),
+        acts=task_actions_q.task_actions(services(), principal(), task_id),
+        phrases=(
+            phrases.phrases(services(), principal())
+            if may.act and "opinion" in (view.schema.get("properties") or {})
+            else []
+        ),
     )
     return page, status
 
@@ -313,6 +329,7 @@ def instance(instance_id: int):
         visible_tasks={t.id for t in detail.tasks if t.visible},
         may_read=detail.may_read,
         may_record_interference=interference.may_record(services(), principal(), instance_id),
+        urgeable=task_actions_q.urgeable_tasks(services(), principal(), instance_id),
     )
 
 

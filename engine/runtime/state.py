@@ -71,7 +71,12 @@ def load(state: bytes | str, spec: Any, subprocess_specs: dict[str, Any], script
     return workflow
 
 
-def compact(workflow: BpmnWorkflow, keep_above: int = 2) -> int:
+# How many finished human steps above the live part the tree keeps: the steps an officer may 退回 to
+# (engine/tasks/actions.py) through SpiffWorkflow's own reset, which needs the step and its parent in the tree.
+RETURNABLE_STEPS = 8
+
+
+def compact(workflow: BpmnWorkflow, keep_above: int = 2, keep_steps: int = RETURNABLE_STEPS) -> int:
     """Drop the finished history above the live part of the task tree; return how many tasks went.
 
     SpiffWorkflow keeps every completed task, so an instance's load, engine passes and save grow with
@@ -80,12 +85,14 @@ def compact(workflow: BpmnWorkflow, keep_above: int = 2) -> int:
     audit), so the engine only needs the live part: we re-root each task tree a few levels above the
     deepest task that is an ancestor of every unfinished task (joins and boundary events look only
     below that point) and forget call-activity subprocesses whose calling task went with the history.
+    The last ``keep_steps`` finished human steps above that point stay, with their parents, so that an
+    officer can return the case to one of them (退回, 撤回) with ``reset_from_task_id``.
     """
     from SpiffWorkflow.util.task import TaskState
 
-    removed = _compact_tree(workflow, keep_above, TaskState)
+    removed = _compact_tree(workflow, keep_above, TaskState, keep_steps)
     for subprocess in list(workflow.subprocesses.values()):
-        removed += _compact_tree(subprocess, keep_above, TaskState)
+        removed += _compact_tree(subprocess, keep_above, TaskState, keep_steps)
     while True:
         retained = set(workflow.tasks)
         for subprocess in workflow.subprocesses.values():
@@ -98,7 +105,7 @@ def compact(workflow: BpmnWorkflow, keep_above: int = 2) -> int:
     return removed
 
 
-def _compact_tree(wf: Any, keep_above: int, TaskState: Any) -> int:
+def _compact_tree(wf: Any, keep_above: int, TaskState: Any, keep_steps: int = 0) -> int:
     live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0
@@ -116,6 +123,14 @@ def _compact_tree(wf: Any, keep_above: int, TaskState: Any) -> int:
     while common < shortest and all(p[common] is first[common] for p in paths):
         common += 1
     new_root_index = max(0, common - 1 - keep_above)
+    steps = 0
+    for index in range(common - 1, 0, -1):
+        if steps >= keep_steps:
+            break
+        node = first[index]
+        if node.task_spec.manual and node.has_state(TaskState.COMPLETED):
+            steps += 1
+            new_root_index = min(new_root_index, index - 1)
     if new_root_index == 0:
         return 0
     new_root = first[new_root_index]

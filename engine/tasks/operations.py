@@ -35,8 +35,8 @@ from engine.numbering import sequences as numbering
 from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
+from engine.tasks import delegation, known, next_step
 from engine.tasks import inbox as inbox_q
-from engine.tasks import known, next_step
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
 DEFAULT_LOCALE = "zh_CN"
@@ -567,6 +567,7 @@ def submit_task(
     runtime = services.runtime
     with services.db.session() as s:
         pending = runtime.begin_completion(s, task_id, principal)
+        delegation.require_not_delegate(s, task_id, principal)
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
         problems.update(numbering.typed(schema, data))

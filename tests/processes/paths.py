@@ -3,7 +3,8 @@
 Each walk starts an entry process (as a person, by a message, or by the scheduler), lets the
 ``Autopilot`` work every task with the values below (any field not named gets a valid default from
 its schema) and ends when nothing is left. ``expire`` names boundary timers that must fire (the
-officer misses the limit); ``expect`` names tasks the walk must have gone through. Together the walks
+officer misses the limit); ``expect`` names tasks the walk must have gone through; ``refuse`` names approval steps
+("process:step") whose approver answers 不同意 the first time, so the drafting step is done again. Together the walks
 take every outgoing flow of every exclusive/inclusive gateway and every timer (test_completeness.py).
 
 Data are the demo county's (demo/organisation.yaml): 第二监督检查室 qh_jc2 with 派驻第三组 qh_pz3 and
@@ -96,6 +97,12 @@ PATHS: dict[str, dict] = {
     ),
     # 谈话 → first form; delegated talk via the lower party leader, re-inquiry bound → 初核 → 谈话提醒
     "report_zone_joint_reinquiry": dict(
+        refuse=[
+            "gt_p5_inquiry:t_plan_appr",
+            "gt_p5_inquiry:t_rep_appr",
+            "gt_p5_inquiry:t_sec",
+            "gt_p5_verify:t_county",
+        ],
         start=REPORT,
         values=dict(
             joint_mode="zone",
@@ -127,6 +134,7 @@ PATHS: dict[str, dict] = {
         expect=["t_replace", "t_talk", "t_src_fb"],
     ),
     "handover_zone_cross_hold": dict(
+        refuse=["gt_p5_disposal:t_county"],
         start=("msg", "gt_msg_clue_handover", {"source_category": "jiancha_faxian"}),
         values=dict(
             source_category="jiancha_faxian",
@@ -210,6 +218,18 @@ PATHS: dict[str, dict] = {
     ),
     # ------------------------------------------------------------------ 初核 with recusal, 立案 for a 县管 cadre
     "report_verify_recusal_case_county": dict(
+        refuse=[
+            "gt_p5_case:t_county",
+            "gt_p5_case:t_cty",
+            "gt_p5_case:t_sec",
+            "gt_p5_clue:t_route_appr",
+            "gt_p5_clue:t_route_sec",
+            "gt_p5_disposal:t_appr",
+            "gt_p5_disposal:t_sec",
+            "gt_p5_hearing:t_rep_sec",
+            "gt_p5_verify:t_rep_appr",
+            "gt_p5_verify:t_rep_sec",
+        ],
         start=REPORT,
         values=dict(
             real_name=True,
@@ -265,6 +285,8 @@ PATHS: dict[str, dict] = {
         start=REPORT, values=dict(disposal_method="chubu_heshi", verify_result="transfer_party_org")
     ),
     "report_verify_close": dict(
+        # the 初核方案's approvals refuse once (a walk with 回避 would re-plan with a recused member)
+        refuse=["gt_p5_verify:t_appr", "gt_p5_verify:t_sec"],
         start=REPORT,
         values=dict(
             disposal_method="chubu_heshi", verify_result="close", lower_party_leader=True, cadre_authority="county"
@@ -284,6 +306,7 @@ PATHS: dict[str, dict] = {
     ),
     # ------------------------------------------------------------------ M1 / P1 goals
     "p1_annual_one_revision": dict(
+        refuse=["gt_p1_goal:t_appr", "gt_p1_goal:t_county"],
         start=("gt_p1_goal", {}, "dengqiang"),
         at=(2024, 1, 2),
         values=dict(goal_scope="annual", committee_decision=Seq("revise", "approve"), needs_county_approval=True),
@@ -339,6 +362,7 @@ PATHS: dict[str, dict] = {
         leave={"gt_p5_intake_handover", "gt_m3_rectify"},
     ),
     "m2_inspection_bound_archive": dict(
+        refuse=["gt_l2_inspection:t_cty", "gt_l2_inspection:t_lg", "gt_p3_forces:t_appr"],
         start=("msg", "gt_msg_supervision_task", {"task_no": "RW-2024-08"}),
         at=(2024, 3, 11),
         values=dict(
@@ -352,6 +376,7 @@ PATHS: dict[str, dict] = {
         ),
     ),
     "m2_four_plus_x_conflict_clue": dict(
+        refuse=["gt_l3_four_plus_x:t_appr"],
         start=("msg", "gt_msg_risk_alert", {"risk_units": ["qh_yy_dw"], "period": "2024-05"}),
         at=(2024, 5, 6),
         values=dict(
@@ -412,6 +437,7 @@ PATHS: dict[str, dict] = {
         expect=["t_pub", "t_eval"],
     ),
     "m3_eco_poor_overdue_accountability": dict(
+        refuse=["gt_p6_plan:t_apr_ld"],
         start=(
             "msg",
             "gt_msg_rectification_needed",
@@ -434,6 +460,7 @@ PATHS: dict[str, dict] = {
         leave={"gt_p5_intake_handover"},
     ),
     "m3_eco_annual": dict(
+        refuse=["gt_p8_eco:t_cty", "gt_p8_eco:t_sc"],
         start=("schedule", (2024, 12, 2)),
         at=(2024, 11, 28),
         only_process="gt_m3_eco",
@@ -448,6 +475,7 @@ PATHS: dict[str, dict] = {
     ),
     # ------------------------------------------------------------------ 立案: 留置, 审理退回, 移送检察
     "case_detention_reinvestigate_prosecution": dict(
+        refuse=["gt_p5_hearing:t_re"],
         start=REPORT,
         values=dict(
             disposal_method="chubu_heshi",
@@ -494,6 +522,7 @@ PATHS: dict[str, dict] = {
         expect=["t_acc_dec", "t_return_dec", "t_withdraw"],
     ),
     "case_hearing_refused_then_supplement": dict(
+        refuse=["gt_p5_hearing:t_sup"],
         start=REPORT,
         values=dict(
             disposal_method="chubu_heshi",
@@ -529,6 +558,15 @@ PATHS: dict[str, dict] = {
     ),
     # nothing to fix at once, no clue: the rectification (巡察 source: 五方会审, 公开, 评估 “差” → 回头看) is walked
     "round_plain_rectification_poor": dict(
+        refuse=[
+            "gt_l2_round:t_lg_hear",
+            "gt_l2_round:t_plan_cty",
+            "gt_l2_round:t_plan_lg",
+            "gt_l2_round:t_team_cty",
+            "gt_l2_round:t_team_lg",
+            "gt_p6_plan:t_apr_lg",
+            "gt_p7_supervise:t_lg",
+        ],
         start=ROUND,
         values=dict(
             fix_now_needed=False,
@@ -563,3 +601,8 @@ PATHS: dict[str, dict] = {
         expire={"b_due", "b_due2"},
     ),
 }
+
+# Two walks whose later path depends on how often a step is asked (Seq values): refusing in them would
+# change the path they exist for, so a copy refuses instead and the original walks its own path.
+for _name in ("report_zone_joint_reinquiry", "case_hearing_refused_then_supplement"):
+    PATHS[f"{_name}_refusing"] = {**PATHS[_name], "refuse": PATHS[_name].pop("refuse")}

@@ -16,6 +16,35 @@ from .paths import BASE, PATHS
 TRAVERSED: dict[str, tuple[set, set]] = {}
 
 
+class Refusal:
+    """不同意 the first time a walk reaches each refusing approval step of an instance, 同意 afterwards.
+
+    Keyed by the task row: the decision and the 批示 of one submission agree, and the step reopened
+    after the drafter's rework is a new row, which the approver then agrees to.
+    """
+
+    def __init__(self):
+        self.first: dict[tuple[int, str, str], int] = {}
+
+    def refused(self, task) -> bool:
+        # a called process runs inside its caller's instance: its steps are told apart by process
+        return self.first.setdefault((task.instance_id, task.process_key, task.spec_id), task.id) == task.id
+
+    def decision(self, task) -> str:
+        return "reject" if self.refused(task) else "approve"
+
+    def opinion(self, task) -> str:
+        return "不同意：事实和依据不充分，请补充后重报。" if self.refused(task) else "同意，请按程序抓紧办理。"
+
+
+def _per_task(spec: dict) -> dict:
+    per_task = dict(spec.get("per_task") or {})
+    refusal = Refusal()  # fresh per walk: a walk runs once per database
+    for key in spec.get("refuse", ()):
+        per_task[key] = {**per_task.get(key, {}), "decision": refusal.decision, "opinion": refusal.opinion}
+    return per_task
+
+
 def walk(db, name: str) -> Walk:
     spec = PATHS[name]
     start_at = dt.datetime(*spec.get("at", (2024, 3, 4)), 10, tzinfo=clock.LOCAL_TZ)
@@ -24,7 +53,7 @@ def walk(db, name: str) -> Walk:
             db,
             frozen,
             values={**BASE, **spec.get("values", {})},
-            per_task=spec.get("per_task"),
+            per_task=_per_task(spec),
             actors=spec.get("actors"),
             expire=spec.get("expire", ()),
             leave=spec.get("leave", ()),
@@ -63,6 +92,10 @@ def check_walk(w: Walk, name: str) -> None:
     done = {s for _, s in w.done_specs()}
     missing = [s for s in spec.get("expect", []) if s not in done]
     assert not missing, f"{name}: never reached {missing}; did {w.done_specs()}"
+    # every approval the walk refuses was reached (test_completeness checks that its 不同意 flow was taken)
+    steps = w.done_specs()
+    never = [key for key in spec.get("refuse", ()) if tuple(key.split(":")) not in steps]
+    assert not never, f"{name}: refusing approvals never reached {never}"
     leave = set(spec.get("leave", ()))
     started = {i.process_key for i in w.instances()}
     assert leave <= started, f"{name}: messages never started {sorted(leave - started)}"

@@ -99,6 +99,8 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "session_id": _one(lambda state: state.session_id),
     "conflict_id": _one(lambda state: state.conflict_id),
     "entry_id": _one(lambda state: state.entry_id),
+    "copy_id": _one(lambda state: state.copy_id),
+    "phrase_id": _one(lambda state: state.phrase_id),
     "request_id": _one(lambda state: state.request_id),
     # the cockpit's exports (issue 16): the outcome metrics and the instance list, as a workbook
     "table": lambda _state: {"metrics": "metrics", "instances": "instances"},
@@ -256,6 +258,41 @@ BODIES: dict[str, BodyFor] = {
     ),
     "POST /api/v1/auth/token": lambda state, persona, target: Body(json=_credentials(state, persona, target)),
     "DELETE /api/v1/auth/token": NOTHING,
+    # 退回, 撤回, 催办 (web/actions.py, web/api/actions.py): a step that may not be the task's own (422 for
+    # whoever may act), a withdrawal of a task that is not the persona's last completion (404/409)
+    "POST /tasks/<int:task_id>/return": _form(target="1", reason="矩阵：退回重办"),
+    "POST /tasks/<int:task_id>/withdraw": _form(reason="矩阵：撤回"),
+    "POST /tasks/<int:task_id>/urge": _form(note="矩阵：请抓紧办理"),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/return": _json(
+        {"target_task_id": 1, "reason": "矩阵：退回重办"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/withdraw": _json({"reason": "矩阵：撤回"}),
+    # 转办, 委派 to a colleague of 陈浩's office; 抄送 to 刘洋 (another office: refused unless he reads the case)
+    "POST /tasks/<int:task_id>/transfer": _form(assignee="wangfang", reason="矩阵：转办"),
+    "POST /tasks/<int:task_id>/delegate": _form(assignee="wangfang", reason="矩阵：委派"),
+    "POST /tasks/<int:task_id>/give-back": NOTHING,
+    "POST /tasks/<int:task_id>/copies": _form(readers="wangfang", note="矩阵：请阅"),
+    "POST /copies/<int:copy_id>/read": NOTHING,
+    # 批量移交: 陈浩's open work to 王芳 (a leader of 第二监督检查室 may; the task stays in the office)
+    "POST /handover": _form(from_username="chenhao", to_username="wangfang", reason="矩阵：调岗"),
+    # 常用审批意见: each person's own (no case data)
+    "POST /phrases": _form(text="矩阵：同意。"),
+    "POST /phrases/<int:phrase_id>/delete": NOTHING,
+    "POST /api/v1/phrases": _json({"text": "矩阵：同意。"}),
+    "DELETE /api/v1/phrases/<int(min=1, max=2147483647):phrase_id>": NOTHING,
+    "POST /api/v1/handovers": _json({"from_username": "chenhao", "to_username": "wangfang", "reason": "矩阵：调岗"}),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/transfer": _json(
+        {"assignee": "wangfang", "reason": "矩阵：转办"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/delegate": _json(
+        {"assignee": "wangfang", "reason": "矩阵：委派"}
+    ),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/give-back": NOTHING,
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/copies": _json(
+        {"readers": ["wangfang"], "note": "矩阵：请阅"}
+    ),
+    "POST /api/v1/copies/<int(min=1, max=2147483647):copy_id>/read": NOTHING,
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/urge": _json({"note": "矩阵：请抓紧办理"}),
     "POST /api/v1/definitions/<name:key>/instances": _json({"data": {}}),
     "POST /api/v1/messages/<name:name>": _json(
         {

@@ -103,6 +103,8 @@ class DemoState:
     entry_id: int = 0  # an interference entry (干预登记) on the 函询 case
     request_id: int = 0  # a reveal-role grant waiting for a second person's approval
     session_id: int = 0  # one of 陈浩's server-side sessions
+    copy_id: int = 0  # the office's case sent by 陈浩 for reading (抄送) to another reader of its file
+    phrase_id: int = 0  # one of 韩伟's saved opinions (常用审批意见)
 
 
 def _ready(walk: Walk, spec_id: str, instance_id: int | None = None) -> HumanTask:
@@ -248,6 +250,20 @@ def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Servi
         },
     )
     state.entry_id = entry.entry.id
+    # 抄送: 陈浩 sends the case of his office task to the first persona who reads its whole file
+    from engine.tasks import actions as task_actions
+
+    readers = [
+        p.username
+        for p in task_actions.task_actions(services, _principal(services, "chenhao"), state.tasks["office"]).copy_to
+    ]
+    reader = next(u for u in ("xuqing", "liuyang", "gaoyuan", "hanwei", "machengzhi", "wangfang") if u in readers)
+    from engine.tasks import phrases
+
+    state.phrase_id = phrases.add_phrase(services, _principal(services, "hanwei"), "同意，请按程序办理。").id
+    [state.copy_id] = task_actions.copy_case(
+        services, _principal(services, "chenhao"), state.tasks["office"], [reader], "矩阵：请阅"
+    )
     assert (
         org.add_membership(
             services, _principal(services, "secadmin"), state.user_ids["chenhao"], unit="qh_xfs", role="petition_office"

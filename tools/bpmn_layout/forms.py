@@ -322,10 +322,12 @@ add = FORMS.append
 # ---------- generic ----------
 p, r = opinion(
     {
-        "decision": enum(
-            "审批结论",
-            "同意或提出修改意见；修改意见写入意见栏，由承办人员按批示办理。",
-            [("approve", "同意"), ("approve_with_changes", "原则同意，按批示修改")],
+        "decision": P(
+            enum(
+                "审批结论",
+                "同意、原则同意或不同意；修改意见和不同意的理由（批示）写入意见栏。不同意的，退回拟稿环节按批示重办。",
+                [("approve", "同意"), ("approve_with_changes", "原则同意，按批示修改"), ("reject", "不同意")],
+            )
         )
     },
     ["decision"],

@@ -13,10 +13,13 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
     user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, separateFromSteps?, reads?, readsFiles?,
-         mi?{input,item,output?,outputItem?,seq?},
+         mi?{input,item,output?,outputItem?,seq?}, reject?,
          pre?, post?, stage?, platform?, mechanism?: the step's own place when it differs from the process's), script(script), call(called, mi?), send(message, payload, mi?, owner?),
     throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
     xor, and, or, boundary_timer(attach, expr, interrupting?).
+reject: <node id> on an approval task (form approval) routes its 不同意 (decision == 'reject') back to that
+node, usually the step that drafted what was refused: the generator adds the gateway ``gw_<id>_ok`` ("同意？")
+half a column after the task, its 不同意 flow to the node and its default flow to where the task led.
 Every user task names its unitVar (the data variable holding the unit whose members do it).
 A user task in a lane whose role reads only what is addressed to it (roles.yaml `reads: addressed`) names
 what it reads: reads "t_letter.questions, t_reply" (earlier steps, or single fields) or "none", and
@@ -194,7 +197,47 @@ def props_xml(props, indent):
     return f"{indent}<spiffworkflow:properties>\n{inner}{indent}</spiffworkflow:properties>\n"
 
 
+def expand_rejects(spec):
+    """The spec with each ``reject:`` approval task followed by its 同意/不同意 gateway.
+
+    Written out in the description, every approval would need a gateway node, two flows and a column of its
+    own; generated, one attribute says where a refusal goes and the diagrams keep their columns.
+    """
+    rejecting = [n for n in spec["nodes"] if n.get("reject")]
+    if not rejecting:
+        return spec
+    ids = {n["id"] for n in spec["nodes"]}
+    nodes = list(spec["nodes"])
+    flows = [list(f) for f in spec["flows"]]
+    for n in rejecting:
+        if n["type"] != "user" or n.get("form") != "approval" or n.get("mi"):
+            raise SpecError(
+                f"{spec['id']}: reject on {n['id']}: only a single approval task (form approval) may refuse"
+            )
+        if n["reject"] not in ids:
+            raise SpecError(f"{spec['id']}: reject on {n['id']} names unknown node {n['reject']}")
+        gw = f"gw_{n['id']}_ok"
+        nodes.append(
+            {
+                "id": gw,
+                "type": "xor",
+                "lane": n["lane"],
+                "col": n["col"] + 0.5,
+                "row": n.get("row", 0),
+                "name": "同意？",
+            }
+        )
+        for f in flows:
+            if f[0] == n["id"]:
+                f[0] = gw
+                f[2:] = ["同意", "default"]
+        flows.append([n["id"], gw])
+        flows.append([gw, n["reject"], "不同意", "decision == 'reject'"])
+    return {**spec, "nodes": nodes, "flows": flows}
+
+
 def build(spec):
+    spec = expand_rejects(spec)
     pid = spec["id"]
     lane_y, width, height, bounds = layout(spec)
     nodes = [dict(n) for n in spec["nodes"]]

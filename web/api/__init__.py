@@ -72,6 +72,7 @@ def init_api(app: Flask) -> Api:
     )
     api.spec.options["security"] = [{"bearer": []}]
 
+    from .actions import blp as actions_blp
     from .auth import blp as auth_blp
     from .definitions import blp as definitions_blp
     from .documents import blp as documents_blp
@@ -92,6 +93,7 @@ def init_api(app: Flask) -> Api:
         messages_blp,
         recusal_blp,
         documents_blp,
+        actions_blp,
     )
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
