@@ -12,6 +12,7 @@ _PROPS = (
     "<bpmn:extensionElements><spiffworkflow:properties>"
     '<spiffworkflow:property name="stage" value="dispose"/><spiffworkflow:property name="platform" value="P5"/>'
     '<spiffworkflow:property name="businessKey" value="clue_no"/>'
+    '<spiffworkflow:property name="startData" value="clue_no, unit"/>'
     "</spiffworkflow:properties></bpmn:extensionElements>"
 )
 _HEAD = (

@@ -71,6 +71,7 @@ def clue(walk, frozen, *, no, source, joint, registered, disposed, closed, four_
     )
     at(frozen, *registered)
     p.send("gt_msg_clue_handover", no, {"source_category": source})
+    run_until(p, "gt_p5_intake_handover", "t_register")  # past the jurisdiction screen (this level)
     p.complete(ready(p, "gt_p5_intake_handover", "t_register"))
     run_until(p, "gt_p5_disposal", "t_appr")
     at(frozen, *disposed)

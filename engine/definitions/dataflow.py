@@ -17,7 +17,9 @@ What sets a variable (the same sources the runtime uses, engine/runtime/core.py)
 - assignments in a script task, a pre-script or a post-script;
 - a message caught with a ``messageVariable``; a call activity returns what its process surely sets.
 
-A variable nothing in the deployment sets is taken to come with the start data: a starter may give
+A process may declare what its starter gives (the process property ``startData``: names separated by
+commas), which counts as set at every start. A variable nothing in the deployment sets is taken to come
+with the start data: a starter may give
 any (``POST /api/v1/definitions/{key}/instances`` ``data``), so only a variable that another step of the process (or of a process calling it) sets,
 but not on every path, is reported as unset (``i = i + 1`` on a counter the start data gives is not).
 
@@ -325,6 +327,12 @@ class Dataflow:
                         nodes[source].conditions.append((flow.get("id"), condition))
         starts, ends, calls = [], [], {}
         start_data = _unknown(self.owner)
+        # What the starter must give, as the designer declares it (a process property ``startData``, names
+        # separated by commas): such a variable may also be set again by a later step, and is still set
+        # where the first steps read it.
+        for prop in process.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+            if prop.get("name") == "startData":
+                start_data.update(_unknown(n.strip() for n in (prop.get("value") or "").split(",") if n.strip()))
         for node in nodes.values():
             self._describe(node, nodes, messages)
             if node.tag == "startEvent":

@@ -166,3 +166,16 @@ def test_a_disconnected_task_refuses_the_deploy_naming_it(library):
         ("lost", "no_incoming", "孤立环节"),
         ("lost", "no_outgoing", "孤立环节"),
     }
+
+
+def test_start_data_the_process_declares_counts_as_set_though_a_later_form_sets_it_again():
+    """The benchmark's chain: every step's unit comes from ``unit``, which the starter gives and each
+    step's form may change. Undeclared, the first step reads a variable only a later form sets."""
+    from bench.fixtures import bench_bundle
+
+    bundle = bench_bundle()
+    compile_bundle(bundle)  # declared: startData="clue_no, unit"
+    name = "bench_linear.bpmn"
+    undeclared = _replace(bundle, name, '<spiffworkflow:property name="startData" value="clue_no, unit"/>', "")
+    problems = _problems(undeclared)
+    assert any(p["file"] == name and p["element"] == "s1" and p["params"]["variable"] == "unit" for p in problems), problems

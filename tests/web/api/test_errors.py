@@ -63,6 +63,27 @@ def test_openapi_document_is_served_and_generated(app):
         "/api/v1/messages/{name}",
         "/api/v1/instances/{instance_id}/recusal",
         "/api/v1/recusal/{conflict_id}/decision",
+        # issue 16: the live diagram, the overseers' operations with a reason
+        "/api/v1/instances/{instance_id}/diagram",
+        "/api/v1/instances/{instance_id}/{action}",
+        "/api/v1/instances/{instance_id}/tasks/{task_id}/reassign",
+        # issue 15: the case's documents, the officers' actions, 待阅, 批量移交, saved phrases
+        "/api/v1/instances/{instance_id}/documents",
+        "/api/v1/instances/{instance_id}/documents/{kind}/pdf",
+        "/api/v1/instances/{instance_id}/documents/{kind}/docx",
+        "/api/v1/tasks/{task_id}/actions",
+        "/api/v1/tasks/{task_id}/return",
+        "/api/v1/tasks/{task_id}/withdraw",
+        "/api/v1/tasks/{task_id}/urge",
+        "/api/v1/tasks/{task_id}/transfer",
+        "/api/v1/tasks/{task_id}/delegate",
+        "/api/v1/tasks/{task_id}/give-back",
+        "/api/v1/tasks/{task_id}/copies",
+        "/api/v1/copies",
+        "/api/v1/copies/{copy_id}/read",
+        "/api/v1/handovers",
+        "/api/v1/phrases",
+        "/api/v1/phrases/{phrase_id}",
     }
     complete = doc["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(complete["responses"])
