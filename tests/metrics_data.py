@@ -106,5 +106,6 @@ def seed_clues(walk: Walk, frozen) -> None:
         "gt_msg_clue_handover", "XS-2024-0901", {"source_category": "xinfang_jubao"}, actor=neighbour.principal("lixin")
     )
     neighbour.roots.add(result["instance_id"])
+    neighbour.complete(ready(neighbour, "gt_p5_intake_handover", "t_screen"), actor="lixin")  # 管辖: this level
     neighbour.complete(ready(neighbour, "gt_p5_intake_handover", "t_register"), actor="lixin")
     at(frozen, *AFTER)

@@ -114,12 +114,14 @@ def _form_fields(loaded: LoadedVersion, form_key: str | None) -> set[str]:
 def _live_part(row: ProcessInstance, old: LoadedVersion) -> Any:
     """The instance's workflow with only its live part: the finished history above it (kept in Guantong's
     own tables) is dropped, so a finished step the new version removed does not stay behind in the state.
-    One finished task is kept above the open ones: re-predicting an open step needs its parent."""
+    One finished task is kept above the open ones: re-predicting an open step needs its parent. The
+    finished steps the runtime keeps for 退回 (state.RETURNABLE_STEPS) are dropped too: a moved instance
+    can be returned only to steps done on its new version."""
     for keep_above in (0, 1):
         workflow = state.load(
             row.state, old.spec(row.process_key), old.subprocess_specs(row.process_key), old.script_engine
         )
-        state.compact(workflow, keep_above=keep_above)
+        state.compact(workflow, keep_above=keep_above, keep_steps=0)
         trees = [workflow, *workflow.subprocesses.values()]
         if not any(wf.task_tree is not None and wf.task_tree.state & LIVE for wf in trees):
             break

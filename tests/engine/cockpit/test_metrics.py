@@ -145,10 +145,12 @@ def overdue_seeded(walk, frozen):
     o = pilot(walk, frozen, clue_no="XS-2024-0011")
     at(frozen, 2024, 4, 26)
     o.send("gt_msg_clue_handover", "XS-2024-0011", {})
+    o.complete(ready(o, "gt_p5_intake_handover", "t_screen"))  # 管辖: this level, the same day
     o.complete(ready(o, "gt_p5_intake_handover", "t_register"))
     p = pilot(walk, frozen, clue_no="XS-2024-0012")
     at(frozen, 2024, 4, 30)
     p.send("gt_msg_clue_handover", "XS-2024-0012", {})
+    p.complete(ready(p, "gt_p5_intake_handover", "t_screen"))  # 管辖: this level, the same day
     p.complete(ready(p, "gt_p5_intake_handover", "t_register"))
     p.complete(ready(p, "gt_p5_clue", "t_route"))
     at(frozen, 2024, 5, 6)
