@@ -178,4 +178,6 @@ def test_start_data_the_process_declares_counts_as_set_though_a_later_form_sets_
     name = "bench_linear.bpmn"
     undeclared = _replace(bundle, name, '<spiffworkflow:property name="startData" value="clue_no, unit"/>', "")
     problems = _problems(undeclared)
-    assert any(p["file"] == name and p["element"] == "s1" and p["params"]["variable"] == "unit" for p in problems), problems
+    assert any(p["file"] == name and p["element"] == "s1" and p["params"]["variable"] == "unit" for p in problems), (
+        problems
+    )
