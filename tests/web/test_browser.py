@@ -140,7 +140,7 @@ def test_officer_completes_a_task_and_the_next_role_takes_it_over(live_server, b
     body = page.locator("main").inner_text()
     assert "反映某局长在工程招标中违规插手" in body and "李某某" not in body and "已加密，无权查看" in body
     page.get_by_label("谈话函询").check()
-    page.get_by_label("理由").fill("问题线索具体，拟谈话函询核实。")
+    page.get_by_test_id("task-form").get_by_label("理由").fill("问题线索具体，拟谈话函询核实。")
     page.screenshot(path=str(SHOTS / "task-form.png"), full_page=True)
     page.get_by_role("button", name="提交办结").click()
     page.wait_for_url("**/inbox?tab=completed")
