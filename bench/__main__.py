@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from web.cli_progress import Bars, failed, summary
+
 from . import concurrency, history, overhead, province, timers
 from .common import Report, workdir
 
@@ -54,13 +56,25 @@ def main(argv=None) -> int:
     report = Report(quick=args.quick)
     work = workdir()
     started = time.perf_counter()
+    selected = [(name, module) for name, module in BENCHES.items() if not args.only or name in args.only]
+    timings: list[tuple[str, object]] = []
+    # A full run takes about ten minutes: a bar per section on a terminal (web/cli_progress.py, as the long
+    # commands of `guantong`), and at the end how long each section took; a failure names its section.
     try:
-        for name, module in BENCHES.items():
-            if args.only and name not in args.only:
-                continue
-            module.run(report, work, args.quick)
+        with Bars() as bars:
+            for i, (name, module) in enumerate(selected):
+                bars("sections", i, len(selected))
+                began = time.perf_counter()
+                try:
+                    with bars.step(name):
+                        module.run(report, work, args.quick)
+                except Exception as exc:
+                    failed("make bench", name, exc)
+                timings.append((name, f"{time.perf_counter() - began:.0f} s"))
+            bars("sections", len(selected), len(selected))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    summary("benchmarks", timings, err=True)
     output = args.output or (None if args.quick else ROOT / "docs" / "benchmarks.md")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,30 @@ def test_quick_benchmarks_run_and_prove_exactly_once(tmp_path):
     if pg_available():
         assert "none lost: **proved**" in text
         assert "Errors: none." in text  # every page answered 200 for every reader
+
+
+def test_each_section_is_timed_and_a_failing_one_is_named(monkeypatch, capsys):
+    """`make bench` runs for minutes: it says how long each section took, and which one failed and why."""
+    import pytest
+
+    import bench.__main__ as entry
+
+    class Ok:
+        @staticmethod
+        def run(report, work, quick):
+            report.add("Ok", "fine")
+
+    class Broken:
+        @staticmethod
+        def run(report, work, quick):
+            raise RuntimeError("PostgreSQL is not answering")
+
+    monkeypatch.setattr(entry, "BENCHES", {"first": Ok, "second": Ok})
+    assert entry.main(["--quick"]) == 0
+    err = capsys.readouterr().err
+    assert "benchmarks" in err and "first" in err and "second" in err
+    monkeypatch.setattr(entry, "BENCHES", {"first": Ok, "broken": Broken})
+    with pytest.raises(SystemExit) as info:
+        entry.main(["--quick"])
+    assert info.value.code == 2
+    assert "make bench failed while broken: PostgreSQL is not answering" in capsys.readouterr().err
