@@ -23,7 +23,7 @@ $(NPM_STAMP): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENDOR_STAMP): $(NPM_STAMP) tools/vendor_assets.py
+$(VENDOR_STAMP): $(NPM_STAMP) tools/vendor_assets.py tools/frontend/properties-panel.js
 	$(BIN)/python tools/vendor_assets.py
 	touch $@
 

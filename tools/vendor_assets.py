@@ -1,12 +1,17 @@
 """Copy the built front-end files Guantong serves from node_modules into web/static/vendor.
 
 Only the distribution files are copied (no source maps of other packages, no node_modules tree), so
-what the browser loads is exactly what is listed here.
+what the browser loads is exactly what is listed here. One file is built rather than copied: the
+properties panel (``BUNDLES``). bpmn-js-properties-panel's UMD file holds the panel modules but not the
+entry components and the preact instance a provider of our own needs, so esbuild (an npm
+devDependency, its binary from the registry package) bundles tools/frontend/properties-panel.js into one
+script with one global, offline, at ``make setup``.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,11 +33,38 @@ FILES = {
     "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2": "bpmn-js/assets/bpmn-font/font/bpmn.woff2",
     "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff": "bpmn-js/assets/bpmn-font/font/bpmn.woff",
     "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
+    "@bpmn-io/properties-panel/dist/assets/properties-panel.css": "bpmn-js-properties-panel/properties-panel.css",
 }
+# entry under tools/frontend -> bundle under web/static/vendor
+BUNDLES = {
+    "tools/frontend/properties-panel.js": "bpmn-js-properties-panel/properties-panel.js",
+}
+ESBUILD = NODE / ".bin" / "esbuild"
+
+
+def build(entry: str, target: Path) -> None:
+    """One minified IIFE script, licence comments kept at its end (MIT requires the notices)."""
+    subprocess.run(
+        [
+            str(ESBUILD),
+            str(ROOT / entry),
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2019",
+            "--legal-comments=eof",
+            "--log-level=warning",
+            f"--outfile={target}",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
 
 
 def main() -> int:
     missing = [src for src in FILES if not (NODE / src).exists()]
+    if not ESBUILD.exists():
+        missing.append(".bin/esbuild")
     if missing:
         print("missing front-end files (run npm install):\n  " + "\n  ".join(missing), file=sys.stderr)
         return 1
@@ -40,7 +72,11 @@ def main() -> int:
         target = VENDOR / dst
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(NODE / src, target)
-    print(f"copied {len(FILES)} front-end files to {VENDOR.relative_to(ROOT)}")
+    for entry, dst in BUNDLES.items():
+        target = VENDOR / dst
+        target.parent.mkdir(parents=True, exist_ok=True)
+        build(entry, target)
+    print(f"copied {len(FILES)} front-end files and built {len(BUNDLES)} to {VENDOR.relative_to(ROOT)}")
     return 0
 
 

@@ -26,11 +26,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.definitions import operations as ops
+from engine.definitions import panel
 from engine.definitions.xmlsafe import MAX_BPMN_BYTES
 from engine.errors import Conflict, DeployError, Forbidden
 
 from ..security import deny, principal, services
-from . import layout
+from . import layout, panel_texts
 
 bp = Blueprint("studio", __name__)
 
@@ -113,6 +114,9 @@ def edit(filename: str):
         v=draft.version,
         latest=draft.latest,
         generated=not layout.has_diagram(draft.content),
+        # what validation and deploy check against: the latest version's forms, settings and roles
+        panel_choices=panel.choices(services(), principal(), draft.latest).as_dict(),
+        panel_texts=panel_texts.texts(),
     )
 
 

@@ -8,7 +8,20 @@
   var result = document.getElementById('studio-result');
   var texts = result.dataset;
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
-  var modeler = new window.BpmnJS({ container: canvasEl });
+  var panelEl = document.getElementById('properties');
+  var withPanel = !!(panelEl && window.GuantongPanel && window.gtPropertiesModule && window.gtSpiffModdle);
+  // The properties panel edits Guantong's spiffworkflow properties (studio-properties.js); without its
+  // scripts the diagram still opens, as before.
+  var modeler = new window.BpmnJS(withPanel ? {
+    container: canvasEl,
+    propertiesPanel: { parent: panelEl },
+    additionalModules: [
+      window.GuantongPanel.BpmnPropertiesPanelModule,
+      window.GuantongPanel.BpmnPropertiesProviderModule,
+      window.gtPropertiesModule
+    ],
+    moddleExtensions: { spiffworkflow: window.gtSpiffModdle }
+  } : { container: canvasEl });
   var marked = [];
   var dirty = false;
   var busy = false;
