@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from engine.approvals import requests
 from engine.definitions import bpmndiff
 from engine.definitions import operations as definitions
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
-from engine.models import ApprovalRequest, DefinitionFile
+from engine.models import ApprovalRequest, DefinitionFile, DefinitionVersion
 from engine.organisation import operations as organisation
 from engine.organisation.names import forget
 from engine.services import Services
@@ -195,7 +196,9 @@ def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tup
     filename = str(payload.get("filename", ""))
     latest = services.definitions.latest_version_id(s)
     before = (
-        s.scalar(
+        _stored_form(s, latest, str(payload["form_key"]))
+        if payload.get("form_key")
+        else s.scalar(
             select(DefinitionFile.content).where(
                 DefinitionFile.version_id == latest, DefinitionFile.filename == filename
             )
@@ -215,8 +218,19 @@ def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tup
     )
 
 
+def _stored_form(s: Session, version_id: int | None, key: str) -> str | None:
+    """A form of a version as the studio's editor shows it (indented JSON), None when it has none."""
+    if version_id is None:
+        return None
+    forms = s.scalar(select(DefinitionVersion.forms).where(DefinitionVersion.id == version_id)) or {}
+    return json.dumps(forms[key], ensure_ascii=False, indent=2) if key in forms else None
+
+
 def _deploy_changes(services: Services, s: Session, payload: dict[str, Any]) -> tuple[Any, ...]:
-    """The requested file against the latest version, element by element, for the approver to read."""
+    """The requested file against the latest version, element by element, for the approver to read (a
+    form has no elements: its text diff says it all)."""
+    if payload.get("form_key"):
+        return ()
     filename = str(payload.get("filename", ""))
     latest = services.definitions.latest_version_id(s)
     before = (

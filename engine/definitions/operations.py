@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -491,8 +492,19 @@ def apply_deploy(
     author and its ``deployed`` event carries the approval (who asked, who approved, which request)."""
     filename, data = str(payload["filename"]), str(payload["content"]).encode("utf-8")
     _one_deploy_at_a_time(s)
-    bundle, latest = _edited(services, s, filename, data)
-    _check_base(s, filename, data, str(payload.get("base_sha") or ""), latest)
+    if payload.get("form_key"):  # a form edited in the studio (engine/definitions/forms_studio.py)
+        from engine.definitions import forms_studio
+
+        key, schema = str(payload["form_key"]), json.loads(data)
+        latest_id = services.definitions.latest_version_id(s)
+        if latest_id is None:
+            raise Conflict("nothing is deployed yet: deploy the process library first", file=filename)
+        stored = services.definitions.stored_bundle(s, latest_id)
+        forms_studio.check_base(stored.forms.get(key), key, schema, str(payload.get("base_sha") or ""), latest_id)
+        bundle, latest = forms_studio.with_form(stored, key, schema), latest_id
+    else:
+        bundle, latest = _edited(services, s, filename, data)
+        _check_base(s, filename, data, str(payload.get("base_sha") or ""), latest)
     compiled = _compiled(bundle)
     version_id, created = services.definitions.store(
         s, compiled, actor=requested_by, comment=payload.get("comment"), detail=dict(approval)

@@ -120,6 +120,7 @@ QUERIES: dict[str, Callable[[DemoState], dict[str, Any]]] = {
         "from_version": state.version_id,
         "to_version": state.version_id,
     },
+    "GET /studio/forms/edit": lambda _state: {"key": "approval"},
 }
 
 
@@ -184,6 +185,9 @@ BODIES: dict[str, BodyFor] = {
     # the studio: the inquiry's file with one comment added
     "POST /studio/validate": _studio,
     "POST /studio/deploy": _studio,
+    # the form editor: a new, empty form (checked, then asked to be deployed)
+    "POST /studio/forms/check": _form(key="matrix_form", schema='{"type": "object", "properties": {}}'),
+    "POST /studio/forms/deploy": _form(key="matrix_form", schema='{"type": "object", "properties": {}}'),
     "POST /studio/migrate": lambda state, _persona, _target: Body(
         form={"process": "gt_p5_inquiry", "from_version": state.version_id, "to_version": state.version_id}
     ),

@@ -102,3 +102,34 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     listed = page.get_by_test_id("confirm-list").inner_text()
     assert "dueIn" in listed and "unitVar" in listed and "noDueReason" in listed, listed
     assert errors == []
+
+
+def test_form_editor_previews_live_with_the_officers_form_and_says_where_json_breaks(live_server, browser):  # noqa: F811
+    base = live_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base, "admin")
+    page.goto(f"{base}/studio/versions/1")
+    page.get_by_label("表单标识（formKey，新表单输入新标识）").fill("propose")
+    page.get_by_role("button", name="编辑表单").click()
+    preview = page.get_by_test_id("form-preview")
+    preview.locator("[data-field], .mb-3").first.wait_for()
+    assert "处置方式" in preview.inner_text()
+    assert page.get_by_test_id("process-fields").inner_text() == "disposal"
+    assert "gt_test_clue:propose" in page.get_by_test_id("used-by").inner_text()
+
+    # a field's label changed in the schema: the preview follows, drawn by the task page's macros
+    area = page.get_by_test_id("schema")
+    area.fill(area.input_value().replace('"理由"', '"处置理由（含依据）"'))
+    preview.get_by_text("处置理由（含依据）").wait_for()
+    assert preview.locator("textarea").count() == 1
+    page.screenshot(path=str(SHOTS / "studio-form-editor.png"), full_page=True)
+
+    # broken JSON: said with its line and column, the preview keeps the last good form
+    area.fill(area.input_value().replace('"type": "object",', '"type": "object",,', 1))
+    problems = page.get_by_test_id("form-problems")
+    problems.wait_for()
+    assert "不是有效的 JSON：第" in problems.inner_text()
+    assert "处置理由（含依据）" in preview.inner_text()
+    assert errors == []
