@@ -1,0 +1,175 @@
+"""Issue 17's walk through the studio on the process library, in a real browser: 谈话函询 (gt_p5_inquiry)
+gets a field label changed in the form editor and a time limit changed in the properties panel;
+deleting 撰写谈话函询情况报告 shows the data-flow error at 处置建议, undo clears it; each deploy is approved
+by the security administrator (a second person); the running case moves to the new version and its
+next step opens with the new time limit, its form with the new label.
+Screenshots: docs/screenshots/studio-inquiry-*.png (UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import select, update
+from werkzeug.serving import make_server
+
+from engine import clock
+from engine.config import Config
+from engine.models import HumanTask, ProcessInstance, User
+from engine.services import Services
+from tests.processes.driver import PROCESSES, Walk
+from tests.web.matrix_state import CASE_VALUES, cheap_password_hash
+from tests.web.test_browser import ROOT, SHOTS, _sign_in, browser  # noqa: F401 - shared fixtures
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+START = dt.datetime(2024, 3, 4, 9, tzinfo=clock.LOCAL_TZ)
+FILE = "gt_p5_inquiry.bpmn"
+NEW_LABEL = "谈话、函询的问题（逐条列明）"
+
+
+@pytest.fixture
+def inquiry(db, tmp_path):
+    """The library deployed, the demo county imported, a report handled up to 谈话函询's 制定方案 step."""
+    if not (ROOT / "web" / "static" / "vendor" / "bpmn-js-properties-panel" / "properties-panel.js").exists():
+        pytest.skip("front-end assets missing: run `make setup` (npm install + tools/vendor_assets.py)")
+    with clock.frozen(START) as frozen:
+        walk = Walk(db, frozen, values=dict(CASE_VALUES))
+        with walk:
+            with db.session() as s:
+                s.execute(update(User).values(password_hash=cheap_password_hash(), must_change_password=False))
+            config = Config(
+                database_url=db.url,
+                processes_dir=PROCESSES,
+                instance_dir=tmp_path,
+                secret_key="test-secret-key-for-the-studio",
+                attachments_dir=tmp_path / "attachments",
+                embedded_worker=False,
+            )
+            services = Services(config, db=db)
+            walk.pilot.start("gt_p5_intake_report", {}, actor="zhoujing")
+            plan = walk.until("t_plan")
+            app = create_app(services=services, TESTING=True, LOGIN_RATE_LIMIT="100000 per minute")
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                yield walk, services, plan, f"http://127.0.0.1:{server.server_port}"
+            finally:
+                server.shutdown()
+
+
+def _approve(browser, base, request_url):  # noqa: F811
+    """The security administrator, in his own browser session, approves the deploy request."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _sign_in(page, base, "secadmin")
+    page.goto(base + request_url)
+    page.get_by_role("button", name="批准").click()
+    page.wait_for_load_state("networkidle")
+    page.close()
+
+
+def _latest(services) -> int:
+    with services.db.session() as s:
+        from engine.models import DefinitionVersion
+
+        return max(s.scalars(select(DefinitionVersion.id)))
+
+
+def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_step(inquiry, browser):  # noqa: F811
+    walk, services, plan, base = inquiry
+    instance = plan.instance_id
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base, "admin")
+
+    # 1. the plan form's 问题 field gets a clearer label (form editor), deployed after approval
+    page.goto(f"{base}/studio/forms/edit?key=p5_inquiry_plan")
+    preview = page.get_by_test_id("form-preview")
+    page.wait_for_selector("[data-testid='form-preview'][data-ready]")
+    assert "谈话、函询的问题" in preview.inner_text()
+    area = page.get_by_test_id("schema")
+    area.fill(area.input_value().replace('"title": "谈话、函询的问题"', f'"title": "{NEW_LABEL}"', 1))
+    preview.get_by_text(NEW_LABEL).first.wait_for()
+    assert "inquiry_mode" in page.get_by_test_id("process-fields").inner_text()
+    page.get_by_role("button", name="提交部署申请").click()
+    link = page.get_by_test_id("form-result").get_by_role("link")
+    link.wait_for()
+    _approve(browser, base, link.get_attribute("href"))
+    form_version = _latest(services)
+
+    # 2. the diagram: 审批谈话函询方案's time limit 1 → 2 working days in the properties panel
+    page.goto(f"{base}/studio/edit/{FILE}")
+    page.wait_for_selector("#canvas[data-ready='1']")
+    page.locator('g.djs-element[data-element-id="t_plan_appr"]').first.click()
+    header = page.locator(".bio-properties-panel-group-header", has_text="贯通 · 办理时限")
+    header.click()
+    due = page.locator(".bio-properties-panel-group", has=header)
+    limit = due.get_by_label("办理时限（settings.yaml）")
+    assert limit.input_value() == "approval_leader_in_charge"
+    limit.select_option("approval_department_head")
+    assert "2 个工作日" in due.inner_text()
+    page.screenshot(path=str(SHOTS / "studio-inquiry-panel.png"), full_page=True)
+
+    # 3. deleting 撰写谈话函询情况报告 and re-joining the flow: 处置建议's branches are dead, named and marked
+    page.evaluate("""() => {
+        const m = window.gtModeler, reg = m.get('elementRegistry'), modeling = m.get('modeling');
+        modeling.removeElements([reg.get('t_report')]);
+        modeling.connect(reg.get('gw_mode_m'), reg.get('t_rep_appr'));
+    }""")
+    page.get_by_role("button", name="校验").click()
+    problems = page.get_by_test_id("problems")
+    problems.wait_for()
+    text = problems.inner_text()
+    assert "inquiry_result" in text and "处置建议" in text, text
+    assert page.locator('g.djs-element.gt-problem[data-element-id="gw_res"]').count() == 1
+    page.screenshot(path=str(SHOTS / "studio-inquiry-dataflow.png"), full_page=True)
+    page.evaluate("() => { const cs = window.gtModeler.get('commandStack'); cs.undo(); cs.undo(); }")
+    page.get_by_role("button", name="校验").click()
+    page.get_by_test_id("studio-result").locator(".alert-success").wait_for()
+    assert page.locator("g.djs-element.gt-problem").count() == 0
+
+    # 4. deploy: the confirmation names the changed time limit; a second person approves
+    page.get_by_role("button", name="部署").click()
+    page.get_by_test_id("deploy-confirm").wait_for(state="visible")
+    listed = page.get_by_test_id("confirm-list").inner_text()
+    assert "t_plan_appr" in listed and "dueIn" in listed, listed
+    page.get_by_label("部署说明（审批人将看到）").fill("审批谈话函询方案时限调整为2个工作日")
+    page.get_by_test_id("btn-confirm").click()
+    result = page.get_by_test_id("studio-result")
+    result.get_by_text("已提交部署申请").wait_for()
+    _approve(browser, base, result.get_by_role("link").get_attribute("href"))
+    new = _latest(services)
+    assert new == form_version + 1
+
+    # 5. the running case moves to the new version (dry run, then the move)
+    with services.db.session() as s:
+        row = s.get(ProcessInstance, instance)
+        old, key = row.version_id, row.process_key
+    page.goto(f"{base}/studio/migrate?process={key}&from_version={old}&to_version={new}")
+    assert f"#{instance}" in page.get_by_test_id("migrate-moves").inner_text()
+    page.get_by_test_id("migrate-apply").click()
+    page.get_by_test_id("migrate-result").wait_for()
+    page.screenshot(path=str(SHOTS / "studio-inquiry-migrate.png"), full_page=True)
+    with services.db.session() as s:
+        assert s.get(ProcessInstance, instance).version_id == new
+
+    # 6. the officer's plan form shows the new label; completing it opens 审批 with the new time limit
+    officer = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _sign_in(officer, base, "wangfang")
+    officer.goto(f"{base}/tasks/{plan.id}")
+    officer.get_by_text(NEW_LABEL).first.wait_for()
+    officer.close()
+    walk.complete("t_plan", actor="wangfang")
+    with services.db.session() as s:
+        approval = s.scalar(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance, HumanTask.spec_id == "t_plan_appr", HumanTask.status == "ready"
+            )
+        )
+        assert approval is not None and approval.due_key == "approval_department_head"
+        assert s.get(ProcessInstance, instance).version_id == new
+    assert errors == []
