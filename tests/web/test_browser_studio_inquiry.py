@@ -8,6 +8,7 @@ Screenshots: docs/screenshots/studio-inquiry-*.png (UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -173,3 +174,19 @@ def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_
         assert approval is not None and approval.due_key == "approval_department_head"
         assert s.get(ProcessInstance, instance).version_id == new
     assert errors == []
+
+
+def test_a_multi_instance_over_a_variable_survives_the_modeler(inquiry, browser):  # noqa: F811
+    """gt_p5_verify loops over variables (the team's members): opened and validated unchanged, its
+    collections are kept (bpmn-js alone would drop them and deploy would refuse the file)."""
+    _walk, _services, _plan, base = inquiry
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _sign_in(page, base, "admin")
+    page.goto(f"{base}/studio/edit/gt_p5_verify.bpmn")
+    page.wait_for_selector("#canvas[data-ready='1']")
+    saved = page.evaluate("() => window.gtModeler.saveXML({ format: false }).then(r => r.xml)")
+    stored = (ROOT / "processes" / "bpmn" / "gt_p5_verify.bpmn").read_text(encoding="utf-8")
+    refs = re.compile(r"<bpmn:loopData(?:Input|Output)Ref>\s*([^<\s]+)\s*<")
+    assert refs.findall(saved) == refs.findall(stored) and len(refs.findall(stored)) == 4
+    page.get_by_role("button", name="校验").click()
+    page.get_by_test_id("studio-result").locator(".alert-success").wait_for()

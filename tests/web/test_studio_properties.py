@@ -68,7 +68,7 @@ def _embedded(html: str, element_id: str):
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_every_library_file_keeps_its_spiffworkflow_elements_through_the_modeler():
+def test_every_library_file_keeps_its_spiffworkflow_elements_and_loop_collections_through_the_modeler():
     if not (ROOT / "node_modules" / "bpmn-moddle").exists():
         pytest.skip("node_modules missing: run `make setup`")
     files = sorted(str(p) for p in (ROOT / "processes" / "bpmn").glob("*.bpmn"))
@@ -81,6 +81,8 @@ def test_every_library_file_keeps_its_spiffworkflow_elements_through_the_modeler
     ).stdout
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == len(files) > 20
-    bad = [r for r in results if not (r["same_elements"] and r["same_properties"]) or r["warnings"]]
+    bad = [r for r in results if not (r["same_elements"] and r["same_properties"] and r["same_loops"]) or r["warnings"]]
     assert bad == []
     assert sum(r["elements"] for r in results) > 1500
+    # the multi-instance collections named by a variable (gt_p5_verify's team, …) survive too
+    assert sum(r["loops"] for r in results) == sum(r["restored"] for r in results) > 10

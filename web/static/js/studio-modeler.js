@@ -187,7 +187,8 @@
     if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.text();
   }).then(function (xml) {
     return modeler.importXML(xml);
-  }).then(function () {
+  }).then(function (imported) {
+    if (window.gtRestoreLoopRefs) { window.gtRestoreLoopRefs(modeler.get('moddle'), imported && imported.warnings); }
     try { modeler.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty */ }
     modeler.on('commandStack.changed', function () { dirty = true; });
     canvasEl.setAttribute('data-ready', '1');
