@@ -62,6 +62,7 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     assert who.get_by_label("办理单位变量（unitVar）").input_value() == "handling_unit"
     form = _group(page, "贯通 · 表单")
     assert "disposal（处置方式）" in form.inner_text()  # the fields the process reads from the form
+    assert form.get_by_test_id("open-form").get_attribute("href").endswith("/studio/forms/edit?key=propose")
     page.wait_for_timeout(400)  # text entries are debounced
     xml = page.evaluate(SAVED)
     assert _prop(xml, "propose", "dueIn") == "reply"
@@ -95,6 +96,9 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     assert '<spiffworkflow:property name="stage" value="discover"' in xml
     assert "<spiffworkflow:messagePayload>{'correlation': clue_no, 'approved': approved}" in xml  # kept
     page.screenshot(path=str(SHOTS / "studio-properties.png"), full_page=True)
+    # bpmn-js's own words are said in Chinese too (the palette, the generic panel group)
+    assert page.locator('.djs-palette [aria-label="创建任务"]').count() == 1
+    assert page.locator(".bio-properties-panel-group-header", has_text="常规").count() == 1
 
     # the engine accepts the edit, and the deploy confirmation names the changed properties
     page.get_by_role("button", name="部署").click()

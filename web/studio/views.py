@@ -116,7 +116,7 @@ def edit(filename: str):
         generated=not layout.has_diagram(draft.content),
         # what validation and deploy check against: the latest version's forms, settings and roles
         panel_choices=panel.choices(services(), principal(), draft.latest).as_dict(),
-        panel_texts=panel_texts.texts(),
+        panel_texts={**panel_texts.texts(), "bpmn": panel_texts.bpmn_texts()},
     )
 
 

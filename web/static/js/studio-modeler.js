@@ -19,7 +19,7 @@
       window.GuantongPanel.BpmnPropertiesPanelModule,
       window.GuantongPanel.BpmnPropertiesProviderModule,
       window.gtPropertiesModule
-    ],
+    ].concat(window.gtTranslateModule ? [window.gtTranslateModule] : []),
     moddleExtensions: { spiffworkflow: window.gtSpiffModdle }
   } : { container: canvasEl });
   var marked = [];

@@ -150,6 +150,16 @@
     });
   }
 
+  /* A link to the form editor for the chosen form (a new form is created there, then chosen here). */
+  function FormLink(props) {
+    var key = props.getValue(props.element);
+    var base = (document.getElementById('properties') || {}).dataset || {};
+    if (!base.formUrl) { return null; }
+    return h('div', { class: 'bio-properties-panel-entry' },
+      h('a', { href: base.formUrl + '?key=' + encodeURIComponent(key || ''), target: '_blank', rel: 'noopener',
+        'data-testid': 'open-form' }, key ? t('openForm', { key: key }) : t('newForm')));
+  }
+
   function entry(kind, id, spec) {
     var component = { text: Text, area: Area, select: Select }[kind];
     var edited = { text: P.isTextFieldEntryEdited, area: P.isTextAreaEntryEdited, select: P.isSelectEntryEdited }[kind];
@@ -219,7 +229,9 @@
     var laneSaid = lane ? (role ? t('laneRole', { lane: lane.name, code: role.code, reads: role.reads || '' }) : t('laneUnknown', { lane: lane.name })) : t('laneNone');
     return [
       { id: 'gt-form', label: t('group.form'), entries: [
-        propEntry('select', element, 'formKey', { options: formOptions, describe: describeForm })
+        propEntry('select', element, 'formKey', { options: formOptions, describe: describeForm }),
+        { id: 'gt-form-link', component: FormLink, isEdited: function () { return false; },
+          getValue: function () { return getProp(target(element), 'formKey'); } }
       ] },
       { id: 'gt-due', label: t('group.due'), entries: [
         propEntry('select', element, 'dueIn', { options: deadlineOptions, describe: describeDeadline }),
@@ -368,6 +380,15 @@
       // Guantong's groups first: they are what a designer changes; the generic ones follow
       return mine.concat(groups);
     };
+  };
+
+  /* bpmn-js's own words (palette, context pad, the generic panel groups) in the reader's language. */
+  var words = T.bpmn || {};
+  window.gtTranslateModule = {
+    translate: ['value', function (template, replacements) {
+      var said = words[template] || template;
+      return said.replace(/{([^}]+)}/g, function (_, key) { return (replacements || {})[key] !== undefined ? replacements[key] : '{' + key + '}'; });
+    }]
   };
 
   window.gtPropertiesModule = {
