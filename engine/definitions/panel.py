@@ -72,10 +72,10 @@ def choices(services: Services, principal: Principal, version_id: int) -> PanelC
     return PanelChoices(
         version=version_id,
         forms=[_form(key, schema) for key, schema in sorted(forms.items())],
-        deadlines=[_deadline(key, entry) for key, entry in (settings.get("deadlines") or {}).items()],
+        deadlines=[_deadline(key, entry) for key, entry in sorted((settings.get("deadlines") or {}).items())],
         schedules=[
             {"key": key, "description": (entry or {}).get("description") or "", "basis": (entry or {}).get("basis")}
-            for key, entry in (settings.get("schedules") or {}).items()
+            for key, entry in sorted((settings.get("schedules") or {}).items())
         ],
         roles=_roles(roles),
         unit_vars=_unit_vars(roles, catalogue),
