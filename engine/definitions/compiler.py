@@ -28,6 +28,7 @@ from engine.documents import catalogue as documents
 from engine.errors import DeployError
 from engine.numbering import sequences as numbering
 from engine.runtime.sandbox import SandboxViolation, check_timer_expression, compile_expression, compile_script
+from engine.scheduling.deadlines import inline_rule
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -580,8 +581,12 @@ def _describe_user_task(
     elif form_key and form_key not in bundle.forms:
         findings.add(filename, eid, f"form '{form_key}' not found (expected forms/{form_key}.json)")
     due = props.get("dueIn")
-    if due and due not in deadlines:
-        findings.add(filename, eid, f"dueIn '{due}' is not a deadline in settings.yaml")
+    if due and due not in deadlines and inline_rule(due) is None:
+        findings.add(
+            filename,
+            eid,
+            f"dueIn '{due}' is not a deadline in settings.yaml (nor a duration such as '5 workdays', '3 months')",
+        )
     if props.get("stage") and props["stage"] not in STAGES:
         findings.add(filename, eid, f"task property 'stage' must be one of {sorted(STAGES)}")
     instructions = element.find("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", NS)

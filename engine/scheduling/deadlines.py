@@ -8,6 +8,7 @@ to remind, and which role to escalate to. Local practice values stay editable th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,26 @@ class DeadlineRule:
         return f"{self.days} 日"
 
 
+# A time limit written on the task itself (``dueIn="5 workdays"``, issue 17: the studio's panel offers a
+# duration besides the settings' names): the count and unit of a settings entry, with its default
+# reminder (2 working days ahead) and no escalation, since no rule names a role for it.
+INLINE = re.compile(r"^([1-9][0-9]{0,2}) (workdays|months|days)$")
+
+
+def inline_rule(key: str) -> DeadlineRule | None:
+    """The rule a duration written in place of a settings key stands for, None for anything else."""
+    found = INLINE.match(key or "")
+    if found is None:
+        return None
+    count, unit = int(found.group(1)), found.group(2)
+    return DeadlineRule(
+        key=key,
+        workdays=count if unit == "workdays" else None,
+        months=count if unit == "months" else None,
+        days=count if unit == "days" else None,
+    )
+
+
 class DeadlinePolicy:
     """Computes due dates, reminders and period boundaries for one deployed version's settings."""
 
@@ -65,10 +86,16 @@ class DeadlinePolicy:
         self.calendar = WorkCalendar(overrides={str(k): v for k, v in overrides.items()}, book=book)
 
     def rule(self, key: str) -> DeadlineRule:
-        try:
-            return self.rules[key]
-        except KeyError:
-            raise KeyError(f"no deadline '{key}' in settings.yaml") from None
+        found = self.find(key)
+        if found is None:
+            raise KeyError(f"no deadline '{key}' in settings.yaml")
+        return found
+
+    def find(self, key: str | None) -> DeadlineRule | None:
+        """The settings' rule of that name, or the duration written in its place, or None."""
+        if not key:
+            return None
+        return self.rules.get(key) or inline_rule(key)
 
     def due_date(self, key: str, start: dt.date) -> dt.date:
         rule = self.rule(key)

@@ -516,7 +516,7 @@ def show_task(
             attachments = attachment_infos(s, task.instance_id, scope)
         assignees = inbox_q.eligible_assignees(s, row, bars) if may_reassign else []
         people = display_names(s, (task.assignee, task.completed_by))
-    rule = loaded.policy.rules.get(task.due_key) if task.due_key else None
+    rule = loaded.policy.find(task.due_key)
     return TaskView(
         task=task,
         instance=head,

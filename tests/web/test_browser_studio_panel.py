@@ -6,6 +6,7 @@ and the deploy confirmation lists the changed properties. Screenshot: docs/scree
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -39,6 +40,16 @@ def _prop(xml, element_id, name):
     return found.group(1) if found else None
 
 
+def _saved_prop(page, element_id, name, expected, seconds=5.0):
+    """The property in the saved XML once the panel's debounced input has reached the model."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = _prop(page.evaluate(SAVED), element_id, name)
+        if value == expected or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
 def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_server, browser):  # noqa: F811
     base = live_server
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -63,7 +74,7 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     form = _group(page, "贯通 · 表单")
     assert "disposal（处置方式）" in form.inner_text()  # the fields the process reads from the form
     assert form.get_by_test_id("open-form").get_attribute("href").endswith("/studio/forms/edit?key=propose")
-    page.wait_for_timeout(400)  # text entries are debounced
+    _saved_prop(page, "propose", "dueFrom", "received_date")  # text entries are debounced
     xml = page.evaluate(SAVED)
     assert _prop(xml, "propose", "dueIn") == "reply"
     assert _prop(xml, "propose", "dueFrom") == "received_date"
@@ -77,6 +88,12 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     _select(page, "register")
     _select(page, "propose")
     _group(page, "贯通 · 办理时限").get_by_label("办理时限（settings.yaml）").select_option("reply")
+    # 督办逾期处置: a duration written on the task instead of a settings name
+    _select(page, "escalated")
+    duration = _group(page, "贯通 · 办理时限").get_by_label("或直接填写时长")
+    duration.fill("3  workdays")
+    assert _saved_prop(page, "escalated", "dueIn", "3 workdays") == "3 workdays"  # spaces tidied
+    assert "自定时长：3 个工作日" in _group(page, "贯通 · 办理时限").inner_text()
 
     # 登记线索 has no unitVar, no time limit: the panel creates the properties; instructions are edited
     _select(page, "register")
@@ -88,7 +105,11 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     tags = _group(page, "贯通 · 流程标签")
     assert tags.get_by_label("流程标识（key）").input_value() == "gt_test_clue"
     tags.get_by_label("阶段", exact=True).select_option("discover")
-    page.wait_for_timeout(400)
+    _saved_prop(page, "register", "noDueReason", "签收即办")
+    deadline = time.monotonic() + 5
+    while "（监督执纪工作规则第20条）。</spiffworkflow:instructionsForEndUser>" not in page.evaluate(SAVED):
+        assert time.monotonic() < deadline, "the instructions never reached the model"
+        page.wait_for_timeout(100)
     xml = page.evaluate(SAVED)
     assert _prop(xml, "register", "unitVar") == "handling_unit"
     assert _prop(xml, "register", "noDueReason") == "签收即办"
@@ -105,6 +126,7 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     page.get_by_test_id("deploy-confirm").wait_for(state="visible")
     listed = page.get_by_test_id("confirm-list").inner_text()
     assert "dueIn" in listed and "unitVar" in listed and "noDueReason" in listed, listed
+    assert "督办逾期处置" in listed, listed
     assert errors == []
 
 

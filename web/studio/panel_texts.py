@@ -39,6 +39,11 @@ def texts() -> dict[str, str]:
         "help.dueIn": _(
             "时限取自 settings.yaml 的 deadlines，按工作日历计算到期日；没有时限的环节须填写不设时限的理由。"
         ),
+        "label.dueDuration": _("或直接填写时长"),
+        "help.dueDuration": _(
+            "不引用 settings.yaml 时，写“数字 单位”：5 workdays（工作日）、3 months（月）、30 days（自然日）。提前 2 个工作日提醒，逾期不自动升级；需要升级的时限请在 settings.yaml 中定义。"
+        ),
+        "inlineSaid": _("自定时长：%(l)s（提前 2 个工作日提醒，逾期不升级）。", l="{length}"),
         "label.dueFrom": _("时限起算日变量（dueFrom）"),
         "help.dueFrom": _(
             "保存起算日期（ISO 日期）的流程变量，如收到报告、函件之日；不填则自任务开启时起算。该变量须在到达此处的每条路径上都已赋值。"

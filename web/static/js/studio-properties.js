@@ -21,6 +21,7 @@
   var h = P.h;
   var SPIFF = 'spiffworkflow:';
   var TASKS = ['bpmn:UserTask', 'bpmn:ManualTask'];
+  var INLINE = /^[1-9][0-9]{0,2} (workdays|months|days)$/;
 
   function t(key, params) {
     var s = T[key] || key;
@@ -198,6 +199,10 @@
     return none().concat(C.deadlines.map(function (d) { return { value: d.key, label: d.key + ' · ' + length(d) }; }));
   }
   function describeDeadline(key) {
+    if (INLINE.test(key || '')) {
+      var parts = key.split(' ');
+      return t('help.dueIn') + ' ' + t('inlineSaid', { length: t('unit.' + parts[1], { n: parts[0] }) });
+    }
     var d = deadlineOf(key);
     return t('help.dueIn') + (d ? ' ' + t('deadlineSaid', { length: length(d), basis: d.basis || '' }) : '');
   }
@@ -235,6 +240,14 @@
       ] },
       { id: 'gt-due', label: t('group.due'), entries: [
         propEntry('select', element, 'dueIn', { options: deadlineOptions, describe: describeDeadline }),
+        // or a duration written on the task itself (engine/scheduling/deadlines.py INLINE)
+        entry('text', 'gt-dueIn-duration', { label: t('label.dueDuration'), description: t('help.dueDuration'),
+          getValue: function () { var v = getProp(target(element), 'dueIn'); return INLINE.test(v) ? v : ''; },
+          setValue: function (injector, value) {
+            value = (value || '').trim().replace(/\s+/g, ' ');
+            if (!value || INLINE.test(value)) { setProp(injector, element, target(element), 'dueIn', value); }
+          },
+          validate: function (value) { return !value || INLINE.test(value.trim().replace(/\s+/g, ' ')) ? null : t('help.dueDuration'); } }),
         propEntry('text', element, 'dueFrom'),
         propEntry('text', element, 'noDueReason')
       ] },
