@@ -93,3 +93,28 @@ def test_pre_ping_can_still_be_asked_for():
         _backend_pid(db)
     finally:
         db.dispose()
+
+
+def test_statistics_are_gathered_after_a_bulk_load_on_postgresql(tmp_path):
+    """Issue 19: with autovacuum off the planner knew nothing of the tables Guantong had just filled;
+    seeding, deploying and restoring end with ANALYZE (engine/planner.py). SQLite is left as it is."""
+    from engine.planner import refresh_statistics
+
+    sqlite = Database(f"sqlite:///{tmp_path / 'g.db'}")
+    assert refresh_statistics(sqlite) is False
+    sqlite.dispose()
+    url = _pg_or_skip()
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS planner_probe"))
+            conn.execute(text("CREATE TABLE planner_probe (n int)"))
+            conn.execute(text("INSERT INTO planner_probe SELECT generate_series(1, 1000)"))
+        assert refresh_statistics(db) is True
+        with db.engine.connect() as conn:
+            tuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'planner_probe'")).scalar_one()
+        assert tuples == 1000  # the planner now knows the rows just loaded (-1: never analysed)
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS planner_probe"))
+        db.dispose()
