@@ -36,7 +36,7 @@ from engine.runtime import state
 
 from .common import median_ms, p95_ms, pg_available
 from .overhead import PROCESS, STEPS, _raw_states, setup_service_db, start_instances
-from .serve import Gunicorn, api_headers
+from .serve import Gunicorn, api_headers, py_spy, summarise_profile
 
 CYCLES = ("inbox + complete", "complete", "start", "detail")
 CLIENTS = (1, 4)
@@ -48,6 +48,21 @@ GOAL_INBOX_MS = 5.0
 GOAL_START_MS = 10.0
 GOAL_FLOOR_RATIO = 0.6
 GOAL_SCALING = 1.6
+# Where the slowest cycle's time goes (py-spy inside the gunicorn workers, inclusive shares).
+MARKERS = (
+    "web/api/bearer.py:authenticate",
+    "web/api/definitions.py:start_instance",
+    "engine/instances/operations.py:start_instance",
+    "engine/runtime/core.py:start",
+    "engine/runtime/core.py:run_engine",
+    "engine/runtime/state.py:dump",
+    "engine/runtime/core.py:_sync",
+    "web/api/instances.py:instance_detail",
+    "engine/tasks/operations.py:submit_task",
+    "engine/tasks/operations.py:inbox",
+    "sqlalchemy/orm/session.py:commit",
+    "flask_smorest/response.py:wrapper",
+)
 
 
 # --------------------------------------------------------------------------- one client process
@@ -216,6 +231,19 @@ def measure(kind: str, work, quick: bool) -> dict:
                         [(_client, (cycle, server.port, job, duration)) for job in jobs], timeout=duration + 120
                     )
                     result["cells"].setdefault((cycle, n), []).append(_cell(outs))
+        if kind == "postgresql" or not pg_available():
+            # The slowest cycle per request with one client, sampled in the workers.
+            slowest = max(
+                (c for c in CYCLES if c != "inbox + complete"),
+                key=lambda c: statistics.median(
+                    x for cell in result["cells"][(c, 1)] for xs in cell["ops"].values() for x in xs
+                ),
+            )
+            prof = work / f"profile-outside-{kind}.txt"
+            job = _job(services, 1, _instances_needed(slowest, 1, duration), f"{kind}-profile")
+            with py_spy(server.worker_pids(), prof):
+                _together([(_client, (slowest, server.port, job, duration))], timeout=duration + 120)
+            result["profile"] = (slowest, summarise_profile(prof, markers=MARKERS))
         result["server_errors"] = server.errors()
     db.dispose()
     return result
@@ -242,6 +270,8 @@ def _job(services, c: int, count: int, tag: str) -> dict:
 def summarise(kind: str, res: dict) -> dict:
     """Per cycle and client count: rate (median of rounds), latency p50/p95 per operation (all rounds)."""
     out: dict = {"floor": {n: statistics.median(v) for n, v in res["floor"].items()}}
+    if "profile" in res:
+        out["profile"] = res["profile"]
     for (cycle, n), cells in res["cells"].items():
         ops: dict[str, list[float]] = {}
         errors: dict[str, int] = {}
@@ -302,6 +332,13 @@ def run(report, work, quick: bool) -> dict:
             "that commits a step durably can complete faster on this machine.",
         ]
     )
+    for kind in kinds:
+        if "profile" in results[kind]:
+            cycle, profile = results[kind]["profile"]
+            text += (
+                f"\n\n**Profile of the slowest path** ({cycle}, 1 client, {kind}; py-spy in the gunicorn workers):\n\n"
+            )
+            text += profile
     report.add("6. What an outside client sees", text)
     return results
 
