@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import socket
 import statistics
 import time
 
@@ -36,9 +37,13 @@ from engine.runtime import state
 
 from .common import median_ms, p95_ms, pg_available
 from .overhead import PROCESS, STEPS, _raw_states, setup_service_db, start_instances
-from .serve import Gunicorn, api_headers, py_spy, summarise_profile
+from .serve import Gunicorn, Http, api_headers, py_spy, summarise_profile
 
 CYCLES = ("inbox + complete", "complete", "start", "detail")
+# The same completion chain through other clients, one client, in the same rounds: the benchmark's own
+# http.client loop (section 1), and a client with Nagle's algorithm on that writes the headers and the
+# body apart (what a raw socket or several Java and C clients do): the delayed-ACK case web/quickack.py fixes.
+REFERENCES = ("complete via http.client", "complete via a socket, Nagle on, two writes")
 CLIENTS = (1, 4)
 WORKERS = 4  # the README's production command
 DATA = {"opinion": "已核实，同意。", "finished": False}
@@ -72,6 +77,38 @@ def _session(port: int, user: str):
     return session, f"http://127.0.0.1:{port}"
 
 
+class _TwoWrites:
+    """A keep-alive client on a plain socket without ``TCP_NODELAY`` that sends a POST's headers and its
+    body in two writes, as many non-Python clients do."""
+
+    def __init__(self, port: int, headers: dict):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.buf = b""
+
+    def post_json(self, path: str, payload) -> tuple[int, bytes, float]:
+        body = json.dumps(payload).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{self.headers}\r\n"
+        ).encode()
+        start = time.perf_counter()
+        self.sock.sendall(head)
+        self.sock.sendall(body)
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(65536)
+        status_head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = status_head.split(b"\r\n")
+        length = next(int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:"))
+        while len(rest) < length:
+            rest += self.sock.recv(65536)
+        self.buf = rest[length:]
+        return int(lines[0].split()[1]), rest[:length], time.perf_counter() - start
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def _timed(call, *args, **kwargs):
     start = time.perf_counter()
     response = call(*args, **kwargs)
@@ -93,6 +130,11 @@ def _client(cycle: str, port: int, job: dict, duration: float, ready, go, result
         out["ops"].setdefault(op, []).append(elapsed)
         return True
 
+    other = None  # the reference clients (REFERENCES) complete through their own connection
+    if cycle == REFERENCES[0]:
+        other = Http(port, api_headers(job["user"]))
+    elif cycle == REFERENCES[1]:
+        other = _TwoWrites(port, api_headers(job["user"]))
     pending = list(job["first_tasks"])  # (instance, task) of the client's own instances
     instances = [i for i, _ in pending] or [0]
     ready.wait()
@@ -132,7 +174,10 @@ def _client(cycle: str, port: int, job: dict, duration: float, ready, go, result
                 task = None
                 continue
             task = items[0]["id"]
-        status, body, elapsed = _timed(session.post, f"{base}/api/v1/tasks/{task}/complete", json={"data": data})
+        if other is not None:
+            status, body, elapsed = other.post_json(f"/api/v1/tasks/{task}/complete", {"data": data})
+        else:
+            status, body, elapsed = _timed(session.post, f"{base}/api/v1/tasks/{task}/complete", json={"data": data})
         if not note("complete", status, body, elapsed):
             task = None
             continue
@@ -141,6 +186,8 @@ def _client(cycle: str, port: int, job: dict, duration: float, ready, go, result
         task = nxt[0]["id"] if nxt else None
     out["elapsed"] = time.perf_counter() - start
     session.close()
+    if other is not None:
+        other.close()
     results.put(out)
 
 
@@ -204,19 +251,18 @@ def _cell(outs: list[dict]) -> dict:
 
 def measure(kind: str, work, quick: bool) -> dict:
     rounds = 1 if quick else 3
-    duration = 0.3 if quick else 4.0
+    duration = 0.2 if quick else 4.0
     db, services = setup_service_db(kind, work, clients=max(CLIENTS))
     loaded = services.definitions.loaded(1)
     blobs = _raw_states(loaded)
     result: dict = {"cells": {}, "floor": {}}
     with Gunicorn(db.url, work, workers=2 if quick else WORKERS) as server:
         result["server"] = server.describe()
-        # Warm every worker (imports, caches, connections) before anything is timed.
-        warm = [
-            (_client, ("complete", server.port, _job(services, c, 2, f"{kind}-warm"), 0.3 if quick else 1.5))
-            for c in range(1, 5)
-        ]
-        _together(warm, timeout=120)
+        if not quick:  # warm every worker (imports, caches, connections) before anything is timed
+            warm = [
+                (_client, ("complete", server.port, _job(services, c, 2, f"{kind}-warm"), 1.5)) for c in range(1, 5)
+            ]
+            _together(warm, timeout=120)
         for r in range(rounds):  # rounds interleave the cells, so load drifts touch them all alike
             for n in CLIENTS:
                 floor = _together(
@@ -231,6 +277,10 @@ def measure(kind: str, work, quick: bool) -> dict:
                         [(_client, (cycle, server.port, job, duration)) for job in jobs], timeout=duration + 120
                     )
                     result["cells"].setdefault((cycle, n), []).append(_cell(outs))
+            for cycle in REFERENCES:
+                job = _job(services, 1, _instances_needed(cycle, 1, duration), f"{kind}-{r}-ref")
+                outs = _together([(_client, (cycle, server.port, job, duration))], timeout=duration + 120)
+                result["cells"].setdefault((cycle, 1), []).append(_cell(outs))
         if kind == "postgresql" or not pg_available():
             # The slowest cycle per request with one client, sampled in the workers.
             slowest = max(
@@ -307,6 +357,16 @@ def run(report, work, quick: bool) -> dict:
                     f"| {kind} | {cycle} | {n} | {c['rate']:.0f} | {scaling or '—'} | {lat or '—'} | "
                     f"{errs}{' (work ran out)' if c['ran_out'] else ''} |"
                 )
+    refs = []
+    for kind in kinds:
+        s_ = results[kind]
+        base = s_[("complete", 1)]["lat"].get("complete", (float("nan"), 0))[0]
+        for cycle in ("complete", *REFERENCES):
+            c = s_[(cycle, 1)]
+            p50, p95 = c["lat"].get("complete", (float("nan"), float("nan")))
+            errs = "; ".join(f"{v}× {k}" for k, v in c["errors"].items()) or "none"
+            name = "complete via `requests` (the table above)" if cycle == "complete" else cycle
+            refs.append(f"| {kind} | {name} | {c['rate']:.0f} | {p50:.1f} / {p95:.1f} | {p50 / base:.2f} | {errs} |")
     goals = goal_rows(kinds, results)
     text = "\n".join(
         [
@@ -319,6 +379,14 @@ def run(report, work, quick: bool) -> dict:
             "| database | cycle | clients | cycles/s | 4 ÷ 1 | latency p50 / p95 (ms) | errors |",
             "|---|---|---|---|---|---|---|",
             *rows,
+            "",
+            "**The same completion chain through other clients** (1 client, the same rounds): the benchmark's own "
+            "`http.client` loop, and a socket client with Nagle's algorithm on that writes a POST's headers and its "
+            "body apart, whose body would wait for the server's delayed acknowledgement without web/quickack.py.",
+            "",
+            "| database | client | completions/s | p50 / p95 (ms) | p50 ÷ requests' p50 | errors |",
+            "|---|---|---|---|---|---|",
+            *refs,
             "",
             "**Goals** (issue 19), every figure from this run:",
             "",
