@@ -14,7 +14,7 @@ from pathlib import Path
 
 from web.cli_progress import Bars, failed, summary
 
-from . import concurrency, history, overhead, province, timers
+from . import concurrency, history, outside, overhead, province, timers
 from .common import Report, workdir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,7 @@ BENCHES = {
     "province": province,
     "concurrency": concurrency,
     "timers": timers,
+    "outside": outside,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,16 +97,49 @@ def _private_sqlite_file(engine: Engine) -> None:
         os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# A pooled server connection unused for this long is pinged before it is handed out (see _ping_when_idle).
+PING_IDLE_AFTER = 2.0  # seconds
+
+
+def _ping_when_idle(engine: Engine, idle_after: float) -> None:
+    """Ping a pooled connection before use only when it has sat unused for ``idle_after`` seconds.
+
+    ``pool_pre_ping`` pings on every checkout: a ``SELECT 1`` round trip before each unit of work, two per
+    API request (the token's read, then the use case). On a loaded machine each round trip waits for the
+    database process to be scheduled, and the pings cost 5-10 ms per request (issue 19). A connection in
+    steady use has just proved itself alive; the connections that may have died (a database restart, an
+    idle timeout in a proxy) are the ones left idle, and those are still pinged. A failed ping raises
+    ``DisconnectionError``: the pool discards that connection and tries another, as with ``pool_pre_ping``."""
+
+    def stamp(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["guantong_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("guantong_idle_since")
+        if since is not None and time.monotonic() - since < idle_after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled database connection is gone") from exc
+
+    event.listen(engine, "connect", stamp)
+    event.listen(engine, "checkin", stamp)
+    event.listen(engine, "checkout", checkout)
+
+
+def make_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous()))
         _private_sqlite_file(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, ping_idle_after)
+    return engine
 
 
 def affected(result: Result[Any]) -> int:

@@ -9,6 +9,7 @@ TITLES = (
     "## 3. A province's load on PostgreSQL",
     "## 4. Concurrency",
     "## 5. Timers",
+    "## 6. What an outside client sees",
 )
 
 
@@ -39,6 +40,12 @@ def test_quick_benchmarks_run_and_prove_exactly_once(tmp_path):
     assert len(floors) == len({line.split("|")[1] for line in completions})
     timers = sections[TITLES[4]]
     assert timers and all(line.endswith("| yes |") for line in timers), timers
+    outside = [line for line in sections[TITLES[5]] if line.count("|") == 8]  # database, cycle, …, errors
+    assert len(outside) == 8 * (1 + pg_available()), outside  # 4 cycles × 1 and 4 clients per database
+    assert all(line.endswith("| none |") for line in outside), outside
+    references = [line for line in sections[TITLES[5]] if line.count("|") == 7]  # requests + 2 other clients
+    assert len(references) == 3 * (1 + pg_available()), references
+    assert all(line.endswith("| none |") for line in references), references
     if pg_available():
         assert "none lost: **proved**" in text
         assert "Errors: none." in text  # every page answered 200 for every reader

@@ -78,6 +78,9 @@ def create_app(config: Config | None = None, services: Services | None = None, *
     security.init_app(app)
     audit_banner.init_app(app)
     _register_blueprints(app)
+    from .quickack import QuickAck
+
+    app.wsgi_app = QuickAck(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

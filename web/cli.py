@@ -10,6 +10,7 @@ import click
 
 from engine.config import ROOT, Config
 from engine.errors import EngineError
+from engine.planner import refresh_statistics
 
 
 def _services():
@@ -40,6 +41,7 @@ def init_db() -> None:
     if services.db.url.startswith("sqlite:///"):
         Path(services.db.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     upgrade(services.db)
+    refresh_statistics(services.db)
     click.echo(f"database ready: {services.db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -65,6 +67,8 @@ def deploy(path: Path | None, actor: str, comment: str | None) -> None:
             failed("deploy", f"{bars.phase} {library}", exc)
         except OSError as exc:
             failed("deploy", f"reading {library}", exc)
+        with bars.step("statistics"):
+            refresh_statistics(services.db)
     summary(
         f"{'deployed' if deployment.created else 'unchanged'}: version {deployment.version_id}",
         [("library", library), ("processes", f"{len(bundle.bpmn)} BPMN files"), ("forms", len(bundle.forms))],
@@ -91,6 +95,8 @@ def demo(organisation: Path, instances: bool) -> None:
             result = seed_demo(services, organisation, with_instances=instances, progress=bars)
         except EngineError as exc:
             failed("demo", f"seeding {bars.phase}", exc)
+        with bars.step("statistics"):
+            refresh_statistics(services.db)
     summary(
         "demo seeded",
         [

@@ -15,6 +15,7 @@ import click
 from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.backup.operations import backup, restore
 from engine.errors import EngineError
+from engine.planner import refresh_statistics
 
 from .cli import _services, main
 from .cli_progress import Bars, failed, summary
@@ -50,11 +51,14 @@ def backup_command(archive: Path, keys_out: Path | None) -> None:
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(archive: Path) -> None:
     """Restore an archive into an empty database (run init-db first) and verify it."""
+    services = _services()
     with Bars() as bars:
         try:
-            done = restore(_services(), SYSTEM_PRINCIPAL, archive, progress=bars)
+            done = restore(services, SYSTEM_PRINCIPAL, archive, progress=bars)
         except (EngineError, OSError) as exc:
             failed("restore", f"restoring {bars.phase}" if bars.phase else "checking the archive", exc)
+        with bars.step("statistics"):  # every table was just bulk-loaded: plans from fresh statistics
+            refresh_statistics(services.db)
     summary(
         f"restored {sum(done.tables.values()):,} rows in {len(done.tables)} tables, {done.files} files",
         [(table, f"{count:,}") for table, count in sorted(done.tables.items()) if count],

@@ -43,3 +43,78 @@ def test_a_new_sqlite_database_file_is_owner_only(tmp_path):
     database.create_all()
     assert (tmp_path / "new" / "guantong.db").stat().st_mode & 0o077 == 0
     database.dispose()
+
+
+def _pg_or_skip() -> str:
+    from tests.conftest import PG_URL, _pg_url
+
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set")
+    return _pg_url()
+
+
+def _backend_pid(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_an_idle_dead_one_is_replaced(monkeypatch):
+    """Issue 19: pinging before every unit of work was two round trips per API request; only a connection
+    left idle is pinged now, and one that died meanwhile (database restart) is replaced, not handed out."""
+    url = _pg_or_skip()
+    db = Database(url, pool_size=1, max_overflow=0, ping_idle_after=60.0)
+    pings = []
+    real_ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        first = _backend_pid(db)
+        for _ in range(5):
+            assert _backend_pid(db) == first  # the same pooled connection, straight back into use
+        assert pings == []
+        # Left idle past the threshold and killed meanwhile: the ping finds it dead, the pool reconnects.
+        for record in [db.engine.pool._pool.queue[0]]:  # the one pooled connection record
+            record.info["guantong_idle_since"] -= 120.0
+        admin = Database(url)
+        with admin.engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        admin.dispose()
+        assert _backend_pid(db) != first
+        assert len(pings) == 1
+    finally:
+        db.dispose()
+
+
+def test_pre_ping_can_still_be_asked_for():
+    """``pool_pre_ping=True`` keeps SQLAlchemy's ping on every checkout (no idle check on top)."""
+    url = _pg_or_skip()
+    db = Database(url, pool_pre_ping=True)
+    try:
+        assert db.engine.pool._pre_ping
+        _backend_pid(db)
+    finally:
+        db.dispose()
+
+
+def test_statistics_are_gathered_after_a_bulk_load_on_postgresql(tmp_path):
+    """Issue 19: with autovacuum off the planner knew nothing of the tables Guantong had just filled;
+    seeding, deploying and restoring end with ANALYZE (engine/planner.py). SQLite is left as it is."""
+    from engine.planner import refresh_statistics
+
+    sqlite = Database(f"sqlite:///{tmp_path / 'g.db'}")
+    assert refresh_statistics(sqlite) is False
+    sqlite.dispose()
+    url = _pg_or_skip()
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS planner_probe"))
+            conn.execute(text("CREATE TABLE planner_probe (n int)"))
+            conn.execute(text("INSERT INTO planner_probe SELECT generate_series(1, 1000)"))
+        assert refresh_statistics(db) is True
+        with db.engine.connect() as conn:
+            tuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'planner_probe'")).scalar_one()
+        assert tuples == 1000  # the planner now knows the rows just loaded (-1: never analysed)
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS planner_probe"))
+        db.dispose()
