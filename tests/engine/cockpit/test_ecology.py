@@ -16,6 +16,7 @@ Score (max 100, DEFAULT_DEDUCTIONS): 农牧局 100 − 1 (first form) = 99 → �
 县医院 100 − 2 (a risk alert) = 98 → 好.
 """
 
+# ruff: noqa: F811 - the fixtures imported from test_metrics are parameters of the tests
 from __future__ import annotations
 
 import datetime as dt
@@ -23,17 +24,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from engine import clock
 from engine.access.reveal import Reveal
 from engine.access.sealing import Sealer
 from engine.cockpit import ecology
-from engine.config import Config
 from engine.errors import ValidationError
 from engine.models import AuditEvent, HumanTask
-from engine.services import Services
 from engine.tasks import operations as tasks
-from tests.metrics_data import START, at, pilot, ready, run_until, seed_clues
-from tests.processes.driver import Walk
+from tests.metrics_data import at, pilot, ready, run_until, seed_clues
+
+from .test_metrics import frozen, rectification, services, walk  # noqa: F401 - the seeded clues' fixtures
 
 REVEAL = Reveal(Sealer("test-secret"), frozenset({"commission_secretary"}))
 UNITS = ["qh_nmj_dz", "qh_yy_dw"]
@@ -50,40 +49,6 @@ SETTINGS = {
         }
     }
 }
-
-
-@pytest.fixture
-def frozen():
-    with clock.frozen(START) as f:
-        yield f
-
-
-@pytest.fixture
-def walk(db, frozen):
-    return Walk(db, frozen)
-
-
-@pytest.fixture
-def services(db, walk, tmp_path) -> Services:
-    config = Config.from_env(database_url=db.url, instance_dir=tmp_path, attachments_dir=tmp_path / "files")
-    return Services(config, db=db)
-
-
-def rectification(walk, frozen, *, no, started, checked, late):
-    p = pilot(walk, frozen, rectification_no=no, ledger_items=["ZG-17"], plan_adequate=True, verify_passed=True,
-              accountability_needed=False, source_type="audit")  # fmt: skip
-    if late:
-        p.expire = {"b_due"}
-    at(frozen, *started)
-    p.send(
-        "gt_msg_rectification_needed",
-        no,
-        {"source_type": "audit", "host_unit": "qh_nmj_dz", "supervision_unit": "qh_jc2", "resident_unit": "qh_pz3"},
-    )
-    run_until(p, "gt_p7_item", "t_so_check")
-    at(frozen, *checked)
-    p.complete(ready(p, "gt_p7_item", "t_so_check"))
-    p.run()
 
 
 def scheduled(walk, frozen, day, process_key, **values):

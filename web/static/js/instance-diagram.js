@@ -29,21 +29,6 @@
     return v.workdays + ' ' + labels.workdays + '（' + hours + ' ' + labels.hours + '）';
   }
 
-  function pickDiagram() {
-    var defs = viewer.getDefinitions();
-    var diagrams = (defs && defs.diagrams) || [];
-    for (var i = 0; i < diagrams.length; i++) {
-      var el = diagrams[i].plane && diagrams[i].plane.bpmnElement;
-      if (!el) { continue; }
-      if (el.id === data.process_key) { return diagrams[i].id; }
-      var parts = el.participants || [];
-      for (var j = 0; j < parts.length; j++) {
-        if (parts[j].processRef && parts[j].processRef.id === data.process_key) { return diagrams[i].id; }
-      }
-    }
-    return null;
-  }
-
   function mark() {
     var canvas = viewer.get('canvas');
     var registry = viewer.get('elementRegistry');
@@ -129,7 +114,7 @@
   }
 
   viewer.importXML(data.xml).then(function () {
-    var wanted = pickDiagram();
+    var wanted = window.GuantongDiagram.pick(viewer, data.process_key);
     var current = viewer.get('canvas').getRootElement();
     var currentId = current && current.businessObject && current.businessObject.id;
     if (wanted && currentId !== data.process_key) { return viewer.open(wanted); }
