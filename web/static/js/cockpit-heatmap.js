@@ -40,14 +40,7 @@
     });
   }
 
-  viewer.importXML(data.xml).then(function () {
-    var wanted = window.GuantongDiagram.pick(viewer, data.process_key);
-    var current = viewer.get('canvas').getRootElement();
-    var currentId = current && current.businessObject && current.businessObject.id;
-    if (wanted && currentId !== data.process_key) { return viewer.open(wanted); }
-    return null;
-  }).then(function () {
-    try { viewer.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty diagram */ }
+  window.GuantongDiagram.show(viewer, data.xml, data.process_key).then(function () {
     colour();
     canvasEl.setAttribute('data-drawn', 'true');
   }).catch(function (err) {

@@ -1,5 +1,5 @@
-/* The diagram of one process in a BPMN file (its own plane, or the collaboration whose participant it
- * is), for the pages that draw a process with bpmn-js: the instance page and the duration heatmap. */
+/* Drawing one process of a BPMN file with bpmn-js (its own plane, or the collaboration whose participant
+ * it is), for the pages that draw a process: the instance page and the duration heatmap. */
 (function () {
   'use strict';
   window.GuantongDiagram = {
@@ -15,6 +15,19 @@
         }
       }
       return null;
+    },
+    // Import the file, open the process's own diagram when the file shows another first, fit it.
+    show: function (viewer, xml, processKey) {
+      var self = this;
+      return viewer.importXML(xml).then(function () {
+        var wanted = self.pick(viewer, processKey);
+        var current = viewer.get('canvas').getRootElement();
+        var currentId = current && current.businessObject && current.businessObject.id;
+        if (wanted && currentId !== processKey) { return viewer.open(wanted); }
+        return null;
+      }).then(function () {
+        try { viewer.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty diagram */ }
+      });
     }
   };
 }());
