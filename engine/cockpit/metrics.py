@@ -423,33 +423,14 @@ class _Reader:
             disposed = self.first_done(inst, DISPOSAL_DECIDED, last=True)
             closed = self.first_done(inst, CLUE_CLOSED)
             cal = self.cal(inst)
-            if registered and disposed and _in(disposed[0], self.bounds):
-                out.append(
-                    _Obs(
-                        "register_dispose",
-                        disposed[0],
-                        _workdays(cal, registered[0], disposed[0]),
-                        self.slices(inst, "dispose", "M2", "P5"),
-                    )
-                )
-            if disposed and closed and _in(closed[0], self.bounds):
-                out.append(
-                    _Obs(
-                        "dispose_close",
-                        closed[0],
-                        _workdays(cal, disposed[0], closed[0]),
-                        self.slices(inst, "dispose", "M2", "P5"),
-                    )
-                )
-            if registered and closed and _in(closed[0], self.bounds):
-                out.append(
-                    _Obs(
-                        "register_close",
-                        closed[0],
-                        _workdays(cal, registered[0], closed[0]),
-                        self.slices(inst, "dispose", "M2", "P5"),
-                    )
-                )
+            clue = self.slices(inst, "dispose", "M2", "P5")
+            for metric, begin, finish in (
+                ("register_dispose", registered, disposed),
+                ("dispose_close", disposed, closed),
+                ("register_close", registered, closed),
+            ):
+                if begin and finish and _in(finish[0], self.bounds):
+                    out.append(_Obs(metric, finish[0], _workdays(cal, begin[0], finish[0]), clue))
             rectified = self.rectified(inst)
             if rectified is not None:
                 found = found_in_parent.get(inst.parent or 0) or inst.started_at
@@ -497,31 +478,31 @@ class _Reader:
         ]
 
     # ------------------------------------------------------------------ categorical
-    def four_forms(self) -> dict[str, int]:
-        tasks = [
-            self.first_done(inst, CLUE_CLOSED)
+    def ended(self, markers: Iterable[tuple[str, str]]) -> list[tuple[_Instance, int]]:
+        """Each instance whose first completion of ``markers`` falls in the period, with that task's id."""
+        return [
+            (inst, c[1])
             for inst in self.instances.values()
-            if (c := self.first_done(inst, CLUE_CLOSED)) and _in(c[0], self.bounds)
+            if (c := self.first_done(inst, markers)) and _in(c[0], self.bounds)
         ]
-        ids = [t[1] for t in tasks if t]
-        values = _choices(self.s, ids, "four_forms")
-        counts = dict.fromkeys(FOUR_FORMS, 0)
+
+    def tally(
+        self, markers: Iterable[tuple[str, str]], name: str, keys: Sequence[str], group: Mapping[str, str], rest: str
+    ) -> dict[str, int]:
+        """How many of the ``markers`` ending in the period recorded each value of the categorical field
+        ``name``, grouped by ``group`` (a value it does not name, or none, counts as ``rest``)."""
+        ids = [task for _, task in self.ended(markers)]
+        values = _choices(self.s, ids, name)
+        counts = dict.fromkeys(keys, 0)
         for task_id in ids:
-            value = values.get(task_id, "none")
-            counts[value if value in counts else "none"] += 1
+            counts[group.get(values.get(task_id, ""), rest)] += 1
         return counts
 
+    def four_forms(self) -> dict[str, int]:
+        return self.tally(CLUE_CLOSED, "four_forms", FOUR_FORMS, {f: f for f in FOUR_FORMS}, "none")
+
     def sources(self) -> dict[str, int]:
-        ids = [
-            c[1]
-            for inst in self.instances.values()
-            if (c := self.first_done(inst, CLUE_REGISTERED)) and _in(c[0], self.bounds)
-        ]
-        values = _choices(self.s, ids, "source_category")
-        counts = dict.fromkeys(SOURCES, 0)
-        for task_id in ids:
-            counts[SOURCE_GROUPS.get(values.get(task_id, ""), "other")] += 1
-        return counts
+        return self.tally(CLUE_REGISTERED, "source_category", SOURCES, SOURCE_GROUPS, "other")
 
     def funnel(self) -> list[tuple[str, int]]:
         counts = dict.fromkeys(FUNNEL, 0)
@@ -617,11 +598,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ effort
     def effort(self) -> list[tuple[_Instance, int, float]]:
-        closed = [
-            inst
-            for inst in self.instances.values()
-            if (c := self.first_done(inst, CLUE_CLOSED)) and _in(c[0], self.bounds)
-        ]
+        closed = [inst for inst, _ in self.ended(CLUE_CLOSED)]
         if not closed:
             return []
         sums: dict[int, list[float]] = {inst.id: [0, 0.0] for inst in closed}

@@ -20,7 +20,7 @@ from engine.services import Services
 from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
 
 from . import export as exports
-from . import figures, metrics, notifications
+from . import figures, heatmap, metrics, notifications
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
@@ -113,6 +113,26 @@ def outcome_metrics(
     with services.db.session() as s:
         scope = _scope(services, s, principal)
         return metrics.compute(s, scope=scope, query=query)
+
+
+def duration_heatmap(
+    services: Services,
+    principal: Principal,
+    *,
+    process_key: str | None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> heatmap.Heatmap:
+    """A process's diagram with the median time each of its steps took over a period (the metrics
+    page's period by default: the six months to today); an unknown process or a bad date is a 422."""
+    _authorize(services, principal)
+    key = (process_key or "").strip()
+    if not key or len(key) > MAX_KEY:
+        raise ValidationError("请选择流程", fields={"process": "请选择流程"})
+    query = metrics.MetricsQuery.parse(date_from=date_from, date_to=date_to)
+    with services.db.session() as s:
+        scope = _scope(services, s, principal)
+        return heatmap.heatmap(s, scope=scope, process_key=key, period=query.period)
 
 
 def export_tables(

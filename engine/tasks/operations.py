@@ -27,6 +27,7 @@ from engine.access.denials import record_denial
 from engine.access.need_to_know import ReadScope
 from engine.access.principal import Principal
 from engine.access.reveal import Read, Reveal, Sealed, read_records
+from engine.cockpit import ecology
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible, ValidationError
 from engine.forms import submission
 from engine.forms.data import check_process_data
@@ -194,6 +195,7 @@ class TaskView:
     people: dict[str, str]
     deadline_rule: str | None
     signer_name: str
+    gathered: ecology.Gathered | None = None  # P8: the figures gathered from P2/P5/P7 and their sources
 
 
 @dataclass(frozen=True)
@@ -470,6 +472,7 @@ def show_task(
             refusal=refusal,
         )
         draft = None
+        stored = None
         values: dict[str, Any] = {}
         steps: list[StepRecord] = []
         own = None
@@ -514,6 +517,13 @@ def show_task(
                     schema, seen.data, options=options, sealed_present=seen.sealed, revealed=seen.revealed
                 )
             attachments = attachment_infos(s, task.instance_id, scope)
+        gathered = None
+        if ready and ecology.fills(task.process_key, row.spec_id):
+            gathered = ecology.for_step(
+                s, loaded.settings, process_key=task.process_key, spec_id=row.spec_id, instance_id=task.instance_id
+            )
+            if gathered is not None and typed is None and stored is None:
+                values.update(forms.form_values(schema, gathered.values()))
         assignees = inbox_q.eligible_assignees(s, row, bars) if may_reassign else []
         people = display_names(s, (task.assignee, task.completed_by))
     rule = loaded.policy.find(task.due_key)
@@ -543,6 +553,7 @@ def show_task(
         people=people,
         deadline_rule=rule.describe() if rule is not None else None,
         signer_name=principal.display_name or principal.username,
+        gathered=gathered,
     )
 
 
@@ -592,8 +603,24 @@ def submit_task(
         )
         for name, message in forms.validate(schema, data, options=options).items():
             problems.setdefault(name, message)
+        adjusted = ecology.review(  # P8: figures gathered from P2/P5/P7 changed only with a reason
+            ecology.for_step(
+                s,
+                pending.loaded.settings,
+                process_key=pending.task.process_key,
+                spec_id=pending.task.spec_id,
+                instance_id=pending.task.instance_id,
+            ),
+            pending.loaded.settings,
+            data,
+        )
+        for name, message in adjusted.problems.items():
+            problems.setdefault(name, message)
         if problems:
             raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
+        ecology.record_adjustment(
+            s, adjusted, data, actor=principal.username, instance_id=pending.task.instance_id, task_id=task_id
+        )
         process_data, record, confidential = forms.split(schema, data)
         process_data = check_process_data(process_data, what="task data")
         outcome = runtime.finish_completion(

@@ -198,6 +198,8 @@ DOMAIN = [
 ]
 GRADE_RECT = [("hao", "好"), ("jiaohao", "较好"), ("yiban", "一般"), ("cha", "差")]
 GRADE_ECO = [("hao", "好"), ("jiaohao", "较好"), ("yiban", "一般"), ("cha", "差")]
+# P8: why a value differs from the one the system gathered from P2/P5/P7 (engine/cockpit/ecology.py)
+ECO_ADJUST = txt("调整理由", "与系统汇集的指标值或得分、等次不同时必填：说明调整的依据。", maxLength=2000)
 SANCTION = [
     ("none", "不予处分"),
     ("jinggao", "警告"),
@@ -2661,6 +2663,7 @@ add(
                     "required": ["unit", "indicator", "value"],
                 },
             },
+            "adjust_reason": ECO_ADJUST,
             "signature": SIGN,
         },
         ["rows", "signature"],
@@ -2705,6 +2708,7 @@ add(
                     "required": ["unit", "score", "grade"],
                 },
             },
+            "adjust_reason": ECO_ADJUST,
             "warning_units": P(units("发预警通知书的单位", "等次为“差”。", "supervised_party_org")),
             "problem_units": P(
                 units("反馈问题清单、需整改的单位", "每个单位启动一个整改实例（M3）。", "supervised_party_org")

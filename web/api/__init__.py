@@ -80,6 +80,7 @@ def init_api(app: Flask) -> Api:
     from .interference import blp as interference_blp
     from .me import blp as me_blp
     from .messages import blp as messages_blp
+    from .metrics import blp as metrics_blp
     from .recusal import blp as recusal_blp
     from .tasks import blp as tasks_blp
 
@@ -94,6 +95,7 @@ def init_api(app: Flask) -> Api:
         recusal_blp,
         documents_blp,
         actions_blp,
+        metrics_blp,
     )
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)

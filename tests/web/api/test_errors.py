@@ -67,6 +67,7 @@ def test_openapi_document_is_served_and_generated(app):
         "/api/v1/instances/{instance_id}/diagram",
         "/api/v1/instances/{instance_id}/{action}",
         "/api/v1/instances/{instance_id}/tasks/{task_id}/reassign",
+        "/api/v1/metrics",  # the metrics page's figures as JSON
         # issue 15: the case's documents, the officers' actions, 待阅, 批量移交, saved phrases
         "/api/v1/instances/{instance_id}/documents",
         "/api/v1/instances/{instance_id}/documents/{kind}/pdf",

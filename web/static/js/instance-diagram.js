@@ -29,21 +29,6 @@
     return v.workdays + ' ' + labels.workdays + '（' + hours + ' ' + labels.hours + '）';
   }
 
-  function pickDiagram() {
-    var defs = viewer.getDefinitions();
-    var diagrams = (defs && defs.diagrams) || [];
-    for (var i = 0; i < diagrams.length; i++) {
-      var el = diagrams[i].plane && diagrams[i].plane.bpmnElement;
-      if (!el) { continue; }
-      if (el.id === data.process_key) { return diagrams[i].id; }
-      var parts = el.participants || [];
-      for (var j = 0; j < parts.length; j++) {
-        if (parts[j].processRef && parts[j].processRef.id === data.process_key) { return diagrams[i].id; }
-      }
-    }
-    return null;
-  }
-
   function mark() {
     var canvas = viewer.get('canvas');
     var registry = viewer.get('elementRegistry');
@@ -128,14 +113,7 @@
     panel.parentNode.appendChild(ul);
   }
 
-  viewer.importXML(data.xml).then(function () {
-    var wanted = pickDiagram();
-    var current = viewer.get('canvas').getRootElement();
-    var currentId = current && current.businessObject && current.businessObject.id;
-    if (wanted && currentId !== data.process_key) { return viewer.open(wanted); }
-    return null;
-  }).then(function () {
-    try { viewer.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty diagram */ }
+  window.GuantongDiagram.show(viewer, data.xml, data.process_key).then(function () {
     mark();
     elementList();
     viewer.on('element.click', function (event) {
