@@ -608,7 +608,7 @@ def submit_task(
             following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
     except ValidationError:
         if caught:
-            _record_caught(services, principal, task_id, sorted(caught))
+            sealed_echo.record(services, principal, task_id, _instance_of(services, task_id), sorted(caught))
         raise
     runtime.after_commit(outcome)
     done, instance = outcome.task, outcome.instance
@@ -631,13 +631,9 @@ def submit_task(
     )
 
 
-def _record_caught(services: Services, principal: Principal, task_id: int, paths: list[str]) -> None:
-    """Leave the refused attempt in the trail (the fields, never the value), in its own transaction."""
+def _instance_of(services: Services, task_id: int) -> int | None:
     with services.db.session() as s:
-        instance_id = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
-        audit.record(
-            s, "sealed_value_refused", actor=principal.username, instance_id=instance_id, task_id=task_id, fields=paths
-        )
+        return s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
 
 
 def save_draft(

@@ -27,15 +27,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
+from engine.access.principal import Principal
 from engine.access.sealing import Sealer
+from engine.errors import ValidationError
 from engine.instances.cases import linked_instances
 from engine.models import TaskSubmission
 
+if TYPE_CHECKING:
+    from engine.services import Services
+
+EVENT = "sealed_value_refused"
 MESSAGE = "此处含有本案保密信息（检举人姓名、身份证号、联系方式等），请删除后再提交（检举控告工作规则第47条）"
 SHORTEST = 2  # a value of one character names nobody
 LONGEST = 60  # past this a sealed text is a note (告知记录, 检举人意见), not an identity
@@ -143,3 +150,30 @@ def check(
     secret = {k for k, prop in properties.items() if prop.get("x-confidential")}
     sealing = {k: v for k, v in data.items() if k in secret}
     return echoes(schema, data, case_secrets(session, sealer, instance_id, sealing=sealing))
+
+
+def record(services: Services, principal: Principal, task_id: int, instance_id: int | None, paths: list[str]) -> None:
+    """Leave the refused attempt in the trail (the fields, never the value), in its own transaction: the
+    refusal rolls the use case back, the record of the attempt must stay."""
+    with services.db.session() as s:
+        audit.record(s, EVENT, actor=principal.username, instance_id=instance_id, task_id=task_id, fields=paths)
+
+
+def refuse_in_notes(
+    services: Services,
+    s: Session,
+    principal: Principal,
+    task_id: int,
+    instance_id: int,
+    notes: Mapping[str, str | None],
+) -> None:
+    """The free text of an action (退回's 批示, 转办's 理由, 抄送's 说明, 催办意见 …) checked like a form's
+    free text: refused, each field named, when it repeats a sealed value of the case."""
+    present = {name: text for name, text in notes.items() if text}
+    if not present:
+        return
+    secrets = case_secrets(s, services.sealer, instance_id)
+    caught = {name: MESSAGE for name, text in present.items() if any(x in normalise(text) for x in secrets)}
+    if caught:
+        record(services, principal, task_id, instance_id, sorted(caught))
+        raise ValidationError("text repeats a sealed value of the case", fields=caught, task=task_id)

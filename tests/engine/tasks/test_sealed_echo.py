@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.errors import ValidationError
 from engine.forms.submission import Posted
 from engine.instances import operations as instances
-from engine.models import AuditEvent, HumanTask, TaskSubmission
+from engine.models import AuditEvent, HumanTask, TaskSubmission, TaskUrge
+from engine.tasks import actions, sealed_echo
 from engine.tasks import operations as tasks
-from engine.tasks import sealed_echo
 from tests.engine.usecases import REGISTER, REVEAL, ready, registered
 
 
@@ -75,3 +75,24 @@ def test_short_long_and_openly_known_values_are_no_secrets():
         {"李", "李检举", "x" * 61, sealed_echo.normalise("县交通局")}, {sealed_echo.normalise("县交通局")}
     )
     assert found == {"李检举"}
+
+
+def test_the_free_text_of_actions_is_checked_like_a_forms(services, who):
+    """退回's 批示, 催办意见 and 抄送's 说明 reach other people as surely as a form does."""
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+    with pytest.raises(ValidationError) as urged:
+        actions.urge_task(services, who("boss"), propose, "李检举催问进度，请尽快")
+    assert urged.value.fields == {"note": sealed_echo.MESSAGE}
+    tasks.submit_task(services, who("so1"), propose, {"disposal": "chubu_heshi"}, reveal=REVEAL)
+    approve = ready(services, "approve")[0]
+    with pytest.raises(ValidationError) as returned:
+        actions.return_task(services, who("boss"), approve, propose, "请与检举人李检举核实后重报")
+    assert returned.value.fields == {"reason": sealed_echo.MESSAGE}
+    assert ready(services, "approve") == [approve]  # nothing reopened
+    with services.db.session() as s:
+        refused = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == sealed_echo.EVENT)).all()
+        assert [d["fields"] for d in refused] == [["note"], ["reason"]]
+        assert s.scalar(select(func.count()).select_from(TaskUrge)) == 0
+    back = actions.return_task(services, who("boss"), approve, propose, "依据不足，请补充后重报")  # without the name
+    assert ready(services, "propose") == [back.task_id]
