@@ -592,6 +592,17 @@ class Notification(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class NotificationRead(Base):
+    """One person's reading of a notice sent to a unit's role: each holder has his own read state (issue 15),
+    so a colleague opening the office's reminder does not hide it from the others."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
 # --------------------------------------------------------------------------- the interference register (三个规定)
 class InterferenceEntry(Base):
     """One instance of someone enquiring about a case, asking after it or pleading on someone's behalf
