@@ -26,7 +26,7 @@ from engine.access.principal import load_principal
 from engine.access.reveal import Reveal
 from engine.config import Config
 from engine.forms.schema import is_signature
-from engine.models import HumanTask, IssuedNumber, ProcessInstance, TaskSubmission, User
+from engine.models import AuditEvent, HumanTask, IssuedNumber, ProcessInstance, TaskSubmission, User
 from engine.services import Services
 from engine.tasks import operations as task_ops
 from engine.tasks import sealed_echo
@@ -305,3 +305,28 @@ def test_a_real_name_clue_from_registration_to_filing(demo, browser):  # noqa: F
     assert _open(walk, "t_announce", "gt_p5_case").role == "investigation_office"
     page.goto(f"{base}/instances/{filing.instance_id}")
     page.screenshot(path=str(SHOTS / "walk-filed.png"), full_page=True)
+    claims = _claims_after_own_step(walk)
+    assert claims and all(not own for _claim, own in claims), claims  # claimed only what others handed on
+
+
+def _claims_after_own_step(walk):
+    """Each claim of the walk, and whether the step just before it in its instance was the claimer's own
+    (the task that follows a person's own step is his without claiming)."""
+    found = []
+    with walk.db.session() as s:
+        for actor, task_id in s.execute(
+            select(AuditEvent.actor, AuditEvent.task_id).where(AuditEvent.action == "claimed").order_by(AuditEvent.id)
+        ):
+            task = s.get(HumanTask, task_id)
+            before = s.scalar(
+                select(HumanTask.completed_by)
+                .where(
+                    HumanTask.instance_id == task.instance_id,
+                    HumanTask.id < task.id,
+                    HumanTask.status == "completed",
+                )
+                .order_by(HumanTask.id.desc())
+                .limit(1)
+            )
+            found.append(((actor, task.spec_id), before == actor))
+    return found
