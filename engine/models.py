@@ -603,6 +603,24 @@ class NotificationRead(Base):
     read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class TaskConsultation(Base):
+    """A 加签 (issue 15): the approver holding an open approval step asks one more person's opinion before he
+    decides; the step cannot be completed until the opinion is given (engine/tasks/consultation.py)."""
+
+    __tablename__ = "task_consultation"
+    __table_args__ = (Index("ix_task_consultation_task", "task_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    asked_by: Mapped[str] = mapped_column(String(80))
+    asked: Mapped[str] = mapped_column(String(80), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 # --------------------------------------------------------------------------- the interference register (三个规定)
 class InterferenceEntry(Base):
     """One instance of someone enquiring about a case, asking after it or pleading on someone's behalf

@@ -35,7 +35,7 @@ from engine.numbering import sequences as numbering
 from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
-from engine.tasks import delegation, known, next_step, sealed_echo
+from engine.tasks import consultation, delegation, known, next_step, sealed_echo
 from engine.tasks import inbox as inbox_q
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
@@ -571,6 +571,7 @@ def submit_task(
         with services.db.session() as s:
             pending = runtime.begin_completion(s, task_id, principal)
             delegation.require_not_delegate(s, task_id, principal)
+            consultation.require_opinions_given(s, task_id)  # 加签: the opinion asked for comes first
             schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
             data, problems = submission.read(schema, submitted)
             problems.update(numbering.typed(schema, data))

@@ -1,4 +1,5 @@
-"""per-person read state of the notices sent to a unit's role (issue 15): ``notification_read``
+"""issue 15: per-person read state of the notices sent to a unit's role (``notification_read``) and 加签
+(``task_consultation``)
 
 Revision ID: 0015_officers15
 Revises: 0014_actions
@@ -30,6 +31,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("notification_id", "username", name=op.f("pk_notification_read")),
     )
 
+    op.create_table(
+        "task_consultation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("asked_by", sa.String(length=80), nullable=False),
+        sa.Column("asked", sa.String(length=80), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("asked_at", UTCDateTime(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instance.id"],
+            name=op.f("fk_task_consultation_instance_id_process_instance"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["human_task.id"], name=op.f("fk_task_consultation_task_id_human_task"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_task_consultation")),
+    )
+    op.create_index("ix_task_consultation_task", "task_consultation", ["task_id", "answered_at"])
+    op.create_index(op.f("ix_task_consultation_instance_id"), "task_consultation", ["instance_id"])
+    op.create_index(op.f("ix_task_consultation_asked"), "task_consultation", ["asked"])
+
 
 def downgrade() -> None:
+    op.drop_table("task_consultation")
     op.drop_table("notification_read")
