@@ -28,7 +28,7 @@ from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.models import HumanTask, Notification, ProcessInstance, TaskConsultation
 from engine.services import Services
 from engine.tasks import sealed_echo
-from engine.tasks.actions import _holder, _instance, _reads_file, _reason
+from engine.tasks.actions import Person, _copy_candidates, _holder, _instance, _reads_file, _reason
 from engine.tasks.consultation import open_consultations
 from engine.tasks.operations import _visible_task, display_names
 
@@ -166,6 +166,8 @@ def give_opinion(services: Services, principal: Principal, consultation_id: int,
 
 def asked_of(services: Services, principal: Principal) -> list[Opinion]:
     """The opinions asked of the person: open ones first, then the latest answered."""
+    if principal.admin_kind:  # 三员分立: administrators read no case, so no opinion is asked of them
+        raise Forbidden("administrators read no case", rule="sanyuan_no_cases")
     with services.db.session() as s:
         rows = list(
             s.scalars(
@@ -178,11 +180,35 @@ def asked_of(services: Services, principal: Principal) -> list[Opinion]:
         return _opinions(s, rows)
 
 
-def step_opinions(services: Services, principal: Principal, task_id: int) -> list[Opinion]:
-    """The opinions asked on a step, for whoever may see the step."""
+@dataclass(frozen=True)
+class StepConsultations:
+    """What the task page shows of 加签: the opinions asked on the step, and whether and whom he may ask."""
+
+    opinions: tuple[Opinion, ...]
+    may_ask: bool
+    candidates: tuple[Person, ...]
+
+
+def task_view(services: Services, principal: Principal, task_id: int) -> StepConsultations:
     with services.db.session() as s:
-        _visible_task(s, principal, task_id)
+        task = _visible_task(s, principal, task_id)
         rows = list(
             s.scalars(select(TaskConsultation).where(TaskConsultation.task_id == task_id).order_by(TaskConsultation.id))
         )
-        return _opinions(s, rows)
+        may_ask = (
+            task.status == "ready"
+            and task.assignee == principal.username
+            and not task.personal
+            and is_approval(services, s, task)
+        )
+        asked = {r.asked for r in rows if r.answered_at is None}
+        candidates = (
+            tuple(
+                p
+                for p in _copy_candidates(services, s, principal, _instance(s, task.instance_id))
+                if p.username not in asked
+            )
+            if may_ask
+            else ()
+        )
+        return StepConsultations(tuple(_opinions(s, rows)), may_ask and bool(candidates), candidates)

@@ -38,7 +38,9 @@ def test_the_approver_decides_once_the_opinion_he_asked_for_is_given(services, w
     assert countersign.give_opinion(services, who("so1lead"), asked, "同意先行初核。") == approve
     with pytest.raises(Conflict):
         countersign.give_opinion(services, who("so1lead"), asked, "改变主意")
-    [opinion] = countersign.step_opinions(services, who("boss"), approve)
+    shown = countersign.task_view(services, who("boss"), approve)
+    [opinion] = shown.opinions
+    assert shown.may_ask and "so1lead" in {p.username for p in shown.candidates}
     assert (opinion.asked_name, opinion.answer, opinion.question) == (
         "赵刚",
         "同意先行初核。",
@@ -61,4 +63,4 @@ def test_only_the_holder_of_an_approval_step_asks_and_only_readers_of_the_case_a
     with pytest.raises(ValidationError) as empty:
         countersign.ask_opinion(services, who("boss"), approve, "so1lead", "  ")
     assert set(empty.value.fields) == {"question"}
-    assert countersign.step_opinions(services, who("boss"), approve) == []
+    assert countersign.task_view(services, who("boss"), approve).opinions == ()
