@@ -112,6 +112,20 @@ def _drafted(walk, services, task, username, **values):
     task_ops.save_draft(services, principal, task.id, typed, reveal=Reveal(services.sealer))
 
 
+def _take(walk, services, browser, base, task, person, **values):  # noqa: F811
+    """The task's page as its holder (else ``person``, who claims it: a pool task, not following his own
+    step), its form filled in from a draft of the walk's values."""
+    holder = task.assignee or person
+    page = _page(browser, base, holder)
+    page.goto(f"{base}/tasks/{task.id}")
+    if task.assignee is None:
+        page.get_by_role("button", name="认领此任务").click()
+        page.wait_for_selector("[data-testid=task-form]")
+    _drafted(walk, services, task, holder, **values)
+    page.reload()
+    return page
+
+
 def _submit(page):
     page.get_by_role("button", name="提交办结").click()
     page.wait_for_load_state()
@@ -244,14 +258,7 @@ def test_a_real_name_clue_from_registration_to_filing(demo, browser):  # noqa: F
     walk.pilot.complete(route, actor="gaoyuan")
     walk.run(until="t_letter")
     letter = _open(walk, "t_letter", "gt_p5_inquiry")
-    author = letter.assignee or "wangfang"
-    page = _page(browser, base, author)
-    page.goto(f"{base}/tasks/{letter.id}")
-    if letter.assignee is None:  # a pool task (it does not follow his own step): taken by claiming
-        page.get_by_role("button", name="认领此任务").click()
-        page.wait_for_selector("[data-testid=task-form]")
-    _drafted(walk, services, letter, author, sent_date="2024-03-20", delivered_date="2024-03-21")
-    page.reload()
+    page = _take(walk, services, browser, base, letter, "wangfang", sent_date="2024-03-20", delivered_date="2024-03-21")
     questions = page.locator("textarea[name=questions]")
     questions.fill(f"检举人{REPORTER['name']}反映你接受宴请，请说明。")
     _submit(page)
@@ -280,12 +287,7 @@ def test_a_real_name_clue_from_registration_to_filing(demo, browser):  # noqa: F
     # 初核: 分管副书记 韩伟 approves the 初核方案 in the browser
     walk.run(until=lambda ready: any((t.process_key, t.spec_id) == ("gt_p5_verify", "t_appr") for t in ready))
     plan = _open(walk, "t_appr", "gt_p5_verify")
-    _drafted(walk, services, plan, plan.assignee or "hanwei")
-    page = _page(browser, base, plan.assignee or "hanwei")
-    page.goto(f"{base}/tasks/{plan.id}")
-    if plan.assignee is None:
-        page.get_by_role("button", name="认领此任务").click()
-        page.wait_for_selector("[data-testid=task-form]")
+    page = _take(walk, services, browser, base, plan, "hanwei")
     page.screenshot(path=str(SHOTS / "walk-verify-plan.png"), full_page=True)
     _submit(page)
     assert not walk.tasks("t_appr")
@@ -294,12 +296,7 @@ def test_a_real_name_clue_from_registration_to_filing(demo, browser):  # noqa: F
     walk.run(until="t_req")
     walk.pilot.complete(_open(walk, "t_req", "gt_p5_case"))
     filing = _open(walk, "t_sec", "gt_p5_case")
-    _drafted(walk, services, filing, "machengzhi")
-    page = _page(browser, base, "machengzhi")
-    page.goto(f"{base}/tasks/{filing.id}")
-    if filing.assignee is None:
-        page.get_by_role("button", name="认领此任务").click()
-        page.wait_for_selector("[data-testid=task-form]")
+    page = _take(walk, services, browser, base, filing, "machengzhi")
     page.screenshot(path=str(SHOTS / "walk-filing.png"), full_page=True)
     _submit(page)
     assert _open(walk, "t_announce", "gt_p5_case").role == "investigation_office"
