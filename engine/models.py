@@ -592,6 +592,35 @@ class Notification(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class NotificationRead(Base):
+    """One person's reading of a notice sent to a unit's role: each holder has his own read state (issue 15),
+    so a colleague opening the office's reminder does not hide it from the others."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class TaskConsultation(Base):
+    """A 加签 (issue 15): the approver holding an open approval step asks one more person's opinion before he
+    decides; the step cannot be completed until the opinion is given (engine/tasks/consultation.py)."""
+
+    __tablename__ = "task_consultation"
+    __table_args__ = (Index("ix_task_consultation_task", "task_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    asked_by: Mapped[str] = mapped_column(String(80))
+    asked: Mapped[str] = mapped_column(String(80), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 # --------------------------------------------------------------------------- the interference register (三个规定)
 class InterferenceEntry(Base):
     """One instance of someone enquiring about a case, asking after it or pleading on someone's behalf

@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .calendar import bp as calendar_bp
     from .cockpit import bp as cockpit_bp
+    from .countersign import bp as countersign_bp
     from .documents import bp as documents_bp
     from .health import bp as health_bp
     from .interference import bp as interference_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(actions_bp)
+    app.register_blueprint(countersign_bp)
     app.register_blueprint(interference_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

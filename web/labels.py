@@ -145,6 +145,10 @@ def engine_message(exc: EngineError) -> str:
     """A sentence for a person, from an engine error (the technical message goes to the log)."""
     details = exc.details or {}
     if isinstance(exc, Conflict):
+        if details.get("rule") == "opinion_pending":  # 加签 (engine/tasks/consultation.py)
+            return _("已加签征求意见，待其提出意见后方可办结。")
+        if details.get("rule") == "opinion_asked_already":
+            return _("已向此人征求意见，请等待其答复。")
         if details.get("assignee"):
             return _("此任务已由 %(name)s 认领。", name=details["assignee"])
         if details.get("status") == "completed":

@@ -20,9 +20,9 @@ from engine.interference import operations as interference
 from engine.recusal import operations as recusals
 from engine.tasks import actions as task_actions_q
 from engine.tasks import attachments as files
+from engine.tasks import countersign, phrases
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
-from engine.tasks import phrases
 
 from . import diagram, labels
 from .security import principal, select_locale, services
@@ -138,6 +138,7 @@ def _render(task_id: int, *, typed: Posted | None = None, errors=None, notice=No
         deadline_rule=view.deadline_rule,
         may_record_interference=interference.may_record(services(), principal(), view.instance.id),
         acts=task_actions_q.task_actions(services(), principal(), task_id),
+        consult=countersign.task_view(services(), principal(), task_id),
         phrases=(
             phrases.phrases(services(), principal())
             if may.act and "opinion" in (view.schema.get("properties") or {})

@@ -192,20 +192,23 @@ def show_request(services: Services, principal: Principal, request_id: int) -> R
         )
 
 
-def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tuple[str, ...]:
+def _deployed_file(services: Services, s: Session, payload: dict[str, Any]) -> tuple[str, int | None, str | None]:
+    """(file name, latest version, that version's content of the file) the requested file is read against:
+    the diff and the element changes the approver reads compare the same two texts."""
     filename = str(payload.get("filename", ""))
     latest = services.definitions.latest_version_id(s)
-    before = (
-        _stored_form(s, latest, str(payload["form_key"]))
-        if payload.get("form_key")
-        else s.scalar(
-            select(DefinitionFile.content).where(
-                DefinitionFile.version_id == latest, DefinitionFile.filename == filename
-            )
-        )
-        if latest is not None
-        else None
+    if payload.get("form_key"):
+        return filename, latest, _stored_form(s, latest, str(payload["form_key"]))
+    if latest is None:
+        return filename, None, None
+    content = s.scalar(
+        select(DefinitionFile.content).where(DefinitionFile.version_id == latest, DefinitionFile.filename == filename)
     )
+    return filename, latest, content
+
+
+def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tuple[str, ...]:
+    filename, latest, before = _deployed_file(services, s, payload)
     return tuple(
         difflib.unified_diff(
             (before or "").splitlines(),
@@ -231,17 +234,7 @@ def _deploy_changes(services: Services, s: Session, payload: dict[str, Any]) -> 
     form has no elements: its text diff says it all)."""
     if payload.get("form_key"):
         return ()
-    filename = str(payload.get("filename", ""))
-    latest = services.definitions.latest_version_id(s)
-    before = (
-        s.scalar(
-            select(DefinitionFile.content).where(
-                DefinitionFile.version_id == latest, DefinitionFile.filename == filename
-            )
-        )
-        if latest is not None
-        else None
-    )
+    filename, _latest, before = _deployed_file(services, s, payload)
     return bpmndiff.diff_files(before, str(payload.get("content", "")), filename).elements
 
 

@@ -1,8 +1,9 @@
 """A person's notifications: those sent to them by name, and those sent to a role they hold in a unit.
 
 A notification to a role in a unit is the unit's: any holder of the role there, and the unit's leaders,
-may read it, and marking it read marks it read for all of them (the reminder has been seen by the
-office). Notices about a case go to the owning unit only (engine/scheduling/worker.py): the task's
+may read it, and each of them has his own read state (``notification_read``, issue 15): a colleague
+opening the office's reminder does not take it off the others' bell. The notice's own ``read_at`` still
+records when the office first saw it (the cockpit's watch list reads that). Notices about a case go to the owning unit only (engine/scheduling/worker.py): the task's
 candidate units, the owning commission's units for an escalation, never to holders of the role in other
 commissions; they name the step and the business key, never a title or what was recorded.
 """
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.access.principal import Principal
 from engine.errors import Forbidden, NotFound
-from engine.models import Notification
+from engine.models import Notification, NotificationRead
 
 from .figures import NOTICE_COLUMNS, Notice, notices, pages_for
 
@@ -47,13 +48,30 @@ def addressed_to(p: Principal) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def unread_count(session: Session, p: Principal) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Notification).where(addressed_to(p), Notification.read_at.is_(None))
-        )
-        or 0
+def _read_by(p: Principal) -> ColumnElement[bool]:
+    return exists().where(NotificationRead.notification_id == Notification.id, NotificationRead.username == p.username)
+
+
+def unread_by(p: Principal) -> ColumnElement[bool]:
+    """Not yet read by the person: his own notice unread, or a unit's notice he has not opened himself."""
+    return or_(
+        and_(Notification.username.is_not(None), Notification.read_at.is_(None)),
+        and_(Notification.username.is_(None), ~_read_by(p)),
     )
+
+
+def _read_at(p: Principal) -> ColumnElement[object]:
+    """When the person read the notice (his own: the notice's; a unit's: his reading of it)."""
+    own_reading = (
+        select(NotificationRead.read_at)
+        .where(NotificationRead.notification_id == Notification.id, NotificationRead.username == p.username)
+        .scalar_subquery()
+    )
+    return case((Notification.username.is_(None), own_reading), else_=Notification.read_at).label("read_at")
+
+
+def unread_count(session: Session, p: Principal) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(addressed_to(p), unread_by(p))) or 0
 
 
 @dataclass(frozen=True)
@@ -70,12 +88,14 @@ def listing(
 ) -> NoticePage:
     where = [addressed_to(p)]
     if unread_only:
-        where.append(Notification.read_at.is_(None))
+        where.append(unread_by(p))
     total = session.scalar(select(func.count()).select_from(Notification).where(*where)) or 0
+    read_at = _read_at(p)
+    columns = [c for c in NOTICE_COLUMNS if c is not Notification.read_at]
     rows = session.execute(
-        select(*NOTICE_COLUMNS)
+        select(*columns, read_at)
         .where(*where)
-        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        .order_by(read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
@@ -85,13 +105,20 @@ def listing(
 
 
 def mark_read(session: Session, p: Principal, notification_id: int) -> bool:
-    """Mark one of the person's notifications read; False when it was read already (by them or a colleague)."""
+    """Mark one of the person's notifications read for him; False when he had read it already."""
     row = session.get(Notification, notification_id)
     if row is None:
         raise NotFound(f"no notification {notification_id}", notification=notification_id)
     mine = session.scalar(select(Notification.id).where(Notification.id == notification_id, addressed_to(p)))
     if mine is None:
         raise Forbidden(NOT_YOURS, rule=NOT_YOURS, notification=notification_id)
+    if row.username is None:  # a unit's notice: his own reading of it
+        if session.get(NotificationRead, (notification_id, p.username)) is not None:
+            return False
+        session.add(NotificationRead(notification_id=notification_id, username=p.username, read_at=clock.now()))
+        if row.read_at is None:
+            row.read_at = clock.now()  # the office has seen it
+        return True
     if row.read_at is not None:
         return False
     row.read_at = clock.now()
@@ -99,11 +126,25 @@ def mark_read(session: Session, p: Principal, notification_id: int) -> bool:
 
 
 def mark_all_read(session: Session, p: Principal) -> int:
-    """Mark every unread notification of the person read, in one statement; how many were unread."""
+    """Mark every notification the person has not read read for him; how many there were."""
+    at = clock.now()
+    units = session.scalars(
+        select(Notification.id).where(addressed_to(p), Notification.username.is_(None), ~_read_by(p))
+    ).all()
+    if units:
+        session.execute(
+            insert(NotificationRead), [{"notification_id": i, "username": p.username, "read_at": at} for i in units]
+        )
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(units), Notification.read_at.is_(None))
+            .values(read_at=at)
+            .execution_options(synchronize_session=False)
+        )
     result = session.execute(
         update(Notification)
-        .where(addressed_to(p), Notification.read_at.is_(None))
-        .values(read_at=clock.now())
+        .where(addressed_to(p), Notification.username.is_not(None), Notification.read_at.is_(None))
+        .values(read_at=at)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(units) + int(getattr(result, "rowcount", 0) or 0)

@@ -55,6 +55,7 @@ TIMELINE_HIDDEN = (
     "confidential_viewed",
     "attachment_downloaded",
     "draft_saved",
+    "sealed_value_refused",  # a refused attempt to repeat a sealed value (engine/tasks/sealed_echo.py)
     "interference_recorded",
     "interference_followed_up",
 )

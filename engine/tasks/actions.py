@@ -57,7 +57,7 @@ from engine.models import (
 )
 from engine.runtime import rewind
 from engine.services import Services
-from engine.tasks import delegation
+from engine.tasks import delegation, sealed_echo
 from engine.tasks import inbox as inbox_q
 from engine.tasks.operations import _visible_task, display_names, reading_scope
 
@@ -194,6 +194,7 @@ def return_task(
                 rule="return_outside_lane",
             )
         text = _reason(reason, "reason")
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, task.instance_id, {"reason": text})
         if not target_task_id:
             raise ValidationError("choose the step to return to", fields={"target": "请选择退回到的环节"})
         target = next((t for t in _returnable(services, s, task) if t.id == target_task_id), None)
@@ -325,6 +326,7 @@ def withdraw_task(services: Services, principal: Principal, task_id: int, reason
                 task=task_id,
                 rule="withdraw_after_next_acted",
             )
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, done.instance_id, {"reason": reason})
         row = _instance(s, done.instance_id)
         outcome = rewind.reopen(
             services.runtime,
@@ -392,6 +394,7 @@ def transfer_task(services: Services, principal: Principal, task_id: int, to_use
         task = _holder(s, principal, task_id)
         target = _entitled(services, s, principal, task, to_username)
         text = _reason(reason, "reason")
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, task.instance_id, {"reason": text})
         task.assignee = target.username
         audit.record(
             s,
@@ -411,6 +414,7 @@ def delegate_task(services: Services, principal: Principal, task_id: int, to_use
         task = _holder(s, principal, task_id)
         target = _entitled(services, s, principal, task, to_username)
         text = _reason(note, "reason")
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, task.instance_id, {"reason": text})
         s.add(
             TaskDelegation(
                 task_id=task.id,
@@ -582,6 +586,7 @@ def copy_case(
         text = (note or "").strip() or None
         if text is not None and len(text) > REASON_MAX:
             raise ValidationError("note too long", fields={"note": f"不超过{REASON_MAX}字"})
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, row.id, {"note": text})
         sent = []
         for username in dict.fromkeys(wanted):
             copy = CaseCopy(instance_id=row.id, task_id=task.id, sender=principal.username, reader=username, note=text)
@@ -667,6 +672,7 @@ def urge_task(services: Services, principal: Principal, task_id: int, note: str 
             record_denial(services, "urge_not_permitted", actor=principal.username, task_id=task_id)
             raise Forbidden("only a leader or the 案管室 who may see the case may urge its tasks", task=task_id)
         text = _reason(note, "note")
+        sealed_echo.refuse_in_notes(services, s, principal, task_id, task.instance_id, {"note": text})
         s.add(TaskUrge(task_id=task.id, instance_id=task.instance_id, urged_by=principal.username, note=text))
         audit.record(
             s,

@@ -36,7 +36,7 @@ from engine.numbering import sequences as numbering
 from engine.organisation.names import unit_names
 from engine.services import Services
 from engine.tasks import attachments as files
-from engine.tasks import delegation, known, next_step
+from engine.tasks import consultation, delegation, known, next_step, sealed_echo
 from engine.tasks import inbox as inbox_q
 
 DUE_SOON_WORKDAYS = inbox_q.DUE_SOON_WORKDAYS
@@ -572,61 +572,72 @@ def submit_task(
 
     In one transaction: authorize (the runtime's read of the task) → read the submission (strings or
     JSON; fields the form does not have are refused) → sign (the signature blocks get the person and
-    the server's time) → validate (options resolved from the organisation) → split into process data,
+    the server's time) → validate (options resolved from the organisation; free text may not repeat a
+    sealed value of the case, engine/tasks/sealed_echo.py) → split into process data,
     record and confidential part → seal → run the engine and write. Nothing changes on a refusal.
     """
     runtime = services.runtime
-    with services.db.session() as s:
-        pending = runtime.begin_completion(s, task_id, principal)
-        delegation.require_not_delegate(s, task_id, principal)
-        schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
-        data, problems = submission.read(schema, submitted)
-        problems.update(numbering.typed(schema, data))
-        if known.asked_once(schema):  # facts the case knows are not asked again (engine/tasks/known.py)
-            scope = reading_scope(s, services, principal, pending.task.instance_id, pending.instance.version_id)
-            found = known.facts(s, schema, pending.task.instance_id, scope, before=task_id)
-            data = {**{k: v for k, v in found.items() if k not in problems}, **data}
-        data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
-        if not problems:  # the numbers go back with the transaction if validation refuses the form
-            data = numbering.issue(
-                s,
-                pending.loaded.settings,
-                schema,
-                data,
-                instance_id=pending.task.instance_id,
-                task_id=task_id,
-                spec_id=pending.task.spec_id,
-                actor=principal.username,
+    caught: dict[str, str] = {}  # free-text fields repeating a sealed value (engine/tasks/sealed_echo.py)
+    try:
+        with services.db.session() as s:
+            pending = runtime.begin_completion(s, task_id, principal)
+            delegation.require_not_delegate(s, task_id, principal)
+            consultation.require_opinions_given(s, task_id)  # 加签: the opinion asked for comes first
+            schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
+            data, problems = submission.read(schema, submitted)
+            problems.update(numbering.typed(schema, data))
+            if known.asked_once(schema):  # facts the case knows are not asked again (engine/tasks/known.py)
+                scope = reading_scope(s, services, principal, pending.task.instance_id, pending.instance.version_id)
+                found = known.facts(s, schema, pending.task.instance_id, scope, before=task_id)
+                data = {**{k: v for k, v in found.items() if k not in problems}, **data}
+            data = forms.sign(schema, data, signer=principal.display_name or principal.username, at=clock.now())
+            if not problems:  # the numbers go back with the transaction if validation refuses the form
+                data = numbering.issue(
+                    s,
+                    pending.loaded.settings,
+                    schema,
+                    data,
+                    instance_id=pending.task.instance_id,
+                    task_id=task_id,
+                    spec_id=pending.task.spec_id,
+                    actor=principal.username,
+                )
+            options = forms.resolve_options(
+                s, schema, locale=locale or DEFAULT_LOCALE, instance_id=pending.task.instance_id
             )
-        options = forms.resolve_options(
-            s, schema, locale=locale or DEFAULT_LOCALE, instance_id=pending.task.instance_id
-        )
-        for name, message in forms.validate(schema, data, options=options).items():
-            problems.setdefault(name, message)
-        adjusted = ecology.review(  # P8: figures gathered from P2/P5/P7 changed only with a reason
-            ecology.for_step(
-                s,
+            for name, message in forms.validate(schema, data, options=options).items():
+                problems.setdefault(name, message)
+            caught = sealed_echo.check(s, reveal.sealer, pending.task.instance_id, schema, data)
+            for name, message in caught.items():
+                problems.setdefault(name, message)
+            adjusted = ecology.review(  # P8: figures gathered from P2/P5/P7 changed only with a reason
+                ecology.for_step(
+                    s,
+                    pending.loaded.settings,
+                    process_key=pending.task.process_key,
+                    spec_id=pending.task.spec_id,
+                    instance_id=pending.task.instance_id,
+                ),
                 pending.loaded.settings,
-                process_key=pending.task.process_key,
-                spec_id=pending.task.spec_id,
-                instance_id=pending.task.instance_id,
-            ),
-            pending.loaded.settings,
-            data,
-        )
-        for name, message in adjusted.problems.items():
-            problems.setdefault(name, message)
-        if problems:
-            raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
-        ecology.record_adjustment(
-            s, adjusted, data, actor=principal.username, instance_id=pending.task.instance_id, task_id=task_id
-        )
-        process_data, record, confidential = forms.split(schema, data)
-        process_data = check_process_data(process_data, what="task data")
-        outcome = runtime.finish_completion(
-            s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
-        )
-        following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
+                data,
+            )
+            for name, message in adjusted.problems.items():
+                problems.setdefault(name, message)
+            if problems:
+                raise ValidationError("表单填写不符合要求", fields=problems, task=task_id)
+            ecology.record_adjustment(
+                s, adjusted, data, actor=principal.username, instance_id=pending.task.instance_id, task_id=task_id
+            )
+            process_data, record, confidential = forms.split(schema, data)
+            process_data = check_process_data(process_data, what="task data")
+            outcome = runtime.finish_completion(
+                s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
+            )
+            following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
+    except ValidationError:
+        if caught:
+            sealed_echo.record(services, principal, task_id, _instance_of(services, task_id), sorted(caught))
+        raise
     runtime.after_commit(outcome)
     done, instance = outcome.task, outcome.instance
     assert done is not None and instance is not None
@@ -646,6 +657,11 @@ def submit_task(
         next_tasks=list(outcome.next_tasks),
         next_for_you=following,
     )
+
+
+def _instance_of(services: Services, task_id: int) -> int | None:
+    with services.db.session() as s:
+        return s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
 
 
 def save_draft(

@@ -101,6 +101,7 @@ ARGUMENTS: dict[str, Callable[[DemoState], dict[str, Any]]] = {
     "entry_id": _one(lambda state: state.entry_id),
     "copy_id": _one(lambda state: state.copy_id),
     "phrase_id": _one(lambda state: state.phrase_id),
+    "consultation_id": _one(lambda state: state.consultation_id),
     "request_id": _one(lambda state: state.request_id),
     # the cockpit's exports (issue 16): the outcome metrics and the instance list, as a workbook
     "table": lambda _state: {"metrics": "metrics", "instances": "instances"},
@@ -277,6 +278,13 @@ BODIES: dict[str, BodyFor] = {
     "POST /tasks/<int:task_id>/give-back": NOTHING,
     "POST /tasks/<int:task_id>/copies": _form(readers="wangfang", note="矩阵：请阅"),
     "POST /copies/<int:copy_id>/read": NOTHING,
+    # 加签 (web/countersign.py): asked on the persona's task (refused unless it is an approval step he holds)
+    "POST /tasks/<int:task_id>/consult": _form(asked="wangfang", question="矩阵：请提意见"),
+    "POST /opinions/<int:consultation_id>": _form(answer="矩阵：同意"),
+    "POST /api/v1/tasks/<int(min=1, max=2147483647):task_id>/consultations": _json(
+        {"asked": "wangfang", "question": "矩阵：请提意见"}
+    ),
+    "POST /api/v1/opinions/<int(min=1, max=2147483647):consultation_id>/answer": _json({"answer": "矩阵：同意"}),
     # 批量移交: 陈浩's open work to 王芳 (a leader of 第二监督检查室 may; the task stays in the office)
     "POST /handover": _form(from_username="chenhao", to_username="wangfang", reason="矩阵：调岗"),
     # 常用审批意见: each person's own (no case data)

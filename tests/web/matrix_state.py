@@ -105,6 +105,8 @@ class DemoState:
     session_id: int = 0  # one of 陈浩's server-side sessions
     copy_id: int = 0  # the office's case sent by 陈浩 for reading (抄送) to another reader of its file
     phrase_id: int = 0  # one of 韩伟's saved opinions (常用审批意见)
+    # no 加签 is open (one would hold the office's task back): answering one asked of nobody is refused for all
+    consultation_id: int = 424242
 
 
 def _ready(walk: Walk, spec_id: str, instance_id: int | None = None) -> HumanTask:

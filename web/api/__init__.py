@@ -74,6 +74,7 @@ def init_api(app: Flask) -> Api:
 
     from .actions import blp as actions_blp
     from .auth import blp as auth_blp
+    from .countersign import blp as countersign_blp
     from .definitions import blp as definitions_blp
     from .documents import blp as documents_blp
     from .instances import blp as instances_blp
@@ -96,6 +97,7 @@ def init_api(app: Flask) -> Api:
         documents_blp,
         actions_blp,
         metrics_blp,
+        countersign_blp,
     )
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)

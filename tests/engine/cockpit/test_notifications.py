@@ -65,11 +65,23 @@ def test_marking_read_one_then_all(services, who, notes):
     page = operations.list_notifications(services, cm1)
     assert page.rows[-1].id == notes["mine"] and page.rows[-1].read_at is not None  # unread first
     assert notes["mine"] not in {n.id for n in operations.list_notifications(services, cm1, unread_only=True).rows}
-    # The unit's notification, read by a colleague, is read for the unit.
-    assert operations.mark_notification_read(services, who("cm2"), notes["unit"]) is True
-    assert operations.unread_notifications(services, cm1) == 1
-    assert operations.mark_all_notifications_read(services, cm1) == 1
+    # The unit's notification read by a colleague stays unread for him: each holder has his own read state.
+    cm2 = who("cm2")
+    assert operations.mark_notification_read(services, cm2, notes["unit"]) is True
+    assert operations.mark_notification_read(services, cm2, notes["unit"]) is False
+    assert operations.unread_notifications(services, cm1) == 2
+    unit_row = next(n for n in operations.list_notifications(services, cm1).rows if n.id == notes["unit"])
+    assert unit_row.read_at is None
+    assert operations.mark_all_notifications_read(services, cm1) == 2
     assert operations.unread_notifications(services, cm1) == 0
+    assert operations.mark_all_notifications_read(services, cm1) == 0
+    # 高远 read the unit's notice himself, not the one to every 案管 holder that 冯丽 read
+    assert {n.id for n in operations.list_notifications(services, cm2, unread_only=True).rows} == {
+        notes["anywhere"],
+        notes["someone"],
+        notes["other_role"],
+    }
+    # the notice's own read_at: when the office first saw it (the cockpit's watch list)
     assert _unread(services) == {notes["other_unit"], notes["other_role"], notes["someone"], notes["case_anywhere"]}
 
 

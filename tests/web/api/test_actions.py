@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import error_of
+from .conftest import REPORTER, error_of
 
 
 def _at_approval(api_as, clue):
@@ -96,3 +96,20 @@ def test_phrases_are_the_callers_own(api_as):
     assert api_as("so1").get("/phrases").get_json() == []
     assert api_as("so1").delete(f"/phrases/{made.get_json()['id']}").status_code == 404
     assert boss.delete(f"/phrases/{made.get_json()['id']}").status_code == 204
+
+
+def test_a_reporters_name_in_a_form_or_a_note_is_a_422_naming_the_field(api_as, clue):
+    """Sealing that holds (engine/tasks/sealed_echo.py) answers the API as it answers the page: the field
+    named, nothing changed, never the value echoed back."""
+    clue.start()
+    clue.register()
+    so1 = api_as("so1")
+    propose = clue.task(clue.cm1, "提出处置意见")
+    typed = {"disposal": "chubu_heshi", "reason": f"据{REPORTER}反映"}
+    refused = so1.post(f"/tasks/{propose}/complete", json={"data": typed})
+    assert refused.status_code == 422 and set(error_of(refused)["details"]["fields"]) == {"reason"}
+    assert REPORTER not in refused.get_data(as_text=True)
+    assert so1.post(f"/tasks/{propose}/claim").status_code == 200
+    noted = so1.post(f"/tasks/{propose}/delegate", json={"assignee": "so1b", "reason": f"请联系{REPORTER}"})
+    assert noted.status_code == 422 and set(error_of(noted)["details"]["fields"]) == {"reason"}
+    assert so1.get(f"/tasks/{propose}/actions").get_json()["delegated_to"] is None

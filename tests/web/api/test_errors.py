@@ -85,6 +85,9 @@ def test_openapi_document_is_served_and_generated(app):
         "/api/v1/handovers",
         "/api/v1/phrases",
         "/api/v1/phrases/{phrase_id}",
+        "/api/v1/tasks/{task_id}/consultations",
+        "/api/v1/opinions",
+        "/api/v1/opinions/{consultation_id}/answer",
     }
     complete = doc["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(complete["responses"])
