@@ -391,9 +391,13 @@ PATHS: dict[str, dict] = {
     "p2_meeting_all_outputs": dict(
         start=("schedule", (2024, 5, 6)),
         at=(2024, 5, 1),
-        values=dict(risk_alert=True, adjust_tasks=True, clue_found=True, risk_units=["qh_yy_dw"]),
+        # 农牧局's 县直机关纪检员 reports to the 派驻组 first
+        values=dict(
+            risk_alert=True, adjust_tasks=True, clue_found=True, risk_units=["qh_yy_dw"], inspector_units=["qh_nmj"]
+        ),
         leave={"gt_m2_risk", "gt_m1_adjust", "gt_p5_intake_handover"},
         only_process="gt_p2_info",
+        expect=["t_ui", "t_rg"],
     ),
     "p2_meeting_nothing": dict(
         start=("schedule", (2024, 6, 5)),

@@ -1817,6 +1817,9 @@ add(
             "period": P(s("期次", "格式 YYYY-MM。", pattern=r"^\d{4}-\d{2}$")),
             "resident_units": P(units("报送的派驻组", "", "resident_group", minItems=1)),
             "x_units": P(units("报送的X部门", "", "x_department")),
+            "inspector_units": P(
+                units("报送的县直机关纪检员所在单位", "纪检员的信息先报联系该单位的派驻组。", "unit_inspector")
+            ),
             "agenda": txt("会议议题", ""),
             "signature": SIGN,
         },
