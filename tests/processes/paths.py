@@ -707,6 +707,7 @@ PATHS: dict[str, dict] = {
             score=55,
         ),
         expect=["t_rv_ib", "t_rv_pd", "t_pub", "t_eval", "t_follow"],
+        leave={"gt_m1_adjust"},  # the 回头看's outcome starts the next period's task adjustment (P7 → P1)
     ),
     "m3_item_overdue_no_accountability": dict(
         start=(

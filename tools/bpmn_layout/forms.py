@@ -2573,13 +2573,24 @@ add(
     form(
         "p7_follow_up",
         "巡察“回头看”安排",
-        "",
+        "回头看的结果进入目标任务共制（P1），成为下一期的监督任务。",
         {
+            "follow_up_outcome": P(
+                enum(
+                    "回头看结果",
+                    "",
+                    [
+                        ("next_round", "纳入下一轮巡察回头看"),
+                        ("special_check", "开展专项检查"),
+                        ("targets", "列入下一期监督重点"),
+                    ],
+                )
+            ),
             "round": s("纳入巡察轮次", ""),
             "focus": txt("回头看重点", ""),
             "signature": SIGN,
         },
-        ["round", "focus", "signature"],
+        ["follow_up_outcome", "round", "focus", "signature"],
     )
 )
 
