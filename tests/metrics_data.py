@@ -76,9 +76,11 @@ def clue(walk, frozen, *, no, source, joint, registered, disposed, closed, four_
     run_until(p, "gt_p5_disposal", "t_appr")
     at(frozen, *disposed)
     p.complete(ready(p, "gt_p5_disposal", "t_appr"))
-    run_until(p, "gt_p5_clue", "t_close")
+    # a clue handed over by 巡察 or 审计 closes at the step due half a year from its handover
+    close = "t_close_ho" if source in ("xuncha_yijiao", "shenji_yijiao", "zhifa_sifa") else "t_close"
+    run_until(p, "gt_p5_clue", close)
     at(frozen, *closed)
-    p.complete(ready(p, "gt_p5_clue", "t_close"))
+    p.complete(ready(p, "gt_p5_clue", close))
     p.run()
     return p
 

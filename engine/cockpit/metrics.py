@@ -16,8 +16,8 @@ Events, worked out from processes/ (tools/bpmn_layout/specs/*.yaml; the ids are 
   ``gt_p5_disposal`` (``t_appr`` 分管领导, then ``t_sec`` 书记, then ``t_county`` 县委书记 when the chain
   needs them): the moment the 处置方式 takes effect;
 - **case filed** (立案): any step of ``gt_p5_case`` created (the funnel's third step);
-- **clue closed** (办结销号): ``t_close`` completed in ``gt_p5_clue``; its ``four_forms`` is the clue's
-  四种形态 (p5_close);
+- **clue closed** (办结销号): ``t_close`` completed in ``gt_p5_clue`` (``t_close_ho`` for a handed-over
+  clue, whose closing is due half a year from the handover); its ``four_forms`` is the clue's 四种形态 (p5_close);
 - **problem found** (发现问题): ``t_reg`` completed in ``gt_p4_findings`` of the instance that sent the
   ``gt_msg_rectification_needed`` message (``process_instance.parent_instance_id``); a rectification
   started otherwise (巡察 feedback, 政治生态 judgement, an outside source) was found when it started;
@@ -74,7 +74,7 @@ CLUE_REGISTERED = frozenset({("gt_p5_intake_report", "t_register"), ("gt_p5_inta
 DISPOSAL_DECIDED = frozenset(
     {("gt_p5_disposal", "t_appr"), ("gt_p5_disposal", "t_sec"), ("gt_p5_disposal", "t_county")}
 )
-CLUE_CLOSED = frozenset({("gt_p5_clue", "t_close")})
+CLUE_CLOSED = frozenset({("gt_p5_clue", "t_close"), ("gt_p5_clue", "t_close_ho")})
 CASE_PROCESS = "gt_p5_case"
 PROBLEM_FOUND = ("gt_p4_findings", "t_reg")
 RECTIFY_PROCESS = "gt_m3_rectify"

@@ -12,6 +12,10 @@ Errors refuse the deploy:
   boundary event and a start event need no incoming flow, an end event no outgoing one);
 - ``implicit_split``: a task or event with several outgoing flows (bpmnlint ``no-implicit-split``):
   which one is taken must be a gateway's decision, drawn.
+- ``due_missing``: a user task with neither a time limit (``dueIn``) nor a stated reason for none
+  (``noDueReason``). Most steps of the 监督执纪工作规则 carry a limit, some (signing a received
+  notice, a meeting the leader convenes) deliberately do not; a step that says neither is a limit nobody
+  decided on, which the cockpit could never chase (issue 13: every step of the library says which).
 
 Warnings are shown and marked but do not refuse the deploy:
 
@@ -19,10 +23,6 @@ Warnings are shown and marked but do not refuse the deploy:
   unit every holder of the role in the whole database would see it). The library never has one
   (tests/processes/test_units.py); the engine still runs such a task (small test libraries do), so a
   deploy is not refused for it;
-- ``due_missing``: a user task with neither a time limit (``dueIn``) nor a stated reason for none
-  (``noDueReason``). Most steps of the 监督执纪工作规则 carry a limit, some (signing a received
-  notice, a meeting the leader convenes) deliberately do not; the library still has steps that say
-  neither, so this stays a warning until each says which.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _process(filename: str, process: Any) -> list[tuple[str, Finding]]:
                 add(WARNING, nid, "unit_missing", "user task names no unitVar (the units whose members do it)")
             if not props.get("dueIn", "").strip() and not props.get("noDueReason", "").strip():
                 add(
-                    WARNING,
+                    ERROR,
                     nid,
                     "due_missing",
                     "user task has no time limit (dueIn) and states no reason for none (noDueReason)",

@@ -28,6 +28,10 @@ class DeadlineRule:
     escalate_to: str | None = None
     basis: str | None = None
     local_practice: bool = False
+    # A limit in calendar ``days`` ending on a holiday moves to the next working day (期限届满日为节假日的顺延),
+    # except a report that must reach the upper level whatever the day (安全事故24小时内报告):
+    # ``holiday_extends: false`` keeps the calendar day.
+    holiday_extends: bool = True
 
     @classmethod
     def from_settings(cls, key: str, raw: dict[str, Any]) -> DeadlineRule:
@@ -45,6 +49,7 @@ class DeadlineRule:
             escalate_to=raw.get("escalate_to"),
             basis=raw.get("basis"),
             local_practice=bool(raw.get("local_practice", False)),
+            holiday_extends=bool(raw.get("holiday_extends", True)),
         )
 
     def describe(self) -> str:
@@ -103,6 +108,8 @@ class DeadlinePolicy:
             return self.calendar.add_workdays(start, rule.workdays)
         if rule.months is not None:
             return self.calendar.add_months(start, rule.months)
+        if not rule.holiday_extends:
+            return start + dt.timedelta(days=rule.days or 0)
         return self.calendar.add_days(start, rule.days or 0)
 
     def due_at(self, key: str, start: dt.datetime | dt.date | None = None) -> dt.datetime:

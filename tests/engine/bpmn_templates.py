@@ -34,7 +34,7 @@ def script_process(
     <bpmn:exclusiveGateway id="gw" default="f_default"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f_yes</bpmn:outgoing><bpmn:outgoing>f_default</bpmn:outgoing></bpmn:exclusiveGateway>
     <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="review"><bpmn:conditionExpression><![CDATA[{condition}]]></bpmn:conditionExpression></bpmn:sequenceFlow>
     <bpmn:userTask id="review" name="复核">
-      <bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="noDueReason" value="签收即办"/><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f_yes</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
     <bpmn:boundaryEvent id="review_late" attachedToRef="review" cancelActivity="true"><bpmn:outgoing>f_late</bpmn:outgoing>
       <bpmn:timerEventDefinition><bpmn:timeDate><![CDATA[{timer}]]></bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>
@@ -82,7 +82,7 @@ def loop_process(bound: int) -> str:
     <bpmn:exclusiveGateway id="gw" default="f_done"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f_again</bpmn:outgoing><bpmn:outgoing>f_done</bpmn:outgoing></bpmn:exclusiveGateway>
     <bpmn:sequenceFlow id="f_again" sourceRef="gw" targetRef="count"><bpmn:conditionExpression>i &lt; {bound}</bpmn:conditionExpression></bpmn:sequenceFlow>
     <bpmn:userTask id="after" name="之后">
-      <bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="noDueReason" value="签收即办"/><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f_done</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
     <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="count"/>

@@ -28,7 +28,7 @@ REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="review" name="复查">
       <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="approve"/>
+        <spiffworkflow:property name="noDueReason" value="签收即办"/><spiffworkflow:property name="formKey" value="approve"/>
         <spiffworkflow:property name="unitVar" value="handling_unit"/>
         <spiffworkflow:property name="separateFromSteps" value="gt_test_clue:propose"/>
       </spiffworkflow:properties></bpmn:extensionElements>

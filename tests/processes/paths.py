@@ -301,6 +301,31 @@ PATHS: dict[str, dict] = {
         start=("gt_p5_appeal", {}, "xuqing"),
         values=dict(appeal_type="admin_reexam", review_applied=False, original_staff=["heping"]),
     ),
+    # 复审 applied for after the month from receipt of the decision (监察法第49条): refused, or accepted for a
+    # good reason (the deadline is read from the registration, not from when someone opens a step)
+    "appeal_admin_reexam_late_refused": dict(
+        start=("gt_p5_appeal", {}, "xuqing"),
+        values=dict(
+            appeal_type="admin_reexam",
+            decision_received="2024-01-02",
+            applied_date="2024-03-01",
+            late_excused=False,
+            original_staff=["heping"],
+        ),
+        expect=["t_late"],
+    ),
+    "appeal_admin_reexam_late_excused": dict(
+        start=("gt_p5_appeal", {}, "xuqing"),
+        values=dict(
+            appeal_type="admin_reexam",
+            decision_received="2024-01-02",
+            applied_date="2024-03-01",
+            late_excused=True,
+            review_applied=False,
+            original_staff=["heping"],
+        ),
+        expect=["t_late", "t_re"],
+    ),
     "appeal_party_review": dict(
         start=("gt_p5_appeal", {}, "xuqing"), values=dict(appeal_type="party_review", original_staff=["heping"])
     ),
@@ -324,6 +349,37 @@ PATHS: dict[str, dict] = {
         values=dict(committee_decision="revise", needs_county_approval=False),
         leave={"gt_m2_discover"},
     ),
+    # January: the year's 目标共谋 was not started by an annual 研判 (first year, 研判 late): it starts here
+    "m1_yearly_not_started": dict(
+        start=("schedule", (2024, 1, 2)),
+        at=(2023, 12, 29),
+        values=dict(cycle_started=False, committee_decision="approve", needs_county_approval=False),
+        leave={"gt_m2_discover"},
+        only_process="gt_m1_yearly",
+        expect=["t_check", "t_launch"],
+    ),
+    # ... it was (M3's annual 研判 started M1 in December): nothing is started twice
+    "m1_yearly_already_started": dict(
+        start=("schedule", (2024, 1, 2)),
+        at=(2023, 12, 29),
+        values=dict(cycle_started=True),
+        only_process="gt_m1_yearly",
+        expect=["t_check"],
+    ),
+    # every half year the 常委会 hears the 派驻组 (each reports in its own task)
+    "m1_resident_report_half_year": dict(
+        start=("schedule", (2024, 6, 20)),
+        at=(2024, 6, 18),
+        only_process="gt_m1_resident_report",
+        expect=["t_notice", "t_report", "t_sc"],
+    ),
+    # every quarter the 承办部门 report their closed clues to the 信访室
+    "p5_petition_result_quarter": dict(
+        start=("schedule", (2024, 7, 15)),
+        at=(2024, 7, 12),
+        only_process="gt_p5_petition_report",
+        expect=["t_call", "t_result", "t_sum"],
+    ),
     "m1_quarterly_timer": dict(
         start=("schedule", (2024, 7, 10)),
         at=(2024, 7, 1),
@@ -335,9 +391,13 @@ PATHS: dict[str, dict] = {
     "p2_meeting_all_outputs": dict(
         start=("schedule", (2024, 5, 6)),
         at=(2024, 5, 1),
-        values=dict(risk_alert=True, adjust_tasks=True, clue_found=True, risk_units=["qh_yy_dw"]),
+        # 农牧局's 县直机关纪检员 reports to the 派驻组 first
+        values=dict(
+            risk_alert=True, adjust_tasks=True, clue_found=True, risk_units=["qh_yy_dw"], inspector_units=["qh_nmj"]
+        ),
         leave={"gt_m2_risk", "gt_m1_adjust", "gt_p5_intake_handover"},
         only_process="gt_p2_info",
+        expect=["t_ui", "t_rg"],
     ),
     "p2_meeting_nothing": dict(
         start=("schedule", (2024, 6, 5)),
@@ -493,6 +553,72 @@ PATHS: dict[str, dict] = {
         # writes the report the 常委会 needs (never sent to it without one)
         expect=["t_det", "t_supp", "t_re", "t_return_dec", "t_final_report", "t_post", "t_pros"],
     ),
+    # 留置 3 months expire: extended once with the upper level's approval, the extension expires too and
+    # the person is released; the 监察调查 (a non-member official) then runs a year from the release,
+    # expires and is extended by 6 months; after the 1-month 职务变更 limit the 组织部 finishes within
+    # the 6-month maximum
+    "case_detention_extended_released_investigation_extended": dict(
+        start=REPORT,
+        values=dict(
+            case_type="supervision",
+            disposal_method="chubu_heshi",
+            verify_result="file_case",
+            detention_proposed=True,
+            detention_extended=True,
+            investigation_extended=True,
+            hearing_accept="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            sanction_post_change_required=True,
+            prosecution_transfer=False,
+            four_forms="third",
+        ),
+        expire={"b_det", "b_det2", "b_inv", "b_post"},
+        expect=["t_det_ext", "t_release", "t_inv_ext", "t_invest_ext", "t_post_ext"],
+    ),
+    # 留置 not extended: released when the 3 months end; the 监察调查 year expires and the 书记 ends it
+    # on the established facts
+    "case_detention_released_investigation_concluded": dict(
+        start=REPORT,
+        values=dict(
+            case_type="supervision",
+            disposal_method="chubu_heshi",
+            verify_result="file_case",
+            detention_proposed=True,
+            detention_extended=False,
+            investigation_extended=False,
+            hearing_accept="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            four_forms="second",
+        ),
+        expire={"b_det", "b_inv"},
+        expect=["t_det_ext", "t_release", "t_inv_ext", "t_sc"],
+    ),
+    # 纪律审查 90 days expire: the 书记 extends once (the next 90 days run from the first expiry); when
+    # those expire too he may not extend again, the review ends on the established facts
+    "case_discipline_review_extended_once": dict(
+        start=REPORT,
+        values=dict(
+            disposal_method="chubu_heshi",
+            verify_result="file_case",
+            case_type="both",
+            review_extended=True,
+            hearing_accept="accept",
+            hearing_finding="proceed",
+            county_approval_required=False,
+            four_forms="second",
+        ),
+        expire={"b_rev"},
+        expect=["t_rev_ext", "t_sc"],
+    ),
+    # a safety accident during the investigation: the 安全员 registers it, the 书记 reports it up within
+    # 24 hours of the accident (both steps due from the accident's date, not from when they open)
+    "case_safety_incident_report": dict(
+        start=("gt_p5_safety", {}, "wujun"),
+        values=dict(incident_date="2024-03-04"),
+        expect=["t_incident", "t_report"],
+    ),
     # 审理: the transfer deferred three times and still incomplete: the 分管领导 decides (never a forced
     # acceptance); here he accepts with reasons and the hearing goes on
     "case_hearing_deferred_leader_accepts": dict(
@@ -581,6 +707,7 @@ PATHS: dict[str, dict] = {
             score=55,
         ),
         expect=["t_rv_ib", "t_rv_pd", "t_pub", "t_eval", "t_follow"],
+        leave={"gt_m1_adjust"},  # the 回头看's outcome starts the next period's task adjustment (P7 → P1)
     ),
     "m3_item_overdue_no_accountability": dict(
         start=(

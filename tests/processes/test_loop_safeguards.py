@@ -70,7 +70,8 @@ def test_former_exits_lead_to_a_decision_not_to_the_next_step():
     # gw_acc: acceptance only when the 审理室 accepted, or the leader decided it
     assert _targets("gt_p5_hearing", "gw_acc") == {"e_refuse", "t_supp", "gw_acc_m", "t_acc_dec"}
     # gw_hear: the 常委会 only after a 审理报告 (the hearing's own, or t_final_report after the 书记's decision)
-    assert _targets("gt_p5_case", "gw_hear") == {"t_invest", "t_return_dec", "gw_sc_m"}
+    # (a return goes back through the 留置/案件性质 gateways to the investigation step of the case's kind)
+    assert _targets("gt_p5_case", "gw_hear") == {"gw_inv_m", "t_return_dec", "gw_sc_m"}
     assert _targets("gt_p5_case", "gw_ret_dec") == {"t_withdraw", "t_final_report"}
 
 

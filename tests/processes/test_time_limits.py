@@ -26,23 +26,10 @@ D = dt.date
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CALL = re.compile(r"\b(deadline|deadline_from|reminder|schedule)\(\s*['\"]([a-z0-9_]+)['\"]")
 
-# Settings written for rules the library does not model yet. Each one is a gap reported to the lead,
+# Settings written for rules the library does not model yet. Each one would be a gap reported to the lead,
 # not an exemption: the test fails when one of them becomes used (remove it here) and when any other
-# setting is unused, so this list can only shrink.
-NOT_YET_ATTACHED = {
-    "deadlines": {
-        "handover_clue_closure",
-        "delegated_talk_materials",
-        "detention",
-        "detention_extension",
-        "investigation_supervision_extension",
-        "discipline_review",
-        "safety_incident_report",
-        "sanction_post_change_max",
-        "appeal_reexam_apply",
-    },
-    "schedules": {"yearly_goals", "petition_result_report", "standing_committee_resident_report"},
-}
+# setting is unused, so this list can only shrink. Issue 13 attached the last of them.
+NOT_YET_ATTACHED: dict[str, set[str]] = {"deadlines": set(), "schedules": set()}
 
 
 def _settings() -> dict:
@@ -169,3 +156,95 @@ def test_hearing_month_runs_from_acceptance_not_from_the_report(db):
     assert hearing.due_key == report.due_key == "hearing"
     assert local_date(hearing.due_at) == D(2024, 2, 19)
     assert local_date(report.due_at) == D(2024, 2, 19)
+
+
+def test_detention_runs_three_calendar_months_from_its_start_and_its_extension_from_the_expiry(db):
+    """留置 from Sunday 2024-02-11 (春节): three months end on Saturday 05-11, a 调休 working day, so it stays;
+    the extension runs from that expiry: 08-11 is a Sunday, so the limit moves to Monday 08-12."""
+    with clock.frozen(dt.datetime(2024, 1, 2, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = Walk(
+            db,
+            frozen,
+            values={
+                **BASE,
+                "disposal_method": "chubu_heshi",
+                "verify_result": "file_case",
+                "detention_proposed": True,
+                "detention_start": "2024-02-11",
+                "detention_extended": True,
+            },
+            expire={"b_det"},
+        )
+        with w:
+            w.start("gt_p5_intake_report", {}, actor="zhoujing")
+            detained = w.until("t_invest_det", max_steps=300)
+            extended = w.until("t_invest_det2", max_steps=50)
+    assert detained.due_key == "detention" and local_date(detained.due_at) == D(2024, 5, 11)
+    assert extended.due_key == "detention_extension" and local_date(extended.due_at) == D(2024, 8, 12)
+    # the boundary timer fired at the end of 05-11, not three months after the task opened
+    assert clock.now() > dt.datetime(2024, 5, 11, tzinfo=clock.LOCAL_TZ)
+
+
+def test_delegated_talk_materials_five_working_days_across_spring_festival(db):
+    """The talk done Thursday 2024-02-08: 5 working days are 02-09, Sunday 02-18 (make-up), 02-19, 02-20, 02-21."""
+    with clock.frozen(dt.datetime(2024, 1, 22, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = _intake(
+            db,
+            frozen,
+            disposal_method="tanhua_hanxun",
+            lower_party_leader=True,
+            inquiry_mode="delegated_talk",
+            inquiry_result="close",
+        )
+        try:
+            w.start("gt_p5_intake_report", {}, actor="zhoujing")
+            w.until("t_deleg", max_steps=300)
+            w.at(2024, 2, 8)
+            w.complete("t_deleg")
+            materials = w.task("t_deleg_mat")
+        finally:
+            w.__exit__(None, None, None)
+    assert materials.due_key == "delegated_talk_materials"
+    assert local_date(materials.due_at) == D(2024, 2, 21)
+
+
+def _appeal(db, applied: str) -> list[str]:
+    with clock.frozen(dt.datetime(2024, 2, 20, 10, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = _intake(
+            db,
+            frozen,
+            appeal_type="admin_reexam",
+            decision_received="2024-01-19",
+            applied_date=applied,
+            original_staff=["heping"],
+        )
+        try:
+            w.start("gt_p5_appeal", {}, actor="xuqing")
+            w.complete("t_reg")
+            return [t.spec_id for t in w.tasks("t_re") + w.tasks("t_late")]
+        finally:
+            w.__exit__(None, None, None)
+
+
+def test_reexam_application_month_from_receipt_of_the_decision(db):
+    """Decision received Friday 2024-01-19: the month ends Monday 02-19 (across 春节); applied that day is in
+    time, a day later is late and goes to the 不予受理 step."""
+    assert _appeal(db, "2024-02-19") == ["t_re"]
+
+
+def test_reexam_application_a_day_late_is_not_accepted_silently(db):
+    assert _appeal(db, "2024-02-20") == ["t_late"]
+
+
+def test_safety_incident_report_is_not_deferred_by_the_holiday(db):
+    """An accident on Saturday 2024-02-10 (初一): reported by the end of Sunday 02-11, not after 春节 (02-18)."""
+    with clock.frozen(dt.datetime(2024, 2, 10, 22, tzinfo=clock.LOCAL_TZ)) as frozen:
+        w = _intake(db, frozen, incident_date="2024-02-10")
+        try:
+            w.start("gt_p5_safety", {}, actor="wujun")
+            w.complete("t_incident")
+            report = w.task("t_report")
+        finally:
+            w.__exit__(None, None, None)
+    assert report.due_key == "safety_incident_report"
+    assert local_date(report.due_at) == D(2024, 2, 11)

@@ -1023,8 +1023,12 @@ add(
         "§9.5；监督执纪工作规则第38条、监察法实施条例第181条。",
         {
             "case_no": P(N("案件编号", "case", "系统在提交时签发：LA-年份-四位序号，本委每年从 0001 起连续编号。")),
-            "case_type": enum(
-                "案件性质", "", [("party", "纪律审查"), ("supervision", "监察调查"), ("both", "纪律审查和监察调查")]
+            "case_type": P(
+                enum(
+                    "案件性质",
+                    "仅监察调查（非中共党员的公职人员）按1年加6个月计限，其他按纪律审查90日加90日计限。",
+                    [("party", "纪律审查"), ("supervision", "监察调查"), ("both", "纪律审查和监察调查")],
+                )
             ),
             "facts": txt("涉嫌违纪违法事实", ""),
             "cadre_authority": ONCE(P(enum("干部管理权限", "县管干部报县委书记审批。", CADRE_AUTHORITY))),
@@ -1043,11 +1047,11 @@ add(
         {
             "meeting_ref": s("专题会纪要编号", ""),
             "upper_approval_no": s("上一级批准文号", ""),
-            "start_date": d("留置开始日期", ""),
+            "detention_start": P(d("留置开始日期", "留置期限自该日起算。")),
             "family_notified": b("24小时内已通知家属和所在单位", ""),
             "signature": SIGN,
         },
-        ["meeting_ref", "upper_approval_no", "start_date", "signature"],
+        ["meeting_ref", "upper_approval_no", "detention_start", "signature"],
     )
 )
 
@@ -1468,8 +1472,8 @@ add(
             "appeal_type": P(
                 enum("申请类型", "", [("party_review", "党纪处分申诉（复议复查）"), ("admin_reexam", "政务处分复审")])
             ),
-            "decision_received": d("收到原处理决定日期", ""),
-            "applied_date": d("申请日期", "政务处分复审须在收到决定1个月内申请。"),
+            "decision_received": P(d("收到原处理决定日期", "复审申请期限自收到原处理决定之日起算。")),
+            "applied_date": P(d("申请日期", "政务处分复审须在收到决定1个月内申请。")),
             "original_staff": P(users("原审查调查和审理人员", "办理申诉、复审的人员须与其分离。", "any")),
             "grounds": txt("申请理由", ""),
             "signature": SIGN,
@@ -1815,6 +1819,9 @@ add(
             "period": P(s("期次", "格式 YYYY-MM。", pattern=r"^\d{4}-\d{2}$")),
             "resident_units": P(units("报送的派驻组", "", "resident_group", minItems=1)),
             "x_units": P(units("报送的X部门", "", "x_department")),
+            "inspector_units": P(
+                units("报送的县直机关纪检员所在单位", "纪检员的信息先报联系该单位的派驻组。", "unit_inspector")
+            ),
             "agenda": txt("会议议题", ""),
             "signature": SIGN,
         },
@@ -2568,13 +2575,24 @@ add(
     form(
         "p7_follow_up",
         "巡察“回头看”安排",
-        "",
+        "回头看的结果进入目标任务共制（P1），成为下一期的监督任务。",
         {
+            "follow_up_outcome": P(
+                enum(
+                    "回头看结果",
+                    "",
+                    [
+                        ("next_round", "纳入下一轮巡察回头看"),
+                        ("special_check", "开展专项检查"),
+                        ("targets", "列入下一期监督重点"),
+                    ],
+                )
+            ),
             "round": s("纳入巡察轮次", ""),
             "focus": txt("回头看重点", ""),
             "signature": SIGN,
         },
-        ["round", "focus", "signature"],
+        ["follow_up_outcome", "round", "focus", "signature"],
     )
 )
 
@@ -3030,6 +3048,231 @@ add(
             "signature": SIGN,
         },
         ["handled", "signature"],
+    )
+)
+
+
+# ---------- issue 13: time limits attached (复审申请期限, 留置和审查调查延长, 委托谈话材料, 职务变更延长) ----------
+add(
+    form(
+        "p5_appeal_late",
+        "逾期复审申请处理",
+        "政务处分复审申请超过收到决定之日起1个月的，告知不予受理；有正当理由耽误期限的写明理由后受理（监察法第49条）。",
+        {
+            "late_excused": P(b("有正当理由耽误期限", "如不可抗力等；勾选即按期内申请受理。")),
+            "reason": txt("理由", "不予受理或受理的理由，书面告知申请人。"),
+            "signature": SIGN,
+        },
+        ["late_excused", "reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_detention_extension",
+        "延长留置呈批",
+        "留置期满前，主要负责人主持专题会研究是否延长，延长一次不超过3个月，市级以下报上一级监察机关批准（监察法第43条）。",
+        {
+            "detention_extended": P(b("延长留置", "不延长的，期满解除留置。")),
+            "upper_approval_no": s("上一级批准文号", "延长的须填写。"),
+            "reason": txt("理由", "延长或解除的理由。"),
+            "signature": SIGN,
+        },
+        ["detention_extended", "reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_detention_release",
+        "解除留置",
+        "留置期满或不需要继续留置的，及时解除并通知家属和所在单位（监察法第44条）。",
+        {
+            "release_date": d("解除日期", ""),
+            "family_notified": b("已通知家属和所在单位", ""),
+            "signature": SIGN,
+        },
+        ["release_date", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_investigation_extension",
+        "审查调查延长呈批",
+        "审查调查期限届满仍未查清的，经批准延长；监察调查延长不超过6个月，报上一级监察机关批准。",
+        {
+            "investigation_extended": P(b("延长审查调查", "不延长的，就已查清的事实终结审查调查、移送审理。")),
+            "upper_approval_no": s("上一级批准文号", ""),
+            "reason": txt("理由", ""),
+            "signature": SIGN,
+        },
+        ["investigation_extended", "reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_review_extension",
+        "纪律审查延长审批",
+        "纪律审查90日届满的，经批准可延长一次，不超过90日（2017试行规则，可配置）。",
+        {
+            "review_extended": P(b("批准延长", "限一次；延长期再届满的不得再延长。")),
+            "reason": txt("理由", ""),
+            "signature": SIGN,
+        },
+        ["review_extended", "reason", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_talk_materials",
+        "委托谈话材料报送",
+        "受委托谈话完成后5个工作日内报送谈话笔录、被谈话人说明等材料。",
+        {
+            "materials": txt("报送材料清单", ""),
+            "sent_date": d("报送日期", ""),
+            "signature": SIGN,
+        },
+        ["materials", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_safety_incident",
+        "审查调查安全事故登记",
+        "安全员登记事故经过和处置情况，当即报告主要负责人（监督执纪工作规则第70条）。",
+        {
+            "case_no": P(s("案件编号", "")),
+            "incident_date": P(d("事故发生日期", "24小时报告时限自事故发生时起算。")),
+            "incident_time": dt("事故发生时间", ""),
+            "incident_kind": enum(
+                "事故类型",
+                "",
+                [("self_harm", "自伤自残"), ("illness", "突发疾病"), ("escape", "脱逃"), ("other", "其他")],
+            ),
+            "course": txt("事故经过", ""),
+            "measures": txt("已采取的处置措施", ""),
+            "signature": SIGN,
+        },
+        ["case_no", "incident_date", "incident_kind", "course", "measures", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_safety_report",
+        "安全事故逐级报告",
+        "主要负责人24小时内逐级报告至中央纪委（监督执纪工作规则第70条）。",
+        {
+            "reported_at": dt("报告时间", ""),
+            "reported_to": s("报告对象", "上一级纪委（逐级报告至中央纪委）。"),
+            "accountability": txt("责任追究意见", ""),
+            "signature": SIGN,
+        },
+        ["reported_at", "reported_to", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_result_call",
+        "季度办结情况报送通知",
+        "信访室列出本季度应反馈办结情况的承办部门（检举控告工作规则第18条）。",
+        {
+            "result_offices": P(units("承办部门", "本季度有转办件的监督检查室。", "supervision_office", minItems=1)),
+            "signature": SIGN,
+        },
+        ["result_offices", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_result_report",
+        "季度办结情况",
+        "承办部门报送转办检举控告件的办理情况和结果，不附案卷。",
+        {
+            "closed_count": integer("本季度办结件数", ""),
+            "open_count": integer("在办件数", ""),
+            "overdue": txt("逾期未办结情况及原因", ""),
+            "signature": SIGN,
+        },
+        ["closed_count", "open_count", "signature"],
+    )
+)
+
+add(
+    form(
+        "p5_result_summary",
+        "季度办结情况汇总",
+        "信访室汇总办结情况，安排实名反馈和督办。",
+        {
+            "summary": txt("汇总情况", ""),
+            "urged": txt("提请督办事项", ""),
+            "signature": SIGN,
+        },
+        ["summary", "signature"],
+    )
+)
+
+add(
+    form(
+        "m1_resident_notice",
+        "派驻机构工作汇报通知",
+        "通知派驻组报送半年工作汇报（献县派驻机构日常管理办法）。",
+        {
+            "resident_units": P(units("派驻纪检监察组", "本次汇报的派驻组。", "resident_group", minItems=1)),
+            "outline": txt("汇报提纲", ""),
+            "meeting_date": d("常委会会议日期", ""),
+            "signature": SIGN,
+        },
+        ["resident_units", "signature"],
+    )
+)
+
+add(
+    form(
+        "m1_resident_work_report",
+        "派驻机构半年工作汇报",
+        "派驻组对驻在单位的监督情况、发现问题、线索处置和下一步打算。",
+        {
+            "supervision": txt("监督工作情况", ""),
+            "problems": txt("发现的问题和线索处置", ""),
+            "next_steps": txt("下一步打算", ""),
+            "signature": SIGN,
+        },
+        ["supervision", "problems", "signature"],
+    )
+)
+
+add(
+    form(
+        "m1_resident_hearing",
+        "常委会听取派驻机构汇报",
+        "常委会点评并提出下一阶段监督要求。",
+        {
+            "comments": txt("点评意见", ""),
+            "requirements": txt("下一阶段要求", ""),
+            "signature": SIGN,
+        },
+        ["comments", "signature"],
+    )
+)
+
+add(
+    form(
+        "m1_yearly_check",
+        "年度目标共谋启动核对",
+        "核对本年度目标任务共制是否已由上年度年度研判启动。",
+        {
+            "cycle_started": P(b("本年度目标共谋已启动", "已由年度研判启动的，不重复启动。")),
+            "plan_no": P(s("任务清单编号", "已启动的填写其编号；未启动的由目标任务共制填写。")),
+            "signature": SIGN,
+        },
+        ["cycle_started", "signature"],
     )
 )
 

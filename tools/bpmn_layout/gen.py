@@ -12,7 +12,7 @@ A description (tools/bpmn_layout/specs/*.yaml) holds:
     flows: list of [source, target] or [source, target, 名称, condition] (condition "default" marks the default flow)
 
 Node types: start, start_timer(expr), start_msg(message, var?), end, end_msg(message, payload, owner?),
-    user(form, instr, unitVar, due?, dueFrom?, assigneeVar?, separateFrom?, separateFromSteps?, reads?, readsFiles?,
+    user(form, instr, unitVar, due? | noDue?, dueFrom?, assigneeVar?, separateFrom?, separateFromSteps?, reads?, readsFiles?,
          mi?{input,item,output?,outputItem?,seq?}, reject?,
          pre?, post?, stage?, platform?, mechanism?: the step's own place when it differs from the process's), script(script), call(called, mi?), send(message, payload, mi?, owner?),
     throw_msg(message, payload, owner?), catch_msg(message, var?, correlationVar?), catch_timer(expr),
@@ -244,6 +244,8 @@ def build(spec):
     for n in nodes:
         if n["type"] == "user" and not n.get("unitVar"):
             raise SpecError(f"{pid}: user task {n['id']} names no unitVar (the unit whose members do it)")
+        if n["type"] == "user" and bool(n.get("due")) == bool(n.get("noDue")):
+            raise SpecError(f"{pid}: user task {n['id']} needs either a time limit (due) or a reason for none (noDue)")
         if n.get("owner"):
             n["payload"] = with_owner(n.get("payload") or "{}")
     byid = {n["id"]: n for n in nodes}
@@ -375,6 +377,7 @@ def build(spec):
                 "formKey": n["form"],
                 "dueIn": n.get("due"),
                 "dueFrom": n.get("dueFrom"),
+                "noDueReason": n.get("noDue"),
                 "unitVar": n.get("unitVar"),
                 "assigneeVar": n.get("assigneeVar"),
                 "separateFrom": n.get("separateFrom"),

@@ -48,10 +48,10 @@ def processes():
     return load_bundle(ROOT / "processes")
 
 
-def test_the_library_is_valid_and_warns_only_of_steps_without_a_stated_time_limit(processes):
+def test_the_library_is_valid_and_every_step_says_its_time_limit_or_why_it_has_none(processes):
+    """A step with neither dueIn nor noDueReason refuses the deploy (issue 13), so the library has none."""
     compiled = compile_bundle(processes)
-    assert {w["code"] for w in compiled.warnings} == {"due_missing"}
-    assert all(w["element"] and w["name"] for w in compiled.warnings)
+    assert compiled.warnings == []
 
 
 def test_deleting_the_inquiry_report_names_the_gateway_and_the_variable(processes):
@@ -76,8 +76,8 @@ def test_a_variable_set_on_one_path_only_is_named_with_its_reader(library):
     bundle = _replace(
         library,
         FILE,
-        '<spiffworkflow:properties><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_late</bpmn:incoming>',
-        '<spiffworkflow:properties><spiffworkflow:property name="formKey" value="approve"/><spiffworkflow:property name="unitVar" value="disposal"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_late</bpmn:incoming>',
+        '<spiffworkflow:properties><spiffworkflow:property name="noDueReason" value="签收即办"/><spiffworkflow:property name="formKey" value="approve"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_late</bpmn:incoming>',
+        '<spiffworkflow:properties><spiffworkflow:property name="noDueReason" value="签收即办"/><spiffworkflow:property name="formKey" value="approve"/><spiffworkflow:property name="unitVar" value="disposal"/></spiffworkflow:properties></bpmn:extensionElements>\n      <bpmn:incoming>f_late</bpmn:incoming>',
     )
     problems = _problems(bundle)
     assert [(p["element"], p["code"], p["params"]["variable"], p["params"]["use"]) for p in problems] == [
@@ -149,7 +149,7 @@ def test_structural_rules_one_message_per_kind():
         '{props}</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask><bpmn:endEvent id="e"/>'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/><bpmn:sequenceFlow id="f2" sourceRef="u" targetRef="e"/>'
     )
-    assert _lint(task.format(props="")) == {("warning", "unit_missing", "u"), ("warning", "due_missing", "u")}
+    assert _lint(task.format(props="")) == {("warning", "unit_missing", "u"), ("error", "due_missing", "u")}
     reason = '<spiffworkflow:property name="unitVar" value="x"/><spiffworkflow:property name="noDueReason" value="签收即办"/>'
     assert _lint(task.format(props=reason)) == set()
 
