@@ -174,7 +174,9 @@
     if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.text();
   }).then(function (xml) {
     return modeler.importXML(xml);
-  }).then(function () {
+  }).then(function (imported) {
+    // a multi-instance's loop variables would be dropped by a save otherwise (bpmn-loop-refs.js)
+    if (typeof window.gtKeepLoopRefs === 'function') { window.gtKeepLoopRefs(modeler, imported.warnings); }
     try { modeler.get('canvas').zoom('fit-viewport', 'auto'); } catch (e) { /* empty */ }
     modeler.on('commandStack.changed', function () { dirty = true; });
     canvasEl.setAttribute('data-ready', '1');
