@@ -160,3 +160,35 @@ def test_no_file_sends_its_reader_to_a_generator():
     sources that no longer exist; the files are the sources now."""
     stale = [p.name for p in BPMN_FILES if "tools/bpmn_layout/specs" in p.read_text(encoding="utf-8")]
     assert not stale, f"remove the generator's note (the first comment) from {stale}"
+
+
+def _approval_routes():
+    """(file, task id, whether its refusal goes back) for every user task with the approval form."""
+    for path in BPMN_FILES:
+        root = _tree(path).getroot()
+        elements = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        flows = list(root.iter(f"{{{NS['bpmn']}}}sequenceFlow"))
+        for prop in root.iterfind(".//bpmn:userTask//spiffworkflow:property[@name='formKey'][@value='approval']", NS):
+            task = prop.getparent().getparent().getparent()
+            after = [elements[f.get("targetRef")] for f in flows if f.get("sourceRef") == task.get("id")]
+            refuses = False
+            for gateway in after:
+                if etree.QName(gateway).localname != "exclusiveGateway" or not gateway.get("default"):
+                    continue
+                conditions = [
+                    (f.findtext("bpmn:conditionExpression", default="", namespaces=NS) or "").strip()
+                    for f in flows
+                    if f.get("sourceRef") == gateway.get("id")
+                ]
+                refuses = "decision == 'reject'" in conditions
+            yield path.name, task.get("id"), len(after) == 1 and refuses
+
+
+def test_every_approval_can_refuse():
+    """CONVENTIONS.md "不同意": an approval task leads straight to a "同意？" gateway whose default goes on
+    and whose ``decision == 'reject'`` flow goes back. The retired generator drew that pair from one
+    attribute; now it is drawn in the file, so a step added in the studio without it is caught here."""
+    routes = list(_approval_routes())
+    assert len(routes) >= 30
+    missing = [f"{file}:{task}" for file, task, refuses in routes if not refuses]
+    assert not missing, f"approval tasks whose 不同意 goes nowhere: {missing}"
