@@ -190,7 +190,7 @@ def worker(interval: float, once: bool) -> None:
 
 from web import cli_audit  # noqa: E402, F401 - registers ``guantong audit``
 
-from . import cli_backup, cli_calendar, cli_keys, cli_migrate  # noqa: E402, F401 - register their commands
+from . import cli_backup, cli_calendar, cli_export, cli_keys, cli_migrate  # noqa: E402, F401 - register their commands
 
 if __name__ == "__main__":  # pragma: no cover
     main()

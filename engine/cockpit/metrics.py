@@ -6,7 +6,7 @@ that records them (``task_submission``: only the enum values named below are rea
 the figures tell a manager nothing of a case's content). Instances count when their ``owner_unit`` is in
 the manager's scope (engine/cockpit/scope.py): a neighbouring county's cases never count.
 
-Events, worked out from processes/ (tools/bpmn_layout/specs/*.yaml; the ids are the BPMN task ids,
+Events, worked out from processes/ (processes/bpmn/*.bpmn; the ids are the BPMN task ids,
 ``human_task.spec_id``, within the process that holds the task, ``human_task.process_key``)
 -----------------------------------------------------------------------------------------------------
 - **clue registered** (线索登记): ``t_register`` completed in ``gt_p5_intake_report`` (信访室 registers a

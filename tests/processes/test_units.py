@@ -16,7 +16,6 @@ from lxml import etree
 
 from engine import clock
 from engine.instances.entry import owner_data
-from engine.organisation.directory import owner_vars
 
 from .driver import BPMN_FILES, PROCESSES, Walk, units
 
@@ -77,15 +76,6 @@ def test_standing_role_lanes_name_their_owner_variable():
         if lane in by_lane and by_lane[lane].get("owner_var") and var != by_lane[lane]["owner_var"]
     ]
     assert not wrong, "\n".join(wrong)
-
-
-def test_owner_variables_match_the_generator():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen", PROCESSES.parent / "tools" / "bpmn_layout" / "gen.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    assert gen.owner_vars() == sorted(owner_vars(_roles()))
 
 
 def test_owner_data_of_the_demo_county(db):
