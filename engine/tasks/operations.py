@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock, forms
 from engine.access import duties, need_to_know
+from engine.access.authz import TaskView as TaskRow
 from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.denials import record_denial
 from engine.access.need_to_know import ReadScope
@@ -337,7 +338,7 @@ def reading_scope(
     instance_id: int,
     version_id: int,
     *,
-    tasks: Sequence[HumanTask] | None = None,
+    tasks: Sequence[TaskRow] | None = None,
 ) -> ReadScope:
     """What the person may read of the instance: the one need-to-know gate (engine/access/need_to_know.py)
     over the declarations of the instance's deployed version (``tasks``: its task rows, if read already)."""
