@@ -118,10 +118,13 @@ def step_actors(
     return found
 
 
-def bars(session: Session, task: Any) -> dict[str, Bar]:
-    """Everyone kept out of ``task`` (an ORM row or the completion path's plain view), and why."""
+def bars(session: Session, task: Any, *, conflicts: Mapping[str, str] | None = None) -> dict[str, Bar]:
+    """Everyone kept out of ``task`` (an ORM row or the completion path's plain view), and why.
+    ``conflicts``: the case's, when the caller has read them in this transaction (``conflicts_in_case``)."""
     found: dict[str, Bar] = {}
-    for who, why in conflicts_in_case(session, task.instance_id).items():
+    if conflicts is None:
+        conflicts = conflicts_in_case(session, task.instance_id)
+    for who, why in conflicts.items():
         found[who] = Bar(RECUSAL, why)
     steps = getattr(task, "separate_steps", None) or []
     for who, step in step_actors(session, task.instance_id, steps, besides=task.id).items():

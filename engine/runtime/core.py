@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeAlias, cast
@@ -44,6 +45,7 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
     TaskCandidate,
+    TaskDelegation,
     TaskSubmission,
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
@@ -65,6 +67,7 @@ InstanceView: TypeAlias = "ProcessInstance | SimpleNamespace"
 _T, _I = cast(Table, HumanTask.__table__), cast(Table, ProcessInstance.__table__)
 _S, _C = cast(Table, TaskSubmission.__table__), cast(Table, TaskCandidate.__table__)
 _SUB = cast(Table, MessageSubscription.__table__)
+_D = cast(Table, TaskDelegation.__table__)
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -101,11 +104,20 @@ _READ_FOR_COMPLETION = (
         _I.c.next_timer_at,
         _I.c.completed_at,
         _I.c.updated_at,
+        _C.c.unit_code,
+        # The delegate of the task's open delegation (委派), for the use case's rule that a delegate
+        # drafts and the owner decides (engine/tasks/delegation.py): read here, not in a read of its own.
+        select(_D.c.delegate)
+        .where(_D.c.task_id == _T.c.id, _D.c.returned_at.is_(None))
+        .order_by(_D.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("delegate"),
     )
     .join(_I, _I.c.id == _T.c.instance_id)
+    .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
     .where(_T.c.id == bindparam("task_id"))
 )
-_CANDIDATES = select(_C.c.unit_code).where(_C.c.task_id == bindparam("task_id"))
 _GUARDED_UPDATE = (
     _I.update()
     .where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
@@ -132,7 +144,7 @@ _COMPLETE_TASK = (
     )
 )
 _DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
-_READY_ROWS = select(_T.c.id, _T.c.task_uuid).where(
+_READY_ROWS = select(_T.c.id, _T.c.task_uuid, _T.c.assignee, _T.c.name).where(
     _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
 )
 _INSERT_TASK = _T.insert().returning(_T.c.id)
@@ -156,6 +168,9 @@ class PendingCompletion:
     instance: SimpleNamespace
     expected: int
     loaded: LoadedVersion
+    # The binding 回避 conflicts of the instance's case as read for the check (duties.conflicts_in_case):
+    # the tasks the step opens are addressed with them, unless the step changed them (see ``_sync``).
+    conflicts: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -181,6 +196,9 @@ class Outcome:
     task: SimpleNamespace | None = None
     instance: SimpleNamespace | None = None
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+    # (id, name) of the instance's open tasks the acting person holds once the change is written (the
+    # ones it opened and gave him included): engine/tasks/next_step.py offers him the next one.
+    held: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _require_visible(actor: Principal, task: TaskView) -> None:
@@ -444,11 +462,20 @@ class Runtime:
         """
         task, row = self._read_for_completion(session, task_id, actor)
         _require_visible(actor, task)
-        require_can_complete(actor, task, duties.bars(session, task) if not actor.is_system else duties.NO_BARS)
+        conflicts = None
+        bars = duties.NO_BARS
+        if not actor.is_system:
+            conflicts = duties.conflicts_in_case(session, task.instance_id)
+            bars = duties.bars(session, task, conflicts=conflicts)
+        require_can_complete(actor, task, bars)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
         return PendingCompletion(
-            task=task, instance=row, expected=row.lock_version, loaded=self.repo.loaded(row.version_id)
+            task=task,
+            instance=row,
+            expected=row.lock_version,
+            loaded=self.repo.loaded(row.version_id),
+            conflicts=conflicts,
         )
 
     def finish_completion(
@@ -529,7 +556,17 @@ class Runtime:
             data_digest=audit.digest(record or data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
+        self._sync(
+            session,
+            row,
+            loaded,
+            workflow,
+            outcome,
+            actor,
+            completed_uuid=task.task_uuid,
+            # A 回避 form just written may have added a conflict: then the new tasks read them afresh.
+            conflicts=pending.conflicts if before is None else None,
+        )
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         task.assignee = task.assignee or actor.username
         outcome.task, outcome.instance = task, row
@@ -541,10 +578,11 @@ class Runtime:
     ) -> tuple[SimpleNamespace, SimpleNamespace]:
         """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
         conn = session.connection()
-        found = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).first()
-        if found is None:
+        rows = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).all()
+        if not rows:
             raise NotFound(f"task {task_id} not found", task=task_id)
-        units = sorted(conn.execute(_CANDIDATES, {"task_id": task_id}).scalars())
+        found = rows[0]
+        units = sorted(r.unit_code for r in rows if r.unit_code is not None)
         task = SimpleNamespace(
             id=found.id,
             instance_id=found.instance_id,
@@ -570,6 +608,7 @@ class Runtime:
             due_at=found.due_at,
             reminder_at=found.reminder_at,
             completed_at=None,
+            delegate=found.delegate,
         )
         row = SimpleNamespace(
             id=found.instance_id,
@@ -1367,19 +1406,29 @@ class Runtime:
         actor: Principal,
         completed_uuid: str | None = None,
         parent_instance_id: int | None = None,
+        conflicts: Mapping[str, str] | None = None,
     ) -> None:
-        """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state."""
+        """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
+
+        ``conflicts``: the case's binding 回避 conflicts, when the caller has read them in this transaction
+        (the completion's check); they address the new tasks unless the case itself grows here."""
         outcome.status = row.status
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
         refs, scope = cases.carried(
             t.data for t in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY)] if t is not None
         )
-        if refs or parent_instance_id is not None:
-            cases.note(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
+        if (refs or parent_instance_id is not None) and cases.note_changed(
+            session, row.id, refs, scope, parent_instance_id=parent_instance_id
+        ):
+            conflicts = None  # linked to more instances: their conflicts bind this case too
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
-        existing = {uuid: tid for tid, uuid in conn.execute(_READY_ROWS, {"instance_id": row.id})}
+        existing: dict[str, int] = {}
+        for r in conn.execute(_READY_ROWS, {"instance_id": row.id}):
+            existing[r.task_uuid] = r.id
+            if r.assignee == actor.username and r.task_uuid != completed_uuid and r.task_uuid in ready:
+                outcome.held.append((r.id, r.name))
         if completed_uuid is not None:
             existing.pop(completed_uuid, None)
         gone = [tid for uuid, tid in existing.items() if uuid not in ready]
@@ -1397,8 +1446,10 @@ class Runtime:
             process_key = spiff_task.workflow.spec.name
             meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
             values, units = self._human_task(row, loaded, spiff_task, process_key, meta, now)
-            given = addressing.address(session, values, units, meta, actor)
+            given = addressing.address(session, values, units, meta, actor, conflicts=conflicts)
             task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+            if values["assignee"] == actor.username:
+                outcome.held.append((task_id, values["name"]))
             if units:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)

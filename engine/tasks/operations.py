@@ -568,7 +568,7 @@ def submit_task(
     runtime = services.runtime
     with services.db.session() as s:
         pending = runtime.begin_completion(s, task_id, principal)
-        delegation.require_not_delegate(s, task_id, principal)
+        delegation.require_not_delegate(pending.task.delegate, task_id, principal)
         schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
         data, problems = submission.read(schema, submitted)
         problems.update(numbering.typed(schema, data))
@@ -600,7 +600,7 @@ def submit_task(
         outcome = runtime.finish_completion(
             s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
         )
-        following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
+        following = next_step.for_person(outcome.held, outcome.created_tasks)
     runtime.after_commit(outcome)
     done, instance = outcome.task, outcome.instance
     assert done is not None and instance is not None
