@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -105,6 +105,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+def core(session: Session) -> Connection:
+    """The session's connection, for a prebuilt Core statement on a hot path, after flushing what the
+    session holds (as an ORM query would autoflush), so the read sees the transaction's pending rows.
+
+    Executed there, a statement skips the ORM's per-statement machinery (compile state, loading), about
+    half the Python a small indexed read costs through ``Session.execute``."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
 
 
 def affected(result: Result[Any]) -> int:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.db import core
 from engine.instances import cases
 from engine.models import HumanTask, RecusalConflict
 
@@ -68,7 +69,7 @@ _CONFLICTS = (
 
 def conflicts_in_case(session: Session, instance_id: int) -> dict[str, str]:
     """{username: 中文说明} of everyone a binding conflict keeps out of ``instance_id``'s case."""
-    rows = session.execute(_CONFLICTS, {"instance_id": instance_id}).all()
+    rows = core(session).execute(_CONFLICTS, {"instance_id": instance_id}).all()
     found: dict[str, str] = {}
     for r in rows:
         state = "领导已决定回避" if r.decision == "replace" else "待领导决定"

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, or_, select, u
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.db import core
 from engine.models import CaseFile, CaseReference, ProcessInstance
 
 # The data variables whose values name a case, in the order a case acquires them.
@@ -101,7 +102,7 @@ def _note(
     *,
     parent_instance_id: int | None = None,
 ) -> tuple[int | None, bool]:
-    known = {(r.kind, r.value): r.case_id for r in session.execute(_KNOWN, {"instance_id": instance_id})}
+    known = {(r.kind, r.value): r.case_id for r in core(session).execute(_KNOWN, {"instance_id": instance_id})}
     wanted = {(kind, value) for kind, value in refs.items()}
     parent_case = case_id_of(session, parent_instance_id) if parent_instance_id is not None else None
     if parent_case is not None:

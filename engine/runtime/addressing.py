@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import duties
 from engine.access.principal import Principal
+from engine.db import core
 from engine.errors import ValidationError
 from engine.models import Membership, User
 
@@ -61,7 +62,7 @@ def eligible(
     ``conflicts``: the case's 回避 conflicts, when the caller has read them in this transaction."""
     if not role or not units:
         return []
-    holders = session.scalars(_HOLDERS, {"role": role, "units": list(units)}).all()
+    holders = core(session).execute(_HOLDERS, {"role": role, "units": list(units)}).scalars().all()
     if not holders:
         return []
     barred = duties.bars(session, task, conflicts=conflicts)
@@ -84,7 +85,7 @@ def address(
     """
     named = values.get("assignee")
     if named:
-        active = session.scalar(_ACTIVE, {"username": str(named)})
+        active = core(session).execute(_ACTIVE, {"username": str(named)}).scalar()
         if not active:
             var = meta.get("assignee_var") or "assignee"
             reason = "已停用" if active is False else "没有本系统账号"

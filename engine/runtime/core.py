@@ -412,7 +412,7 @@ class Runtime:
                 "platform": definition.platform,
             },
         )
-        self._apply_snapshot(row, loaded, workflow)
+        live = self._apply_snapshot(row, loaded, workflow)
         session.add(row)
         session.flush()
         audit.record(
@@ -426,7 +426,7 @@ class Runtime:
             data_digest=audit.digest(data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id)
+        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id, live=live)
         return outcome
 
     # ================================================================== complete
@@ -508,7 +508,7 @@ class Runtime:
             raise _process_error(exc) from exc
         run_engine(workflow, self.compact_history)
         now = clock.now()
-        self._guarded_write(session, row, expected, loaded, workflow)
+        live = self._guarded_write(session, row, expected, loaded, workflow)
         conn = session.connection()
         done = conn.execute(
             _COMPLETE_TASK,
@@ -566,6 +566,7 @@ class Runtime:
             completed_uuid=task.task_uuid,
             # A 回避 form just written may have added a conflict: then the new tasks read them afresh.
             conflicts=pending.conflicts if before is None else None,
+            live=live,
         )
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         task.assignee = task.assignee or actor.username
@@ -1301,8 +1302,11 @@ class Runtime:
             row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
         )
 
-    def _apply_snapshot(self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
+    def _apply_snapshot(self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow) -> list[Any]:
+        """Bring the row's columns in line with the workflow; returns its ready and waiting tasks (one walk
+        of the task tree at every depth, which the rest of the write reuses instead of walking again)."""
+        live: list[Any] = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+        for task in live:
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(
                     f"instance of {row.process_key} would grow past {MAX_TASK_DEPTH} nested steps at "
@@ -1311,7 +1315,7 @@ class Runtime:
                 )
         row.state = state.dump(workflow).decode()
         row.updated_at = clock.now()
-        row.next_timer_at = self._next_timer(workflow)
+        row.next_timer_at = self._next_timer(workflow, [t for t in live if t.state == TaskState.WAITING])
         if workflow.is_completed():
             row.status = "completed"
             row.completed_at = clock.now()
@@ -1320,7 +1324,7 @@ class Runtime:
         # its letter number becomes XS-2024-0156 when 案管室 registers it).
         var = loaded.catalogue.get(row.process_key, {}).get("business_key_var")
         if var:
-            for task in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)]:
+            for task in [workflow.last_task, *live]:
                 value = task.data.get(var) if task is not None else None
                 if value not in (None, ""):
                     if str(value) != row.business_key:
@@ -1329,11 +1333,13 @@ class Runtime:
                     break
         stages = [
             loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
-            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            for t in live
+            if t.state == TaskState.READY and t.task_spec.manual
         ]
         stages = [s for s in stages if s]
         if stages:
             row.stage = stages[0]
+        return live
 
     def _guarded_write(
         self,
@@ -1343,8 +1349,9 @@ class Runtime:
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
         extra: dict[str, Any] | None = None,
-    ) -> None:
-        self._apply_snapshot(row, loaded, workflow)
+    ) -> list[Any]:
+        """Write the workflow's state, guarded by ``lock_version``; returns its ready and waiting tasks."""
+        live = self._apply_snapshot(row, loaded, workflow)
         values = {
             **(extra or {}),
             "state": row.state,
@@ -1376,11 +1383,12 @@ class Runtime:
                 f"instance {row.id} was changed by someone else meanwhile; reload and try again", instance=row.id
             )
         row.lock_version = expected + 1
+        return live
 
     @staticmethod
-    def _next_timer(workflow: BpmnWorkflow) -> dt.datetime | None:
+    def _next_timer(workflow: BpmnWorkflow, waiting: list[Any] | None = None) -> dt.datetime | None:
         moments = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in waiting if waiting is not None else workflow.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, TimerEventDefinition):
                 continue
@@ -1407,21 +1415,24 @@ class Runtime:
         completed_uuid: str | None = None,
         parent_instance_id: int | None = None,
         conflicts: Mapping[str, str] | None = None,
+        live: list[Any] | None = None,
     ) -> None:
         """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
 
         ``conflicts``: the case's binding 回避 conflicts, when the caller has read them in this transaction
-        (the completion's check); they address the new tasks unless the case itself grows here."""
+        (the completion's check); they address the new tasks unless the case itself grows here. ``live``:
+        the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None)."""
         outcome.status = row.status
+        if live is None:
+            live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+        ready_tasks = [t for t in live if t.state == TaskState.READY]
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
-        refs, scope = cases.carried(
-            t.data for t in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY)] if t is not None
-        )
+        refs, scope = cases.carried(t.data for t in [workflow.last_task, *ready_tasks] if t is not None)
         if (refs or parent_instance_id is not None) and cases.note_changed(
             session, row.id, refs, scope, parent_instance_id=parent_instance_id
         ):
             conflicts = None  # linked to more instances: their conflicts bind this case too
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        ready = {str(t.id): t for t in ready_tasks if t.task_spec.manual}
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
         existing: dict[str, int] = {}
@@ -1470,7 +1481,9 @@ class Runtime:
             )
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)
-        outcome.subscribed = self._sync_subscriptions(session, row, loaded, workflow)
+        outcome.subscribed = self._sync_subscriptions(
+            session, row, loaded, [t for t in live if t.state == TaskState.WAITING]
+        )
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):
                 continue
@@ -1574,10 +1587,11 @@ class Runtime:
         return values, list(dict.fromkeys(units))
 
     def _sync_subscriptions(
-        self, session: Session, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow
+        self, session: Session, row: InstanceView, loaded: LoadedVersion, waiting: list[Any]
     ) -> bool:
+        """The instance's message subscriptions in line with its ``waiting`` tasks."""
         wanted = set()
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in waiting:
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, BaseMessageEventDefinition):
                 continue
