@@ -113,8 +113,8 @@ def core(session: Session) -> Connection:
 
     Executed there, a statement skips the ORM's per-statement machinery (compile state, loading), about
     half the Python a small indexed read costs through ``Session.execute``."""
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()
+    if session.autoflush:
+        session.flush()  # returns at once when the session holds no change
     return session.connection()
 
 
