@@ -233,8 +233,9 @@ MAX_AUTOMATIC_STEPS = 2000
 
 def run_engine(
     workflow: BpmnWorkflow, compact: bool = True, passes: int = 4, max_steps: int = MAX_AUTOMATIC_STEPS
-) -> None:
-    """Run automatic steps until only human work or waiting events remain.
+) -> list[Any]:
+    """Run automatic steps until only human work or waiting events remain; returns the ready and waiting
+    tasks it found last (the write that follows reuses them: ``Runtime._guarded_write``'s ``live``).
 
     ``do_engine_steps`` refreshes timers last, so a timer that has just fired leaves its task READY
     until the next pass; and its iterators stop at tree depth 1000, which a long automatic loop reaches
@@ -260,10 +261,11 @@ def run_engine(
             workflow.do_engine_steps(did_complete_task=count)
             if compact:
                 state.compact(workflow)
-            if not _pending_automatic(workflow):
-                break
+            live = _live_tasks(workflow)
+            if not _pending_automatic(live):
+                return live
         else:
-            stuck = _pending_automatic(workflow)
+            stuck = _pending_automatic(_live_tasks(workflow))
             element = stuck[0].task_spec.bpmn_id if stuck else None
             raise ProcessError(
                 f"automatic steps did not settle (at {element}); an unbounded loop must be "
@@ -299,8 +301,14 @@ def _owning_commission(session: Session, loaded: LoadedVersion, data: dict[str, 
     return commissions.pop() if len(commissions) == 1 else None
 
 
-def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
-    return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
+def _live_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """The workflow's ready and waiting tasks at every depth: one walk of the task tree."""
+    live: list[Any] = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+    return live
+
+
+def _pending_automatic(live: list[Any]) -> list[Any]:
+    return [t for t in live if t.state == TaskState.READY and not t.task_spec.manual]
 
 
 def _require_operator(actor: Principal, instance_id: int) -> None:
@@ -506,9 +514,9 @@ class Runtime:
             spiff_task.run()
         except (SpiffWorkflowException, WorkflowException) as exc:
             raise _process_error(exc) from exc
-        run_engine(workflow, self.compact_history)
+        live = run_engine(workflow, self.compact_history)
         now = clock.now()
-        live = self._guarded_write(session, row, expected, loaded, workflow)
+        live = self._guarded_write(session, row, expected, loaded, workflow, live=live)
         conn = session.connection()
         done = conn.execute(
             _COMPLETE_TASK,
@@ -1302,10 +1310,14 @@ class Runtime:
             row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
         )
 
-    def _apply_snapshot(self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow) -> list[Any]:
+    def _apply_snapshot(
+        self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow, live: list[Any] | None = None
+    ) -> list[Any]:
         """Bring the row's columns in line with the workflow; returns its ready and waiting tasks (one walk
-        of the task tree at every depth, which the rest of the write reuses instead of walking again)."""
-        live: list[Any] = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+        of the task tree at every depth, which the rest of the write reuses instead of walking again;
+        ``live``: that walk, when ``run_engine`` has just made it on the unchanged workflow)."""
+        if live is None:
+            live = _live_tasks(workflow)
         for task in live:
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(
@@ -1349,9 +1361,10 @@ class Runtime:
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
         extra: dict[str, Any] | None = None,
+        live: list[Any] | None = None,
     ) -> list[Any]:
         """Write the workflow's state, guarded by ``lock_version``; returns its ready and waiting tasks."""
-        live = self._apply_snapshot(row, loaded, workflow)
+        live = self._apply_snapshot(row, loaded, workflow, live)
         values = {
             **(extra or {}),
             "state": row.state,
@@ -1424,7 +1437,7 @@ class Runtime:
         the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None)."""
         outcome.status = row.status
         if live is None:
-            live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+            live = _live_tasks(workflow)
         ready_tasks = [t for t in live if t.state == TaskState.READY]
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
         refs, scope = cases.carried(t.data for t in [workflow.last_task, *ready_tasks] if t is not None)
