@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -140,6 +140,17 @@ def make_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER, **kwargs:
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine, ping_idle_after)
     return engine
+
+
+def core(session: Session) -> Connection:
+    """The session's connection, for a prebuilt Core statement on a hot path, after flushing what the
+    session holds (as an ORM query would autoflush), so the read sees the transaction's pending rows.
+
+    Executed there, a statement skips the ORM's per-statement machinery (compile state, loading), about
+    half the Python a small indexed read costs through ``Session.execute``."""
+    if session.autoflush:
+        session.flush()  # returns at once when the session holds no change
+    return session.connection()
 
 
 def affected(result: Result[Any]) -> int:

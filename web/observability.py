@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -139,6 +140,18 @@ def metrics() -> Response:
     return Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8")
 
 
+# The labelled series of a request, looked up once per (method, endpoint, status): ``labels()`` takes a
+# lock and checks its arguments on every call, on every request. The series themselves are never removed.
+@functools.lru_cache(maxsize=4096)
+def _request_counter(method: str, endpoint: str, status: int) -> Any:
+    return _REQUESTS.labels(method, endpoint, str(status))
+
+
+@functools.lru_cache(maxsize=4096)
+def _latency(method: str, endpoint: str) -> Any:
+    return _LATENCY.labels(method, endpoint)
+
+
 # --------------------------------------------------------------------------- wiring
 def init_app(app: Flask) -> None:
     @app.before_request
@@ -152,8 +165,8 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         endpoint = request.endpoint or "unmatched"
         if endpoint != "health.metrics":
-            _REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+            _request_counter(request.method, endpoint, response.status_code).inc()
             started = g.get("request_started")
             if started is not None:
-                _LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+                _latency(request.method, endpoint).observe(time.perf_counter() - started)
         return response

@@ -250,7 +250,9 @@ def init_app(app: Flask) -> None:
         csp = app.config.get("CONTENT_SECURITY_POLICY")
         if csp:
             response.headers.setdefault("Content-Security-Policy", csp)
-        if current_user and current_user.is_authenticated:
+        # A signed-in page is never stored. The API's responses never are (web/api ``no_store``), so an
+        # API call does not load the session's user only to ask.
+        if not request.path.startswith("/api/") and current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         if app.config.get("GUANTONG_HTTPS"):
             response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.db import core
 from engine.instances import cases
 from engine.models import HumanTask, RecusalConflict
 
@@ -68,7 +69,7 @@ _CONFLICTS = (
 
 def conflicts_in_case(session: Session, instance_id: int) -> dict[str, str]:
     """{username: 中文说明} of everyone a binding conflict keeps out of ``instance_id``'s case."""
-    rows = session.execute(_CONFLICTS, {"instance_id": instance_id}).all()
+    rows = core(session).execute(_CONFLICTS, {"instance_id": instance_id}).all()
     found: dict[str, str] = {}
     for r in rows:
         state = "领导已决定回避" if r.decision == "replace" else "待领导决定"
@@ -118,10 +119,13 @@ def step_actors(
     return found
 
 
-def bars(session: Session, task: Any) -> dict[str, Bar]:
-    """Everyone kept out of ``task`` (an ORM row or the completion path's plain view), and why."""
+def bars(session: Session, task: Any, *, conflicts: Mapping[str, str] | None = None) -> dict[str, Bar]:
+    """Everyone kept out of ``task`` (an ORM row or the completion path's plain view), and why.
+    ``conflicts``: the case's, when the caller has read them in this transaction (``conflicts_in_case``)."""
     found: dict[str, Bar] = {}
-    for who, why in conflicts_in_case(session, task.instance_id).items():
+    if conflicts is None:
+        conflicts = conflicts_in_case(session, task.instance_id)
+    for who, why in conflicts.items():
         found[who] = Bar(RECUSAL, why)
     steps = getattr(task, "separate_steps", None) or []
     for who, step in step_actors(session, task.instance_id, steps, besides=task.id).items():

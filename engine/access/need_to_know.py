@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from engine.access.authz import can_see, in_pool
+from engine.access.authz import TaskView, can_see, in_pool
 from engine.access.principal import Principal
 from engine.models import HumanTask
 
@@ -80,7 +80,7 @@ def whole_file(principal: Principal) -> ReadScope:
     return ReadScope(reader=principal.username, whole=True)
 
 
-def _addressed_to(principal: Principal, task: HumanTask) -> bool:
+def _addressed_to(principal: Principal, task: TaskView) -> bool:
     """The person to whom an open addressed task speaks: its assignee, or while nobody holds it, those
     who could take it (not one kept apart from it)."""
     if task.status != "ready":
@@ -91,7 +91,7 @@ def _addressed_to(principal: Principal, task: HumanTask) -> bool:
 
 
 def scope_of(
-    principal: Principal, tasks: Iterable[HumanTask], task_meta: TaskMeta, *, default_scope: Callable[[str | None], str]
+    principal: Principal, tasks: Iterable[TaskView], task_meta: TaskMeta, *, default_scope: Callable[[str | None], str]
 ) -> ReadScope:
     """The rule above over already loaded tasks (with their candidates) of one instance."""
     if principal.is_system:
@@ -129,7 +129,7 @@ def read_scope(
     task_meta: TaskMeta,
     *,
     default_scope: Callable[[str | None], str] = lambda role: READS_FILE,
-    tasks: Sequence[HumanTask] | None = None,
+    tasks: Sequence[TaskView] | None = None,
 ) -> ReadScope:
     """What the person may read of the instance: its tasks read in one query (with their candidate
     units), judged by :func:`scope_of`. ``task_meta`` is the instance's deployed version's

@@ -32,10 +32,14 @@ from sqlalchemy import Table, and_, bindparam, exists, func, literal, or_, selec
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, CompoundSelect, Insert, Select
+from sqlalchemy.sql.elements import BindParameter
 
 from engine.access.principal import Principal
 from engine.models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
 from engine.tasks.inbox import pool_row_clause as _pool_clause
+
+# One instance, named by its id or by a bound parameter in a statement built once (``instance_id``).
+InstanceRef = int | BindParameter[int]
 
 # instance_access.unit_code of a task that names no candidate unit: every holder of its role may see it.
 ANY_UNIT = ""
@@ -135,7 +139,7 @@ def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) 
 
 
 # --------------------------------------------------------------------------- reading the rule
-def _granted_instances(principal: Principal, instance_id: int | None) -> list[Select[int]]:
+def _granted_instances(principal: Principal, instance_id: InstanceRef | None) -> list[Select[int]]:
     """Selects of the instances the person's units and roles reach through ``instance_access``: one per
     role (its units), the roles' tasks that name no unit, and every task of the units they lead."""
     a = InstanceAccess
@@ -153,7 +157,7 @@ def _granted_instances(principal: Principal, instance_id: int | None) -> list[Se
     return parts
 
 
-def _visible_task_instances(principal: Principal, instance_id: int | None = None) -> list[Select[int]]:
+def _visible_task_instances(principal: Principal, instance_id: InstanceRef | None = None) -> list[Select[int]]:
     """The instances of the tasks ``task_visible_clause`` admits, as a union of index ranges: the tasks
     the person holds or completed (read live: claims and releases change them), and the grants of
     their units and roles. ``instance_id`` narrows every branch to that instance (one probe each)."""
@@ -166,12 +170,12 @@ def _visible_task_instances(principal: Principal, instance_id: int | None = None
     ]
 
 
-def _started_instances(principal: Principal, instance_id: int | None = None) -> Select[int]:
+def _started_instances(principal: Principal, instance_id: InstanceRef | None = None) -> Select[int]:
     only = (ProcessInstance.id == instance_id,) if instance_id is not None else ()
     return select(ProcessInstance.id).where(ProcessInstance.started_by == principal.username, *only)
 
 
-def visible_instance_ids(principal: Principal, instance_id: int | None = None) -> CompoundSelect[int] | None:
+def visible_instance_ids(principal: Principal, instance_id: InstanceRef | None = None) -> CompoundSelect[int] | None:
     """The ids of the instances the person may find by need to know, as a union to select from
     (``instance_id``: when the caller asks about that one instance only); None when they may find every
     instance (the engine itself). Counting this union is cheaper than counting the instances it names."""
@@ -186,7 +190,7 @@ def overseen_clause(oversee: Collection[str]) -> ColumnElement[bool]:
 
 
 def instance_visible_clause(
-    principal: Principal, instance_id: int | None = None, *, oversee: Collection[str] | None = None
+    principal: Principal, instance_id: InstanceRef | None = None, *, oversee: Collection[str] | None = None
 ) -> ColumnElement[bool]:
     """SQL for 'the person may find this instance' over ``process_instance``: need to know, or (``oversee``:
     the commissions whose instances the person oversees as a manager, engine/cockpit/scope.py) owned by one
@@ -200,11 +204,22 @@ def instance_visible_clause(
     return ProcessInstance.id.in_(ids)
 
 
-def instance_data_clause(principal: Principal, instance_id: int | None = None) -> ColumnElement[bool]:
+def instance_data_clause(principal: Principal, instance_id: InstanceRef | None = None) -> ColumnElement[bool]:
     """SQL for 'the person may read what the instance's steps recorded'."""
     if principal.is_system:
         return true()
     return ProcessInstance.id.in_(union(*_visible_task_instances(principal, instance_id)))
+
+
+def instance_gate(
+    principal: Principal, instance_id: InstanceRef, *, oversee: Collection[str] | None = None
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The two answers of :func:`can_see_instance` and :func:`can_read_instance_data` as columns over
+    ``process_instance``, to be read with the instance's own row (one statement for a detail read)."""
+    return (
+        instance_visible_clause(principal, instance_id, oversee=oversee),
+        instance_data_clause(principal, instance_id),
+    )
 
 
 def can_see_instance(

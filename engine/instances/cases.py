@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, or_, select, u
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.db import core
 from engine.models import CaseFile, CaseReference, ProcessInstance
 
 # The data variables whose values name a case, in the order a case acquires them.
@@ -77,14 +78,38 @@ def note(
 
     Idempotent and cheap when nothing is new (one indexed read), so the runtime calls it on every write.
     """
-    known = {(r.kind, r.value): r.case_id for r in session.execute(_KNOWN, {"instance_id": instance_id})}
+    return _note(session, instance_id, refs, scope, parent_instance_id=parent_instance_id)[0]
+
+
+def note_changed(
+    session: Session,
+    instance_id: int,
+    refs: Mapping[str, str],
+    scope: str,
+    *,
+    parent_instance_id: int | None = None,
+) -> bool:
+    """:func:`note`, answering whether it recorded a new number (the case may then have grown: the
+    runtime reads the case's 回避 conflicts again before it addresses new tasks)."""
+    return _note(session, instance_id, refs, scope, parent_instance_id=parent_instance_id)[1]
+
+
+def _note(
+    session: Session,
+    instance_id: int,
+    refs: Mapping[str, str],
+    scope: str,
+    *,
+    parent_instance_id: int | None = None,
+) -> tuple[int | None, bool]:
+    known = {(r.kind, r.value): r.case_id for r in core(session).execute(_KNOWN, {"instance_id": instance_id})}
     wanted = {(kind, value) for kind, value in refs.items()}
     parent_case = case_id_of(session, parent_instance_id) if parent_instance_id is not None else None
     if parent_case is not None:
         wanted.add((PARENT, str(parent_instance_id)))
     missing = wanted - set(known)
     if not missing:
-        return min(known.values()) if known else None
+        return (min(known.values()) if known else None), False
     cases: set[int] = {int(c) for c in known.values()}
     if parent_case is not None:
         cases.add(parent_case)
@@ -120,7 +145,7 @@ def note(
         for kind, value in sorted(missing)
     )
     session.flush()
-    return target
+    return target, True
 
 
 def _same_case(instance_id: Any) -> Select[Any]:

@@ -20,12 +20,13 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import visibility
 from engine.access.principal import Principal
-from engine.instances.cases import linked_clause
+from engine.instances import rows
+from engine.instances.cases import INSTANCE, linked_clause
 from engine.models import ProcessDefinition, ProcessInstance
 
 SOURCE, STARTED, CASE = "source", "started", "case"
@@ -33,17 +34,25 @@ ORDER = {SOURCE: 0, STARTED: 1, CASE: 2}
 
 
 @dataclass(frozen=True)
-class Link:
-    relation: str  # source | started | case
-    id: int
-    process_key: str
-    process_name: str
-    title: str | None
-    business_key: str | None
-    status: str
-    stage: str | None
-    platform: str | None
-    started_at: dt.datetime
+class Link(rows.InstanceRow):
+    """A linked instance: its row as the instance list shows it, and how it is linked."""
+
+    relation: str = CASE  # source | started | case
+
+
+# Built once (the instance detail asks it on every call): the instances linked either way, and the case's.
+_LINKED = (
+    select(*rows.COLUMNS)
+    .join(ProcessDefinition, rows.DEFINITION)
+    .where(
+        ProcessInstance.id != INSTANCE,
+        or_(
+            ProcessInstance.id == bindparam("parent", type_=Integer),
+            ProcessInstance.parent_instance_id == INSTANCE,
+            linked_clause(ProcessInstance.id, INSTANCE),
+        ),
+    )
+)
 
 
 def linked(
@@ -52,54 +61,21 @@ def linked(
     instance_id: int,
     *,
     parent: int | None,
+    now: dt.datetime,
     oversee: Collection[str] | None = None,
 ) -> list[Link]:
     """The visible instances linked to ``instance_id`` (which the caller has already let the person see),
     source first, then those it started, then the rest of the case, each oldest first. ``parent``: the
     instance's ``parent_instance_id``, which the caller has read with the instance (one read fewer)."""
-    rows = session.execute(
-        select(
-            ProcessInstance.id,
-            ProcessInstance.process_key,
-            ProcessInstance.title,
-            ProcessInstance.business_key,
-            ProcessInstance.status,
-            ProcessInstance.stage,
-            ProcessInstance.started_at,
-            ProcessInstance.parent_instance_id,
-            ProcessInstance.summary,
-            ProcessDefinition.name,
-            ProcessDefinition.platform,
-        )
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(
-            ProcessInstance.id != instance_id,
-            or_(
-                ProcessInstance.id == (parent if parent is not None else -1),
-                ProcessInstance.parent_instance_id == instance_id,
-                linked_clause(ProcessInstance.id, instance_id),
-            ),
-        )
+    found = session.execute(
+        _LINKED, {"instance_id": instance_id, "parent": parent if parent is not None else -1, "now": now}
     ).all()
     links = []
-    for r in rows:
+    for r in found:
         # One narrowed probe per linked instance (a case has a handful): the gate's union of everything
         # the person may find is never collected for a detail read.
         if not visibility.can_see_instance(session, principal, r.id, oversee=oversee):
             continue
         relation = SOURCE if r.id == parent else STARTED if r.parent_instance_id == instance_id else CASE
-        links.append(
-            Link(
-                relation=relation,
-                id=r.id,
-                process_key=r.process_key,
-                process_name=(r.summary or {}).get("process_name") or r.name or r.process_key,
-                title=r.title,
-                business_key=r.business_key,
-                status=r.status,
-                stage=r.stage,
-                platform=r.platform,
-                started_at=r.started_at,
-            )
-        )
+        links.append(Link(**vars(rows.row(r)), relation=relation))
     return sorted(links, key=lambda link: (ORDER[link.relation], link.started_at, link.id))

@@ -14,13 +14,15 @@ the cockpit (*oversight*) shows metadata (stage, steps, who did what, when), nev
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, and_, func, not_, or_, select, union_all
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.access import duties, visibility
@@ -31,9 +33,11 @@ from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
-from engine.instances import diagram, entry, links, queries
+from engine.instances import diagram, entry, links, queries, rows
+from engine.instances.cases import INSTANCE
 from engine.instances.queries import InstanceFilter
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from engine.instances.rows import InstanceRow
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.organisation.directory import owner_units
 from engine.runtime import state as engine_state
 from engine.services import Services
@@ -77,31 +81,6 @@ def _oversee(services: Services, s: Session, principal: Principal) -> frozenset[
 
 
 # --------------------------------------------------------------------------- plain results
-@dataclass(frozen=True)
-class InstanceRow:
-    id: int
-    process_key: str
-    process_name: str
-    title: str | None
-    business_key: str | None
-    status: str
-    stage: str | None
-    version: int
-    revision: int
-    mechanism: str | None
-    platform: str | None
-    owner_unit: str | None
-    started_by: str | None
-    started_at: dt.datetime
-    updated_at: dt.datetime
-    completed_at: dt.datetime | None
-    overdue: bool
-    open_tasks: int
-    error: dict[str, Any] | None
-    attempts: int
-    parent_instance_id: int | None = None
-
-
 @dataclass(frozen=True)
 class InstancePage:
     filter: InstanceFilter
@@ -211,65 +190,6 @@ class Started:
 
 
 # --------------------------------------------------------------------------- list
-def _columns(now: dt.datetime) -> tuple[Any, ...]:
-    open_tasks = (
-        select(func.count())
-        .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready")
-        .correlate(ProcessInstance)
-        .scalar_subquery()
-    )
-    return (
-        ProcessInstance.id,
-        ProcessInstance.process_key,
-        ProcessInstance.title,
-        ProcessInstance.business_key,
-        ProcessInstance.status,
-        ProcessInstance.stage,
-        ProcessInstance.version_id,
-        ProcessInstance.owner_unit,
-        ProcessInstance.started_by,
-        ProcessInstance.started_at,
-        ProcessInstance.updated_at,
-        ProcessInstance.completed_at,
-        ProcessInstance.summary,
-        ProcessInstance.error,
-        ProcessInstance.attempts,
-        ProcessInstance.parent_instance_id,
-        ProcessDefinition.revision,
-        ProcessDefinition.name.label("definition_name"),
-        ProcessDefinition.mechanism,
-        ProcessDefinition.platform,
-        queries.overdue(now).label("overdue"),
-        open_tasks.label("open_tasks"),
-    )
-
-
-def _row(r: Any) -> InstanceRow:
-    return InstanceRow(
-        id=r.id,
-        process_key=r.process_key,
-        process_name=(r.summary or {}).get("process_name") or r.definition_name or r.process_key,
-        title=r.title,
-        business_key=r.business_key,
-        status=r.status,
-        stage=r.stage,
-        version=r.version_id,
-        revision=r.revision,
-        mechanism=r.mechanism,
-        platform=r.platform,
-        owner_unit=r.owner_unit,
-        started_by=r.started_by,
-        started_at=r.started_at,
-        updated_at=r.updated_at,
-        completed_at=r.completed_at,
-        overdue=bool(r.overdue),
-        open_tasks=int(r.open_tasks or 0),
-        error=r.error,
-        attempts=r.attempts or 0,
-        parent_instance_id=r.parent_instance_id,
-    )
-
-
 def list_instances(
     services: Services,
     principal: Principal,
@@ -303,13 +223,14 @@ def list_instances(
                 .subquery()
             )
             total = _count(s, visible_ids, where)
-        rows = s.execute(
-            select(*_columns(now))
+        found = s.execute(
+            select(*rows.COLUMNS)
             .join(ids, ids.c.id == ProcessInstance.id)
-            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-            .order_by(*newest_first)
+            .join(ProcessDefinition, rows.DEFINITION)
+            .order_by(*newest_first),
+            {"now": now},
         ).all()
-    return InstancePage(filter=f, rows=[_row(r) for r in rows], total=total)
+    return InstancePage(filter=f, rows=[rows.row(r) for r in found], total=total)
 
 
 def _overseen_page(s: Session, oversee: Any, visible_ids: Any, where: list[Any], f: InstanceFilter) -> tuple[Any, int]:
@@ -361,30 +282,81 @@ def process_choices(services: Services) -> list[tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------- one instance
-def _instance_row(s: Session, instance_id: int, now: dt.datetime) -> InstanceRow:
-    found = s.execute(
-        select(*_columns(now))
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(ProcessInstance.id == instance_id)
-    ).one_or_none()
+@functools.lru_cache(maxsize=256)
+def _gated_row_statement(principal: Principal, oversee: frozenset[str] | None) -> Select[Any]:
+    """The instance's row with the gate's two answers (engine/access/visibility.py ``instance_gate``):
+    one statement, built once per person (and overseen commissions), run with the instance and ``now``."""
+    may_open, works_on = visibility.instance_gate(principal, INSTANCE, oversee=oversee)
+    return (
+        select(*rows.COLUMNS, may_open.label("may_open"), works_on.label("works_on"))
+        .join(ProcessDefinition, rows.DEFINITION)
+        .where(ProcessInstance.id == INSTANCE)
+    )
+
+
+def _gated_row(
+    s: Session, principal: Principal, instance_id: int, now: dt.datetime, oversee: frozenset[str] | None
+) -> tuple[InstanceRow, bool]:
+    """The instance's row, refused (NotVisible, audited by the caller) unless the person may find it;
+    and whether they work on it (may read its records: ``can_read_instance_data``)."""
+    found = s.execute(_gated_row_statement(principal, oversee), {"instance_id": instance_id, "now": now}).one_or_none()
     if found is None:
         raise NotFound(f"instance {instance_id} not found", instance=instance_id)
-    return _row(found)
+    if not found.may_open:
+        raise NotVisible(
+            f"instance {instance_id} is not within your need to know",
+            reason="instance_not_visible",
+            instance=instance_id,
+        )
+    return rows.row(found), bool(found.works_on)
 
 
-def _task_rows(s: Session, instance_id: int) -> Sequence[HumanTask]:
-    """Every task row of the instance with its candidate units, oldest first: read once per detail, for
-    its lines and for the need-to-know gate."""
-    return s.scalars(
-        select(HumanTask)
-        .where(HumanTask.instance_id == instance_id)
-        .options(selectinload(HumanTask.candidates))
-        .order_by(HumanTask.created_at, HumanTask.id)
-    ).all()
+# The columns of a task as its line, the gates (authz ``can_see``, need_to_know ``scope_of``) and the
+# due information read them, with its candidate units joined (a task has one or two): one statement built
+# once, plain rows instead of ORM objects and their identity map.
+_TASK_ROWS = (
+    select(
+        HumanTask.id,
+        HumanTask.instance_id,
+        HumanTask.spec_id,
+        HumanTask.process_key,
+        HumanTask.name,
+        HumanTask.lane,
+        HumanTask.role,
+        HumanTask.status,
+        HumanTask.assignee,
+        HumanTask.personal,
+        HumanTask.separate_from,
+        HumanTask.created_at,
+        HumanTask.completed_at,
+        HumanTask.completed_by,
+        HumanTask.due_at,
+        HumanTask.reminder_at,
+        TaskCandidate.unit_code,
+    )
+    .outerjoin(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
+    .where(HumanTask.instance_id == INSTANCE)
+    .order_by(HumanTask.created_at, HumanTask.id, TaskCandidate.unit_code)
+)
+
+
+def _task_rows(s: Session, instance_id: int) -> list[SimpleNamespace]:
+    """Every task of the instance with its candidate units (``candidate_units``, sorted), oldest first, as
+    plain views: read once per detail, for its lines and for the need-to-know gate."""
+    found: list[SimpleNamespace] = []
+    for r in s.execute(_TASK_ROWS, {"instance_id": instance_id}):
+        if found and found[-1].id == r.id:
+            found[-1].candidate_units.append(r.unit_code)
+            continue
+        view = SimpleNamespace(**r._mapping)
+        del view.unit_code
+        view.candidate_units = [r.unit_code] if r.unit_code is not None else []
+        found.append(view)
+    return found
 
 
 def _task_lines(
-    principal: Principal, rows: Sequence[HumanTask], calendar: Any, *, soon_workdays: int, now: dt.datetime
+    principal: Principal, tasks: Sequence[SimpleNamespace], calendar: Any, *, soon_workdays: int, now: dt.datetime
 ) -> list[TaskLine]:
     return [
         TaskLine(
@@ -393,7 +365,7 @@ def _task_lines(
             lane=t.lane,
             role=t.role,
             status=t.status,
-            units=tuple(sorted(c.unit_code for c in t.candidates)),
+            units=tuple(t.candidate_units),
             assignee=t.assignee,
             created_at=t.created_at,
             completed_at=t.completed_at,
@@ -406,7 +378,7 @@ def _task_lines(
             spec_id=t.spec_id,
             process_key=t.process_key,
         )
-        for t in rows
+        for t in tasks
     ]
 
 
@@ -467,24 +439,17 @@ def show_instance(
         _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
-        row = _instance_row(s, instance_id, now)
         oversee = _oversee(services, s, principal)
-        may_open = visibility.can_see_instance(s, principal, instance_id, oversee=oversee)
-        if not may_open:
-            raise NotVisible(
-                f"instance {instance_id} is not within your need to know",
-                reason="instance_not_visible",
-                instance=instance_id,
-            )
-        works_on = visibility.can_read_instance_data(s, principal, instance_id)
+        row, works_on = _gated_row(s, principal, instance_id, now, oversee)
+        may_open = True  # past the gate
         calendar = services.definitions.loaded(row.version).policy.calendar
-        rows = _task_rows(s, instance_id)
-        tasks = _task_lines(principal, rows, calendar, soon_workdays=soon_workdays, now=now)
+        task_rows = _task_rows(s, instance_id)
+        tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
         steps: list[StepRecord] = []
         attachments: list[AttachmentInfo] = []
         reads = "none"
         if works_on and not oversight:
-            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=rows)
+            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
             reads = scope.kind
             steps, _ = step_records(
                 s,
@@ -505,7 +470,7 @@ def show_instance(
                 readable = {step.task_id for step in steps}
                 tasks = [t for t in tasks if t.visible or t.id in readable]
         may_read = reads == "file"
-        related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, oversee=oversee)
+        related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
         timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
         names = (
             display_names(
@@ -551,21 +516,15 @@ def show_diagram(
         _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
-        row = _instance_row(s, instance_id, now)
-        if not visibility.can_see_instance(s, principal, instance_id, oversee=_oversee(services, s, principal)):
-            raise NotVisible(
-                f"instance {instance_id} is not within your need to know",
-                reason="instance_not_visible",
-                instance=instance_id,
-            )
+        row, works_on = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
         loaded = services.definitions.loaded(row.version)
-        rows = _task_rows(s, instance_id)
-        tasks = _task_lines(principal, rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
+        task_rows = _task_rows(s, instance_id)
+        tasks = _task_lines(principal, task_rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
         level = diagram.STATUS
         if oversight:
             level = diagram.FULL
-        elif visibility.can_read_instance_data(s, principal, instance_id):
-            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=rows)
+        elif works_on:
+            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
             if scope.whole:
                 level = diagram.FULL
             else:

@@ -20,8 +20,8 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCan
 STATUSES = ("running", "suspended", "error", "completed", "cancelled")
 
 
-def overdue(now: dt.datetime) -> ColumnElement[bool]:
-    """The instance has an open task past its due time."""
+def overdue(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
+    """The instance has an open task past its due time (``now``: a moment, or a bound parameter)."""
     return exists(
         select(HumanTask.id).where(
             HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready", HumanTask.due_at < now

@@ -22,14 +22,16 @@ Called by the runtime for every task it opens, in the transaction that opens it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.access import duties
 from engine.access.principal import Principal
+from engine.db import core
 from engine.errors import ValidationError
 from engine.models import Membership, User
 
@@ -37,21 +39,33 @@ SAME_PERSON = "same_person"
 SINGLE_CANDIDATE = "single_candidate"
 
 
-def eligible(session: Session, role: str | None, units: list[str], task: Any) -> list[str]:
+# Built once: every completion that opens a pool task asks it.
+_HOLDERS = (
+    select(User.username)
+    .join(Membership, Membership.user_id == User.id)
+    .where(
+        Membership.role_code == bindparam("role"),
+        Membership.unit_code.in_(bindparam("units", expanding=True)),
+        User.active.is_(True),
+    )
+    .distinct()
+    .order_by(User.username)
+)
+_ACTIVE = select(User.active).where(User.username == bindparam("username"))
+
+
+def eligible(
+    session: Session, role: str | None, units: list[str], task: Any, *, conflicts: Mapping[str, str] | None = None
+) -> list[str]:
     """Usernames of the active accounts holding ``role`` in one of ``units`` whom the case does not keep
-    out of ``task`` (a row or view with ``id``, ``instance_id``, ``separate_steps``, ``separate_from``)."""
+    out of ``task`` (a row or view with ``id``, ``instance_id``, ``separate_steps``, ``separate_from``).
+    ``conflicts``: the case's 回避 conflicts, when the caller has read them in this transaction."""
     if not role or not units:
         return []
-    holders = session.scalars(
-        select(User.username)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.role_code == role, Membership.unit_code.in_(units), User.active.is_(True))
-        .distinct()
-        .order_by(User.username)
-    ).all()
+    holders = core(session).execute(_HOLDERS, {"role": role, "units": list(units)}).scalars().all()
     if not holders:
         return []
-    barred = duties.bars(session, task)
+    barred = duties.bars(session, task, conflicts=conflicts)
     return [who for who in holders if who not in barred]
 
 
@@ -61,15 +75,17 @@ def address(
     units: list[str],
     meta: dict[str, Any],
     actor: Principal,
+    *,
+    conflicts: Mapping[str, str] | None = None,
 ) -> str | None:
     """Check or choose the new task's assignee in ``values`` (the row about to be inserted).
 
     Returns why the task was given to someone without claiming (``same_person``, ``single_candidate``),
-    or None.
+    or None. ``conflicts``: see :func:`eligible`.
     """
     named = values.get("assignee")
     if named:
-        active = session.scalar(select(User.active).where(User.username == str(named)))
+        active = core(session).execute(_ACTIVE, {"username": str(named)}).scalar()
         if not active:
             var = meta.get("assignee_var") or "assignee"
             reason = "已停用" if active is False else "没有本系统账号"
@@ -86,7 +102,7 @@ def address(
         separate_steps=values.get("separate_steps") or [],
         separate_from=values.get("separate_from") or [],
     )
-    people = eligible(session, values.get("role"), units, view)
+    people = eligible(session, values.get("role"), units, view, conflicts=conflicts)
     if not actor.is_system and actor.username in people:
         values["assignee"] = actor.username
         return SAME_PERSON

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeAlias, cast
@@ -44,6 +45,7 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
     TaskCandidate,
+    TaskDelegation,
     TaskSubmission,
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
@@ -65,6 +67,7 @@ InstanceView: TypeAlias = "ProcessInstance | SimpleNamespace"
 _T, _I = cast(Table, HumanTask.__table__), cast(Table, ProcessInstance.__table__)
 _S, _C = cast(Table, TaskSubmission.__table__), cast(Table, TaskCandidate.__table__)
 _SUB = cast(Table, MessageSubscription.__table__)
+_D = cast(Table, TaskDelegation.__table__)
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -101,11 +104,20 @@ _READ_FOR_COMPLETION = (
         _I.c.next_timer_at,
         _I.c.completed_at,
         _I.c.updated_at,
+        _C.c.unit_code,
+        # The delegate of the task's open delegation (委派), for the use case's rule that a delegate
+        # drafts and the owner decides (engine/tasks/delegation.py): read here, not in a read of its own.
+        select(_D.c.delegate)
+        .where(_D.c.task_id == _T.c.id, _D.c.returned_at.is_(None))
+        .order_by(_D.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("delegate"),
     )
     .join(_I, _I.c.id == _T.c.instance_id)
+    .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
     .where(_T.c.id == bindparam("task_id"))
 )
-_CANDIDATES = select(_C.c.unit_code).where(_C.c.task_id == bindparam("task_id"))
 _GUARDED_UPDATE = (
     _I.update()
     .where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
@@ -132,7 +144,7 @@ _COMPLETE_TASK = (
     )
 )
 _DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
-_READY_ROWS = select(_T.c.id, _T.c.task_uuid).where(
+_READY_ROWS = select(_T.c.id, _T.c.task_uuid, _T.c.assignee, _T.c.name).where(
     _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
 )
 _INSERT_TASK = _T.insert().returning(_T.c.id)
@@ -156,6 +168,9 @@ class PendingCompletion:
     instance: SimpleNamespace
     expected: int
     loaded: LoadedVersion
+    # The binding 回避 conflicts of the instance's case as read for the check (duties.conflicts_in_case):
+    # the tasks the step opens are addressed with them, unless the step changed them (see ``_sync``).
+    conflicts: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -181,6 +196,9 @@ class Outcome:
     task: SimpleNamespace | None = None
     instance: SimpleNamespace | None = None
     next_tasks: list[tuple[int, str, str | None]] = field(default_factory=list)
+    # (id, name) of the instance's open tasks the acting person holds once the change is written (the
+    # ones it opened and gave him included): engine/tasks/next_step.py offers him the next one.
+    held: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _require_visible(actor: Principal, task: TaskView) -> None:
@@ -215,8 +233,9 @@ MAX_AUTOMATIC_STEPS = 2000
 
 def run_engine(
     workflow: BpmnWorkflow, compact: bool = True, passes: int = 4, max_steps: int = MAX_AUTOMATIC_STEPS
-) -> None:
-    """Run automatic steps until only human work or waiting events remain.
+) -> list[Any]:
+    """Run automatic steps until only human work or waiting events remain; returns the ready and waiting
+    tasks it found last (the write that follows reuses them: ``Runtime._guarded_write``'s ``live``).
 
     ``do_engine_steps`` refreshes timers last, so a timer that has just fired leaves its task READY
     until the next pass; and its iterators stop at tree depth 1000, which a long automatic loop reaches
@@ -242,10 +261,11 @@ def run_engine(
             workflow.do_engine_steps(did_complete_task=count)
             if compact:
                 state.compact(workflow)
-            if not _pending_automatic(workflow):
-                break
+            live = _live_tasks(workflow)
+            if not _pending_automatic(live):
+                return live
         else:
-            stuck = _pending_automatic(workflow)
+            stuck = _pending_automatic(_live_tasks(workflow))
             element = stuck[0].task_spec.bpmn_id if stuck else None
             raise ProcessError(
                 f"automatic steps did not settle (at {element}); an unbounded loop must be "
@@ -281,8 +301,14 @@ def _owning_commission(session: Session, loaded: LoadedVersion, data: dict[str, 
     return commissions.pop() if len(commissions) == 1 else None
 
 
-def _pending_automatic(workflow: BpmnWorkflow) -> list[Any]:
-    return [t for t in workflow.get_tasks(state=TaskState.READY, max_depth=10**6) if not t.task_spec.manual]
+def _live_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """The workflow's ready and waiting tasks at every depth: one walk of the task tree."""
+    live: list[Any] = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6)
+    return live
+
+
+def _pending_automatic(live: list[Any]) -> list[Any]:
+    return [t for t in live if t.state == TaskState.READY and not t.task_spec.manual]
 
 
 def _require_operator(actor: Principal, instance_id: int) -> None:
@@ -394,7 +420,7 @@ class Runtime:
                 "platform": definition.platform,
             },
         )
-        self._apply_snapshot(row, loaded, workflow)
+        live = self._apply_snapshot(row, loaded, workflow)
         session.add(row)
         session.flush()
         audit.record(
@@ -408,7 +434,7 @@ class Runtime:
             data_digest=audit.digest(data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id)
+        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id, live=live)
         return outcome
 
     # ================================================================== complete
@@ -444,11 +470,20 @@ class Runtime:
         """
         task, row = self._read_for_completion(session, task_id, actor)
         _require_visible(actor, task)
-        require_can_complete(actor, task, duties.bars(session, task) if not actor.is_system else duties.NO_BARS)
+        conflicts = None
+        bars = duties.NO_BARS
+        if not actor.is_system:
+            conflicts = duties.conflicts_in_case(session, task.instance_id)
+            bars = duties.bars(session, task, conflicts=conflicts)
+        require_can_complete(actor, task, bars)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
         return PendingCompletion(
-            task=task, instance=row, expected=row.lock_version, loaded=self.repo.loaded(row.version_id)
+            task=task,
+            instance=row,
+            expected=row.lock_version,
+            loaded=self.repo.loaded(row.version_id),
+            conflicts=conflicts,
         )
 
     def finish_completion(
@@ -479,9 +514,9 @@ class Runtime:
             spiff_task.run()
         except (SpiffWorkflowException, WorkflowException) as exc:
             raise _process_error(exc) from exc
-        run_engine(workflow, self.compact_history)
+        live = run_engine(workflow, self.compact_history)
         now = clock.now()
-        self._guarded_write(session, row, expected, loaded, workflow)
+        live = self._guarded_write(session, row, expected, loaded, workflow, live=live)
         conn = session.connection()
         done = conn.execute(
             _COMPLETE_TASK,
@@ -529,7 +564,18 @@ class Runtime:
             data_digest=audit.digest(record or data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor, completed_uuid=task.task_uuid)
+        self._sync(
+            session,
+            row,
+            loaded,
+            workflow,
+            outcome,
+            actor,
+            completed_uuid=task.task_uuid,
+            # A 回避 form just written may have added a conflict: then the new tasks read them afresh.
+            conflicts=pending.conflicts if before is None else None,
+            live=live,
+        )
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         task.assignee = task.assignee or actor.username
         outcome.task, outcome.instance = task, row
@@ -541,10 +587,11 @@ class Runtime:
     ) -> tuple[SimpleNamespace, SimpleNamespace]:
         """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
         conn = session.connection()
-        found = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).first()
-        if found is None:
+        rows = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).all()
+        if not rows:
             raise NotFound(f"task {task_id} not found", task=task_id)
-        units = sorted(conn.execute(_CANDIDATES, {"task_id": task_id}).scalars())
+        found = rows[0]
+        units = sorted(r.unit_code for r in rows if r.unit_code is not None)
         task = SimpleNamespace(
             id=found.id,
             instance_id=found.instance_id,
@@ -570,6 +617,7 @@ class Runtime:
             due_at=found.due_at,
             reminder_at=found.reminder_at,
             completed_at=None,
+            delegate=found.delegate,
         )
         row = SimpleNamespace(
             id=found.instance_id,
@@ -1262,8 +1310,15 @@ class Runtime:
             row.state, loaded.spec(row.process_key), loaded.subprocess_specs(row.process_key), loaded.script_engine
         )
 
-    def _apply_snapshot(self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow) -> None:
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, max_depth=10**6):
+    def _apply_snapshot(
+        self, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow, live: list[Any] | None = None
+    ) -> list[Any]:
+        """Bring the row's columns in line with the workflow; returns its ready and waiting tasks (one walk
+        of the task tree at every depth, which the rest of the write reuses instead of walking again;
+        ``live``: that walk, when ``run_engine`` has just made it on the unchanged workflow)."""
+        if live is None:
+            live = _live_tasks(workflow)
+        for task in live:
             if task.depth >= MAX_TASK_DEPTH:
                 raise ProcessError(
                     f"instance of {row.process_key} would grow past {MAX_TASK_DEPTH} nested steps at "
@@ -1272,7 +1327,7 @@ class Runtime:
                 )
         row.state = state.dump(workflow).decode()
         row.updated_at = clock.now()
-        row.next_timer_at = self._next_timer(workflow)
+        row.next_timer_at = self._next_timer(workflow, [t for t in live if t.state == TaskState.WAITING])
         if workflow.is_completed():
             row.status = "completed"
             row.completed_at = clock.now()
@@ -1281,7 +1336,7 @@ class Runtime:
         # its letter number becomes XS-2024-0156 when 案管室 registers it).
         var = loaded.catalogue.get(row.process_key, {}).get("business_key_var")
         if var:
-            for task in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)]:
+            for task in [workflow.last_task, *live]:
                 value = task.data.get(var) if task is not None else None
                 if value not in (None, ""):
                     if str(value) != row.business_key:
@@ -1290,11 +1345,13 @@ class Runtime:
                     break
         stages = [
             loaded.task_meta(t.workflow.spec.name, t.task_spec.bpmn_id).get("stage")
-            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            for t in live
+            if t.state == TaskState.READY and t.task_spec.manual
         ]
         stages = [s for s in stages if s]
         if stages:
             row.stage = stages[0]
+        return live
 
     def _guarded_write(
         self,
@@ -1304,8 +1361,10 @@ class Runtime:
         loaded: LoadedVersion,
         workflow: BpmnWorkflow,
         extra: dict[str, Any] | None = None,
-    ) -> None:
-        self._apply_snapshot(row, loaded, workflow)
+        live: list[Any] | None = None,
+    ) -> list[Any]:
+        """Write the workflow's state, guarded by ``lock_version``; returns its ready and waiting tasks."""
+        live = self._apply_snapshot(row, loaded, workflow, live)
         values = {
             **(extra or {}),
             "state": row.state,
@@ -1337,11 +1396,12 @@ class Runtime:
                 f"instance {row.id} was changed by someone else meanwhile; reload and try again", instance=row.id
             )
         row.lock_version = expected + 1
+        return live
 
     @staticmethod
-    def _next_timer(workflow: BpmnWorkflow) -> dt.datetime | None:
+    def _next_timer(workflow: BpmnWorkflow, waiting: list[Any] | None = None) -> dt.datetime | None:
         moments = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in waiting if waiting is not None else workflow.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, TimerEventDefinition):
                 continue
@@ -1367,19 +1427,32 @@ class Runtime:
         actor: Principal,
         completed_uuid: str | None = None,
         parent_instance_id: int | None = None,
+        conflicts: Mapping[str, str] | None = None,
+        live: list[Any] | None = None,
     ) -> None:
-        """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state."""
+        """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
+
+        ``conflicts``: the case's binding 回避 conflicts, when the caller has read them in this transaction
+        (the completion's check); they address the new tasks unless the case itself grows here. ``live``:
+        the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None)."""
         outcome.status = row.status
+        if live is None:
+            live = _live_tasks(workflow)
+        ready_tasks = [t for t in live if t.state == TaskState.READY]
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
-        refs, scope = cases.carried(
-            t.data for t in [workflow.last_task, *workflow.get_tasks(state=TaskState.READY)] if t is not None
-        )
-        if refs or parent_instance_id is not None:
-            cases.note(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        refs, scope = cases.carried(t.data for t in [workflow.last_task, *ready_tasks] if t is not None)
+        if (refs or parent_instance_id is not None) and cases.note_changed(
+            session, row.id, refs, scope, parent_instance_id=parent_instance_id
+        ):
+            conflicts = None  # linked to more instances: their conflicts bind this case too
+        ready = {str(t.id): t for t in ready_tasks if t.task_spec.manual}
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
-        existing = {uuid: tid for tid, uuid in conn.execute(_READY_ROWS, {"instance_id": row.id})}
+        existing: dict[str, int] = {}
+        for r in conn.execute(_READY_ROWS, {"instance_id": row.id}):
+            existing[r.task_uuid] = r.id
+            if r.assignee == actor.username and r.task_uuid != completed_uuid and r.task_uuid in ready:
+                outcome.held.append((r.id, r.name))
         if completed_uuid is not None:
             existing.pop(completed_uuid, None)
         gone = [tid for uuid, tid in existing.items() if uuid not in ready]
@@ -1397,8 +1470,10 @@ class Runtime:
             process_key = spiff_task.workflow.spec.name
             meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
             values, units = self._human_task(row, loaded, spiff_task, process_key, meta, now)
-            given = addressing.address(session, values, units, meta, actor)
+            given = addressing.address(session, values, units, meta, actor, conflicts=conflicts)
             task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+            if values["assignee"] == actor.username:
+                outcome.held.append((task_id, values["name"]))
             if units:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
@@ -1419,7 +1494,9 @@ class Runtime:
             )
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)
-        outcome.subscribed = self._sync_subscriptions(session, row, loaded, workflow)
+        outcome.subscribed = self._sync_subscriptions(
+            session, row, loaded, [t for t in live if t.state == TaskState.WAITING]
+        )
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):
                 continue
@@ -1523,10 +1600,11 @@ class Runtime:
         return values, list(dict.fromkeys(units))
 
     def _sync_subscriptions(
-        self, session: Session, row: InstanceView, loaded: LoadedVersion, workflow: BpmnWorkflow
+        self, session: Session, row: InstanceView, loaded: LoadedVersion, waiting: list[Any]
     ) -> bool:
+        """The instance's message subscriptions in line with its ``waiting`` tasks."""
         wanted = set()
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in waiting:
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, BaseMessageEventDefinition):
                 continue

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -47,12 +48,26 @@ def dump(workflow: BpmnWorkflow) -> bytes:
     kept in the state, a message thrown by a step that the instance moves on from (a 巡察 round hands
     over a 直查快办 clue and goes on inspecting) would be sent again by every later change.
     """
-    dct = serializer().to_dict(workflow)
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
+    return orjson.dumps(to_dict(workflow))
+
+
+def to_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """SpiffWorkflow's dictionary of the workflow without its specs, built without converting them.
+
+    ``BpmnWorkflowSerializer.to_dict`` converts the whole process spec and every called process's spec
+    (each task spec and its attributes) on every write, only for us to drop them: the same dictionary,
+    key for key, is built here from the workflow converter's own parts (pinned by
+    tests/engine/runtime/test_state_dump.py)."""
+    registry = serializer().registry
+    typename = registry.typenames[type(workflow)]
+    converter = registry.convert_to_dict[typename].args[1].__self__
+    assert isinstance(converter, WorkflowConverter)
+    dct: dict[str, Any] = WorkflowConverter.to_dict(converter, workflow)
+    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
     dct["bpmn_events"] = []
+    dct["typename"] = typename
     dct["serializer_version"] = SERIALIZER_VERSION
-    return orjson.dumps(dct)
+    return dct
 
 
 def load(state: bytes | str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:

@@ -23,10 +23,12 @@ def open_delegation(s: Session, task_id: int) -> TaskDelegation | None:
     )
 
 
-def require_not_delegate(s: Session, task_id: int, principal: Principal) -> None:
-    """A delegate works the task and hands it back; completing it stays the owner's decision."""
-    lent = open_delegation(s, task_id)
-    if lent is not None and lent.delegate == principal.username:
+def require_not_delegate(delegate: str | None, task_id: int, principal: Principal) -> None:
+    """A delegate works the task and hands it back; completing it stays the owner's decision.
+
+    ``delegate``: the delegate of the task's open delegation, which the completion's one read of the task
+    carries (engine/runtime/core.py ``_read_for_completion``), so the rule costs no read of its own."""
+    if delegate is not None and delegate == principal.username:
         raise Forbidden(
             "a delegated task goes back to its owner for the decision; hand it back instead of completing it",
             task=task_id,

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from engine.models import HumanTask
+def for_person(held: Iterable[tuple[int, str]], created: Iterable[int]) -> tuple[int, str] | None:
+    """(id, name) of the person's next open task in the instance, the newly ``created`` ones first.
 
-
-def for_person(session: Session, username: str, instance_id: int, created: Iterable[int]) -> tuple[int, str] | None:
-    """(id, name) of ``username``'s open task in ``instance_id``, the newly ``created`` ones first."""
+    ``held``: (id, name) of the instance's open tasks he holds once the completion is written, which the
+    runtime collects as it brings the task rows in line (engine/runtime/core.py ``Outcome.held``): the
+    answer costs no read of its own."""
     fresh = set(created)
-    rows = session.execute(
-        select(HumanTask.id, HumanTask.name)
-        .where(
-            HumanTask.instance_id == instance_id,
-            HumanTask.status == "ready",
-            HumanTask.assignee == username,
-        )
-        .order_by(HumanTask.id)
-    ).all()
+    rows = list(held)
     if not rows:
         return None
-    best = min(rows, key=lambda r: (r.id not in fresh, r.id))
-    return best.id, best.name
+    return min(rows, key=lambda r: (r[0] not in fresh, r[0]))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock, forms
 from engine.access import duties, need_to_know
+from engine.access.authz import TaskView as TaskRow
 from engine.access.authz import can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.denials import record_denial
 from engine.access.need_to_know import ReadScope
@@ -339,7 +340,7 @@ def reading_scope(
     instance_id: int,
     version_id: int,
     *,
-    tasks: Sequence[HumanTask] | None = None,
+    tasks: Sequence[TaskRow] | None = None,
 ) -> ReadScope:
     """What the person may read of the instance: the one need-to-know gate (engine/access/need_to_know.py)
     over the declarations of the instance's deployed version (``tasks``: its task rows, if read already)."""
@@ -581,7 +582,7 @@ def submit_task(
     try:
         with services.db.session() as s:
             pending = runtime.begin_completion(s, task_id, principal)
-            delegation.require_not_delegate(s, task_id, principal)
+            delegation.require_not_delegate(pending.task.delegate, task_id, principal)
             consultation.require_opinions_given(s, task_id)  # 加签: the opinion asked for comes first
             schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
             data, problems = submission.read(schema, submitted)
@@ -633,7 +634,7 @@ def submit_task(
             outcome = runtime.finish_completion(
                 s, pending, actor=principal, data=process_data, record=record, sealed=reveal.sealer.seal(confidential)
             )
-            following = next_step.for_person(s, principal.username, outcome.instance_id, outcome.created_tasks)
+            following = next_step.for_person(outcome.held, outcome.created_tasks)
     except ValidationError:
         if caught:
             sealed_echo.record(services, principal, task_id, _instance_of(services, task_id), sorted(caught))
