@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import CursorResult, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -39,12 +39,14 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.forms.data import check_process_data
 from engine.instances import cases
 from engine.models import (
+    CaseReference,
     HumanTask,
     MessageSubscription,
     PendingMessage,
     ProcessDefinition,
     ProcessInstance,
     TaskCandidate,
+    TaskConsultation,
     TaskDelegation,
     TaskSubmission,
 )
@@ -68,6 +70,10 @@ _T, _I = cast(Table, HumanTask.__table__), cast(Table, ProcessInstance.__table__
 _S, _C = cast(Table, TaskSubmission.__table__), cast(Table, TaskCandidate.__table__)
 _SUB = cast(Table, MessageSubscription.__table__)
 _D = cast(Table, TaskDelegation.__table__)
+_CONSULT = cast(Table, TaskConsultation.__table__)
+# The instance's case references, and those of the same cases (the case's linked instances, as
+# engine/instances/cases.py ``linked_clause``), correlated to the task read.
+_MINE, _OTHER = cast(Table, CaseReference.__table__).alias("mine"), cast(Table, CaseReference.__table__).alias("other")
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -113,6 +119,31 @@ _READ_FOR_COMPLETION = (
         .limit(1)
         .scalar_subquery()
         .label("delegate"),
+        # Whether an opinion its approver asked for (加签) is still unanswered: the use case reads who is
+        # awaited only then (engine/tasks/consultation.py), so a step without 加签 costs no read of its own.
+        select(_CONSULT.c.id)
+        .where(_CONSULT.c.task_id == _T.c.id, _CONSULT.c.answered_at.is_(None))
+        .exists()
+        .label("awaits_opinion"),
+        # Whether the case (the instance and the instances linked to it) holds any sealed record: without
+        # one, free text cannot repeat a sealed value of the case, and the check opens nothing
+        # (engine/tasks/sealed_echo.py ``check``'s ``case_sealed``).
+        select(_S.c.id)
+        .where(
+            _S.c.kind == "final",
+            _S.c.sealed.is_not(None),
+            or_(
+                _S.c.instance_id == _T.c.instance_id,
+                _S.c.instance_id.in_(
+                    select(_OTHER.c.instance_id)
+                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
+                    .where(_MINE.c.instance_id == _T.c.instance_id)
+                    .correlate(_T)
+                ),
+            ),
+        )
+        .exists()
+        .label("case_sealed"),
     )
     .join(_I, _I.c.id == _T.c.instance_id)
     .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
@@ -618,6 +649,8 @@ class Runtime:
             reminder_at=found.reminder_at,
             completed_at=None,
             delegate=found.delegate,
+            awaits_opinion=found.awaits_opinion,
+            case_sealed=found.case_sealed,
         )
         row = SimpleNamespace(
             id=found.instance_id,
