@@ -53,3 +53,24 @@ def test_an_unanswered_consultation_is_read_with_the_task(services, who):
     with services.db.session() as s:
         s.get(TaskConsultation, asked.id).answered_at = clock.now()
     assert _flags(services, who, "so1", propose)[0] is False
+
+
+def test_the_numbers_an_instance_carries_come_with_the_task_whatever_their_text(services, who):
+    """The write skips the case-link read only when the step's numbers are among these: a value holding the
+    separators must come back whole, or a new number could pass for a recorded one."""
+    task_id = instances.start_instance(services, who("cm1"), "gt_test_clue").own_task
+    assert task_id is not None
+    odd = "XS;clue_no:9:12;3"
+    with services.db.session() as s:
+        instance_id = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+        before = {
+            (r.kind, r.value) for r in s.scalars(select(CaseReference).where(CaseReference.instance_id == instance_id))
+        }
+        case = CaseFile(scope="", label="odd", opened_at=clock.now())
+        s.add(case)
+        s.flush()
+        s.add(CaseReference(instance_id=instance_id, kind="case_no", value=odd, case_id=case.id))
+    with services.db.session() as s:
+        pending = services.runtime.begin_completion(s, task_id, who("cm1"))
+    assert pending.task.case_refs == frozenset(before | {("case_no", odd)})
+    assert ("clue_no", "12") not in pending.task.case_refs
