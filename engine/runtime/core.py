@@ -48,6 +48,7 @@ from engine.models import (
     PendingMessage,
     ProcessDefinition,
     ProcessInstance,
+    RecusalConflict,
     TaskCandidate,
     TaskConsultation,
     TaskDelegation,
@@ -77,6 +78,7 @@ _CONSULT = cast(Table, TaskConsultation.__table__)
 # The instance's case references, and those of the same cases (the case's linked instances, as
 # engine/instances/cases.py ``linked_clause``), correlated to the task read.
 _REF = cast(Table, CaseReference.__table__)
+_RC = cast(Table, RecusalConflict.__table__)
 _COLON = literal_column("':'", String)
 
 
@@ -170,6 +172,24 @@ _READ_FOR_COMPLETION = (
         )
         .exists()
         .label("case_sealed"),
+        # Whether a binding 回避 conflict is registered in the case (engine/access/duties.py
+        # ``conflicts_in_case``, the same rows): only then are the conflicts read, for the check and the
+        # addressing of the tasks the step opens.
+        select(_RC.c.id)
+        .where(
+            or_(_RC.c.decision.is_(None), _RC.c.decision == "replace"),
+            or_(
+                _RC.c.instance_id == _T.c.instance_id,
+                _RC.c.instance_id.in_(
+                    select(_OTHER.c.instance_id)
+                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
+                    .where(_MINE.c.instance_id == _T.c.instance_id)
+                    .correlate(_T)
+                ),
+            ),
+        )
+        .exists()
+        .label("case_conflicts"),
         # The numbers the instance carries already (engine/instances/cases.py ``note``), each as
         # ``kind:length:value`` (the length makes the text unambiguous whatever a value holds): the write
         # then records a case link only when the step brought a number not among them (``_noted``).
@@ -552,7 +572,7 @@ class Runtime:
         conflicts = None
         bars = duties.NO_BARS
         if not actor.is_system:
-            conflicts = duties.conflicts_in_case(session, task.instance_id)
+            conflicts = duties.conflicts_in_case(session, task.instance_id) if task.case_conflicts else {}
             bars = duties.bars(session, task, conflicts=conflicts)
         require_can_complete(actor, task, bars)
         if row.status != "running":
@@ -700,6 +720,7 @@ class Runtime:
             delegate=found.delegate,
             awaits_opinion=found.awaits_opinion,
             case_sealed=found.case_sealed,
+            case_conflicts=found.case_conflicts,
             case_refs=_noted(found.case_refs),
         )
         row = SimpleNamespace(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.instances import cases
 from engine.instances import operations as instances
-from engine.models import CaseFile, CaseReference, HumanTask, TaskConsultation
+from engine.models import CaseFile, CaseReference, HumanTask, RecusalConflict, TaskConsultation
 from tests.engine.usecases import ready, registered
 
 
@@ -74,3 +74,26 @@ def test_the_numbers_an_instance_carries_come_with_the_task_whatever_their_text(
         pending = services.runtime.begin_completion(s, task_id, who("cm1"))
     assert pending.task.case_refs == frozenset(before | {("case_no", odd)})
     assert ("clue_no", "12") not in pending.task.case_refs
+
+
+def test_a_binding_conflict_of_the_case_is_known_from_the_task_read(services, who):
+    """Without one the completion reads no conflict (none binds); with one, kept or not, the answer follows
+    the leader's decision as ``duties.conflicts_in_case`` does."""
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+
+    def conflicts():
+        with services.db.session() as s:
+            return services.runtime.begin_completion(s, propose, who("so1")).task.case_conflicts
+
+    assert conflicts() is False
+    with services.db.session() as s:
+        instance_id = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == propose))
+        row = RecusalConflict(
+            instance_id=instance_id, username="xx9", kind="kinship", reason="亲属", declared_by="xx9", decision="keep"
+        )
+        s.add(row)
+    assert conflicts() is False  # kept by the leader: binds no one
+    with services.db.session() as s:
+        s.get(RecusalConflict, row.id).decision = None
+    assert conflicts() is True  # undecided: binding
