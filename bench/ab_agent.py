@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import inspect
 import json
 import os
 import random
@@ -86,7 +87,11 @@ class Agent:
         from bench.serve import PASSWORD, api_headers
 
         db, services, org, marker = province.province(self.province_quick, self.work)
-        readers = province._readers(db, org, 4 if self.province_quick else 60, random.Random(7))
+        count = 4 if self.province_quick else 60
+        if "real" in inspect.signature(province._readers).parameters:  # since the cockpit's instance pages
+            readers = province._readers(db, org, count, random.Random(7), marker.get("real_instances") or [])
+        else:
+            readers = province._readers(db, org, count, random.Random(7))
         app = self._app(services)
         details = [(r.username, i) for r in readers for i in r.instances]
         managers = [r.username for r in readers if r.manager]

@@ -26,8 +26,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import CursorResult, String, Table, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import cast as cast_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine import audit, clock
 from engine.access import duties, visibility
@@ -39,12 +42,15 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound, NotVisible
 from engine.forms.data import check_process_data
 from engine.instances import cases
 from engine.models import (
+    CaseReference,
     HumanTask,
     MessageSubscription,
     PendingMessage,
     ProcessDefinition,
     ProcessInstance,
+    RecusalConflict,
     TaskCandidate,
+    TaskConsultation,
     TaskDelegation,
     TaskSubmission,
 )
@@ -68,6 +74,34 @@ _T, _I = cast(Table, HumanTask.__table__), cast(Table, ProcessInstance.__table__
 _S, _C = cast(Table, TaskSubmission.__table__), cast(Table, TaskCandidate.__table__)
 _SUB = cast(Table, MessageSubscription.__table__)
 _D = cast(Table, TaskDelegation.__table__)
+_CONSULT = cast(Table, TaskConsultation.__table__)
+# The instance's case references, and those of the same cases (the case's linked instances, as
+# engine/instances/cases.py ``linked_clause``), correlated to the task read.
+_REF = cast(Table, CaseReference.__table__)
+_RC = cast(Table, RecusalConflict.__table__)
+_COLON = literal_column("':'", String)
+
+
+class _Joined(FunctionElement[str]):
+    """Texts joined by ``;`` across rows: ``string_agg`` (PostgreSQL), ``group_concat`` (SQLite), with the
+    separator written into the statement (``func.aggregate_strings`` passes it as a parameter rendered
+    into the SQL on every execution)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Joined)
+def _joined_default(element: _Joined, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ';')"
+
+
+@compiles(_Joined, "sqlite")
+def _joined_sqlite(element: _Joined, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ';')"
+
+
+_MINE, _OTHER = _REF.alias("mine"), _REF.alias("other")
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -113,6 +147,56 @@ _READ_FOR_COMPLETION = (
         .limit(1)
         .scalar_subquery()
         .label("delegate"),
+        # Whether an opinion its approver asked for (加签) is still unanswered: the use case reads who is
+        # awaited only then (engine/tasks/consultation.py), so a step without 加签 costs no read of its own.
+        select(_CONSULT.c.id)
+        .where(_CONSULT.c.task_id == _T.c.id, _CONSULT.c.answered_at.is_(None))
+        .exists()
+        .label("awaits_opinion"),
+        # Whether the case (the instance and the instances linked to it) holds any sealed record: without
+        # one, free text cannot repeat a sealed value of the case, and the check opens nothing
+        # (engine/tasks/sealed_echo.py ``check``'s ``case_sealed``).
+        select(_S.c.id)
+        .where(
+            _S.c.kind == "final",
+            _S.c.sealed.is_not(None),
+            or_(
+                _S.c.instance_id == _T.c.instance_id,
+                _S.c.instance_id.in_(
+                    select(_OTHER.c.instance_id)
+                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
+                    .where(_MINE.c.instance_id == _T.c.instance_id)
+                    .correlate(_T)
+                ),
+            ),
+        )
+        .exists()
+        .label("case_sealed"),
+        # Whether a binding 回避 conflict is registered in the case (engine/access/duties.py
+        # ``conflicts_in_case``, the same rows): only then are the conflicts read, for the check and the
+        # addressing of the tasks the step opens.
+        select(_RC.c.id)
+        .where(
+            or_(_RC.c.decision.is_(None), _RC.c.decision == "replace"),
+            or_(
+                _RC.c.instance_id == _T.c.instance_id,
+                _RC.c.instance_id.in_(
+                    select(_OTHER.c.instance_id)
+                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
+                    .where(_MINE.c.instance_id == _T.c.instance_id)
+                    .correlate(_T)
+                ),
+            ),
+        )
+        .exists()
+        .label("case_conflicts"),
+        # The numbers the instance carries already (engine/instances/cases.py ``note``), each as
+        # ``kind:length:value`` (the length makes the text unambiguous whatever a value holds): the write
+        # then records a case link only when the step brought a number not among them (``_noted``).
+        select(_Joined(_REF.c.kind + _COLON + cast_(func.length(_REF.c.value), String) + _COLON + _REF.c.value))
+        .where(_REF.c.instance_id == _T.c.instance_id)
+        .scalar_subquery()
+        .label("case_refs"),
     )
     .join(_I, _I.c.id == _T.c.instance_id)
     .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
@@ -157,6 +241,21 @@ ACTIVE = ("running",)
 # SpiffWorkflow's task iterators stop at depth 1000 and then report a live instance as finished.
 # Refuse any step that takes a live task near that depth: long-lived cycles must be new instances.
 MAX_TASK_DEPTH = 900
+
+
+def _noted(encoded: str | None) -> frozenset[tuple[str, str]]:
+    """The ``(kind, value)`` pairs of ``_READ_FOR_COMPLETION``'s ``case_refs`` (``kind:length:value`` joined
+    by ``;``)."""
+    found: set[tuple[str, str]] = set()
+    text, i = encoded or "", 0
+    while i < len(text):
+        colon = text.index(":", i)
+        length_end = text.index(":", colon + 1)
+        start = length_end + 1
+        end = start + int(text[colon + 1 : length_end])
+        found.add((text[i:colon], text[start:end]))
+        i = end + 1
+    return frozenset(found)
 
 
 @dataclass
@@ -473,7 +572,7 @@ class Runtime:
         conflicts = None
         bars = duties.NO_BARS
         if not actor.is_system:
-            conflicts = duties.conflicts_in_case(session, task.instance_id)
+            conflicts = duties.conflicts_in_case(session, task.instance_id) if task.case_conflicts else {}
             bars = duties.bars(session, task, conflicts=conflicts)
         require_can_complete(actor, task, bars)
         if row.status != "running":
@@ -575,6 +674,7 @@ class Runtime:
             # A 回避 form just written may have added a conflict: then the new tasks read them afresh.
             conflicts=pending.conflicts if before is None else None,
             live=live,
+            noted=pending.task.case_refs,
         )
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         task.assignee = task.assignee or actor.username
@@ -618,6 +718,10 @@ class Runtime:
             reminder_at=found.reminder_at,
             completed_at=None,
             delegate=found.delegate,
+            awaits_opinion=found.awaits_opinion,
+            case_sealed=found.case_sealed,
+            case_conflicts=found.case_conflicts,
+            case_refs=_noted(found.case_refs),
         )
         row = SimpleNamespace(
             id=found.instance_id,
@@ -1429,20 +1533,26 @@ class Runtime:
         parent_instance_id: int | None = None,
         conflicts: Mapping[str, str] | None = None,
         live: list[Any] | None = None,
+        noted: frozenset[tuple[str, str]] | None = None,
     ) -> None:
         """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
 
         ``conflicts``: the case's binding 回避 conflicts, when the caller has read them in this transaction
         (the completion's check); they address the new tasks unless the case itself grows here. ``live``:
-        the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None)."""
+        the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None).
+        ``noted``: the numbers the instance carried when the caller read it in this transaction (the
+        completion's read); when the step brought none beside them, no case link is read or written."""
         outcome.status = row.status
         if live is None:
             live = _live_tasks(workflow)
         ready_tasks = [t for t in live if t.state == TaskState.READY]
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
         refs, scope = cases.carried(t.data for t in [workflow.last_task, *ready_tasks] if t is not None)
-        if (refs or parent_instance_id is not None) and cases.note_changed(
-            session, row.id, refs, scope, parent_instance_id=parent_instance_id
+        already = noted is not None and parent_instance_id is None and set(refs.items()) <= noted
+        if (
+            (refs or parent_instance_id is not None)
+            and not already
+            and cases.note_changed(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
         ):
             conflicts = None  # linked to more instances: their conflicts bind this case too
         ready = {str(t.id): t for t in ready_tasks if t.task_spec.manual}

@@ -583,7 +583,8 @@ def submit_task(
         with services.db.session() as s:
             pending = runtime.begin_completion(s, task_id, principal)
             delegation.require_not_delegate(pending.task.delegate, task_id, principal)
-            consultation.require_opinions_given(s, task_id)  # 加签: the opinion asked for comes first
+            if pending.task.awaits_opinion:  # 加签: the opinion asked for comes first (known from the task's read)
+                consultation.require_opinions_given(s, task_id)
             schema = forms.load_schema(pending.loaded.forms, pending.task.form_key)
             data, problems = submission.read(schema, submitted)
             problems.update(numbering.typed(schema, data))
@@ -608,7 +609,9 @@ def submit_task(
             )
             for name, message in forms.validate(schema, data, options=options).items():
                 problems.setdefault(name, message)
-            caught = sealed_echo.check(s, reveal.sealer, pending.task.instance_id, schema, data)
+            caught = sealed_echo.check(
+                s, reveal.sealer, pending.task.instance_id, schema, data, case_sealed=pending.task.case_sealed
+            )
             for name, message in caught.items():
                 problems.setdefault(name, message)
             adjusted = ecology.review(  # P8: figures gathered from P2/P5/P7 changed only with a reason

@@ -140,15 +140,27 @@ def echoes(schema: Mapping[str, Any], data: Mapping[str, Any], secrets: Iterable
 
 
 def check(
-    session: Session, sealer: Sealer, instance_id: int, schema: Mapping[str, Any], data: Mapping[str, Any]
+    session: Session,
+    sealer: Sealer,
+    instance_id: int,
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    *,
+    case_sealed: bool | None = None,
 ) -> dict[str, str]:
     """The free-text fields of a submission that repeat a sealed value of the case or of the submission
-    itself (none when the form has no free text, without opening a sealed record)."""
+    itself (none when the form has no free text, without opening a sealed record).
+
+    ``case_sealed``: whether the case holds any sealed record, when the caller's own read already says so
+    (the completion's read of its task, engine/runtime/core.py ``_read_for_completion``). A case without
+    one, checked against a submission that seals nothing, has no secret to repeat: nothing is read."""
     properties = schema.get("properties") or {}
     if not any(True for _ in _free_values({"properties": properties}, data, "")):
         return {}
     secret = {k for k, prop in properties.items() if prop.get("x-confidential")}
     sealing = {k: v for k, v in data.items() if k in secret}
+    if case_sealed is False and not any(True for v in sealing.values() for _ in _texts(v)):
+        return {}
     return echoes(schema, data, case_secrets(session, sealer, instance_id, sealing=sealing))
 
 
