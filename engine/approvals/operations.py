@@ -127,7 +127,10 @@ def _details(row: ApprovalRequest) -> tuple[tuple[str, str], ...]:
     keys: tuple[str, ...] = ("filename", "based_on", "comment")
     if row.kind == requests.REVEAL_GRANT:
         keys = ("username", "unit", "role", "leader")
-    return tuple((k, str(p[k])) for k in keys if p.get(k) not in (None, ""))
+    shown = tuple((k, str(p[k])) for k in keys if p.get(k) not in (None, ""))
+    if row.kind == requests.DEPLOY and p.get("forms"):  # forms edited in the same session, deployed together
+        shown += (("forms", "、".join(f"forms/{f.get('form_key')}.json" for f in p["forms"])),)
+    return shown
 
 
 def _view(principal: Principal, row: ApprovalRequest) -> RequestView:
@@ -208,11 +211,20 @@ def _deployed_file(services: Services, s: Session, payload: dict[str, Any]) -> t
 
 
 def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tuple[str, ...]:
+    """The requested file's text diff, then that of each form edited with it (one request, one reading)."""
     filename, latest, before = _deployed_file(services, s, payload)
+    lines = _text_diff(before, str(payload.get("content", "")), filename, latest)
+    for form in payload.get("forms") or ():
+        key = str(form.get("form_key"))
+        lines += _text_diff(_stored_form(s, latest, key), str(form.get("content", "")), f"forms/{key}.json", latest)
+    return lines
+
+
+def _text_diff(before: str | None, after: str, filename: str, latest: int | None) -> tuple[str, ...]:
     return tuple(
         difflib.unified_diff(
             (before or "").splitlines(),
-            str(payload.get("content", "")).splitlines(),
+            after.splitlines(),
             fromfile=f"v{latest}/{filename}",
             tofile=f"requested/{filename}",
             lineterm="",
