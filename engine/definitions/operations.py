@@ -434,13 +434,27 @@ def diff_versions(services: Services, principal: Principal, a: int, b: int) -> V
 
 
 # --------------------------------------------------------------------------- validate and deploy
-def validate_file(services: Services, principal: Principal, filename: str, content: str | bytes) -> Validation:
-    """The latest version with one file added or replaced, checked as a deploy would; nothing is stored."""
+def validate_file(
+    services: Services, principal: Principal, filename: str, content: str | bytes, forms: Sequence[FormEdit] = ()
+) -> Validation:
+    """The latest version with one file added or replaced (and the forms edited with it), checked as a
+    deploy would; nothing is stored."""
+    from engine.definitions import forms_studio
+
     require_designer(services, principal)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, content)
         before = _content(s, latest, filename)
+    try:
+        edits = _form_edits(forms)
+    except DeployError as exc:
+        return Validation(based_on=latest, problems=tuple(Problem.of(p) for p in exc.problems))
+    still: list[Problem] = []
+    for key, schema, _sha in edits:
+        still += forms_studio._still_read(bundle, key, schema)
+        bundle = forms_studio.with_form(bundle, key, schema)
     problems, warnings = _problems_of(bundle)
+    problems = still + problems
     return Validation(
         based_on=latest,
         problems=tuple(problems),
