@@ -60,7 +60,7 @@ def test_one_request_shows_the_diagram_and_the_form_and_one_approval_makes_one_v
     assert asked.status_code == 200 and asked.json["forms"] == ["register"], asked.json
     page = client_for("secadmin").get(f"/admin/approvals/{asked.json['request']}").get_data(as_text=True)
     assert 'data-element-id="register"' in page  # the diagram's element change
-    assert "requested/forms/register.json" in page and "线索编号（文号）" in page  # the form's text diff
+    assert 'data-form="forms/register.json"' in page and "线索编号（文号）" in page  # the form's text diff
     assert "一并修改的表单" in page
     assert client_for("secadmin").post(f"/admin/approvals/{asked.json['request']}/approve").status_code == 302
     assert _counts(services) == (1, 2)

@@ -52,9 +52,11 @@ def test_a_diagram_and_its_form_are_approved_once_and_deployed_as_one_version(co
     detail = approvals.show_request(county, who("secadmin"), asked.request_id)
     assert [e.id for e in detail.changes] == ["register"]  # the diagram's element change
     assert dict(detail.request.details)["forms"] == "forms/register.json"
-    assert "+++ requested/clue_simple.bpmn" in detail.diff and "+++ requested/forms/register.json" in detail.diff
-    assert any(line.startswith("+") and "线索编号（文号）" in line for line in detail.diff)
-    assert any(line.startswith("-") and '"线索编号"' in line for line in detail.diff)
+    assert "+++ requested/clue_simple.bpmn" in detail.diff
+    [(name, lines)] = detail.form_diffs
+    assert name == "forms/register.json" and "+++ requested/forms/register.json" in lines
+    assert any(line.startswith("+") and "线索编号（文号）" in line for line in lines)
+    assert any(line.startswith("-") and '"线索编号"' in line for line in lines)
 
     done = approvals.approve(county, who("secadmin"), asked.request_id)
     assert dict(done.result) == {"version": 2, "created": True, "based_on": 1}
