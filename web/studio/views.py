@@ -318,12 +318,12 @@ def deploy():
     n = asked.request_id
     return jsonify(
         {
+            **({"forms": list(asked.forms)} if asked.forms else {}),  # the form drafts the request carries
             "ok": True,
             "pending": True,
             "request": n,
             "message": f"deploy requested: approval request {n}",
             "text": _("已提交部署申请（第 %(n)s 号），经安全管理员批准后生效。", n=n),
-            "forms": list(asked.forms),
             "url": url_for("approvals.show", request_id=n),
         }
     )
