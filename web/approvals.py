@@ -59,6 +59,7 @@ def show(request_id: int, errors: dict[str, str] | None = None, status: int = 20
         item=detail.request,
         diff=detail.diff,
         changes=detail.changes,
+        form_diffs=detail.form_diffs,
         refusal=_refusal_text(detail.refusal),
         kinds=labels.APPROVAL_KINDS,
         decisions=labels.APPROVAL_DECISIONS,

@@ -64,6 +64,8 @@ class RequestDetail:
     request: RequestView
     diff: tuple[str, ...] = ()  # a deploy: the file against the latest version (unified diff)
     changes: tuple[Any, ...] = ()  # a deploy: its elements added, removed, changed (bpmndiff.ElementChange)
+    # a deploy of a diagram with the forms edited in the same session: each form's (file, unified diff)
+    form_diffs: tuple[tuple[str, tuple[str, ...]], ...] = ()
     refusal: str | None = None  # why this person may not decide it (a rule name), when pending
 
 
@@ -127,7 +129,10 @@ def _details(row: ApprovalRequest) -> tuple[tuple[str, str], ...]:
     keys: tuple[str, ...] = ("filename", "based_on", "comment")
     if row.kind == requests.REVEAL_GRANT:
         keys = ("username", "unit", "role", "leader")
-    return tuple((k, str(p[k])) for k in keys if p.get(k) not in (None, ""))
+    shown = tuple((k, str(p[k])) for k in keys if p.get(k) not in (None, ""))
+    if row.kind == requests.DEPLOY and p.get("forms"):  # forms edited in the same session, deployed together
+        shown += (("forms", "、".join(f"forms/{f.get('form_key')}.json" for f in p["forms"])),)
+    return shown
 
 
 def _view(principal: Principal, row: ApprovalRequest) -> RequestView:
@@ -181,13 +186,16 @@ def show_request(services: Services, principal: Principal, request_id: int) -> R
         row = _get(s, principal, request_id)
         diff: tuple[str, ...] = ()
         changes: tuple[Any, ...] = ()
+        form_diffs: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if row.kind == requests.DEPLOY:
             diff = _deploy_diff(services, s, row.payload or {})
             changes = _deploy_changes(services, s, row.payload or {})
+            form_diffs = _form_diffs(services, s, row.payload or {})
         return RequestDetail(
             request=_view(principal, row),
             diff=diff,
             changes=changes,
+            form_diffs=form_diffs,
             refusal=_refusal(principal, row) if row.decision is None else None,
         )
 
@@ -209,10 +217,26 @@ def _deployed_file(services: Services, s: Session, payload: dict[str, Any]) -> t
 
 def _deploy_diff(services: Services, s: Session, payload: dict[str, Any]) -> tuple[str, ...]:
     filename, latest, before = _deployed_file(services, s, payload)
+    return _text_diff(before, str(payload.get("content", "")), filename, latest)
+
+
+def _form_diffs(services: Services, s: Session, payload: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each form edited with the diagram against the latest version, so the approver reads the whole
+    change on one request (a form has no elements: its text diff says it all)."""
+    latest = services.definitions.latest_version_id(s)
+    diffs = []
+    for form in payload.get("forms") or ():
+        name = f"forms/{form.get('form_key')}.json"
+        before = _stored_form(s, latest, str(form.get("form_key")))
+        diffs.append((name, _text_diff(before, str(form.get("content", "")), name, latest)))
+    return tuple(diffs)
+
+
+def _text_diff(before: str | None, after: str, filename: str, latest: int | None) -> tuple[str, ...]:
     return tuple(
         difflib.unified_diff(
             (before or "").splitlines(),
-            str(payload.get("content", "")).splitlines(),
+            after.splitlines(),
             fromfile=f"v{latest}/{filename}",
             tofile=f"requested/{filename}",
             lineterm="",

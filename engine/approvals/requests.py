@@ -32,9 +32,18 @@ def open_request(s: Session, principal: Principal, kind: str, *, summary: str, p
         request=row.id,
         kind=kind,
         summary=row.summary,
-        **({k: v for k, v in payload.items() if k != "content"}),
+        **_trail(payload),
     )
     return row.id
+
+
+def _trail(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of a request: not the files' contents (they stay in the request), only
+    the keys of the forms a deploy carries."""
+    kept: dict[str, Any] = {k: v for k, v in payload.items() if k not in ("content", "forms")}
+    if payload.get("forms"):
+        kept["forms"] = [f.get("form_key") for f in payload["forms"]]
+    return kept
 
 
 def pending_grant(s: Session, user_id: int, unit: str, role: str) -> int | None:

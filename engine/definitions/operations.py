@@ -26,7 +26,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -249,6 +249,17 @@ class DeployRequest:
     request_id: int
     filename: str
     based_on: int  # the latest version when it was requested
+    forms: tuple[str, ...] = ()  # the keys of the forms edited in the same session, deployed with the file
+
+
+@dataclass(frozen=True)
+class FormEdit:
+    """A form edited in the studio's form editor in the same session as a diagram: its key, the edited
+    JSON Schema as text, and the stored form's hash when it was opened ("" for a new form)."""
+
+    key: str
+    text: str
+    base_sha: str = ""
 
 
 # --------------------------------------------------------------------------- browse
@@ -423,13 +434,27 @@ def diff_versions(services: Services, principal: Principal, a: int, b: int) -> V
 
 
 # --------------------------------------------------------------------------- validate and deploy
-def validate_file(services: Services, principal: Principal, filename: str, content: str | bytes) -> Validation:
-    """The latest version with one file added or replaced, checked as a deploy would; nothing is stored."""
+def validate_file(
+    services: Services, principal: Principal, filename: str, content: str | bytes, forms: Sequence[FormEdit] = ()
+) -> Validation:
+    """The latest version with one file added or replaced (and the forms edited with it), checked as a
+    deploy would; nothing is stored."""
+    from engine.definitions import forms_studio
+
     require_designer(services, principal)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, content)
         before = _content(s, latest, filename)
+    try:
+        edits = _form_edits(forms)
+    except DeployError as exc:
+        return Validation(based_on=latest, problems=tuple(Problem.of(p) for p in exc.problems))
+    still: list[Problem] = []
+    for key, schema, _sha in edits:
+        still += forms_studio._still_read(bundle, key, schema)
+        bundle = forms_studio.with_form(bundle, key, schema)
     problems, warnings = _problems_of(bundle)
+    problems = still + problems
     return Validation(
         based_on=latest,
         problems=tuple(problems),
@@ -455,34 +480,101 @@ def request_deploy(
     *,
     base_sha: str = "",
     comment: str | None = None,
+    forms: Sequence[FormEdit] = (),
 ) -> DeployRequest:
     """Ask to replace one file of the latest version (the studio's 部署); it takes effect when a security
     administrator other than the designer approves it (``engine.approvals.operations.approve``).
 
-    The edit is checked as a deploy would be now, so nobody is asked to approve a broken file, and again
-    when approved. ``base_sha`` is the file's hash in the latest version when the designer opened it:
-    a file someone has deployed another change to since is a ``Conflict`` now and at approval.
+    ``forms`` are the forms edited in the same session (the form editor's drafts): one request, one
+    approval and one new version carry the diagram and its forms together, so an approver reads the
+    whole change and no version holds half of it. The edit is checked as a deploy would be now, so
+    nobody is asked to approve a broken change, and again when approved. ``base_sha`` is the file's
+    hash (a form's: ``FormEdit.base_sha``) in the latest version when the designer opened it: a file or
+    form someone has deployed another change to since is a ``Conflict`` now and at approval.
     """
+    from engine.definitions import forms_studio
+
     require_designer(services, principal)
     data = _bytes(content)
+    edits = _form_edits(forms)
     with services.db.session() as s:
         bundle, latest = _edited(services, s, filename, data)
         _check_base(s, filename, data, base_sha, latest)
+        stored = services.definitions.stored_bundle(s, latest)
+        still: list[Problem] = []
+        for key, schema, sha in edits:
+            forms_studio.check_base(stored.forms.get(key), key, schema, sha, latest)
+            still += forms_studio._still_read(bundle, key, schema)
+            bundle = forms_studio.with_form(bundle, key, schema)
+        if still:
+            raise DeployError(
+                f"deploy refused: {len(still)} problem(s) found; nothing was deployed",
+                problems=[{**p.as_dict(), "code": p.code, "params": dict(p.params)} for p in still],
+            )
         _compiled(bundle)
+        keys = tuple(key for key, _schema, _sha in edits)
         request_id = requests.open_request(
             s,
             principal,
             requests.DEPLOY,
-            summary=f"{filename} (v{latest})",
+            summary=f"{filename}{''.join(f' + forms/{k}.json' for k in keys)} (v{latest})",
             payload={
                 "filename": filename,
                 "content": data.decode("utf-8"),
                 "base_sha": base_sha,
                 "based_on": latest,
                 "comment": _comment(comment),
+                **(
+                    {
+                        "forms": [
+                            {
+                                "form_key": key,
+                                "content": json.dumps(schema, ensure_ascii=False, indent=2),
+                                "base_sha": sha,
+                            }
+                            for key, schema, sha in edits
+                        ]
+                    }
+                    if edits
+                    else {}
+                ),
             },
         )
-    return DeployRequest(request_id=request_id, filename=filename, based_on=latest)
+    return DeployRequest(request_id=request_id, filename=filename, based_on=latest, forms=keys)
+
+
+def _form_edits(forms: Sequence[FormEdit]) -> list[tuple[str, dict[str, Any], str]]:
+    """Each edited form read as a deploy reads it (key, JSON, JSON Schema); the first unreadable one, or a
+    form given twice, refuses the whole request before anything is stored."""
+    from engine.definitions import forms_studio
+
+    edits: list[tuple[str, dict[str, Any], str]] = []
+    for edit in forms:
+        if not forms_studio.FORM_KEY.match(edit.key or ""):
+            raise DeployError(
+                f"deploy refused: {edit.key!r} is not a form key",
+                problems=[
+                    {
+                        "file": f"forms/{edit.key}.json",
+                        "element": None,
+                        "reason": "not a form key: lower-case letters, digits and '_'",
+                        "code": None,
+                    }
+                ],
+            )
+        if any(key == edit.key for key, _schema, _sha in edits):
+            raise DeployError(
+                f"deploy refused: forms/{edit.key}.json is given twice",
+                problems=[{"file": f"forms/{edit.key}.json", "element": None, "reason": "given twice", "code": None}],
+            )
+        schema, problems = forms_studio._parse(edit.key, edit.text)
+        if schema is None:
+            raise DeployError(
+                f"deploy refused: forms/{edit.key}.json cannot be read",
+                problems=[{**p.as_dict(), "code": p.code, "params": dict(p.params)} for p in problems],
+            )
+        edits.append((edit.key, schema, edit.base_sha))
+    return edits
 
 
 def apply_deploy(
@@ -505,6 +597,14 @@ def apply_deploy(
     else:
         bundle, latest = _edited(services, s, filename, data)
         _check_base(s, filename, data, str(payload.get("base_sha") or ""), latest)
+        if payload.get("forms"):  # the forms edited in the same session: one version with the diagram
+            from engine.definitions import forms_studio
+
+            stored = services.definitions.stored_bundle(s, latest)
+            for form in payload["forms"]:
+                key, schema = str(form["form_key"]), json.loads(str(form["content"]))
+                forms_studio.check_base(stored.forms.get(key), key, schema, str(form.get("base_sha") or ""), latest)
+                bundle = forms_studio.with_form(bundle, key, schema)
     compiled = _compiled(bundle)
     version_id, created = services.definitions.store(
         s, compiled, actor=requested_by, comment=payload.get("comment"), detail=dict(approval)

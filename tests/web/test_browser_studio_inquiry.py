@@ -1,13 +1,15 @@
 """Issue 17's walk through the studio on the process library, in a real browser: 谈话函询 (gt_p5_inquiry)
 gets a field label changed in the form editor and a time limit changed in the properties panel;
-deleting 撰写谈话函询情况报告 shows the data-flow error at 处置建议, undo clears it; each deploy is approved
-by the security administrator (a second person); the running case moves to the new version and its
-next step opens with the new time limit, its form with the new label.
+deleting 撰写谈话函询情况报告 shows the data-flow error at 处置建议, undo clears it; the diagram and the form
+edited in the same session go as ONE deploy request, which the security administrator (a second person)
+reads (the element change and the form's text diff) and approves once: version 2 holds both. The running
+case moves to version 2 and its next step opens with the new time limit, its form with the new label.
 Screenshots: docs/screenshots/studio-inquiry-*.png (UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import threading
 
@@ -62,14 +64,19 @@ def inquiry(db, tmp_path):
                 server.shutdown()
 
 
-def _approve(browser, base, request_url):  # noqa: F811
-    """The security administrator, in his own browser session, approves the deploy request."""
+def _approve(browser, base, request_url) -> tuple[str, str]:  # noqa: F811
+    """The security administrator, in his own browser session, reads the deploy request (its element
+    changes and its text diff, returned) and approves it."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _sign_in(page, base, "secadmin")
     page.goto(base + request_url)
+    forms = page.get_by_test_id("form-diff")
+    read = page.get_by_test_id("changes").inner_text(), forms.inner_text() if forms.count() else ""
+    page.screenshot(path=str(SHOTS / "studio-inquiry-approval.png"))
     page.get_by_role("button", name="批准").click()
     page.wait_for_load_state("networkidle")
     page.close()
+    return read
 
 
 def _latest(services) -> int:
@@ -87,7 +94,9 @@ def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _sign_in(page, base, "admin")
 
-    # 1. the plan form's 问题 field gets a clearer label (form editor), deployed after approval
+    before = _latest(services)
+
+    # 1. the plan form's 问题 field gets a clearer label (form editor), kept as a draft for the deploy
     page.goto(f"{base}/studio/forms/edit?key=p5_inquiry_plan")
     preview = page.get_by_test_id("form-preview")
     page.wait_for_selector("[data-testid='form-preview'][data-ready]")
@@ -96,15 +105,14 @@ def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_
     area.fill(area.input_value().replace('"title": "谈话、函询的问题"', f'"title": "{NEW_LABEL}"', 1))
     preview.get_by_text(NEW_LABEL).first.wait_for()
     assert "inquiry_mode" in page.get_by_test_id("process-fields").inner_text()
-    page.get_by_role("button", name="提交部署申请").click()
-    link = page.get_by_test_id("form-result").get_by_role("link")
-    link.wait_for()
-    _approve(browser, base, link.get_attribute("href"))
-    form_version = _latest(services)
+    page.get_by_role("button", name="保存草稿，随流程图一并部署").click()
+    page.get_by_test_id("form-result").get_by_text("已保存草稿").wait_for()
+    assert _latest(services) == before  # nothing asked, nothing deployed yet
 
     # 2. the diagram: 审批谈话函询方案's time limit 1 → 2 working days in the properties panel
     page.goto(f"{base}/studio/edit/{FILE}")
     page.wait_for_selector("#canvas[data-ready='1']")
+    assert "forms/p5_inquiry_plan.json" in page.get_by_test_id("form-drafts").inner_text()
     page.locator('g.djs-element[data-element-id="t_plan_appr"]').first.click()
     header = page.locator(".bio-properties-panel-group-header", has_text="贯通 · 办理时限")
     header.click()
@@ -133,18 +141,27 @@ def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_
     page.get_by_test_id("studio-result").locator(".alert-success").wait_for()
     assert page.locator("g.djs-element.gt-problem").count() == 0
 
-    # 4. deploy: the confirmation names the changed time limit; a second person approves
-    page.get_by_role("button", name="部署").click()
+    # 4. deploy: the confirmation names the changed time limit and the edited form; ONE request, which a
+    # second person reads (element change + form diff) and approves once: one new version with both
+    page.get_by_role("button", name="部署", exact=True).click()
     page.get_by_test_id("deploy-confirm").wait_for(state="visible")
     listed = page.get_by_test_id("confirm-list").inner_text()
-    assert "t_plan_appr" in listed and "dueIn" in listed, listed
-    page.get_by_label("部署说明（审批人将看到）").fill("审批谈话函询方案时限调整为2个工作日")
+    assert "t_plan_appr" in listed and "dueIn" in listed and "forms/p5_inquiry_plan.json" in listed, listed
+    page.get_by_label("部署说明（审批人将看到）").fill("审批谈话函询方案时限调整为2个工作日，方案表单问题字段改名")
+    page.screenshot(path=str(SHOTS / "studio-inquiry-confirm.png"), full_page=True)
     page.get_by_test_id("btn-confirm").click()
     result = page.get_by_test_id("studio-result")
     result.get_by_text("已提交部署申请").wait_for()
-    _approve(browser, base, result.get_by_role("link").get_attribute("href"))
+    assert page.get_by_test_id("form-drafts").is_hidden()  # the drafts went with the request
+    changes, form_diff = _approve(browser, base, result.get_by_role("link").get_attribute("href"))
+    assert "t_plan_appr" in changes and "approval_department_head" in changes, changes
+    assert "requested/forms/p5_inquiry_plan.json" in form_diff and NEW_LABEL in form_diff, form_diff
     new = _latest(services)
-    assert new == form_version + 1
+    assert new == before + 1 == 2  # version 2 holds the time limit and the label
+    with services.db.session() as s:
+        from engine.models import DefinitionVersion
+
+        assert NEW_LABEL in json.dumps(s.get(DefinitionVersion, new).forms["p5_inquiry_plan"], ensure_ascii=False)
 
     # 5. the running case moves to the new version (dry run, then the move)
     with services.db.session() as s:

@@ -7,7 +7,9 @@
   latest version with the edited file replaced, checked by the engine; problems come back as
   ``{file, element, reason}`` and the modeler marks the elements. A deploy is a request that takes
   effect when a security administrator approves it (``/admin/approvals``, 三员分立): the answer links
-  to it; a file changed by someone else since it was opened is a 409;
+  to it; a file changed by someone else since it was opened is a 409. Both take ``forms``: the forms
+  edited in the same session (the form editor's drafts), validated with the diagram and deployed with it
+  as one request, one approval and one version;
 - ``/studio/diff``: a text diff of one file between two versions.
 
 Who may enter is the engine's rule (``operations.may_design``); a refusal is audited here as
@@ -17,6 +19,7 @@ Who may enter is the engine's rule (``operations.may_design``); a refusal is aud
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -135,6 +138,32 @@ def _posted() -> tuple[str, str]:
     return (request.form.get("filename") or "").strip(), request.form.get("xml") or ""
 
 
+class _BadDrafts(ValueError):
+    """The ``forms`` field is not a list of form drafts as studio-forms.js stores them."""
+
+
+def _form_drafts() -> list[ops.FormEdit]:
+    """The forms edited in this session (studio-forms.js keeps them in the tab's sessionStorage and the
+    modeler sends them as JSON: ``[{"key", "schema", "base_sha"}]``), deployed with the diagram."""
+    raw = request.form.get("forms") or ""
+    if not raw.strip():
+        return []
+    try:
+        drafts = json.loads(raw)
+    except ValueError as exc:
+        raise _BadDrafts(str(exc)) from exc
+    if not isinstance(drafts, list) or not all(
+        isinstance(d, dict) and all(isinstance(d.get(k, ""), str) for k in ("key", "schema", "base_sha"))
+        for d in drafts
+    ):
+        raise _BadDrafts("not a list of form drafts")
+    return [ops.FormEdit(d.get("key", ""), d.get("schema", ""), d.get("base_sha", "")) for d in drafts]
+
+
+def _bad_drafts():
+    return jsonify({"ok": False, "problems": [], "message": _("表单草稿无法读取，请重新打开表单编辑器保存。")}), 422
+
+
 _USES = {
     "condition": lambda: _("流出条件"),
     "timer": lambda: _("定时器"),
@@ -181,7 +210,12 @@ def _reason(problem: ops.Problem) -> str:
         "unit_missing": lambda: _("用户任务没有指定办理单位变量（unitVar）。"),
         "due_missing": lambda: _("用户任务既没有办理时限（dueIn），也没有说明不设时限的理由（noDueReason）。"),
     }.get(problem.code or "")
-    return said() if said else problem.reason
+    if said is None:  # a form edited with the diagram: the form editor's own words
+        from .forms import FORM_REASONS
+
+        form_said = FORM_REASONS.get(problem.code or "")
+        return form_said(p) if form_said else problem.reason
+    return said()
 
 
 def _said(problems: Any) -> list[dict[str, Any]]:
@@ -220,7 +254,11 @@ def _changes(diff: Any) -> dict[str, Any]:
 @designers_only
 def validate():
     filename, content = _posted()
-    result = ops.validate_file(services(), principal(), filename, content)
+    try:
+        drafts = _form_drafts()
+    except _BadDrafts:
+        return _bad_drafts()
+    result = ops.validate_file(services(), principal(), filename, content, drafts)
     if not result.ok:
         return jsonify({"ok": False, "problems": _said(result.problems), "warnings": _said(result.warnings)}), 422
     return jsonify(
@@ -243,6 +281,10 @@ def deploy():
     """Ask for the deploy: it takes effect when a security administrator approves it (三员分立)."""
     filename, content = _posted()
     try:
+        drafts = _form_drafts()
+    except _BadDrafts:
+        return _bad_drafts()
+    try:
         asked = ops.request_deploy(
             services(),
             principal(),
@@ -250,6 +292,7 @@ def deploy():
             content,
             base_sha=(request.form.get("base_sha") or "").strip(),
             comment=request.form.get("comment"),
+            forms=drafts,
         )
     except DeployError as exc:
         return _refused([ops.Problem.of(p) for p in exc.problems], exc.message)
@@ -263,12 +306,19 @@ def deploy():
                 "conflict": True,
                 "version": latest,
                 "problems": [],
-                "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。", v=latest),
+                "message": _("此文件在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开后再修改。", v=latest)
+                if exc.details.get("file") == filename
+                else _(
+                    "表单 %(f)s 在您打开后已被他人修改并部署（现为第 %(v)s 版）。请重新打开表单后再修改。",
+                    f=exc.details.get("file"),
+                    v=latest,
+                ),
             }
         ), 409
     n = asked.request_id
     return jsonify(
         {
+            **({"forms": list(asked.forms)} if asked.forms else {}),  # the form drafts the request carries
             "ok": True,
             "pending": True,
             "request": n,

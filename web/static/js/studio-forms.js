@@ -62,6 +62,23 @@
     }).catch(function () { say('danger', result.dataset.textError); });
   }
 
+  /* A draft: the edit kept in this tab's sessionStorage (studio-drafts.js) and sent with the diagram's
+   * deploy request, so the diagram and its forms are approved once and deployed as one version. Only
+   * a schema that passed the check is kept. */
+  var drafts = window.gtFormDrafts;
+  var kept = drafts && drafts.get(area.dataset.key);
+  if (kept && kept.base_sha === (area.dataset.baseSha || '')) { area.value = kept.schema; }
+  var draftButton = document.getElementById('btn-form-draft');
+  if (draftButton && drafts) {
+    draftButton.addEventListener('click', function () {
+      post(area.dataset.checkUrl).then(function (data) {
+        if (!data.ok) { say('danger', data.message, data.problems); return; }
+        drafts.put({ key: area.dataset.key, schema: area.value, base_sha: area.dataset.baseSha || '' });
+        say('success', result.dataset.textDraft);
+      }).catch(function () { say('danger', result.dataset.textError); });
+    });
+  }
+
   area.addEventListener('input', function () {
     clearTimeout(timer);
     timer = setTimeout(check, 400);
@@ -69,7 +86,7 @@
   document.getElementById('btn-form-deploy').addEventListener('click', function () {
     post(area.dataset.deployUrl, { base_sha: area.dataset.baseSha, comment: document.getElementById('form-comment').value })
       .then(function (data) {
-        if (data.ok) { say('success', data.text, null, data.url); } else { say(data.problems && data.problems.length ? 'danger' : 'warning', data.message || '', data.problems); }
+        if (data.ok) { if (drafts) { drafts.drop(area.dataset.key); } say('success', data.text, null, data.url); } else { say(data.problems && data.problems.length ? 'danger' : 'warning', data.message || '', data.problems); }
       }).catch(function () { say('danger', result.dataset.textError); });
   });
   check();

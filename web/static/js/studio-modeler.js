@@ -110,6 +110,28 @@
   }
 
   var confirmBox = document.getElementById('deploy-confirm');
+  var drafts = window.gtFormDrafts;
+  var draftsBox = document.getElementById('form-drafts');
+
+  /* The forms edited in this session (studio-drafts.js): listed above the buttons, each with a link back
+   * to its editor, validated with the diagram and sent with its deploy request. */
+  function showDrafts() {
+    if (!draftsBox || !drafts) { return; }
+    var items = drafts.list();
+    var ul = draftsBox.querySelector('ul');
+    ul.textContent = '';
+    items.forEach(function (d) {
+      var li = document.createElement('li');
+      var a = document.createElement('a');
+      a.href = draftsBox.dataset.formUrl + '?key=' + encodeURIComponent(d.key);
+      a.textContent = 'forms/' + d.key + '.json';
+      li.appendChild(a);
+      ul.appendChild(li);
+    });
+    draftsBox.hidden = !items.length;
+  }
+
+  function draftsJSON() { return drafts ? JSON.stringify(drafts.list()) : ''; }
 
   function hideConfirm() { confirmBox.hidden = true; }
 
@@ -130,7 +152,13 @@
       li.setAttribute('data-element-id', e.id);
       ul.appendChild(li);
     });
-    if (!(changes.elements || []).length) {
+    (drafts ? drafts.list() : []).forEach(function (d) {
+      var li = document.createElement('li');
+      li.textContent = confirmBox.dataset.textForm.replace('{file}', 'forms/' + d.key + '.json');
+      li.setAttribute('data-form-key', d.key);
+      ul.appendChild(li);
+    });
+    if (!(changes.elements || []).length && !(drafts && drafts.list().length)) {
       var none = document.createElement('li');
       none.textContent = confirmBox.dataset.textNone;
       ul.appendChild(none);
@@ -152,6 +180,7 @@
       body.set('comment', url === canvasEl.dataset.deployUrl
         ? document.getElementById('confirm-note').value : document.getElementById('deploy-comment').value);
       body.set('base_sha', canvasEl.dataset.baseSha || '');
+      body.set('forms', draftsJSON());
       return fetch(url, {
         method: 'POST', credentials: 'same-origin', body: body,
         headers: { 'X-CSRFToken': token, 'Accept': 'application/json' }
@@ -167,6 +196,7 @@
       } else if (data.ok && url === canvasEl.dataset.deployUrl) {
         hideConfirm();
         dirty = false;
+        if (drafts) { drafts.clear(); showDrafts(); } // they are in the request now
         // data.text is in the reader's language; data.message is the English line for scripts, never shown
         show('success', data.text || data.message, null, data.url);
       } else if (data.ok) {
@@ -196,6 +226,11 @@
     canvasEl.setAttribute('data-ready', 'error');
     show('danger', String(err && err.message || err));
   });
+
+  showDrafts();
+  if (draftsBox) {
+    draftsBox.querySelector('button').addEventListener('click', function () { drafts.clear(); showDrafts(); });
+  }
 
   document.getElementById('btn-validate').addEventListener('click', function () {
     hideConfirm();
