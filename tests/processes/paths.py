@@ -596,7 +596,8 @@ PATHS: dict[str, dict] = {
         expect=["t_det_ext", "t_release", "t_inv_ext", "t_sc"],
     ),
     # 纪律审查 90 days expire: the 书记 extends once (the next 90 days run from the first expiry); when
-    # those expire too he may not extend again, the review ends on the established facts
+    # those expire too he may not extend again, the review ends on the established facts; the case ends
+    # in a 纪检监察建议书 (以案促改) that starts the unit's rectification
     "case_discipline_review_extended_once": dict(
         start=REPORT,
         values=dict(
@@ -608,9 +609,12 @@ PATHS: dict[str, dict] = {
             hearing_finding="proceed",
             county_approval_required=False,
             four_forms="second",
+            case_rectification=True,
+            recommendation_no="JJJY〔2024〕3号",
         ),
         expire={"b_rev"},
-        expect=["t_rev_ext", "t_sc"],
+        expect=["t_rev_ext", "t_sc", "t_recommend"],
+        leave={"gt_m3_rectify"},  # the case's 以案促改 starts the rectification (P5 → P6), walked elsewhere
     ),
     # a safety accident during the investigation: the 安全员 registers it, the 书记 reports it up within
     # 24 hours of the accident (both steps due from the accident's date, not from when they open)
