@@ -492,9 +492,17 @@ PATHS: dict[str, dict] = {
         ),
         at=(2024, 7, 15),
         values=dict(
-            source_type="inspection", plan_adequate=Seq(False, True), verify_passed=True, score=86, eval_grade="jiaohao"
+            source_type="inspection",
+            plan_adequate=Seq(False, True),
+            verify_passed=True,
+            score=86,
+            eval_grade="jiaohao",
+            rect_outcome="partial",
+            rect_score=86,
+            result_period="2024H2",
         ),
-        expect=["t_pub", "t_eval"],
+        # the close's result is registered for the 2024H2 political-ecology assessment (P7 → P8)
+        expect=["t_pub", "t_eval", "t_close", "t_register"],
     ),
     "m3_eco_poor_overdue_accountability": dict(
         refuse=["gt_p6_plan:t_apr_ld"],
