@@ -492,9 +492,17 @@ PATHS: dict[str, dict] = {
         ),
         at=(2024, 7, 15),
         values=dict(
-            source_type="inspection", plan_adequate=Seq(False, True), verify_passed=True, score=86, eval_grade="jiaohao"
+            source_type="inspection",
+            plan_adequate=Seq(False, True),
+            verify_passed=True,
+            score=86,
+            eval_grade="jiaohao",
+            rect_outcome="partial",
+            rect_score=86,
+            result_period="2024H2",
         ),
-        expect=["t_pub", "t_eval"],
+        # the close's result is registered for the 2024H2 political-ecology assessment (P7 → P8)
+        expect=["t_pub", "t_eval", "t_close", "t_register"],
     ),
     "m3_eco_poor_overdue_accountability": dict(
         refuse=["gt_p6_plan:t_apr_ld"],
@@ -596,7 +604,8 @@ PATHS: dict[str, dict] = {
         expect=["t_det_ext", "t_release", "t_inv_ext", "t_sc"],
     ),
     # 纪律审查 90 days expire: the 书记 extends once (the next 90 days run from the first expiry); when
-    # those expire too he may not extend again, the review ends on the established facts
+    # those expire too he may not extend again, the review ends on the established facts; the case ends
+    # in a 纪检监察建议书 (以案促改) that starts the unit's rectification
     "case_discipline_review_extended_once": dict(
         start=REPORT,
         values=dict(
@@ -608,9 +617,12 @@ PATHS: dict[str, dict] = {
             hearing_finding="proceed",
             county_approval_required=False,
             four_forms="second",
+            case_rectification=True,
+            recommendation_no="JJJY〔2024〕3号",
         ),
         expire={"b_rev"},
-        expect=["t_rev_ext", "t_sc"],
+        expect=["t_rev_ext", "t_sc", "t_recommend"],
+        leave={"gt_m3_rectify"},  # the case's 以案促改 starts the rectification (P5 → P6), walked elsewhere
     ),
     # a safety accident during the investigation: the 安全员 registers it, the 书记 reports it up within
     # 24 hours of the accident (both steps due from the accident's date, not from when they open)

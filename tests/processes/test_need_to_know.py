@@ -268,3 +268,63 @@ def test_an_x_department_reads_its_assisting_brief_and_its_own_submission_and_lo
             officer = instance_ops.show_instance(services, _who(db, "wangfang"), after.instance.id, reveal=_reveal())
             assert officer.reads == "file" and description in str([s.data for s in officer.steps])
             assert qinfeng.username not in {s.submitted_by for s in after.steps}
+
+
+SETUP = "确定X部门、人员和授权范围"
+
+
+def test_an_x_department_joining_a_four_plus_x_team_reads_only_its_assignment_and_authority(db, tmp_path):
+    """四类监督+X (gt_l3_four_plus_x): 审计局 and 财政局 join the joint team for a supervision task. Each
+    department's officer signs the pledge reading only the X departments' 分工, the authority and the data
+    rights of the setup, never the team list with the other people and their duties, nor what the
+    supervision task's other steps (its assignment, the forces requested); on the task page, the instance page and the API alike. The other
+    department's task is not hers, and the brief ends with her task."""
+    brief = "请提供2023年项目资金拨付明细和审计发现。"
+    colleague_duty = "王芳负责谈话核实被反映人"
+    with clock.frozen(dt.datetime(2024, 6, 5, 9, tzinfo=clock.LOCAL_TZ)) as frozen:
+        values = {
+            **BASE,
+            "force_mode": "four_plus_x",
+            "x_conflict": False,
+            "x_units": ["qh_sjj", "qh_czj"],
+            "members": [{"user": "wangfang", "unit": "qh_jc2", "duty": colleague_duty}],
+            "x_assignment": brief,
+            "authority_scope": "仅限RW-2024-07所涉项目资金",
+        }
+        with Walk(db, frozen, values=values) as w:
+            with db.session() as s:
+                s.execute(update(User).values(password_hash=hash_password(PASSWORD)))
+            services = Services(
+                Config.from_env(database_url=db.url, instance_dir=tmp_path, secret_key=SECRET_KEY), db=db
+            )
+            w.send("gt_msg_supervision_task", None, {"task_no": "RW-2024-07", "plan_no": "JH-2024-01"})
+            w.run(until="t_conf", max_steps=200)
+            mine = {t.candidates[0].unit_code: t for t in w.tasks("t_conf")}
+            assert set(mine) == {"qh_sjj", "qh_czj"}
+            shenmei = _who(db, "shenmei")
+            task = mine["qh_sjj"]
+            view = task_ops.show_task(services, shenmei, task.id, reveal=_reveal())
+            fields = {"x_assignment", "authority_scope", "data_access", "end_date"}
+            assert set(_steps(view)) == {SETUP}  # nothing of the supervision task's other steps
+            assert "x_assignment" in _steps(view)[SETUP] <= fields
+            assert view.steps[0].data["x_assignment"] == brief and colleague_duty not in str(view.steps)
+            with pytest.raises(NotVisible):  # the other department's pledge is not hers
+                task_ops.show_task(services, shenmei, mine["qh_czj"].id, reveal=_reveal())
+
+            app = _app(services)
+            page = _client(app, "shenmei").get(f"/tasks/{task.id}").get_data(as_text=True)
+            assert brief in page and colleague_duty not in page and "确定牵头单位和组队方式" not in page
+            api = _api(app, db, "shenmei")
+            assert api(f"/api/v1/tasks/{task.id}").status_code == 200
+            body = api(f"/api/v1/instances/{task.instance_id}").get_json()
+            assert body["data_scope"] == "addressed" and set(body["data"]) <= fields
+            assert body["data"]["x_assignment"] == brief
+            assert colleague_duty not in str(body) and [h["name"] for h in body["history"]] == [SETUP]
+
+            w.pilot.complete(task, {"confidentiality_pledge": True, "has_conflict": False}, actor="shenmei")
+            after = instance_ops.show_instance(services, shenmei, task.instance_id, reveal=_reveal())
+            assert after.reads == "none" and brief not in str([s.data for s in after.steps])
+            # the leading office reads the whole file, the team list included
+            officer = instance_ops.show_instance(services, _who(db, "wangfang"), task.instance_id, reveal=_reveal())
+            assert officer.reads == "file" and colleague_duty in str([s.data for s in officer.steps])
+            assert {"确定牵头单位和组队方式", SETUP} <= {s.name for s in officer.steps}
