@@ -95,24 +95,24 @@ def test_panel_edits_what_the_compiler_reads_undo_and_deploy_confirmation(live_s
     assert _saved_prop(page, "escalated", "dueIn", "3 workdays") == "3 workdays"  # spaces tidied
     assert "自定时长：3 个工作日" in _group(page, "贯通 · 办理时限").inner_text()
 
-    # 登记线索 has no unitVar, no time limit: the panel creates the properties; instructions are edited
+    # 登记线索 has no unitVar and a reason for no time limit: the panel creates and changes the properties; instructions are edited
     _select(page, "register")
     _group(page, "贯通 · 由谁办理").get_by_label("办理单位变量（unitVar）").select_option("handling_unit")
-    _group(page, "贯通 · 办理时限").get_by_label("不设时限的理由（noDueReason）").fill("签收即办")
+    _group(page, "贯通 · 办理时限").get_by_label("不设时限的理由（noDueReason）").fill("当日登记，随收随办")
     _group(page, "贯通 · 办理说明").get_by_label("办理说明").fill("登记线索，写明来源（监督执纪工作规则第20条）。")
     # the process's tags: with nothing selected the panel shows the diagram's process
     page.locator("#canvas").click(position={"x": 700, "y": 40})  # an empty spot of the diagram
     tags = _group(page, "贯通 · 流程标签")
     assert tags.get_by_label("流程标识（key）").input_value() == "gt_test_clue"
     tags.get_by_label("阶段", exact=True).select_option("discover")
-    _saved_prop(page, "register", "noDueReason", "签收即办")
+    _saved_prop(page, "register", "noDueReason", "当日登记，随收随办")
     deadline = time.monotonic() + 5
     while "（监督执纪工作规则第20条）。</spiffworkflow:instructionsForEndUser>" not in page.evaluate(SAVED):
         assert time.monotonic() < deadline, "the instructions never reached the model"
         page.wait_for_timeout(100)
     xml = page.evaluate(SAVED)
     assert _prop(xml, "register", "unitVar") == "handling_unit"
-    assert _prop(xml, "register", "noDueReason") == "签收即办"
+    assert _prop(xml, "register", "noDueReason") == "当日登记，随收随办"  # the fixture says 签收即办
     assert "登记线索，写明来源（监督执纪工作规则第20条）。</spiffworkflow:instructionsForEndUser>" in xml
     assert '<spiffworkflow:property name="stage" value="discover"' in xml
     assert "<spiffworkflow:messagePayload>{'correlation': clue_no, 'approved': approved}" in xml  # kept
