@@ -32,10 +32,9 @@ from pathlib import Path
 
 from lxml import etree
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's engine/, run from anywhere
+from engine.definitions import shapes
+from engine.definitions.shapes import BPMN, BPMNDI, DC, DI
 
 POOL_LABEL = 30
 LANE_LABEL = 30
@@ -43,23 +42,7 @@ X0 = POOL_LABEL + LANE_LABEL + 20
 COL_W = 170
 ROW_H = 120
 LANE_PAD = 10
-SIZES = {"task": (110, 80), "gateway": (50, 50), "event": (36, 36)}
-EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent"}
-GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
-TASKS = {
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-    "transaction",
-    "adHocSubProcess",
-}
+SIZES = {"activity": (110, 80), "gateway": (50, 50), "event": (36, 36)}
 
 
 class LayoutError(Exception):
@@ -71,14 +54,7 @@ def _local(el) -> str:
 
 
 def _kind(el) -> str | None:
-    name = _local(el)
-    if name in EVENTS:
-        return "event"
-    if name in GATEWAYS:
-        return "gateway"
-    if name in TASKS:
-        return "task"
-    return None
+    return shapes.kind(_local(el))
 
 
 def columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
@@ -250,7 +226,7 @@ def relayout(content: bytes) -> bytes:
         elements = {el.get("id"): el for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
         for element_id, box in bounds.items():
             el = elements[element_id]
-            label = bool(el.get("name")) and _kind(el) != "task"
+            label = bool(el.get("name")) and _kind(el) != "activity"
             _shape(plane, element_id, box, marker=_local(el) == "exclusiveGateway", label=label)
         for flow in process.iterfind(f"{{{BPMN}}}sequenceFlow"):
             src, dst = flow.get("sourceRef"), flow.get("targetRef")

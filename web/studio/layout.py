@@ -13,45 +13,16 @@ from collections import defaultdict
 
 from lxml import etree
 
+from engine.definitions.shapes import BPMN, BPMNDI, DC, DI
+from engine.definitions.shapes import kind as _kind
 from engine.definitions.xmlsafe import parse_xml
 
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
-
-EVENTS = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent"}
-GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
-ACTIVITIES = {
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-    "transaction",
-    "adHocSubProcess",
-}
 SIZES = {"event": (36, 36), "gateway": (50, 50), "activity": (100, 80)}
 COL_W, ROW_H, X0, Y0 = 160, 120, 60, 60
 
 
 def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def _kind(name: str) -> str | None:
-    if name in EVENTS:
-        return "event"
-    if name in GATEWAYS:
-        return "gateway"
-    if name in ACTIVITIES:
-        return "activity"
-    return None
 
 
 def has_diagram(content: str | bytes) -> bool:
