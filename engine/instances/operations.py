@@ -33,7 +33,7 @@ from engine.access.reveal import Reveal
 from engine.cockpit.access import cockpit_roles, require_cockpit
 from engine.cockpit.scope import commission_scope
 from engine.errors import Conflict, Forbidden, NotFound, NotVisible, ValidationError
-from engine.instances import diagram, entry, links, queries, rows
+from engine.instances import diagram, drawing, entry, links, queries, rows
 from engine.instances.cases import INSTANCE
 from engine.instances.queries import InstanceFilter
 from engine.instances.rows import InstanceRow
@@ -441,46 +441,84 @@ def show_instance(
     with services.db.session() as s:
         oversee = _oversee(services, s, principal)
         row, works_on = _gated_row(s, principal, instance_id, now, oversee)
-        may_open = True  # past the gate
-        calendar = services.definitions.loaded(row.version).policy.calendar
-        task_rows = _task_rows(s, instance_id)
-        tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
-        steps: list[StepRecord] = []
-        attachments: list[AttachmentInfo] = []
-        reads = "none"
-        if works_on and not oversight:
-            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
-            reads = scope.kind
-            steps, _ = step_records(
-                s,
-                services,
-                principal,
-                reveal,
-                instance_id=instance_id,
-                version_id=row.version,
-                locale=locale,
-                scope=scope,
-                channel=channel,
-            )
-            if for_page:
-                attachments = attachment_infos(s, instance_id, scope)
-            if not scope.whole:
-                # Which other steps there were, and who did them, is part of the file: an addressed lane
-                # sees its own tasks and the steps whose records it reads.
-                readable = {step.task_id for step in steps}
-                tasks = [t for t in tasks if t.visible or t.id in readable]
-        may_read = reads == "file"
-        related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
-        timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
-        names = (
-            display_names(
-                s,
-                [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
-                + [e.detail.get("assignee") for e in timeline],
-            )
-            if for_page
-            else {}
+        return detail_of(
+            s,
+            services,
+            principal,
+            row,
+            works_on,
+            _task_rows(s, instance_id),
+            oversee=oversee,
+            reveal=reveal,
+            oversight=oversight,
+            locale=locale,
+            soon_workdays=soon_workdays,
+            channel=channel,
+            for_page=for_page,
+            now=now,
         )
+
+
+def detail_of(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    row: InstanceRow,
+    works_on: bool,
+    task_rows: Sequence[SimpleNamespace],
+    *,
+    oversee: frozenset[str] | None,
+    reveal: Reveal,
+    oversight: bool,
+    locale: str,
+    soon_workdays: int,
+    channel: str | None,
+    for_page: bool,
+    now: dt.datetime,
+) -> InstanceDetail:
+    """The detail of an instance the person has passed the gate for (``_gated_row``), read in the
+    caller's transaction: shared by :func:`show_instance` and the cockpit's one read of its page
+    (engine/instances/oversight.py), so the page and the API show the same."""
+    instance_id = row.id
+    may_open = True  # past the gate
+    calendar = services.definitions.loaded(row.version).policy.calendar
+    tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
+    steps: list[StepRecord] = []
+    attachments: list[AttachmentInfo] = []
+    reads = "none"
+    if works_on and not oversight:
+        scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
+        reads = scope.kind
+        steps, _ = step_records(
+            s,
+            services,
+            principal,
+            reveal,
+            instance_id=instance_id,
+            version_id=row.version,
+            locale=locale,
+            scope=scope,
+            channel=channel,
+        )
+        if for_page:
+            attachments = attachment_infos(s, instance_id, scope)
+        if not scope.whole:
+            # Which other steps there were, and who did them, is part of the file: an addressed lane
+            # sees its own tasks and the steps whose records it reads.
+            readable = {step.task_id for step in steps}
+            tasks = [t for t in tasks if t.visible or t.id in readable]
+    may_read = reads == "file"
+    related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
+    names = (
+        display_names(
+            s,
+            [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
+            + [e.detail.get("assignee") for e in timeline],
+        )
+        if for_page
+        else {}
+    )
     return InstanceDetail(
         instance=row,
         tasks=tasks,
@@ -517,48 +555,78 @@ def show_diagram(
     now = clock.now()
     with services.db.session() as s:
         row, works_on = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
-        loaded = services.definitions.loaded(row.version)
-        task_rows = _task_rows(s, instance_id)
-        tasks = _task_lines(principal, task_rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
-        level = diagram.STATUS
-        if oversight:
-            level = diagram.FULL
-        elif works_on:
-            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
-            if scope.whole:
-                level = diagram.FULL
-            else:
-                level = diagram.ADDRESSED
-                readable = set(scope.records)
-                tasks = [t for t in tasks if t.visible or t.id in readable]
-        filename, xml = diagram.definition_file(s, row.version, row.process_key)
-        graph = diagram.read_graph(xml, filename, row.process_key)
-        live: dict[str, set[str]] = {}
-        until: dict[str, dt.datetime] = {}
-        fired: set[str] = set()
-        if level != diagram.ADDRESSED:
-            stored = s.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
-            if stored:
-                workflow = engine_state.load(
-                    stored,
-                    loaded.spec(row.process_key),
-                    loaded.subprocess_specs(row.process_key),
-                    loaded.script_engine,
-                )
-                live, until = diagram.live_states(workflow)
-            fired = diagram.fired_timers(s, instance_id)
-        names = (
-            display_names(s, [h for t in tasks for h in (t.assignee, t.completed_by)]) if level == diagram.FULL else {}
+        return diagram_of(
+            s,
+            services,
+            principal,
+            row,
+            works_on,
+            _task_rows(s, instance_id),
+            oversight=oversight,
+            soon_workdays=soon_workdays,
+            now=now,
         )
+
+
+def diagram_of(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    row: InstanceRow,
+    works_on: bool,
+    task_rows: Sequence[SimpleNamespace],
+    *,
+    oversight: bool,
+    soon_workdays: int,
+    now: dt.datetime,
+    names: Mapping[str, str] | None = None,
+) -> diagram.InstanceDiagram:
+    """The diagram of an instance the person has passed the gate for, read in the caller's transaction
+    (shared with the cockpit's one read of its page, engine/instances/oversight.py). What depends on the
+    version alone comes from engine/instances/drawing.py. ``names``: display names the caller has read
+    already (a superset of the tasks' holders), saving the read of them."""
+    instance_id = row.id
+    loaded = services.definitions.loaded(row.version)
+    tasks = _task_lines(principal, task_rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
+    level = diagram.STATUS
+    if oversight:
+        level = diagram.FULL
+    elif works_on:
+        scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
+        if scope.whole:
+            level = diagram.FULL
+        else:
+            level = diagram.ADDRESSED
+            readable = set(scope.records)
+            tasks = [t for t in tasks if t.visible or t.id in readable]
+    drawn = drawing.drawing(s, loaded, row.process_key)
+    live: dict[str, set[str]] = {}
+    until: dict[str, dt.datetime] = {}
+    fired: set[str] = set()
+    if level != diagram.ADDRESSED:
+        stored = s.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
+        if stored:
+            workflow = engine_state.load(
+                stored,
+                loaded.spec(row.process_key),
+                loaded.subprocess_specs(row.process_key),
+                loaded.script_engine,
+            )
+            live, until = diagram.live_states(workflow)
+        fired = diagram.fired_timers(s, instance_id)
+    if level != diagram.FULL:
+        names = {}
+    elif names is None:
+        names = display_names(s, [h for t in tasks for h in (t.assignee, t.completed_by)])
     return diagram.build(
         instance_id=instance_id,
         process_key=row.process_key,
         version_id=row.version,
-        filename=filename,
-        xml=xml,
+        filename=drawn.filename,
+        xml=drawn.xml,
         level=level,
-        graph=graph,
-        calls=diagram.called_processes(graph, loaded),
+        graph=drawn.graph,
+        calls=drawn.calls,
         tasks=tasks,
         names=names,
         live=live,
@@ -664,12 +732,21 @@ def reassign_choices(services: Services, principal: Principal, instance_id: int)
     _require_oversight(services, principal)
     with services.db.session() as s:
         _require_overseen(services, s, principal, instance_id)
-        open_tasks = s.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
-            )
-        ).all()
-        return {t.id: inbox_q.eligible_assignees(s, t, duties.bars(s, t)) for t in open_tasks}
+        return choices_of(s, instance_id)
+
+
+def choices_of(s: Session, instance_id: int) -> dict[int, list[tuple[str, str]]]:
+    """:func:`reassign_choices` of an instance the person oversees, read in the caller's transaction. The
+    case's recusal conflicts are read once for all its open tasks (they are the case's, not a task's)."""
+    open_tasks = s.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
+        )
+    ).all()
+    if not open_tasks:
+        return {}
+    conflicts = duties.conflicts_in_case(s, instance_id)
+    return {t.id: inbox_q.eligible_assignees(s, t, duties.bars(s, t, conflicts=conflicts)) for t in open_tasks}
 
 
 # --------------------------------------------------------------------------- starting
