@@ -8,6 +8,7 @@ Times are ISO 8601 strings; names appear only where the engine left them (its ``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from engine.instances.diagram import MARKERS, InstanceDiagram
@@ -19,10 +20,18 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+@functools.lru_cache(maxsize=64)
+def _drawable(xml: str, filename: str) -> str:
+    """The file with a layout where it has none, once per deployed file: the XML comes from the engine's
+    per-version cache (engine/instances/drawing.py) as the same string, whose hash Python keeps, so a
+    hit costs no parse and no copy."""
+    return layout.ensure_diagram(xml, filename)[0]
+
+
 def as_json(d: InstanceDiagram, *, drawable: bool = False) -> dict[str, Any]:
     """``drawable``: give the XML a generated layout when the file has none (bpmn-js draws only elements
     with diagram interchange); the API returns the file as deployed."""
-    xml = layout.ensure_diagram(d.xml, d.filename)[0] if drawable else d.xml
+    xml = _drawable(d.xml, d.filename) if drawable else d.xml
     return {
         "instance_id": d.instance_id,
         "process_key": d.process_key,

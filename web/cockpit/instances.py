@@ -1,11 +1,13 @@
 """The cockpit's instance list, instance page, instance actions and starting a process.
 
 Each route translates the request into one use case of engine/instances/operations.py, the same the
-JSON API and the officers' pages call: the list and the page in the *oversight* mode (the metadata of the
-instances the manager's commission and those under it own, through the same gate as ``/instances/<id>``,
-never their records; who may is the engine's cockpit rule, engine/cockpit/access.py and scope.py), retry,
-suspend, resume and cancel decided by the engine (administrators only: anyone else gets a 403 with an
-audit event), ``/cockpit/start`` listing what ``engine.instances.entry.may_start`` allows the person.
+JSON API and the officers' pages call (the instance page: engine/instances/oversight.py, one read of what
+the API's detail and diagram show, through the same functions): the list and the page in the *oversight*
+mode (the metadata of the instances the manager's commission and those under it own, through the same
+gate as ``/instances/<id>``, never their records; who may is the engine's cockpit rule,
+engine/cockpit/access.py and scope.py), retry, suspend, resume and cancel decided by the engine
+(administrators only: anyone else gets a 403 with an audit event), ``/cockpit/start`` listing what
+``engine.instances.entry.may_start`` allows the person.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_login import login_required
 
 from engine.errors import Conflict, ValidationError
 from engine.instances import operations as instance_ops
+from engine.instances import oversight
 from engine.instances.queries import STATUSES, InstanceFilter
 
 from .. import diagram, labels
@@ -87,20 +90,13 @@ def instance(instance_id: int):
 
 def _instance_page(instance_id: int, *, errors: dict | None = None, status: int = 200):
     """The page, also re-shown (422) with the field errors of a refused action or reassign."""
-    p = principal()
-    d = on_page(
-        instance_ops.show_instance,
-        services(),
-        p,
-        instance_id,
-        reveal=reveal(),
-        oversight=True,
-        soon_workdays=_soon(),
+    seen = on_page(
+        oversight.oversee_instance, services(), principal(), instance_id, reveal=reveal(), soon_workdays=_soon()
     )
-    drawn = instance_ops.show_diagram(services(), p, instance_id, oversight=True, soon_workdays=_soon())
+    d = seen.detail
     return render_template(
         "cockpit/instance.html",
-        diagram=diagram.as_json(drawn, drawable=True),
+        diagram=diagram.as_json(seen.diagram, drawable=True),
         linked=d.linked,
         inst=d.instance,
         tasks=d.tasks,
@@ -112,7 +108,7 @@ def _instance_page(instance_id: int, *, errors: dict | None = None, status: int 
         may_act=True,  # the cockpit is for overseers, who may retry, suspend, resume, cancel
         allowed_actions=[(action, style) for action, states, style in ACTION_BUTTONS if d.instance.status in states],
         action_labels=ACTION_LABELS,
-        assignees=instance_ops.reassign_choices(services(), p, instance_id),
+        assignees=seen.assignees,
         errors=errors or {},
         posted=request.form if errors else {},
     ), status
