@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -327,6 +327,7 @@ _TASK_ROWS = (
         HumanTask.assignee,
         HumanTask.personal,
         HumanTask.separate_from,
+        HumanTask.separate_steps,
         HumanTask.created_at,
         HumanTask.completed_at,
         HumanTask.completed_by,
@@ -382,8 +383,11 @@ def _task_lines(
     ]
 
 
-def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: int = 500) -> list[TimelineEntry]:
-    """Events of the instance, oldest first (the latest ``limit``), with people's names resolved."""
+def _timeline(
+    s: Session, instance_id: int, names: Mapping[int, str], *, limit: int = 500, also: Iterable[str | None] = ()
+) -> tuple[list[TimelineEntry], dict[str, str]]:
+    """Events of the instance, oldest first (the latest ``limit``), with people's names resolved; and the
+    display names read for them, with those of ``also`` (the page's other people): one read of names."""
     events = list(
         s.execute(
             select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, AuditEvent.task_id, AuditEvent.detail)
@@ -393,7 +397,7 @@ def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: 
         ).all()
     )
     events.reverse()
-    people = display_names(s, (e.actor for e in events))
+    people = display_names(s, [*(e.actor for e in events), *((e.detail or {}).get("assignee") for e in events), *also])
     return [
         TimelineEntry(
             at=e.at,
@@ -409,7 +413,7 @@ def _timeline(s: Session, instance_id: int, names: Mapping[int, str], *, limit: 
             },
         )
         for e in events
-    ]
+    ], people
 
 
 def show_instance(
@@ -509,16 +513,19 @@ def detail_of(
             tasks = [t for t in tasks if t.visible or t.id in readable]
     may_read = reads == "file"
     related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
-    timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
-    names = (
-        display_names(
-            s,
-            [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
-            + [e.detail.get("assignee") for e in timeline],
-        )
-        if for_page
-        else {}
-    )
+    named = [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)] if for_page else []
+    timeline: list[TimelineEntry] = []
+    people: dict[str, str] = {}
+    if oversight:
+        timeline, people = _timeline(s, instance_id, {t.id: t.name for t in tasks}, also=named)
+    elif named:
+        people = display_names(s, named)
+    names: dict[str, str] = {}
+    if for_page:
+        # The page's names (who started it, held its tasks, was handed one), from the one read above.
+        for who in [*named, *(e.detail.get("assignee") for e in timeline)]:
+            if who and who in people:
+                names[who] = people[who]
     return InstanceDetail(
         instance=row,
         tasks=tasks,
@@ -732,21 +739,24 @@ def reassign_choices(services: Services, principal: Principal, instance_id: int)
     _require_oversight(services, principal)
     with services.db.session() as s:
         _require_overseen(services, s, principal, instance_id)
-        return choices_of(s, instance_id)
+        return choices_of(s, instance_id, _task_rows(s, instance_id))
 
 
-def choices_of(s: Session, instance_id: int) -> dict[int, list[tuple[str, str]]]:
-    """:func:`reassign_choices` of an instance the person oversees, read in the caller's transaction. The
-    case's recusal conflicts are read once for all its open tasks (they are the case's, not a task's)."""
-    open_tasks = s.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
-        )
-    ).all()
+def choices_of(s: Session, instance_id: int, task_rows: Sequence[SimpleNamespace]) -> dict[int, list[tuple[str, str]]]:
+    """:func:`reassign_choices` of an instance the person oversees, read in the caller's transaction from
+    its task rows (``_task_rows``, which the page has read already). The case's recusal conflicts are
+    read once for all its open tasks (they are the case's, not a task's)."""
+    open_tasks = [t for t in task_rows if t.status == "ready" and not t.personal]
     if not open_tasks:
         return {}
     conflicts = duties.conflicts_in_case(s, instance_id)
-    return {t.id: inbox_q.eligible_assignees(s, t, duties.bars(s, t, conflicts=conflicts)) for t in open_tasks}
+    choices = {}
+    for t in open_tasks:
+        # What eligible_assignees and bars read of a task (its role, candidate units, the people and steps
+        # it is kept apart from), from the plain row instead of the ORM object.
+        view = SimpleNamespace(**vars(t), candidates=[SimpleNamespace(unit_code=u) for u in t.candidate_units])
+        choices[t.id] = inbox_q.eligible_assignees(s, cast(HumanTask, view), duties.bars(s, view, conflicts=conflicts))
+    return choices
 
 
 # --------------------------------------------------------------------------- starting

@@ -76,5 +76,5 @@ def oversee_instance(
             now=now,
             names=detail.names,  # the detail's names hold every task's holder: the diagram's too
         )
-        assignees = ops.choices_of(s, instance_id)
+        assignees = ops.choices_of(s, instance_id, task_rows)
     return InstanceOversight(detail=detail, diagram=drawn, assignees=assignees)

@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from engine import clock
+from engine.access import duties
 from engine.errors import Forbidden, NotFound, ProcessError
 from engine.instances import drawing
 from engine.instances import operations as instances
 from engine.instances.oversight import oversee_instance
+from engine.models import HumanTask
 from engine.tasks import operations as tasks
+from engine.tasks.inbox import eligible_assignees
 from tests.engine.usecases import REVEAL, ready, registered
 
 
@@ -29,8 +32,23 @@ def _same_as_the_three_use_cases(services, boss, instance_id):
     drawn = instances.show_diagram(services, boss, instance_id, oversight=True)
     assert one.detail == detail
     assert one.diagram == drawn
-    assert one.assignees == instances.reassign_choices(services, boss, instance_id)
+    assert (
+        one.assignees
+        == instances.reassign_choices(services, boss, instance_id)
+        == _choices_from_orm(services, instance_id)
+    )
     return one
+
+
+def _choices_from_orm(services, instance_id):
+    """The reassign choices as the form computed them before, from the ORM rows of the open tasks."""
+    with services.db.session() as s:
+        open_tasks = s.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == "ready", HumanTask.personal.is_(False)
+            )
+        ).all()
+        return {t.id: eligible_assignees(s, t, duties.bars(s, t)) for t in open_tasks}
 
 
 def test_the_page_shows_what_the_three_use_cases_show_in_every_state(services, who):
