@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, and_, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -141,6 +141,9 @@ class InstanceDetail:
     reads: str = "none"
     works_on: bool = False  # works on it: ``/instances/<id>`` shows them its records (the cockpit's link)
     linked: list[links.Link] = field(default_factory=list)  # the linked instances the person may find
+    # The timer elements the audit trail says fired, where the detail read them with its timeline (the
+    # cockpit's): its diagram's ``fired`` without asking again. Not shown, so not compared.
+    fired_timers: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def current(self) -> list[TaskLine]:
@@ -383,11 +386,19 @@ def _task_lines(
     ]
 
 
+class _Timeline(NamedTuple):
+    entries: list[TimelineEntry]
+    people: dict[str, str]  # display names of its actors and of the caller's ``also``
+    fired: frozenset[str] | None  # the timer elements that fired, when every event was read (else None)
+
+
 def _timeline(
     s: Session, instance_id: int, names: Mapping[int, str], *, limit: int = 500, also: Iterable[str | None] = ()
-) -> tuple[list[TimelineEntry], dict[str, str]]:
-    """Events of the instance, oldest first (the latest ``limit``), with people's names resolved; and the
-    display names read for them, with those of ``also`` (the page's other people): one read of names."""
+) -> _Timeline:
+    """Events of the instance, oldest first (the latest ``limit``), with people's names resolved, in one
+    read of names with those of ``also`` (the page's other people). When fewer than ``limit`` came, they
+    are all its events but access records, so they also tell which timers fired (``fired_timers``), which
+    the diagram then need not ask for again."""
     events = list(
         s.execute(
             select(AuditEvent.at, AuditEvent.action, AuditEvent.actor, AuditEvent.task_id, AuditEvent.detail)
@@ -398,7 +409,12 @@ def _timeline(
     )
     events.reverse()
     people = display_names(s, [*(e.actor for e in events), *((e.detail or {}).get("assignee") for e in events), *also])
-    return [
+    fired = None
+    if len(events) < limit:
+        fired = frozenset(
+            str(t) for e in events if e.action == "timer_fired" for t in (e.detail or {}).get("timers") or []
+        )
+    entries = [
         TimelineEntry(
             at=e.at,
             action=e.action,
@@ -413,7 +429,8 @@ def _timeline(
             },
         )
         for e in events
-    ], people
+    ]
+    return _Timeline(entries, people, fired)
 
 
 def show_instance(
@@ -516,8 +533,9 @@ def detail_of(
     named = [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)] if for_page else []
     timeline: list[TimelineEntry] = []
     people: dict[str, str] = {}
+    fired: frozenset[str] | None = None
     if oversight:
-        timeline, people = _timeline(s, instance_id, {t.id: t.name for t in tasks}, also=named)
+        timeline, people, fired = _timeline(s, instance_id, {t.id: t.name for t in tasks}, also=named)
     elif named:
         people = display_names(s, named)
     names: dict[str, str] = {}
@@ -540,6 +558,7 @@ def detail_of(
         reads=reads,
         works_on=works_on,
         linked=related,
+        fired_timers=fired,
     )
 
 
@@ -587,11 +606,13 @@ def diagram_of(
     soon_workdays: int,
     now: dt.datetime,
     names: Mapping[str, str] | None = None,
+    fired: Collection[str] | None = None,
 ) -> diagram.InstanceDiagram:
     """The diagram of an instance the person has passed the gate for, read in the caller's transaction
     (shared with the cockpit's one read of its page, engine/instances/oversight.py). What depends on the
     version alone comes from engine/instances/drawing.py. ``names``: display names the caller has read
-    already (a superset of the tasks' holders), saving the read of them."""
+    already (a superset of the tasks' holders), saving the read of them; ``fired``: the timers the audit
+    trail says fired, where the caller has read them (``InstanceDetail.fired_timers``)."""
     instance_id = row.id
     loaded = services.definitions.loaded(row.version)
     tasks = _task_lines(principal, task_rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
@@ -609,7 +630,7 @@ def diagram_of(
     drawn = drawing.drawing(s, loaded, row.process_key)
     live: dict[str, set[str]] = {}
     until: dict[str, dt.datetime] = {}
-    fired: set[str] = set()
+    fired_now: set[str] = set()
     if level != diagram.ADDRESSED:
         stored = s.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id))
         if stored:
@@ -620,7 +641,7 @@ def diagram_of(
                 loaded.script_engine,
             )
             live, until = diagram.live_states(workflow)
-        fired = diagram.fired_timers(s, instance_id)
+        fired_now = set(fired) if fired is not None else diagram.fired_timers(s, instance_id)
     if level != diagram.FULL:
         names = {}
     elif names is None:
@@ -638,7 +659,7 @@ def diagram_of(
         names=names,
         live=live,
         waiting_until=until,
-        fired=fired,
+        fired=fired_now,
         error=row.error,
         status=row.status,
         calendar=loaded.policy.calendar,

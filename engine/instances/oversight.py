@@ -75,6 +75,7 @@ def oversee_instance(
             soon_workdays=soon_workdays,
             now=now,
             names=detail.names,  # the detail's names hold every task's holder: the diagram's too
+            fired=detail.fired_timers,  # read with the timeline (None where it was cut at its limit)
         )
         assignees = ops.choices_of(s, instance_id, task_rows)
     return InstanceOversight(detail=detail, diagram=drawn, assignees=assignees)
