@@ -67,7 +67,7 @@ from engine.models import (
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
 from engine.recusal import register
-from engine.runtime import addressing, state
+from engine.runtime import addressing, instance_lock, state
 from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
@@ -580,6 +580,8 @@ class Runtime:
         require_can_complete(actor, task, bars)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
+        # Busy or moved on: 409 now, not after running the engine and queueing for the row (instance_lock.py).
+        instance_lock.hold(session, row.id, row.lock_version, task.id)
         return PendingCompletion(
             task=task,
             instance=row,
