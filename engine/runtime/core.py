@@ -26,7 +26,18 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, String, Table, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -56,7 +67,7 @@ from engine.models import (
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
 from engine.recusal import register
-from engine.runtime import addressing, state
+from engine.runtime import addressing, instance_lock, state
 from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
@@ -102,6 +113,27 @@ def _joined_sqlite(element: _Joined, compiler: Any, **kw: Any) -> str:
 
 
 _MINE, _OTHER = _REF.alias("mine"), _REF.alias("other")
+
+
+def _in_case(table: Table, *conditions: Any) -> ColumnElement[bool]:
+    """Whether ``table`` holds a row meeting ``conditions`` for the task's instance or an instance of
+    the same case, correlated to the completion's read of the task.
+
+    Two EXISTS joined by OR, not one EXISTS over ``instance_id = … OR instance_id IN (…)``: PostgreSQL
+    cannot use the ``instance_id`` index for that OR and scanned the whole table instead, for every
+    completion (task_submission on the province database: 0.9 million rows, 360 ms of the read, which
+    took 0.6 ms written this way; issue 19)."""
+    linked = (
+        select(_OTHER.c.instance_id)
+        .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
+        .where(_MINE.c.instance_id == _T.c.instance_id)
+        .correlate(_T)
+    )
+    own = select(table.c.id).where(*conditions, table.c.instance_id == _T.c.instance_id).exists()
+    in_linked = select(table.c.id).where(*conditions, table.c.instance_id.in_(linked)).exists()
+    return or_(own, in_linked)
+
+
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -156,40 +188,11 @@ _READ_FOR_COMPLETION = (
         # Whether the case (the instance and the instances linked to it) holds any sealed record: without
         # one, free text cannot repeat a sealed value of the case, and the check opens nothing
         # (engine/tasks/sealed_echo.py ``check``'s ``case_sealed``).
-        select(_S.c.id)
-        .where(
-            _S.c.kind == "final",
-            _S.c.sealed.is_not(None),
-            or_(
-                _S.c.instance_id == _T.c.instance_id,
-                _S.c.instance_id.in_(
-                    select(_OTHER.c.instance_id)
-                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
-                    .where(_MINE.c.instance_id == _T.c.instance_id)
-                    .correlate(_T)
-                ),
-            ),
-        )
-        .exists()
-        .label("case_sealed"),
+        _in_case(_S, _S.c.kind == "final", _S.c.sealed.is_not(None)).label("case_sealed"),
         # Whether a binding 回避 conflict is registered in the case (engine/access/duties.py
         # ``conflicts_in_case``, the same rows): only then are the conflicts read, for the check and the
         # addressing of the tasks the step opens.
-        select(_RC.c.id)
-        .where(
-            or_(_RC.c.decision.is_(None), _RC.c.decision == "replace"),
-            or_(
-                _RC.c.instance_id == _T.c.instance_id,
-                _RC.c.instance_id.in_(
-                    select(_OTHER.c.instance_id)
-                    .join(_MINE, _MINE.c.case_id == _OTHER.c.case_id)
-                    .where(_MINE.c.instance_id == _T.c.instance_id)
-                    .correlate(_T)
-                ),
-            ),
-        )
-        .exists()
-        .label("case_conflicts"),
+        _in_case(_RC, or_(_RC.c.decision.is_(None), _RC.c.decision == "replace")).label("case_conflicts"),
         # The numbers the instance carries already (engine/instances/cases.py ``note``), each as
         # ``kind:length:value`` (the length makes the text unambiguous whatever a value holds): the write
         # then records a case link only when the step brought a number not among them (``_noted``).
@@ -577,6 +580,8 @@ class Runtime:
         require_can_complete(actor, task, bars)
         if row.status != "running":
             raise Conflict(f"instance {row.id} is {row.status}", instance=row.id, status=row.status)
+        # Busy or moved on: 409 now, not after running the engine and queueing for the row (instance_lock.py).
+        instance_lock.hold(session, row.id, row.lock_version, task.id)
         return PendingCompletion(
             task=task,
             instance=row,
