@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KINDS = ("overview", "deadlines", "durations", "metrics", "heatmap")
+READ_MARK_EVERY = dt.timedelta(hours=1)  # how precisely ``last_read_at`` follows the reads
 DEFAULT_SAMPLE_LIMIT = 20000  # the durations page's sample (web config DURATION_SAMPLE_LIMIT)
 Scope = Collection[str] | None
 T = TypeVar("T")
@@ -99,36 +101,49 @@ def encode(value: Any) -> Any:
 
 def decode(kind: Any, raw: Any) -> Any:
     """``raw`` (from ``encode``) as a value of the type ``kind`` (a dataclass or a type hint)."""
+    return reader(kind)(raw)
+
+
+@functools.cache
+def reader(kind: Any) -> Callable[[Any], Any]:
+    """The function that reads a value of type ``kind``, built once per type from its hints (reading the
+    hints for every value would cost more than the figures' JSON itself)."""
     if kind is Any:
-        return raw
+        return _same
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
-        if raw is None:
-            return None
-        arms = [a for a in args if a is not type(None)]
-        return decode(arms[0], raw)
+        arm = reader(next(a for a in args if a is not type(None)))
+        return lambda raw: None if raw is None else arm(raw)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: decode(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind) if f.init})
+        cls: Any = kind
+        fields = [(f.name, reader(hints[f.name])) for f in dataclasses.fields(kind) if f.init]
+        return lambda raw: cls(**{name: read(raw[name]) for name, read in fields})
     if origin in (dict, Mapping) or kind is dict:
-        key_type, value_type = args or (Any, Any)
-        return {decode(key_type, k): decode(value_type, v) for k, v in raw}
+        key, value = (reader(a) for a in (args or (Any, Any)))
+        return lambda raw: {key(k): value(v) for k, v in raw}
     if origin is list:
-        return [decode(args[0], v) for v in raw]
+        item = reader(args[0])
+        return lambda raw: [item(v) for v in raw]
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(args[0], v) for v in raw)
-        return tuple(decode(a, v) for a, v in zip(args, raw, strict=True))
+            each = reader(args[0])
+            return lambda raw: tuple(each(v) for v in raw)
+        parts = [reader(a) for a in args]
+        return lambda raw: tuple(read(v) for read, v in zip(parts, raw, strict=True))
     if kind is dt.datetime:
-        return dt.datetime.fromisoformat(raw)
+        return dt.datetime.fromisoformat
     if kind is dt.date:
-        return dt.date.fromisoformat(raw)
-    if kind is float:
-        return float(raw)
-    if kind in (int, str, bool):
-        return kind(raw)
+        return dt.date.fromisoformat
+    if kind in (int, float, str, bool):
+        plain: Callable[[Any], Any] = kind
+        return plain
     raise TypeError(f"cannot read a {kind!r} from a snapshot")
+
+
+def _same(raw: Any) -> Any:
+    return raw
 
 
 RESULT_TYPES: dict[str, type] = {
@@ -303,7 +318,8 @@ def read(
         if row is not None:
             young = (now - row.computed_at).total_seconds() < config.snapshot_min_age_seconds
             if not fresh or young:
-                row.last_read_at = now
+                if row.last_read_at is None or now - row.last_read_at >= READ_MARK_EVERY:
+                    row.last_read_at = now  # coarse: a page view is not a write, the windows are days
                 return Dated(loads(kind, row.payload), row.computed_at, from_snapshot=True, compute_ms=row.compute_ms)
     return compute_and_store(db, kind, scope, params, read=True)
 
