@@ -361,7 +361,7 @@ def refresh_pass(
 ) -> PassReport:
     """One bounded pass: delete the long-unread, compute the managers' default pages that are missing
     (``precompute``), then recompute the stale snapshots read lately, oldest first, within the pass's
-    count and time budget. A figure that fails (a process since removed …) is logged and left as it is."""
+    count and time budget. A figure that fails (a process since removed …) is logged and its snapshot dropped."""
     started = time.perf_counter()
     now = now or clock.now()
     limit, budget = max(0, config.snapshot_pass_limit), config.snapshot_pass_seconds
@@ -384,7 +384,16 @@ def refresh_pass(
             done += 1
         except EngineError as exc:  # a ValidationError: the process or the period is no longer valid
             failed += 1
-            log.warning("cockpit snapshot %s %s not refreshed: %s", kind, params_text(params), exc)
+            log.warning("cockpit snapshot %s %s not refreshed, dropped: %s", kind, params_text(params), exc)
+            # dropped, not served stale for ever: the next read computes live and says what is wrong
+            with db.session() as s:
+                s.execute(
+                    delete(CockpitSnapshot).where(
+                        CockpitSnapshot.kind == kind,
+                        CockpitSnapshot.scope_hash == _hash(scope_text(scope)),
+                        CockpitSnapshot.params == params_text(params),
+                    )
+                )
 
     if precompute:
         for scope in sorted(manager_scopes(db, config), key=scope_text):

@@ -3,7 +3,9 @@
 The pages show figures the worker keeps as snapshots (engine/cockpit/snapshots.py), with when they were
 computed. The button asks the page's own use case for them again with ``fresh``: the use case authorizes
 and scopes as for the page, and recomputes only figures older than the snapshot's minimum age, so pressing
-it again and again costs nothing more. Then back to the page, with its parameters.
+it again and again costs nothing more. Then back to the page, with its parameters. Not audited: reading
+the cockpit's pages is not (their exports are, engine/cockpit/operations.py ``export_tables``), and a
+recompute shows nothing the page did not.
 """
 
 from __future__ import annotations

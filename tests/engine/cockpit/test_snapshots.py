@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select, update
 
 from engine import clock
 from engine.cockpit import figures, operations, snapshots
-from engine.errors import Forbidden
+from engine.errors import Forbidden, ValidationError
 from engine.models import CockpitSnapshot, HumanTask
 from engine.scheduling.worker import Worker
 
@@ -208,3 +208,20 @@ def test_round_trip_keeps_types_the_pages_use(snap, who, seeded):
     item = back.groups[0].items[0]
     assert isinstance(item.due.due_at, dt.datetime) and item.due.due_at.tzinfo is not None
     assert dataclasses.asdict(back) == dataclasses.asdict(live)
+
+
+def test_a_figure_that_can_no_longer_be_computed_is_dropped_not_served_for_ever(snap, who, seeded, now):
+    boss = who("boss")
+    operations.heatmap_dated(snap, boss, process_key="gt_test_clue", **APRIL_MAY)
+    with snap.db.session() as s:  # as if the process had gone: its key no longer names one
+        s.execute(
+            update(CockpitSnapshot)
+            .where(CockpitSnapshot.kind == "heatmap")
+            .values(params=snapshots.params_text({"process": "gone", **APRIL_MAY}))
+        )
+    now.advance(minutes=6)
+    report = snapshots.refresh_pass(snap.db, snap.config, precompute=False)
+    assert (report.refreshed, report.failed) == (0, 1)
+    assert _rows(snap) == []
+    with pytest.raises(ValidationError):
+        operations.heatmap_dated(snap, boss, process_key="gone", **APRIL_MAY)
