@@ -52,6 +52,16 @@ class Config:
     attachment_store: str | None = None
     s3_endpoint_url: str | None = None
     proxy_hops: int = 0
+    # The cockpit's figures kept by the worker (engine/cockpit/snapshots.py). Off in a Config built directly
+    # (the tests, which change data and read again at once); ``from_env`` turns it on unless
+    # GUANTONG_COCKPIT_SNAPSHOTS=off.
+    cockpit_snapshots: bool = False
+    snapshot_refresh_minutes: float = 5.0  # a snapshot older than this is recomputed by the next worker pass
+    snapshot_read_days: float = 7.0  # ... if someone read it (or it was made) within this many days
+    snapshot_keep_days: float = 30.0  # a snapshot nobody read for this long is deleted
+    snapshot_pass_limit: int = 20  # at most this many snapshots recomputed per worker pass ...
+    snapshot_pass_seconds: float = 30.0  # ... and none started once a pass has spent this long
+    snapshot_min_age_seconds: float = 30.0  # the 刷新 button recomputes only a snapshot older than this
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -83,6 +93,8 @@ class Config:
         values["attachment_store"] = os.environ.get("GUANTONG_ATTACHMENT_STORE") or None
         values["s3_endpoint_url"] = os.environ.get("GUANTONG_S3_ENDPOINT_URL") or None
         values["proxy_hops"] = int(os.environ.get("GUANTONG_PROXY_HOPS") or 0)
+        snapshots_setting = os.environ.get("GUANTONG_COCKPIT_SNAPSHOTS", "on").lower()
+        values["cockpit_snapshots"] = snapshots_setting not in ("0", "off", "no")
         if os.environ.get("GUANTONG_STUDIO_ROLES") is not None:
             values["studio_roles"] = _role_list(os.environ["GUANTONG_STUDIO_ROLES"])
         values.update(overrides)
@@ -102,6 +114,12 @@ _NUMBERS: tuple[tuple[str, str, type], ...] = (
     ("lockout_minutes", "GUANTONG_LOCKOUT_MINUTES", float),
     ("password_min_length", "GUANTONG_PASSWORD_MIN_LENGTH", int),
     ("password_history", "GUANTONG_PASSWORD_HISTORY", int),
+    ("snapshot_refresh_minutes", "GUANTONG_SNAPSHOT_REFRESH_MINUTES", float),
+    ("snapshot_read_days", "GUANTONG_SNAPSHOT_READ_DAYS", float),
+    ("snapshot_keep_days", "GUANTONG_SNAPSHOT_KEEP_DAYS", float),
+    ("snapshot_pass_limit", "GUANTONG_SNAPSHOT_PASS_LIMIT", int),
+    ("snapshot_pass_seconds", "GUANTONG_SNAPSHOT_PASS_SECONDS", float),
+    ("snapshot_min_age_seconds", "GUANTONG_SNAPSHOT_MIN_AGE_SECONDS", float),
 )
 
 

@@ -851,3 +851,27 @@ class ApprovalPhrase(Base):
     username: Mapped[str] = mapped_column(String(80), index=True)
     text: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CockpitSnapshot(Base):
+    """One cockpit page's figures for one scope and one cleaned query, kept by the worker (issue 16;
+    engine/cockpit/snapshots.py says why). ``scope_hash`` is the SHA-256 of ``scope`` (the sorted commission
+    codes, or ``all``), which is kept whole and compared on every read, so two scopes never share a row."""
+
+    __tablename__ = "cockpit_snapshot"
+    __table_args__ = (
+        UniqueConstraint("kind", "scope_hash", "params"),
+        Index("ix_cockpit_snapshot_computed", "computed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    scope_hash: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(Text)
+    params: Mapped[str] = mapped_column(String(400))  # canonical JSON of the cleaned query
+    version: Mapped[int] = mapped_column(Integer)  # snapshots.FORMAT_VERSION the payload was written with
+    payload: Mapped[str] = mapped_column(Text)  # JSON text
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    compute_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    last_read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,12 @@ Each one authorizes first (the cockpit's figures: administrators and the cockpit
 notifications: every signed-in person, their own only), cleans its filters, and reads or writes in one
 transaction. Every figure counts the instances of the manager's commission and those under it only
 (``scope``). The web pages and the JSON API call these and nothing else, so they cannot disagree.
+
+The five figure pages (overview, deadlines, durations, metrics, heatmap) are read from snapshots the worker
+keeps (``snapshots``): the ``*_dated`` use cases authorize and compute the scope exactly as before, then
+read the snapshot of that scope and cleaned query, with when it was computed; ``fresh`` asks for a
+recompute now (the 刷新 button, bounded by the snapshot's minimum age). The plain ones return the figures
+alone, for the exports and the callers that need no date.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from engine.services import Services
 from engine.tasks.inbox import DUE_SOON_WORKDAYS  # the inbox's window, so both show the same due state
 
 from . import export as exports
-from . import figures, heatmap, metrics, notifications
+from . import figures, heatmap, metrics, notifications, snapshots
 from .access import cockpit_roles, may_use_cockpit, require_cockpit
 from .figures import Deadlines, Durations, FailedPage, Overview
 from .notifications import NoticePage
 from .scope import commission_scope
+from .snapshots import Dated
 from .stalled import StalledTask, stalled_tasks
 
 FAILED_PER_PAGE = 50
@@ -51,47 +58,81 @@ def _page(value: int) -> int:
 
 
 # --------------------------------------------------------------------------- the cockpit's pages
-def overview(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Overview:
-    """The front page: running instances by stage, mechanism and platform, overdue and due-soon counts."""
-    _authorize(services, principal)
+def _dated(
+    services: Services, principal: Principal, kind: str, params: Mapping[str, object], fresh: bool
+) -> Dated[object]:
+    """Authorized already: the scope as every page computes it, then its snapshot (snapshots.read)."""
     with services.db.session() as s:
         scope = _scope(services, s, principal)
-        data = figures.overview(s, scope=scope)
-        due = figures.deadlines(s, soon_workdays=soon_workdays, scope=scope)
-    return dataclasses.replace(data, due_soon=due.totals["due_soon"])
+    return snapshots.read(services.db, services.config, kind, scope, params, fresh=fresh)
+
+
+def overview_dated(
+    services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS, fresh: bool = False
+) -> Dated[Overview]:
+    """The front page: running instances by stage, mechanism and platform, overdue and due-soon counts."""
+    _authorize(services, principal)
+    found = _dated(services, principal, "overview", {"soon": max(0, soon_workdays)}, fresh)
+    return found  # type: ignore[return-value]
+
+
+def overview(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Overview:
+    return overview_dated(services, principal, soon_workdays=soon_workdays).data
+
+
+def deadlines_dated(
+    services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS, fresh: bool = False
+) -> Dated[Deadlines]:
+    """Overdue and due-soon tasks by unit and role, with the latest escalations."""
+    _authorize(services, principal)
+    found = _dated(services, principal, "deadlines", {"soon": max(0, soon_workdays)}, fresh)
+    return found  # type: ignore[return-value]
 
 
 def deadlines(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Deadlines:
-    """Overdue and due-soon tasks by unit and role, with the latest escalations."""
+    return deadlines_dated(services, principal, soon_workdays=soon_workdays).data
+
+
+def durations_dated(
+    services: Services,
+    principal: Principal,
+    *,
+    process_key: str | None = None,
+    sample_limit: int = 20000,
+    fresh: bool = False,
+) -> Dated[Durations]:
+    """How long steps, stages and whole processes take, for one process or all; ``process_names`` are the choices."""
     _authorize(services, principal)
-    with services.db.session() as s:
-        scope = _scope(services, s, principal)
-        data = figures.deadlines(s, soon_workdays=soon_workdays, scope=scope)
-        return dataclasses.replace(data, escalations=figures.escalations(s, scope=scope))
+    key = (process_key or "").strip()[:MAX_KEY] or None
+    found = _dated(services, principal, "durations", {"process": key, "sample": max(1, sample_limit)}, fresh)
+    return found  # type: ignore[return-value]
 
 
 def durations(
     services: Services, principal: Principal, *, process_key: str | None = None, sample_limit: int = 20000
 ) -> Durations:
-    """How long steps, stages and whole processes take, for one process or all; ``process_names`` are the choices."""
-    _authorize(services, principal)
-    key = (process_key or "").strip()[:MAX_KEY] or None
-    with services.db.session() as s:
-        return figures.durations(
-            s,
-            process_key=key,
-            scope=_scope(services, s, principal),
-            sample_limit=max(1, sample_limit),
-            choices=figures.process_choices(s),
-        )
+    return durations_dated(services, principal, process_key=process_key, sample_limit=sample_limit).data
 
 
-def failed(services: Services, principal: Principal, *, page: int = 1, per_page: int = FAILED_PER_PAGE) -> FailedPage:
-    """Instances stopped in error, with the element and message, and whether this person may retry them."""
+def metrics_dated(
+    services: Services,
+    principal: Principal,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    base_from: str | None = None,
+    base_to: str | None = None,
+    slice_by: str | None = None,
+    fresh: bool = False,
+) -> Dated[metrics.Metrics]:
+    """Outcome metrics over a period against the previous period of the same length, or a chosen
+    baseline period (engine/cockpit/metrics.py); a bad date, period or slice is a 422 naming the field."""
     _authorize(services, principal)
-    with services.db.session() as s:
-        data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
-    return dataclasses.replace(data, may_retry=True)
+    query = metrics.MetricsQuery.parse(
+        date_from=date_from, date_to=date_to, base_from=base_from, base_to=base_to, slice_by=slice_by
+    )
+    found = _dated(services, principal, "metrics", query.params(), fresh)
+    return found  # type: ignore[return-value]
 
 
 def outcome_metrics(
@@ -104,15 +145,36 @@ def outcome_metrics(
     base_to: str | None = None,
     slice_by: str | None = None,
 ) -> metrics.Metrics:
-    """Outcome metrics over a period against the previous period of the same length, or a chosen
-    baseline period (engine/cockpit/metrics.py); a bad date, period or slice is a 422 naming the field."""
+    return metrics_dated(
+        services,
+        principal,
+        date_from=date_from,
+        date_to=date_to,
+        base_from=base_from,
+        base_to=base_to,
+        slice_by=slice_by,
+    ).data
+
+
+def heatmap_dated(
+    services: Services,
+    principal: Principal,
+    *,
+    process_key: str | None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    fresh: bool = False,
+) -> Dated[heatmap.Heatmap]:
+    """A process's diagram with the median time each of its steps took over a period (the metrics
+    page's period by default: the six months to today); an unknown process or a bad date is a 422."""
     _authorize(services, principal)
-    query = metrics.MetricsQuery.parse(
-        date_from=date_from, date_to=date_to, base_from=base_from, base_to=base_to, slice_by=slice_by
-    )
-    with services.db.session() as s:
-        scope = _scope(services, s, principal)
-        return metrics.compute(s, scope=scope, query=query)
+    key = (process_key or "").strip()
+    if not key or len(key) > MAX_KEY:
+        raise ValidationError("请选择流程", fields={"process": "请选择流程"})
+    query = metrics.MetricsQuery.parse(date_from=date_from, date_to=date_to)
+    params = {"process": key, "date_from": query.period.start.isoformat(), "date_to": query.period.end.isoformat()}
+    found = _dated(services, principal, "heatmap", params, fresh)
+    return found  # type: ignore[return-value]
 
 
 def duration_heatmap(
@@ -123,16 +185,15 @@ def duration_heatmap(
     date_from: str | None = None,
     date_to: str | None = None,
 ) -> heatmap.Heatmap:
-    """A process's diagram with the median time each of its steps took over a period (the metrics
-    page's period by default: the six months to today); an unknown process or a bad date is a 422."""
+    return heatmap_dated(services, principal, process_key=process_key, date_from=date_from, date_to=date_to).data
+
+
+def failed(services: Services, principal: Principal, *, page: int = 1, per_page: int = FAILED_PER_PAGE) -> FailedPage:
+    """Instances stopped in error, with the element and message, and whether this person may retry them."""
     _authorize(services, principal)
-    key = (process_key or "").strip()
-    if not key or len(key) > MAX_KEY:
-        raise ValidationError("请选择流程", fields={"process": "请选择流程"})
-    query = metrics.MetricsQuery.parse(date_from=date_from, date_to=date_to)
     with services.db.session() as s:
-        scope = _scope(services, s, principal)
-        return heatmap.heatmap(s, scope=scope, process_key=key, period=query.period)
+        data = figures.failed(s, scope=_scope(services, s, principal), page=_page(page), per_page=max(1, per_page))
+    return dataclasses.replace(data, may_retry=True)
 
 
 def export_tables(

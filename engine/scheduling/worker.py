@@ -4,7 +4,8 @@ One pass does, in order: due timers (under a lease per instance), pending messag
 message), timer starts due this period (once per period through a unique key), reminders and
 escalations of human tasks (once each through a guarded update), and expiry of messages nobody
 received (reported, never dropped silently), then it seals new audit events into the chain and exports
-the chain head now and then (engine/audit/chain.py, heads.py). Any number of workers on any number of machines may run
+the chain head now and then (engine/audit/chain.py, heads.py), and last recomputes the cockpit's stale
+snapshots within a bounded budget (engine/cockpit/snapshots.py). Any number of workers on any number of machines may run
 against one PostgreSQL; a worker killed mid-step leaves its transaction uncommitted and its lease to
 expire, so the step runs once, later. ``guantong serve`` runs one in a thread on SQLite.
 """
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.audit import chain, heads
 from engine.audit.verify import report_rejected
+from engine.cockpit import snapshots
 from engine.db import affected
 from engine.errors import Conflict, EngineError
 from engine.instances import entry
@@ -82,6 +84,7 @@ class Worker:
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
         self._head_exported: tuple[int, float] | None = None  # (seq, monotonic time) of the last export
+        self._defaults_computed: float | None = None  # monotonic time the managers' default pages were looked for
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> dict[str, int]:
@@ -94,7 +97,30 @@ class Worker:
             "notices": self.notice_new_work(),
             "outbound": self.send_notifications(),
             "sealed": self.seal_audit(),
+            "snapshots": self.refresh_snapshots(),
         }
+
+    def refresh_snapshots(self) -> int:
+        """Recompute the cockpit's stale snapshots, within the pass's bounds (engine/cockpit/snapshots.py);
+        the managers' default pages are looked for once per refresh interval only (it reads the roles)."""
+        config = self.services.config
+        if not config.cockpit_snapshots:
+            return 0
+        last = self._defaults_computed
+        precompute = last is None or time.monotonic() - last >= config.snapshot_refresh_minutes * 60
+        report = snapshots.refresh_pass(self.db, config, precompute=precompute)
+        if precompute:
+            self._defaults_computed = time.monotonic()
+        if report.written or report.deleted or report.failed:
+            log.info(
+                "cockpit snapshots: %d refreshed, %d computed ahead, %d deleted, %d failed in %.1f s",
+                report.refreshed,
+                report.created,
+                report.deleted,
+                report.failed,
+                report.seconds,
+            )
+        return report.written
 
     def notice_new_work(self) -> int:
         """Tell people that work arrived or was handed to them (engine/notifications/work.py)."""

@@ -183,6 +183,7 @@ BODIES: dict[str, BodyFor] = {
     "POST /cockpit/notifications/<int:notification_id>/read": NOTHING,
     "POST /cockpit/notifications/read-all": NOTHING,
     "POST /cockpit/start/<key>": NOTHING,
+    "POST /cockpit/refresh": _form(page="overview"),  # the overview's 刷新
     # the studio: the inquiry's file with one comment added
     "POST /studio/validate": _studio,
     "POST /studio/deploy": _studio,

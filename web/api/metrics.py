@@ -2,7 +2,7 @@
 
 The same use case as the page (engine/cockpit/operations.py ``outcome_metrics``), the same filters
 (period, baseline, slice) and the same rule: cockpit roles only, figures of the caller's commission and
-the commissions under it.
+the commissions under it; ``computed_at`` says when the figures were computed (engine/cockpit/snapshots.py).
 """
 
 from __future__ import annotations
@@ -103,6 +103,10 @@ class FiguresSchema(ma.Schema):
 
 
 class MetricsSchema(ma.Schema):
+    computed_at = fields.DateTime(
+        required=True, metadata={"description": "when these figures were computed (the worker keeps them current)"}
+    )
+    from_snapshot = fields.Boolean(required=True, metadata={"description": "read from the kept figures"})
     slice = fields.String(required=True)
     baseline_chosen = fields.Boolean(required=True)
     current = fields.Nested(FiguresSchema, required=True)
@@ -131,7 +135,7 @@ def _figures(f: figures.PeriodFigures) -> dict[str, Any]:
 @documents(blp, 401, 403, 422)
 def outcome_metrics(args):
     """The period's outcome metrics and its baseline's (cockpit roles only)."""
-    m = cockpit.outcome_metrics(
+    dated = cockpit.metrics_dated(
         services(),
         principal(),
         date_from=args.get("date_from"),
@@ -140,7 +144,10 @@ def outcome_metrics(args):
         base_to=args.get("base_to"),
         slice_by=args["slice"],
     )
+    m = dated.data
     return {
+        "computed_at": dated.computed_at,
+        "from_snapshot": dated.from_snapshot,
         "slice": m.slice,
         "baseline_chosen": m.baseline_chosen,
         "current": _figures(m.current),

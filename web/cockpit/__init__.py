@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import heatmap as _heatmap  # noqa: F401 - the duration heatmap over a process's diagram
 from . import instances as _instances  # noqa: F401 - registers the instance routes on the blueprint
 from . import metrics as _metrics  # noqa: F401 - the outcome metrics page and the exports
+from . import refresh as _refresh  # noqa: F401 - the figure pages' 刷新 button
 from . import stalled as _stalled  # noqa: F401 - registers the stalled tasks' page on the blueprint
 from .views import bp
 

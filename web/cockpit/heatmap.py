@@ -68,17 +68,19 @@ def heatmap() -> tuple[str, int] | str:
     if not args["process"]:
         args["process"] = processes[0][0] if processes else None
     try:
-        data = operations.duration_heatmap(
+        dated = operations.heatmap_dated(
             services(), principal(), process_key=args["process"], date_from=args["date_from"], date_to=args["date_to"]
         )
     except ValidationError as exc:
         return render_template(
             "cockpit/heatmap.html", data=None, errors=exc.fields, args=args, processes=processes
         ), 422
+    data = dated.data
     args["date_from"], args["date_to"] = data.period.start.isoformat(), data.period.end.isoformat()
     return render_template(
         "cockpit/heatmap.html",
         data=data,
+        as_of=dated,
         drawn=as_json(data),
         legend=legend(data.max_median),
         errors={},

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from engine.cockpit import operations
 from engine.cockpit.export import FORMATS, Export
+from engine.cockpit.snapshots import Dated
 from engine.errors import ValidationError
 from engine.instances import operations as instance_ops
 
@@ -40,8 +41,12 @@ def _metric_args() -> dict[str, str | None]:
 
 
 def _metrics() -> operations.metrics.Metrics:
+    return _metrics_dated().data
+
+
+def _metrics_dated() -> Dated[operations.metrics.Metrics]:
     args = _metric_args()
-    return operations.outcome_metrics(
+    return operations.metrics_dated(
         services(),
         principal(),
         date_from=args["date_from"],
@@ -56,14 +61,16 @@ def _metrics() -> operations.metrics.Metrics:
 @login_required
 def metrics() -> tuple[str, int] | str:
     try:
-        data = _metrics()
+        dated = _metrics_dated()
     except ValidationError as exc:
         return render_template(
             "cockpit/metrics.html", data=None, errors=exc.fields, args=_metric_args(), slices=tables.SLICE_NAMES
         ), 422
+    data = dated.data
     return render_template(
         "cockpit/metrics.html",
         data=data,
+        as_of=dated,
         errors={},
         args=data.query.params(),
         export=tables.metrics_export(data),

@@ -53,27 +53,27 @@ def _soon() -> int:
 @bp.get("/")
 @login_required
 def index() -> str:
-    data = operations.overview(services(), principal(), soon_workdays=_soon())
-    return render_template("cockpit/index.html", data=data)
+    dated = operations.overview_dated(services(), principal(), soon_workdays=_soon())
+    return render_template("cockpit/index.html", data=dated.data, as_of=dated)
 
 
 @bp.get("/deadlines")
 @login_required
 def deadlines() -> str:
-    data = operations.deadlines(services(), principal(), soon_workdays=_soon())
-    return render_template("cockpit/deadlines.html", data=data)
+    dated = operations.deadlines_dated(services(), principal(), soon_workdays=_soon())
+    return render_template("cockpit/deadlines.html", data=dated.data, as_of=dated)
 
 
 @bp.get("/durations")
 @login_required
 def durations() -> str:
-    data = operations.durations(
+    dated = operations.durations_dated(
         services(),
         principal(),
         process_key=request.args.get("process"),
         sample_limit=current_app.config.get("DURATION_SAMPLE_LIMIT", 20000),
     )
-    return render_template("cockpit/durations.html", data=data)
+    return render_template("cockpit/durations.html", data=dated.data, as_of=dated)
 
 
 @bp.get("/failed")

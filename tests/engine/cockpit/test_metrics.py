@@ -34,7 +34,10 @@ def walk(db, frozen):
 
 @pytest.fixture
 def services(db, walk, tmp_path) -> Services:
-    config = Config.from_env(database_url=db.url, instance_dir=tmp_path, attachments_dir=tmp_path / "files")
+    # computed live: these tests move the clock and read again at once (test_snapshots.py tests the snapshots)
+    config = Config.from_env(
+        database_url=db.url, instance_dir=tmp_path, attachments_dir=tmp_path / "files", cockpit_snapshots=False
+    )
     return Services(config, db=db)
 
 
