@@ -149,11 +149,11 @@ class WorkCalendar:
         instead of a walk over every day in between (the cockpit's durations and metrics, issue 16)."""
         if end < start:
             return -self.workdays_between(end, start)
-        if (end - start).days <= _SHORT_SPAN:
-            return self._walk(start, end)
         self.current_book()  # forgets the index when the arrangements changed
         index = self._index
         if index is None or not index.covers(start, end):
+            if (end - start).days <= _SHORT_SPAN:  # not worth building the index for
+                return self._walk(start, end)
             low, high = (start, end) if index is None else (min(start, index.origin), max(end, index.last))
             if (high - low).days > _MAX_INDEX_DAYS:  # far from the dates asked so far: start afresh
                 low, high = start, end
@@ -186,7 +186,7 @@ class WorkCalendar:
         return dt.datetime.combine(day, self.day_end, tzinfo=LOCAL_TZ)
 
 
-_SHORT_SPAN = 7  # a week is walked day by day: cheaper than keeping an index for it
+_SHORT_SPAN = 7  # a week outside the index is walked day by day rather than indexed
 _MARGIN = dt.timedelta(days=62)  # built a little wider than asked, so nearby dates reuse it
 _MAX_INDEX_DAYS = 40 * 366  # beyond that (a settings error far in the future), walk instead
 
