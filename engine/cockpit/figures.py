@@ -22,10 +22,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.instances.queries import overdue as overdue_clause
 from engine.instances.queries import process_choices as process_choices  # the process filters' choices
 from engine.models import HumanTask, Notification, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.scheduling.workdays import WorkCalendar
@@ -84,47 +85,50 @@ class Overview:
 
 
 def overview(session: Session, *, scope: Scope = None, now: dt.datetime | None = None) -> Overview:
-    """Counts of running instances by stage, mechanism and platform; counts per status; overdue tasks.
-
-    Two statements: every instance of the scope counted once per status, stage, mechanism and platform
-    (the running ones give the breakdowns, all of them the statuses), and the overdue open tasks counted
-    with the running instances they hold up."""
+    """Counts of running instances by stage, mechanism and platform; counts per status; overdue tasks."""
     now = now or clock.now()
     mine = owned(scope)
     joined = (
         select(
-            ProcessInstance.status,
             ProcessDefinition.mechanism,
             ProcessDefinition.platform,
             ProcessInstance.stage,
             func.count(ProcessInstance.id).label("n"),
         )
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(*mine)
-        .group_by(
-            ProcessInstance.status, ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessInstance.stage
-        )
+        .where(ProcessInstance.status == "running", *mine)
+        .group_by(ProcessDefinition.mechanism, ProcessDefinition.platform, ProcessInstance.stage)
     )
     by_stage: dict[str, int] = {}
     by_mechanism: dict[str, int] = {}
     by_platform: dict[str, int] = {}
     matrix: dict[tuple[str, str], int] = {}
-    statuses: dict[str, int] = {}
-    for status, mech, plat, stage, n in session.execute(joined):
-        statuses[status] = statuses.get(status, 0) + n
-        if status != "running":
-            continue
+    for mech, plat, stage, n in session.execute(joined):
         by_stage[stage or ""] = by_stage.get(stage or "", 0) + n
         by_mechanism[mech or ""] = by_mechanism.get(mech or "", 0) + n
         by_platform[plat or ""] = by_platform.get(plat or "", 0) + n
         matrix[(stage or "", plat or "")] = matrix.get((stage or "", plat or ""), 0) + n
-    running_id = case((ProcessInstance.status == "running", HumanTask.instance_id))
-    overdue_tasks, overdue_instances = session.execute(
-        select(func.count(), func.count(func.distinct(running_id)))
-        .select_from(HumanTask)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.status == "ready", HumanTask.due_at < now, *mine)
-    ).one()
+    statuses: dict[str, int] = dict(
+        session.execute(
+            select(ProcessInstance.status, func.count()).where(*mine).group_by(ProcessInstance.status)
+        ).all()
+    )
+    overdue_tasks = (
+        session.scalar(
+            _tasks_of(select(func.count()).select_from(HumanTask), scope).where(
+                HumanTask.status == "ready", HumanTask.due_at < now
+            )
+        )
+        or 0
+    )
+    overdue_instances = (
+        session.scalar(
+            select(func.count())
+            .select_from(ProcessInstance)
+            .where(ProcessInstance.status == "running", overdue_clause(now), *mine)
+        )
+        or 0
+    )
     return Overview(
         by_stage=by_stage,
         by_mechanism=by_mechanism,

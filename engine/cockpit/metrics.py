@@ -764,21 +764,21 @@ def _period_figures(
     cycles = [_group(obs, m, "all")[0] if any(o.metric == m for o in obs) else _stat(m, "", []) for m in CYCLES]
     sliced = [s for m in CYCLES for s in _group(obs, m, dimension)]
     months = period.months()
+    # each clue registered in the period, once: its instance and the month of its registration
+    registrations = [
+        (inst, _local(r[0]).strftime("%Y-%m"))
+        for inst in reader.instances.values()
+        if (r := reader.first_done(inst, CLUE_REGISTERED)) and _in(r[0], reader.bounds)
+    ]
+    obs_months = [_local(o.end).strftime("%Y-%m") for o in obs]
     monthly = []
     for month in months:
-        in_month = [o for o in obs if _local(o.end).strftime("%Y-%m") == month]
+        in_month = [o for o, m in zip(obs, obs_months, strict=True) if m == month]
         reg_close = sorted(float(o.days) for o in in_month if o.metric == "register_close")
-        registered = sum(
-            1
-            for inst in reader.instances.values()
-            if (r := reader.first_done(inst, CLUE_REGISTERED))
-            and _in(r[0], reader.bounds)
-            and _local(r[0]).strftime("%Y-%m") == month
-        )
         monthly.append(
             MonthRow(
                 month=month,
-                registered=registered,
+                registered=sum(1 for _, m in registrations if m == month),
                 disposed=sum(1 for o in in_month if o.metric == "register_dispose"),
                 closed=len(reg_close),
                 median_register_close=percentile(reg_close, 0.5),
@@ -789,10 +789,8 @@ def _period_figures(
         units.setdefault(o.slices["unit"], {})
         units[o.slices["unit"]].setdefault(o.metric, []).append(float(o.days))
     registered_by_unit: dict[str, int] = {}
-    for inst in reader.instances.values():
-        r = reader.first_done(inst, CLUE_REGISTERED)
-        if r and _in(r[0], reader.bounds):
-            registered_by_unit[inst.owner] = registered_by_unit.get(inst.owner, 0) + 1
+    for inst, _ in registrations:
+        registered_by_unit[inst.owner] = registered_by_unit.get(inst.owner, 0) + 1
     overdue_by_unit = {r.slice: r for r in _counted_rates(overdue, "unit")}
     unit_keys = sorted(set(units) | set(registered_by_unit) | set(overdue_by_unit))
     by_unit = [
