@@ -58,7 +58,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -277,6 +277,16 @@ def _in(moment: dt.datetime | None, bounds: tuple[dt.datetime, dt.datetime]) -> 
     return moment is not None and bounds[0] <= _aware(moment) < bounds[1]
 
 
+Bounds = tuple[dt.datetime, dt.datetime]
+
+
+def _labelled(column: Any, periods: Sequence[Bounds]) -> tuple[Any, ColumnElement[bool]]:
+    """Which of the disjoint ``periods`` ``column`` falls in (its index), and the condition that it falls
+    in one of them: one scan of the steps answers for the period and its baseline alike."""
+    ranges = [(column >= begin) & (column < after) for begin, after in periods]
+    return case(*((r, i) for i, r in enumerate(ranges))), or_(*ranges)
+
+
 LINKAGE_KEYS = sorted({key for _, keys in LINKAGE_PROCESSES for key in keys})
 _CHUNK = 1000  # ids per IN list on SQLite: well under its bound-parameter limit
 
@@ -309,6 +319,9 @@ class _Instances:
         self.missing: set[int] = set()  # asked for, not found (deleted meanwhile)
         self.evented: set[int] = set()  # whose marker events are read (``with_events``)
         self.calendars = Calendars(session)
+        # Periods whose scans of the steps run as one statement (``_Reader.batched``): disjoint ones only.
+        self.periods: list[Bounds] = []
+        self.batches: dict[tuple[str, Bounds], list[Any]] = {}
 
     def __call__(self, ids: Iterable[int]) -> dict[int, _Instance]:
         wanted = set(ids)
@@ -450,6 +463,16 @@ class _Reader:
         self.instances = self.known.with_events(ids)
 
     # ------------------------------------------------------------------ helpers
+    def batched(self, kind: str, read: Any) -> list[Any]:
+        """This period's rows of one scan, ``read(periods)`` answering for every period of the request at
+        once (a list of rows per period, in order) when the periods are disjoint, else for this one."""
+        key = (kind, self.bounds)
+        if key not in self.known.batches:
+            periods = self.known.periods if self.bounds in self.known.periods else [self.bounds]
+            for bounds, rows in zip(periods, read(periods), strict=True):
+                self.known.batches[(kind, bounds)] = rows
+        return self.known.batches.pop(key)
+
     def cal(self, inst: _Instance) -> WorkCalendar:
         return self.calendars(inst.version_id)
 
@@ -577,52 +600,59 @@ class _Reader:
 
     def stages(self) -> list[tuple[str, int]]:
         """The stage funnel: instances that had a step of each stage arrive in the period."""
-        begin, after = self.bounds
-        counts = dict(
-            self.s.execute(
-                select(HumanTask.stage, func.count(func.distinct(HumanTask.instance_id)))
+
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            label, within = _labelled(HumanTask.created_at, periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for i, stage, n in self.s.execute(
+                select(label, HumanTask.stage, func.count(func.distinct(HumanTask.instance_id)))
                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                .where(HumanTask.created_at >= begin, HumanTask.created_at < after, *owned(self.scope))
-                .group_by(HumanTask.stage)
-            ).all()
-        )
+                .where(within, *owned(self.scope))
+                .group_by(label, HumanTask.stage)
+            ):
+                out[i].append((stage, n))
+            return out
+
+        counts = dict(self.batched("stages", read))
         return [(stage, int(counts.get(stage, 0))) for stage in STAGE_ORDER]
 
     # ------------------------------------------------------------------ platform cycles
     def platform_cycles(self) -> list[_Obs]:
-        begin, after = self.bounds
-        # A cycle ends in the period only if one of its steps was completed in it: the instances with such
-        # a step bound the grouping, which otherwise ran over every step ever taken (the same rows result).
-        ended = (
-            select(HumanTask.instance_id)
-            .where(
-                HumanTask.platform.is_not(None),
-                HumanTask.status != "cancelled",
-                HumanTask.completed_at >= begin,
-                HumanTask.completed_at < after,
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            # A cycle ends in a period only if one of its steps was completed in it: the instances with
+            # such a step bound the grouping, which otherwise ran over every step ever taken.
+            _, completed_within = _labelled(HumanTask.completed_at, periods)
+            ended = (
+                select(HumanTask.instance_id)
+                .where(HumanTask.platform.is_not(None), HumanTask.status != "cancelled", completed_within)
+                .scalar_subquery()
             )
-            .scalar_subquery()
-        )
-        rows = self.s.execute(
-            select(
-                HumanTask.instance_id,
-                HumanTask.platform,
-                func.max(HumanTask.stage),
-                func.max(HumanTask.mechanism),
-                func.min(HumanTask.created_at),
-                func.max(HumanTask.completed_at),
-                func.sum(case((HumanTask.status == "ready", 1), else_=0)),
-            )
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(
-                HumanTask.platform.is_not(None),
-                HumanTask.status != "cancelled",
-                HumanTask.instance_id.in_(ended),
-                *owned(self.scope),
-            )
-            .group_by(HumanTask.instance_id, HumanTask.platform)
-            .having(func.max(HumanTask.completed_at) >= begin, func.max(HumanTask.completed_at) < after)
-        ).all()
+            _, last_within = _labelled(func.max(HumanTask.completed_at), periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for row in self.s.execute(
+                select(
+                    HumanTask.instance_id,
+                    HumanTask.platform,
+                    func.max(HumanTask.stage),
+                    func.max(HumanTask.mechanism),
+                    func.min(HumanTask.created_at),
+                    func.max(HumanTask.completed_at),
+                    func.sum(case((HumanTask.status == "ready", 1), else_=0)),
+                )
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(
+                    HumanTask.platform.is_not(None),
+                    HumanTask.status != "cancelled",
+                    HumanTask.instance_id.in_(ended),
+                    *owned(self.scope),
+                )
+                .group_by(HumanTask.instance_id, HumanTask.platform)
+                .having(last_within)
+            ):
+                out[next(i for i, bounds in enumerate(periods) if _in(row[5], bounds))].append(row)
+            return out
+
+        rows = self.batched("platform", read)
         instances = self.known({r[0] for r in rows})
         out = []
         for instance_id, platform, stage, mechanism, first, last, still_open in rows:
@@ -643,31 +673,36 @@ class _Reader:
     def overdue(self) -> list[tuple[dict[str, str], int, int]]:
         """Per instance and step slice: how many steps were due in the period, and how many of them late
         (counted by the database: the rows are as many as instances, not steps)."""
-        begin, after = self.bounds
-        cutoff = min(after, _local(self.now))
+        # A step due in the period and still open is late once its due time has passed (before the
+        # period's end, as it is due in the period): one condition for every period of the request.
+        now = _aware(self.now)
         late = case(
             (HumanTask.completed_at > HumanTask.due_at, 1),
-            ((HumanTask.status == "ready") & (HumanTask.due_at < cutoff), 1),
+            ((HumanTask.status == "ready") & (HumanTask.due_at < now), 1),
             else_=0,
         )
-        rows = self.s.execute(
-            select(
-                HumanTask.instance_id,
-                HumanTask.stage,
-                HumanTask.mechanism,
-                HumanTask.platform,
-                func.count(),
-                func.sum(late),
-            )
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(
-                HumanTask.due_at >= begin,
-                HumanTask.due_at < after,
-                HumanTask.status.in_(("ready", "completed")),
-                *owned(self.scope),
-            )
-            .group_by(HumanTask.instance_id, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
-        ).all()
+
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            label, within = _labelled(HumanTask.due_at, periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for i, *row in self.s.execute(
+                select(
+                    label,
+                    HumanTask.instance_id,
+                    HumanTask.stage,
+                    HumanTask.mechanism,
+                    HumanTask.platform,
+                    func.count(),
+                    func.sum(late),
+                )
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(within, HumanTask.status.in_(("ready", "completed")), *owned(self.scope))
+                .group_by(label, HumanTask.instance_id, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
+            ):
+                out[i].append(row)
+            return out
+
+        rows = self.batched("overdue", read)
         instances = self.known({r[0] for r in rows})
         return [
             (self.slices(instances[instance_id], stage or "", mechanism or "", platform or ""), int(n), int(hits or 0))
@@ -912,6 +947,9 @@ def compute(session: Session, *, scope: Scope, query: MetricsQuery, now: dt.date
     baseline = query.baseline or query.period.previous()
     now = now or clock.now()
     known = _Instances(session)  # both periods' instances, each read once
+    current, previous = query.period.bounds(), baseline.bounds()
+    if current[1] <= previous[0] or previous[1] <= current[0]:
+        known.periods = [current, previous]  # disjoint: their scans of the steps run once for both
     return Metrics(
         current=_period_figures(session, scope, query.period, query.slice, now, known),
         baseline=_period_figures(session, scope, baseline, query.slice, now, known),
