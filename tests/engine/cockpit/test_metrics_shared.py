@@ -1,8 +1,9 @@
 """The metrics computed the cheaper way (issue 16: province scale) say what the plain way says.
 
 ``compute`` reads the period's and the baseline's instances once for both (engine/cockpit/metrics.py
-``_Instances``), and the database counts the overdue steps per instance and slice. Checked here against
-each period computed on its own, and against the overdue rule applied step by step in Python (the
+``_Instances``) and, when the two are disjoint, scans the steps once for both (``_Reader.batched``); the
+database counts the overdue steps per instance and slice. Checked here against each period computed on
+its own (no sharing, no batching), and against the overdue rule applied step by step in Python (the
 computation these replaced), on the clues of tests/metrics_data.py.
 """
 
@@ -35,7 +36,13 @@ def test_the_period_and_its_baseline_share_instances_but_not_figures(services, s
         metrics.MetricsQuery.parse(date_from="2024-04-01", date_to="2024-05-31", slice_by=dimension, today=now.date())
         for dimension in metrics.SLICES
     ]
-    # overlapping periods: the same instances' events read for both, counted in each once
+    # a baseline after the period, then overlapping periods (scanned one at a time): the same instances'
+    # events read for both, counted in each once
+    queries.append(
+        metrics.MetricsQuery.parse(
+            date_from="2024-04-01", date_to="2024-04-30", base_from="2024-05-01", base_to="2024-06-30"
+        )
+    )
     queries.append(
         metrics.MetricsQuery.parse(
             date_from="2024-04-01", date_to="2024-05-31", base_from="2024-04-15", base_to="2024-06-30"
