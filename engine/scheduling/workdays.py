@@ -149,8 +149,10 @@ class WorkCalendar:
         instead of a walk over every day in between (the cockpit's durations and metrics, issue 16)."""
         if end < start:
             return -self.workdays_between(end, start)
-        self.current_book()  # forgets the index when the arrangements changed
+        book = self.current_book()
         index = self._index
+        if index is not None and index.book is not book:  # counted on older arrangements (another thread)
+            index = None
         if index is None or not index.covers(start, end):
             if (end - start).days <= _SHORT_SPAN:  # not worth building the index for
                 return self._walk(start, end)
@@ -159,7 +161,7 @@ class WorkCalendar:
                 low, high = start, end
                 if (high - low).days > _MAX_INDEX_DAYS:
                     return self._walk(start, end)
-            index = self._index = _Ordinals.build(self, _shift(low, -_MARGIN), _shift(high, _MARGIN))
+            index = self._index = _Ordinals.build(self, book, _shift(low, -_MARGIN), _shift(high, _MARGIN))
         return index.between(start, end)
 
     def _walk(self, start: dt.date, end: dt.date) -> int:
@@ -205,6 +207,7 @@ class _Ordinals:
     between two dates of the span are the difference of their counts. Built whole and swapped in at once,
     so threads sharing a calendar (engine/tasks/inbox.py ``_calendar_for``) never see a half-built one."""
 
+    book: CalendarBook  # the arrangements it was counted on
     origin: dt.date
     counts: tuple[int, ...]  # counts[i]: working days in (origin, origin + i days]
 
@@ -219,10 +222,10 @@ class _Ordinals:
         return self.counts[(end - self.origin).days] - self.counts[(start - self.origin).days]
 
     @classmethod
-    def build(cls, calendar: WorkCalendar, origin: dt.date, last: dt.date) -> _Ordinals:
+    def build(cls, calendar: WorkCalendar, book: CalendarBook, origin: dt.date, last: dt.date) -> _Ordinals:
         counts, running, day = [0], 0, origin
         while day < last:
             day += dt.timedelta(days=1)
             running += calendar.is_workday(day)
             counts.append(running)
-        return cls(origin, tuple(counts))
+        return cls(book, origin, tuple(counts))
