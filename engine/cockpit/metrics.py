@@ -58,7 +58,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, case, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -267,15 +268,102 @@ class _Obs:
     slices: Mapping[str, str]
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """The moment as an aware datetime (a naive one is UTC): compared as is, no zone conversion needed."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def _in(moment: dt.datetime | None, bounds: tuple[dt.datetime, dt.datetime]) -> bool:
-    return moment is not None and bounds[0] <= _local(moment) < bounds[1]
+    return moment is not None and bounds[0] <= _aware(moment) < bounds[1]
 
 
-def _instances(session: Session, ids: Iterable[int]) -> dict[int, _Instance]:
-    wanted = sorted(set(ids))
-    found: dict[int, _Instance] = {}
-    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-        for r in session.execute(
+Bounds = tuple[dt.datetime, dt.datetime]
+
+
+def _labelled(column: Any, periods: Sequence[Bounds]) -> tuple[Any, ColumnElement[bool]]:
+    """Which of the disjoint ``periods`` ``column`` falls in (its index), and the condition that it falls
+    in one of them: one scan of the steps answers for the period and its baseline alike."""
+    ranges = [(column >= begin) & (column < after) for begin, after in periods]
+    return case(*((r, i) for i, r in enumerate(ranges))), or_(*ranges)
+
+
+LINKAGE_KEYS = sorted({key for _, keys in LINKAGE_PROCESSES for key in keys})
+_CHUNK = 1000  # ids per IN list on SQLite: well under its bound-parameter limit
+
+
+def _chunks(session: Session, ids: Sequence[int]) -> list[list[int]]:
+    """``ids`` in lists one statement takes: all at once on PostgreSQL (one array parameter, ``_among``),
+    a thousand at a time on SQLite."""
+    size = len(ids) if session.get_bind().dialect.name == "postgresql" else _CHUNK
+    return [list(ids[i : i + size]) for i in range(0, len(ids), max(size, 1))]
+
+
+def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids``: on PostgreSQL as ``= ANY(array)``, one bound parameter however many ids (an IN
+    list of thousands of parameters cost more to render and parse than to run); an IN list elsewhere."""
+    condition: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        condition = column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    else:
+        condition = column.in_(ids)
+    return condition
+
+
+class _Instances:
+    """The instances the figures slice by, each read once per request: the period and its baseline,
+    their markers, overdue steps and platform cycles share most of their instances (``compute``)."""
+
+    def __init__(self, session: Session):
+        self.s = session
+        self.known: dict[int, _Instance] = {}
+        self.missing: set[int] = set()  # asked for, not found (deleted meanwhile)
+        self.evented: set[int] = set()  # whose marker events are read (``with_events``)
+        self.calendars = Calendars(session)
+        # Periods whose scans of the steps run as one statement (``_Reader.batched``): disjoint ones only.
+        self.periods: list[Bounds] = []
+        self.batches: dict[tuple[str, Bounds], list[Any]] = {}
+
+    def __call__(self, ids: Iterable[int]) -> dict[int, _Instance]:
+        wanted = set(ids)
+        new = sorted(wanted - self.known.keys() - self.missing)
+        for chunk in _chunks(self.s, new):
+            self._read(chunk)
+        self.missing.update(i for i in new if i not in self.known)
+        return {i: self.known[i] for i in wanted if i in self.known}
+
+    def with_events(self, ids: Iterable[int]) -> dict[int, _Instance]:
+        """``ids``' instances with their marker events (every one, whatever the period: read once)."""
+        found = self(ids)
+        new = sorted(found.keys() - self.evented)
+        markers = [HumanTask.spec_id.in_(sorted({spec for _, spec in MARKERS}))]
+        for chunk in _chunks(self.s, new):
+            for r in self.s.execute(
+                select(
+                    HumanTask.id,
+                    HumanTask.instance_id,
+                    HumanTask.process_key,
+                    HumanTask.spec_id,
+                    HumanTask.created_at,
+                    HumanTask.completed_at,
+                    HumanTask.status,
+                ).where(_among(self.s, HumanTask.instance_id, chunk), *markers)
+            ):
+                if (r.process_key, r.spec_id) in MARKERS:
+                    done = r.completed_at if r.status == "completed" else None
+                    found[r.instance_id].events.setdefault((r.process_key, r.spec_id), []).append(
+                        (r.created_at, done, r.id)
+                    )
+            for instance_id in self.s.scalars(
+                select(HumanTask.instance_id)
+                .where(_among(self.s, HumanTask.instance_id, chunk), HumanTask.process_key == CASE_PROCESS)
+                .distinct()
+            ):
+                found[instance_id].events[(CASE_PROCESS, "*")] = []
+        self.evented.update(new)
+        return found
+
+    def _read(self, chunk: list[int]) -> None:
+        for r in self.s.execute(
             select(
                 ProcessInstance.id,
                 ProcessInstance.version_id,
@@ -289,9 +377,9 @@ def _instances(session: Session, ids: Iterable[int]) -> dict[int, _Instance]:
                 ProcessDefinition.platform,
             )
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-            .where(ProcessInstance.id.in_(chunk))
+            .where(_among(self.s, ProcessInstance.id, chunk))
         ):
-            found[r.id] = _Instance(
+            self.known[r.id] = _Instance(
                 id=r.id,
                 version_id=r.version_id,
                 owner=r.owner_unit or "",
@@ -303,17 +391,21 @@ def _instances(session: Session, ids: Iterable[int]) -> dict[int, _Instance]:
                 mechanism=r.mechanism or "",
                 platform=r.platform or "",
             )
+        # Only the linkage processes' steps decide the mode: the rest of an instance's steps are not read.
         linked: dict[int, set[str]] = {}
-        for instance_id, key in session.execute(
+        for instance_id, key in self.s.execute(
             select(HumanTask.instance_id, HumanTask.process_key)
-            .where(HumanTask.instance_id.in_(chunk))
+            .where(_among(self.s, HumanTask.instance_id, chunk), HumanTask.process_key.in_(LINKAGE_KEYS))
             .group_by(HumanTask.instance_id, HumanTask.process_key)
         ):
             linked.setdefault(instance_id, set()).add(key)
         for instance_id, keys in linked.items():
-            if instance_id in found:
-                found[instance_id].linkage = linkage_mode(keys)
-    return found
+            if instance_id in self.known:
+                self.known[instance_id].linkage = linkage_mode(keys)
+
+
+def _instances(session: Session, ids: Iterable[int]) -> dict[int, _Instance]:
+    return _Instances(session)(ids)
 
 
 def linkage_mode(process_keys: Iterable[str]) -> str:
@@ -325,10 +417,10 @@ def linkage_mode(process_keys: Iterable[str]) -> str:
 def _choices(session: Session, task_ids: Sequence[int], name: str) -> dict[int, str]:
     """The value of one categorical field in the final submission of each task (nothing else is read)."""
     out: dict[int, str] = {}
-    for chunk in (list(task_ids[i : i + 500]) for i in range(0, len(task_ids), 500)):
+    for chunk in _chunks(session, task_ids):
         for task_id, data in session.execute(
             select(TaskSubmission.task_id, TaskSubmission.data).where(
-                TaskSubmission.task_id.in_(chunk), TaskSubmission.kind == "final"
+                _among(session, TaskSubmission.task_id, chunk), TaskSubmission.kind == "final"
             )
         ):
             value = (data or {}).get(name)
@@ -340,13 +432,16 @@ def _choices(session: Session, task_ids: Sequence[int], name: str) -> dict[int, 
 class _Reader:
     """Reads one period's events for one scope, then answers every figure from them."""
 
-    def __init__(self, session: Session, scope: Scope, period: Period, now: dt.datetime):
+    def __init__(
+        self, session: Session, scope: Scope, period: Period, now: dt.datetime, known: _Instances | None = None
+    ):
         self.s = session
+        self.known = known or _Instances(session)
         self.scope = scope
         self.period = period
         self.bounds = period.bounds()
         self.now = now
-        self.calendars = Calendars(session)
+        self.calendars = self.known.calendars
         begin, after = self.bounds
         # instances with a marker event (or a rectification) ending in the period
         markers = [HumanTask.spec_id.in_(sorted({spec for _, spec in MARKERS}))]
@@ -365,32 +460,19 @@ class _Reader:
                 .distinct()
             )
         )
-        self.instances = _instances(session, ids)
-        for chunk in (sorted(ids)[i : i + 500] for i in range(0, len(ids), 500)):
-            for r in session.execute(
-                select(
-                    HumanTask.id,
-                    HumanTask.instance_id,
-                    HumanTask.process_key,
-                    HumanTask.spec_id,
-                    HumanTask.created_at,
-                    HumanTask.completed_at,
-                    HumanTask.status,
-                ).where(HumanTask.instance_id.in_(chunk), *markers)
-            ):
-                if (r.process_key, r.spec_id) in MARKERS:
-                    done = r.completed_at if r.status == "completed" else None
-                    self.instances[r.instance_id].events.setdefault((r.process_key, r.spec_id), []).append(
-                        (r.created_at, done, r.id)
-                    )
-            for instance_id in session.scalars(
-                select(HumanTask.instance_id)
-                .where(HumanTask.instance_id.in_(chunk), HumanTask.process_key == CASE_PROCESS)
-                .distinct()
-            ):
-                self.instances[instance_id].events[(CASE_PROCESS, "*")] = []
+        self.instances = self.known.with_events(ids)
 
     # ------------------------------------------------------------------ helpers
+    def batched(self, kind: str, read: Any) -> list[Any]:
+        """This period's rows of one scan, ``read(periods)`` answering for every period of the request at
+        once (a list of rows per period, in order) when the periods are disjoint, else for this one."""
+        key = (kind, self.bounds)
+        if key not in self.known.batches:
+            periods = self.known.periods if self.bounds in self.known.periods else [self.bounds]
+            for bounds, rows in zip(periods, read(periods), strict=True):
+                self.known.batches[(kind, bounds)] = rows
+        return self.known.batches.pop(key)
+
     def cal(self, inst: _Instance) -> WorkCalendar:
         return self.calendars(inst.version_id)
 
@@ -460,7 +542,7 @@ class _Reader:
             for instance_id, when in self.s.execute(
                 select(HumanTask.instance_id, func.min(HumanTask.completed_at))
                 .where(
-                    HumanTask.instance_id.in_(parents),
+                    _among(self.s, HumanTask.instance_id, parents),
                     HumanTask.process_key == PROBLEM_FOUND[0],
                     HumanTask.spec_id == PROBLEM_FOUND[1],
                     HumanTask.status == "completed",
@@ -518,36 +600,60 @@ class _Reader:
 
     def stages(self) -> list[tuple[str, int]]:
         """The stage funnel: instances that had a step of each stage arrive in the period."""
-        begin, after = self.bounds
-        counts = dict(
-            self.s.execute(
-                select(HumanTask.stage, func.count(func.distinct(HumanTask.instance_id)))
+
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            label, within = _labelled(HumanTask.created_at, periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for i, stage, n in self.s.execute(
+                select(label, HumanTask.stage, func.count(func.distinct(HumanTask.instance_id)))
                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                .where(HumanTask.created_at >= begin, HumanTask.created_at < after, *owned(self.scope))
-                .group_by(HumanTask.stage)
-            ).all()
-        )
+                .where(within, *owned(self.scope))
+                .group_by(label, HumanTask.stage)
+            ):
+                out[i].append((stage, n))
+            return out
+
+        counts = dict(self.batched("stages", read))
         return [(stage, int(counts.get(stage, 0))) for stage in STAGE_ORDER]
 
     # ------------------------------------------------------------------ platform cycles
     def platform_cycles(self) -> list[_Obs]:
-        begin, after = self.bounds
-        rows = self.s.execute(
-            select(
-                HumanTask.instance_id,
-                HumanTask.platform,
-                func.max(HumanTask.stage),
-                func.max(HumanTask.mechanism),
-                func.min(HumanTask.created_at),
-                func.max(HumanTask.completed_at),
-                func.sum(case((HumanTask.status == "ready", 1), else_=0)),
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            # A cycle ends in a period only if one of its steps was completed in it: the instances with
+            # such a step bound the grouping, which otherwise ran over every step ever taken.
+            _, completed_within = _labelled(HumanTask.completed_at, periods)
+            ended = (
+                select(HumanTask.instance_id)
+                .where(HumanTask.platform.is_not(None), HumanTask.status != "cancelled", completed_within)
+                .scalar_subquery()
             )
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.platform.is_not(None), HumanTask.status != "cancelled", *owned(self.scope))
-            .group_by(HumanTask.instance_id, HumanTask.platform)
-            .having(func.max(HumanTask.completed_at) >= begin, func.max(HumanTask.completed_at) < after)
-        ).all()
-        instances = _instances(self.s, {r[0] for r in rows})
+            _, last_within = _labelled(func.max(HumanTask.completed_at), periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for row in self.s.execute(
+                select(
+                    HumanTask.instance_id,
+                    HumanTask.platform,
+                    func.max(HumanTask.stage),
+                    func.max(HumanTask.mechanism),
+                    func.min(HumanTask.created_at),
+                    func.max(HumanTask.completed_at),
+                    func.sum(case((HumanTask.status == "ready", 1), else_=0)),
+                )
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(
+                    HumanTask.platform.is_not(None),
+                    HumanTask.status != "cancelled",
+                    HumanTask.instance_id.in_(ended),
+                    *owned(self.scope),
+                )
+                .group_by(HumanTask.instance_id, HumanTask.platform)
+                .having(last_within)
+            ):
+                out[next(i for i, bounds in enumerate(periods) if _in(row[5], bounds))].append(row)
+            return out
+
+        rows = self.batched("platform", read)
+        instances = self.known({r[0] for r in rows})
         out = []
         for instance_id, platform, stage, mechanism, first, last, still_open in rows:
             if still_open or last is None:
@@ -564,37 +670,44 @@ class _Reader:
         return out
 
     # ------------------------------------------------------------------ overdue
-    def overdue(self) -> list[tuple[dict[str, str], bool]]:
-        begin, after = self.bounds
-        cutoff = min(after, _local(self.now))
-        rows = self.s.execute(
-            select(
-                HumanTask.instance_id,
-                HumanTask.stage,
-                HumanTask.mechanism,
-                HumanTask.platform,
-                HumanTask.status,
-                HumanTask.due_at,
-                HumanTask.completed_at,
-            )
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(
-                HumanTask.due_at >= begin,
-                HumanTask.due_at < after,
-                HumanTask.status.in_(("ready", "completed")),
-                *owned(self.scope),
-            )
-        ).all()
-        instances = _instances(self.s, {r.instance_id for r in rows})
-        out = []
-        for r in rows:
-            due = _local(r.due_at)
-            late = (r.completed_at is not None and _local(r.completed_at) > due) or (
-                r.status == "ready" and due < cutoff
-            )
-            inst = instances[r.instance_id]
-            out.append((self.slices(inst, r.stage or "", r.mechanism or "", r.platform or ""), late))
-        return out
+    def overdue(self) -> list[tuple[dict[str, str], int, int]]:
+        """Per instance and step slice: how many steps were due in the period, and how many of them late
+        (counted by the database: the rows are as many as instances, not steps)."""
+        # A step due in the period and still open is late once its due time has passed (before the
+        # period's end, as it is due in the period): one condition for every period of the request.
+        now = _aware(self.now)
+        late = case(
+            (HumanTask.completed_at > HumanTask.due_at, 1),
+            ((HumanTask.status == "ready") & (HumanTask.due_at < now), 1),
+            else_=0,
+        )
+
+        def read(periods: list[Bounds]) -> list[list[Any]]:
+            label, within = _labelled(HumanTask.due_at, periods)
+            out: list[list[Any]] = [[] for _ in periods]
+            for i, *row in self.s.execute(
+                select(
+                    label,
+                    HumanTask.instance_id,
+                    HumanTask.stage,
+                    HumanTask.mechanism,
+                    HumanTask.platform,
+                    func.count(),
+                    func.sum(late),
+                )
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(within, HumanTask.status.in_(("ready", "completed")), *owned(self.scope))
+                .group_by(label, HumanTask.instance_id, HumanTask.stage, HumanTask.mechanism, HumanTask.platform)
+            ):
+                out[i].append(row)
+            return out
+
+        rows = self.batched("overdue", read)
+        instances = self.known({r[0] for r in rows})
+        return [
+            (self.slices(instances[instance_id], stage or "", mechanism or "", platform or ""), int(n), int(hits or 0))
+            for instance_id, stage, mechanism, platform, n, hits in rows
+        ]
 
     # ------------------------------------------------------------------ effort
     def effort(self) -> list[tuple[_Instance, int, float]]:
@@ -605,7 +718,7 @@ class _Reader:
         by_id = {inst.id: inst for inst in closed}
         for instance_id, created, completed in self.s.execute(
             select(HumanTask.instance_id, HumanTask.created_at, HumanTask.completed_at).where(
-                HumanTask.instance_id.in_(sorted(sums)), HumanTask.status == "completed"
+                _among(self.s, HumanTask.instance_id, sorted(sums)), HumanTask.status == "completed"
             )
         ):
             if created is None or completed is None:
@@ -637,11 +750,16 @@ def _group(obs: Iterable[_Obs], metric: str, dimension: str) -> list[Stat]:
 
 
 def _rates(items: Iterable[tuple[Mapping[str, str], bool]], dimension: str) -> list[Rate]:
+    return _counted_rates(((slices, 1, int(hit)) for slices, hit in items), dimension)
+
+
+def _counted_rates(items: Iterable[tuple[Mapping[str, str], int, int]], dimension: str) -> list[Rate]:
+    """``_rates`` over items already counted: (slices, how many, how many of them hits)."""
     totals: dict[str, list[int]] = {}
-    for slices, hit in items:
+    for slices, n, hits in items:
         t = totals.setdefault(slices[dimension], [0, 0])
-        t[0] += 1
-        t[1] += int(hit)
+        t[0] += n
+        t[1] += hits
     return [Rate(key, t[0], t[1]) for key, t in sorted(totals.items())]
 
 
@@ -666,7 +784,13 @@ def period_figures(
     session: Session, *, scope: Scope, period: Period, dimension: str = "all", now: dt.datetime | None = None
 ) -> PeriodFigures:
     """Every figure of one period for one scope, sliced by ``dimension`` (one of ``SLICES``)."""
-    reader = _Reader(session, scope, period, now or clock.now())
+    return _period_figures(session, scope, period, dimension, now or clock.now(), _Instances(session))
+
+
+def _period_figures(
+    session: Session, scope: Scope, period: Period, dimension: str, now: dt.datetime, known: _Instances
+) -> PeriodFigures:
+    reader = _Reader(session, scope, period, now, known)
     obs = reader.observations()
     platforms = reader.platform_cycles()
     overdue = reader.overdue()
@@ -675,21 +799,21 @@ def period_figures(
     cycles = [_group(obs, m, "all")[0] if any(o.metric == m for o in obs) else _stat(m, "", []) for m in CYCLES]
     sliced = [s for m in CYCLES for s in _group(obs, m, dimension)]
     months = period.months()
+    # each clue registered in the period, once: its instance and the month of its registration
+    registrations = [
+        (inst, _local(r[0]).strftime("%Y-%m"))
+        for inst in reader.instances.values()
+        if (r := reader.first_done(inst, CLUE_REGISTERED)) and _in(r[0], reader.bounds)
+    ]
+    obs_months = [_local(o.end).strftime("%Y-%m") for o in obs]
     monthly = []
     for month in months:
-        in_month = [o for o in obs if _local(o.end).strftime("%Y-%m") == month]
+        in_month = [o for o, m in zip(obs, obs_months, strict=True) if m == month]
         reg_close = sorted(float(o.days) for o in in_month if o.metric == "register_close")
-        registered = sum(
-            1
-            for inst in reader.instances.values()
-            if (r := reader.first_done(inst, CLUE_REGISTERED))
-            and _in(r[0], reader.bounds)
-            and _local(r[0]).strftime("%Y-%m") == month
-        )
         monthly.append(
             MonthRow(
                 month=month,
-                registered=registered,
+                registered=sum(1 for _, m in registrations if m == month),
                 disposed=sum(1 for o in in_month if o.metric == "register_dispose"),
                 closed=len(reg_close),
                 median_register_close=percentile(reg_close, 0.5),
@@ -700,11 +824,9 @@ def period_figures(
         units.setdefault(o.slices["unit"], {})
         units[o.slices["unit"]].setdefault(o.metric, []).append(float(o.days))
     registered_by_unit: dict[str, int] = {}
-    for inst in reader.instances.values():
-        r = reader.first_done(inst, CLUE_REGISTERED)
-        if r and _in(r[0], reader.bounds):
-            registered_by_unit[inst.owner] = registered_by_unit.get(inst.owner, 0) + 1
-    overdue_by_unit = {r.slice: r for r in _rates(overdue, "unit")}
+    for inst, _ in registrations:
+        registered_by_unit[inst.owner] = registered_by_unit.get(inst.owner, 0) + 1
+    overdue_by_unit = {r.slice: r for r in _counted_rates(overdue, "unit")}
     unit_keys = sorted(set(units) | set(registered_by_unit) | set(overdue_by_unit))
     by_unit = [
         UnitRow(
@@ -724,8 +846,8 @@ def period_figures(
         cycles=cycles,
         sliced=sliced,
         platform_cycles=_group(platforms, "platform", "platform"),
-        overdue=(_rates(overdue, "all") or [Rate("", 0, 0)])[0],
-        overdue_sliced=_rates(overdue, dimension),
+        overdue=(_counted_rates(overdue, "all") or [Rate("", 0, 0)])[0],
+        overdue_sliced=_counted_rates(overdue, dimension),
         on_time=(_rates(on_time, "all") or [Rate("", 0, 0)])[0],
         on_time_sliced=_rates(on_time, dimension),
         four_forms=reader.four_forms(),
@@ -823,9 +945,14 @@ class MetricsQuery:
 def compute(session: Session, *, scope: Scope, query: MetricsQuery, now: dt.datetime | None = None) -> Metrics:
     """The period's figures and its baseline's (the previous period unless one was chosen)."""
     baseline = query.baseline or query.period.previous()
+    now = now or clock.now()
+    known = _Instances(session)  # both periods' instances, each read once
+    current, previous = query.period.bounds(), baseline.bounds()
+    if current[1] <= previous[0] or previous[1] <= current[0]:
+        known.periods = [current, previous]  # disjoint: their scans of the steps run once for both
     return Metrics(
-        current=period_figures(session, scope=scope, period=query.period, dimension=query.slice, now=now),
-        baseline=period_figures(session, scope=scope, period=baseline, dimension=query.slice, now=now),
+        current=_period_figures(session, scope, query.period, query.slice, now, known),
+        baseline=_period_figures(session, scope, baseline, query.slice, now, known),
         slice=query.slice,
         baseline_chosen=query.baseline is not None,
         query=query,

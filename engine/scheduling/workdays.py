@@ -67,6 +67,7 @@ class WorkCalendar:
         self._overrides = parsed
         self._cache: dict[dt.date, bool] = {}
         self._book: CalendarBook = EMPTY_BOOK
+        self._index: _Ordinals | None = None
 
     def current_book(self) -> CalendarBook:
         """The arrangements now in force; the days counted on an older book are forgotten."""
@@ -74,6 +75,7 @@ class WorkCalendar:
         if book is not self._book:
             self._book = book
             self._cache = {}
+            self._index = None
         return book
 
     def is_official(self, day: dt.date) -> bool:
@@ -140,9 +142,29 @@ class WorkCalendar:
         return day
 
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+        """Working days after ``start`` up to and including ``end`` (negative if end < start).
+
+        Answered from a running count of working days (``_Ordinals``) over the span asked so far, so a
+        figure counting the working days of tens of thousands of steps pays one subtraction per step
+        instead of a walk over every day in between (the cockpit's durations and metrics, issue 16)."""
         if end < start:
             return -self.workdays_between(end, start)
+        book = self.current_book()
+        index = self._index
+        if index is not None and index.book is not book:  # counted on older arrangements (another thread)
+            index = None
+        if index is None or not index.covers(start, end):
+            if (end - start).days <= _SHORT_SPAN:  # not worth building the index for
+                return self._walk(start, end)
+            low, high = (start, end) if index is None else (min(start, index.origin), max(end, index.last))
+            if (high - low).days > _MAX_INDEX_DAYS:  # far from the dates asked so far: start afresh
+                low, high = start, end
+                if (high - low).days > _MAX_INDEX_DAYS:
+                    return self._walk(start, end)
+            index = self._index = _Ordinals.build(self, book, _shift(low, -_MARGIN), _shift(high, _MARGIN))
+        return index.between(start, end)
+
+    def _walk(self, start: dt.date, end: dt.date) -> int:
         count, day = 0, start
         while day < end:
             day += dt.timedelta(days=1)
@@ -164,3 +186,46 @@ class WorkCalendar:
     def end_of(self, day: dt.date) -> dt.datetime:
         """The moment a limit that falls on ``day`` expires, in China's time zone."""
         return dt.datetime.combine(day, self.day_end, tzinfo=LOCAL_TZ)
+
+
+_SHORT_SPAN = 7  # a week outside the index is walked day by day rather than indexed
+_MARGIN = dt.timedelta(days=62)  # built a little wider than asked, so nearby dates reuse it
+_MAX_INDEX_DAYS = 40 * 366  # beyond that (a settings error far in the future), walk instead
+
+
+def _shift(day: dt.date, by: dt.timedelta) -> dt.date:
+    """``day + by``, stopping at the calendar's ends."""
+    try:
+        return day + by
+    except OverflowError:
+        return dt.date.min if by < dt.timedelta(0) else dt.date.max
+
+
+@dataclass(frozen=True)
+class _Ordinals:
+    """How many working days fall after ``origin`` up to each date of a contiguous span: the working days
+    between two dates of the span are the difference of their counts. Built whole and swapped in at once,
+    so threads sharing a calendar (engine/tasks/inbox.py ``_calendar_for``) never see a half-built one."""
+
+    book: CalendarBook  # the arrangements it was counted on
+    origin: dt.date
+    counts: tuple[int, ...]  # counts[i]: working days in (origin, origin + i days]
+
+    @property
+    def last(self) -> dt.date:
+        return self.origin + dt.timedelta(days=len(self.counts) - 1)
+
+    def covers(self, start: dt.date, end: dt.date) -> bool:
+        return self.origin <= start and end <= self.last
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        return self.counts[(end - self.origin).days] - self.counts[(start - self.origin).days]
+
+    @classmethod
+    def build(cls, calendar: WorkCalendar, book: CalendarBook, origin: dt.date, last: dt.date) -> _Ordinals:
+        counts, running, day = [0], 0, origin
+        while day < last:
+            day += dt.timedelta(days=1)
+            running += calendar.is_workday(day)
+            counts.append(running)
+        return cls(book, origin, tuple(counts))
