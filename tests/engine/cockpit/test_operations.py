@@ -78,7 +78,10 @@ def test_deadlines_take_a_fixed_number_of_queries_whatever_the_rows(services, wh
         seen: list[str] = []
 
         def capture(conn, cursor, statement, *args):
-            seen.append(statement)
+            # the holiday arrangements are re-read when their cache ages (engine/scheduling/arrangements.py):
+            # on a slow machine that may fall between the two calls; it is not a query per row
+            if "work_calendar" not in statement:
+                seen.append(statement)
 
         event.listen(services.db.engine, "before_cursor_execute", capture)
         try:
