@@ -184,6 +184,21 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection for one indexed read (and at most a one-row write) outside a transaction.
+
+        The bearer token is read on every API request, before the use case's own unit of work; in a
+        session it cost BEGIN, SELECT and COMMIT, three round trips on PostgreSQL (psycopg sends BEGIN on
+        its own), where one statement in autocommit is one. On SQLite the driver begins no transaction
+        for a read, and switching the isolation level would cost a PRAGMA at each return to the pool, so
+        the connection is used as it is and a write is committed at the end."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name != "sqlite":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+            conn.commit()
+
     def create_all(self) -> None:
         from engine import models  # noqa: F401 - register tables
 
