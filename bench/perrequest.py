@@ -139,7 +139,8 @@ def run(kind: str, requests: int, profile: bool) -> dict:
     if profile:
         for op, prof in profiles.items():
             buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(45)
+            stats = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
+            stats.print_stats(os.environ.get("PERREQUEST_FILTER", ""), 45)
             result[f"profile_{op}"] = buf.getvalue()
     db.dispose()
     return result
