@@ -142,6 +142,8 @@ def run(kind: str, requests: int, profile: bool) -> dict:
             stats = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
             stats.print_stats(os.environ.get("PERREQUEST_FILTER", ""), 45)
             result[f"profile_{op}"] = buf.getvalue()
+            result[f"calls_{op}"] = stats.total_calls / len(out[op])  # type: ignore[attr-defined]
+            result[f"stats_{op}"] = stats
     db.dispose()
     return result
 
@@ -158,12 +160,13 @@ def main() -> None:
         r = run(kind, args.requests, args.profile)
         print(f"\n== {kind}: inbox {r['inbox_ms']:.2f} ms, complete {r['complete_ms']:.2f} ms (medians)")
         for op, c in r["count"].items():
-            print(f"  {op}: {c['statements']} statements, {c['commits']} commits, {c['rollbacks']} rollbacks")
+            calls = f", {r[f'calls_{op}']:.0f} Python calls" if f"calls_{op}" in r else ""
+            print(f"  {op}: {c['statements']} statements, {c['commits']} commits, {c['rollbacks']} rollbacks{calls}")
             if args.sql:
                 for line in c["sql"]:
                     print("     ", line)
         for op in ("inbox", "complete"):
-            if f"profile_{op}" in r:
+            if f"profile_{op}" in r and os.environ.get("PERREQUEST_FILTER") is not None:
                 print(f"\n-- profile {op} ({kind})\n{r[f'profile_{op}']}")
 
 
