@@ -519,15 +519,19 @@ def _in_pool(principal: Principal, role: str | None, units: list[str]) -> bool:
     return bool(principal.units_for(role) & set(units))
 
 
+# Built once: every inbox page asks it.
+_CANDIDATE_UNITS = (
+    select(TaskCandidate.task_id, TaskCandidate.unit_code)
+    .where(TaskCandidate.task_id.in_(bindparam("task_ids", expanding=True)))
+    .order_by(TaskCandidate.unit_code)
+)
+
+
 def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
     if not task_ids:
         return {}
     result: dict[int, list[str]] = {}
-    for task_id, unit in session.execute(
-        select(TaskCandidate.task_id, TaskCandidate.unit_code)
-        .where(TaskCandidate.task_id.in_(task_ids))
-        .order_by(TaskCandidate.unit_code)
-    ):
+    for task_id, unit in session.execute(_CANDIDATE_UNITS, {"task_ids": task_ids}):
         result.setdefault(task_id, []).append(unit)
     return result
 
