@@ -323,8 +323,8 @@ def issue_token(
 
 def authenticate_token(services: Services, raw: str) -> tuple[Principal, int] | None:
     """The principal a live bearer token acts for and the token's id; None when unknown, expired or revoked."""
-    with services.db.session() as s:
-        return tokens.authenticate(s, raw)
+    with services.db.autocommit() as conn:
+        return tokens.authenticate(conn, raw)
 
 
 def revoke_token(services: Services, principal: Principal, token_id: int) -> bool:

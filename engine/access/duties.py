@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import core
@@ -135,6 +135,12 @@ def bars(session: Session, task: Any, *, conflicts: Mapping[str, str] | None = N
     return found
 
 
+# Built once: every inbox read asks it.
+_CONFLICTED = (
+    select(RecusalConflict.instance_id).where(RecusalConflict.username == bindparam("username"), _binding()).distinct()
+)
+
+
 def barred_tasks(session: Session, username: str, tasks: Iterable[Any]) -> dict[int, Bar]:
     """{task id: bar} of the ``tasks`` (rows with ``id``, ``instance_id``, ``separate_steps``,
     ``separate_from``) that ``username`` is kept out of: the inbox's question for one page.
@@ -144,11 +150,7 @@ def barred_tasks(session: Session, username: str, tasks: Iterable[Any]) -> dict[
     """
     tasks = list(tasks)
     result: dict[int, Bar] = {}
-    conflicted = set(
-        session.scalars(
-            select(RecusalConflict.instance_id).where(RecusalConflict.username == username, _binding()).distinct()
-        )
-    )
+    conflicted = set(session.scalars(_CONFLICTED, {"username": username}))
     if conflicted:
         kept_out: set[int] = set()
         for instance_id in conflicted:

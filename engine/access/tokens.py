@@ -80,15 +80,15 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def authenticate(session: Session, raw: str) -> tuple[Principal, int] | None:
+def authenticate(conn: Connection, raw: str) -> tuple[Principal, int] | None:
     """The principal a live token acts for, and the token's id; None for an unknown, expired or revoked one.
 
-    Every API call passes here, so it is one prebuilt read (token, user and memberships joined); the user
-    is read each time, so disabling someone stops their tokens at once.
+    Every API call passes here, so it is one prebuilt read (token, user and memberships joined) on a
+    plain connection (``Database.autocommit``: no ORM session, no transaction around it); the user and
+    the token are read each time, so disabling someone or revoking the token stops it at once.
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    conn = session.connection()
     rows = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).all()
     now = clock.now()
     if not rows:

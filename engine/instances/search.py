@@ -14,5 +14,14 @@ from sqlalchemy.orm import QueryableAttribute
 
 def contains(column: QueryableAttribute[Any] | ColumnElement[Any], text: str) -> ColumnElement[bool]:
     """``column`` contains ``text``, ignoring case, with LIKE's wildcards and escape character escaped."""
+    return func.lower(column).like(pattern(text), escape=ESCAPE)
+
+
+ESCAPE = "\\"
+
+
+def pattern(text: str) -> str:
+    """The LIKE pattern ``contains`` compares the lower-cased column with (for a prebuilt statement that
+    takes it as a bound parameter: ``func.lower(column).like(bindparam(...), escape=ESCAPE)``)."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"

@@ -16,12 +16,13 @@ confidential fields sealed unless they hold a reveal role.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -192,6 +193,23 @@ def _led_clause(principal: Principal, *pushdown: ColumnElement[bool]) -> ColumnE
 
 
 def _tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
+    """The tab's rule for the person, built once per (person's memberships, tab) and kept.
+
+    Built with SQLAlchemy's operators each time, the clauses cost a third of an inbox read's Python (a
+    union per role, every comparison coerced; issue 19) though they change only when the person's
+    memberships do. They are a pure function of the name, the (unit, role) pairs and the led units, all
+    in the key, so a change of memberships (read afresh on every request) is a new key at once."""
+    return _tab_clause_of(principal.username, principal.memberships, principal.leader_of, tab)
+
+
+@functools.lru_cache(maxsize=2048)
+def _tab_clause_of(
+    username: str, memberships: frozenset[tuple[str, str]], leader_of: frozenset[str], tab: str
+) -> ColumnElement[bool]:
+    return _build_tab_clause(Principal(username=username, memberships=memberships, leader_of=leader_of), tab)
+
+
+def _build_tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
     if tab == "mine":
         return and_(HumanTask.status == "ready", HumanTask.assignee == principal.username)
     if tab == "group":
@@ -325,22 +343,80 @@ _COLUMNS = (
 )
 
 
+# The filters as prebuilt clauses taking their values as bound parameters: with them the inbox's two
+# statements are built once per (person, tab, filters present) and kept (``_count_statement``,
+# ``_page_statement``), where building them anew cost more Python than running them (issue 19).
+_BOUND_FILTERS: dict[str, ColumnElement[bool]] = {
+    "stage": HumanTask.stage == bindparam("f_stage"),
+    "mechanism": HumanTask.mechanism == bindparam("f_mechanism"),
+    "platform": HumanTask.platform == bindparam("f_platform"),
+    "process_key": HumanTask.process_key == bindparam("f_process_key"),
+    "unit": exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.unit_code == bindparam("f_unit")),
+    "q": func.lower(HumanTask.business_key).like(bindparam("f_q"), escape=search.ESCAPE),
+    "instance_id": HumanTask.instance_id == bindparam("f_instance_id"),
+}
+
+
+def _bound(query: InboxQuery) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Which filters ``query`` (normalised) applies, and their parameter values; the same conditions as
+    ``_filters``."""
+    values: dict[str, Any] = {
+        "stage": query.stage,
+        "mechanism": query.mechanism,
+        "platform": query.platform,
+        "process_key": query.process_key,
+        "unit": query.unit,
+        "q": search.pattern(query.q) if query.q else None,
+        "instance_id": query.instance_id,
+    }
+    present = tuple(name for name in _BOUND_FILTERS if values[name])
+    return present, {f"f_{name}": values[name] for name in present}
+
+
+def _person(principal: Principal) -> tuple[str, frozenset[tuple[str, str]], frozenset[str]]:
+    """What the inbox's rules read of a person (the key of the kept statements)."""
+    return principal.username, principal.memberships, principal.leader_of
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_statement(
+    person: tuple[str, frozenset[tuple[str, str]], frozenset[str]], present: tuple[str, ...]
+) -> Select[Any]:
+    filters = [_BOUND_FILTERS[name] for name in present]
+    return select(
+        *(
+            select(func.count())
+            .select_from(HumanTask)
+            .where(_tab_clause_of(*person, tab), *filters)
+            .scalar_subquery()
+            .label(tab)
+            for tab in TABS
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_statement(
+    person: tuple[str, frozenset[tuple[str, str]], frozenset[str]], tab: str, present: tuple[str, ...]
+) -> Select[Any]:
+    where = [_tab_clause_of(*person, tab), *(_BOUND_FILTERS[name] for name in present)]
+    stmt = select(*_COLUMNS).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*where)
+    if tab == "completed":
+        stmt = stmt.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+    else:
+        stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    return stmt.offset(bindparam("f_offset", type_=Integer)).limit(bindparam("f_limit", type_=Integer))
+
+
 def count_tabs(session: Session, principal: Principal, query: InboxQuery | None = None) -> dict[str, int]:
     """How many tasks each tab holds (with the same filters applied).
 
     One statement with one scalar subquery per tab: a single round trip, and each tab's count still
     planned on its own index (an OR of the tabs, or one aggregate with FILTERs, would make the database
-    read the union of the four, every completed task of the person's included)."""
-    filters = _filters(query.normalised()) if query else []
-    subqueries = [
-        select(func.count())
-        .select_from(HumanTask)
-        .where(_tab_clause(principal, tab), *filters)
-        .scalar_subquery()
-        .label(tab)
-        for tab in TABS
-    ]
-    row = session.execute(select(*subqueries)).one()
+    read the union of the four, every completed task of the person's included). The statement is kept
+    per person and filters present; the filters' values are its parameters."""
+    present, params = _bound(query.normalised()) if query else ((), {})
+    row = session.execute(_count_statement(_person(principal), present), params).one()
     return {tab: getattr(row, tab) or 0 for tab in TABS}
 
 
@@ -385,13 +461,9 @@ def _page(
     soon_workdays: int,
 ) -> InboxPage:
     """The rows of ``query``'s page; ``counts`` are every tab's counts under the same filters."""
-    where = [_tab_clause(principal, query.tab), *_filters(query)]
-    stmt = select(*_COLUMNS).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*where)
-    if query.tab == "completed":
-        stmt = stmt.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-    else:
-        stmt = stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-    rows = session.execute(stmt.offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
+    present, params = _bound(query)
+    params.update(f_offset=(query.page - 1) * query.per_page, f_limit=query.per_page)
+    rows = session.execute(_page_statement(_person(principal), query.tab, present), params).all()
     units = _candidate_units(session, [r.id for r in rows])
     # Kept out by the case (separation by actual actors, recusal): shown, never offered to claim.
     barred = duties.barred_tasks(session, principal.username, [r for r in rows if r.status == "ready"])
@@ -447,15 +519,19 @@ def _in_pool(principal: Principal, role: str | None, units: list[str]) -> bool:
     return bool(principal.units_for(role) & set(units))
 
 
+# Built once: every inbox page asks it.
+_CANDIDATE_UNITS = (
+    select(TaskCandidate.task_id, TaskCandidate.unit_code)
+    .where(TaskCandidate.task_id.in_(bindparam("task_ids", expanding=True)))
+    .order_by(TaskCandidate.unit_code)
+)
+
+
 def _candidate_units(session: Session, task_ids: list[int]) -> dict[int, list[str]]:
     if not task_ids:
         return {}
     result: dict[int, list[str]] = {}
-    for task_id, unit in session.execute(
-        select(TaskCandidate.task_id, TaskCandidate.unit_code)
-        .where(TaskCandidate.task_id.in_(task_ids))
-        .order_by(TaskCandidate.unit_code)
-    ):
+    for task_id, unit in session.execute(_CANDIDATE_UNITS, {"task_ids": task_ids}):
         result.setdefault(task_id, []).append(unit)
     return result
 

@@ -238,8 +238,9 @@ def inbox(
     """A tab of the person's inbox with its counts (and the filter choices the page offers).
 
     ``land``: the person opened the inbox without choosing a tab; when he holds nothing but his units have
-    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15)."""
-    with services.db.session() as s:
+    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15). It only reads:
+    ``Database.reading`` (no BEGIN/COMMIT round trips on PostgreSQL)."""
+    with services.db.reading() as s:
         found: tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]
         if with_choices:
             found = inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
