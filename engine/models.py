@@ -152,6 +152,9 @@ class ProcessInstance(Base):
         Index("ix_instance_key_status", "process_key", "status"),
         # started_by + id: need-to-know's "I started it" answered from the index alone (engine/visibility.py).
         Index("ix_instance_started_by", "started_by", "id"),
+        # A parent's children (call activities, linked instances): without it, reading or deleting one
+        # parent's children scans every instance (issue 16: the province benchmark's reset took minutes).
+        Index("ix_instance_parent", "parent_instance_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
