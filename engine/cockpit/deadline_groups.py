@@ -2,8 +2,8 @@
 
 At province scale the deadlines snapshot holds up to 2000 tasks; rendering them all made a 275 KB page
 that took longer than everything else together, and nobody reads 2000 rows. The front page therefore
-shows every group (unit, role) with its exact overdue and due-soon counts but only its most overdue
-tasks, and links to the group's own page; both are cut from the same stored snapshot
+shows the groups (unit, role; 20 a page, most overdue first) with their exact overdue and due-soon
+counts but only their most overdue tasks, and links to each group's own page; both are cut from the same stored snapshot
 (``operations.deadlines_dated``), so neither adds a query per request. The export keeps every row.
 """
 
@@ -21,6 +21,7 @@ from .snapshots import Dated
 
 PREVIEW = 5  # tasks shown per group on the front page
 PER_PAGE = 50  # tasks per page of one group
+GROUPS_PER_PAGE = 20  # groups per page of the front page (a province has hundreds of unit-role pairs)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,11 @@ class GroupPreview:
 
 @dataclass(frozen=True)
 class DeadlinesPreview:
-    groups: list[GroupPreview]
+    groups: list[GroupPreview]  # this page's groups, most overdue first
     source: Deadlines  # totals, truncation, window and escalations, as computed
+    group_count: int  # every group
+    page: int
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,16 @@ def key(value: str | None) -> str:
     return value or ""
 
 
-def preview(data: Deadlines, *, per_group: int | None = None) -> DeadlinesPreview:
-    """Every group with its exact counts; its tasks stay in the snapshot's order (earliest due, so most overdue, first)."""
+def preview(
+    data: Deadlines, *, page: int = 1, per_group: int | None = None, groups_per_page: int | None = None
+) -> DeadlinesPreview:
+    """One page of groups with their exact counts, most overdue group first; a group's tasks stay in the
+    snapshot's order (earliest due, so most overdue, first). A page past the end is the last."""
     per_group = per_group or PREVIEW
+    groups_per_page = groups_per_page or GROUPS_PER_PAGE
+    pages = pages_for(len(data.groups), groups_per_page)
+    page = min(max(1, page), pages)
+    start = (page - 1) * groups_per_page
     groups = [
         GroupPreview(
             unit=g.unit,
@@ -72,9 +83,9 @@ def preview(data: Deadlines, *, per_group: int | None = None) -> DeadlinesPrevie
             total=len(g.items),
             items=g.items[:per_group],
         )
-        for g in data.groups
+        for g in data.groups[start : start + groups_per_page]
     ]
-    return DeadlinesPreview(groups=groups, source=data)
+    return DeadlinesPreview(groups=groups, source=data, group_count=len(data.groups), page=page, pages=pages)
 
 
 def group_page(data: Deadlines, *, unit: str, role: str, page: int = 1, per_page: int | None = None) -> GroupPage:
@@ -98,11 +109,11 @@ def group_page(data: Deadlines, *, unit: str, role: str, page: int = 1, per_page
 
 
 def deadlines_preview(
-    services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS
+    services: Services, principal: Principal, *, page: int = 1, soon_workdays: int = DUE_SOON_WORKDAYS
 ) -> Dated[DeadlinesPreview]:
     """The deadlines page: authorized and read as ``operations.deadlines_dated`` (the snapshot), then cut."""
     dated = operations.deadlines_dated(services, principal, soon_workdays=soon_workdays)
-    return Dated(preview(dated.data), dated.computed_at, dated.from_snapshot, dated.compute_ms)
+    return Dated(preview(dated.data, page=page), dated.computed_at, dated.from_snapshot, dated.compute_ms)
 
 
 def deadline_group(

@@ -40,7 +40,15 @@ def test_preview_keeps_exact_counts_and_the_first_tasks():
         (None, "office", 1, 0, 1),
     ]
     assert [i.id for i in cut.groups[0].items] == [0, 1, 2, 3, 4]
-    assert cut.source.totals == {"overdue": 15, "due_soon": 1}
+    assert cut.source.totals == {"overdue": 15, "due_soon": 1} and (cut.group_count, cut.page, cut.pages) == (3, 1, 1)
+
+
+def test_preview_pages_the_groups():
+    data = _data()
+    second = deadline_groups.preview(data, page=2, groups_per_page=2)
+    assert [(g.unit, g.role) for g in second.groups] == [(None, "office")] and (second.page, second.pages) == (2, 2)
+    assert deadline_groups.preview(data, page=50, groups_per_page=2).page == 2
+    assert [g.role for g in deadline_groups.preview(data, page=0, groups_per_page=2).groups] == ["office", None]
 
 
 def test_group_page_is_exactly_that_group_paged():
@@ -89,6 +97,7 @@ def _keys(html: str) -> list[str]:
 def test_pages_preview_link_paging_bad_input_and_complete_export(client_for, start_clue, services, who, monkeypatch):
     monkeypatch.setattr(deadline_groups, "PREVIEW", 2)
     monkeypatch.setattr(deadline_groups, "PER_PAGE", 3)
+    monkeypatch.setattr(deadline_groups, "GROUPS_PER_PAGE", 1)
     tasks = _overdue_tasks(services, who, start_clue, 4)
     keys = [f"XS-{t.instance_id}" for t in tasks]
     boss = client_for("boss")
@@ -96,6 +105,8 @@ def test_pages_preview_link_paging_bad_input_and_complete_export(client_for, sta
     html = boss.get("/cockpit/deadlines").get_data(as_text=True)
     assert _keys(html) == keys[:2]  # only the two most overdue
     assert "已逾期 4" in html and "查看全部 4 项" in html
+    assert "上一页" not in html  # one group: no group pager
+    assert _keys(boss.get("/cockpit/deadlines?page=9").get_data(as_text=True)) == keys[:2]  # past the end: the last
     link = re.search(r'href="([^"]+)" data-testid="deadline-group-all"', html).group(1).replace("&amp;", "&")
     assert link == "/cockpit/deadlines/group?unit=jc1&role=supervision_office"
 

@@ -60,8 +60,10 @@ def index() -> str:
 @bp.get("/deadlines")
 @login_required
 def deadlines() -> str:
-    dated = deadline_groups.deadlines_preview(services(), principal(), soon_workdays=_soon())
-    return render_template("cockpit/deadlines.html", data=dated.data.source, groups=dated.data.groups, as_of=dated)
+    dated = deadline_groups.deadlines_preview(
+        services(), principal(), page=_int(request.args.get("page")), soon_workdays=_soon()
+    )
+    return render_template("cockpit/deadlines.html", data=dated.data.source, shown=dated.data, as_of=dated)
 
 
 @bp.get("/deadlines/group")
