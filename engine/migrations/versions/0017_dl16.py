@@ -1,12 +1,16 @@
-"""issue 16: index ``process_instance.parent_instance_id`` (a parent's children were found by a full scan)
+"""issue 16: indexes for province scale (100k instances, ~1M tasks)
 
-Reading or deleting one parent's children (call activities, linked instances, the benchmark's reset)
-scanned every instance; at province scale (100k instances) that is one sequential scan per parent.
+- ``ix_instance_parent``: reading or deleting one parent's children (call activities, linked instances,
+  and the self-referencing foreign key's check on every deleted instance) scanned every instance.
+- ``ix_instance_updated``, ``ix_instance_owner_id``, ``ix_task_ready_due``: the cockpit's instance list
+  for a provincial manager read the newest page by sorting all his instances, and its overdue filter
+  counted by hashing a sequential scan of them; these make both index ranges.
 
 Revision ID: 0017_dl16
 Revises: 0016_snap16
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_dl16"
@@ -17,7 +21,19 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_instance_parent", "process_instance", ["parent_instance_id"])
+    op.create_index("ix_instance_updated", "process_instance", ["updated_at", "id"])
+    op.create_index("ix_instance_owner_id", "process_instance", ["owner_unit", "id"])
+    op.create_index(
+        "ix_task_ready_due",
+        "human_task",
+        ["due_at", "instance_id"],
+        postgresql_where=sa.text("status = 'ready'"),
+        sqlite_where=sa.text("status = 'ready'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_ready_due", table_name="human_task")
+    op.drop_index("ix_instance_owner_id", table_name="process_instance")
+    op.drop_index("ix_instance_updated", table_name="process_instance")
     op.drop_index("ix_instance_parent", table_name="process_instance")
