@@ -152,6 +152,14 @@ class ProcessInstance(Base):
         Index("ix_instance_key_status", "process_key", "status"),
         # started_by + id: need-to-know's "I started it" answered from the index alone (engine/visibility.py).
         Index("ix_instance_started_by", "started_by", "id"),
+        # A parent's children (call activities, linked instances): without it, reading or deleting one
+        # parent's children scans every instance (issue 16: the province benchmark's reset took minutes).
+        Index("ix_instance_parent", "parent_instance_id"),
+        # The cockpit's instance list at province scale (issue 16): the newest page is the first rows of
+        # this index, not a sort of the 100k instances a provincial manager oversees; and (owner_unit, id)
+        # counts his instances, or joins them to their overdue tasks, from the index alone.
+        Index("ix_instance_updated", "updated_at", "id"),
+        Index("ix_instance_owner_id", "owner_unit", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -201,6 +209,15 @@ class HumanTask(Base):
         ),
         Index("ix_task_instance_status", "instance_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
+        # Open tasks past their due time and their instances, from the index alone: the instance list's
+        # "overdue" filter joins these to the overseen instances (issue 16).
+        Index(
+            "ix_task_ready_due",
+            "due_at",
+            "instance_id",
+            postgresql_where=text("status = 'ready'"),
+            sqlite_where=text("status = 'ready'"),
+        ),
         Index("ix_task_status_reminder", "status", "reminder_at"),
         Index("ix_task_status_role_unscoped", "status", "role", "has_candidates"),
         UniqueConstraint("instance_id", "task_uuid"),

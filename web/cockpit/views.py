@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine.cockpit import operations
+from engine.cockpit import deadline_groups, operations
 
 from ..security import principal, services
 
@@ -60,8 +60,25 @@ def index() -> str:
 @bp.get("/deadlines")
 @login_required
 def deadlines() -> str:
-    dated = operations.deadlines_dated(services(), principal(), soon_workdays=_soon())
-    return render_template("cockpit/deadlines.html", data=dated.data, as_of=dated)
+    dated = deadline_groups.deadlines_preview(
+        services(), principal(), page=_int(request.args.get("page")), soon_workdays=_soon()
+    )
+    return render_template("cockpit/deadlines.html", data=dated.data.source, shown=dated.data, as_of=dated)
+
+
+@bp.get("/deadlines/group")
+@login_required
+def deadline_group() -> str:
+    """All of one group's tasks (``unit``, ``role``: empty for "not specified"), a page at a time."""
+    dated = deadline_groups.deadline_group(
+        services(),
+        principal(),
+        unit=request.args.get("unit", ""),
+        role=request.args.get("role", ""),
+        page=_int(request.args.get("page")),
+        soon_workdays=_soon(),
+    )
+    return render_template("cockpit/deadlines_group.html", data=dated.data, as_of=dated)
 
 
 @bp.get("/durations")
