@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -50,6 +50,9 @@ from engine.tasks.operations import (
     reading_scope,
     step_records,
 )
+
+if TYPE_CHECKING:
+    from engine.runtime.core import Outcome
 
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself; nor is the interference register,
@@ -437,50 +440,79 @@ def show_instance(
     """
     if oversight:
         _require_oversight(services, principal)
-    now = clock.now()
     with services.db.session() as s:
-        oversee = _oversee(services, s, principal)
-        row, works_on = _gated_row(s, principal, instance_id, now, oversee)
-        may_open = True  # past the gate
-        calendar = services.definitions.loaded(row.version).policy.calendar
-        task_rows = _task_rows(s, instance_id)
-        tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
-        steps: list[StepRecord] = []
-        attachments: list[AttachmentInfo] = []
-        reads = "none"
-        if works_on and not oversight:
-            scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
-            reads = scope.kind
-            steps, _ = step_records(
-                s,
-                services,
-                principal,
-                reveal,
-                instance_id=instance_id,
-                version_id=row.version,
-                locale=locale,
-                scope=scope,
-                channel=channel,
-            )
-            if for_page:
-                attachments = attachment_infos(s, instance_id, scope)
-            if not scope.whole:
-                # Which other steps there were, and who did them, is part of the file: an addressed lane
-                # sees its own tasks and the steps whose records it reads.
-                readable = {step.task_id for step in steps}
-                tasks = [t for t in tasks if t.visible or t.id in readable]
-        may_read = reads == "file"
-        related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
-        timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
-        names = (
-            display_names(
-                s,
-                [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
-                + [e.detail.get("assignee") for e in timeline],
-            )
-            if for_page
-            else {}
+        return _detail(
+            s,
+            services,
+            principal,
+            instance_id,
+            reveal=reveal,
+            oversight=oversight,
+            locale=locale,
+            soon_workdays=soon_workdays,
+            channel=channel,
+            for_page=for_page,
         )
+
+
+def _detail(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    *,
+    reveal: Reveal,
+    oversight: bool,
+    locale: str,
+    soon_workdays: int,
+    channel: str | None,
+    for_page: bool,
+) -> InstanceDetail:
+    """:func:`show_instance` inside the caller's transaction ``s``: the detail and the start (which shows
+    the instance it has just written, before its commit) read it through the same gate and code."""
+    now = clock.now()
+    oversee = _oversee(services, s, principal)
+    row, works_on = _gated_row(s, principal, instance_id, now, oversee)
+    may_open = True  # past the gate
+    calendar = services.definitions.loaded(row.version).policy.calendar
+    task_rows = _task_rows(s, instance_id)
+    tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
+    steps: list[StepRecord] = []
+    attachments: list[AttachmentInfo] = []
+    reads = "none"
+    if works_on and not oversight:
+        scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
+        reads = scope.kind
+        steps, _ = step_records(
+            s,
+            services,
+            principal,
+            reveal,
+            instance_id=instance_id,
+            version_id=row.version,
+            locale=locale,
+            scope=scope,
+            channel=channel,
+        )
+        if for_page:
+            attachments = attachment_infos(s, instance_id, scope)
+        if not scope.whole:
+            # Which other steps there were, and who did them, is part of the file: an addressed lane
+            # sees its own tasks and the steps whose records it reads.
+            readable = {step.task_id for step in steps}
+            tasks = [t for t in tasks if t.visible or t.id in readable]
+    may_read = reads == "file"
+    related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
+    names = (
+        display_names(
+            s,
+            [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)]
+            + [e.detail.get("assignee") for e in timeline],
+        )
+        if for_page
+        else {}
+    )
     return InstanceDetail(
         instance=row,
         tasks=tasks,
@@ -700,6 +732,40 @@ def list_definitions(services: Services, principal: Principal) -> list[Definitio
     return result
 
 
+def _start(
+    services: Services,
+    s: Session,
+    principal: Principal,
+    process_key: str,
+    business_key: str | None,
+    data: Mapping[str, Any] | None,
+) -> tuple[ProcessDefinition, Outcome]:
+    """Authorize, validate and start in ``s``: what :func:`start_instance` and :func:`start_and_show`
+    share. The definition read to authorize is the one started (not read again by the runtime)."""
+    business_key = (business_key or "").strip() or None
+    definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
+    loaded = services.definitions.loaded(definition.version_id)
+    entry.require_can_start(principal, definition, loaded)
+    if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
+        raise ValidationError(
+            "business key refused",
+            fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
+        )
+    entry.refuse_owner_variables(data or {}, loaded.roles.roles)
+    commission = entry.owning_commission(s, loaded, definition.process_key, principal)
+    owner = owner_units(s, commission, loaded.roles.roles) if commission is not None else {}
+    outcome = services.runtime.start(
+        definition.process_key,
+        actor=principal,
+        business_key=business_key,
+        data={**(data or {}), **owner},
+        owner_unit=commission,
+        _session=s,
+        definition=definition,
+    )
+    return definition, outcome
+
+
 def start_instance(
     services: Services,
     principal: Principal,
@@ -712,28 +778,8 @@ def start_instance(
     owner (``owner_unit``): the commission's standing units receive the tasks. Data naming an owner
     variable is refused (ValidationError naming each field), so no one can route work into another
     commission's offices."""
-    business_key = (business_key or "").strip() or None
-    runtime = services.runtime
     with services.db.session() as s:
-        definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
-        loaded = services.definitions.loaded(definition.version_id)
-        entry.require_can_start(principal, definition, loaded)
-        if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
-            raise ValidationError(
-                "business key refused",
-                fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
-            )
-        entry.refuse_owner_variables(data or {}, loaded.roles.roles)
-        commission = entry.owning_commission(s, loaded, definition.process_key, principal)
-        owner = owner_units(s, commission, loaded.roles.roles) if commission is not None else {}
-        outcome = runtime.start(
-            definition.process_key,
-            actor=principal,
-            business_key=business_key,
-            data={**(data or {}), **owner},
-            owner_unit=commission,
-            _session=s,
-        )
+        definition, outcome = _start(services, s, principal, process_key, business_key, data)
         own = None
         for task in s.scalars(
             select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1])).order_by(HumanTask.id)
@@ -745,10 +791,55 @@ def start_instance(
             own = task.id
             break
         name = definition.name
-    runtime.after_commit(outcome)
+    services.runtime.after_commit(outcome)
     return Started(
         instance_id=outcome.instance_id, process_name=name, created_tasks=list(outcome.created_tasks), own_task=own
     )
+
+
+def start_and_show(
+    services: Services,
+    principal: Principal,
+    process_key: str,
+    *,
+    business_key: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    reveal: Reveal,
+    soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
+    channel: str | None = None,
+) -> InstanceDetail:
+    """:func:`start_instance` answered with the new instance's detail as :func:`show_instance` gives it
+    (the API's reply to a start), read in the start's own transaction: one transaction instead of two,
+    and the instance, its tasks and its case read while they are still in hand.
+
+    The detail goes through the gate as any detail does (``_gated_row``: one statement, after the start's
+    writes, so it sees the new rows); the starter always passes it (need to know: ``started_by``). Were it
+    ever to refuse, the start still stands: it is committed and the refusal raised after the commit, as
+    when the detail was read in a transaction of its own."""
+    refused: NotFound | NotVisible | None = None
+    detail: InstanceDetail | None = None
+    with services.db.session() as s:
+        _, outcome = _start(services, s, principal, process_key, business_key, data)
+        try:
+            detail = _detail(
+                s,
+                services,
+                principal,
+                outcome.instance_id,
+                reveal=reveal,
+                oversight=False,
+                locale="zh_CN",
+                soon_workdays=soon_workdays,
+                channel=channel,
+                for_page=False,
+            )
+        except (NotFound, NotVisible) as exc:
+            refused = exc
+    services.runtime.after_commit(outcome)
+    if refused is not None:
+        raise refused
+    assert detail is not None
+    return detail
 
 
 # --------------------------------------------------------------------------- messages
