@@ -358,6 +358,27 @@ def _task_rows(s: Session, instance_id: int) -> list[SimpleNamespace]:
     return found
 
 
+def _inserted_rows(started: Outcome) -> list[SimpleNamespace]:
+    """The task rows a start inserted (``Outcome.inserted``), as :func:`_task_rows` would read them back:
+    the same columns, oldest first, candidate units sorted; open, so never completed."""
+    return [
+        SimpleNamespace(
+            id=task_id,
+            **{name: values[name] for name in _INSERTED_COLUMNS},
+            completed_at=None,
+            completed_by=None,
+            candidate_units=sorted(units),
+        )
+        for task_id, values, units in sorted(started.inserted, key=lambda t: (t[1]["created_at"], t[0]))
+    ]
+
+
+# The columns of ``_TASK_ROWS`` a start's inserted values hold (the rest: the id, never completed).
+_INSERTED_COLUMNS = tuple(
+    c.name for c in _TASK_ROWS.selected_columns if c.name not in ("id", "completed_at", "completed_by", "unit_code")
+)
+
+
 def _task_lines(
     principal: Principal, tasks: Sequence[SimpleNamespace], calendar: Any, *, soon_workdays: int, now: dt.datetime
 ) -> list[TaskLine]:
@@ -467,15 +488,21 @@ def _detail(
     soon_workdays: int,
     channel: str | None,
     for_page: bool,
+    started: Outcome | None = None,
 ) -> InstanceDetail:
     """:func:`show_instance` inside the caller's transaction ``s``: the detail and the start (which shows
-    the instance it has just written, before its commit) read it through the same gate and code."""
+    the instance it has just written, before its commit) read it through the same gate and code.
+
+    ``started``: the outcome of the start that inserted the instance in ``s``. The gate is asked as for
+    any detail (its row, after the start's writes); what the start has just written is taken from it
+    instead of read back: its task rows, no record (none is submitted before a task is completed), and no
+    linked instance when it stands alone (``Outcome.alone``)."""
     now = clock.now()
     oversee = _oversee(services, s, principal)
     row, works_on = _gated_row(s, principal, instance_id, now, oversee)
     may_open = True  # past the gate
     calendar = services.definitions.loaded(row.version).policy.calendar
-    task_rows = _task_rows(s, instance_id)
+    task_rows = _inserted_rows(started) if started is not None else _task_rows(s, instance_id)
     tasks = _task_lines(principal, task_rows, calendar, soon_workdays=soon_workdays, now=now)
     steps: list[StepRecord] = []
     attachments: list[AttachmentInfo] = []
@@ -483,16 +510,20 @@ def _detail(
     if works_on and not oversight:
         scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
         reads = scope.kind
-        steps, _ = step_records(
-            s,
-            services,
-            principal,
-            reveal,
-            instance_id=instance_id,
-            version_id=row.version,
-            locale=locale,
-            scope=scope,
-            channel=channel,
+        steps, _ = (
+            ([], [])
+            if started is not None
+            else step_records(
+                s,
+                services,
+                principal,
+                reveal,
+                instance_id=instance_id,
+                version_id=row.version,
+                locale=locale,
+                scope=scope,
+                channel=channel,
+            )
         )
         if for_page:
             attachments = attachment_infos(s, instance_id, scope)
@@ -502,7 +533,11 @@ def _detail(
             readable = {step.task_id for step in steps}
             tasks = [t for t in tasks if t.visible or t.id in readable]
     may_read = reads == "file"
-    related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    related = (
+        []
+        if started is not None and started.alone
+        else links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    )
     timeline = _timeline(s, instance_id, {t.id: t.name for t in tasks}) if oversight else []
     names = (
         display_names(
@@ -816,29 +851,35 @@ def start_and_show(
     writes, so it sees the new rows); the starter always passes it (need to know: ``started_by``). Were it
     ever to refuse, the start still stands: it is committed and the refusal raised after the commit, as
     when the detail was read in a transaction of its own."""
+    show = functools.partial(
+        _detail,
+        services=services,
+        principal=principal,
+        reveal=reveal,
+        oversight=False,
+        locale="zh_CN",
+        soon_workdays=soon_workdays,
+        channel=channel,
+        for_page=False,
+    )
     refused: NotFound | NotVisible | None = None
     detail: InstanceDetail | None = None
     with services.db.session() as s:
         _, outcome = _start(services, s, principal, process_key, business_key, data)
-        try:
-            detail = _detail(
-                s,
-                services,
-                principal,
-                outcome.instance_id,
-                reveal=reveal,
-                oversight=False,
-                locale="zh_CN",
-                soon_workdays=soon_workdays,
-                channel=channel,
-                for_page=False,
-            )
-        except (NotFound, NotVisible) as exc:
-            refused = exc
+        # A start that threw a message, or waits for one, is routed after its commit (``after_commit``),
+        # which may move the instance on: its detail is then read after that, as before.
+        settled = not outcome.messages_out and not outcome.subscribed
+        if settled:
+            try:
+                detail = show(s, instance_id=outcome.instance_id, started=outcome)
+            except (NotFound, NotVisible) as exc:
+                refused = exc
     services.runtime.after_commit(outcome)
     if refused is not None:
         raise refused
-    assert detail is not None
+    if detail is None:
+        with services.db.session() as s:
+            detail = show(s, instance_id=outcome.instance_id)
     return detail
 
 

@@ -298,6 +298,11 @@ class Outcome:
     # (id, name) of the instance's open tasks the acting person holds once the change is written (the
     # ones it opened and gave him included): engine/tasks/next_step.py offers him the next one.
     held: list[tuple[int, str]] = field(default_factory=list)
+    # Filled by a start (``fresh``): the task rows it inserted as written, (id, values, candidate units),
+    # and whether the new instance stands alone (no source, in no case with another instance), so its
+    # reply shows the instance without reading back what the same transaction has just written.
+    inserted: list[tuple[int, dict[str, Any], list[str]]] = field(default_factory=list)
+    alone: bool = False
 
 
 def _require_visible(actor: Principal, task: TaskView) -> None:
@@ -1563,6 +1568,7 @@ class Runtime:
             # unless it joined a case of other instances (then they are read, as for any case that grew).
             shares = cases.note_fresh(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
             conflicts = None if shares else {}
+            outcome.alone = not shares and parent_instance_id is None
         elif (
             (refs or parent_instance_id is not None)
             and not already
@@ -1602,6 +1608,8 @@ class Runtime:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
             outcome.next_tasks.append((task_id, values["name"], values["lane"]))
+            if fresh:
+                outcome.inserted.append((task_id, values, units))
             audit.record(
                 session,
                 "task_created",
