@@ -37,7 +37,7 @@ from engine.instances import diagram, entry, links, queries, rows
 from engine.instances.cases import INSTANCE
 from engine.instances.queries import InstanceFilter
 from engine.instances.rows import InstanceRow
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, TaskSubmission
 from engine.organisation.directory import owner_units
 from engine.runtime import state as engine_state
 from engine.services import Services
@@ -286,23 +286,38 @@ def process_choices(services: Services) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- one instance
 @functools.lru_cache(maxsize=256)
-def _gated_row_statement(principal: Principal, oversee: frozenset[str] | None) -> Select[Any]:
+def _gated_row_statement(principal: Principal, oversee: frozenset[str] | None, recorded: bool = False) -> Select[Any]:
     """The instance's row with the gate's two answers (engine/access/visibility.py ``instance_gate``):
-    one statement, built once per person (and overseen commissions), run with the instance and ``now``."""
+    one statement, built once per person (and overseen commissions), run with the instance and ``now``.
+    ``recorded``: also whether any step of it has a final record (an indexed probe), so that a detail of
+    an instance with none does not ask for its records in a round trip of their own."""
     may_open, works_on = visibility.instance_gate(principal, INSTANCE, oversee=oversee)
-    return (
-        select(*rows.COLUMNS, may_open.label("may_open"), works_on.label("works_on"))
-        .join(ProcessDefinition, rows.DEFINITION)
-        .where(ProcessInstance.id == INSTANCE)
-    )
+    columns = [*rows.COLUMNS, may_open.label("may_open"), works_on.label("works_on")]
+    if recorded:
+        columns.append(
+            select(TaskSubmission.id)
+            .where(TaskSubmission.instance_id == INSTANCE, TaskSubmission.kind == "final")
+            .exists()
+            .label("recorded")
+        )
+    return select(*columns).join(ProcessDefinition, rows.DEFINITION).where(ProcessInstance.id == INSTANCE)
 
 
 def _gated_row(
-    s: Session, principal: Principal, instance_id: int, now: dt.datetime, oversee: frozenset[str] | None
-) -> tuple[InstanceRow, bool]:
+    s: Session,
+    principal: Principal,
+    instance_id: int,
+    now: dt.datetime,
+    oversee: frozenset[str] | None,
+    *,
+    recorded: bool = False,
+) -> tuple[InstanceRow, bool, bool]:
     """The instance's row, refused (NotVisible, audited by the caller) unless the person may find it;
-    and whether they work on it (may read its records: ``can_read_instance_data``)."""
-    found = s.execute(_gated_row_statement(principal, oversee), {"instance_id": instance_id, "now": now}).one_or_none()
+    whether they work on it (may read its records: ``can_read_instance_data``); with ``recorded``,
+    whether a step of it has a final record (else True: not asked)."""
+    found = s.execute(
+        _gated_row_statement(principal, oversee, recorded), {"instance_id": instance_id, "now": now}
+    ).one_or_none()
     if found is None:
         raise NotFound(f"instance {instance_id} not found", instance=instance_id)
     if not found.may_open:
@@ -311,7 +326,7 @@ def _gated_row(
             reason="instance_not_visible",
             instance=instance_id,
         )
-    return rows.row(found), bool(found.works_on)
+    return rows.row(found), bool(found.works_on), bool(found.recorded) if recorded else True
 
 
 # The columns of a task as its line, the gates (authz ``can_see``, need_to_know ``scope_of``) and the
@@ -499,7 +514,7 @@ def _detail(
     linked instance when it stands alone (``Outcome.alone``)."""
     now = clock.now()
     oversee = _oversee(services, s, principal)
-    row, works_on = _gated_row(s, principal, instance_id, now, oversee)
+    row, works_on, recorded = _gated_row(s, principal, instance_id, now, oversee, recorded=True)
     may_open = True  # past the gate
     calendar = services.definitions.loaded(row.version).policy.calendar
     task_rows = _inserted_rows(started) if started is not None else _task_rows(s, instance_id)
@@ -512,7 +527,7 @@ def _detail(
         reads = scope.kind
         steps, _ = (
             ([], [])
-            if started is not None
+            if started is not None or not recorded  # nothing recorded yet: no read, nothing to audit
             else step_records(
                 s,
                 services,
@@ -583,7 +598,7 @@ def show_diagram(
         _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
-        row, works_on = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
+        row, works_on, _ = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
         loaded = services.definitions.loaded(row.version)
         task_rows = _task_rows(s, instance_id)
         tasks = _task_lines(principal, task_rows, loaded.policy.calendar, soon_workdays=soon_workdays, now=now)
