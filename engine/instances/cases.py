@@ -94,6 +94,22 @@ def note_changed(
     return _note(session, instance_id, refs, scope, parent_instance_id=parent_instance_id)[1]
 
 
+def note_fresh(
+    session: Session,
+    instance_id: int,
+    refs: Mapping[str, str],
+    scope: str,
+    *,
+    parent_instance_id: int | None = None,
+) -> bool:
+    """:func:`note` for an instance inserted in this transaction (a start): it carries no number yet, so
+    none is read back. Answers whether it joined a case that already held other instances: only then
+    can a 回避 conflict bind it (conflicts are registered against an existing instance of the case)."""
+    if not refs and parent_instance_id is None:
+        return False
+    return not _note(session, instance_id, refs, scope, parent_instance_id=parent_instance_id, fresh=True)[2]
+
+
 def _note(
     session: Session,
     instance_id: int,
@@ -101,15 +117,21 @@ def _note(
     scope: str,
     *,
     parent_instance_id: int | None = None,
-) -> tuple[int | None, bool]:
-    known = {(r.kind, r.value): r.case_id for r in core(session).execute(_KNOWN, {"instance_id": instance_id})}
+    fresh: bool = False,
+) -> tuple[int | None, bool, bool]:
+    """The instance's case, whether a number was recorded, and whether the case was opened here."""
+    known = (
+        {}
+        if fresh
+        else {(r.kind, r.value): r.case_id for r in core(session).execute(_KNOWN, {"instance_id": instance_id})}
+    )
     wanted = {(kind, value) for kind, value in refs.items()}
     parent_case = case_id_of(session, parent_instance_id) if parent_instance_id is not None else None
     if parent_case is not None:
         wanted.add((PARENT, str(parent_instance_id)))
     missing = wanted - set(known)
     if not missing:
-        return (min(known.values()) if known else None), False
+        return (min(known.values()) if known else None), False, False
     cases: set[int] = {int(c) for c in known.values()}
     if parent_case is not None:
         cases.add(parent_case)
@@ -145,7 +167,7 @@ def _note(
         for kind, value in sorted(missing)
     )
     session.flush()
-    return target, True
+    return target, True, not cases
 
 
 def _same_case(instance_id: Any) -> Select[Any]:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Select, and_, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from engine.instances import diagram, drawing, entry, links, queries, rows
 from engine.instances.cases import INSTANCE
 from engine.instances.queries import InstanceFilter
 from engine.instances.rows import InstanceRow
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, TaskSubmission
 from engine.organisation.directory import owner_units
 from engine.runtime import state as engine_state
 from engine.services import Services
@@ -50,6 +50,9 @@ from engine.tasks.operations import (
     reading_scope,
     step_records,
 )
+
+if TYPE_CHECKING:
+    from engine.runtime.core import Outcome
 
 ACTIONS = ("retry", "suspend", "resume", "cancel")
 # Access records are not part of "who did what" on the matter itself; nor is the interference register,
@@ -286,23 +289,38 @@ def process_choices(services: Services) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- one instance
 @functools.lru_cache(maxsize=256)
-def _gated_row_statement(principal: Principal, oversee: frozenset[str] | None) -> Select[Any]:
+def _gated_row_statement(principal: Principal, oversee: frozenset[str] | None, recorded: bool = False) -> Select[Any]:
     """The instance's row with the gate's two answers (engine/access/visibility.py ``instance_gate``):
-    one statement, built once per person (and overseen commissions), run with the instance and ``now``."""
+    one statement, built once per person (and overseen commissions), run with the instance and ``now``.
+    ``recorded``: also whether any step of it has a final record (an indexed probe), so that a detail of
+    an instance with none does not ask for its records in a round trip of their own."""
     may_open, works_on = visibility.instance_gate(principal, INSTANCE, oversee=oversee)
-    return (
-        select(*rows.COLUMNS, may_open.label("may_open"), works_on.label("works_on"))
-        .join(ProcessDefinition, rows.DEFINITION)
-        .where(ProcessInstance.id == INSTANCE)
-    )
+    columns = [*rows.COLUMNS, may_open.label("may_open"), works_on.label("works_on")]
+    if recorded:
+        columns.append(
+            select(TaskSubmission.id)
+            .where(TaskSubmission.instance_id == INSTANCE, TaskSubmission.kind == "final")
+            .exists()
+            .label("recorded")
+        )
+    return select(*columns).join(ProcessDefinition, rows.DEFINITION).where(ProcessInstance.id == INSTANCE)
 
 
 def _gated_row(
-    s: Session, principal: Principal, instance_id: int, now: dt.datetime, oversee: frozenset[str] | None
-) -> tuple[InstanceRow, bool]:
+    s: Session,
+    principal: Principal,
+    instance_id: int,
+    now: dt.datetime,
+    oversee: frozenset[str] | None,
+    *,
+    recorded: bool = False,
+) -> tuple[InstanceRow, bool, bool]:
     """The instance's row, refused (NotVisible, audited by the caller) unless the person may find it;
-    and whether they work on it (may read its records: ``can_read_instance_data``)."""
-    found = s.execute(_gated_row_statement(principal, oversee), {"instance_id": instance_id, "now": now}).one_or_none()
+    whether they work on it (may read its records: ``can_read_instance_data``); with ``recorded``,
+    whether a step of it has a final record (else True: not asked)."""
+    found = s.execute(
+        _gated_row_statement(principal, oversee, recorded), {"instance_id": instance_id, "now": now}
+    ).one_or_none()
     if found is None:
         raise NotFound(f"instance {instance_id} not found", instance=instance_id)
     if not found.may_open:
@@ -311,7 +329,7 @@ def _gated_row(
             reason="instance_not_visible",
             instance=instance_id,
         )
-    return rows.row(found), bool(found.works_on)
+    return rows.row(found), bool(found.works_on), bool(found.recorded) if recorded else True
 
 
 # The columns of a task as its line, the gates (authz ``can_see``, need_to_know ``scope_of``) and the
@@ -357,6 +375,27 @@ def _task_rows(s: Session, instance_id: int) -> list[SimpleNamespace]:
         view.candidate_units = [r.unit_code] if r.unit_code is not None else []
         found.append(view)
     return found
+
+
+def _inserted_rows(started: Outcome) -> list[SimpleNamespace]:
+    """The task rows a start inserted (``Outcome.inserted``), as :func:`_task_rows` would read them back:
+    the same columns, oldest first, candidate units sorted; open, so never completed."""
+    return [
+        SimpleNamespace(
+            id=task_id,
+            **{name: values[name] for name in _INSERTED_COLUMNS},
+            completed_at=None,
+            completed_by=None,
+            candidate_units=sorted(units),
+        )
+        for task_id, values, units in sorted(started.inserted, key=lambda t: (t[1]["created_at"], t[0]))
+    ]
+
+
+# The columns of ``_TASK_ROWS`` a start's inserted values hold (the rest: the id, never completed).
+_INSERTED_COLUMNS = tuple(
+    c.name for c in _TASK_ROWS.selected_columns if c.name not in ("id", "completed_at", "completed_by", "unit_code")
+)
 
 
 def _task_lines(
@@ -458,26 +497,64 @@ def show_instance(
     """
     if oversight:
         _require_oversight(services, principal)
-    now = clock.now()
     with services.db.session() as s:
-        oversee = _oversee(services, s, principal)
-        row, works_on = _gated_row(s, principal, instance_id, now, oversee)
-        return detail_of(
+        return _detail(
             s,
             services,
             principal,
-            row,
-            works_on,
-            _task_rows(s, instance_id),
-            oversee=oversee,
+            instance_id,
             reveal=reveal,
             oversight=oversight,
             locale=locale,
             soon_workdays=soon_workdays,
             channel=channel,
             for_page=for_page,
-            now=now,
         )
+
+
+def _detail(
+    s: Session,
+    services: Services,
+    principal: Principal,
+    instance_id: int,
+    *,
+    reveal: Reveal,
+    oversight: bool,
+    locale: str,
+    soon_workdays: int,
+    channel: str | None,
+    for_page: bool,
+    started: Outcome | None = None,
+) -> InstanceDetail:
+    """:func:`show_instance` inside the caller's transaction ``s``: the detail and the start (which shows
+    the instance it has just written, before its commit) read it through the same gate and code.
+
+    ``started``: the outcome of the start that inserted the instance in ``s``. The gate is asked as for
+    any detail (its row, after the start's writes); what the start has just written is taken from it
+    instead of read back: its task rows, no record (none is submitted before a task is completed), and no
+    linked instance when it stands alone (``Outcome.alone``)."""
+    now = clock.now()
+    oversee = _oversee(services, s, principal)
+    row, works_on, recorded = _gated_row(s, principal, instance_id, now, oversee, recorded=True)
+    task_rows = _inserted_rows(started) if started is not None else _task_rows(s, instance_id)
+    return detail_of(
+        s,
+        services,
+        principal,
+        row,
+        works_on,
+        task_rows,
+        oversee=oversee,
+        reveal=reveal,
+        oversight=oversight,
+        locale=locale,
+        soon_workdays=soon_workdays,
+        channel=channel,
+        for_page=for_page,
+        now=now,
+        recorded=recorded,
+        started=started,
+    )
 
 
 def detail_of(
@@ -496,10 +573,16 @@ def detail_of(
     channel: str | None,
     for_page: bool,
     now: dt.datetime,
+    recorded: bool = True,
+    started: Outcome | None = None,
 ) -> InstanceDetail:
     """The detail of an instance the person has passed the gate for (``_gated_row``), read in the
     caller's transaction: shared by :func:`show_instance` and the cockpit's one read of its page
-    (engine/instances/oversight.py), so the page and the API show the same."""
+    (engine/instances/oversight.py), so the page and the API show the same.
+
+    ``recorded``: whether any step has a final record (``_gated_row``'s probe; False saves the records'
+    read). ``started``: the outcome of the start that inserted the instance in ``s`` (:func:`_detail`):
+    no record yet, and no linked instance when it stands alone (``Outcome.alone``)."""
     instance_id = row.id
     may_open = True  # past the gate
     calendar = services.definitions.loaded(row.version).policy.calendar
@@ -510,16 +593,20 @@ def detail_of(
     if works_on and not oversight:
         scope = reading_scope(s, services, principal, instance_id, row.version, tasks=task_rows)
         reads = scope.kind
-        steps, _ = step_records(
-            s,
-            services,
-            principal,
-            reveal,
-            instance_id=instance_id,
-            version_id=row.version,
-            locale=locale,
-            scope=scope,
-            channel=channel,
+        steps, _ = (
+            ([], [])
+            if started is not None or not recorded  # nothing recorded yet: no read, nothing to audit
+            else step_records(
+                s,
+                services,
+                principal,
+                reveal,
+                instance_id=instance_id,
+                version_id=row.version,
+                locale=locale,
+                scope=scope,
+                channel=channel,
+            )
         )
         if for_page:
             attachments = attachment_infos(s, instance_id, scope)
@@ -529,7 +616,11 @@ def detail_of(
             readable = {step.task_id for step in steps}
             tasks = [t for t in tasks if t.visible or t.id in readable]
     may_read = reads == "file"
-    related = links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    related = (
+        []
+        if started is not None and started.alone
+        else links.linked(s, principal, instance_id, parent=row.parent_instance_id, now=now, oversee=oversee)
+    )
     named = [row.started_by, *(t.assignee for t in tasks), *(t.completed_by for t in tasks)] if for_page else []
     timeline: list[TimelineEntry] = []
     people: dict[str, str] = {}
@@ -580,7 +671,7 @@ def show_diagram(
         _require_oversight(services, principal)
     now = clock.now()
     with services.db.session() as s:
-        row, works_on = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
+        row, works_on, _ = _gated_row(s, principal, instance_id, now, _oversee(services, s, principal))
         return diagram_of(
             s,
             services,
@@ -808,6 +899,40 @@ def list_definitions(services: Services, principal: Principal) -> list[Definitio
     return result
 
 
+def _start(
+    services: Services,
+    s: Session,
+    principal: Principal,
+    process_key: str,
+    business_key: str | None,
+    data: Mapping[str, Any] | None,
+) -> tuple[ProcessDefinition, Outcome]:
+    """Authorize, validate and start in ``s``: what :func:`start_instance` and :func:`start_and_show`
+    share. The definition read to authorize is the one started (not read again by the runtime)."""
+    business_key = (business_key or "").strip() or None
+    definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
+    loaded = services.definitions.loaded(definition.version_id)
+    entry.require_can_start(principal, definition, loaded)
+    if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
+        raise ValidationError(
+            "business key refused",
+            fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
+        )
+    entry.refuse_owner_variables(data or {}, loaded.roles.roles)
+    commission = entry.owning_commission(s, loaded, definition.process_key, principal)
+    owner = owner_units(s, commission, loaded.roles.roles) if commission is not None else {}
+    outcome = services.runtime.start(
+        definition.process_key,
+        actor=principal,
+        business_key=business_key,
+        data={**(data or {}), **owner},
+        owner_unit=commission,
+        _session=s,
+        definition=definition,
+    )
+    return definition, outcome
+
+
 def start_instance(
     services: Services,
     principal: Principal,
@@ -820,28 +945,8 @@ def start_instance(
     owner (``owner_unit``): the commission's standing units receive the tasks. Data naming an owner
     variable is refused (ValidationError naming each field), so no one can route work into another
     commission's offices."""
-    business_key = (business_key or "").strip() or None
-    runtime = services.runtime
     with services.db.session() as s:
-        definition = services.definitions.latest_definition(s, process_key[:MAX_KEY])
-        loaded = services.definitions.loaded(definition.version_id)
-        entry.require_can_start(principal, definition, loaded)
-        if business_key is not None and ("\x00" in business_key or len(business_key) > MAX_KEY):
-            raise ValidationError(
-                "business key refused",
-                fields={"business_key": f"业务编号不能超过 {MAX_KEY} 个字符，且不能包含控制字符"},
-            )
-        entry.refuse_owner_variables(data or {}, loaded.roles.roles)
-        commission = entry.owning_commission(s, loaded, definition.process_key, principal)
-        owner = owner_units(s, commission, loaded.roles.roles) if commission is not None else {}
-        outcome = runtime.start(
-            definition.process_key,
-            actor=principal,
-            business_key=business_key,
-            data={**(data or {}), **owner},
-            owner_unit=commission,
-            _session=s,
-        )
+        definition, outcome = _start(services, s, principal, process_key, business_key, data)
         own = None
         for task in s.scalars(
             select(HumanTask).where(HumanTask.id.in_(outcome.created_tasks or [-1])).order_by(HumanTask.id)
@@ -853,10 +958,61 @@ def start_instance(
             own = task.id
             break
         name = definition.name
-    runtime.after_commit(outcome)
+    services.runtime.after_commit(outcome)
     return Started(
         instance_id=outcome.instance_id, process_name=name, created_tasks=list(outcome.created_tasks), own_task=own
     )
+
+
+def start_and_show(
+    services: Services,
+    principal: Principal,
+    process_key: str,
+    *,
+    business_key: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    reveal: Reveal,
+    soon_workdays: int = inbox_q.DUE_SOON_WORKDAYS,
+    channel: str | None = None,
+) -> InstanceDetail:
+    """:func:`start_instance` answered with the new instance's detail as :func:`show_instance` gives it
+    (the API's reply to a start), read in the start's own transaction: one transaction instead of two,
+    and the instance, its tasks and its case read while they are still in hand.
+
+    The detail goes through the gate as any detail does (``_gated_row``: one statement, after the start's
+    writes, so it sees the new rows); the starter always passes it (need to know: ``started_by``). Were it
+    ever to refuse, the start still stands: it is committed and the refusal raised after the commit, as
+    when the detail was read in a transaction of its own."""
+    show = functools.partial(
+        _detail,
+        services=services,
+        principal=principal,
+        reveal=reveal,
+        oversight=False,
+        locale="zh_CN",
+        soon_workdays=soon_workdays,
+        channel=channel,
+        for_page=False,
+    )
+    refused: NotFound | NotVisible | None = None
+    detail: InstanceDetail | None = None
+    with services.db.session() as s:
+        _, outcome = _start(services, s, principal, process_key, business_key, data)
+        # A start that threw a message, or waits for one, is routed after its commit (``after_commit``),
+        # which may move the instance on: its detail is then read after that, as before.
+        settled = not outcome.messages_out and not outcome.subscribed
+        if settled:
+            try:
+                detail = show(s, instance_id=outcome.instance_id, started=outcome)
+            except (NotFound, NotVisible) as exc:
+                refused = exc
+    services.runtime.after_commit(outcome)
+    if refused is not None:
+        raise refused
+    if detail is None:
+        with services.db.session() as s:
+            detail = show(s, instance_id=outcome.instance_id)
+    return detail
 
 
 # --------------------------------------------------------------------------- messages

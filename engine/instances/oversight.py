@@ -46,7 +46,7 @@ def oversee_instance(
     now = clock.now()
     with services.db.session() as s:
         oversee = ops._oversee(services, s, principal)
-        row, works_on = ops._gated_row(s, principal, instance_id, now, oversee)
+        row, works_on, _ = ops._gated_row(s, principal, instance_id, now, oversee)
         task_rows = ops._task_rows(s, instance_id)
         detail = ops.detail_of(
             s,

@@ -301,6 +301,11 @@ class Outcome:
     # (id, name) of the instance's open tasks the acting person holds once the change is written (the
     # ones it opened and gave him included): engine/tasks/next_step.py offers him the next one.
     held: list[tuple[int, str]] = field(default_factory=list)
+    # Filled by a start (``fresh``): the task rows it inserted as written, (id, values, candidate units),
+    # and whether the new instance stands alone (no source, in no case with another instance), so its
+    # reply shows the instance without reading back what the same transaction has just written.
+    inserted: list[tuple[int, dict[str, Any], list[str]]] = field(default_factory=list)
+    alone: bool = False
 
 
 def _require_visible(actor: Principal, task: TaskView) -> None:
@@ -452,10 +457,14 @@ class Runtime:
         parent_instance_id: int | None = None,
         owner_unit: str | None = None,
         _session: Session | None = None,
+        definition: ProcessDefinition | None = None,
     ) -> Outcome:
+        """``definition``: the latest definition of ``process_key`` when the caller has just read it in
+        ``_session`` (the start use case, to authorize the start): not read a second time."""
         data = check_process_data(dict(data or {}), what="start data")
         with self._session(_session) as session:
-            definition = self.repo.latest_definition(session, process_key)
+            if definition is None or definition.process_key != process_key:
+                definition = self.repo.latest_definition(session, process_key)
             if not definition.executable:
                 raise Forbidden(
                     f"process '{process_key}' is not startable on its own (it is called by others)", process=process_key
@@ -536,7 +545,9 @@ class Runtime:
             data_digest=audit.digest(data),
         )
         outcome = Outcome(instance_id=row.id, status=row.status)
-        self._sync(session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id, live=live)
+        self._sync(
+            session, row, loaded, workflow, outcome, actor, parent_instance_id=parent_instance_id, live=live, fresh=True
+        )
         return outcome
 
     # ================================================================== complete
@@ -1539,6 +1550,7 @@ class Runtime:
         conflicts: Mapping[str, str] | None = None,
         live: list[Any] | None = None,
         noted: frozenset[tuple[str, str]] | None = None,
+        fresh: bool = False,
     ) -> None:
         """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
 
@@ -1546,7 +1558,9 @@ class Runtime:
         (the completion's check); they address the new tasks unless the case itself grows here. ``live``:
         the workflow's ready and waiting tasks as ``_guarded_write`` returned them (walked again if None).
         ``noted``: the numbers the instance carried when the caller read it in this transaction (the
-        completion's read); when the step brought none beside them, no case link is read or written."""
+        completion's read); when the step brought none beside them, no case link is read or written.
+        ``fresh``: the instance was inserted in this transaction (a start): it has no task rows and no
+        subscriptions yet, so neither is read back (two round trips fewer per start)."""
         outcome.status = row.status
         if live is None:
             live = _live_tasks(workflow)
@@ -1554,7 +1568,13 @@ class Runtime:
         # The case this instance belongs to, before its new tasks are opened (engine/instances/cases.py).
         refs, scope = cases.carried(t.data for t in [workflow.last_task, *ready_tasks] if t is not None)
         already = noted is not None and parent_instance_id is None and set(refs.items()) <= noted
-        if (
+        if fresh:
+            # Born in this transaction: a 回避 conflict names an existing instance, so none binds it
+            # unless it joined a case of other instances (then they are read, as for any case that grew).
+            shares = cases.note_fresh(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
+            conflicts = None if shares else {}
+            outcome.alone = not shares and parent_instance_id is None
+        elif (
             (refs or parent_instance_id is not None)
             and not already
             and cases.note_changed(session, row.id, refs, scope, parent_instance_id=parent_instance_id)
@@ -1564,7 +1584,7 @@ class Runtime:
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
         existing: dict[str, int] = {}
-        for r in conn.execute(_READY_ROWS, {"instance_id": row.id}):
+        for r in () if fresh else conn.execute(_READY_ROWS, {"instance_id": row.id}):
             existing[r.task_uuid] = r.id
             if r.assignee == actor.username and r.task_uuid != completed_uuid and r.task_uuid in ready:
                 outcome.held.append((r.id, r.name))
@@ -1593,6 +1613,8 @@ class Runtime:
                 conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
             outcome.next_tasks.append((task_id, values["name"], values["lane"]))
+            if fresh:
+                outcome.inserted.append((task_id, values, units))
             audit.record(
                 session,
                 "task_created",
@@ -1610,7 +1632,7 @@ class Runtime:
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)
         outcome.subscribed = self._sync_subscriptions(
-            session, row, loaded, [t for t in live if t.state == TaskState.WAITING]
+            session, row, loaded, [t for t in live if t.state == TaskState.WAITING], fresh=fresh
         )
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):
@@ -1715,9 +1737,10 @@ class Runtime:
         return values, list(dict.fromkeys(units))
 
     def _sync_subscriptions(
-        self, session: Session, row: InstanceView, loaded: LoadedVersion, waiting: list[Any]
+        self, session: Session, row: InstanceView, loaded: LoadedVersion, waiting: list[Any], *, fresh: bool = False
     ) -> bool:
-        """The instance's message subscriptions in line with its ``waiting`` tasks."""
+        """The instance's message subscriptions in line with its ``waiting`` tasks (a ``fresh`` instance,
+        inserted in this transaction, has none to read)."""
         wanted = set()
         for task in waiting:
             definition = getattr(task.task_spec, "event_definition", None)
@@ -1731,10 +1754,14 @@ class Runtime:
             var = meta.get("correlation_var")
             key = task.data.get(var) if var else row.business_key
             wanted.add((definition.name, str(key) if key is not None else None))
-        current = {
-            (r.message_name, r.correlation_key): r.id
-            for r in session.connection().execute(_SUBSCRIPTIONS, {"instance_id": row.id})
-        }
+        current = (
+            {}
+            if fresh
+            else {
+                (r.message_name, r.correlation_key): r.id
+                for r in session.connection().execute(_SUBSCRIPTIONS, {"instance_id": row.id})
+            }
+        )
         stale = [sid for key, sid in current.items() if key not in wanted]
         if stale:
             session.execute(_SUB.delete().where(MessageSubscription.id.in_(stale)))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from engine.instances import operations as instances
 
+from ..usecases import reveal, soon
 from .common import documents, principal, services
-from .instances import instance_detail
+from .instances import detail_body
 from .parsing import Blueprint
 from .schemas import DefinitionSchema, InstanceDetailSchema, StartRequestSchema
 
@@ -49,7 +50,16 @@ def list_definitions():
 def start_instance(body, key: str):
     """Start the latest version of a process; the caller becomes its starter and the caller's commission
     its owner (``commission_unit``, ``case_management_unit`` … are filled in from the organisation)."""
-    started = instances.start_instance(
-        services(), principal(), key, business_key=body.get("business_key"), data=body["data"]
+    # The reply is the new instance's detail, read in the start's own transaction (one, not two).
+    return detail_body(
+        instances.start_and_show(
+            services(),
+            principal(),
+            key,
+            business_key=body.get("business_key"),
+            data=body["data"],
+            reveal=reveal(),
+            soon_workdays=soon(),
+            channel="api",
+        )
     )
-    return instance_detail(started.instance_id)

@@ -115,9 +115,16 @@ def reassign(args, instance_id: int, task_id: int):
 
 
 def instance_detail(instance_id: int) -> dict:
-    d = instances.show_instance(
-        services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api", for_page=False
+    return detail_body(
+        instances.show_instance(
+            services(), principal(), instance_id, reveal=reveal(), soon_workdays=soon(), channel="api", for_page=False
+        )
     )
+
+
+def detail_body(d: instances.InstanceDetail) -> dict:
+    """The API's instance detail (``InstanceDetailSchema``) of what the engine let the caller see: the
+    reply of ``GET /instances/{id}`` and of a start alike."""
     may_read, records = d.may_read, d.records
     # Who handles a matter is itself need-to-know: a reader of status only sees no names.
     current = [
