@@ -35,6 +35,7 @@ from engine.access.principal import Principal
 from engine.definitions.repository import DefinitionRepository, LoadedVersion
 from engine.errors import Forbidden, ValidationError
 from engine.models import ProcessDefinition
+from engine.organisation.chart import Chart
 
 DEFAULT_MESSAGE_SENDER_ROLES = frozenset({"case_management_office", "inspection_office", "x_department"})
 
@@ -116,19 +117,25 @@ def require_can_start(principal: Principal, definition: ProcessDefinition, loade
 
 
 def owning_commission(
-    session: Session, loaded: LoadedVersion, process_key: str, principal: Principal | None = None
+    session: Session,
+    loaded: LoadedVersion,
+    process_key: str,
+    principal: Principal | None = None,
+    chart: Chart | None = None,
 ) -> str | None:
     """The commission that owns a new instance of ``process_key``: the starter's (the commission of the
     units where ``principal`` holds a role of the process's first tasks, any of their units when they hold
     none); with no principal, the system, or a person of no commission (an administrator), the commission
-    whose units hold that role, when exactly one does. None when no single commission is found."""
+    whose units hold that role, when exactly one does. None when no single commission is found.
+    ``chart``: the units as read in this transaction (engine/organisation/chart.py), walked instead of
+    read unit by unit."""
     from engine.organisation.directory import commission_of
 
     commissions: set[str] = set()
     if principal is not None and not principal.is_system:
         roles = first_task_roles(loaded, process_key)
         units = {u for r in roles for u in principal.units_for(r)} or principal.units
-        commissions = {c for u in units if (c := commission_of(session, u)) is not None}
+        commissions = {c for u in units if (c := commission_of(session, u, chart)) is not None}
     if not commissions:  # the system, or a person of no commission (an administrator, an outside system)
         commissions = set(owning_commissions(session, loaded, process_key))
     return commissions.pop() if len(commissions) == 1 else None

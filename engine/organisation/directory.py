@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.access.passwords import hash_password
 from engine.errors import ValidationError
 from engine.models import Membership, Unit, UnitLink, User, UserContact
+from engine.organisation.chart import Chart
 
 LINK_KINDS = {
     "office_group",
@@ -211,14 +212,23 @@ def owner_vars(role_entries: dict[str, Any]) -> dict[str, list[str]]:
     return result
 
 
-def commission_of(session: Session, unit_code: str | None) -> str | None:
+def commission_of(session: Session, unit_code: str | None, chart: Chart | None = None) -> str | None:
     """The 纪委监委 a unit belongs to: itself or its nearest ``commission`` ancestor; for a unit of the
-    same-level Party committee (县委, 巡察办, 组织部 …), the commission linked to that committee."""
+    same-level Party committee (县委, 巡察办, 组织部 …), the commission linked to that committee.
+    ``chart``: the units as read in this transaction (engine/organisation/chart.py), instead of reads."""
     seen = set()
     code = unit_code
     root = None
     while code and code not in seen:
         seen.add(code)
+        if chart is not None:
+            if code not in chart.units:
+                return None
+            parent, kind, _active = chart.units[code]
+            if kind == COMMISSION:
+                return code
+            root, code = code, parent
+            continue
         row = session.get(Unit, code)
         if row is None:
             return None
@@ -228,6 +238,9 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
         code = row.parent_code
     if root is None:
         return None
+    if chart is not None:
+        linked = chart.linked.get(root)
+        return linked[0] if linked else None
     return session.scalar(
         select(UnitLink.from_code)
         .where(UnitLink.kind == "commission_committee", UnitLink.to_code == root)
@@ -235,14 +248,17 @@ def commission_of(session: Session, unit_code: str | None) -> str | None:
     )
 
 
-def _subtree(session: Session, roots: list[str]) -> set[str]:
+def _subtree(session: Session, roots: list[str], chart: Chart | None = None) -> set[str]:
     """The roots and the active units below them, stopping at a commission below a root: a prefecture
     commission's own offices are its units, its counties' commissions (their ``parent``) are not."""
     children: dict[str | None, list[str]] = {}  # None: the root units
     commissions: set[str] = set()
-    for code, parent, kind in session.execute(
-        select(Unit.code, Unit.parent_code, Unit.kind).where(Unit.active.is_(True))
-    ):
+    active = (
+        session.execute(select(Unit.code, Unit.parent_code, Unit.kind).where(Unit.active.is_(True)))
+        if chart is None
+        else ((code, parent, kind) for code, (parent, kind, on) in chart.units.items() if on)
+    )
+    for code, parent, kind in active:
         children.setdefault(parent, []).append(code)
         if kind == COMMISSION:
             commissions.add(code)
@@ -281,15 +297,18 @@ def commissions_under(session: Session, commissions: Iterable[str]) -> set[str]:
     return found
 
 
-def owner_units(session: Session, commission: str, role_entries: dict[str, Any]) -> dict[str, str | list[str]]:
+def owner_units(
+    session: Session, commission: str, role_entries: dict[str, Any], chart: Chart | None = None
+) -> dict[str, str | list[str]]:
     """The owner variables of a matter owned by ``commission``: variable -> unit code (or codes).
 
     Each variable names the units, inside the commission and its same-level Party committee (linked by
     ``commission_committee``), where an active person holds one of the variable's roles: ``petition_unit``
     is the commission's 信访室, ``commission_unit`` the commission itself, ``committee_unit`` the 县委.
     A variable no unit fills is left out (a task that needs it then fails loudly instead of opening to all).
+    ``chart``: see :func:`roles_held`.
     """
-    held = roles_held(session, commission)
+    held = roles_held(session, commission, chart)
     result: dict[str, str | list[str]] = {}
     for var, roles in owner_vars(role_entries).items():
         units = sorted(set().union(*(held.get(r, set()) for r in roles)))
@@ -298,15 +317,23 @@ def owner_units(session: Session, commission: str, role_entries: dict[str, Any])
     return result
 
 
-def roles_held(session: Session, commission: str) -> dict[str, set[str]]:
+def roles_held(session: Session, commission: str, chart: Chart | None = None) -> dict[str, set[str]]:
     """Role -> the units of the commission (and of its same-level Party committee, linked by
-    ``commission_committee``) where an active person holds it; never a unit of a commission below."""
-    committees = list(
-        session.scalars(
-            select(UnitLink.to_code).where(UnitLink.kind == "commission_committee", UnitLink.from_code == commission)
+    ``commission_committee``) where an active person holds it; never a unit of a commission below.
+    ``chart``: the units and links as read in this transaction (engine/organisation/chart.py): then only
+    the memberships are read."""
+    committees = (
+        chart.committees_of(commission)
+        if chart is not None
+        else list(
+            session.scalars(
+                select(UnitLink.to_code).where(
+                    UnitLink.kind == "commission_committee", UnitLink.from_code == commission
+                )
+            )
         )
     )
-    scope = _subtree(session, [commission, *committees])
+    scope = _subtree(session, [commission, *committees], chart)
     held: dict[str, set[str]] = {}
     rows = session.execute(
         select(Membership.role_code, Membership.unit_code)

@@ -134,6 +134,7 @@ def _in_case(table: Table, *conditions: Any) -> ColumnElement[bool]:
     return or_(own, in_linked)
 
 
+_OTHER_TASK = _T.alias("other_task")
 _READ_FOR_COMPLETION = (
     select(
         _T.c.id,
@@ -200,6 +201,19 @@ _READ_FOR_COMPLETION = (
         .where(_REF.c.instance_id == _T.c.instance_id)
         .scalar_subquery()
         .label("case_refs"),
+        # Whether the instance has open task rows beside this one, and message subscriptions: without
+        # them the step's sync reads neither back (``_sync``'s ``others_open``, ``subscribed``). Only a
+        # step of the instance adds either, and it moves ``lock_version``, which the hold checks against
+        # the value read here in the same snapshot (instance_lock.py), so "none" stays true until commit.
+        select(_OTHER_TASK.c.id)
+        .where(
+            _OTHER_TASK.c.instance_id == _T.c.instance_id,
+            _OTHER_TASK.c.status == "ready",
+            _OTHER_TASK.c.id != _T.c.id,
+        )
+        .exists()
+        .label("others_open"),
+        select(_SUB.c.id).where(_SUB.c.instance_id == _T.c.instance_id).exists().label("subscribed"),
     )
     .join(_I, _I.c.id == _T.c.instance_id)
     .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
@@ -691,6 +705,8 @@ class Runtime:
             conflicts=pending.conflicts if before is None else None,
             live=live,
             noted=pending.task.case_refs,
+            others_open=pending.task.others_open,
+            subscribed=pending.instance.subscribed,
         )
         task.status, task.completed_at, task.completed_by = "completed", now, actor.username
         task.assignee = task.assignee or actor.username
@@ -738,6 +754,7 @@ class Runtime:
             case_sealed=found.case_sealed,
             case_conflicts=found.case_conflicts,
             case_refs=_noted(found.case_refs),
+            others_open=bool(found.others_open),
         )
         row = SimpleNamespace(
             id=found.instance_id,
@@ -753,6 +770,7 @@ class Runtime:
             next_timer_at=found.next_timer_at,
             completed_at=found.completed_at,
             updated_at=found.updated_at,
+            subscribed=bool(found.subscribed),
         )
         return task, row
 
@@ -1551,6 +1569,8 @@ class Runtime:
         live: list[Any] | None = None,
         noted: frozenset[tuple[str, str]] | None = None,
         fresh: bool = False,
+        others_open: bool = True,
+        subscribed: bool = True,
     ) -> None:
         """Bring human-task rows, subscriptions, the outbox and the case links in line with the engine state.
 
@@ -1560,7 +1580,10 @@ class Runtime:
         ``noted``: the numbers the instance carried when the caller read it in this transaction (the
         completion's read); when the step brought none beside them, no case link is read or written.
         ``fresh``: the instance was inserted in this transaction (a start): it has no task rows and no
-        subscriptions yet, so neither is read back (two round trips fewer per start)."""
+        subscriptions yet, so neither is read back (two round trips fewer per start). ``others_open``,
+        ``subscribed``: False when the caller read in this transaction, under its hold on the instance,
+        that the instance has no open task row beside ``completed_uuid``'s, or no message subscription
+        (the completion's read): then that is not read back either."""
         outcome.status = row.status
         if live is None:
             live = _live_tasks(workflow)
@@ -1584,7 +1607,7 @@ class Runtime:
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
         existing: dict[str, int] = {}
-        for r in () if fresh else conn.execute(_READY_ROWS, {"instance_id": row.id}):
+        for r in conn.execute(_READY_ROWS, {"instance_id": row.id}) if others_open and not fresh else ():
             existing[r.task_uuid] = r.id
             if r.assignee == actor.username and r.task_uuid != completed_uuid and r.task_uuid in ready:
                 outcome.held.append((r.id, r.name))
@@ -1632,7 +1655,7 @@ class Runtime:
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
         visibility.grant_task_access(session, outcome.created_tasks)
         outcome.subscribed = self._sync_subscriptions(
-            session, row, loaded, [t for t in live if t.state == TaskState.WAITING], fresh=fresh
+            session, row, loaded, [t for t in live if t.state == TaskState.WAITING], fresh=fresh or not subscribed
         )
         for event in workflow.get_events():
             if not isinstance(event.event_definition, BaseMessageEventDefinition):

@@ -5,12 +5,22 @@ instances linked to it by a case (issue 11's benchmark, issue 15's checks)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import event, select
 
 from engine import clock
+from engine.access.principal import SYSTEM_PRINCIPAL
 from engine.instances import cases
 from engine.instances import operations as instances
-from engine.models import CaseFile, CaseReference, HumanTask, RecusalConflict, TaskConsultation
+from engine.models import (
+    CaseFile,
+    CaseReference,
+    HumanTask,
+    MessageSubscription,
+    RecusalConflict,
+    TaskConsultation,
+)
 from tests.engine.usecases import ready, registered
 
 
@@ -97,3 +107,57 @@ def test_a_binding_conflict_of_the_case_is_known_from_the_task_read(services, wh
     with services.db.session() as s:
         s.get(RecusalConflict, row.id).decision = None
     assert conflicts() is True  # undecided: binding
+
+
+def test_open_rows_and_subscriptions_beside_the_task_are_known_from_its_read_and_kept_in_line(services, who):
+    """The completion's sync reads the instance's other open rows and its subscriptions back only when the
+    task read says there are some (``others_open``, ``subscribed``): with none it reads neither, with some
+    it still cancels a row and drops a subscription the engine no longer has."""
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+
+    def flags():
+        with services.db.session() as s:
+            pending = services.runtime.begin_completion(s, propose, who("so1"))
+            return pending.task.others_open, pending.instance.subscribed
+
+    assert flags() == (False, False)
+    with services.db.session() as s:
+        instance_id = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == propose))
+        stray = HumanTask(
+            instance_id=instance_id,
+            task_uuid=str(uuid.uuid4()),
+            spec_id="gone",
+            process_key="gt_test_clue",
+            name="gone",
+            status="ready",
+        )
+        s.add(stray)
+        s.add(MessageSubscription(instance_id=instance_id, message_name="nobody_sends", correlation_key="XS-9"))
+        s.flush()
+        stray_id = stray.id
+    assert flags() == (True, True)
+    services.runtime.complete_task(propose, actor=SYSTEM_PRINCIPAL, data={"disposal": "liaojie"})
+    with services.db.session() as s:
+        assert s.get(HumanTask, stray_id).status == "cancelled"
+        assert s.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance_id)).all() == []
+
+
+def test_a_lone_task_completes_without_reading_back_rows_or_subscriptions(services, who):
+    registered(services, who)
+    propose = ready(services, "propose")[0]
+    seen: list[str] = []
+
+    def spy(conn, cursor, statement, params, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", spy)
+    try:
+        outcome = services.runtime.complete_task(propose, actor=SYSTEM_PRINCIPAL, data={"disposal": "chubu_heshi"})
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", spy)
+    assert len(outcome.created_tasks) == 1  # the next step's row is still opened
+    assert not [q for q in seen if q.lstrip().startswith("SELECT message_subscription.id")]
+    assert not [
+        q for q in seen if q.lstrip().startswith("SELECT human_task.id, human_task.task_uuid, human_task.assignee")
+    ]
