@@ -155,10 +155,10 @@ class ProcessInstance(Base):
         # A parent's children (call activities, linked instances): without it, reading or deleting one
         # parent's children scans every instance (issue 16: the province benchmark's reset took minutes).
         Index("ix_instance_parent", "parent_instance_id"),
-        # The cockpit's instance list at province scale (issue 16): the newest page is the first rows of
-        # this index, not a sort of the 100k instances a provincial manager oversees; and (owner_unit, id)
-        # counts his instances, or joins them to their overdue tasks, from the index alone.
-        Index("ix_instance_updated", "updated_at", "id"),
+        # (owner_unit, id): a manager's instances counted, or joined to their overdue tasks, from the index
+        # alone (issue 16). No index leads with updated_at (migration 0018): the planner walked one backwards
+        # for a "newest 20" whose rows were few and old, reading every instance (4.7 s for a county), and
+        # it made every step's instance update a non-HOT one.
         Index("ix_instance_owner_id", "owner_unit", "id"),
     )
 

@@ -170,7 +170,8 @@ def _note(
     return target, True, not cases
 
 
-def _same_case(instance_id: Any) -> Select[Any]:
+def same_case(instance_id: Any) -> Select[Any]:
+    """The ids of the instances in ``instance_id``'s case (itself included), by case_reference's indexes."""
     mine = select(CaseReference.case_id).where(CaseReference.instance_id == instance_id)
     return select(CaseReference.instance_id).where(CaseReference.case_id.in_(mine))
 
@@ -181,12 +182,12 @@ def linked_clause(column: Any, instance_id: Any) -> ColumnElement[bool]:
     ``instance_id`` is a number, or :data:`INSTANCE` in a statement built once and run with
     ``{"instance_id": …}``.
     """
-    return or_(column == instance_id, column.in_(_same_case(instance_id)))
+    return or_(column == instance_id, column.in_(same_case(instance_id)))
 
 
 def linked_instances(session: Session, instance_id: int) -> set[int]:
     """``instance_id`` and every instance of the same case."""
-    return {instance_id, *session.scalars(_same_case(instance_id))}
+    return {instance_id, *session.scalars(same_case(instance_id))}
 
 
 @dataclass(frozen=True)
