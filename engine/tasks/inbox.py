@@ -198,11 +198,13 @@ def _tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
     Built with SQLAlchemy's operators each time, the clauses cost a third of an inbox read's Python (a
     union per role, every comparison coerced; issue 19) though they change only when the person's
     memberships do. They are a pure function of the name, the (unit, role) pairs and the led units, all
-    in the key, so a change of memberships (read afresh on every request) is a new key at once."""
+    in the key, so a change of memberships (read afresh on every request) is a new key at once. The kept
+    statements are bounded per web process (a few hundred people's, the most recent): statement objects
+    are tens of kilobytes, and a province's 5,000 people must not grow a worker past its memory goal."""
     return _tab_clause_of(principal.username, principal.memberships, principal.leader_of, tab)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=256)
 def _tab_clause_of(
     username: str, memberships: frozenset[tuple[str, str]], leader_of: frozenset[str], tab: str
 ) -> ColumnElement[bool]:
@@ -378,7 +380,7 @@ def _person(principal: Principal) -> tuple[str, frozenset[tuple[str, str]], froz
     return principal.username, principal.memberships, principal.leader_of
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=128)
 def _count_statement(
     person: tuple[str, frozenset[tuple[str, str]], frozenset[str]], present: tuple[str, ...]
 ) -> Select[Any]:
@@ -395,7 +397,7 @@ def _count_statement(
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=128)
 def _page_statement(
     person: tuple[str, frozenset[tuple[str, str]], frozenset[str]], tab: str, present: tuple[str, ...]
 ) -> Select[Any]:
