@@ -19,7 +19,7 @@ from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -159,6 +159,20 @@ def affected(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+class ReadOnlySession(RuntimeError):
+    """A write was attempted through ``Database.reading()``: a programming error, never user input."""
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySession("Database.reading() is for reads only: use Database.session() to write")
+
+
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySession("Database.reading() is for reads only: use Database.session() to write")
+
+
 class Database:
     """An engine plus its session factory; every service receives one of these."""
 
@@ -206,16 +220,16 @@ class Database:
 
         Nothing is lost: at PostgreSQL's READ COMMITTED each statement of a transaction reads its own
         snapshot anyway, and on SQLite, where the session is used as it is, the driver begins no
-        transaction for a read either. The session is committed at the end as ``session()`` does, so a
-        write that found its way in would not be lost (nor held back)."""
+        transaction for a read either. In autocommit a write would be committed statement by statement,
+        out of any unit of work, so the session refuses every write before it reaches the database (a
+        flush of changed objects, or an INSERT, UPDATE or DELETE executed through it): a use case that
+        writes belongs in ``session()``."""
         with self.autocommit() as conn:
             session = Session(bind=conn, expire_on_commit=False)
+            event.listen(session, "before_flush", _refuse_flush)
+            event.listen(session, "do_orm_execute", _refuse_write_statement)
             try:
                 yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
             finally:
                 session.close()
 

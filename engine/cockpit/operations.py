@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ from .stalled import StalledTask, stalled_tasks
 
 FAILED_PER_PAGE = 50
 NOTICES_PER_PAGE = 20
+T = TypeVar("T")
 MAX_KEY = 120  # process keys are at most this long; a longer filter matches nothing anyway
 
 
@@ -59,12 +61,12 @@ def _page(value: int) -> int:
 
 # --------------------------------------------------------------------------- the cockpit's pages
 def _dated(
-    services: Services, principal: Principal, kind: str, params: Mapping[str, object], fresh: bool
-) -> Dated[object]:
-    """Authorized already: the scope as every page computes it, then its snapshot (snapshots.read)."""
+    services: Services, principal: Principal, result: type[T], params: Mapping[str, object], fresh: bool
+) -> Dated[T]:
+    """Authorized already: the scope as every page computes it, then its snapshot (snapshots.read_as)."""
     with services.db.session() as s:
         scope = _scope(services, s, principal)
-    return snapshots.read(services.db, services.config, kind, scope, params, fresh=fresh)
+    return snapshots.read_as(services.db, services.config, result, scope, params, fresh=fresh)
 
 
 def overview_dated(
@@ -72,8 +74,7 @@ def overview_dated(
 ) -> Dated[Overview]:
     """The front page: running instances by stage, mechanism and platform, overdue and due-soon counts."""
     _authorize(services, principal)
-    found = _dated(services, principal, "overview", {"soon": max(0, soon_workdays)}, fresh)
-    return found  # type: ignore[return-value]
+    return _dated(services, principal, Overview, {"soon": max(0, soon_workdays)}, fresh)
 
 
 def overview(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Overview:
@@ -85,8 +86,7 @@ def deadlines_dated(
 ) -> Dated[Deadlines]:
     """Overdue and due-soon tasks by unit and role, with the latest escalations."""
     _authorize(services, principal)
-    found = _dated(services, principal, "deadlines", {"soon": max(0, soon_workdays)}, fresh)
-    return found  # type: ignore[return-value]
+    return _dated(services, principal, Deadlines, {"soon": max(0, soon_workdays)}, fresh)
 
 
 def deadlines(services: Services, principal: Principal, *, soon_workdays: int = DUE_SOON_WORKDAYS) -> Deadlines:
@@ -104,8 +104,7 @@ def durations_dated(
     """How long steps, stages and whole processes take, for one process or all; ``process_names`` are the choices."""
     _authorize(services, principal)
     key = (process_key or "").strip()[:MAX_KEY] or None
-    found = _dated(services, principal, "durations", {"process": key, "sample": max(1, sample_limit)}, fresh)
-    return found  # type: ignore[return-value]
+    return _dated(services, principal, Durations, {"process": key, "sample": max(1, sample_limit)}, fresh)
 
 
 def durations(
@@ -131,8 +130,7 @@ def metrics_dated(
     query = metrics.MetricsQuery.parse(
         date_from=date_from, date_to=date_to, base_from=base_from, base_to=base_to, slice_by=slice_by
     )
-    found = _dated(services, principal, "metrics", query.params(), fresh)
-    return found  # type: ignore[return-value]
+    return _dated(services, principal, metrics.Metrics, query.params(), fresh)
 
 
 def outcome_metrics(
@@ -173,8 +171,7 @@ def heatmap_dated(
         raise ValidationError("请选择流程", fields={"process": "请选择流程"})
     query = metrics.MetricsQuery.parse(date_from=date_from, date_to=date_to)
     params = {"process": key, "date_from": query.period.start.isoformat(), "date_to": query.period.end.isoformat()}
-    found = _dated(services, principal, "heatmap", params, fresh)
-    return found  # type: ignore[return-value]
+    return _dated(services, principal, heatmap.Heatmap, params, fresh)
 
 
 def duration_heatmap(

@@ -295,6 +295,28 @@ def store(
         log.info("cockpit snapshot %s stored concurrently by another writer", kind)
 
 
+KIND_OF: dict[type, str] = {result: kind for kind, result in RESULT_TYPES.items()}
+
+
+def read_as(
+    db: Database,
+    config: Config,
+    result: type[T],
+    scope: Scope,
+    params: Mapping[str, Any],
+    *,
+    fresh: bool = False,
+) -> Dated[T]:
+    """``read`` for the figure set whose type is ``result``, typed: the kind is found from the type, and
+    the value read back (stored JSON, or a live computation) is checked to be one, so a snapshot that no
+    longer matches its page's type fails here rather than in a template."""
+    found = read(db, config, KIND_OF[result], scope, params, fresh=fresh)
+    data = found.data
+    if not isinstance(data, result):
+        raise TypeError(f"the {KIND_OF[result]} snapshot holds a {type(data).__name__}, not a {result.__name__}")
+    return Dated(data, found.computed_at, found.from_snapshot, found.compute_ms)
+
+
 def read(
     db: Database,
     config: Config,

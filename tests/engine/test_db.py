@@ -118,3 +118,30 @@ def test_statistics_are_gathered_after_a_bulk_load_on_postgresql(tmp_path):
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS planner_probe"))
         db.dispose()
+
+
+def test_a_reading_session_refuses_every_write_and_leaves_the_data_as_it_was(db):
+    """``Database.reading()`` runs in autocommit on PostgreSQL, where a write would be committed out of
+    any unit of work; it refuses an ORM flush and an INSERT/UPDATE/DELETE statement before either
+    reaches the database, on both backends, and still reads."""
+    from sqlalchemy import insert, select, update
+
+    from engine.db import ReadOnlySession
+    from engine.models import Unit
+
+    with db.session() as s:
+        s.add(Unit(code="u1", name="一室", kind="office"))
+    with db.reading() as s:
+        assert s.scalar(select(Unit.name).where(Unit.code == "u1")) == "一室"
+    with pytest.raises(ReadOnlySession), db.reading() as s:
+        s.add(Unit(code="u2", name="二室", kind="office"))
+        s.flush()
+    with pytest.raises(ReadOnlySession), db.reading() as s:
+        s.get(Unit, "u1").name = "改名"
+        s.scalar(select(Unit.code))  # autoflush of the changed row
+    with pytest.raises(ReadOnlySession), db.reading() as s:
+        s.execute(update(Unit).where(Unit.code == "u1").values(name="改名"))
+    with pytest.raises(ReadOnlySession), db.reading() as s:
+        s.execute(insert(Unit).values(code="u3", name="三室", kind="office"))
+    with db.session() as s:
+        assert [(u.code, u.name) for u in s.scalars(select(Unit).order_by(Unit.code))] == [("u1", "一室")]
