@@ -160,6 +160,11 @@ class ProcessInstance(Base):
         # for a "newest 20" whose rows were few and old, reading every instance (4.7 s for a county), and
         # it made every step's instance update a non-HOT one.
         Index("ix_instance_owner_id", "owner_unit", "id"),
+        # A commission's instances of one status, newest activity first: the cockpit's lists take the
+        # newest page of each overseen commission from the end of this range (migration 0019). Leading
+        # with owner and status, it serves no walk over the whole table; it costs every step's update
+        # its HOT-ness (updated_at is indexed), measured and accepted in docs/benchmarks.md, "Issue 16".
+        Index("ix_instance_owner_status_updated", "owner_unit", "status", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
