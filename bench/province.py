@@ -305,7 +305,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
         raw.commit()
         inst = Copier(db, "process_instance", INSTANCE_COLS)
         task = Copier(db, "human_task", TASK_COLS)
-        cand = Copier(db, "human_task_candidate", ("task_id", "unit_code"))
+        cand = Copier(db, "human_task_candidate", ("task_id", "unit_code", "ready"))
         sub = Copier(
             db, "task_submission", ("id", "task_id", "instance_id", "kind", "data", "submitted_by", "submitted_at")
         )
@@ -403,7 +403,7 @@ def _seed_tasks(db: Database, services, org: Org, size: dict, rng: random.Random
                     counts["completed"] += 1
                     starter = starter or who
                     last_stage = t["stage"] or last_stage
-                cand.add(task_id, unit)
+                cand.add(task_id, unit, ready)  # the open index holds the waiting tasks only
             status = "running" if running else "completed"
             audit_id += 1
             aud.add(audit_id, started, starter, "started", iid, None, version_id, {"process": key})

@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -273,11 +274,28 @@ class TaskCandidate(Base):
     """A unit whose members holding the task's role may claim it."""
 
     __tablename__ = "human_task_candidate"
-    # (unit_code, task_id): a unit's tasks from the index alone, to join against the open tasks.
-    __table_args__ = (Index("ix_candidate_unit_task", "unit_code", "task_id"),)
+    __table_args__ = (
+        # (unit_code, task_id): a unit's tasks from the index alone, to join against the open tasks.
+        Index("ix_candidate_unit_task", "unit_code", "task_id"),
+        # A unit's open tasks alone (issue 19): the inbox's group and team tabs start here, so their cost
+        # follows the unit's waiting tasks, not every task it was ever offered nor the role's open tasks
+        # province-wide.
+        Index(
+            "ix_candidate_ready_unit",
+            "unit_code",
+            "task_id",
+            postgresql_where=text("ready"),
+            sqlite_where=text("ready = 1"),
+        ),
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The task's ``status`` is still ``ready``: set false in the statement that completes or cancels it
+    # (engine/runtime/core.py), never true again (a task never returns to ready; a reopened step is a new
+    # row). A copy, not the truth: the inbox still tests the task's own status, so a row left true by
+    # mistake costs a key lookup, never a wrong answer.
+    ready: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class InstanceAccess(Base):

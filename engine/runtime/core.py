@@ -244,6 +244,9 @@ _COMPLETE_TASK = (
         assignee=bindparam("assignee"),
     )
 )
+# The task's candidate rows leave the units' open index (``ix_candidate_ready_unit``) with the task: the
+# inbox's group and team tabs start from it (engine/tasks/inbox.py). Only a task that names units has any.
+_CLOSE_CANDIDATES = _C.update().where(_C.c.task_id == bindparam("_id"), _C.c.ready.is_(True)).values(ready=False)
 _DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
 _READY_ROWS = select(_T.c.id, _T.c.task_uuid, _T.c.assignee, _T.c.name).where(
     _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
@@ -658,6 +661,8 @@ class Runtime:
         )
         if done.rowcount != 1:
             raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
+        if task.candidate_units:
+            conn.execute(_CLOSE_CANDIDATES, {"_id": task.id})
         if task.has_draft:
             conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
         if before is not None:
@@ -918,6 +923,19 @@ class Runtime:
                 workflow.cancel()
                 values["state"] = state.dump(workflow).decode()
                 values["next_timer_at"] = None
+                session.execute(
+                    update(TaskCandidate)
+                    .where(
+                        TaskCandidate.task_id.in_(
+                            select(HumanTask.id).where(
+                                HumanTask.instance_id == instance_id, HumanTask.status == "ready"
+                            )
+                        ),
+                        TaskCandidate.ready.is_(True),
+                    )
+                    .values(ready=False)
+                    .execution_options(synchronize_session=False)
+                )
                 session.execute(
                     update(HumanTask)
                     .where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
@@ -1615,6 +1633,12 @@ class Runtime:
             existing.pop(completed_uuid, None)
         gone = [tid for uuid, tid in existing.items() if uuid not in ready]
         if gone:
+            session.execute(
+                update(TaskCandidate)
+                .where(TaskCandidate.task_id.in_(gone), TaskCandidate.ready.is_(True))
+                .values(ready=False)
+                .execution_options(synchronize_session=False)
+            )
             session.execute(
                 update(HumanTask)
                 .where(HumanTask.id.in_(gone), HumanTask.status == "ready")

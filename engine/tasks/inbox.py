@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, exists, false, func, literal, or_, select, true, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -130,6 +130,12 @@ class InboxPage:
 
 
 # --------------------------------------------------------------------------- scoping
+# A candidate row of a task still waiting: the predicate of the partial index ``ix_candidate_ready_unit``
+# (``ready`` on PostgreSQL, ``ready = 1`` on SQLite; ``= true`` is what both planners match to it). The
+# task's own ``status = 'ready'`` is tested beside it, so the flag narrows the rows read, never the answer.
+_OPEN_CANDIDATE = TaskCandidate.ready == true()
+
+
 def pool_row_clause(principal: Principal) -> ColumnElement[bool]:
     """The same condition tested row by row (correlated ``EXISTS``): right when the rows are already few,
     as in one instance's tasks (engine/visibility.py)."""
@@ -152,11 +158,13 @@ def _pool_clause(
 ) -> ColumnElement[bool]:
     """SQL for 'the person holds the task's role in one of its candidate units (or it names none)'.
 
-    Written as ``id IN (…)`` over a union the database can drive from indexes: the candidate rows of the
-    person's units (``ix_candidate_unit_task``) matched against the open tasks of the role
-    (``ix_task_open_role``, partial on ``status = 'ready'``) — both read from the index alone, where
-    visiting every task a unit was ever offered cost 10 ms per count at a province's scale —, and the
-    tasks of their roles that name no unit. ``pushdown`` repeats conditions the caller applies anyway
+    Written as ``id IN (…)`` over a union the database can drive from indexes: the open candidate rows of
+    the person's units (``ix_candidate_ready_unit``, partial on ``ready``: the unit's waiting tasks, not
+    its history) matched against the tasks of the role by key, and the tasks of their roles that name no
+    unit. Before the candidate rows carried ``ready`` the first branch had two bad choices at a province's
+    scale: every task the unit was ever offered (7,718 rows for a prefecture's office, 442 open), or the
+    role's open tasks province-wide (``ix_task_open_role``: 14,681 entries for a five-person unit with 67
+    waiting; issue 19). ``pushdown`` repeats conditions the caller applies anyway
     (``status == 'ready'``) inside the union, so the second branch reads only those tasks instead of
     every task of the role ever created; ``unclaimed`` goes into the second branch only (in the first
     PostgreSQL underestimates the role's unclaimed open tasks twentyfold and may then probe the
@@ -168,7 +176,7 @@ def _pool_clause(
         parts.append(
             select(TaskCandidate.task_id)
             .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
-            .where(TaskCandidate.unit_code.in_(units), HumanTask.role == role, *pushdown)
+            .where(TaskCandidate.unit_code.in_(units), _OPEN_CANDIDATE, HumanTask.role == role, *pushdown)
         )
     if not parts:
         return false()
@@ -180,15 +188,16 @@ def _pool_clause(
     return HumanTask.id.in_(union_all(*parts))
 
 
-def _led_clause(principal: Principal, *pushdown: ColumnElement[bool]) -> ColumnElement[bool]:
+def _led_clause(principal: Principal) -> ColumnElement[bool]:
     """SQL for 'one of the task's candidate units is led by the person', as ``id IN (…)`` over the led
-    units' candidate rows joined to the tasks ``pushdown`` admits (``status == 'ready'``): PostgreSQL
-    then matches the units' rows against the open tasks' index, where a correlated EXISTS made it visit
-    every task the units were ever offered (30 ms for a county leader)."""
+    units' open candidate rows (``ix_candidate_ready_unit``), whose tasks are then looked up by key (the
+    caller tests their status). A correlated EXISTS made PostgreSQL visit every task the units were ever
+    offered (30 ms for a county leader); the units' rows joined to the open tasks inside the ``IN`` made it
+    match them against every open task of the province (52,612 index entries for any leader; for a
+    prefecture office's leader 442 key lookups instead, 2,177 buffers where the walk cost over 5,000;
+    issue 19)."""
     return HumanTask.id.in_(
-        select(TaskCandidate.task_id)
-        .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
-        .where(TaskCandidate.unit_code.in_(sorted(principal.leader_of)), *pushdown)
+        select(TaskCandidate.task_id).where(TaskCandidate.unit_code.in_(sorted(principal.leader_of)), _OPEN_CANDIDATE)
     )
 
 
@@ -220,8 +229,7 @@ def _build_tab_clause(principal: Principal, tab: str) -> ColumnElement[bool]:
     if tab == "team":
         if not principal.leader_of:
             return false()
-        ready = HumanTask.status == "ready"
-        return and_(ready, _led_clause(principal, ready))
+        return and_(HumanTask.status == "ready", _led_clause(principal))
     if tab == "completed":
         return and_(HumanTask.status == "completed", HumanTask.completed_by == principal.username)
     raise ValueError(f"unknown inbox tab {tab!r}")
