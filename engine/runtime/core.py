@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine import audit, clock
+from engine import db as database
 from engine.access import duties, visibility
 from engine.access.authz import TaskView, can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal
@@ -662,7 +663,7 @@ class Runtime:
             "submitted_by": actor.username,
             "submitted_at": now,
         }
-        one_statement = pg_writes.applies(conn)
+        one_statement = database.folds_writes(conn)
         if one_statement:
             done = conn.execute(
                 pg_writes.COMPLETE_AND_RECORD, pg_writes.complete_and_record_params(completion, submission)
@@ -1625,7 +1626,7 @@ class Runtime:
                 .execution_options(synchronize_session=False)
             )
         now = clock.now()
-        one_statement = pg_writes.applies(conn)
+        one_statement = database.folds_writes(conn)
         ungranted: list[int] = []  # tasks written by the portable statements: their grants follow below
         for uuid, spiff_task in ready.items():
             if uuid in existing:

@@ -31,7 +31,9 @@ portable path applies to the tables afterwards, so the rows written are the same
 (tests/engine/runtime/test_pg_writes.py). The candidate rows' foreign key is checked at the end of the
 statement, when the task row exists.
 
-SQLite (one writer in-process, no network round trip) keeps the portable statements (``applies``).
+A third such pair, a new case file and the numbers that open it, is written beside the case rules
+(engine/instances/cases.py). SQLite (one writer in-process, no network round trip) keeps the portable
+statements: ``engine.db.folds_writes`` decides for all three.
 Two SQLAlchemy details shape the statements: their constants are SQL literals, not bound values (the
 statement cache did not carry a bound literal's value through a data-modifying CTE), and the record's
 parameters are named apart from ``human_task``'s columns (a parameter named like a column of the CTE's
@@ -44,7 +46,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, bindparam, column, func, literal_column, select, true
+from sqlalchemy import String, Table, bindparam, column, func, literal_column, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import Insert, Select
 
@@ -54,11 +56,6 @@ from engine.models import HumanTask, TaskCandidate, TaskSubmission
 _T = cast(Table, HumanTask.__table__)
 _C = cast(Table, TaskCandidate.__table__)
 _S = cast(Table, TaskSubmission.__table__)
-
-
-def applies(conn: Connection) -> bool:
-    """Whether this connection writes the pairs as one statement (PostgreSQL; SQLite keeps two)."""
-    return conn.dialect.name == "postgresql"
 
 
 # ----------------------------------------------------------------------- the completed task and its record

@@ -1,9 +1,10 @@
-"""PostgreSQL's one-statement writes (engine/runtime/pg_writes.py) write the rows the portable statements do.
+"""PostgreSQL's one-statement writes (engine/runtime/pg_writes.py, a new case in engine/instances/cases.py)
+write the rows the portable statements do.
 
 A start and a completion that opens a task for two units run twice in one database at one frozen moment:
-once through the portable statements (``pg_writes.applies`` answering False, as on SQLite), once as the
+once through the portable statements (``engine.db.folds_writes`` answering False, as on SQLite), once as the
 dialect does. Every row they write — the task rows, their candidate units, the need-to-know grants, the
-submissions, the audit events — must be the same but for ids, task uuids and the clue number. On SQLite
+submissions, the audit events, the case file and its references — must be the same but for ids, task uuids and the clue number. On SQLite
 both runs are the portable path; the grants are also checked against the rule applied to the tables
 (``refresh_access``) and against the values the test library's units and roles give.
 """
@@ -17,10 +18,10 @@ from typing import Any
 from sqlalchemy import event, select
 
 from engine import clock
+from engine import db as database
 from engine.access import visibility
 from engine.instances import operations as instances
-from engine.models import AuditEvent, HumanTask, InstanceAccess, TaskCandidate, TaskSubmission
-from engine.runtime import pg_writes
+from engine.models import AuditEvent, CaseFile, CaseReference, HumanTask, InstanceAccess, TaskCandidate, TaskSubmission
 from tests.engine.usecases import REGISTER
 
 AT = dt.datetime(2026, 12, 1, 10, tzinfo=clock.LOCAL_TZ)
@@ -78,7 +79,22 @@ def _rows(services, instance_id: int, clue: str) -> dict[str, Any]:
             (e.action, e.actor, place.get(e.task_id, "?"), e.at, _digest_marked(e.detail), e.version_id)
             for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id))
         ]
-    got = {"tasks": found, "candidates": candidates, "access": access, "submissions": submissions, "audit": audit}
+        case_rows = sorted(
+            (r.kind, r.value, r.scope, str(r.created_at), f.label, f.scope, str(f.opened_at))
+            for r, f in s.execute(
+                select(CaseReference, CaseFile)
+                .join(CaseFile, CaseFile.id == CaseReference.case_id)
+                .where(CaseReference.instance_id == instance_id)
+            )
+        )
+    got = {
+        "cases": case_rows,
+        "tasks": found,
+        "candidates": candidates,
+        "access": access,
+        "submissions": submissions,
+        "audit": audit,
+    }
     return json.loads(json.dumps(got, default=str, ensure_ascii=False).replace(clue, "<clue>"))
 
 
@@ -110,7 +126,7 @@ def test_one_statement_writes_write_the_rows_the_portable_statements_do(services
     dialect = services.db.engine.dialect.name
     _case(services, who, "XS-W1")  # warm: the first start loads the deployed version (a read of its own)
     with clock.frozen(AT):
-        monkeypatch.setattr(pg_writes, "applies", lambda conn: False)
+        monkeypatch.setattr(database, "folds_writes", lambda conn: False)
         portable_id, portable_sql = _case(services, who, "XS-P1")
         monkeypatch.undo()
         native_id, native_sql = _case(services, who, "XS-N1")
@@ -123,20 +139,25 @@ def test_one_statement_writes_write_the_rows_the_portable_statements_do(services
     assert [t["status"] for t in native["tasks"]] == ["completed", "ready"]
     assert [t["has_candidates"] for t in native["tasks"]][-1] is True
     assert [a[0] for a in native["audit"]].count("task_created") == 2
+    # The registered clue number opened a case of its own (one file, one reference).
+    assert native["cases"] == [
+        ["clue_no", "<clue>", "", str(AT.astimezone(dt.UTC)), "<clue>", "", str(AT.astimezone(dt.UTC))]
+    ]
     # The grants equal the rule applied to the tables afterwards (refresh_access), for both runs.
     assert [list(g) for g in _grants_by_rule(services, native_id)] == native["access"]
     assert [list(g) for g in _grants_by_rule(services, portable_id)] == portable["access"]
-    # Statements: the portable path writes the task, its candidates and its grants apart, and the
-    # completed task apart from its record; PostgreSQL writes each group as one.
+    # Statements: the portable path writes the task, its candidates and its grants apart, the completed
+    # task apart from its record, a new case apart from its numbers; PostgreSQL writes each group as one.
     if dialect == "postgresql":
         assert not [q for q in portable_sql[2:] if q.lstrip().startswith("WITH")]
         assert [q.split()[1] for q in native_sql[2:] if q.lstrip().startswith("WITH")] == [
-            "new_task",
-            "done",
-            "new_task",
+            "new_task",  # the start's task
+            "done",  # the registration and its record
+            "new_case",  # the clue number it registered opens a case
+            "new_task",  # the next step
         ]
         assert int(portable_sql[0].split()[1]) - int(native_sql[0].split()[1]) == 1  # start: its task names no unit
-        assert int(portable_sql[1].split()[1]) - int(native_sql[1].split()[1]) == 3  # complete: + the record
+        assert int(portable_sql[1].split()[1]) - int(native_sql[1].split()[1]) == 4  # complete: + the record, the case
     else:
         assert portable_sql[:2] == native_sql[:2]
         assert not [q for q in native_sql[2:] if q.lstrip().startswith("WITH")]
