@@ -153,6 +153,14 @@ def core(session: Session) -> Connection:
     return session.connection()
 
 
+def folds_writes(conn: Connection) -> bool:
+    """Whether writes that always go together are sent as one statement on this connection: PostgreSQL,
+    where each statement inside a transaction is a round trip (engine/runtime/pg_writes.py). SQLite, one
+    writer in-process, keeps the portable statements. One switch for every such pair, so a test can run
+    the portable path on PostgreSQL and compare the rows (tests/engine/runtime/test_pg_writes.py)."""
+    return conn.dialect.name == "postgresql"
+
+
 def affected(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE matched. ``Session.execute`` types every result as a plain ``Result``;
     for a DML statement it is a ``CursorResult``, which counts them."""

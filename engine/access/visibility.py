@@ -28,10 +28,10 @@ import functools
 from collections.abc import Collection, Iterable
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, literal, or_, select, true, union
+from sqlalchemy import String, Table, and_, bindparam, exists, func, literal_column, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, CompoundSelect, Insert, Select
+from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Insert, Select
 from sqlalchemy.sql.elements import BindParameter
 
 from engine.access.principal import Principal
@@ -45,6 +45,10 @@ InstanceRef = int | BindParameter[int]
 ANY_UNIT = ""
 # instance_access.role of a task without a role: no pool holds it, only leaders of its units see it.
 NO_ROLE = ""
+
+# ANY_UNIT and NO_ROLE (both the empty string) as the SQL constant the derived rows are built with.
+assert ANY_UNIT == NO_ROLE == ""
+_EMPTY = literal_column("''", String)
 
 # The table behind the model (a declarative model's ``__table__`` is typed as a plain FromClause).
 _ACCESS = cast(Table, InstanceAccess.__table__)
@@ -73,24 +77,40 @@ def task_visible_clause(principal: Principal) -> ColumnElement[bool]:
 
 # --------------------------------------------------------------------------- the derived rows
 def _access_rows(task_filter: ColumnElement[bool]) -> CompoundSelect[str, str, int]:
-    """(unit_code, role, instance_id) for every grant the tasks matching ``task_filter`` make: one per
-    candidate unit (its members holding the role, and its leaders, may see the instance) and one with
-    ``ANY_UNIT`` for a task that names no unit — the same facts ``pool_row_clause`` and the leader rule
-    of ``task_visible_clause`` read (``has_candidates`` decides "names no unit", as there)."""
-    t, c = HumanTask, TaskCandidate
+    """(unit_code, role, instance_id) for every grant the tasks matching ``task_filter`` make."""
+    return grants_of(cast(Table, HumanTask.__table__), cast(Table, TaskCandidate.__table__), task_filter)
+
+
+def grants_of(
+    tasks: FromClause, candidates: FromClause, task_filter: ColumnElement[bool] | None = None
+) -> CompoundSelect[str, str, int]:
+    """(unit_code, role, instance_id) for every grant the rows of ``tasks`` make (its columns ``id``,
+    ``role``, ``instance_id``, ``personal``, ``has_candidates``; ``candidates``: ``task_id``, ``unit_code``):
+    one per candidate unit (its members holding the role, and its leaders, may see the instance) and one
+    with ``ANY_UNIT`` for a task that names no unit — the same facts ``pool_row_clause`` and the leader rule
+    of ``task_visible_clause`` read (``has_candidates`` decides "names no unit", as there).
+
+    The tables themselves, or (engine/runtime/task_insert.py) the rows a PostgreSQL statement is inserting
+    in the same statement: one rule for both, so the grants of a task written either way are the same rows."""
+    t, c = tasks.c, candidates.c
+    only = (task_filter,) if task_filter is not None else ()
     # A task addressed to one person grants nothing to its units: only he (as assignee) finds the instance
     # through it — neither the other holders of his role there nor their leader (who signs his reply later).
-    role = func.coalesce(t.role, NO_ROLE)
+    # The two constants are SQL literals, not bound values: SQLAlchemy's statement cache does not carry a
+    # bound literal through a data-modifying CTE (task_insert.py), and a constant needs no parameter.
+    role = func.coalesce(t.role, _EMPTY)
     by_unit = (
-        select(c.unit_code, role, t.instance_id).join(t, t.id == c.task_id).where(t.personal.is_(False), task_filter)
+        select(c.unit_code, role, t.instance_id)
+        .select_from(candidates.join(tasks, t.id == c.task_id))
+        .where(t.personal.is_(False), *only)
     )
-    unscoped = select(literal(ANY_UNIT), t.role, t.instance_id).where(
-        t.has_candidates.is_(False), t.role.is_not(None), t.personal.is_(False), task_filter
+    unscoped = select(_EMPTY, t.role, t.instance_id).where(
+        t.has_candidates.is_(False), t.role.is_not(None), t.personal.is_(False), *only
     )
     return union(by_unit, unscoped)
 
 
-def _insert_statement(dialect: str, rows: CompoundSelect[str, str, int]) -> Insert:
+def insert_grants(dialect: str, rows: CompoundSelect[str, str, int]) -> Insert:
     """Insert derived rows, skipping those already there (two tasks of an instance often grant the same)."""
     table = _ACCESS
     columns = ["unit_code", "role", "instance_id"]
@@ -100,13 +120,13 @@ def _insert_statement(dialect: str, rows: CompoundSelect[str, str, int]) -> Inse
 
 
 def _insert_missing(session: Session, rows: CompoundSelect[str, str, int]) -> None:
-    session.execute(_insert_statement(session.get_bind().dialect.name, rows))
+    session.execute(insert_grants(session.get_bind().dialect.name, rows))
 
 
 @functools.cache
 def _grant_statement(dialect: str) -> Insert:
     """Built once per dialect: it runs in every state change that opens a task (the completion path)."""
-    return _insert_statement(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
+    return insert_grants(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
 
 
 def grant_task_access(session: Session, task_ids: Iterable[int]) -> None:

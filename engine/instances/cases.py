@@ -19,14 +19,18 @@ joins its sender's case. "The linked instances of X" is then one indexed read: t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, String, Table, bindparam, column, func, or_, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Insert
 
 from engine import clock
+from engine import db as database
 from engine.db import core
 from engine.models import CaseFile, CaseReference, ProcessInstance
 
@@ -59,6 +63,48 @@ _KNOWN = select(CaseReference.kind, CaseReference.value, CaseReference.case_id).
     CaseReference.instance_id == INSTANCE
 )
 _CASE_OF = select(CaseReference.case_id).where(CaseReference.instance_id == INSTANCE).limit(1)
+_CF, _CR = cast(Table, CaseFile.__table__), cast(Table, CaseReference.__table__)
+# The cases a number is known in (within its commission's scope).
+_CASES_OF_NUMBER = (
+    select(_CR.c.case_id)
+    .where(_CR.c.scope == bindparam("scope"), _CR.c.kind == bindparam("kind"), _CR.c.value == bindparam("value"))
+    .distinct()
+)
+_OPEN_CASE = _CF.insert().returning(_CF.c.id)
+_REFERENCE_COLUMNS = ("instance_id", "kind", "value", "scope", "case_id", "created_at")
+
+
+@functools.cache
+def _open_case_with_references() -> Insert:
+    """PostgreSQL: a new case file and the numbers that open it, one statement (one round trip of a
+    start's; engine/runtime/pg_writes.py says why such pairs are folded). Returns the case id per number.
+
+    The references are inserted from the id the case's insert returned; the numbers come as two arrays
+    (kinds, values) in the order the portable path inserts them. Parameters are named apart from the
+    tables' columns (``r_``/``c_``): SQLAlchemy would take a parameter named like a column of the CTE's
+    INSERT as one more value."""
+    case = (
+        _CF.insert()
+        .values(scope=bindparam("c_scope"), label=bindparam("c_label"), opened_at=bindparam("c_opened_at"))
+        .returning(_CF.c.id)
+        .cte("new_case")
+    )
+    numbers = (
+        func.unnest(
+            bindparam("r_kinds", type_=postgresql.ARRAY(String)), bindparam("r_values", type_=postgresql.ARRAY(String))
+        )
+        .table_valued(column("kind", String), column("value", String))
+        .render_derived(name="numbers")
+    )
+    rows = select(
+        bindparam("r_instance_id", type_=Integer),
+        numbers.c.kind,
+        numbers.c.value,
+        bindparam("r_scope", type_=String),
+        case.c.id,
+        bindparam("r_created_at", type_=_CR.c.created_at.type),
+    ).select_from(case.join(numbers, true()))
+    return _CR.insert().from_select(list(_REFERENCE_COLUMNS), rows).returning(_CR.c.case_id)
 
 
 def case_id_of(session: Session, instance_id: int) -> int | None:
@@ -135,16 +181,11 @@ def _note(
     cases: set[int] = {int(c) for c in known.values()}
     if parent_case is not None:
         cases.add(parent_case)
+    conn = core(session)
     for kind, value in missing:
         if kind == PARENT:
             continue
-        cases.update(
-            session.scalars(
-                select(CaseReference.case_id)
-                .where(CaseReference.scope == scope, CaseReference.kind == kind, CaseReference.value == value)
-                .distinct()
-            )
-        )
+        cases.update(conn.execute(_CASES_OF_NUMBER, {"scope": scope, "kind": kind, "value": value}).scalars())
     if cases:
         target = min(cases)
         merged = sorted(cases - {target})
@@ -156,18 +197,44 @@ def _note(
                 .execution_options(synchronize_session=False)
             )
     else:
+        # A new case: Core statements on the session's connection (no unit of work to flush for two rows).
         label = refs.get("case_no") or refs.get("clue_no")
-        case = CaseFile(scope=scope, label=label, opened_at=clock.now())
-        session.add(case)
-        session.flush()
-        target = case.id
+        opened_at = clock.now()
+        now = clock.now()
+        ordered = sorted(missing)
+        if database.folds_writes(conn):
+            params = {
+                "c_scope": scope,
+                "c_label": label,
+                "c_opened_at": opened_at,
+                "r_kinds": [kind for kind, _ in ordered],
+                "r_values": [value for _, value in ordered],
+                "r_instance_id": instance_id,
+                "r_scope": scope,
+                "r_created_at": now,
+            }
+            return conn.execute(_open_case_with_references(), params).scalars().first(), True, True
+        target = conn.execute(_OPEN_CASE, {"scope": scope, "label": label, "opened_at": opened_at}).scalar_one()
+        conn.execute(
+            _CR.insert(), [_reference(instance_id, kind, value, scope, target, now) for kind, value in ordered]
+        )
+        return target, True, True
     now = clock.now()
-    session.add_all(
-        CaseReference(instance_id=instance_id, kind=kind, value=value, scope=scope, case_id=target, created_at=now)
-        for kind, value in sorted(missing)
+    core(session).execute(
+        _CR.insert(), [_reference(instance_id, kind, value, scope, target, now) for kind, value in sorted(missing)]
     )
-    session.flush()
-    return target, True, not cases
+    return target, True, False
+
+
+def _reference(instance_id: int, kind: str, value: str, scope: str, case_id: int, at: Any) -> dict[str, Any]:
+    return {
+        "instance_id": instance_id,
+        "kind": kind,
+        "value": value,
+        "scope": scope,
+        "case_id": case_id,
+        "created_at": at,
+    }
 
 
 def same_case(instance_id: Any) -> Select[Any]:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine import audit, clock
+from engine import db as database
 from engine.access import duties, visibility
 from engine.access.authz import TaskView, can_see, require_can_claim, require_can_complete, require_can_reassign
 from engine.access.principal import SYSTEM_PRINCIPAL, Principal
@@ -67,7 +68,7 @@ from engine.models import (
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
 from engine.recusal import register
-from engine.runtime import addressing, instance_lock, state
+from engine.runtime import addressing, instance_lock, pg_writes, state
 from engine.scheduling.deadlines import start_day
 
 log = logging.getLogger(__name__)
@@ -650,15 +651,28 @@ class Runtime:
         now = clock.now()
         live = self._guarded_write(session, row, expected, loaded, workflow, live=live)
         conn = session.connection()
-        done = conn.execute(
-            _COMPLETE_TASK,
-            {
-                "_id": task.id,
-                "completed_at": now,
-                "completed_by": actor.username,
-                "assignee": task.assignee or actor.username,
-            },
-        )
+        completion = {
+            "_id": task.id,
+            "completed_at": now,
+            "completed_by": actor.username,
+            "assignee": task.assignee or actor.username,
+        }
+        submission = {
+            "task_id": task.id,
+            "instance_id": row.id,
+            "kind": "final",
+            "data": record if record is not None else data,
+            "sealed": sealed,
+            "submitted_by": actor.username,
+            "submitted_at": now,
+        }
+        one_statement = database.folds_writes(conn)
+        if one_statement:
+            done = conn.execute(
+                pg_writes.COMPLETE_AND_RECORD, pg_writes.complete_and_record_params(completion, submission)
+            )
+        else:
+            done = conn.execute(_COMPLETE_TASK, completion)
         if done.rowcount != 1:
             raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
         if task.candidate_units:
@@ -675,18 +689,8 @@ class Runtime:
                 submitted=record if record is not None else data,
                 before=before,
             )
-        conn.execute(
-            _S.insert(),
-            {
-                "task_id": task.id,
-                "instance_id": row.id,
-                "kind": "final",
-                "data": record if record is not None else data,
-                "sealed": sealed,
-                "submitted_by": actor.username,
-                "submitted_at": now,
-            },
-        )
+        if not one_statement:
+            conn.execute(_S.insert(), submission)
         audit.record(
             session,
             "completed",
@@ -1646,6 +1650,8 @@ class Runtime:
                 .execution_options(synchronize_session=False)
             )
         now = clock.now()
+        one_statement = database.folds_writes(conn)
+        ungranted: list[int] = []  # tasks written by the portable statements: their grants follow below
         for uuid, spiff_task in ready.items():
             if uuid in existing:
                 continue
@@ -1653,11 +1659,16 @@ class Runtime:
             meta = loaded.task_meta(process_key, spiff_task.task_spec.bpmn_id)
             values, units = self._human_task(row, loaded, spiff_task, process_key, meta, now)
             given = addressing.address(session, values, units, meta, actor, conflicts=conflicts)
-            task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+            if one_statement:
+                # The row, its candidate units and its grants in one round trip (engine/runtime/pg_writes.py).
+                task_id = conn.execute(pg_writes.task_with_grants(), pg_writes.task_params(values, units)).scalar_one()
+            else:
+                task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+                if units:
+                    conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
+                ungranted.append(task_id)
             if values["assignee"] == actor.username:
                 outcome.held.append((task_id, values["name"]))
-            if units:
-                conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
             outcome.created_tasks.append(task_id)
             outcome.next_tasks.append((task_id, values["name"], values["lane"]))
             if fresh:
@@ -1677,7 +1688,7 @@ class Runtime:
                 given=given,
             )
         # Need-to-know: record what the new tasks' units and roles grant (engine/visibility.py), same transaction.
-        visibility.grant_task_access(session, outcome.created_tasks)
+        visibility.grant_task_access(session, ungranted)
         outcome.subscribed = self._sync_subscriptions(
             session, row, loaded, [t for t in live if t.state == TaskState.WAITING], fresh=fresh or not subscribed
         )
