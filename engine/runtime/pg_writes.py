@@ -136,7 +136,12 @@ def task_with_grants() -> Select[int]:
     )
     candidates = (
         _C.insert()
-        .from_select(["task_id", "unit_code"], select(task.c.id, unit.c.unit).select_from(task.join(unit, true())))
+        # ``ready`` as a SQL literal: from_select would add the column's Python default as a bound value,
+        # which the statement cache does not carry (inserted as NULL).
+        .from_select(
+            ["task_id", "unit_code", "ready"],
+            select(task.c.id, unit.c.unit, true()).select_from(task.join(unit, true())),
+        )
         .returning(_C.c.task_id, _C.c.unit_code)
         .cte("new_candidates")
     )

@@ -7,15 +7,15 @@ count) or every task the unit was ever offered (7,718 rows for a prefecture's of
 ``ready`` mirrors the task's status (true while it waits) and ``ix_candidate_ready_unit`` holds only those
 rows, so both tabs start from the unit's waiting tasks.
 
-Revision ID: 0019_inbox19
-Revises: 0018_plan_traps
+Revision ID: 0020_inbox19
+Revises: 0019_list16
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_inbox19"
-down_revision = "0018_plan_traps"
+revision = "0020_inbox19"
+down_revision = "0019_list16"
 branch_labels = None
 depends_on = None
 
