@@ -126,8 +126,18 @@ class Gunicorn:
     """``gunicorn -w N -k gthread --threads 2 'web:create_app()'`` on 127.0.0.1 against one database;
     stopped on exit."""
 
-    def __init__(self, database_url: str, work: Path, workers: int = 2, options: tuple[str, ...] = SERVER_OPTIONS):
+    def __init__(
+        self,
+        database_url: str,
+        work: Path,
+        workers: int = 2,
+        options: tuple[str, ...] = SERVER_OPTIONS,
+        root: Path = ROOT,
+        env: dict | None = None,
+    ):
         self.database_url = database_url
+        self.root = root  # the source tree served (bench/memory.py serves an earlier commit's too)
+        self.extra_env = dict(env or {})
         self.workers = workers
         self.options = tuple(options)
         self.port = free_port()
@@ -143,7 +153,9 @@ class Gunicorn:
             "GUANTONG_INSTANCE_DIR": str(self.instance_dir),
             "GUANTONG_SECRET_KEY": SECRET_KEY,
             "GUANTONG_EMBEDDED_WORKER": "off",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.root),
+            "MALLOC_ARENA_MAX": "2",  # as the README serves it (tools/dist/install.sh's guantong.env)
+            **self.extra_env,
         }
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
@@ -160,7 +172,7 @@ class Gunicorn:
                     *self.options,
                     "web:create_app()",
                 ],
-                cwd=ROOT,
+                cwd=self.root,
                 env=env,
                 stdout=log,
                 stderr=log,

@@ -7,6 +7,10 @@ counts. A spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` 
 return) as a formula (CSV/formula injection: a business key or a unit name could carry
 ``=HYPERLINK(...)``): every text cell so beginning is written with a leading apostrophe, and in XLSX
 every text cell is stored as a string, never as a formula. Numbers stay numbers.
+
+openpyxl (about 12 MB resident) is imported by ``to_xlsx`` when a workbook is first asked for, not when the
+application starts: the cockpit's pages import this module, few of their readers export (issue 19: a web
+process under 200 MB).
 """
 
 from __future__ import annotations
@@ -17,9 +21,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
@@ -87,37 +88,41 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def _put(sheet: Any, row: int, column: int, value: Any, *, bold: bool = False) -> None:
+def _put(sheet: Any, row: int, column: int, value: Any, *, font: Any = None) -> None:
     cell = sheet.cell(row=row, column=column)
     cleaned = safe(value)
     cell.value = cleaned
     if isinstance(cleaned, str):
         cell.data_type = "s"  # text, never a formula, whatever it begins with
-    if bold:
-        cell.font = Font(bold=True)
+    if font is not None:
+        cell.font = font
 
 
 def to_xlsx(export: Export) -> bytes:
     """A workbook with a first sheet naming the export (title, period, filters) and one sheet per table,
     each again headed by the title and the period."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+    bold = Font(bold=True)
     book = Workbook()
     used: set[str] = set()
     names = [_sheet_title(t.title, used) for t in export.tables]  # the tables keep their own titles
     about = book.active
     about.title = _sheet_title(export.title, used)
-    _put(about, 1, 1, export.title, bold=True)
+    _put(about, 1, 1, export.title, font=bold)
     for i, (label, value) in enumerate(export.lines, start=2):
         _put(about, i, 1, label)
         _put(about, i, 2, value)
     for table, sheet_name in zip(export.tables, names, strict=True):
         sheet = book.create_sheet(sheet_name)
-        _put(sheet, 1, 1, f"{export.title} · {table.title}", bold=True)
+        _put(sheet, 1, 1, f"{export.title} · {table.title}", font=bold)
         for i, (label, value) in enumerate(export.lines, start=2):
             _put(sheet, i, 1, label)
             _put(sheet, i, 2, value)
         top = len(export.lines) + 3
         for c, header in enumerate(table.headers, start=1):
-            _put(sheet, top, c, header, bold=True)
+            _put(sheet, top, c, header, font=bold)
         for r, row in enumerate(table.rows, start=top + 1):
             for c, value in enumerate(row, start=1):
                 _put(sheet, r, c, value)

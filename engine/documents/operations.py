@@ -4,7 +4,9 @@ Both channels (the instance and task pages, the API) call these. A download is a
 need-to-know gate as the instance page, reads its record through the one reveal gate
 (engine/documents/content.py) and is audited (``document_downloaded``: which document, which format,
 which number) in the same transaction as that read; the file is rendered after the commit, so a slow
-PDF holds no database transaction open.
+PDF holds no database transaction open. The PDF and Word libraries (fpdf2 with fontTools and Pillow, python-docx
+and docxtpl with lxml: about 40 MB resident together) are imported at the first download, not when the
+application starts: most web processes never print (issue 19: a web process under 200 MB).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from engine import audit, clock
 from engine.access.principal import Principal
 from engine.access.reveal import Reveal
-from engine.documents import catalogue, content, pdf, word
+from engine.documents import catalogue, content, fonts
 from engine.errors import NotFound, NotVisible, ValidationError
 from engine.models import ProcessInstance
 from engine.organisation.names import unit_names
@@ -62,7 +64,7 @@ def download_document(
     if fmt not in FORMATS:
         raise ValidationError("文件格式只能是 pdf 或 docx", fields={"format": "只能是 pdf 或 docx"})
     if fmt == "pdf":
-        pdf.find_font()  # refuse before anything is read or audited
+        fonts.find_font()  # refuse before anything is read or audited
     with services.db.session() as s:
         version_id = _version(services, s, instance_id)
         scope = reading_scope(s, services, principal, instance_id, version_id)
@@ -95,10 +97,21 @@ def download_document(
             number=built.number or None,
         )
     printed_by = f"{principal.display_name or principal.username} 于 {clock.local_now():%Y-%m-%d %H:%M} 自贯通系统导出"
-    data = (pdf if fmt == "pdf" else word).render(built, printed_by=printed_by)
+    data = _render(fmt, built, printed_by)
     name = f"{built.title}-{built.number or built.case_key or instance_id}.{fmt}".replace("/", "-")
 
     def chunks() -> Iterator[bytes]:
         yield data
 
     return Download(chunks=chunks(), filename=name, content_type=FORMATS[fmt], size=len(data))
+
+
+def _render(fmt: str, built: content.DocumentContent, printed_by: str) -> bytes:
+    """The file in ``fmt``; its library is imported here, on the first download, not at start."""
+    if fmt == "pdf":
+        from engine.documents import pdf
+
+        return pdf.render(built, printed_by=printed_by)
+    from engine.documents import word
+
+    return word.render(built, printed_by=printed_by)

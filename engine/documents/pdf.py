@@ -4,68 +4,22 @@ above a red 分隔线, the 标题 centred, 主送机关, 正文 in 3号 (16 pt) 
 落款 (发文机关署名 and 成文日期) on the right, and the 版记 (抄送, 印发机关 and 印发日期) between rules at
 the foot. 登记表 and 笔录 are a titled table of the record; a 呈批表 adds its 批示 under the request.
 
-Chinese text needs a CJK font embedded in the file. The Debian package fonts-noto-cjk provides Noto
-Serif CJK (`.ci/run` installs it); ``GUANTONG_CJK_FONT`` names another font file
-(.ttf, .otf or .ttc) when a machine has a different one. Without any, the download is refused with a
-message that says what to install, never a PDF of empty boxes.
+Chinese text needs a CJK font embedded in the file: engine/documents/fonts.py finds it. fpdf2 (with the
+fontTools and Pillow it brings, about 34 MB resident) is imported only here, and this module only when a
+PDF is rendered (engine/documents/operations.py), so a web process that prints nothing never holds it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from engine.documents.content import DocumentContent
-from engine.errors import EngineError
+from engine.documents.fonts import find_font
 
-# (regular, bold) candidates and the face of a .ttc collection that is Simplified Chinese (SC).
-NOTO_DIRS = (
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/share/fonts/noto-cjk"),
-    Path("/usr/share/fonts/google-noto-cjk"),
-)
-NOTO_FILES = ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc")
-NOTO_SC_INDEX = 2  # JP, KR, SC, TC, HK in Noto's collections
-FONT_ENV = "GUANTONG_CJK_FONT"
 RED = (204, 0, 0)
-
-
-class FontMissing(EngineError):
-    """The server cannot print Chinese: no CJK font is installed (an installation fault, not the user's)."""
-
-    status = 503
-    code = "font_missing"
-
-
-@dataclass(frozen=True)
-class Font:
-    regular: Path
-    bold: Path
-    index: int
-
-
-def find_font() -> Font:
-    """The CJK font to embed: ``GUANTONG_CJK_FONT`` if set, else Noto Serif CJK SC from fonts-noto-cjk."""
-    named = os.environ.get(FONT_ENV, "").strip()
-    if named:
-        path = Path(named)
-        if not path.is_file():
-            raise FontMissing(f"{FONT_ENV}={named} is not a font file", setting=FONT_ENV)
-        return Font(path, path, NOTO_SC_INDEX if path.suffix.lower() == ".ttc" else 0)
-    for directory in NOTO_DIRS:
-        regular, bold = (directory / name for name in NOTO_FILES)
-        if regular.is_file():
-            return Font(regular, bold if bold.is_file() else regular, NOTO_SC_INDEX)
-    raise FontMissing(
-        "PDF 需要中文字体：请安装 fonts-noto-cjk（Debian/Ubuntu: apt-get install fonts-noto-cjk），"
-        f"或以 {FONT_ENV} 指定字体文件",
-        setting=FONT_ENV,
-    )
 
 
 class _Paper(FPDF):

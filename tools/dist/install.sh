@@ -41,6 +41,8 @@ if [ ! -f "$PREFIX/guantong.env" ]; then
 GUANTONG_INSTANCE_DIR=$PREFIX/instance
 GUANTONG_KEYS_DIR=$PREFIX/keys
 GUANTONG_PROCESSES=$PREFIX/processes
+# glibc: two malloc arenas per process are enough for gunicorn's 2 threads (README "Memory of a web process")
+MALLOC_ARENA_MAX=2
 # GUANTONG_DATABASE_URL=postgresql+psycopg://guantong@127.0.0.1:5432/guantong
 # GUANTONG_HTTPS=1
 # Several servers: shared rate limits and one attachment store

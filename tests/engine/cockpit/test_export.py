@@ -50,3 +50,6 @@ def test_the_xlsx_stores_every_text_cell_as_text():
     assert {c[2].value for c in cells} == {-1.5} and {c[2].data_type for c in cells} == {"n"}
     assert table["A1"].value == "在办流程 · 在办流程" and table["B2"].value == "2024-04-01 – 2024-05-31"
     assert empty["A5"].value == "空表"
+    # titles and column headers bold, the figures not
+    assert about["A1"].font.b and table["A1"].font.b and all(c.font.b for c in next(table.iter_rows(min_row=5)))
+    assert not about["A2"].font.b and not any(c.font.b for c in cells[0])

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engine.definitions import compile_bundle, load_bundle
 from engine.documents import operations as documents
-from engine.documents.pdf import FONT_ENV, FontMissing
+from engine.documents.fonts import FONT_ENV, FontMissing
 from engine.errors import DeployError, NotFound, NotVisible, ValidationError
 from engine.models import AuditEvent, Unit
 from engine.tasks import operations as tasks
