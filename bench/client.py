@@ -7,8 +7,11 @@ the report can say how much of the 2-core machine the client took.
 Modes:
 - ``chain``: each thread completes the tasks of its own instances one after another, following
   ``next_tasks`` from each response (the API's whole completion path, no inbox reads);
-- ``officers``: each thread is an officer: read the group inbox, pick one task at random, complete it;
-  another officer may have taken it meanwhile (409, counted), exactly as at work.
+- ``officers``: each thread is an officer: read his own inbox (我的待办: the steps handed to him), or
+  when it is empty the group inbox, pick one task at random and complete it; another officer may have
+  taken a group task meanwhile (409, counted), exactly as at work. ``think`` ([low, high] seconds, 0 by
+  default): the time he spends on the case file and the form between reading and completing, drawn
+  uniformly; without it the officers form a closed loop that measures the machine's capacity.
 """
 
 from __future__ import annotations
@@ -55,16 +58,25 @@ def _officer(port: int, job: dict, deadline: float, out: dict) -> None:
     http = Http(port, api_headers(job["user"]))
     rng = random.Random(job["seed"])
     data = {**DATA, "unit": job["unit"]}
+    low, high = job.get("think") or (0.0, 0.0)
     empty = 0
     while time.perf_counter() < deadline:
         try:
-            status, body, elapsed = http.get("/api/v1/tasks?scope=group&per_page=20")
-            out["list_latencies"].append(elapsed)
-            if status != 200:
-                key = f"list {status}: {body[:200].decode(errors='replace')}"
-                out["errors"][key] = out["errors"].get(key, 0) + 1
+            items: list = []
+            failed = False
+            for tab in ("mine", "group"):
+                status, body, elapsed = http.get(f"/api/v1/tasks?scope={tab}&per_page=20")
+                out["list_latencies"].append(elapsed)
+                if status != 200:
+                    key = f"list {status}: {body[:200].decode(errors='replace')}"
+                    out["errors"][key] = out["errors"].get(key, 0) + 1
+                    failed = True
+                    break
+                items = json.loads(body)["items"]
+                if items:
+                    break
+            if failed:
                 continue
-            items = json.loads(body)["items"]
             if not items:
                 empty += 1
                 if empty > 20:
@@ -73,6 +85,11 @@ def _officer(port: int, job: dict, deadline: float, out: dict) -> None:
                 continue
             empty = 0
             task = rng.choice(items)["id"]
+            if high > 0:
+                pause = rng.uniform(low, high)
+                if time.perf_counter() + pause >= deadline:
+                    break
+                time.sleep(pause)
             status, body, elapsed = http.post_json(f"/api/v1/tasks/{task}/complete", {"data": data})
         except OSError as exc:
             key = f"transport: {type(exc).__name__}"
