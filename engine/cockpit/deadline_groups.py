@@ -5,6 +5,8 @@ that took longer than everything else together, and nobody reads 2000 rows. The 
 shows the groups (unit, role; 20 a page, most overdue first) with their exact overdue and due-soon
 counts but only their most overdue tasks, and links to each group's own page; both are cut from the same stored snapshot
 (``operations.deadlines_dated``), so neither adds a query per request. The export keeps every row.
+Read from the snapshot, a group's tasks are a ``LazyList``: a page decodes only the tasks it shows
+(``len`` of a group decodes none), which was most of the page's time at province scale.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from engine.tasks.inbox import DUE_SOON_WORKDAYS
 
 from . import operations
 from .figures import DeadlineGroup, DeadlineItem, Deadlines, pages_for
+from .lazy import LazyList
 from .snapshots import Dated
 
 PREVIEW = 5  # tasks shown per group on the front page
@@ -92,7 +95,7 @@ def group_page(data: Deadlines, *, unit: str, role: str, page: int = 1, per_page
     """The group whose unit and role match (empty string: not specified); a page past the end is the last."""
     per_page = per_page or PER_PAGE
     found = next((g for g in data.groups if key(g.unit) == unit and key(g.role) == role), None)
-    items = found.items if found else []
+    items = found.items if found else LazyList[DeadlineItem]()
     pages = pages_for(len(items), per_page)
     page = min(max(1, page), pages)
     start = (page - 1) * per_page

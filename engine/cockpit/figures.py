@@ -32,6 +32,8 @@ from engine.models import HumanTask, Notification, ProcessDefinition, ProcessIns
 from engine.scheduling.workdays import WorkCalendar
 from engine.tasks.inbox import Calendars, DueInfo, due_info
 
+from .lazy import LazyList
+
 STAGE_ORDER = ("goal", "discover", "dispose", "rectify")
 ESCALATION_KINDS = ("escalation", "overdue")
 
@@ -215,7 +217,7 @@ class DeadlineGroup:
     role: str | None
     overdue: int
     due_soon: int
-    items: list[DeadlineItem]
+    items: LazyList[DeadlineItem]  # earliest due first; read from a snapshot, decoded only as far as shown
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,7 @@ def deadlines(
             role=role,
             overdue=sum(1 for i in items if i.due.state == "overdue"),
             due_soon=sum(1 for i in items if i.due.state == "due_soon"),
-            items=items,
+            items=LazyList(items),
         )
         for unit, role, items in groups.values()
     ]

@@ -27,6 +27,10 @@ A payload is JSON written by ``encode`` and read by ``decode`` along the datacla
 carries ``FORMAT_VERSION``, and a row of another version is treated as absent (recomputed, overwritten),
 so a changed dataclass never reads an old payload wrongly. Bump ``FORMAT_VERSION`` whenever a dataclass
 of figures.py, metrics.py or heatmap.py changes shape.
+
+A field typed ``LazyList[X]`` (engine/cockpit/lazy.py) is written as its length and its items' JSON as one
+string, and read back undecoded: a page decodes only the items it shows (the deadline groups' tasks, up to
+2000, of which the front page shows 100).
 """
 
 from __future__ import annotations
@@ -57,11 +61,12 @@ from engine.tasks.inbox import DUE_SOON_WORKDAYS
 
 from . import figures, heatmap, metrics
 from .access import cockpit_roles
+from .lazy import LazyList
 from .scope import commission_scope
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the deadline groups' items as a LazyList (issue 16)
 KINDS = ("overview", "deadlines", "durations", "metrics", "heatmap")
 READ_MARK_EVERY = dt.timedelta(hours=1)  # how precisely ``last_read_at`` follows the reads
 DEFAULT_SAMPLE_LIMIT = 20000  # the durations page's sample (web config DURATION_SAMPLE_LIMIT)
@@ -88,6 +93,8 @@ def encode(value: Any) -> Any:
     tuple keys and the order of the keys survive."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, LazyList):  # [length, the items' JSON as one string]: read only as far as shown
+        return [len(value), value.source() or _json([encode(v) for v in value])]
     if isinstance(value, Mapping):
         return [[encode(k), encode(v)] for k, v in value.items()]
     if isinstance(value, list | tuple):
@@ -123,6 +130,9 @@ def reader(kind: Any) -> Callable[[Any], Any]:
     if origin in (dict, Mapping) or kind is dict:
         key, value = (reader(a) for a in (args or (Any, Any)))
         return lambda raw: {key(k): value(v) for k, v in raw}
+    if origin is LazyList:
+        build = reader(args[0])
+        return lambda raw: LazyList.from_json(raw[0], raw[1], build)
     if origin is list:
         item = reader(args[0])
         return lambda raw: [item(v) for v in raw]
@@ -155,8 +165,12 @@ RESULT_TYPES: dict[str, type] = {
 }
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(kind: str, value: Any) -> str:
-    return json.dumps(encode(value), ensure_ascii=False, separators=(",", ":"))
+    return _json(encode(value))
 
 
 def loads(kind: str, text: str) -> Any:

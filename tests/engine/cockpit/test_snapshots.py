@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from unittest import mock
 
 import pytest
 from sqlalchemy import event, func, select, update
 
 from engine import clock
-from engine.cockpit import figures, operations, snapshots
+from engine.cockpit import deadline_groups, figures, operations, snapshots
+from engine.cockpit.lazy import LazyList
 from engine.errors import Forbidden, ValidationError
 from engine.models import CockpitSnapshot, HumanTask
 from engine.scheduling.worker import Worker
+from engine.tasks.inbox import DueInfo
 
 from .conftest import NOW
 from .test_scope import neighbour  # noqa: F401 - the neighbouring county's fixture
@@ -225,3 +228,60 @@ def test_a_figure_that_can_no_longer_be_computed_is_dropped_not_served_for_ever(
     assert _rows(snap) == []
     with pytest.raises(ValidationError):
         operations.heatmap_dated(snap, boss, process_key="gone", **APRIL_MAY)
+
+
+def _deadlines() -> figures.Deadlines:
+    """Three groups as ``figures.deadlines`` makes them: task 1 is a candidate of two units (in two
+    groups), task 3 has neither unit nor role."""
+    at = dt.datetime(2024, 5, 8, 18, tzinfo=clock.LOCAL_TZ)
+
+    def item(n: int, units: list[str], role: str | None, state: str) -> figures.DeadlineItem:
+        due = DueInfo(state=state, due_at=at, workdays_left=-1 if state == "overdue" else 2, estimated=n == 3)
+        return figures.DeadlineItem(
+            n, 100 + n, "提出处置意见", "gt_test_clue", f"XS-{n}", "关于张三的线索", role, None, None, units, due
+        )
+
+    one, two, three = (
+        item(1, ["jc1", "jc2"], "office", "overdue"),
+        item(2, ["jc1"], "office", "due_soon"),
+        item(3, [], None, "due_soon"),
+    )
+    groups = [
+        figures.DeadlineGroup("jc1", "office", 1, 1, LazyList([one, two])),
+        figures.DeadlineGroup("jc2", "office", 1, 0, LazyList([one])),
+        figures.DeadlineGroup(None, None, 0, 1, LazyList([three])),
+    ]
+    return figures.Deadlines(groups, {"overdue": 1, "due_soon": 2}, truncated=False, soon_workdays=2)
+
+
+def test_deadline_items_are_read_back_undecoded_and_decoded_only_as_far_as_shown():
+    live = _deadlines()
+    text = snapshots.dumps("deadlines", live)
+    back = snapshots.loads("deadlines", text)
+    assert all(isinstance(g.items, LazyList) and not g.items.decoded for g in back.groups)
+    assert [len(g.items) for g in back.groups] == [2, 1, 1]  # counted without decoding
+    assert back == live and snapshots.loads("deadlines", snapshots.dumps("deadlines", back)) == live
+    assert back.groups[0].items[0] == back.groups[1].items[0] == live.groups[0].items[0]  # the shared task
+    assert back.groups[2].items[0].units == [] and back.groups[2].unit is None and back.groups[2].role is None
+    fresh = snapshots.loads("deadlines", text)
+    shown = deadline_groups.preview(fresh, per_group=1)
+    assert shown.groups == deadline_groups.preview(live, per_group=1).groups
+    assert fresh.groups[0].items._raw and not fresh.groups[0].items.decoded  # only its first task was read
+    for unit, role in (("jc1", "office"), ("", ""), ("jc2", "office"), ("nowhere", "")):
+        page = deadline_groups.group_page(snapshots.loads("deadlines", text), unit=unit, role=role, per_page=1, page=2)
+        assert page == deadline_groups.group_page(live, unit=unit, role=role, per_page=1, page=2), unit
+
+
+def test_an_old_format_deadlines_row_is_recomputed_not_misread(snap, who, seeded):
+    boss = who("boss")
+    live = operations.deadlines_dated(snap, boss, soon_workdays=2).data
+    old = snapshots.encode(live)  # version 1 kept a group's items as a plain JSON list
+    for group in old["groups"]:
+        group["items"] = json.loads(group["items"][1])
+    with snap.db.session() as s:
+        s.execute(update(CockpitSnapshot).values(version=1, payload=json.dumps(old, ensure_ascii=False)))
+    dated = operations.deadlines_dated(snap, boss, soon_workdays=2)
+    assert not dated.from_snapshot and dated.data == live
+    assert [r.version for r in _rows(snap)] == [snapshots.FORMAT_VERSION] == [2]
+    again = operations.deadlines_dated(snap, boss, soon_workdays=2)
+    assert again.from_snapshot and again.data == live and again.data.groups[0].items[0] == live.groups[0].items[0]
