@@ -21,13 +21,11 @@ token; and the database is snapshotted. A request that may have changed anything
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from argon2 import PasswordHasher
 from sqlalchemy import select, text, update
 
 from demo.autopilot import Seq, fill_form
@@ -53,7 +51,7 @@ from engine.recusal import register as recusal_register
 from engine.scheduling.worker import Worker
 from engine.services import Services
 from engine.tasks import operations as task_ops
-from tests.county import PASSWORD
+from tests.county import password_hash
 from tests.processes.driver import PROCESSES, Walk
 from tests.processes.paths import BASE
 
@@ -73,14 +71,6 @@ CASE_VALUES = {
 
 # Not in the demo county: a neighbouring county's commission with a 案管室 manager, so that the matrix
 # shows whether a cockpit role of one commission reaches another commission's cases (it must not).
-@functools.lru_cache(maxsize=1)
-def cheap_password_hash() -> str:
-    """The test password hashed with argon2's smallest cost: the matrix signs in and asks for a token
-    about eighty times, and checks who may call what, not the cost of a guess (verify follows the
-    parameters written in the hash, so the application's own code checks it)."""
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-
-
 @dataclass
 class DemoState:
     """The ids and names the matrix's URLs are built from."""
@@ -131,7 +121,7 @@ def build(db: Database, workdir: Path, frozen: clock.FrozenClock) -> tuple[Servi
     walk.__enter__()
     with db.session() as s:
         # the demo's passwords are initial ones (changed at the first sign-in): here, already changed
-        s.execute(update(User).values(password_hash=cheap_password_hash(), must_change_password=False))
+        s.execute(update(User).values(password_hash=password_hash(), must_change_password=False))
     config = Config(
         database_url=db.url,
         processes_dir=PROCESSES,

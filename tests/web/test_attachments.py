@@ -92,6 +92,7 @@ def test_download_follows_need_to_know_and_confidentiality(client_for, start_clu
     assert client_for("so2").get(f"/attachments/{plain.id}").status_code == 404  # another unit
     with services.db.session() as s:
         reasons = [
-            e.detail["reason"] for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))
+            e.detail["reason"]
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied").order_by(AuditEvent.id))
         ]
     assert reasons == ["confidential_attachment", "instance_not_visible"]

@@ -30,9 +30,9 @@ from engine.models import AuditEvent, HumanTask, IssuedNumber, ProcessInstance, 
 from engine.services import Services
 from engine.tasks import operations as task_ops
 from engine.tasks import sealed_echo
+from tests.county import password_hash
 from tests.processes.driver import PROCESSES, Walk
 from tests.processes.paths import BASE
-from tests.web.matrix_state import cheap_password_hash
 from tests.web.test_browser import CHROMIUM, ROOT, SHOTS, _sign_in, browser  # noqa: F401 - shared fixtures
 from web import create_app
 
@@ -67,7 +67,7 @@ def demo(db, tmp_path):
         walk = Walk(db, frozen, values=VALUES)
         with walk:
             with db.session() as s:
-                s.execute(update(User).values(password_hash=cheap_password_hash(), must_change_password=False))
+                s.execute(update(User).values(password_hash=password_hash(), must_change_password=False))
             config = Config(
                 database_url=db.url,
                 processes_dir=PROCESSES,

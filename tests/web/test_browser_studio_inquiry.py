@@ -21,8 +21,9 @@ from engine import clock
 from engine.config import Config
 from engine.models import HumanTask, ProcessInstance, User
 from engine.services import Services
+from tests.county import password_hash
 from tests.processes.driver import PROCESSES, Walk
-from tests.web.matrix_state import CASE_VALUES, cheap_password_hash
+from tests.web.matrix_state import CASE_VALUES
 from tests.web.test_browser import ROOT, SHOTS, _sign_in, browser  # noqa: F401 - shared fixtures
 from web import create_app
 
@@ -42,7 +43,7 @@ def inquiry(db, tmp_path):
         walk = Walk(db, frozen, values=dict(CASE_VALUES))
         with walk:
             with db.session() as s:
-                s.execute(update(User).values(password_hash=cheap_password_hash(), must_change_password=False))
+                s.execute(update(User).values(password_hash=password_hash(), must_change_password=False))
             config = Config(
                 database_url=db.url,
                 processes_dir=PROCESSES,
