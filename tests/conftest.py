@@ -185,17 +185,23 @@ def frozen_clock():
 
 
 def pytest_collection_modifyitems(config, items):
-    """A browser test runs on one database: PostgreSQL when TEST_DATABASE_URL is set (production's), else
-    SQLite. A browser test drives pages whose server side the web and engine tests prove on both
-    databases; what it adds is the page in a real browser, which does not depend on the database, and
-    running each twice cost CI about four minutes of its twenty."""
-    if not PG_URL:
-        return
-    kept, dropped = [], []
-    for item in items:
-        params = getattr(item, "callspec", None)
-        on_sqlite = params is not None and params.params.get("db") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("browser") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    """Two things about the order and the set of tests, for CI's time.
+
+    The tests marked ``slow`` (tens of seconds to minutes each) come first: pytest-xdist hands tests
+    out in collection order as workers free up, so the longest start at once on every core and the
+    run ends on short tests, instead of one worker finishing a two-minute test alone at the end.
+
+    A browser test runs on one database: PostgreSQL when TEST_DATABASE_URL is set (production's), else
+    SQLite. It drives pages whose server side the web and engine tests prove on both databases; what it
+    adds is the page in a real browser, which does not depend on the database, and running each twice
+    cost CI about four minutes of its twenty."""
+    if PG_URL:
+        kept, dropped = [], []
+        for item in items:
+            params = getattr(item, "callspec", None)
+            on_sqlite = params is not None and params.params.get("db") == "sqlite"
+            (dropped if on_sqlite and item.get_closest_marker("browser") else kept).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise as collected

@@ -1,5 +1,7 @@
 """The benchmark code still runs (tiny inputs; the figures are not checked, the bookkeeping is)."""
 
+import pytest
+
 from bench.__main__ import main
 from bench.common import pg_available
 
@@ -26,6 +28,7 @@ def _sections(text: str) -> dict[str, list[str]]:
     return sections
 
 
+@pytest.mark.slow
 def test_quick_benchmarks_run_and_prove_exactly_once(tmp_path):
     out = tmp_path / "bench.md"
     assert main(["--quick", "--output", str(out)]) == 0

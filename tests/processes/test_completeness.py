@@ -4,6 +4,8 @@ The walks of paths.PATHS record what they traversed (walks.TRAVERSED) as test_pa
 not run in this session (say, ``-k completeness``) is run here on its own SQLite database.
 """
 
+import pytest
+
 from engine.db import Database
 
 from .driver import model
@@ -11,6 +13,7 @@ from .paths import PATHS
 from .walks import TRAVERSED, walk
 
 
+@pytest.mark.slow
 def test_every_gateway_flow_and_timer_is_walked(tmp_path):
     for name in sorted(set(PATHS) - set(TRAVERSED)):
         db = Database(f"sqlite:///{tmp_path / (name + '.db')}")

@@ -79,6 +79,7 @@ def _process_id(path: Path) -> str:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_every_process_renders_in_bpmn_js(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent: install Debian's chromium to render the processes")

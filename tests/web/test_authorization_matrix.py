@@ -345,7 +345,7 @@ MATRIX_BACKENDS = BACKENDS if os.environ.get("GUANTONG_MATRIX_ALL_DATABASES") ==
 
 # The demo state is built once per module: under pytest-xdist (make test) the module's tests stay on one
 # worker, so it is not built on every worker.
-pytestmark = pytest.mark.xdist_group("authorization_matrix")
+pytestmark = [pytest.mark.xdist_group("authorization_matrix"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=MATRIX_BACKENDS)

@@ -160,6 +160,7 @@ def _register_in_the_browser(walk, services, browser, base):  # noqa: F811
     return page
 
 
+@pytest.mark.slow
 def test_a_real_name_clue_from_registration_to_filing(demo, browser):  # noqa: F811
     walk, base, services = demo
     frozen = walk.clock

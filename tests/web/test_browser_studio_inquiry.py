@@ -87,6 +87,7 @@ def _latest(services) -> int:
         return max(s.scalars(select(DefinitionVersion.id)))
 
 
+@pytest.mark.slow
 def test_inquiry_label_time_limit_dataflow_undo_deploy_approve_migrate_and_next_step(inquiry, browser):  # noqa: F811
     walk, services, plan, base = inquiry
     instance = plan.instance_id

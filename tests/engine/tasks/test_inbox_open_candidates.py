@@ -162,6 +162,7 @@ def _queries(instance_ids: list[int]):
             yield inbox.InboxQuery(tab=tab, page=page, per_page=7, **extra).normalised()
 
 
+@pytest.mark.slow
 def test_group_and_team_answer_what_the_old_statements_answered(db, deployed):
     instance_ids = _seed(db, deployed)
     checked = nonempty = 0

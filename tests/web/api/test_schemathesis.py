@@ -29,6 +29,7 @@ EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}  # per ope
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_document(app, services, clue, db):
     if db.dialect != "sqlite":  # the document's conformance does not depend on the database; once is enough
         pytest.skip("run on SQLite: the API's shapes are the same on both databases")
