@@ -191,17 +191,27 @@ def pytest_collection_modifyitems(config, items):
     out in collection order as workers free up, so the longest start at once on every core and the
     run ends on short tests, instead of one worker finishing a two-minute test alone at the end.
 
-    A browser test runs on one database: PostgreSQL when TEST_DATABASE_URL is set (production's), else
-    SQLite. It drives pages whose server side the web and engine tests prove on both databases; what it
-    adds is the page in a real browser, which does not depend on the database, and running each twice
-    cost CI about four minutes of its twenty."""
+    A browser test, and a web page's test, runs on one database: PostgreSQL when TEST_DATABASE_URL is
+    set (production's), else SQLite. They check what the pages add to the use cases they call (the
+    request's translation, CSRF, who gets which answer, what the HTML shows), which does not depend on
+    the database; the engine tests prove the use cases on both, and the API's tests (tests/web/api: the
+    JSON a client parses) still run on both. Each page test builds its own Flask app (0.4 s: URL rules
+    compiled, the OpenAPI document built) and a browser test drives Chromium, so running them twice
+    cost CI about six minutes of its twenty."""
     if PG_URL:
         kept, dropped = [], []
         for item in items:
             params = getattr(item, "callspec", None)
             on_sqlite = params is not None and params.params.get("db") == "sqlite"
-            (dropped if on_sqlite and item.get_closest_marker("browser") else kept).append(item)
+            (dropped if on_sqlite and _one_database(item) else kept).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise as collected
+
+
+def _one_database(item) -> bool:
+    """A browser test, or a test of the web pages (not of the API)."""
+    path = Path(str(item.path)).resolve()
+    pages = path.is_relative_to(ROOT / "tests" / "web") and not path.is_relative_to(ROOT / "tests" / "web" / "api")
+    return pages or item.get_closest_marker("browser") is not None
