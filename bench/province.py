@@ -31,6 +31,7 @@ from engine.cockpit import snapshots
 from engine.cockpit.access import DEFAULT_COCKPIT_ROLES
 from engine.cockpit.scope import commission_scope
 from engine.db import Database
+from engine.instances import open_due
 from engine.migrate import upgrade
 
 from .common import PG_ADMIN, PG_URL, deployed_services, recreate_pg_database
@@ -540,6 +541,8 @@ def ensure_province(quick: bool, work) -> tuple[Database, object, Org, dict]:
         with db.session() as s:
             add_users(s, org.users[i : i + 1000])
     counts = _seed_tasks(db, services, org, size, rng)
+    with db.engine.begin() as conn:  # COPY ran without triggers: each instance's earliest open due time
+        open_due.backfill(conn)
     with db.session() as s:  # COPY bypassed the runtime, which keeps need-to-know's derived rows
         visibility.refresh_access(s)
     real = _real_instances(services, org, size["real"], rng)

@@ -166,6 +166,9 @@ class ProcessInstance(Base):
         # with owner and status, it serves no walk over the whole table; it costs every step's update
         # its HOT-ness (updated_at is indexed), measured and accepted in docs/benchmarks.md, "Issue 16".
         Index("ix_instance_owner_status_updated", "owner_unit", "status", "updated_at", "id"),
+        # A commission's overdue instances of one status, counted from one index range (migration 0021;
+        # ``open_due_at`` is kept by triggers on human_task: engine/instances/open_due.py).
+        Index("ix_instance_owner_status_due", "owner_unit", "status", "open_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -185,6 +188,9 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     owner_unit: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The earliest due time of its open tasks (NULL: none has one), set by the database's triggers on
+    # human_task, never by the application (engine/instances/open_due.py): overdue is open_due_at < now.
+    open_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # small, visible facts for lists
     # Background work on this instance (timers): which worker holds it, until when, and failed attempts.
@@ -268,6 +274,14 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
 
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+@event.listens_for(HumanTask.__table__, "after_create")
+def _keep_open_due(_table: object, connection: Any, **_kw: object) -> None:
+    """Tables made from the models (tests, ``create_all``) get the triggers migration 0021 installs."""
+    from engine.instances.open_due import install
+
+    install(connection)
 
 
 class TaskCandidate(Base):

@@ -257,31 +257,30 @@ def _overseen_page(
     With a status (the cockpit's lists: running by default), the owned part is walked commission by
     commission: the end of each one's range of (owner_unit, status, updated_at, id) holds its newest, so
     the page reads at most a page's worth of rows per commission (57 × 20 for the province) instead of
-    sorting its 45,000 running instances; every filter is checked on the rows walked, ``overdue`` by a
-    probe per row (``queries.overdue_probe``). The walk is the same for a county (one range) as for the
+    sorting its 45,000 running instances; every filter is checked on the rows walked (``overdue`` is the
+    instance's own ``open_due_at``, kept by triggers: engine/instances/open_due.py). The walk is the same for a county (one range) as for the
     province and needs no statistics: an equality on the index's two leading columns, and its order.
     The need-to-know part (a few to a few thousand ids) is read once, as rows, for its count and its
-    newest; the page is merged from both here. The owned count is a set operation: from the index alone,
-    or for ``overdue`` its ids joined to the open overdue tasks' ``(due_at, instance_id)``. Without a
+    newest; the page is merged from both here. The owned count is read from an index alone: a range of
+    (owner_unit, status) per commission, for ``overdue`` of (owner_unit, status, open_due_at). Without a
     status (all of them), the owned part is still sorted whole."""
     owned = visibility.overseen_clause(oversee)
     apart = and_(ProcessInstance.id.in_(visible_ids), or_(ProcessInstance.owner_unit.is_(None), not_(owned)))
     where = queries.conditions(f, now)
-    probed = queries.conditions(f, now, probe=True)
     newest = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
     keep = f.page * f.per_page
     # The need-to-know part once, as rows: its count and its newest (PostgreSQL read it twice, as a count
     # and in the page, each a hash of the status's whole index range for a county's 1,400 ids).
-    beside = s.execute(select(ProcessInstance.id, ProcessInstance.updated_at).where(apart, *probed)).all()
+    beside = s.execute(select(ProcessInstance.id, ProcessInstance.updated_at).where(apart, *where)).all()
     walked: Select[Any] | CompoundSelect[Any]
     if f.status and s.get_bind().dialect.name == "postgresql":
-        walked = _walks(sorted(oversee), probed, keep)
+        walked = _walks(sorted(oversee), where, keep)
     else:
         walks = [ProcessInstance.owner_unit == unit for unit in sorted(oversee)]
         parts = [
             select(ProcessInstance.id, ProcessInstance.updated_at).where(cond, *conds).order_by(*newest).limit(keep)
             for cond, conds in (
-                [(w, probed) for w in walks] if f.status and len(walks) <= MAX_WALKS else [(owned, where)]
+                [(w, where) for w in walks] if f.status and len(walks) <= MAX_WALKS else [(owned, where)]
             )
         ]
         wrapped = [p.subquery() for p in parts]  # SQLite: a part of a UNION takes no ORDER BY / LIMIT of its own

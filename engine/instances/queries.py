@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.instances import search
@@ -21,27 +21,13 @@ STATUSES = ("running", "suspended", "error", "completed", "cancelled")
 
 
 def overdue(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
-    """The instance has an open task past its due time (``now``: a moment, or a bound parameter)."""
-    return exists(
-        select(HumanTask.id).where(
-            HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready", HumanTask.due_at < now
-        )
-    )
+    """The instance has an open task past its due time (``now``: a moment, or a bound parameter).
 
-
-def overdue_probe(now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
-    """``overdue`` as a question asked of each row: its earliest open due time, before ``now`` (false, not
-    null, when it has none). The same answer as ``overdue``, but PostgreSQL cannot turn a correlated
-    scalar subquery into a join: where a few rows are looked at (the newest of one commission, a person's
-    need-to-know ids), each is one probe of (instance_id, status) instead of a hash of every overdue
-    task of the province (45,000), which the planner built for EXISTS whatever the rows it would probe."""
-    earliest = (
-        select(func.min(HumanTask.due_at))
-        .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready")
-        .correlate(ProcessInstance)
-        .scalar_subquery()
-    )
-    return func.coalesce(earliest < now, false())
+    Asked of the instance's own ``open_due_at``, the earliest due time of its open tasks, which triggers
+    on human_task keep (engine/instances/open_due.py): a column test, so a count of a commission's overdue
+    instances is one range of ``ix_instance_owner_status_due``. False, not NULL, without one (so that
+    ``not_(overdue)`` keeps the instances with no due time)."""
+    return and_(ProcessInstance.open_due_at.is_not(None), ProcessInstance.open_due_at < now)
 
 
 def at_unit(unit: str) -> ColumnElement[bool]:
@@ -72,9 +58,8 @@ class InstanceFilter:
     per_page: int = 20
 
 
-def conditions(f: InstanceFilter, now: dt.datetime, *, probe: bool = False) -> list[Any]:
-    """The filter as conditions on ``process_instance``; ``probe``: ``overdue`` asked row by row
-    (``overdue_probe``), for statements that look at a few rows of an index range."""
+def conditions(f: InstanceFilter, now: dt.datetime) -> list[Any]:
+    """The filter as conditions on ``process_instance`` (each a column test or an indexed probe)."""
     where: list[Any] = []
     if f.status:
         where.append(ProcessInstance.status == f.status)
@@ -94,7 +79,7 @@ def conditions(f: InstanceFilter, now: dt.datetime, *, probe: bool = False) -> l
     if f.business_key:
         where.append(search.contains(ProcessInstance.business_key, f.business_key))
     if f.overdue is not None:
-        flag = overdue_probe(now) if probe else overdue(now)
+        flag = overdue(now)
         where.append(flag if f.overdue else not_(flag))
     return where
 
