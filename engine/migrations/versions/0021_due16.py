@@ -5,6 +5,11 @@
 column test, and the cockpit's overdue list counts a commission's overdue instances from one range of
 ``ix_instance_owner_status_due`` instead of matching every owned instance against every open task.
 
+The backfill rewrites every instance with an open due task (45,000 of the province's 100,000: 17 s with
+the index). On a PostgreSQL without autovacuum, run ``VACUUM ANALYZE process_instance`` afterwards: until
+then the rewritten pages are not all-visible, and the counts this index serves read the table instead
+(a sequential scan, 150 ms for the province's running count, against 10-30 ms after the VACUUM).
+
 Revision ID: 0021_due16
 Revises: 0020_inbox19
 """
