@@ -20,10 +20,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
-import time
 from collections.abc import Callable
 
+from bench.common import interleaved
 from engine import clock
 from engine.cockpit import deadline_groups, figures, snapshots
 from engine.cockpit.lazy import LazyList
@@ -110,18 +109,10 @@ def main() -> None:
         "every task decoded (the export's reading)": every_task,
         "loads alone": lambda: snapshots.loads("deadlines", text),
     }
-    times: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():  # warm the readers' caches
         run()
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            started = time.perf_counter()
-            run()
-            times[name].append((time.perf_counter() - started) * 1000)
-    for name, samples in times.items():
-        samples.sort()
-        p90 = samples[max(0, int(len(samples) * 0.9) - 1)]
-        print(f"{name}: median {statistics.median(samples):.1f} ms, p90 {p90:.1f} ms")
+    for name, (median, p90) in interleaved(runs, args.rounds).items():
+        print(f"{name}: median {median:.1f} ms, p90 {p90:.1f} ms")
 
 
 if __name__ == "__main__":

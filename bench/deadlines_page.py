@@ -14,12 +14,12 @@ rounds (the machine is shared: compare the two, not the absolute figures).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
 from flask import render_template
 
+from bench.common import interleaved
 from engine import clock
 from engine.cockpit import deadline_groups, figures
 from engine.cockpit.snapshots import Dated
@@ -59,19 +59,12 @@ def main() -> None:
             "cockpit/deadlines_group.html", data=one, as_of=Dated(one, dated.computed_at, True)
         ),
     }
-    times: dict[str, list[float]] = {name: [] for name in renders}
     with app.test_request_context("/cockpit/deadlines"):
         for name, render in renders.items():
             print(f"{name}: {len(render().encode()) / 1024:.0f} KB")
-        for _ in range(args.rounds):
-            for name, render in renders.items():
-                started = time.perf_counter()
-                render()
-                times[name].append((time.perf_counter() - started) * 1000)
-    for name, samples in times.items():
-        samples.sort()
-        p90 = samples[int(len(samples) * 0.9) - 1]
-        print(f"{name}: render median {statistics.median(samples):.1f} ms, p90 {p90:.1f} ms")
+        timings = interleaved(renders, args.rounds)
+    for name, (median, p90) in timings.items():
+        print(f"{name}: render median {median:.1f} ms, p90 {p90:.1f} ms")
 
 
 if __name__ == "__main__":

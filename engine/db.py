@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DisconnectionError
@@ -29,6 +29,14 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def execute_for(connection: Connection, statements: Mapping[str, Sequence[str]]) -> None:
+    """Run, in order, the statements written for the connection's database (SQLite's for any other): the
+    triggers that migrations and ``create_all`` install alike (engine/audit/guard.py,
+    engine/interference/guard.py, engine/instances/open_due.py) and their removal."""
+    for statement in statements.get(connection.dialect.name, statements["sqlite"]):
+        connection.execute(text(statement))
 
 
 class Base(DeclarativeBase):

@@ -13,8 +13,9 @@ the table owner can still disable it, which the chain then shows. On SQLite anyo
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from engine.db import execute_for
 
 # Everything but the chain columns: what must stay as it was written.
 WRITTEN = ("id", "at", "actor", "action", "instance_id", "task_id", "version_id", "detail", "nonce", "key_id", "mac")
@@ -60,11 +61,9 @@ DROP = {
 
 
 def install(connection: Connection) -> None:
-    for statement in POSTGRESQL if connection.dialect.name == "postgresql" else SQLITE:
-        connection.execute(text(statement))
+    execute_for(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
 
 
 def remove(connection: Connection) -> None:
     """For the migration's downgrade (and tests that play the attacker who holds the database)."""
-    for statement in DROP.get(connection.dialect.name, DROP["sqlite"]):
-        connection.execute(text(statement))
+    execute_for(connection, DROP)

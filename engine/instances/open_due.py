@@ -25,6 +25,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from engine.db import execute_for
+
 # The earliest due time of one instance's open tasks (``:x`` is the instance's id in the trigger's row).
 _EARLIEST = "(SELECT min(t.due_at) FROM human_task t WHERE t.instance_id = {x} AND t.status = 'ready')"
 
@@ -88,13 +90,11 @@ BACKFILL = (
 
 
 def install(connection: Connection) -> None:
-    for statement in POSTGRESQL if connection.dialect.name == "postgresql" else SQLITE:
-        connection.execute(text(statement))
+    execute_for(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
 
 
 def remove(connection: Connection) -> None:
-    for statement in DROP.get(connection.dialect.name, DROP["sqlite"]):
-        connection.execute(text(statement))
+    execute_for(connection, DROP)
 
 
 def backfill(connection: Connection) -> None:

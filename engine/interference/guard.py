@@ -8,8 +8,9 @@ the database refuses it for every role that cannot drop the triggers, as it does
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from engine.db import execute_for
 
 TABLES = ("interference_entry", "interference_followup")
 
@@ -49,11 +50,9 @@ DROP = {
 
 
 def install(connection: Connection) -> None:
-    for statement in POSTGRESQL if connection.dialect.name == "postgresql" else SQLITE:
-        connection.execute(text(statement))
+    execute_for(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
 
 
 def remove(connection: Connection) -> None:
     """For the migration's downgrade."""
-    for statement in DROP.get(connection.dialect.name, DROP["sqlite"]):
-        connection.execute(text(statement))
+    execute_for(connection, DROP)
