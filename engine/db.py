@@ -138,7 +138,11 @@ def _ping_when_idle(engine: Engine, idle_after: float) -> None:
 
 def make_engine(url: str, *, ping_idle_after: float = PING_IDLE_AFTER, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        from engine.sqlite_writers import TakingTurns
+
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False, "factory": TakingTurns}, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous()))
         _private_sqlite_file(engine)
         return engine
