@@ -12,7 +12,8 @@ sync and completion, PostgreSQL's folded statements, terminations, time-limit ch
 migrations, the worker) would have to remember it, and one that forgot would make an instance silently
 not overdue. A trigger on ``human_task`` sets it in the same transaction as the change, whoever writes.
 Each fires only when a task's status, due time or instance changes (not on a claim or a reassignment),
-and writes the instance only when the earliest due time actually moved.
+acts only for a task that has a due time and is or was open, and writes the instance only when the
+earliest due time actually moved (migration 0022 replaced triggers that re-read it for every row).
 
 Semantics, exactly those of the EXISTS it replaces: NULL when no open (``ready``) task has a due time;
 the instance is overdue at ``now`` when ``open_due_at < now``. Bulk loads that turn triggers off
@@ -27,48 +28,78 @@ from sqlalchemy.engine import Connection
 
 from engine.db import execute_for
 
-# The earliest due time of one instance's open tasks (``:x`` is the instance's id in the trigger's row).
+# Only a task that has a due time and is open (or was, before the change) can move its instance's
+# earliest due time; the triggers do nothing for any other row. A task that opens adds one time to the
+# set, so the new earliest is the smaller of the two — no read of the other tasks; a task that closes,
+# moves, changes its time or goes away has the earliest read again from the instance's open tasks
+# (``ix_task_ready_due``). Each time is written only when it moved. A completion on PostgreSQL spent
+# 0.6 ms in a trigger that re-read and re-planned both subqueries for every row it touched (issue 19).
 _EARLIEST = "(SELECT min(t.due_at) FROM human_task t WHERE t.instance_id = {x} AND t.status = 'ready')"
+_COUNTS_OLD = "OLD.status = 'ready' AND OLD.due_at IS NOT NULL"
+_COUNTS_NEW = "NEW.status = 'ready' AND NEW.due_at IS NOT NULL"
 
 
-def _set(x: str) -> str:
-    """The instance's column set to its earliest open due time, only when that moved."""
-    earliest = _EARLIEST.format(x=x)  # x is one of this module's constants: NEW or OLD.instance_id
-    return f"UPDATE process_instance SET open_due_at = {earliest} WHERE id = {x} AND open_due_at IS DISTINCT FROM {earliest}"  # noqa: S608
+def _earlier(x: str, due: str) -> str:
+    """An open task with ``due`` joined instance ``x``: the earliest is the smaller one."""
+    return f"UPDATE process_instance SET open_due_at = {due} WHERE id = {x} AND (open_due_at IS NULL OR open_due_at > {due})"  # noqa: S608
 
 
 POSTGRESQL = (
     f"""
 CREATE OR REPLACE FUNCTION instance_open_due() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  earliest timestamptz;
 BEGIN
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    {_set("NEW.instance_id")};
+  IF TG_OP = 'INSERT' THEN
+    IF {_COUNTS_NEW} THEN
+      {_earlier("NEW.instance_id", "NEW.due_at")};
+    END IF;
+    RETURN NULL;
   END IF;
-  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.instance_id IS DISTINCT FROM NEW.instance_id) THEN
-    {_set("OLD.instance_id")};
+  IF TG_OP = 'UPDATE' AND NOT ({_COUNTS_OLD}) AND NOT ({_COUNTS_NEW}) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'UPDATE' AND NOT ({_COUNTS_OLD}) AND OLD.instance_id = NEW.instance_id THEN
+    {_earlier("NEW.instance_id", "NEW.due_at")};
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'DELETE' AND NOT ({_COUNTS_OLD}) THEN
+    RETURN NULL;
+  END IF;
+  SELECT min(t.due_at) INTO earliest FROM human_task t WHERE t.instance_id = OLD.instance_id AND t.status = 'ready';
+  UPDATE process_instance SET open_due_at = earliest WHERE id = OLD.instance_id AND open_due_at IS DISTINCT FROM earliest;
+  IF TG_OP = 'UPDATE' AND OLD.instance_id IS DISTINCT FROM NEW.instance_id THEN
+    SELECT min(t.due_at) INTO earliest FROM human_task t WHERE t.instance_id = NEW.instance_id AND t.status = 'ready';
+    UPDATE process_instance SET open_due_at = earliest WHERE id = NEW.instance_id AND open_due_at IS DISTINCT FROM earliest;
   END IF;
   RETURN NULL;
 END
-$$""",
+$$""",  # noqa: S608 - built from this module's constants only
     "DROP TRIGGER IF EXISTS instance_open_due ON human_task",
     "CREATE TRIGGER instance_open_due AFTER INSERT OR DELETE OR UPDATE OF status, due_at, instance_id "
     "ON human_task FOR EACH ROW EXECUTE FUNCTION instance_open_due()",
 )
 
-# SQLite has IS NOT for IS DISTINCT FROM (3.39 also knows the latter; IS NOT works on every version).
+# SQLite: the same cases as WHEN clauses (IS NOT for IS DISTINCT FROM: it works on every version).
 _SQLITE_SET = "UPDATE process_instance SET open_due_at = {e} WHERE id = {x} AND open_due_at IS NOT {e};"
+
+
+def _sqlite_recompute(x: str) -> str:
+    return _SQLITE_SET.format(e=_EARLIEST.format(x=x), x=x)
+
+
 SQLITE = (
-    "CREATE TRIGGER IF NOT EXISTS instance_open_due_insert AFTER INSERT ON human_task BEGIN "
-    + _SQLITE_SET.format(e=_EARLIEST.format(x="NEW.instance_id"), x="NEW.instance_id")
-    + " END",
+    f"CREATE TRIGGER IF NOT EXISTS instance_open_due_insert AFTER INSERT ON human_task WHEN {_COUNTS_NEW} BEGIN "
+    + _earlier("NEW.instance_id", "NEW.due_at")
+    + "; END",
     "CREATE TRIGGER IF NOT EXISTS instance_open_due_update AFTER UPDATE OF status, due_at, instance_id "
-    "ON human_task BEGIN "
-    + _SQLITE_SET.format(e=_EARLIEST.format(x="NEW.instance_id"), x="NEW.instance_id")
+    f"ON human_task WHEN ({_COUNTS_OLD}) OR ({_COUNTS_NEW}) BEGIN "
+    + _sqlite_recompute("NEW.instance_id")
     + " "
-    + _SQLITE_SET.format(e=_EARLIEST.format(x="OLD.instance_id"), x="OLD.instance_id")
+    + _sqlite_recompute("OLD.instance_id")
     + " END",
-    "CREATE TRIGGER IF NOT EXISTS instance_open_due_delete AFTER DELETE ON human_task BEGIN "
-    + _SQLITE_SET.format(e=_EARLIEST.format(x="OLD.instance_id"), x="OLD.instance_id")
+    f"CREATE TRIGGER IF NOT EXISTS instance_open_due_delete AFTER DELETE ON human_task WHEN {_COUNTS_OLD} BEGIN "
+    + _sqlite_recompute("OLD.instance_id")
     + " END",
 )
 

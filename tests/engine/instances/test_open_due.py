@@ -134,7 +134,7 @@ def test_random_changes_keep_the_invariant(db, deployed):
             due = rng.choice((None, START + dt.timedelta(hours=rng.randint(0, 900))))
             s.add(_task(rng.choice(ids), n, due=due, status=rng.choice(("ready", "ready", "completed"))))
     _check(db)
-    for _ in range(30):
+    for _ in range(150):
         with db.session() as s:
             spec = f"s{rng.randrange(40)}"
             change = rng.choice(("status", "due", "instance"))
@@ -145,6 +145,29 @@ def test_random_changes_keep_the_invariant(db, deployed):
             }[change]
             s.execute(update(HumanTask).where(HumanTask.spec_id == spec).values(**values))
         _check(db)
+
+
+def test_a_task_without_a_due_time_never_writes_its_instance(db, deployed):
+    """Opened, claimed, completed and deleted without a due time (most steps have none), a task leaves its
+    instance's row untouched; given a due time while open, it sets the earliest without a re-read."""
+    a, _b = _instances(db, deployed)
+    with db.session() as s:
+        s.add(_task(a, 1, due=START))
+    with db.session() as s:
+        before = _row_version(s, a)
+        s.add(_task(a, 2, due=None))
+        s.flush()
+        s.execute(update(HumanTask).where(HumanTask.spec_id == "s2").values(status="completed"))
+        s.execute(delete(HumanTask).where(HumanTask.spec_id == "s2"))
+        s.add(_task(a, 3, due=START + dt.timedelta(days=2), status="completed"))
+    with db.session() as s:
+        assert _row_version(s, a) == before
+    assert _check(db)[a] == START
+    with db.session() as s:
+        s.add(_task(a, 4, due=None))
+    with db.session() as s:
+        s.execute(update(HumanTask).where(HumanTask.spec_id == "s4").values(due_at=START - dt.timedelta(hours=1)))
+    assert _check(db)[a] == START - dt.timedelta(hours=1)
 
 
 def test_backfill_repairs_a_load_that_bypassed_the_triggers_and_overdue_answers_as_before(db, deployed):
