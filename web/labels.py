@@ -121,6 +121,18 @@ def due(state: str) -> tuple[str, str]:
     return str(text), colour
 
 
+def due_labels() -> dict[str, tuple[str, str]]:
+    """Every due state's :func:`due`, translated once: a list of tasks looks its rows' states up here
+    rather than translating per row (the inbox)."""
+    return {state: due(state) for state in DUE_STATES}
+
+
+def translated(table: dict) -> dict[str, str]:
+    """Every code's :func:`label` in ``table``, translated once, for a list that shows one per row (the
+    inbox's stages): ``names.get(code, code or "")`` then answers as ``label(table, code)`` does."""
+    return {code: label(table, code) for code in table}
+
+
 def role(code: str | None) -> str:
     """A role's name in the page's language, from the engine's cached role catalogue (no query per page)."""
     if not code:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -23,6 +23,7 @@ from engine.tasks import attachments as files
 from engine.tasks import countersign, phrases
 from engine.tasks import inbox as inbox_q
 from engine.tasks import operations as tasks
+from engine.tasks.inbox_screen import inbox_screen
 
 from . import diagram, labels
 from .security import principal, select_locale, services
@@ -44,6 +45,8 @@ def home():
 @bp.get("/inbox")
 @login_required
 def inbox():
+    """The inbox: one use case reads all the page shows (engine/tasks/inbox_screen.py), the navigation
+    bar's bell included (``g.unread_notifications``: web/cockpit/views.py then asks nothing again)."""
     p = principal()
     args = request.args
     try:
@@ -61,7 +64,9 @@ def inbox():
         page=page,
         per_page=current_app.config["INBOX_PER_PAGE"],
     )
-    result, choices = tasks.inbox(services(), p, query, soon_workdays=soon(), with_choices=True, land="tab" not in args)
+    screen = inbox_screen(services(), p, query, soon_workdays=soon(), land="tab" not in args)
+    g.unread_notifications = screen.unread_notifications
+    result = screen.result
     params = {
         k: v
         for k, v in {
@@ -78,11 +83,11 @@ def inbox():
     return render_template(
         "inbox.html",
         result=result,
-        choices=choices,
+        choices=screen.choices,
         params=params,
         is_leader=bool(p.leader_of),
-        urged=task_actions_q.urged_tasks(services(), [item.id for item in result.items]),
-        unread_copies=task_actions_q.unread_copies(services(), p),
+        urged=screen.urged,
+        unread_copies=screen.unread_copies,
     )
 
 

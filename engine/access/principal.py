@@ -6,7 +6,9 @@ and the JSON API cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,4 +85,22 @@ def load_principal(session: Session, username: str) -> Principal:
         leader_of=frozenset(r.unit_code for r in rows if r.is_leader),
         admin_kind=user.admin_kind,
         user_id=user.id,
+    )
+
+
+def principal_of_rows(rows: Sequence[Any]) -> Principal:
+    """The principal of one read that joined a user to his memberships: one row per membership (one row
+    with NULL membership columns for a user who holds none), each naming ``user_id``, ``username``,
+    ``display_name``, ``admin_kind``, ``unit_code``, ``role_code`` and ``is_leader``. The API token's
+    lookup and the web session's build the person of a request so, in the statement that finds him, so
+    a disabled account or a removed membership counts from the next request on."""
+    first = rows[0]
+    held = [r for r in rows if r.unit_code is not None]
+    return Principal(
+        username=first.username,
+        display_name=first.display_name,
+        memberships=frozenset((r.unit_code, r.role_code) for r in held),
+        leader_of=frozenset(r.unit_code for r in held if r.is_leader),
+        admin_kind=first.admin_kind,
+        user_id=first.user_id,
     )

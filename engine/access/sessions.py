@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.access.tokens import hash_token
 from engine.config import Config
 from engine.db import affected
-from engine.models import ApiToken, User, UserSession
+from engine.models import ApiToken, Membership, User, UserSession
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -96,6 +98,71 @@ def live_session(session: Session, raw: str, config: Config) -> tuple[UserSessio
     if now - last_seen >= TOUCH_EVERY:
         row.last_seen_at = now
     return row, user
+
+
+_S, _U, _M = (cast(Table, m.__table__) for m in (UserSession, User, Membership))
+# The session, its user and the user's memberships in one read: one row per membership (one row with NULL
+# membership columns for a user who holds none). Built once: every page of a signed-in person asks it.
+_LOOKUP = (
+    select(
+        _S.c.id,
+        _S.c.revoked_at,
+        _S.c.expires_at,
+        _S.c.last_seen_at,
+        _U.c.id.label("user_id"),
+        _U.c.username,
+        _U.c.display_name,
+        _U.c.locale,
+        _U.c.must_change_password,
+        _U.c.admin_kind,
+        _U.c.active,
+        _M.c.unit_code,
+        _M.c.role_code,
+        _M.c.is_leader,
+    )
+    .join(_U, _U.c.id == _S.c.user_id)
+    .outerjoin(_M, _M.c.user_id == _U.c.id)
+    .where(_S.c.token_hash == bindparam("token_hash"))
+)
+_TOUCH = _S.update().where(_S.c.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one read of a cookie's session found: the rows of its live session (its user, one row per
+    membership), none, or ``ended``: it has outlived its idle time or lifetime and must be ended, with its
+    audit event, in a unit of work (:func:`live_session`)."""
+
+    rows: Sequence[Any] = ()
+    ended: bool = False
+
+
+def read_live(conn: Connection, raw: str, config: Config) -> Lookup:
+    """The live session a cookie's id names, with its user and his memberships, in one statement on a
+    plain connection (``Database.autocommit``: no transaction around it), as the API reads a bearer
+    token (engine/access/tokens.py).
+
+    The page's person is read on every request, so this is the one read in front of every page. It
+    decides as :func:`live_session` does, on the same columns read now: a revoked session or a disabled
+    account finds nothing, a removed membership is absent from the rows. ``last_seen_at`` is written at
+    most once a ``TOUCH_EVERY``, one UPDATE of its own. Ending an idle or expired session writes two rows
+    (the session, the audit event) that go together; that is left to :func:`live_session`, in a unit of
+    work, by answering ``ended``."""
+    if not raw or len(raw) > 100:
+        return Lookup()
+    rows = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).all()
+    if not rows:
+        return Lookup()
+    first = rows[0]
+    if first.revoked_at is not None or not first.active:
+        return Lookup()
+    now = clock.now()
+    last_seen = _aware(first.last_seen_at)
+    if now >= _aware(first.expires_at) or now - last_seen >= dt.timedelta(minutes=config.session_idle_minutes):
+        return Lookup(ended=True)
+    if now - last_seen >= TOUCH_EVERY:
+        conn.execute(_TOUCH, {"session_id": first.id, "now": now})
+    return Lookup(rows=rows)
 
 
 def _end(session: Session, row: UserSession, username: str, reason: str, now: dt.datetime) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.access.principal import Principal
+from engine.access.principal import Principal, principal_of_rows
 from engine.db import affected
 from engine.models import ApiToken, Membership, User
 
@@ -99,16 +99,7 @@ def authenticate(conn: Connection, raw: str) -> tuple[Principal, int] | None:
     last = _aware(token.last_used_at) if token.last_used_at is not None else None
     if last is None or now - last >= TOUCH_EVERY:
         touch(conn, token.id, now)
-    held = [r for r in rows if r.unit_code is not None]
-    principal = Principal(
-        username=token.username,
-        display_name=token.display_name,
-        memberships=frozenset((r.unit_code, r.role_code) for r in held),
-        leader_of=frozenset(r.unit_code for r in held if r.is_leader),
-        admin_kind=token.admin_kind,
-        user_id=token.user_id,
-    )
-    return principal, token.id
+    return principal_of_rows(rows), token.id
 
 
 def touch(conn: Connection, token_id: int, now: dt.datetime) -> None:

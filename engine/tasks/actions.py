@@ -624,15 +624,20 @@ def copies(services: Services, principal: Principal, *, unread_only: bool = Fals
 
 
 def unread_copies(services: Services, principal: Principal) -> int:
-    with services.db.session() as s:
-        return int(
-            s.scalar(
-                select(func.count())
-                .select_from(CaseCopy)
-                .where(CaseCopy.reader == principal.username, CaseCopy.read_at.is_(None))
-            )
-            or 0
+    with services.db.reading() as s:
+        return count_unread_copies(s, principal)
+
+
+def count_unread_copies(s: Session, principal: Principal) -> int:
+    """How many copies sent to the person he has not opened (the inbox's 待阅 badge)."""
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(CaseCopy)
+            .where(CaseCopy.reader == principal.username, CaseCopy.read_at.is_(None))
         )
+        or 0
+    )
 
 
 def read_copy(services: Services, principal: Principal, copy_id: int) -> int:
@@ -699,8 +704,15 @@ def urged_tasks(services: Services, task_ids: list[int]) -> frozenset[int]:
     """Which of these open tasks (an inbox page's) were urged: the inbox marks them."""
     if not task_ids:
         return frozenset()
-    with services.db.session() as s:
-        return frozenset(s.scalars(select(TaskUrge.task_id).where(TaskUrge.task_id.in_(task_ids)).distinct()))
+    with services.db.reading() as s:
+        return urged_among(s, task_ids)
+
+
+def urged_among(s: Session, task_ids: list[int]) -> frozenset[int]:
+    """:func:`urged_tasks` inside the caller's session (the inbox screen's); no statement for no task."""
+    if not task_ids:
+        return frozenset()
+    return frozenset(s.scalars(select(TaskUrge.task_id).where(TaskUrge.task_id.in_(task_ids)).distinct()))
 
 
 def urges(s: Session, task_id: int) -> tuple[Urge, ...]:

@@ -15,6 +15,7 @@ confidential fields sealed unless they hold a reveal role.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -437,19 +438,40 @@ def list_tasks(
     *,
     calendars: Callable[[int | None], WorkCalendar] | None = None,
     soon_workdays: int = DUE_SOON_WORKDAYS,
+    land: bool = False,
 ) -> InboxPage:
-    """One page of a tab with every tab's count (the API's inbox)."""
+    """One page of a tab with every tab's count (the API's inbox); ``land``: see :func:`landed`."""
     query = (query or InboxQuery()).normalised()
     # The tab badges count every tab with the page's filters; the page's total is its own tab's badge,
     # so the pool (the costly part) is not counted twice.
     counts = count_tabs(session, principal, query)
+    if land:
+        query = landed(query, counts)
     return _page(session, principal, query, counts, calendars or Calendars(session), soon_workdays)
 
 
+def landed(query: InboxQuery, counts: Mapping[str, int]) -> InboxQuery:
+    """The tab a person lands on who opened the inbox without choosing one: when he holds nothing but his
+    units have work he may take (可认领), the pool rather than an empty 我的待办 (issue 15).
+
+    Decided from the badges before any row is read: the counts do not depend on the tab shown, so the
+    page is read once, for the tab it will show (the landing used to read 我的待办's page and menus, then
+    read everything again for 可认领, on a second connection while the first was still held)."""
+    if query.tab == "mine" and not counts.get("mine") and counts.get("group"):
+        return dataclasses.replace(query, tab="group")
+    return query
+
+
 def inbox_page(
-    session: Session, principal: Principal, query: InboxQuery | None = None, *, soon_workdays: int = DUE_SOON_WORKDAYS
+    session: Session,
+    principal: Principal,
+    query: InboxQuery | None = None,
+    *,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+    land: bool = False,
 ) -> tuple[InboxPage, dict[str, list[Any]]]:
-    """The web inbox: one page of a tab, every tab's count and the filter menus' values.
+    """The web inbox: one page of a tab, every tab's count and the filter menus' values (``land``: see
+    :func:`landed`).
 
     Without a filter the badges and the menus are read from the same tabs, so one grouped statement
     answers both (``_tab_summary``) instead of proving each tab's rule twice; with a filter the badges
@@ -458,6 +480,8 @@ def inbox_page(
     counts, keys = _tab_summary(session, principal)
     if _filters(query):
         counts = count_tabs(session, principal, query)
+    if land:
+        query = landed(query, counts)
     page = _page(session, principal, query, counts, Calendars(session), soon_workdays)
     return page, _choices(session, principal, keys)
 

@@ -11,7 +11,6 @@ channel can audit the denial), Conflict, ValidationError (``fields``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -235,27 +234,32 @@ def inbox(
     with_choices: bool = False,
     land: bool = False,
 ) -> tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]:
-    """A tab of the person's inbox with its counts (and the filter choices the page offers).
+    """A tab of the person's inbox with its counts (and the filter choices the page offers), the API's.
+
+    It only reads: ``Database.reading`` (no BEGIN/COMMIT round trips on PostgreSQL). The web page reads
+    the same inbox with what else it shows in one such session (engine/tasks/inbox_screen.py)."""
+    with services.db.reading() as s:
+        return read_inbox(s, principal, query, soon_workdays=soon_workdays, with_choices=with_choices, land=land)
+
+
+def read_inbox(
+    s: Session,
+    principal: Principal,
+    query: inbox_q.InboxQuery,
+    *,
+    soon_workdays: int = DUE_SOON_WORKDAYS,
+    with_choices: bool = False,
+    land: bool = False,
+) -> tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]:
+    """:func:`inbox` inside the caller's session, for a use case that reads more beside it.
 
     ``land``: the person opened the inbox without choosing a tab; when he holds nothing but his units have
-    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15). It only reads:
-    ``Database.reading`` (no BEGIN/COMMIT round trips on PostgreSQL)."""
-    with services.db.reading() as s:
-        found: tuple[inbox_q.InboxPage, dict[str, list[Any]] | None]
-        if with_choices:
-            found = inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays)
-        else:
-            found = inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays), None
-        counts = found[0].counts
-        if land and found[0].query.tab == "mine" and not counts.get("mine") and counts.get("group"):
-            return inbox(
-                services,
-                principal,
-                dataclasses.replace(query, tab="group"),
-                soon_workdays=soon_workdays,
-                with_choices=with_choices,
-            )
-        return found
+    work he may take (可认领), he lands there rather than on an empty 我的待办 (issue 15;
+    ``inbox_q.landed``). Every row is scoped to the person by the inbox's own rules (engine/tasks/inbox.py):
+    there is nothing to refuse, only less to show."""
+    if with_choices:
+        return inbox_q.inbox_page(s, principal, query, soon_workdays=soon_workdays, land=land)
+    return inbox_q.list_tasks(s, principal, query, soon_workdays=soon_workdays, land=land), None
 
 
 # --------------------------------------------------------------------------- reading one task

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.clock import LOCAL_TZ
-from engine.models import HumanTask
+from engine.models import HumanTask, TaskUrge
 
 
 def _task_ids(html: str) -> list[int]:
@@ -77,3 +77,71 @@ def test_bad_page_and_tab_values_fall_back(client_for, start_clue):
     assert cm1.get("/inbox?page=abc").status_code == 200
     assert cm1.get("/inbox?tab=everything").status_code == 200
     assert cm1.get("/inbox?tab=group&page=99").status_code == 200
+
+
+class _Reads:
+    """What one request asks of the database: pooled connections checked out, statements, and the
+    transactions the database really saw (a COMMIT or ROLLBACK the driver sent: SQLAlchemy fires its
+    events also for a connection in autocommit, or for SQLite's driver with nothing begun)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.checkouts = 0
+        self.statements: list[str] = []
+        self.transactions = 0
+
+    def _checkout(self, *_):
+        self.checkouts += 1
+
+    def _statement(self, conn, cursor, statement, *_):
+        self.statements.append(statement)
+
+    def _end(self, conn):
+        dbapi = conn.connection.dbapi_connection
+        if hasattr(dbapi, "in_transaction"):  # sqlite3
+            self.transactions += bool(dbapi.in_transaction)
+        else:  # psycopg: 0 is IDLE
+            self.transactions += not dbapi.autocommit and dbapi.info.transaction_status != 0
+
+    def __enter__(self):
+        for name, fn in self._events():
+            event.listen(self.engine, name, fn)
+        return self
+
+    def __exit__(self, *_):
+        for name, fn in self._events():
+            event.remove(self.engine, name, fn)
+
+    def _events(self):
+        return (
+            ("checkout", self._checkout),
+            ("before_cursor_execute", self._statement),
+            ("commit", self._end),
+            ("rollback", self._end),
+        )
+
+
+def test_one_inbox_page_is_two_reads(client_for, start_clue, services, frozen_clock):
+    """The page's person (session, user, memberships: one statement) and everything the page shows (the
+    tab, its badges and menus, the urged marks, the 待阅 and bell counts) in one read-only session: two
+    connection checkouts and no database transaction. It was six checkouts and sixteen statements for a
+    landing (the separate use cases; 我的待办's page read, then 可认领's on a second connection), five and
+    twelve otherwise, and on PostgreSQL four BEGIN…COMMIT pairs (issue 19)."""
+    start_clue(clue_no="XS-R1")
+    start_clue(clue_no="XS-R2")
+    with services.db.session() as s:
+        register = s.scalars(select(HumanTask).where(HumanTask.spec_id == "register")).first()
+        s.add(TaskUrge(task_id=register.id, instance_id=register.instance_id, urged_by="boss", note="快"))
+    cm1 = client_for("cm1")  # holds nothing: lands on 可认领, where the two registers wait
+    cm1.get("/inbox")  # the process's first page reads the unit and role names it keeps (names.py)
+    with _Reads(services.db.engine) as reads:
+        html = cm1.get("/inbox").get_data(as_text=True)
+    assert re.search(r'aria-current="page"\s+href="/inbox\?tab=group"', html) and len(_task_ids(html)) == 2
+    assert html.count('data-testid="urged"') == 1 and 'data-testid="count-copies">0<' in html
+    assert reads.checkouts == 2 and reads.transactions == 0
+    pages = [sql for sql in reads.statements if sql.startswith("SELECT human_task.id, human_task.instance_id")]
+    assert len(pages) == 1  # the landing reads the page it shows, once
+    assert len(reads.statements) <= 10
+    with _Reads(services.db.engine) as reads:
+        assert cm1.get("/inbox?tab=completed&q=XS").status_code == 200
+    assert reads.checkouts == 2 and reads.transactions == 0 and len(reads.statements) <= 10

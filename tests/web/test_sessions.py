@@ -8,10 +8,10 @@ import dataclasses
 import re
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from engine.access import accounts
-from engine.models import AuditEvent, User, UserSession
+from engine.models import AuditEvent, Membership, User, UserSession
 from engine.organisation import operations as org
 from engine.services import Services
 from tests.county import PASSWORD
@@ -89,6 +89,23 @@ def test_disabling_an_account_ends_its_sessions(client_for, services, who):
     assert c.get("/inbox").status_code == 302
     with services.db.session() as s:
         assert s.scalar(select(UserSession.revoked_reason)) == "account_disabled"
+
+
+def test_a_changed_membership_counts_from_the_next_page(client_for, services, start_clue):
+    """The page's person is read with each request (one statement: session, user, memberships), so a
+    membership removed or a leadership withdrawn, even behind the engine's back, holds from the next
+    page on; nothing about the person is kept between requests."""
+    start_clue(clue_no="XS-M1")
+    cm1, lead = client_for("cm1"), client_for("so1lead")
+    assert 'data-testid="count-group">1<' in cm1.get("/inbox?tab=group").get_data(as_text=True)
+    assert "/handover" in lead.get("/inbox").get_data(as_text=True)  # 批量移交: his units' leader
+    with services.db.session() as s:
+        cm1_id = s.scalar(select(User.id).where(User.username == "cm1"))
+        s.execute(delete(Membership).where(Membership.user_id == cm1_id))
+        lead_id = s.scalar(select(User.id).where(User.username == "so1lead"))
+        s.execute(update(Membership).where(Membership.user_id == lead_id).values(is_leader=False))
+    assert 'data-testid="count-group">0<' in cm1.get("/inbox?tab=group").get_data(as_text=True)
+    assert "/handover" not in lead.get("/inbox").get_data(as_text=True)
 
 
 def test_idle_timeout(client_for, services, frozen_clock):

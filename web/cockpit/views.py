@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -27,13 +27,17 @@ bp = Blueprint("cockpit", __name__)
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    """The navigation bar's cockpit link and notification bell, on every page of a signed-in person."""
+    """The navigation bar's cockpit link and notification bell, on every page of a signed-in person.
+
+    A view whose use case has read the bell's count with the rest of its page (the inbox:
+    engine/tasks/inbox_screen.py) leaves it in ``g.unread_notifications``; it is not asked again."""
     if not current_user.is_authenticated:
         return {"cockpit_allowed": False, "unread_notifications": 0}
     p = current_user.principal
+    unread = g.get("unread_notifications")
     return {
         "cockpit_allowed": operations.may_open_cockpit(services(), p),
-        "unread_notifications": operations.unread_notifications(services(), p),
+        "unread_notifications": operations.unread_notifications(services(), p) if unread is None else unread,
     }
 
 
