@@ -62,6 +62,8 @@ class Config:
     snapshot_pass_limit: int = 20  # at most this many snapshots recomputed per worker pass ...
     snapshot_pass_seconds: float = 30.0  # ... and none started once a pass has spent this long
     snapshot_min_age_seconds: float = 30.0  # the 刷新 button recomputes only a snapshot older than this
+    # How often the worker asks which tables changed enough to be analysed again (engine/planner.py).
+    statistics_interval: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Config:
@@ -120,6 +122,7 @@ _NUMBERS: tuple[tuple[str, str, type], ...] = (
     ("snapshot_pass_limit", "GUANTONG_SNAPSHOT_PASS_LIMIT", int),
     ("snapshot_pass_seconds", "GUANTONG_SNAPSHOT_PASS_SECONDS", float),
     ("snapshot_min_age_seconds", "GUANTONG_SNAPSHOT_MIN_AGE_SECONDS", float),
+    ("statistics_interval", "GUANTONG_STATISTICS_INTERVAL", float),
 )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit, clock
+from engine import audit, clock, planner
 from engine.audit import chain, heads
 from engine.audit.verify import report_rejected
 from engine.cockpit import snapshots
@@ -85,6 +85,7 @@ class Worker:
         self.stopping = threading.Event()
         self._head_exported: tuple[int, float] | None = None  # (seq, monotonic time) of the last export
         self._defaults_computed: float | None = None  # monotonic time the managers' default pages were looked for
+        self._statistics_checked: float | None = None  # monotonic time the tables' statistics were last looked at
 
     # ------------------------------------------------------------------ one pass
     def run_once(self) -> dict[str, int]:
@@ -98,7 +99,20 @@ class Worker:
             "outbound": self.send_notifications(),
             "sealed": self.seal_audit(),
             "snapshots": self.refresh_snapshots(),
+            "analysed": self.refresh_statistics(),
         }
+
+    def refresh_statistics(self) -> int:
+        """Analyse the tables that changed enough since their last ANALYZE, once per
+        ``statistics_interval`` (PostgreSQL; engine/planner.py says why)."""
+        last = self._statistics_checked
+        if last is not None and time.monotonic() - last < self.services.config.statistics_interval:
+            return 0
+        self._statistics_checked = time.monotonic()
+        analysed = planner.analyze_changed(self.db)
+        if analysed:
+            log.info("planner statistics refreshed: %s", ", ".join(analysed))
+        return len(analysed)
 
     def refresh_snapshots(self) -> int:
         """Recompute the cockpit's stale snapshots, within the pass's bounds (engine/cockpit/snapshots.py);
