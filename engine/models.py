@@ -219,7 +219,9 @@ class HumanTask(Base):
             postgresql_where=text("status = 'ready'"),
             sqlite_where=text("status = 'ready'"),
         ),
-        Index("ix_task_instance_status", "instance_id", "status"),
+        # One instance's tasks of a status; with due_at last, also the earliest due time of its open tasks
+        # (the open-due triggers, engine/instances/open_due.py) from one short index range (migration 0023).
+        Index("ix_task_instance_status", "instance_id", "status", "due_at"),
         Index("ix_task_status_due", "status", "due_at"),
         # Open tasks past their due time and their instances, from the index alone: the instance list's
         # "overdue" filter joins these to the overseen instances (issue 16).
