@@ -115,19 +115,16 @@ class TakingTurns(sqlite3.Connection):
 
 class _Cursor(sqlite3.Cursor):
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        connection: TakingTurns = self.connection  # type: ignore[assignment]
-        if _opens_write(sql):
-            connection.take_turn()
-        try:
-            return super().execute(sql, parameters)
-        finally:
-            connection.give_turn()  # no transaction opened (or it failed to open): nothing to hold
+        return self._in_turn(super().execute, sql, parameters)
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
+        return self._in_turn(super().executemany, sql, seq_of_parameters)
+
+    def _in_turn(self, run: Any, sql: str, parameters: Any) -> Any:
         connection: TakingTurns = self.connection  # type: ignore[assignment]
         if _opens_write(sql):
             connection.take_turn()
         try:
-            return super().executemany(sql, seq_of_parameters)
+            return run(sql, parameters)
         finally:
-            connection.give_turn()
+            connection.give_turn()  # no transaction opened (or it failed to open): nothing to hold

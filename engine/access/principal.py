@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden, NotFound
@@ -85,6 +85,32 @@ def load_principal(session: Session, username: str) -> Principal:
         leader_of=frozenset(r.unit_code for r in rows if r.is_leader),
         admin_kind=user.admin_kind,
         user_id=user.id,
+    )
+
+
+_USER, _MEMBERSHIP = (cast(Table, m.__table__) for m in (User, Membership))
+
+
+def person_by_token(holder: Table, *columns: ColumnElement[Any]) -> Select[Any]:
+    """The row of ``holder`` (an API token, a web session) whose ``token_hash`` is ``:token_hash``, with
+    its user and his memberships, in one statement: ``columns`` of the holder and of the user, then what
+    :func:`principal_of_rows` reads. One row per membership (one row with NULL membership columns for a
+    user who holds none)."""
+    return (
+        select(
+            *columns,
+            _USER.c.id.label("user_id"),
+            _USER.c.username,
+            _USER.c.display_name,
+            _USER.c.admin_kind,
+            _USER.c.active,
+            _MEMBERSHIP.c.unit_code,
+            _MEMBERSHIP.c.role_code,
+            _MEMBERSHIP.c.is_leader,
+        )
+        .join(_USER, _USER.c.id == holder.c.user_id)
+        .outerjoin(_MEMBERSHIP, _MEMBERSHIP.c.user_id == _USER.c.id)
+        .where(holder.c.token_hash == bindparam("token_hash"))
     )
 
 

@@ -20,10 +20,11 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.access.principal import person_by_token
 from engine.access.tokens import hash_token
 from engine.config import Config
 from engine.db import affected
-from engine.models import ApiToken, Membership, User, UserSession
+from engine.models import ApiToken, User, UserSession
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -100,29 +101,17 @@ def live_session(session: Session, raw: str, config: Config) -> tuple[UserSessio
     return row, user
 
 
-_S, _U, _M = (cast(Table, m.__table__) for m in (UserSession, User, Membership))
-# The session, its user and the user's memberships in one read: one row per membership (one row with NULL
-# membership columns for a user who holds none). Built once: every page of a signed-in person asks it.
-_LOOKUP = (
-    select(
-        _S.c.id,
-        _S.c.revoked_at,
-        _S.c.expires_at,
-        _S.c.last_seen_at,
-        _U.c.id.label("user_id"),
-        _U.c.username,
-        _U.c.display_name,
-        _U.c.locale,
-        _U.c.must_change_password,
-        _U.c.admin_kind,
-        _U.c.active,
-        _M.c.unit_code,
-        _M.c.role_code,
-        _M.c.is_leader,
-    )
-    .join(_U, _U.c.id == _S.c.user_id)
-    .outerjoin(_M, _M.c.user_id == _U.c.id)
-    .where(_S.c.token_hash == bindparam("token_hash"))
+_S = cast(Table, UserSession.__table__)
+# The session, its user and the user's memberships in one read (engine/access/principal.py). Built once:
+# every page of a signed-in person asks it.
+_LOOKUP = person_by_token(
+    _S,
+    _S.c.id,
+    _S.c.revoked_at,
+    _S.c.expires_at,
+    _S.c.last_seen_at,
+    cast(Table, User.__table__).c.locale,
+    cast(Table, User.__table__).c.must_change_password,
 )
 _TOUCH = _S.update().where(_S.c.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
 

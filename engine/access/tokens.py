@@ -13,13 +13,13 @@ import hashlib
 import secrets
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.access.principal import Principal, principal_of_rows
+from engine.access.principal import Principal, person_by_token, principal_of_rows
 from engine.db import affected
-from engine.models import ApiToken, Membership, User
+from engine.models import ApiToken, User
 
 PREFIX = "gt_"
 DEFAULT_TTL = dt.timedelta(hours=8)
@@ -51,28 +51,9 @@ def issue(
     return raw, row
 
 
-_T, _U, _M = (cast(Table, m.__table__) for m in (ApiToken, User, Membership))
-# The token, its user and the user's memberships in one read: one row per membership (one row with
-# NULL membership columns for a user who holds none).
-_LOOKUP = (
-    select(
-        _T.c.id,
-        _T.c.revoked_at,
-        _T.c.expires_at,
-        _T.c.last_used_at,
-        _U.c.id.label("user_id"),
-        _U.c.username,
-        _U.c.display_name,
-        _U.c.admin_kind,
-        _U.c.active,
-        _M.c.unit_code,
-        _M.c.role_code,
-        _M.c.is_leader,
-    )
-    .join(_U, _U.c.id == _T.c.user_id)
-    .outerjoin(_M, _M.c.user_id == _U.c.id)
-    .where(_T.c.token_hash == bindparam("token_hash"))
-)
+_T = cast(Table, ApiToken.__table__)
+# The token, its user and the user's memberships in one read (engine/access/principal.py).
+_LOOKUP = person_by_token(_T, _T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at)
 _TOUCH = _T.update().where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 

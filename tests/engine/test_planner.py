@@ -32,20 +32,39 @@ def _wait_counted(db, table: str, at_least: int) -> None:
         time.sleep(0.1)
 
 
+def _over_threshold(db, table: str) -> bool:
+    with db.engine.connect() as conn:
+        pending, rows = conn.execute(
+            text(
+                "SELECT s.n_mod_since_analyze, greatest(c.reltuples, 0) FROM pg_stat_user_tables s "
+                "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = :t"
+            ),
+            {"t": table},
+        ).one()
+    return pending >= planner.ANALYZE_THRESHOLD + planner.ANALYZE_SCALE * rows
+
+
 def test_tables_that_changed_enough_are_analysed_and_the_others_not(db):
+    """PostgreSQL publishes a backend's counters up to seconds after its transactions (an earlier test's
+    idle connections among them), so the tables' counters are compared as they stand just before the call,
+    rather than assumed to hold only this test's rows."""
     if db.dialect != "postgresql":
         assert planner.analyze_changed(db) == []
         return
-    planner.refresh_statistics(db)  # every table analysed: the counters start from nothing
+    planner.refresh_statistics(db)  # every table analysed: the counters start from (about) nothing
     with db.session() as s:
         s.add_all(CaseFile(scope="qh", label=f"XS-{n}") for n in range(80))  # over 50 + 10 % of an empty table
         s.add_all(Notification(kind="info", username="so1", message=f"m{n}") for n in range(10))  # under
     _wait_counted(db, "case_file", 80)
     _wait_counted(db, "notification", 10)
-    assert planner.analyze_changed(db) == ["case_file"]
+    expected = {t: _over_threshold(db, t) for t in ("case_file", "notification")}
+    assert expected["case_file"]
+    analysed = planner.analyze_changed(db)
+    assert {t: t in analysed for t in expected} == expected
     assert _pending(db, "case_file") == 0
-    assert _pending(db, "notification") == 10
-    assert planner.analyze_changed(db) == []  # nothing changed since
+    if not expected["notification"]:
+        assert _pending(db, "notification") >= 10  # left for a later pass, its count kept
+    assert "case_file" not in planner.analyze_changed(db)  # nothing changed since
 
 
 def test_one_worker_analyses_at_a_time(db):
@@ -60,22 +79,18 @@ def test_one_worker_analyses_at_a_time(db):
         assert planner.analyze_changed(db) == []
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": planner._ADVISORY_KEY})
         other.commit()
-    assert planner.analyze_changed(db) == ["case_file"]
+    assert "case_file" in planner.analyze_changed(db)  # (other tables may have late counters: see above)
 
 
-def test_the_worker_looks_once_per_interval(services_for_worker):
+def test_the_worker_looks_once_per_interval(services_for_worker, monkeypatch):
     services, db = services_for_worker
     worker = Worker(services)
     calls = []
-    original = planner.analyze_changed
-    planner.analyze_changed = lambda database: calls.append(database) or ["case_file"]  # type: ignore[assignment]
-    try:
-        assert worker.refresh_statistics() == 1
-        assert worker.refresh_statistics() == 0  # within the interval: not asked again
-        worker._statistics_checked = time.monotonic() - services.config.statistics_interval - 1
-        assert worker.refresh_statistics() == 1
-    finally:
-        planner.analyze_changed = original  # type: ignore[assignment]
+    monkeypatch.setattr(planner, "analyze_changed", lambda database: calls.append(database) or ["case_file"])
+    assert worker.refresh_statistics() == 1
+    assert worker.refresh_statistics() == 0  # within the interval: not asked again
+    worker._statistics_checked = time.monotonic() - services.config.statistics_interval - 1
+    assert worker.refresh_statistics() == 1
     assert calls == [db, db]
 
 
