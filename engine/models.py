@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.clock import now
-from engine.db import Base, JSONType, UTCDateTime
+from engine.db import Base, JSONType, StatusWord, UTCDateTime
 
 
 # --------------------------------------------------------------------------- organisation
@@ -199,6 +199,9 @@ class ProcessInstance(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+TASK_STATUSES = ("ready", "completed", "cancelled")
+
+
 class HumanTask(Base):
     """One row per user task the engine made READY; the inbox reads only this table."""
 
@@ -251,7 +254,8 @@ class HumanTask(Base):
     mechanism: Mapped[str | None] = mapped_column(String(10))
     platform: Mapped[str | None] = mapped_column(String(10))
     assignee: Mapped[str | None] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
+    # ready|completed|cancelled, compared as words in the SQL (engine/db.py ``StatusWord``: the partial indexes).
+    status: Mapped[str] = mapped_column(StatusWord(20, TASK_STATUSES), default="ready")
     separate_from: Mapped[list[str] | None] = mapped_column(JSONType)
     # Steps (``process:step``) whose actual actors in any linked instance of the case may not do this one
     # (the task property ``separateFromSteps``, engine/access/duties.py); copied from the deployed version.

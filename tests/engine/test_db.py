@@ -145,3 +145,79 @@ def test_a_reading_session_refuses_every_write_and_leaves_the_data_as_it_was(db)
         s.execute(insert(Unit).values(code="u3", name="三室", kind="office"))
     with db.session() as s:
         assert [(u.code, u.name) for u in s.scalars(select(Unit).order_by(Unit.code))] == [("u1", "一室")]
+
+
+def _compiles(db: Database, statement, runs: list[dict]) -> list[int]:
+    """How many times SQLite compiled ``statement`` at each of ``runs`` (its parameters): the authorizer
+    is called while a statement is prepared, never while a prepared one runs again."""
+    calls = [0]
+
+    def authorizer(*_args):
+        calls[0] += 1
+        return 0  # SQLITE_OK
+
+    counts = []
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.set_authorizer(authorizer)
+        try:
+            for params in runs:
+                before = calls[0]
+                conn.execute(statement, params).all()
+                counts.append(calls[0] - before)
+        finally:
+            raw.set_authorizer(None)
+    return counts
+
+
+def test_a_task_status_is_compared_as_a_word_so_sqlite_compiles_the_statement_once(tmp_path):
+    """``human_task.status`` compared with a known status puts the word in the SQL (engine/db.py
+    ``StatusWord``). With a bound parameter instead, SQLite's planner read its value to decide whether
+    the partial indexes (``WHERE status = 'ready'``) apply and compiled the statement again at every
+    execution: the completion's read of its task and the inbox's reads paid for it on every request."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from engine.models import HumanTask
+    from engine.runtime.core import _COMPLETE_TASK, _READ_FOR_COMPLETION
+
+    db = Database(f"sqlite:///{tmp_path / 'words.db'}")
+    db.create_all()
+    try:
+        runs = [{"task_id": n} for n in (1, 2, 3)]
+        first, *again = _compiles(db, _READ_FOR_COMPLETION, runs)
+        assert first > 0 and again == [0, 0]  # compiled once, then only run
+        as_parameter = select(HumanTask.id).where(
+            HumanTask.status == bindparam("s"), HumanTask.instance_id == bindparam("t")
+        )
+        counts = _compiles(db, as_parameter, [{"s": "ready", "t": n} for n in (1, 2, 3)])
+        assert all(n > 0 for n in counts)  # the cause, shown: compiled at every execution
+    finally:
+        db.dispose()
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        assert "human_task.status = 'ready'" in str(_COMPLETE_TASK.compile(dialect=dialect))
+        assert "other_task.status = 'ready'" in str(_READ_FOR_COMPLETION.compile(dialect=dialect))
+    # A value that is not one of the column's words (it may come from a request) stays a parameter.
+    odd = select(HumanTask.id).where(HumanTask.status == "ready' OR 1=1 --").compile(dialect=sqlite.dialect())
+    assert "OR 1=1" not in str(odd) and odd.params == {"status_1": "ready' OR 1=1 --"}
+
+
+def test_a_query_for_open_tasks_still_uses_the_partial_index(tmp_path):
+    """The word in the SQL keeps the partial indexes usable (they were chosen with the parameter too)."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite
+
+    from engine.models import HumanTask
+
+    db = Database(f"sqlite:///{tmp_path / 'plan.db'}")
+    db.create_all()
+    try:
+        query = select(HumanTask.id).where(
+            HumanTask.status == "ready", HumanTask.role == "r", HumanTask.assignee.is_(None)
+        )
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with db.engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "ix_task_open_role" in plan
+    finally:
+        db.dispose()
