@@ -102,6 +102,20 @@ def test_failed_sign_ins_are_rate_limited(client_for):
     assert c.login("cm1").status_code == 429  # even the right password waits
 
 
+def test_the_limiter_checks_only_its_views_unless_a_limit_covers_every_request(app, services):
+    """Every limit is on a view, so Flask-Limiter's check before every request is dropped (web/security.py,
+    ~0.2 ms a request); a deployment that sets an application-wide limit keeps it, and it is enforced."""
+    from web import create_app
+
+    limiter = app.extensions["guantong_limiter"]
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    wide = create_app(services=services, TESTING=True, RATELIMIT_APPLICATION="2 per minute")
+    limiter = wide.extensions["guantong_limiter"]
+    assert limiter._check_request_limit in wide.before_request_funcs[None]
+    client = wide.test_client()
+    assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_successful_sign_ins_do_not_count_against_the_limit(client_for):
     for _ in range(7):
         c = client_for()
