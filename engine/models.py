@@ -207,7 +207,6 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_task_status_role", "status", "role"),
         # The trailing columns let the inbox and need-to-know read these from the index alone: the
         # instance of each task I hold or completed, and my completed tasks newest first (one page).
         Index("ix_task_assignee_status", "assignee", "status", "instance_id"),
@@ -236,6 +235,7 @@ class HumanTask(Base):
             sqlite_where=text("status = 'ready'"),
         ),
         Index("ix_task_status_reminder", "status", "reminder_at"),
+        # (status, role) alone is its prefix (migration 0024 dropped that shorter index).
         Index("ix_task_status_role_unscoped", "status", "role", "has_candidates"),
         UniqueConstraint("instance_id", "task_uuid"),
     )
