@@ -87,17 +87,17 @@ class StatusWord(String):
 
     def __init__(self, length: int, words: Sequence[str]):
         super().__init__(length)
+        if not all(word.isalpha() and word.isascii() for word in words):
+            raise ValueError(f"a status word is plain ASCII letters: {sorted(words)}")
         self.words = frozenset(words)
 
     class comparator_factory(String.Comparator[str]):
         def __eq__(self, other: Any) -> Any:
-            words = cast("StatusWord", self.type).words
-            if isinstance(other, str) and other in words and "'" not in other:
+            if isinstance(other, str) and other in cast("StatusWord", self.type).words:
                 return self.expr == literal_column(f"'{other}'", self.type)
             return super().__eq__(other)
 
-        def __hash__(self) -> int:  # the comparator is hashed like any other
-            return id(self)
+        __hash__ = String.Comparator.__hash__  # defining __eq__ alone would make it unhashable
 
 
 SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")

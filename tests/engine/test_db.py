@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from engine.db import Database, sqlite_synchronous
+from engine.db import Database, StatusWord, sqlite_synchronous
 
 LEVELS = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
 
@@ -200,6 +200,8 @@ def test_a_task_status_is_compared_as_a_word_so_sqlite_compiles_the_statement_on
     # A value that is not one of the column's words (it may come from a request) stays a parameter.
     odd = select(HumanTask.id).where(HumanTask.status == "ready' OR 1=1 --").compile(dialect=sqlite.dialect())
     assert "OR 1=1" not in str(odd) and odd.params == {"status_1": "ready' OR 1=1 --"}
+    with pytest.raises(ValueError, match="plain ASCII letters"):  # a word is never anything to quote
+        StatusWord(20, ["ready", "it's"])
 
 
 def test_a_query_for_open_tasks_can_still_use_the_partial_indexes(tmp_path):
