@@ -179,6 +179,19 @@ def who(db):
 
 
 @pytest.fixture
+def steady_caches(db, monkeypatch):
+    """For tests that count a use case's transactions or statements: the caches re-read after a while
+    (the working-day arrangements every 10 s, engine/scheduling/arrangements.py; unit and people names
+    every 60 s, engine/organisation/names.py) keep what they hold, so a slow machine cannot add a read of
+    its own to the count. Their first read still happens (in the test's warm-up)."""
+    from engine.organisation import names
+    from engine.scheduling import arrangements
+
+    monkeypatch.setattr(names, "TTL", float("inf"))
+    monkeypatch.setattr(arrangements.book_source(db.engine), "ttl", float("inf"))
+
+
+@pytest.fixture
 def frozen_clock():
     with clock.frozen(dt.datetime(2024, 3, 4, 10, 0, tzinfo=clock.LOCAL_TZ)) as frozen:
         yield frozen

@@ -99,7 +99,7 @@ def test_refused_as_the_use_cases_it_replaces(services, who):
         oversee_instance(services, who("boss"), 999999, reveal=REVEAL)
 
 
-def test_one_transaction_and_fewer_statements_than_the_three_use_cases(services, who):
+def test_one_transaction_and_fewer_statements_than_the_three_use_cases(services, who, steady_caches):
     started, _ = registered(services, who)
     boss = who("boss")
     counted = {"statements": 0, "transactions": 0}
