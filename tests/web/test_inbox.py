@@ -121,7 +121,7 @@ class _Reads:
         )
 
 
-def test_one_inbox_page_is_two_reads(client_for, start_clue, services, frozen_clock):
+def test_one_inbox_page_is_two_reads(client_for, start_clue, services, frozen_clock, steady_caches):
     """The page's person (session, user, memberships: one statement) and everything the page shows (the
     tab, its badges and menus, the urged marks, the 待阅 and bell counts) in one read-only session: two
     connection checkouts and no database transaction. It was six checkouts and sixteen statements for a

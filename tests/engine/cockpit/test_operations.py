@@ -73,7 +73,7 @@ def test_deadlines_across_the_may_day_holiday(services, who, seeded):
     assert operations.deadlines(services, who("boss"), soon_workdays=10).totals == {"overdue": 1, "due_soon": 2}
 
 
-def test_deadlines_take_a_fixed_number_of_queries_whatever_the_rows(services, who, seeded):
+def test_deadlines_take_a_fixed_number_of_queries_whatever_the_rows(services, who, seeded, steady_caches):
     def statements() -> int:
         seen: list[str] = []
 

@@ -78,7 +78,7 @@ def test_a_page_from_a_snapshot_equals_the_live_page_for_every_kind(snap, who, s
     assert isinstance(again["overview"].data.matrix, dict) and again["overview"].data.running >= 4
 
 
-def test_a_fresh_snapshot_is_read_without_recomputing(snap, who, seeded):
+def test_a_fresh_snapshot_is_read_without_recomputing(snap, who, seeded, steady_caches):
     boss = who("boss")
     operations.deadlines_dated(snap, boss, soon_workdays=2)
     seen, stop = _statements(snap)
