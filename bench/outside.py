@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import queue
 import socket
 import statistics
 import time
@@ -110,9 +111,18 @@ class _TwoWrites:
 
 
 def _timed(call, *args, **kwargs):
+    """(status, body, seconds) of one request; status 0 when the connection failed without an answer.
+
+    A server may close an idle keep-alive connection just as the client reuses it (gunicorn's
+    ``--keep-alive`` is 2 s): ``requests`` then raises instead of answering. That is an error of the
+    cell, counted and shown with the others; the session opens a new connection for the next request.
+    """
     start = time.perf_counter()
-    response = call(*args, **kwargs)
-    body = response.content
+    try:
+        response = call(*args, **kwargs)
+        body = response.content
+    except requests.ConnectionError as exc:
+        return 0, f"connection failed: {type(exc).__name__}".encode(), time.perf_counter() - start
     return response.status_code, body, time.perf_counter() - start
 
 
@@ -205,8 +215,13 @@ def _floor_client(port: int, url: str, blobs, loaded, duration: float, ready, go
     go.wait()
     count, start = 0, time.perf_counter()
     deadline = start + duration
+    errors: dict[str, int] = {}
     while time.perf_counter() < deadline:
-        session.get(f"http://127.0.0.1:{port}/healthz").content  # noqa: B018 - read the body, as a client does
+        # The body is read, as a client does; a failed request is counted and the loop goes on.
+        status, body, _elapsed = _timed(session.get, f"http://127.0.0.1:{port}/healthz")
+        if status != 200:
+            key = f"healthz {status}: {body[:160].decode(errors='replace')}"
+            errors[key] = errors.get(key, 0) + 1
         with db.engine.begin() as conn:
             tokens.touch(conn, 1, clock.now())
         wf = state.load(blobs[count % STEPS], spec, subs, engine)
@@ -218,7 +233,7 @@ def _floor_client(port: int, url: str, blobs, loaded, duration: float, ready, go
         count += 1
     elapsed = time.perf_counter() - start
     db.dispose()
-    results.put({"done": count, "elapsed": elapsed, "ops": {}, "errors": {}})
+    results.put({"done": count, "elapsed": elapsed, "ops": {}, "errors": errors})
 
 
 def _together(targets: list[tuple], timeout: float) -> list[dict]:
@@ -230,7 +245,21 @@ def _together(targets: list[tuple], timeout: float) -> list[dict]:
         p.start()
     ready.wait()
     go.set()
-    out = [results.get(timeout=timeout) for _ in procs]
+    out: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < len(procs):
+        try:
+            out.append(results.get(timeout=0.5))
+            continue
+        except queue.Empty:
+            pass
+        # A client that died (its traceback is on stderr) never reports: say so now, not after the timeout.
+        dead = [p for p in procs if p.exitcode not in (None, 0)]
+        if dead or time.monotonic() > deadline:
+            for p in procs:
+                p.kill()
+            what = ", ".join(f"{p.name} exited with {p.exitcode}" for p in dead) or f"no report in {timeout:.0f} s"
+            raise RuntimeError(f"a client process failed before reporting: {what}")
     for p in procs:
         p.join()
     return out
@@ -255,7 +284,7 @@ def measure(kind: str, work, quick: bool) -> dict:
     db, services = setup_service_db(kind, work, clients=max(CLIENTS))
     loaded = services.definitions.loaded(1)
     blobs = _raw_states(loaded)
-    result: dict = {"cells": {}, "floor": {}}
+    result: dict = {"cells": {}, "floor": {}, "floor_errors": {}}
     with Gunicorn(db.url, work, workers=2 if quick else WORKERS) as server:
         result["server"] = server.describe()
         if not quick:  # warm every worker (imports, caches, connections) before anything is timed
@@ -270,6 +299,9 @@ def measure(kind: str, work, quick: bool) -> dict:
                     timeout=duration + 120,
                 )
                 result["floor"].setdefault(n, []).append(sum(o["done"] / o["elapsed"] for o in floor))
+                for o in floor:
+                    for k, v in o["errors"].items():
+                        result["floor_errors"][k] = result["floor_errors"].get(k, 0) + v
                 for cycle in CYCLES:
                     count = _instances_needed(cycle, n, duration)
                     jobs = [_job(services, c, count, f"{kind}-{r}-{n}-{cycle}") for c in range(1, n + 1)]
@@ -320,6 +352,7 @@ def _job(services, c: int, count: int, tag: str) -> dict:
 def summarise(kind: str, res: dict) -> dict:
     """Per cycle and client count: rate (median of rounds), latency p50/p95 per operation (all rounds)."""
     out: dict = {"floor": {n: statistics.median(v) for n, v in res["floor"].items()}}
+    out["floor_errors"] = res.get("floor_errors", {})
     if "profile" in res:
         out["profile"] = res["profile"]
     for (cycle, n), cells in res["cells"].items():
@@ -400,6 +433,10 @@ def run(report, work, quick: bool) -> dict:
             "that commits a step durably can complete faster on this machine.",
         ]
     )
+    for kind in kinds:
+        if results[kind]["floor_errors"]:
+            errs = "; ".join(f"{v}× {k}" for k, v in results[kind]["floor_errors"].items())
+            text += f"\n\nErrors of the floor's requests ({kind}): {errs}."
     for kind in kinds:
         if "profile" in results[kind]:
             cycle, profile = results[kind]["profile"]
