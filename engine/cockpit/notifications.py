@@ -10,9 +10,10 @@ commissions; they name the step and the business key, never a title or what was 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -71,7 +72,23 @@ def _read_at(p: Principal) -> ColumnElement[object]:
 
 
 def unread_count(session: Session, p: Principal) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(addressed_to(p), unread_by(p))) or 0
+    """The bell's count: asked on every page a signed-in person opens (web/cockpit/views.py ``_nav``)."""
+    return session.scalar(_unread_count_statement(p.username, p.memberships, p.leader_of)) or 0
+
+
+@functools.lru_cache(maxsize=256)
+def _unread_count_statement(
+    username: str, memberships: frozenset[tuple[str, str]], leader_of: frozenset[str]
+) -> Select[int]:
+    """The bell's statement for one person, built once and kept (as the inbox's tab rules are).
+
+    Built with SQLAlchemy's operators each time, it cost more than running it: an OR per role, each
+    comparison coerced: 1.1 of the bell's 1.3 ms on SQLite (issue 19), on every page of every signed-in
+    person. It is a pure function of the name, the (unit, role) pairs and the led units, all in the key,
+    so a change of memberships (read afresh on every request) is a new key at once; bounded per web
+    process to the few hundred people most recently seen."""
+    p = Principal(username=username, memberships=memberships, leader_of=leader_of)
+    return select(func.count()).select_from(Notification).where(addressed_to(p), unread_by(p))
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,8 @@ def stalled(services: Services, principal: Principal) -> list[StalledTask]:
 
 # --------------------------------------------------------------------------- notifications (everyone, their own)
 def unread_notifications(services: Services, principal: Principal) -> int:
-    """The bell's count."""
-    with services.db.session() as s:
+    """The bell's count, on every page: one read, in autocommit on PostgreSQL (``Database.reading``)."""
+    with services.db.reading() as s:
         return notifications.unread_count(s, principal)
 
 

@@ -95,3 +95,25 @@ def test_another_persons_notification_is_refused_and_a_missing_one_not_found(ser
     with pytest.raises(NotFound):
         operations.mark_notification_read(services, cm1, 999_999)
     assert _unread(services) == set(notes.values())
+
+
+def test_the_bell_keeps_its_statement_per_person_and_follows_a_change_of_memberships(services, who, notes):
+    """The bell's statement is built once per person (it is asked on every page) and keyed by everything it
+    depends on: a role given or taken away counts at once, and two people never share a count."""
+    import dataclasses
+
+    from engine.cockpit import notifications
+
+    notifications._unread_count_statement.cache_clear()
+    cm1 = who("cm1")
+    assert operations.unread_notifications(services, cm1) == 3
+    assert operations.unread_notifications(services, cm1) == 3
+    info = notifications._unread_count_statement.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    # given the supervision role in 案管室: that role's notice there is his too, from the next page on
+    promoted = dataclasses.replace(cm1, memberships=cm1.memberships | {("ags", "supervision_office")})
+    assert operations.unread_notifications(services, promoted) == 4
+    # the role taken away again: back to three; someone else with the same roles: his own notices, not cm1's
+    assert operations.unread_notifications(services, cm1) == 3
+    twin = dataclasses.replace(cm1, username="cm9")
+    assert operations.unread_notifications(services, twin) == 2
