@@ -580,18 +580,29 @@ def _tab_summary(
     in one statement: the tabs' selects united, tagged with their tab and grouped. Each select is still
     driven by its own index, where an OR of the four would make the database read every completed task
     to find one person's."""
-    tagged = union_all(
-        *(select(literal(tab).label("tab"), *_KEYS).where(_tab_clause(principal, tab)) for tab in TABS)
-    ).subquery()
-    columns = (tagged.c.tab, tagged.c.process_key, tagged.c.stage, tagged.c.mechanism, tagged.c.platform)
     counts = dict.fromkeys(TABS, 0)
     keys = set()
-    for tab, process_key, stage, mechanism, platform, n in session.execute(
-        select(*columns, func.count()).group_by(*columns)
-    ):
+    statement = _summary_statement(principal.username, principal.memberships, principal.leader_of)
+    for tab, process_key, stage, mechanism, platform, n in session.execute(statement):
         counts[tab] += n
         keys.add((process_key, stage, mechanism, platform))
     return counts, keys
+
+
+@functools.lru_cache(maxsize=256)
+def _summary_statement(
+    username: str, memberships: frozenset[tuple[str, str]], leader_of: frozenset[str]
+) -> Select[Any]:
+    """The tab summary's statement for one person, kept as the tab rules it unites are (``_tab_clause``):
+    the union, its subquery and the grouping took 0.3 ms to build on every inbox page (issue 19)."""
+    tagged = union_all(
+        *(
+            select(literal(tab).label("tab"), *_KEYS).where(_tab_clause_of(username, memberships, leader_of, tab))
+            for tab in TABS
+        )
+    ).subquery()
+    columns = (tagged.c.tab, tagged.c.process_key, tagged.c.stage, tagged.c.mechanism, tagged.c.platform)
+    return select(*columns, func.count()).group_by(*columns)
 
 
 def filter_choices(session: Session, principal: Principal) -> dict[str, list[Any]]:

@@ -137,6 +137,28 @@ def test_web_page_reads_the_same_counts_rows_and_menus(db, runtime, org):
     assert choices["processes"] == [("gt_test_clue", "测试线索处置")] and choices["units"] == ["jc1"]
 
 
+def test_the_kept_summary_follows_a_change_of_memberships(db, runtime, org):
+    """The inbox page's grouped summary is built once per person and kept (engine/tasks/inbox.py
+    ``_summary_statement``): a role given to the person counts at once, and two people with the same
+    roles never share one's badges."""
+    import dataclasses
+
+    start(runtime, db, 2)
+    register_all(runtime, db, unit="jc1")
+    inbox._summary_statement.cache_clear()
+    so2 = who(db, "so2")
+    with db.session() as s:
+        assert inbox.inbox_page(s, so2)[0].counts["group"] == 0
+        assert inbox.inbox_page(s, so2)[0].counts["group"] == 0
+        assert inbox._summary_statement.cache_info().hits >= 1
+        joined = dataclasses.replace(so2, memberships=so2.memberships | {("jc1", "supervision_office")})
+        assert inbox.inbox_page(s, joined)[0].counts["group"] == 2
+        assert inbox.inbox_page(s, so2)[0].counts["group"] == 0
+        cm1, twin = who(db, "cm1"), dataclasses.replace(who(db, "cm1"), username="cm9")
+        assert inbox.inbox_page(s, cm1)[0].counts["completed"] == 2
+        assert inbox.inbox_page(s, twin)[0].counts["completed"] == 0
+
+
 def test_filters_search_and_pagination(db, runtime, org):
     for i in range(5):
         runtime.start("gt_test_clue", actor=who(db, "cm1"), data={"clue_no": f"XS-2024-{i}"})
