@@ -176,3 +176,21 @@ def test_the_prefectures_page_merges_its_commissions_newest_first(services, who,
         services, pref, InstanceFilter(status="running", overdue=True, per_page=50), oversight=True
     )
     assert {r.owner_unit for r in late.rows} == {"cdi", "nb_cdi", "pref"} and all(r.overdue for r in late.rows)
+
+
+def test_the_unfiltered_list_walks_the_statuses_present_not_a_list_in_the_code(services, who, varied):
+    """Without a status filter PostgreSQL walks each commission once per status found in the table
+    (``_present_statuses``): an instance whose status no list in the code names is still listed, in its
+    place, and counted, as the sorted list of before has it."""
+    pref = who("pref_lead")
+    with services.db.session() as s:
+        odd = s.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.owner_unit == "cdi").order_by(ProcessInstance.id)
+        ).first()
+        s.execute(update(ProcessInstance).where(ProcessInstance.id == odd).values(status="archived"))
+    for oversight in (True, False):
+        f = InstanceFilter(per_page=50)
+        new = instance_ops.list_instances(services, pref, f, oversight=oversight)
+        old = old_list_instances(services, pref, f, oversight=oversight)
+        assert (new.total, new.rows) == (old.total, old.rows)
+        assert odd in {r.id for r in new.rows}
