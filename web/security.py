@@ -11,7 +11,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import Babel, format_datetime
+from flask_babel import Babel, format_datetime, to_user_timezone
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -143,9 +143,24 @@ def unit_names() -> dict[str, str]:
     return g.unit_names
 
 
+# The all-digit patterns the templates use, as strftime writes them: the same text in every locale.
+_DIGITS_ONLY = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "HH:mm": "%H:%M",
+}
+
+
 def _fmt_dt(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A moment in the reader's time zone. The all-digit patterns are written by ``strftime`` (12 µs)
+    rather than Babel's pattern engine (35 µs): every row of the inbox, every event of a timeline has
+    one, and the text is the same in every locale (tests/web/test_dates.py compares the two)."""
     if value is None:
         return ""
+    digits = _DIGITS_ONLY.get(fmt)
+    if digits is not None and isinstance(value, dt.datetime):
+        return to_user_timezone(value).strftime(digits)
     return format_datetime(value, fmt)
 
 
