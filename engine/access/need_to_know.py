@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.access.authz import TaskView, can_see, in_pool
@@ -139,10 +139,16 @@ def read_scope(
     if principal.is_system:
         return whole_file(principal)
     if tasks is None:
-        tasks = session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance_id).options(selectinload(HumanTask.candidates))
-        ).all()
+        tasks = session.scalars(_INSTANCE_TASKS, {"instance_id": instance_id}).all()
     return scope_of(principal, tasks, task_meta, default_scope=default_scope)
+
+
+# Built once: every task page, instance page and document asks it (built per call, 0.2 ms of SQLAlchemy).
+_INSTANCE_TASKS = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"))
+    .options(selectinload(HumanTask.candidates))
+)
 
 
 def trim(data: Mapping[str, Any], names: frozenset[str] | None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import functools
 from collections.abc import Collection, Iterable
 from typing import cast
 
-from sqlalchemy import String, Table, and_, bindparam, exists, func, literal_column, or_, select, true, union
+from sqlalchemy import Integer, String, Table, and_, bindparam, exists, func, literal_column, or_, select, true, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Insert, Select
@@ -247,20 +247,25 @@ def can_see_instance(
 ) -> bool:
     """The one gate of an instance's page, for ``/instances/<id>``, ``/cockpit/instances/<id>`` and the API
     alike: need-to-know, or (``oversee``) a manager's commission owns it."""
-    return bool(
-        session.scalar(
-            select(ProcessInstance.id).where(
-                ProcessInstance.id == instance_id, instance_visible_clause(principal, instance_id, oversee=oversee)
-            )
-        )
-    )
+    gate = _gate_statement(principal, frozenset(oversee) if oversee else None, recorded=False)
+    return bool(session.scalar(gate, {"gate_instance": instance_id}))
 
 
 def can_read_instance_data(session: Session, principal: Principal, instance_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(ProcessInstance.id).where(
-                ProcessInstance.id == instance_id, instance_data_clause(principal, instance_id)
-            )
-        )
+    gate = _gate_statement(principal, None, recorded=True)
+    return bool(session.scalar(gate, {"gate_instance": instance_id}))
+
+
+@functools.lru_cache(maxsize=512)
+def _gate_statement(principal: Principal, oversee: frozenset[str] | None, *, recorded: bool) -> Select[int]:
+    """The gate's statement for one person (and the commissions he oversees), the instance a parameter.
+
+    Built per call, its union of one branch per role cost 0.2–0.4 ms of SQLAlchemy on every task and
+    instance page (issue 19). The whole principal is the key (name, memberships, led units: everything
+    the clauses read), so a change of memberships, read afresh on every request, is a new statement at
+    once; bounded per web process to the few hundred people most recently seen."""
+    ref = bindparam("gate_instance", type_=Integer)
+    clause = (
+        instance_data_clause(principal, ref) if recorded else instance_visible_clause(principal, ref, oversee=oversee)
     )
+    return select(ProcessInstance.id).where(ProcessInstance.id == ref, clause)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine import audit, clock
 from engine.access.principal import Principal
@@ -31,8 +31,11 @@ FORMATS = {
 }
 
 
+_VERSION_OF = select(ProcessInstance.version_id).where(ProcessInstance.id == bindparam("instance_id"))
+
+
 def _version(services: Services, s: object, instance_id: int) -> int:
-    version_id = s.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))  # type: ignore[attr-defined]
+    version_id = s.scalar(_VERSION_OF, {"instance_id": instance_id})  # type: ignore[attr-defined]
     if version_id is None:
         raise NotFound(f"instance {instance_id} not found", instance=instance_id)
     return int(version_id)

@@ -652,17 +652,24 @@ class Step:
     sealed: str | None
 
 
+_INSTANCE_STEPS = (
+    select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
+    .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
+    .where(
+        TaskSubmission.instance_id == bindparam("instance_id"),
+        TaskSubmission.kind == "final",
+        TaskSubmission.task_id != bindparam("before"),
+    )
+    .order_by(TaskSubmission.submitted_at, TaskSubmission.id)
+)
+
+
 def instance_steps(session: Session, instance_id: int, *, before_task: int | None = None) -> list[Step]:
     """Final submissions of the instance, oldest first (the caller checks ``can_see_instance`` first)."""
-    stmt = (
-        select(TaskSubmission, HumanTask.name, HumanTask.lane, HumanTask.form_key)
-        .join(HumanTask, HumanTask.id == TaskSubmission.task_id)
-        .where(TaskSubmission.instance_id == instance_id, TaskSubmission.kind == "final")
-        .order_by(TaskSubmission.submitted_at, TaskSubmission.id)
-    )
-    if before_task is not None:
-        stmt = stmt.where(TaskSubmission.task_id != before_task)
-    rows = session.execute(stmt).all()
+    # Built once (the task and instance pages ask it on every view); ``before`` -1 excludes no task.
+    rows = session.execute(
+        _INSTANCE_STEPS, {"instance_id": instance_id, "before": -1 if before_task is None else before_task}
+    ).all()
     names = (
         dict(
             session.execute(
@@ -698,12 +705,16 @@ def latest_draft(session: Session, task_id: int) -> TaskSubmission | None:
 
 
 def final_submission(session: Session, task_id: int) -> TaskSubmission | None:
-    return session.scalar(
-        select(TaskSubmission)
-        .where(TaskSubmission.task_id == task_id, TaskSubmission.kind == "final")
-        .order_by(TaskSubmission.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_FINAL_SUBMISSION, {"task_id": task_id})
+
+
+# Built once (the task page asks it for every step it shows).
+_FINAL_SUBMISSION = (
+    select(TaskSubmission)
+    .where(TaskSubmission.task_id == bindparam("task_id"), TaskSubmission.kind == "final")
+    .order_by(TaskSubmission.id.desc())
+    .limit(1)
+)
 
 
 def eligible_assignees(session: Session, task: HumanTask, bars: Mapping[str, Bar]) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock, forms
@@ -307,21 +307,22 @@ def _refusal(check: Any, principal: Principal, task: Any, *bars: Any) -> EngineE
     return None
 
 
+_HEAD = select(
+    ProcessInstance.id,
+    ProcessInstance.title,
+    ProcessInstance.business_key,
+    ProcessInstance.status,
+    ProcessInstance.version_id,
+    ProcessInstance.process_key,
+    ProcessInstance.started_at,
+    ProcessInstance.started_by,
+    ProcessInstance.completed_at,
+    ProcessInstance.summary,
+).where(ProcessInstance.id == bindparam("instance_id"))  # built once: every task page reads it
+
+
 def _head(s: Session, instance_id: int) -> InstanceHead:
-    i = s.execute(
-        select(
-            ProcessInstance.id,
-            ProcessInstance.title,
-            ProcessInstance.business_key,
-            ProcessInstance.status,
-            ProcessInstance.version_id,
-            ProcessInstance.process_key,
-            ProcessInstance.started_at,
-            ProcessInstance.started_by,
-            ProcessInstance.completed_at,
-            ProcessInstance.summary,
-        ).where(ProcessInstance.id == instance_id)
-    ).one()
+    i = s.execute(_HEAD, {"instance_id": instance_id}).one()
     summary = dict(i.summary or {})
     return InstanceHead(
         id=i.id,
