@@ -256,14 +256,14 @@ def can_read_instance_data(session: Session, principal: Principal, instance_id: 
     return bool(session.scalar(gate, {"gate_instance": instance_id}))
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=256)
 def _gate_statement(principal: Principal, oversee: frozenset[str] | None, *, recorded: bool) -> Select[int]:
     """The gate's statement for one person (and the commissions he oversees), the instance a parameter.
 
     Built per call, its union of one branch per role cost 0.2–0.4 ms of SQLAlchemy on every task and
     instance page (issue 19). The whole principal is the key (name, memberships, led units: everything
     the clauses read), so a change of memberships, read afresh on every request, is a new statement at
-    once; bounded per web process to the few hundred people most recently seen."""
+    once; about 28 KB each, bounded per web process to the 256 most recent (person, kind of gate)."""
     ref = bindparam("gate_instance", type_=Integer)
     clause = (
         instance_data_clause(principal, ref) if recorded else instance_visible_clause(principal, ref, oversee=oversee)

@@ -245,6 +245,10 @@ def list_instances(
 # Up to this many overseen commissions, a page is merged from one walk per commission; more would make
 # one statement of hundreds of parts (SQLite allows 500 in a compound select), so all of them are sorted.
 MAX_WALKS = 200
+# Unfiltered by status, PostgreSQL walks each commission once per status for the first pages only: the walks
+# read up to commissions × statuses × (page × per_page) entries (57 × 5 × 200 for the province's tenth page of
+# twenty), and deeper than this sorting the owned instances whole (100,000 for the province) reads fewer.
+EVERY_STATUS_KEEP = 200
 
 
 def _overseen_page(
@@ -263,8 +267,8 @@ def _overseen_page(
     The need-to-know part (a few to a few thousand ids) is read once, as rows, for its count and its
     newest; the page is merged from both here. The owned count is read from an index alone: a range of
     (owner_unit, status) per commission, for ``overdue`` of (owner_unit, status, open_due_at). Without a
-    status (all of them) PostgreSQL walks each commission once per status present (``_walks``); SQLite,
-    a county's database, sorts the owned part whole."""
+    status (all of them) PostgreSQL walks each commission once per status present (``_walks``) for the
+    first pages (``EVERY_STATUS_KEEP``); deeper pages, and SQLite, a county's database, sort it whole."""
     owned = visibility.overseen_clause(oversee)
     postgres = s.get_bind().dialect.name == "postgresql"
     # PostgreSQL: the need-to-know ids gathered first into an array and the rows looked up by key. As
@@ -282,7 +286,7 @@ def _overseen_page(
     # and in the page, each a hash of the status's whole index range for a county's 1,400 ids).
     beside = s.execute(select(ProcessInstance.id, ProcessInstance.updated_at).where(apart, *where)).all()
     walked: Select[Any] | CompoundSelect[Any]
-    if postgres:
+    if postgres and (f.status or keep <= EVERY_STATUS_KEEP):
         walked = _walks(sorted(oversee), where, keep, every_status=not f.status)
     else:
         walks = [ProcessInstance.owner_unit == unit for unit in sorted(oversee)]

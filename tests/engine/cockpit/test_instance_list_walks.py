@@ -194,3 +194,9 @@ def test_the_unfiltered_list_walks_the_statuses_present_not_a_list_in_the_code(s
         old = old_list_instances(services, pref, f, oversight=oversight)
         assert (new.total, new.rows) == (old.total, old.rows)
         assert odd in {r.id for r in new.rows}
+    # deeper than EVERY_STATUS_KEEP the owned part is sorted whole, and still agrees
+    deep = instance_ops.EVERY_STATUS_KEEP // 2 + 1
+    for page in (1, 2, deep):
+        f = InstanceFilter(page=page, per_page=2)
+        new, old = instance_ops.list_instances(services, pref, f), old_list_instances(services, pref, f)
+        assert (new.total, new.rows) == (old.total, old.rows), page
