@@ -9,7 +9,6 @@ import itertools
 import pytest
 from flask_babel import force_locale, format_datetime
 
-from web import create_app
 from web.security import _DIGITS_ONLY, _fmt_dt
 
 MOMENTS = [
@@ -20,10 +19,8 @@ MOMENTS = [
     dt.datetime(1900, 1, 1, 0, 0, tzinfo=dt.UTC),
 ]
 
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app(TESTING=True)
+# ``app``: the pages' test app on the suite's own database (tests/web/conftest.py), not one configured
+# from the environment, which would open the checkout's own database.
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
