@@ -25,6 +25,7 @@ from engine.access.tokens import hash_token
 from engine.config import Config
 from engine.db import affected
 from engine.models import ApiToken, User, UserSession
+from engine.prepared import Prepared
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -104,14 +105,16 @@ def live_session(session: Session, raw: str, config: Config) -> tuple[UserSessio
 _S = cast(Table, UserSession.__table__)
 # The session, its user and the user's memberships in one read (engine/access/principal.py). Built once:
 # every page of a signed-in person asks it.
-_LOOKUP = person_by_token(
-    _S,
-    _S.c.id,
-    _S.c.revoked_at,
-    _S.c.expires_at,
-    _S.c.last_seen_at,
-    cast(Table, User.__table__).c.locale,
-    cast(Table, User.__table__).c.must_change_password,
+_LOOKUP = Prepared(
+    person_by_token(
+        _S,
+        _S.c.id,
+        _S.c.revoked_at,
+        _S.c.expires_at,
+        _S.c.last_seen_at,
+        cast(Table, User.__table__).c.locale,
+        cast(Table, User.__table__).c.must_change_password,
+    )
 )
 _TOUCH = _S.update().where(_S.c.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
 
@@ -139,7 +142,7 @@ def read_live(conn: Connection, raw: str, config: Config) -> Lookup:
     work, by answering ``ended``."""
     if not raw or len(raw) > 100:
         return Lookup()
-    rows = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).all()
+    rows = _LOOKUP(conn, {"token_hash": hash_token(raw)}).all()
     if not rows:
         return Lookup()
     first = rows[0]

@@ -20,6 +20,7 @@ from engine import audit, clock
 from engine.access.principal import Principal, person_by_token, principal_of_rows
 from engine.db import affected
 from engine.models import ApiToken, User
+from engine.prepared import Prepared
 
 PREFIX = "gt_"
 DEFAULT_TTL = dt.timedelta(hours=8)
@@ -53,7 +54,7 @@ def issue(
 
 _T = cast(Table, ApiToken.__table__)
 # The token, its user and the user's memberships in one read (engine/access/principal.py).
-_LOOKUP = person_by_token(_T, _T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at)
+_LOOKUP = Prepared(person_by_token(_T, _T.c.id, _T.c.revoked_at, _T.c.expires_at, _T.c.last_used_at))
 _TOUCH = _T.update().where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
@@ -70,7 +71,7 @@ def authenticate(conn: Connection, raw: str) -> tuple[Principal, int] | None:
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    rows = conn.execute(_LOOKUP, {"token_hash": hash_token(raw)}).all()
+    rows = _LOOKUP(conn, {"token_hash": hash_token(raw)}).all()
     now = clock.now()
     if not rows:
         return None

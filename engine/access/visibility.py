@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from engine.access.principal import Principal
 from engine.models import HumanTask, InstanceAccess, ProcessInstance, TaskCandidate
+from engine.prepared import Prepared
 from engine.tasks.inbox import pool_row_clause as _pool_clause
 
 # One instance, named by its id or by a bound parameter in a statement built once (``instance_id``).
@@ -125,8 +126,15 @@ def _insert_missing(session: Session, rows: CompoundSelect[str, str, int]) -> No
 
 @functools.cache
 def _grant_statement(dialect: str) -> Insert:
-    """Built once per dialect: it runs in every state change that opens a task (the completion path)."""
+    """Built once per dialect: it runs in every state change that opens several tasks."""
     return insert_grants(dialect, _access_rows(HumanTask.id.in_(bindparam("task_ids", expanding=True))))
+
+
+@functools.cache
+def _grant_one(dialect: str) -> Prepared:
+    """The grants of one new task, the usual step, on the driver (engine/prepared.py): inside SQLite's
+    writer turn on the completion path."""
+    return Prepared(insert_grants(dialect, _access_rows(HumanTask.id == bindparam("task_id"))))
 
 
 def grant_task_access(session: Session, task_ids: Iterable[int]) -> None:
@@ -138,7 +146,10 @@ def grant_task_access(session: Session, task_ids: Iterable[int]) -> None:
     ids = sorted(set(task_ids))
     if ids:
         conn = session.connection()
-        conn.execute(_grant_statement(conn.dialect.name), {"task_ids": ids})
+        if len(ids) == 1:
+            _grant_one(conn.dialect.name)(conn, {"task_id": ids[0]})
+        else:
+            conn.execute(_grant_statement(conn.dialect.name), {"task_ids": ids})
 
 
 def refresh_access(session: Session, instance_ids: Iterable[int] | None = None) -> None:

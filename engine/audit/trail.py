@@ -12,12 +12,13 @@ import hashlib
 from typing import Any
 
 import orjson
-from sqlalchemy import event, insert
+from sqlalchemy import bindparam, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from engine.audit.chain import sign
 from engine.clock import now
 from engine.models import AuditEvent
+from engine.prepared import Prepared
 
 
 def digest(data: Any) -> str:
@@ -25,7 +26,27 @@ def digest(data: Any) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-_INSERT = insert(AuditEvent)
+# Every change ends with it, inside SQLite's writer turn: run on the driver (engine/prepared.py), its
+# columns named (the table's own ``id`` aside), so nothing is left to a Python-side default.
+_INSERT = Prepared(
+    insert(AuditEvent).values(
+        {
+            name: bindparam(name)
+            for name in (
+                "at",
+                "actor",
+                "action",
+                "instance_id",
+                "task_id",
+                "version_id",
+                "detail",
+                "nonce",
+                "key_id",
+                "mac",
+            )
+        }
+    )
+)
 
 
 def record(
@@ -61,7 +82,7 @@ _BUFFER = "guantong_audit"
 def _write_buffered(session: Session) -> None:
     events = session.info.pop(_BUFFER, None)
     if events:
-        session.connection().execute(_INSERT, events)
+        _INSERT.many(session.connection(), events)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.access import duties
@@ -34,23 +34,26 @@ from engine.access.principal import Principal
 from engine.db import core
 from engine.errors import ValidationError
 from engine.models import Membership, User
+from engine.prepared import Prepared
 
 SAME_PERSON = "same_person"
 SINGLE_CANDIDATE = "single_candidate"
 
 
-# Built once: every completion that opens a pool task asks it.
-_HOLDERS = (
-    select(User.username)
-    .join(Membership, Membership.user_id == User.id)
-    .where(
-        Membership.role_code == bindparam("role"),
-        Membership.unit_code.in_(bindparam("units", expanding=True)),
-        User.active.is_(True),
+def _holders(unit: Any) -> Select[Any]:
+    return (
+        select(User.username)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role_code == bindparam("role"), unit, User.active.is_(True))
+        .distinct()
+        .order_by(User.username)
     )
-    .distinct()
-    .order_by(User.username)
-)
+
+
+# Built once: every completion that opens a pool task asks it. A task names one unit but for a few
+# joint steps: that read runs on the driver (engine/prepared.py), the others expand their list.
+_HOLDERS = _holders(Membership.unit_code.in_(bindparam("units", expanding=True)))
+_HOLDERS_OF_UNIT = Prepared(_holders(Membership.unit_code == bindparam("unit")))
 _ACTIVE = select(User.active).where(User.username == bindparam("username"))
 
 
@@ -62,7 +65,12 @@ def eligible(
     ``conflicts``: the case's 回避 conflicts, when the caller has read them in this transaction."""
     if not role or not units:
         return []
-    holders = core(session).execute(_HOLDERS, {"role": role, "units": list(units)}).scalars().all()
+    conn = core(session)
+    holders = (
+        _HOLDERS_OF_UNIT(conn, {"role": role, "unit": units[0]}).scalars()
+        if len(units) == 1
+        else conn.execute(_HOLDERS, {"role": role, "units": list(units)}).scalars().all()
+    )
     if not holders:
         return []
     barred = duties.bars(session, task, conflicts=conflicts)

@@ -67,6 +67,7 @@ from engine.models import (
     TaskSubmission,
 )
 from engine.organisation.directory import commission_of, owner_units, owner_vars
+from engine.prepared import Prepared
 from engine.recusal import register
 from engine.runtime import addressing, instance_lock, pg_writes, state
 from engine.scheduling.deadlines import start_day
@@ -136,7 +137,7 @@ def _in_case(table: Table, *conditions: Any) -> ColumnElement[bool]:
 
 
 _OTHER_TASK = _T.alias("other_task")
-_READ_FOR_COMPLETION = (
+_READ_FOR_COMPLETION = Prepared(
     select(
         _T.c.id,
         _T.c.instance_id,
@@ -220,7 +221,7 @@ _READ_FOR_COMPLETION = (
     .outerjoin(_C, _C.c.task_id == _T.c.id)  # a row per candidate unit (a task has one or two)
     .where(_T.c.id == bindparam("task_id"))
 )
-_GUARDED_UPDATE = (
+_GUARDED_UPDATE = Prepared(
     _I.update()
     .where(_I.c.id == bindparam("_id"), _I.c.lock_version == bindparam("_expected"))
     .values(
@@ -235,7 +236,7 @@ _GUARDED_UPDATE = (
         lock_version=bindparam("lock_version"),
     )
 )
-_COMPLETE_TASK = (
+_COMPLETE_TASK = Prepared(
     _T.update()
     .where(_T.c.id == bindparam("_id"), _T.c.status == "ready")
     .values(
@@ -247,12 +248,26 @@ _COMPLETE_TASK = (
 )
 # The task's candidate rows leave the units' open index (``ix_candidate_ready_unit``) with the task: the
 # inbox's group and team tabs start from it (engine/tasks/inbox.py). Only a task that names units has any.
-_CLOSE_CANDIDATES = _C.update().where(_C.c.task_id == bindparam("_id"), _C.c.ready.is_(True)).values(ready=False)
-_DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
-_READY_ROWS = select(_T.c.id, _T.c.task_uuid, _T.c.assignee, _T.c.name).where(
-    _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
+_CLOSE_CANDIDATES = Prepared(
+    _C.update().where(_C.c.task_id == bindparam("_id"), _C.c.ready.is_(True)).values(ready=False)
 )
-_INSERT_TASK = _T.insert().returning(_T.c.id)
+_DELETE_DRAFTS = _S.delete().where(_S.c.task_id == bindparam("task_id"), _S.c.kind == "draft")
+_READY_ROWS = Prepared(
+    select(_T.c.id, _T.c.task_uuid, _T.c.assignee, _T.c.name).where(
+        _T.c.instance_id == bindparam("instance_id"), _T.c.status == "ready"
+    )
+)
+# The portable writes of a new task (SQLite; PostgreSQL folds them into one, engine/runtime/pg_writes.py),
+# every column named so that a value ``_human_task`` adds and this list forgets is refused, not dropped.
+_INSERT_TASK = Prepared(_T.insert().values({c: bindparam(c) for c in pg_writes.TASK_COLUMNS}).returning(_T.c.id))
+_INSERT_CANDIDATE = Prepared(
+    _C.insert().values(task_id=bindparam("task_id"), unit_code=bindparam("unit_code"), ready=True)
+)
+_INSERT_SUBMISSION = Prepared(
+    _S.insert().values(
+        {c: bindparam(c) for c in ("task_id", "instance_id", "kind", "data", "sealed", "submitted_by", "submitted_at")}
+    )
+)
 _SUBSCRIPTIONS = select(_SUB.c.id, _SUB.c.message_name, _SUB.c.correlation_key).where(
     _SUB.c.instance_id == bindparam("instance_id")
 )
@@ -668,15 +683,15 @@ class Runtime:
         }
         one_statement = database.folds_writes(conn)
         if one_statement:
-            done = conn.execute(
+            completed = conn.execute(
                 pg_writes.COMPLETE_AND_RECORD, pg_writes.complete_and_record_params(completion, submission)
-            )
+            ).rowcount
         else:
-            done = conn.execute(_COMPLETE_TASK, completion)
-        if done.rowcount != 1:
+            completed = _COMPLETE_TASK(conn, completion).rowcount
+        if completed != 1:
             raise Conflict(f"task {task.id} was completed by someone else", task=task.id)
         if task.candidate_units:
-            conn.execute(_CLOSE_CANDIDATES, {"_id": task.id})
+            _CLOSE_CANDIDATES(conn, {"_id": task.id})
         if task.has_draft:
             conn.execute(_DELETE_DRAFTS, {"task_id": task.id})
         if before is not None:
@@ -690,7 +705,7 @@ class Runtime:
                 before=before,
             )
         if not one_statement:
-            conn.execute(_S.insert(), submission)
+            _INSERT_SUBMISSION(conn, submission)
         audit.record(
             session,
             "completed",
@@ -728,7 +743,7 @@ class Runtime:
     ) -> tuple[SimpleNamespace, SimpleNamespace]:
         """The task and its instance in one read, as plain views (no ORM identity map on the hot path)."""
         conn = session.connection()
-        rows = conn.execute(_READ_FOR_COMPLETION, {"task_id": task_id}).all()
+        rows = _READ_FOR_COMPLETION(conn, {"task_id": task_id}).all()
         if not rows:
             raise NotFound(f"task {task_id} not found", task=task_id)
         found = rows[0]
@@ -1540,7 +1555,7 @@ class Runtime:
         if isinstance(row, ProcessInstance):
             session.expunge(row)
         if extra:
-            res = cast(
+            written = cast(
                 CursorResult[Any],
                 session.execute(
                     update(ProcessInstance)
@@ -1548,10 +1563,10 @@ class Runtime:
                     .values(**values)
                     .execution_options(synchronize_session=False)
                 ),
-            )
+            ).rowcount
         else:
-            res = session.connection().execute(_GUARDED_UPDATE, {**values, "_id": row.id, "_expected": expected})
-        if res.rowcount != 1:
+            written = _GUARDED_UPDATE(session.connection(), {**values, "_id": row.id, "_expected": expected}).rowcount
+        if written != 1:
             raise Conflict(
                 f"instance {row.id} was changed by someone else meanwhile; reload and try again", instance=row.id
             )
@@ -1629,7 +1644,7 @@ class Runtime:
         # Only open rows matter (an instance's completed rows grow with its history; reading them would too).
         conn = session.connection()
         existing: dict[str, int] = {}
-        for r in conn.execute(_READY_ROWS, {"instance_id": row.id}) if others_open and not fresh else ():
+        for r in _READY_ROWS(conn, {"instance_id": row.id}) if others_open and not fresh else ():
             existing[r.task_uuid] = r.id
             if r.assignee == actor.username and r.task_uuid != completed_uuid and r.task_uuid in ready:
                 outcome.held.append((r.id, r.name))
@@ -1663,9 +1678,9 @@ class Runtime:
                 # The row, its candidate units and its grants in one round trip (engine/runtime/pg_writes.py).
                 task_id = conn.execute(pg_writes.task_with_grants(), pg_writes.task_params(values, units)).scalar_one()
             else:
-                task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+                task_id = _INSERT_TASK(conn, values).scalar_one()
                 if units:
-                    conn.execute(_C.insert(), [{"task_id": task_id, "unit_code": u} for u in units])
+                    _INSERT_CANDIDATE.many(conn, [{"task_id": task_id, "unit_code": u} for u in units])
                 ungranted.append(task_id)
             if values["assignee"] == actor.username:
                 outcome.held.append((task_id, values["name"]))

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict
 from engine.models import ProcessInstance
+from engine.prepared import Prepared
 
 _I = cast(Table, ProcessInstance.__table__)
 
 # Built once (the completion's hot path): the lock_version of the instance, its row locked or refused.
-_HOLD = (
+_HOLD = Prepared(
     select(_I.c.lock_version).where(_I.c.id == bindparam("instance_id")).with_for_update(nowait=True, key_share=True)
 )
 
@@ -49,7 +50,7 @@ def hold(session: Session, instance_id: int, expected: int, task_id: int) -> Non
     ``expected``: the ``lock_version`` the task was read with.
     """
     try:
-        current = session.connection().execute(_HOLD, {"instance_id": instance_id}).scalar()
+        current = _HOLD(session.connection(), {"instance_id": instance_id}).scalar()
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise

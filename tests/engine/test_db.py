@@ -185,7 +185,7 @@ def test_a_task_status_is_compared_as_a_word_so_sqlite_compiles_the_statement_on
     db.create_all()
     try:
         runs = [{"task_id": n} for n in (1, 2, 3)]
-        first, *again = _compiles(db, _READ_FOR_COMPLETION, runs)
+        first, *again = _compiles(db, _READ_FOR_COMPLETION.statement, runs)
         assert first > 0 and again == [0, 0]  # compiled once, then only run
         as_parameter = select(HumanTask.id).where(
             HumanTask.status == bindparam("s"), HumanTask.instance_id == bindparam("t")
@@ -195,8 +195,8 @@ def test_a_task_status_is_compared_as_a_word_so_sqlite_compiles_the_statement_on
     finally:
         db.dispose()
     for dialect in (sqlite.dialect(), postgresql.dialect()):
-        assert "human_task.status = 'ready'" in str(_COMPLETE_TASK.compile(dialect=dialect))
-        assert "other_task.status = 'ready'" in str(_READ_FOR_COMPLETION.compile(dialect=dialect))
+        assert "human_task.status = 'ready'" in str(_COMPLETE_TASK.statement.compile(dialect=dialect))
+        assert "other_task.status = 'ready'" in str(_READ_FOR_COMPLETION.statement.compile(dialect=dialect))
     # A value that is not one of the column's words (it may come from a request) stays a parameter.
     odd = select(HumanTask.id).where(HumanTask.status == "ready' OR 1=1 --").compile(dialect=sqlite.dialect())
     assert "OR 1=1" not in str(odd) and odd.params == {"status_1": "ready' OR 1=1 --"}
