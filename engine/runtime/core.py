@@ -263,11 +263,7 @@ _INSERT_TASK = Prepared(_T.insert().values({c: bindparam(c) for c in pg_writes.T
 _INSERT_CANDIDATE = Prepared(
     _C.insert().values(task_id=bindparam("task_id"), unit_code=bindparam("unit_code"), ready=True)
 )
-_INSERT_SUBMISSION = Prepared(
-    _S.insert().values(
-        {c: bindparam(c) for c in ("task_id", "instance_id", "kind", "data", "sealed", "submitted_by", "submitted_at")}
-    )
-)
+_INSERT_SUBMISSION = Prepared(_S.insert().values({c: bindparam(c) for c in pg_writes.SUBMISSION_COLUMNS}))
 _SUBSCRIPTIONS = select(_SUB.c.id, _SUB.c.message_name, _SUB.c.correlation_key).where(
     _SUB.c.instance_id == bindparam("instance_id")
 )
@@ -683,8 +679,8 @@ class Runtime:
         }
         one_statement = database.folds_writes(conn)
         if one_statement:
-            completed = conn.execute(
-                pg_writes.COMPLETE_AND_RECORD, pg_writes.complete_and_record_params(completion, submission)
+            completed = pg_writes.COMPLETE_AND_RECORD(
+                conn, pg_writes.complete_and_record_params(completion, submission)
             ).rowcount
         else:
             completed = _COMPLETE_TASK(conn, completion).rowcount
@@ -1676,7 +1672,7 @@ class Runtime:
             given = addressing.address(session, values, units, meta, actor, conflicts=conflicts)
             if one_statement:
                 # The row, its candidate units and its grants in one round trip (engine/runtime/pg_writes.py).
-                task_id = conn.execute(pg_writes.task_with_grants(), pg_writes.task_params(values, units)).scalar_one()
+                task_id = pg_writes.task_with_grants()(conn, pg_writes.task_params(values, units)).scalar_one()
             else:
                 task_id = _INSERT_TASK(conn, values).scalar_one()
                 if units:

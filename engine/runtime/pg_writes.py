@@ -48,10 +48,10 @@ from typing import Any, cast
 
 from sqlalchemy import String, Table, bindparam, column, func, literal_column, select, true
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import Insert, Select
 
 from engine.access import visibility
 from engine.models import HumanTask, TaskCandidate, TaskSubmission
+from engine.prepared import Prepared
 
 _T = cast(Table, HumanTask.__table__)
 _C = cast(Table, TaskCandidate.__table__)
@@ -59,7 +59,7 @@ _S = cast(Table, TaskSubmission.__table__)
 
 
 # ----------------------------------------------------------------------- the completed task and its record
-_SUBMISSION_COLUMNS = ("task_id", "instance_id", "kind", "data", "sealed", "submitted_by", "submitted_at")
+SUBMISSION_COLUMNS = ("task_id", "instance_id", "kind", "data", "sealed", "submitted_by", "submitted_at")
 _DONE = (
     _T.update()
     .where(_T.c.id == bindparam("_id"), _T.c.status == literal_column("'ready'", String))
@@ -72,21 +72,19 @@ _DONE = (
     .returning(_T.c.id)
     .cte("done")
 )
-COMPLETE_AND_RECORD: Insert = (
-    _S.insert()
-    .from_select(
-        list(_SUBMISSION_COLUMNS),
-        select(_DONE.c.id, *(bindparam(f"s_{name}", type_=_S.c[name].type) for name in _SUBMISSION_COLUMNS[1:])),
-        # SQLAlchemy keeps an INSERT's rowcount only when asked: it is the guard's answer here.
+COMPLETE_AND_RECORD = Prepared(
+    _S.insert().from_select(
+        list(SUBMISSION_COLUMNS),
+        select(_DONE.c.id, *(bindparam(f"s_{name}", type_=_S.c[name].type) for name in SUBMISSION_COLUMNS[1:])),
+        # The INSERT's rowcount is the guard's answer here (the driver's, engine/prepared.py).
     )
-    .execution_options(preserve_rowcount=True)
 )
 
 
 def complete_and_record_params(completion: Mapping[str, Any], submission: Mapping[str, Any]) -> dict[str, Any]:
     """``COMPLETE_AND_RECORD``'s parameters from the two portable statements' (the submission's
     ``task_id`` is the updated row's id, which the statement takes from the update itself)."""
-    return {**completion, **{f"s_{name}": submission[name] for name in _SUBMISSION_COLUMNS[1:]}}
+    return {**completion, **{f"s_{name}": submission[name] for name in SUBMISSION_COLUMNS[1:]}}
 
 
 # ----------------------------------------------------------------------- a new task and its grants
@@ -119,7 +117,7 @@ TASK_COLUMNS = (
 
 
 @functools.cache
-def task_with_grants() -> Select[int]:
+def task_with_grants() -> Prepared:
     """Built once per process: the task, its candidates and its grants; returns the new task's id.
 
     Executed with the task's ``values`` (exactly ``TASK_COLUMNS``) and ``units`` (a list, maybe empty)."""
@@ -146,7 +144,7 @@ def task_with_grants() -> Select[int]:
         .cte("new_candidates")
     )
     grants = visibility.insert_grants("postgresql", visibility.grants_of(task, candidates)).cte("new_grants")
-    return select(task.c.id).add_cte(candidates, grants)
+    return Prepared(select(task.c.id).add_cte(candidates, grants))
 
 
 def task_params(values: Mapping[str, Any], units: list[str]) -> dict[str, Any]:
