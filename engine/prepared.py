@@ -187,7 +187,12 @@ class Prepared:
                     cursor.execute(compiled.sql, sent)
             except dialect.loaded_dbapi.Error as err:
                 raise exc.DBAPIError.instance(
-                    compiled.sql, sent, err, dialect.loaded_dbapi.Error, dialect=dialect
+                    compiled.sql,
+                    sent,
+                    err,
+                    dialect.loaded_dbapi.Error,
+                    hide_parameters=conn.engine.hide_parameters,
+                    dialect=dialect,
                 ) from err
             if spied:
                 conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, sent, None, many)

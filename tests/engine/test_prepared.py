@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, text
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import ArgumentError, IntegrityError
 
-from engine import clock
 from engine.access import sessions, tokens
 from engine.audit import trail
 from engine.audit.chain import digest_ok, keyring
 from engine.instances import operations as instances
-from engine.models import AuditEvent, HumanTask, TaskSubmission
+from engine.models import AuditEvent, HumanTask, TaskSubmission, User
 from engine.prepared import Prepared
 from engine.runtime import core, instance_lock
 from tests.engine.usecases import services  # noqa: F401 - the use-case tests' county services
@@ -180,11 +179,20 @@ def test_what_cannot_be_prepared_is_refused_when_compiled(db):
             defaults(conn, {"action": "x"})
 
 
-def test_the_sign_in_reads_are_prepared_and_answer_alike(db):
-    """The token's and the web session's reads (every API call, every page) run prepared."""
+def test_the_sign_in_reads_are_prepared_and_answer_alike(db, services):  # noqa: F811 - the county
+    """The token's and the web session's reads (every API call, every page) answer as SQLAlchemy does: a
+    live token's user and every membership, one row each, and nothing for an unknown token."""
     assert isinstance(tokens._LOOKUP, Prepared) and isinstance(sessions._LOOKUP, Prepared)
+    with db.session() as s:
+        raw, _row = tokens.issue(s, s.scalars(select(User).where(User.username == "cm1")).one())
+    params = {"token_hash": tokens.hash_token(raw)}
     with db.engine.begin() as conn:
-        conn.execute(text("SELECT 1"))
+        ours = tokens._LOOKUP(conn, params).all()
+        theirs = conn.execute(tokens._LOOKUP.statement, params).all()
+        assert ours and [r._asdict() for r in ours] == [r._asdict() for r in theirs]
+        assert {r.username for r in ours} == {"cm1"} and all(r.unit_code for r in ours)
         for lookup in (tokens._LOOKUP, sessions._LOOKUP):
             assert lookup(conn, {"token_hash": "none"}).all() == []
-    assert clock.now() is not None
+    with db.engine.connect() as conn:
+        found = tokens.authenticate(conn, raw)
+    assert found is not None and found[0].username == "cm1"
